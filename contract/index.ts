@@ -1,0 +1,44 @@
+/**
+ * The few names both halves of the product rely on: the service emits them, the Pulumi program
+ * (probes, alerts, KEDA trigger, Cloudflare monitors) reads them. service/ and infra/ never import each
+ * other; both import this module.
+ */
+export const HTTP = {
+  /** Port the gateway listens on inside its container. */
+  containerPort: 8080,
+  mcpPath: '/mcp',
+  livenessPath: '/healthz',
+  readinessPath: '/readyz',
+  metricsPath: '/metrics',
+  adminPrefix: '/admin/v1',
+  protectedResourceMetadataPath: '/.well-known/oauth-protected-resource',
+} as const;
+
+/** Prometheus metric names (prom-client), used by dashboards, PrometheusRule alerts and HPA. */
+export const METRICS = {
+  httpRequests: 'umcp_http_requests_total',
+  httpDuration: 'umcp_http_request_duration_seconds',
+  mcpRequests: 'umcp_mcp_requests_total',
+  mcpDuration: 'umcp_mcp_request_duration_seconds',
+  activeSessions: 'umcp_active_sessions',
+  openSseStreams: 'umcp_open_sse_streams',
+  pgPoolTotal: 'umcp_pg_pool_total',
+  pgPoolIdle: 'umcp_pg_pool_idle',
+  pgPoolWaiting: 'umcp_pg_pool_waiting',
+  queueWaiting: 'umcp_queue_waiting',
+  queueActive: 'umcp_queue_active',
+  queueDelayed: 'umcp_queue_delayed',
+  queueOldestWaitingAge: 'umcp_queue_oldest_waiting_age_seconds',
+  dlqSize: 'umcp_dlq_size',
+  jobDuration: 'umcp_job_duration_seconds',
+  jobRetries: 'umcp_job_retries_total',
+  replicationLag: 'umcp_pg_replication_lag_seconds',
+} as const;
+
+/** The BullMQ queue the worker tier consumes; KEDA's redis trigger reads the wait list `bull:<name>:wait`. */
+export const QUEUE = {
+  name: 'umcp-tasks',
+  deadLetterName: 'umcp-tasks-dlq',
+  /** BullMQ default prefix. */
+  prefix: 'bull',
+} as const;

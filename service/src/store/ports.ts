@@ -1,0 +1,71 @@
+/**
+ * Store ports: what the rest of the service may ask of persistent state, in domain verbs. One production
+ * adapter each (PostgreSQL under store/pg, Redis under store/redis, object storage under store/blob).
+ * Adapters own their connections and have close(). Nothing here names a pool, a transaction or a client.
+ */
+import type { Principal } from '../domain/principal.js';
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly status: 'active' | 'disabled';
+  readonly toolsets: readonly string[];
+  readonly createdAt: Date;
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  /** Public prefix used for lookup (the part before the secret); never the secret itself. */
+  readonly prefix: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
+}
+
+export interface TenantStore {
+  create(input: { name: string; toolsets?: readonly string[] }): Promise<Tenant>;
+  /** Idempotent: returns the existing tenant when the name exists. */
+  ensure(input: { name: string; toolsets?: readonly string[] }): Promise<Tenant>;
+  get(id: string): Promise<Tenant | null>;
+  getByName(name: string): Promise<Tenant | null>;
+  list(): Promise<Tenant[]>;
+  setStatus(id: string, status: Tenant['status']): Promise<Tenant>;
+  setToolsets(id: string, toolsets: readonly string[]): Promise<Tenant>;
+}
+
+export interface ApiKeyStore {
+  /** Creates a key; the plain key is returned once and only its hash is stored. */
+  create(tenantId: string, name: string): Promise<{ key: string; record: ApiKeyRecord }>;
+  /** Resolves a plain key to its tenant principal, or null (unknown, revoked, tenant disabled). */
+  verify(plainKey: string): Promise<Principal | null>;
+  list(tenantId: string): Promise<ApiKeyRecord[]>;
+  revoke(tenantId: string, keyId: string): Promise<void>;
+}
+
+export interface AuditEntry {
+  readonly tenantId: string | null;
+  /** principal subject, or `admin` */
+  readonly actor: string;
+  /** e.g. `tenant.create`, `key.revoke`, `tools/call` */
+  readonly action: string;
+  /** e.g. the tool name; never argument values that may hold secrets */
+  readonly target?: string;
+  readonly outcome: 'ok' | 'error' | 'denied';
+  readonly durationMs?: number;
+  readonly requestId?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  /** Fire-and-forget safe: never throws into the caller's request path (errors are logged). */
+  record(entry: AuditEntry): Promise<void>;
+  list(filter: { tenantId?: string; limit?: number }): Promise<(AuditEntry & { id: string; at: Date })[]>;
+}
+
+/** Fixed-window or token-bucket limiter; the state lives in Redis so every replica shares it. */
+export interface RateLimiter {
+  /** Consumes one unit for `key`; `allowed=false` carries how long to wait. */
+  consume(key: string): Promise<{ allowed: boolean; remaining: number; retryAfterMs: number }>;
+}
