@@ -1,0 +1,42 @@
+/**
+ * `platform`: who am I, and what is this deployment. Read-only, cheap, safe for every tenant.
+ */
+import { z } from 'zod';
+import type { Toolset } from './types.js';
+
+const json = (value: unknown) => ({
+  content: [{ type: 'text' as const, text: JSON.stringify(value) }],
+  structuredContent: value as Record<string, unknown>,
+});
+
+/** The `platform` toolset: `platform.whoami`, `platform.deployment`. */
+export const platformToolset: Toolset = {
+  name: 'platform',
+  description: 'Identity of the caller and facts about this deployment.',
+  capabilities: { tools: { listChanged: true } },
+  register(server, { principal, deployment }) {
+    server.registerTool(
+      'platform.whoami',
+      {
+        title: 'Who am I',
+        description: 'Returns the tenant and subject this request is authenticated as.',
+        inputSchema: z.object({}),
+        outputSchema: z.object({ tenantId: z.string(), tenant: z.string(), subject: z.string(), kind: z.string() }),
+        annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      },
+      async () =>
+        json({ tenantId: principal.tenantId, tenant: principal.tenantName, subject: principal.subject, kind: principal.kind }),
+    );
+    server.registerTool(
+      'platform.deployment',
+      {
+        title: 'Deployment',
+        description: "This deployment's region, version and dependency health.",
+        inputSchema: z.object({}),
+        outputSchema: z.object({ region: z.string(), version: z.string(), health: z.record(z.string(), z.unknown()) }),
+        annotations: { readOnlyHint: true, openWorldHint: false },
+      },
+      async () => json({ region: deployment.region, version: deployment.version, health: await deployment.health() }),
+    );
+  },
+};

@@ -1,0 +1,25 @@
+/**
+ * The registry of built-in toolsets. A tenant's `toolsets` list (or `TOOLSETS` for the demo tenant)
+ * names entries of it; unknown names are reported, never silently ignored.
+ */
+import { conformanceToolset } from './conformance/index.js';
+import { diagnosticsToolset } from './diagnostics.js';
+import { platformToolset } from './platform.js';
+import type { Toolset } from './types.js';
+
+/** Every built-in toolset by name. */
+export const BUILTIN_TOOLSETS: ReadonlyMap<string, Toolset> = new Map(
+  [platformToolset, diagnosticsToolset, conformanceToolset].map((t) => [t.name, t]),
+);
+
+/** The default for a new tenant (and `TOOLSETS` when unset). */
+export const DEFAULT_TOOLSETS = ['platform', 'diagnostics'] as const;
+
+/** Resolves names to toolsets, in the given order, without duplicates; throws naming unknown ones. */
+export function resolveToolsets(names: readonly string[]): Toolset[] {
+  const unknown = names.filter((n) => !BUILTIN_TOOLSETS.has(n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown toolset(s): ${unknown.join(', ')} (known: ${[...BUILTIN_TOOLSETS.keys()].join(', ')})`);
+  }
+  return [...new Set(names)].map((n) => BUILTIN_TOOLSETS.get(n)!);
+}

@@ -1,0 +1,50 @@
+/**
+ * What a built-in toolset is: a named module that registers tools, resources and prompts on a fresh
+ * `McpServer` for one request. Toolsets know nothing of HTTP, sessions or Redis; what they may use of
+ * the platform arrives in {@link ToolsetContext}.
+ */
+import type { McpServer, ServerCapabilities, ServerContext, ServerNotifier } from '@modelcontextprotocol/server';
+import type { Principal } from '../domain/principal.js';
+
+/** This deployment, as the `platform` toolset reports it. */
+export interface DeploymentInfo {
+  readonly region: string;
+  readonly version: string;
+  health(): Promise<Record<string, unknown>>;
+}
+
+/** Everything a toolset may use while registering its surface for one request. */
+export interface ToolsetContext {
+  /** The authenticated caller (tenant, subject); never null: every MCP request is authenticated. */
+  readonly principal: Principal;
+  readonly deployment: DeploymentInfo;
+  /**
+   * Publishes list-change / resource-update events to every `subscriptions/listen` stream of this
+   * principal's tenant, on every replica.
+   */
+  readonly notify: ServerNotifier;
+  /**
+   * Seals Multi Round-Trip `requestState` with the deployment's shared keys, bound to the caller, so a
+   * retry may land on any replica; the server verifies it before the handler runs and hands the payload
+   * back through `ctx.mcpReq.requestState()`.
+   */
+  readonly requestState: RequestStateMinter;
+}
+
+/** Mints integrity-protected `requestState` strings (see service/src/mcp/request-state.ts). */
+export interface RequestStateMinter {
+  mint(payload: Record<string, unknown>, ctx: ServerContext): Promise<string>;
+}
+
+/** A built-in toolset. */
+export interface Toolset {
+  /** Stable name used in `TOOLSETS` and the tenant's toolset list, e.g. `diagnostics`. */
+  readonly name: string;
+  readonly description: string;
+  /**
+   * Capabilities this toolset needs declared (merged by the server factory). Declaring them up front
+   * keeps `server/discover` / `initialize` honest even for a request that registers nothing else.
+   */
+  readonly capabilities: ServerCapabilities;
+  register(server: McpServer, ctx: ToolsetContext): void;
+}
