@@ -10,6 +10,8 @@ export interface Tenant {
   readonly name: string;
   readonly status: 'active' | 'disabled';
   readonly toolsets: readonly string[];
+  /** Region whose shard holds the tenant's data (null until sharding places it). */
+  readonly homeRegion: string | null;
   readonly createdAt: Date;
 }
 
@@ -68,4 +70,20 @@ export interface AuditLog {
 export interface RateLimiter {
   /** Consumes one unit for `key`; `allowed=false` carries how long to wait. */
   consume(key: string): Promise<{ allowed: boolean; remaining: number; retryAfterMs: number }>;
+}
+
+/** A create/update collided with an existing unique value (tenant name, key prefix). Mapped to HTTP 409. */
+export class ConflictError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The addressed record does not exist (or is not visible to the caller). Mapped to HTTP 404. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
 }

@@ -1,0 +1,216 @@
+/**
+ * Composition root of one gateway process: config -> logger, metrics, PostgreSQL pool + migrations,
+ * Redis clients, stores, MCP endpoint, HTTP server. `npm run gateway` (gateway-main.ts), `npm start`
+ * (local/main.ts) and the tests all start gateways through `startGateway`, so there is one wiring.
+ *
+ * Out of scope here: signals (the entry points own them) and the task worker (the tasks issue adds it;
+ * local/main.ts has the hook).
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { allowedHosts, allowedOrigins, type Config } from './config.js';
+import { createAdminHandler } from './http/admin.js';
+import { Authenticator } from './http/auth.js';
+import { createHttpMetrics } from './http/metrics.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger, type Logger } from './log/logger.js';
+import * as mcp from './mcp/endpoint.js';
+import type { McpEndpoint } from './mcp/endpoint.js';
+import { createPgPool } from './store/pg/pool.js';
+import { loadMigrations, migrationsCurrent, runMigrations } from './store/pg/migrate.js';
+import { PgApiKeyStore } from './store/pg/pg-api-key-store.js';
+import { PgAuditLog } from './store/pg/pg-audit-log.js';
+import { PgTenantStore } from './store/pg/pg-tenant-store.js';
+import type { AuditLog } from './store/ports.js';
+import { createRedisClients } from './store/redis/connection.js';
+import { RedisRateLimiter } from './store/redis/rate-limiter.js';
+import type { Redis } from 'ioredis';
+
+/** What the MCP endpoint factory receives (the shape documented in service/src/mcp/endpoint.ts). */
+export interface EndpointDeps {
+  config: Config;
+  stateRedis: Redis;
+  keyPrefix: string;
+  audit: AuditLog;
+  logger: Logger;
+  deployment: { region: string; version: string; health(): Promise<Record<string, unknown>> };
+  /** The gateway's prom-client registry, for the MCP layer's own metrics. */
+  registry: Registry;
+}
+
+/** Options of startGateway (all optional). */
+export interface GatewayOptions {
+  /** @defaultValue a pino logger at LOG_LEVEL on stdout */
+  logger?: Logger;
+  /** Builds the MCP endpoint. @defaultValue createMcpEndpoint from service/src/mcp/endpoint.ts */
+  createEndpoint?: (deps: EndpointDeps) => Promise<McpEndpoint>;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** Base URL, e.g. http://127.0.0.1:8080 (0.0.0.0 is reported as 127.0.0.1). */
+  readonly url: string;
+  /** `${url}/mcp` */
+  readonly mcpUrl: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly tenants: PgTenantStore;
+  readonly apiKeys: PgApiKeyStore;
+  readonly audit: PgAuditLog;
+  /** Step 1 of shutdown: /readyz 503 at once, the endpoint refuses new sessions and closes SSE streams. */
+  drain(): Promise<void>;
+  /** Drains (if not yet), lets in-flight requests finish up to SHUTDOWN_GRACE_MS, then closes everything. */
+  close(): Promise<void>;
+}
+
+async function defaultEndpoint(deps: EndpointDeps): Promise<McpEndpoint> {
+  // Looked up at call time: the MCP layer replaces the contract module with its implementation.
+  const factory = (mcp as Record<string, unknown>)['createMcpEndpoint'];
+  if (typeof factory !== 'function') throw new Error('service/src/mcp/endpoint.ts does not export createMcpEndpoint yet');
+  return (factory as (d: EndpointDeps) => Promise<McpEndpoint>)(deps);
+}
+
+/** Starts one gateway: migrations run before it listens; resolves once it accepts connections. */
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, base: { service: 'gateway', region: config.REGION, version: config.VERSION } });
+  const registry = new Registry();
+  registry.setDefaultLabels({ region: config.REGION });
+  const metrics = createHttpMetrics(registry);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'cleanup step failed'));
+  };
+
+  try {
+    const pool = createPgPool({
+      connectionString: config.DATABASE_URL,
+      max: config.PG_POOL_MAX,
+      statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+      idleTimeoutMs: config.PG_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
+      applicationName: `umcp-gateway-${config.REGION}`,
+      registry,
+      onError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'),
+    });
+    cleanups.push(() => pool.end());
+    const migrations = loadMigrations();
+    const result = await runMigrations(pool, migrations);
+    logger.info({ applied: result.applied, schemaVersion: result.current }, 'database migrations done');
+
+    const redis = createRedisClients({
+      stateUrl: config.REDIS_URL,
+      ...(config.REDIS_CACHE_URL && { cacheUrl: config.REDIS_CACHE_URL }),
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      name: 'umcp-gateway',
+      onError: (err, role) => logger.warn({ err: err.message, role }, 'redis connection error'),
+    });
+    cleanups.push(() => redis.close());
+    await redis.connect();
+
+    const tenants = new PgTenantStore(pool);
+    const apiKeys = new PgApiKeyStore(pool, (err) => logger.warn({ err }, 'api key last_used_at update failed'));
+    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'));
+
+    let migrated = false;
+    const checkReady = async () => {
+      const [postgres, redisOk] = await Promise.all([pool.query('SELECT 1').then(() => true, () => false), redis.ping()]);
+      if (!migrated && postgres) migrated = await migrationsCurrent(pool, migrations).catch(() => false);
+      return { postgres, redis: redisOk, migrations: migrated };
+    };
+
+    const endpoint = await (opts.createEndpoint ?? defaultEndpoint)({
+      config,
+      stateRedis: redis.state,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      audit,
+      logger,
+      registry,
+      deployment: { region: config.REGION, version: config.VERSION, health: async () => ({ ...(await checkReady()), draining: http.draining }) },
+    });
+    cleanups.push(() => endpoint.close());
+
+    const authenticator = new Authenticator({
+      apiKeys,
+      tenants,
+      cacheMs: config.API_KEY_CACHE_MS,
+      ...(config.ANONYMOUS_TENANT && { anonymousTenant: config.ANONYMOUS_TENANT }),
+      ...(config.OAUTH_ISSUER &&
+        config.OAUTH_JWKS_URL && {
+          oauth: {
+            issuer: config.OAUTH_ISSUER,
+            jwksUrl: config.OAUTH_JWKS_URL,
+            audience: config.OAUTH_AUDIENCE ?? `${(config.PUBLIC_URL ?? '').replace(/\/+$/, '')}/mcp`,
+            tenantClaim: config.OAUTH_TENANT_CLAIM,
+          },
+        }),
+    });
+
+    const http = createHttpServer({
+      logger,
+      metrics,
+      authenticator,
+      endpoint,
+      ...(config.RATE_LIMIT_PER_MINUTE > 0 && {
+        rateLimiter: new RedisRateLimiter(redis.state, { limit: config.RATE_LIMIT_PER_MINUTE, keyPrefix: config.REDIS_KEY_PREFIX }),
+      }),
+      ...(config.ADMIN_TOKEN && {
+        admin: createAdminHandler({
+          adminToken: config.ADMIN_TOKEN,
+          tenants,
+          apiKeys,
+          audit,
+          logger,
+          maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
+          onCredentialsChanged: () => authenticator.invalidate(),
+        }),
+      }),
+      checkReady,
+      ...(() => {
+        const hosts = allowedHosts(config);
+        return hosts ? { allowedHosts: hosts } : {};
+      })(),
+      allowedOrigins: allowedOrigins(config),
+      ...(config.PUBLIC_URL && { publicUrl: config.PUBLIC_URL }),
+      ...(config.OAUTH_ISSUER && { oauthIssuer: config.OAUTH_ISSUER }),
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    });
+    http.server.listen(config.PORT, config.HOST);
+    await once(http.server, 'listening');
+    const port = (http.server.address() as AddressInfo).port;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+    const url = `http://${host}:${port}`;
+    logger.info({ url, mcp: `${url}/mcp` }, 'gateway listening');
+
+    let drained: Promise<void> | undefined;
+    const drain = () =>
+      (drained ??= (async () => {
+        http.startDraining();
+        logger.info('draining: not ready, closing streams');
+        await endpoint.drain().catch((err: unknown) => logger.warn({ err }, 'endpoint drain failed'));
+      })());
+
+    let closed: Promise<void> | undefined;
+    const close = () =>
+      (closed ??= (async () => {
+        await drain();
+        const serverClosed = new Promise<void>((resolve) => http.server.close(() => resolve()));
+        http.server.closeIdleConnections();
+        const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
+        while (http.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (http.inFlight() > 0) logger.warn({ inFlight: http.inFlight() }, 'shutdown grace period over; closing remaining connections');
+        http.server.closeAllConnections();
+        await serverClosed;
+        await cleanup();
+        logger.info('gateway stopped');
+      })());
+
+    return { url, mcpUrl: `${url}/mcp`, port, config, logger, registry, tenants, apiKeys, audit, drain, close };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The service's configuration: every environment variable the gateway (and `npm start`) reads, parsed
+ * once with zod at startup. Nothing else in service/src reads process.env.
+ *
+ * `ConfigSchema = CoreSchema.extend(McpConfigSchema.shape)`: the platform keys live here, the MCP layer's
+ * keys in service/src/mcp/config.ts. Every key is documented in docs/service.md (a test checks it).
+ * A bad or missing key fails fast with one line per key: its name, what was expected and what was found.
+ */
+import { z } from 'zod';
+import { McpConfigSchema } from './mcp/config.js';
+
+/** Thrown by loadConfig; `issues` holds one human-readable line per bad or missing key. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** True for addresses that only the local machine can reach (the anonymous mode and default allowlists depend on it). */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+const list = (what: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9._:*\[\]\/-]+$/, `a comma-separated list of ${what}`)));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+
+/** Platform keys (the MCP layer adds its own in McpConfigSchema). Descriptions feed docs/service.md. */
+export const CoreSchema = z.object({
+  PORT: int(0, 65535).default(8080).describe('TCP port to listen on; 0 picks any free port.'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Interface to bind (use 127.0.0.1 for local-only).'),
+  PUBLIC_URL: httpUrl
+    .optional()
+    .describe('Public base URL clients use (e.g. https://mcp.example.com). The resource URL is `<PUBLIC_URL>/mcp`; default: the listening address.'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').describe('PostgreSQL connection URL (writer/primary).'),
+  PG_POOL_MAX: int(1, 1000).default(10).describe('Maximum connections in the PostgreSQL pool of this process.'),
+  PG_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000).describe('Server-side statement timeout for every query (ms).'),
+  PG_IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(30_000).describe('Close pooled connections idle this long (ms).'),
+  PG_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000).describe('Give up acquiring a new PostgreSQL connection after this long (ms).'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').describe('Redis of the "state" role: sessions, event log, pub/sub, rate limits, queue (noeviction).'),
+  REDIS_CACHE_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .optional()
+    .describe('Redis of the "cache" role (LRU, may be a read replica); default: REDIS_URL.'),
+  REDIS_KEY_PREFIX: z.string().min(1).max(64).default('umcp:').describe('Prefix of every Redis key this service writes.'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe('Bearer token of the admin API (/admin/v1); the admin API answers 404 when unset.'),
+  ANONYMOUS_TENANT: z
+    .string()
+    .optional()
+    .describe('Tenant name that requests without credentials act as. Refused unless HOST is a loopback address.'),
+  TOOLSETS: list('toolset names').default(['platform', 'diagnostics']).describe('Built-in toolsets enabled for the `demo` tenant created by `npm start`.'),
+  ALLOWED_HOSTS: list('host names')
+    .optional()
+    .describe('Host header allowlist for /mcp (DNS-rebinding protection), hostnames without port; `*` disables. Default: loopback names when HOST is loopback, else the PUBLIC_URL host, else no check.'),
+  ALLOWED_ORIGINS: list('origin host names')
+    .optional()
+    .describe('Origin allowlist for /mcp (hostnames, no scheme/port). Requests without Origin always pass. Default: loopback names when HOST is loopback, else none (any browser Origin is refused).'),
+  OAUTH_ISSUER: httpUrl.optional().describe('OAuth 2.1 authorization server (JWT `iss`); enables JWT access tokens.'),
+  OAUTH_JWKS_URL: httpUrl.optional().describe('JWKS URL of the issuer (required with OAUTH_ISSUER).'),
+  OAUTH_AUDIENCE: z.string().min(1).optional().describe('Expected JWT `aud`; default: the resource URL `<PUBLIC_URL>/mcp`.'),
+  OAUTH_TENANT_CLAIM: z.string().min(1).default('tenant').describe('JWT claim holding the tenant name (or id).'),
+  RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(600).describe('Requests per tenant per minute across all replicas; 0 disables.'),
+  MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(4 * 1024 * 1024).describe('Largest accepted request body (bytes); larger -> 413.'),
+  REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(120_000).describe('Deadline for a non-streaming response (ms); later -> 504.'),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(25_000).describe('On SIGTERM, how long in-flight requests may take to finish (ms).'),
+  API_KEY_CACHE_MS: int(0, 60_000).default(5_000).describe('How long a verified API key is cached in-process (ms); bounds how late a revocation takes effect.'),
+  REGION: z.string().min(1).default('local').describe('Region name reported by the platform tools and logs.'),
+  VERSION: z.string().min(1).default('0.1.0').describe('Deployment version reported by the platform tools, logs and metrics.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+  SECRETS_MASTER_KEY: z
+    .string()
+    .refine((s) => Buffer.from(s, 'base64').length === 32, 'base64 of exactly 32 bytes')
+    .optional()
+    .describe('Envelope-encryption master key (base64, 32 bytes) for stored secrets.'),
+});
+
+/** The full schema: platform keys plus the MCP layer's. */
+export const ConfigSchema = CoreSchema.extend(McpConfigSchema.shape);
+
+/** Parsed configuration. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** One documented key: name, meaning and default (as text), used by docs/service.md and its test. */
+export interface ConfigKeyDoc {
+  readonly key: string;
+  readonly description: string;
+  readonly defaultValue: string | undefined;
+}
+
+/** Every configuration key with its description and default, in schema order. */
+export function describeConfig(): ConfigKeyDoc[] {
+  return Object.entries(ConfigSchema.shape).map(([key, schema]) => {
+    const s = schema as z.ZodType;
+    let defaultValue: string | undefined;
+    const parsed = s.safeParse(undefined);
+    if (parsed.success && parsed.data !== undefined) {
+      defaultValue = Array.isArray(parsed.data) ? parsed.data.join(',') : String(parsed.data);
+    }
+    return { key, description: s.description ?? '', defaultValue };
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const key = String(issue.path[0] ?? '(config)');
+  const raw = env[key];
+  if (raw === undefined && issue.code === 'invalid_type') return `${key}: required but not set`;
+  // Secrets never reach the message; other values are shown so the operator sees the typo.
+  const shown = raw === undefined ? 'unset' : /TOKEN|KEY|SECRET|PASSWORD|_URL$/.test(key) ? '(value hidden)' : JSON.stringify(raw);
+  return `${key}: expected ${issue.message.replace(/^Invalid input: /, '')} (got ${shown})`;
+}
+
+/**
+ * Parses the environment once. Empty strings count as unset (common in container manifests).
+ * Throws ConfigError listing every bad or missing key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const v = env[key];
+    input[key] = v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => describeIssue(i, input)));
+  const config = result.data;
+  const issues: string[] = [];
+  if (config.ANONYMOUS_TENANT !== undefined && !isLoopbackHost(config.HOST)) {
+    issues.push(`ANONYMOUS_TENANT: refused because HOST=${config.HOST} is not a loopback address (anonymous mode is for local use only)`);
+  }
+  if ((config.OAUTH_ISSUER === undefined) !== (config.OAUTH_JWKS_URL === undefined)) {
+    issues.push(`${config.OAUTH_ISSUER === undefined ? 'OAUTH_ISSUER' : 'OAUTH_JWKS_URL'}: required when ${config.OAUTH_ISSUER === undefined ? 'OAUTH_JWKS_URL' : 'OAUTH_ISSUER'} is set`);
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return config;
+}
+
+/** Host allowlist for /mcp, or undefined for "no check" (see ALLOWED_HOSTS). */
+export function allowedHosts(config: Pick<Config, 'ALLOWED_HOSTS' | 'HOST' | 'PUBLIC_URL'>): string[] | undefined {
+  if (config.ALLOWED_HOSTS) return config.ALLOWED_HOSTS.includes('*') ? undefined : config.ALLOWED_HOSTS;
+  if (isLoopbackHost(config.HOST)) return ['localhost', '127.0.0.1', '[::1]'];
+  if (config.PUBLIC_URL) return [new URL(config.PUBLIC_URL).hostname];
+  return undefined;
+}
+
+/** Origin allowlist for /mcp (requests without Origin always pass). */
+export function allowedOrigins(config: Pick<Config, 'ALLOWED_ORIGINS' | 'HOST'>): string[] {
+  if (config.ALLOWED_ORIGINS) return config.ALLOWED_ORIGINS;
+  return isLoopbackHost(config.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : [];
+}

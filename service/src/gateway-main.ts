@@ -1,0 +1,44 @@
+/**
+ * `npm run gateway`: the production gateway process, configured only by environment variables (see
+ * docs/service.md). Exits 1 with one line per bad key when the configuration is invalid; on SIGTERM or
+ * SIGINT it drains (not ready at once), lets in-flight requests finish up to SHUTDOWN_GRACE_MS and exits 0.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { startGateway } from './app.js';
+import { createLogger } from './log/logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'gateway', region: config.REGION, version: config.VERSION } });
+  const gateway = await startGateway(config, { logger });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  // Startup failures (database unreachable, migration error) end the process so the orchestrator restarts it.
+  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,221 @@
+/**
+ * The gateway's node:http server: request id, routing, the /mcp guard chain, health, metrics, OAuth
+ * protected-resource metadata and the admin API. MCP itself is the endpoint's job (service/src/mcp).
+ *
+ * /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) ->
+ * authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> body limit
+ * (413) -> endpoint.handle(). A non-streaming response not ready within REQUEST_TIMEOUT_MS becomes 504.
+ * No response ever carries a stack trace; unexpected errors are logged with the request id and answered 500.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
+import { toWebRequest } from '@modelcontextprotocol/node';
+import { HTTP } from '../../../contract/index.js';
+import type { Principal } from '../domain/principal.js';
+import { currentLogContext, runWithLogContext } from '../log/context.js';
+import type { Logger } from '../log/logger.js';
+import type { McpEndpoint } from '../mcp/endpoint.js';
+import type { RateLimiter } from '../store/ports.js';
+import { isAuthFailure, type Authenticator } from './auth.js';
+import type { HttpMetrics } from './metrics.js';
+import { apiError, json, jsonRpcError, writeWebResponse } from './respond.js';
+
+/** Dependencies of the HTTP server. */
+export interface HttpServerDeps {
+  logger: Logger;
+  metrics: HttpMetrics;
+  authenticator: Authenticator;
+  endpoint: McpEndpoint;
+  /** Undefined = no rate limit. */
+  rateLimiter?: RateLimiter;
+  /** Undefined = admin API disabled (404). */
+  admin?: (request: Request, path: string, requestId: string) => Promise<Response>;
+  /** Readiness of dependencies (PostgreSQL, Redis, migrations). */
+  checkReady(): Promise<Record<string, boolean>>;
+  /** Host allowlist for /mcp; undefined = no Host check. */
+  allowedHosts?: string[];
+  allowedOrigins: string[];
+  /** PUBLIC_URL; when unset the base URL is taken from the request's Host. */
+  publicUrl?: string;
+  /** OAuth issuer advertised in the protected-resource metadata. */
+  oauthIssuer?: string;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+}
+
+/** The running server plus its lifecycle controls. */
+export interface HttpServer {
+  readonly server: Server;
+  /** Requests being served right now (SSE streams included). */
+  inFlight(): number;
+  /** Marks the process as draining: /readyz answers 503 from now on. */
+  startDraining(): void;
+  readonly draining: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+class TimeoutError extends Error {}
+
+/** Creates (but does not start) the HTTP server. */
+export function createHttpServer(deps: HttpServerDeps): HttpServer {
+  let draining = false;
+  let active = 0;
+  const log = deps.logger;
+
+  const baseUrl = (req: IncomingMessage) =>
+    (deps.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`).replace(/\/+$/, '');
+
+  const metadataUrl = (req: IncomingMessage) => `${baseUrl(req)}${HTTP.protectedResourceMetadataPath}`;
+
+  const unauthorized = (req: IncomingMessage, error: 'missing' | 'invalid_token', description: string) => {
+    const params = [`resource_metadata="${metadataUrl(req)}"`];
+    // RFC 6750: no error code when the request carried no credentials at all.
+    if (error === 'invalid_token') params.unshift('error="invalid_token"', `error_description="${description.replace(/["\\]/g, '')}"`);
+    return jsonRpcError(401, -32001, `Unauthorized: ${description}`, { 'www-authenticate': `Bearer ${params.join(', ')}` });
+  };
+
+  const protectedResourceMetadata = (req: IncomingMessage) =>
+    json(200, {
+      resource: `${baseUrl(req)}${HTTP.mcpPath}`,
+      authorization_servers: deps.oauthIssuer ? [deps.oauthIssuer] : [],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Unified MCP Platform',
+    }, { 'access-control-allow-origin': '*' });
+
+  const ready = async () => {
+    if (draining) return json(503, { status: 'draining' });
+    const checks = await deps.checkReady().catch(() => ({ dependencies: false }));
+    const ok = Object.values(checks).every(Boolean);
+    return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
+  };
+
+  const headersOnly = (req: IncomingMessage) => {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) v.forEach((x) => headers.append(k, x));
+      else headers.set(k, v);
+    }
+    return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers });
+  };
+
+  /** The web Request with its body, or the 413 answer when the body is over MAX_BODY_BYTES. */
+  const readBody = async (req: IncomingMessage, abort: AbortController): Promise<Request | Response> => {
+    try {
+      return await toWebRequest(req, undefined, { signal: abort.signal, maxRequestBodySize: deps.maxBodyBytes });
+    } catch (err) {
+      if ((err as { status?: number }).status !== 413) throw err;
+      return jsonRpcError(413, -32600, `Request body larger than ${deps.maxBodyBytes} bytes`, { connection: 'close' });
+    }
+  };
+
+  const serveMcp = async (req: IncomingMessage, res: ServerResponse, requestId: string, abort: AbortController): Promise<Response | 'written'> => {
+    const probe = headersOnly(req);
+    const guard =
+      (deps.allowedHosts ? hostHeaderValidationResponse(probe, deps.allowedHosts) : undefined) ??
+      originValidationResponse(probe, deps.allowedOrigins);
+    if (guard) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin }, 'mcp request refused by Host/Origin validation');
+      return guard;
+    }
+    const auth = await deps.authenticator.authenticate(probe.headers.get('authorization'));
+    if (isAuthFailure(auth)) return unauthorized(req, auth.error, auth.description);
+    const principal: Principal = auth;
+    const ctx = currentLogContext();
+    if (ctx) ctx.tenantId = principal.tenantId;
+    if (deps.rateLimiter) {
+      const r = await deps.rateLimiter.consume(principal.tenantId);
+      if (!r.allowed) {
+        return jsonRpcError(429, -32000, 'Rate limit exceeded for this tenant', {
+          'retry-after': String(Math.ceil(r.retryAfterMs / 1000)),
+        });
+      }
+    }
+    const request = await readBody(req, abort);
+    if (request instanceof Response) return request;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError()), deps.requestTimeoutMs);
+    });
+    try {
+      const response = await Promise.race([deps.endpoint.handle(request, principal, { requestId }), deadline]);
+      clearTimeout(timer);
+      await writeWebResponse(res, response, abort.signal);
+      return 'written';
+    } catch (err) {
+      clearTimeout(timer);
+      if (err instanceof TimeoutError) {
+        abort.abort();
+        log.warn({ timeoutMs: deps.requestTimeoutMs }, 'mcp request timed out');
+        return jsonRpcError(504, -32001, `Request timed out after ${deps.requestTimeoutMs} ms`);
+      }
+      throw err;
+    }
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse, requestId: string, abort: AbortController): Promise<{ route: string; response: Response | 'written' }> => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    if (path === HTTP.mcpPath) return { route: HTTP.mcpPath, response: await serveMcp(req, res, requestId, abort) };
+    if (path === HTTP.livenessPath) return { route: path, response: json(200, { status: 'ok' }) };
+    if (path === HTTP.readinessPath) return { route: path, response: await ready() };
+    if (path === HTTP.metricsPath && method === 'GET') {
+      const body = await deps.metrics.registry.metrics();
+      return { route: path, response: new Response(body, { headers: { 'content-type': deps.metrics.registry.contentType } }) };
+    }
+    if (path === HTTP.protectedResourceMetadataPath || path === `${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}`) {
+      return { route: HTTP.protectedResourceMetadataPath, response: protectedResourceMetadata(req) };
+    }
+    if (path === HTTP.adminPrefix || path.startsWith(`${HTTP.adminPrefix}/`)) {
+      if (!deps.admin) return { route: HTTP.adminPrefix, response: apiError(404, 'not_found', 'admin API disabled (ADMIN_TOKEN not set)') };
+      const request = await readBody(req, abort);
+      if (request instanceof Response) return { route: HTTP.adminPrefix, response: request };
+      return { route: HTTP.adminPrefix, response: await deps.admin(request, path.slice(HTTP.adminPrefix.length), requestId) };
+    }
+    return { route: 'other', response: apiError(404, 'not_found', `no route ${method} ${path}`) };
+  };
+
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    active++;
+    const abort = new AbortController();
+    let routeLabel = 'other';
+    res.on('close', () => {
+      active--;
+      if (!res.writableFinished) abort.abort();
+      deps.metrics.observe(routeLabel, req.method ?? 'GET', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    runWithLogContext({ requestId }, async () => {
+      try {
+        const { route: r, response } = await route(req, res, requestId, abort);
+        routeLabel = r;
+        if (response !== 'written') await writeWebResponse(res, response, abort.signal);
+      } catch (err) {
+        log.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'request failed');
+        if (!res.headersSent) await writeWebResponse(res, apiError(500, 'internal_error', `internal error (request id ${requestId})`));
+        else res.destroy();
+      }
+    }).catch(() => res.destroy());
+  });
+  // Slow-loris protection: the whole request (headers + body) must arrive within 30 s.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  // Longer than typical load-balancer idle timeouts (60 s), so the balancer closes idle connections first.
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    inFlight: () => active,
+    startDraining() {
+      draining = true;
+    },
+    get draining() {
+      return draining;
+    },
+  };
+}

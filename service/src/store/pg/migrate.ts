@@ -1,0 +1,97 @@
+/**
+ * Versioned SQL migrations (service/src/store/pg/migrations/NNN_name.sql), applied in order at start.
+ * Safe when several replicas start together: the runner holds a session-level advisory lock while it
+ * reads schema_migrations and applies what is missing, each file in its own transaction. An applied file
+ * whose content changed is refused (migrations are append-only; write a new one instead).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+
+/** Arbitrary constant shared by every replica: the advisory lock id of the migration runner. */
+const MIGRATION_LOCK_ID = 727_354_910_221;
+
+const DEFAULT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** One migration file. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+/** Reads NNN_name.sql files from `dir`, sorted by version; rejects duplicates and bad names. */
+export function loadMigrations(dir: string = DEFAULT_DIR): Migration[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const seen = new Set<number>();
+  return files.map((file) => {
+    const m = /^(\d+)_([a-z0-9_]+)\.sql$/.exec(file);
+    if (!m) throw new Error(`migration file name must look like 001_name.sql: ${file}`);
+    const version = Number(m[1]);
+    if (seen.has(version)) throw new Error(`duplicate migration version ${version}: ${file}`);
+    seen.add(version);
+    const sql = readFileSync(join(dir, file), 'utf8');
+    return { version, name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+  });
+}
+
+/** Result of runMigrations: versions applied by this call (empty when the schema was current). */
+export interface MigrationResult {
+  readonly applied: number[];
+  readonly current: number;
+}
+
+/** Applies pending migrations under the advisory lock. */
+export async function runMigrations(pool: pg.Pool, migrations: Migration[] = loadMigrations()): Promise<MigrationResult> {
+  const client = await pool.connect();
+  try {
+    // A concurrent runner waits here; migrations may legitimately take longer than the statement timeout.
+    await client.query('SET statement_timeout = 0; SET lock_timeout = 0');
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now())`);
+      const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations');
+      const done = new Map(rows.map((r) => [r.version, r.checksum]));
+      const applied: number[] = [];
+      for (const m of migrations) {
+        const checksum = done.get(m.version);
+        if (checksum !== undefined) {
+          if (checksum !== m.checksum) throw new Error(`migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
+          continue;
+        }
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
+        }
+        applied.push(m.version);
+      }
+      return { applied, current: Math.max(0, ...migrations.map((m) => m.version)) };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+      await client.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** True when every known migration is recorded as applied (used by /readyz). */
+export async function migrationsCurrent(pool: pg.Pool, migrations: Migration[] = loadMigrations()): Promise<boolean> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM schema_migrations WHERE version = ANY($1::int[])',
+    [migrations.map((m) => m.version)],
+  );
+  return Number(rows[0]?.n) === migrations.length;
+}
