@@ -1,0 +1,30 @@
+/** Every rule of the unified-mcp policy pack, in report order. */
+import type { Rule } from '../types.js';
+import { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
+import { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
+import { requiredTags } from './tags.js';
+import { containerResources, pdbForReplicatedDeployments } from './kubernetes.js';
+import { deletionProtectionInProd } from './protection.js';
+import { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
+
+export { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
+export { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
+export { requiredTags, REQUIRED_TAGS } from './tags.js';
+export { containerResources, pdbForReplicatedDeployments } from './kubernetes.js';
+export { deletionProtectionInProd } from './protection.js';
+export { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
+
+/** The pack's rules. */
+export const ALL_RULES: readonly Rule[] = [
+  encryptionAtRest,
+  encryptionInTransit,
+  s3Encryption,
+  noPublicDataStores,
+  s3PublicAccessBlock,
+  requiredTags,
+  containerResources,
+  pdbForReplicatedDeployments,
+  deletionProtectionInProd,
+  spotOnlyForWorkers,
+  spotWorkerHygiene,
+];
