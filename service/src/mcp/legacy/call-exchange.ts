@@ -1,0 +1,168 @@
+/**
+ * One POST carrying JSON-RPC requests: a fresh, restored server instance answers them on an SSE stream whose
+ * every event is first appended to the Redis event log (so any replica can replay and live-tail it) and then
+ * written to the client while it is still connected. This replica holds a renewed producer lease on the
+ * stream until the last response is logged; if it dies, resuming readers fail the stream's pending requests.
+ */
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
+import { randomBytes } from 'node:crypto';
+import type { Principal } from '../../domain/principal.js';
+import type { SessionRecord } from '../../store/redis/session-store.js';
+import { appendStandalone, messageExtra, openInstance, watchSession, type LegacyContext, type LiveInstance, type RunningExchange } from './context.js';
+import { SseStream } from './sse.js';
+
+/** Protocol versions whose clients understand an empty-data priming event (resumable before any message). */
+function supportsPriming(version: string): boolean {
+  return version >= '2025-11-25';
+}
+
+/** Starts serving `requests` of `session`; returns the SSE response at once, the work continues behind it. */
+export async function startCall(
+  ctx: LegacyContext,
+  session: SessionRecord,
+  principal: Principal,
+  request: Request,
+  requests: readonly JSONRPCRequest[],
+): Promise<Response> {
+  const streamId = randomBytes(16).toString('base64url');
+  const sid = session.sessionId;
+  await ctx.log.openCallStream(sid, streamId, requests.map((r) => r.id), ctx.replicaId, ctx.settings.leaseMs);
+  await ctx.sessions.addStream(sid, ctx.log.keysOf(sid, streamId));
+  const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
+  const exchange = new CallExchange(ctx, session, streamId, sse, requests);
+  if (supportsPriming(session.protocolVersion)) {
+    const id = await ctx.log.append(sid, streamId, undefined, { callStream: true });
+    if (id !== undefined) sse.event(id, undefined, ctx.settings.retryMs);
+  }
+  exchange.run(principal, request).catch((err: Error) => ctx.logger.error({ err, sessionId: sid }, 'legacy: call exchange failed'));
+  return sse.response;
+}
+
+class CallExchange implements RunningExchange {
+  private readonly pending = new Map<string, JSONRPCRequest>();
+  private readonly ids: RequestId[];
+  private chain: Promise<void> = Promise.resolve();
+  private instance: LiveInstance | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly ctx: LegacyContext,
+    private readonly session: SessionRecord,
+    private readonly streamId: string,
+    private readonly sse: SseStream,
+    requests: readonly JSONRPCRequest[],
+  ) {
+    for (const r of requests) this.pending.set(JSON.stringify(r.id), r);
+    this.ids = requests.map((r) => r.id);
+  }
+
+  private get sid(): string {
+    return this.session.sessionId;
+  }
+
+  async run(principal: Principal, request: Request): Promise<void> {
+    const { ctx } = this;
+    ctx.exchanges.add(this);
+    this.leaseTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ctx.settings.leaseMs / 3)));
+    this.unwatch = await watchSession(ctx, this.sid, (c) => {
+      if (c.type === 'deleted') void this.abort('session deleted');
+    });
+    try {
+      this.instance = await openInstance(ctx, this.session, principal, request, {
+        related: (message, requestId) => this.enqueue(() => this.related(message, requestId)),
+        standalone: (message) => appendStandalone(ctx, this.sid, message),
+      });
+      if (this.finished) {
+        await this.instance.close();
+        return;
+      }
+      await ctx.router.register(this.sid, this.instance.transport, this.ids, ctx.settings.leaseMs);
+      const extra = messageExtra(principal, request);
+      for (const r of this.pending.values()) this.instance.transport.deliver(r, extra);
+    } catch (err) {
+      ctx.logger.error({ err, sessionId: this.sid }, 'legacy: could not start a server instance for the session');
+      await this.enqueue(() => this.failAll(-32603, 'Internal error'));
+    }
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(step).catch((err: Error) => this.ctx.logger.error({ err, sessionId: this.sid }, 'legacy: event append failed'));
+    return this.chain;
+  }
+
+  private async related(message: JSONRPCMessage, requestId: RequestId): Promise<void> {
+    if (this.finished) return;
+    const isResponse = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+    const key = JSON.stringify(requestId);
+    const req = this.pending.get(key);
+    if (!req) return; // a message related to an already-answered request: nowhere to send it
+    if (!isResponse) {
+      const id = await this.ctx.log.append(this.sid, this.streamId, message, { callStream: true });
+      if (id !== undefined) this.sse.event(id, message);
+      return;
+    }
+    if (isJSONRPCResultResponse(message)) await this.persistSideEffects(req);
+    this.pending.delete(key);
+    const final = this.pending.size === 0;
+    const id = await this.ctx.log.append(this.sid, this.streamId, message, { answers: requestId, final });
+    if (id !== undefined) this.sse.event(id, message);
+    if (final || id === undefined) await this.finish();
+  }
+
+  /** Session state some successful requests change, persisted before the client sees the answer. */
+  private async persistSideEffects(req: JSONRPCRequest): Promise<void> {
+    const params = (req.params ?? {}) as Record<string, unknown>;
+    if (req.method === 'logging/setLevel' && typeof params.level === 'string') await this.ctx.sessions.setLogLevel(this.sid, params.level);
+    if ((req.method === 'resources/subscribe' || req.method === 'resources/unsubscribe') && typeof params.uri === 'string') {
+      await this.ctx.sessions.setSubscribed(this.sid, params.uri, req.method === 'resources/subscribe');
+    }
+  }
+
+  private async failAll(code: number, message: string): Promise<void> {
+    await this.ctx.log.failPending(this.sid, this.streamId, code, message);
+    await this.ctx.log.readAfter(this.sid, this.streamId, '0-0', (e) => {
+      if (e.message && (isJSONRPCErrorResponse(e.message) || isJSONRPCResultResponse(e.message))) this.sse.event(e.eventId, e.message);
+      return true;
+    });
+    await this.finish();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.finished) return;
+    try {
+      const held = await this.ctx.log.renewLease(this.sid, this.streamId, this.ctx.replicaId, this.ctx.settings.leaseMs);
+      await this.ctx.router.renew(this.sid, this.ids, this.ctx.settings.leaseMs);
+      if (!held) {
+        this.ctx.logger.warn({ sessionId: this.sid }, 'legacy: lost the lease of a running call; abandoning it');
+        await this.abort('lease lost', false);
+      }
+    } catch (err) {
+      this.ctx.logger.warn({ err, sessionId: this.sid }, 'legacy: lease renewal failed');
+    }
+  }
+
+  /** Stops the call: pending requests get a JSON-RPC error in the log (when `fail`), the stream closes. */
+  async abort(reason: string, fail = true): Promise<void> {
+    if (this.finished) return;
+    if (fail) await this.ctx.log.failPending(this.sid, this.streamId, -32603, `Request aborted: ${reason}`).catch(() => 0);
+    await this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.leaseTimer);
+    this.unwatch?.();
+    this.ctx.exchanges.delete(this);
+    this.sse.close();
+    const inst = this.instance;
+    await this.ctx.log.releaseLease(this.sid, this.streamId).catch(() => {});
+    if (inst) {
+      await this.ctx.router.unregister(this.sid, inst.transport, this.ids).catch(() => {});
+      await inst.close();
+    }
+  }
+}
