@@ -1,0 +1,19 @@
+/**
+ * Entry of the Pulumi program (Pulumi.yaml `main`). Loads the stack config once, then runs the regional
+ * program (`role: regional`) or the global edge program (`role: global`, infra/global/) and returns its
+ * outputs as the stack outputs. The default export is an async function so the same module can run under
+ * mocks more than once in a process (infra/tools/mock-run.ts).
+ */
+import { loadConfig } from './config.js';
+
+export default async function program(): Promise<Record<string, unknown>> {
+  const cfg = loadConfig();
+  if (cfg.role === 'regional') {
+    const { runRegional } = await import('./regional/index.js');
+    return runRegional(cfg);
+  }
+  // The global stack is engineer D's (infra/global/); its module is loaded only for role=global.
+  const globalModule = './global/index.js';
+  const { runGlobal } = (await import(globalModule)) as { runGlobal: (c: unknown) => Promise<Record<string, unknown>> };
+  return runGlobal(cfg);
+}

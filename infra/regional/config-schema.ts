@@ -1,0 +1,144 @@
+/**
+ * Zod schema of a regional stack's plain (non-secret) config. Defaults depend on `environment`: prod gets
+ * a NAT gateway per AZ, deletion protection, spot workers with several instance types and bigger minimums;
+ * everything else is small. Secrets are not part of this schema (see infra/config.ts).
+ */
+import { z } from 'zod';
+
+const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'a Kubernetes CPU quantity such as "500m"');
+const bytes = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/, 'a Kubernetes quantity such as "512Mi"');
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as "us-east-1"');
+
+/** Pod resource requests; limits equal requests for memory and ephemeral storage. */
+const resourcesSchema = z.object({
+  /** @defaultValue "500m" */ cpu: cpu.default('500m'),
+  /** @defaultValue "512Mi" */ memory: bytes.default('512Mi'),
+  /** @defaultValue "10Gi" */ ephemeralStorage: bytes.default('10Gi'),
+}).strict();
+
+const tierSchema = z.object({
+  /** Image reference, e.g. `<account>.dkr.ecr.<region>.amazonaws.com/umcp-gateway:1.2.3`. */
+  image: z.string().min(1),
+  resources: resourcesSchema.default({ cpu: '500m', memory: '512Mi', ephemeralStorage: '10Gi' }),
+  minReplicas: z.number().int().min(1).optional(),
+  maxReplicas: z.number().int().min(1).optional(),
+}).strict();
+
+const nodeGroupSchema = z.object({
+  instanceTypes: z.array(z.string().min(1)).min(1),
+  capacityType: z.enum(['ON_DEMAND', 'SPOT']).optional(),
+  minSize: z.number().int().min(0),
+  maxSize: z.number().int().min(1),
+  desiredSize: z.number().int().min(0).optional(),
+}).strict();
+
+export const regionalConfigSchema = z.object({
+  role: z.literal('regional'),
+  environment: z.enum(['dev', 'staging', 'prod']),
+  /** AWS region of this stack. */
+  region: awsRegion,
+  /** The other region of the pair (S3 replication target, Aurora/ElastiCache global peer). Absent: single region. */
+  peerRegion: awsRegion.optional(),
+  /** Primary region of the Aurora global database and the ElastiCache global datastore. @defaultValue true */
+  isPrimary: z.boolean().default(true),
+  /** Pool weight 0..1 for the edge load balancer's random steering (read by the global stack). @defaultValue 0.5 */
+  steeringWeight: z.number().min(0).max(1).default(0.5),
+  /** Short name used in resource names. @defaultValue "umcp" */
+  prefix: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, 'lowercase letters, digits and dashes, 2-16 characters').default('umcp'),
+  network: z.object({
+    /** VPC CIDR, a /16. */
+    cidr: z.string().regex(/^10\.\d{1,3}\.0\.0\/16$/, 'a private /16 such as "10.20.0.0/16"'),
+    /** @defaultValue "per-az" in prod, "single" elsewhere */
+    natGateways: z.enum(['per-az', 'single']).optional(),
+    /** @defaultValue 3 */
+    azCount: z.literal(3).default(3),
+    /** Flow log retention in days. @defaultValue 30 */
+    flowLogRetentionDays: z.number().int().positive().default(30),
+  }).strict(),
+  cluster: z.object({
+    /** `eks` creates a cluster; `existing` deploys onto the cluster of the `kubeconfig` secret. @defaultValue "eks" */
+    mode: z.enum(['eks', 'existing']).default('eks'),
+    /** @defaultValue "1.33" */
+    version: z.string().regex(/^1\.\d+$/).default('1.33'),
+    /** Disable the public API endpoint (reach it through VPN/bastion). @defaultValue false */
+    privateEndpoint: z.boolean().default(false),
+    /** CIDRs allowed to reach a public API endpoint. @defaultValue ["0.0.0.0/0"] */
+    publicAccessCidrs: z.array(z.string()).default(['0.0.0.0/0']),
+    /** IAM role ARNs granted cluster-admin through EKS access entries. @defaultValue [] */
+    adminRoleArns: z.array(z.string().startsWith('arn:')).default([]),
+    nodeGroups: z.object({
+      system: nodeGroupSchema.optional(),
+      gateway: nodeGroupSchema.optional(),
+      workers: nodeGroupSchema.optional(),
+    }).strict().default({}),
+  }).strict().default({ mode: 'eks', version: '1.33', privateEndpoint: false, publicAccessCidrs: ['0.0.0.0/0'], adminRoleArns: [], nodeGroups: {} }),
+  database: z.object({
+    /** One Aurora global cluster per shard id. @defaultValue ["0"] */
+    shards: z.array(z.string().regex(/^[a-z0-9]{1,8}$/)).min(1).default(['0']),
+    /** @defaultValue "db.r6g.large" in prod, "db.t4g.medium" elsewhere */
+    instanceClass: z.string().optional(),
+    /** Reader instances per shard. @defaultValue 2 in prod, 1 elsewhere */
+    readers: z.number().int().min(1).optional(),
+    /** @defaultValue "16.6" */
+    engineVersion: z.string().default('16.6'),
+    /** @defaultValue 14 in prod, 3 elsewhere */
+    backupRetentionDays: z.number().int().min(1).max(35).optional(),
+    /** @defaultValue "app" */
+    username: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/).default('app'),
+  }).strict().default({ shards: ['0'], engineVersion: '16.6', username: 'app' }),
+  cache: z.object({
+    /** @defaultValue "cache.r7g.large" in prod, "cache.t4g.small" elsewhere */
+    nodeType: z.string().optional(),
+    /** Nodes per replication group (1 primary + replicas), at least 2 for failover. @defaultValue 3 in prod, 2 elsewhere */
+    nodes: z.number().int().min(2).max(6).optional(),
+    /** Id of the cache role's global datastore; required in a secondary region that has a peer. */
+    globalReplicationGroupId: z.string().optional(),
+  }).strict().default({}),
+  storage: z.object({
+    /** Bucket names are `<bucketPrefix>-<region>`; must be globally unique. */
+    bucketPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]{2,40}$/),
+    /** Replicate objects to `<bucketPrefix>-<peerRegion>`. @defaultValue true when peerRegion is set */
+    replicateToPeer: z.boolean().optional(),
+    /** Days before noncurrent versions expire. @defaultValue 30 */
+    noncurrentVersionDays: z.number().int().positive().default(30),
+  }).strict(),
+  app: z.object({
+    /** @defaultValue "umcp" */
+    namespace: z.string().default('umcp'),
+    /** Public origin hostname of this region (TLS certificate must cover it). */
+    hostname: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name'),
+    /** ACM certificate for the ALB listener; omit for a plain-HTTP listener (dev only). */
+    certificateArn: z.string().startsWith('arn:').optional(),
+    /** @defaultValue "alb" */
+    ingressClassName: z.string().default('alb'),
+    gateway: tierSchema,
+    worker: tierSchema,
+    /** Scale non-prod down outside working hours. @defaultValue true outside prod */
+    scheduledScaleDown: z.object({
+      enabled: z.boolean().optional(),
+      /** Cron (UTC). @defaultValue "0 20 * * 1-5" */ down: z.string().default('0 20 * * 1-5'),
+      /** Cron (UTC). @defaultValue "0 7 * * 1-5" */ up: z.string().default('0 7 * * 1-5'),
+    }).strict().default({ down: '0 20 * * 1-5', up: '0 7 * * 1-5' }),
+  }).strict(),
+}).strict().superRefine((c, ctx) => {
+  if (c.peerRegion === c.region) ctx.addIssue({ code: 'custom', path: ['peerRegion'], message: 'must differ from region' });
+  if (!c.isPrimary && !c.peerRegion) ctx.addIssue({ code: 'custom', path: ['isPrimary'], message: 'a secondary region needs peerRegion (the primary)' });
+  if (!c.isPrimary && c.peerRegion && !c.cache.globalReplicationGroupId) {
+    ctx.addIssue({ code: 'custom', path: ['cache', 'globalReplicationGroupId'],
+      message: 'required in a secondary region: the id the primary stack exports as cacheGlobalReplicationGroupId' });
+  }
+  if (c.environment === 'prod' && c.cluster.mode === 'existing') {
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'mode'], message: 'prod runs on EKS; "existing" is for dev/staging' });
+  }
+  if (c.environment === 'prod' && !c.app.certificateArn) {
+    ctx.addIssue({ code: 'custom', path: ['app', 'certificateArn'], message: 'required in prod (TLS on the ALB)' });
+  }
+  for (const [tier, t] of Object.entries({ gateway: c.app.gateway, worker: c.app.worker })) {
+    if (t.minReplicas !== undefined && t.maxReplicas !== undefined && t.minReplicas > t.maxReplicas) {
+      ctx.addIssue({ code: 'custom', path: ['app', tier, 'minReplicas'], message: 'must not exceed maxReplicas' });
+    }
+  }
+});
+
+/** Regional settings after validation (defaults that depend on `environment` are resolved by the program). */
+export type RegionalSettings = Omit<z.output<typeof regionalConfigSchema>, 'role'>;

@@ -1,0 +1,1 @@
+export { Network, subnetCidrs, type NetworkArgs } from './network.js';

@@ -1,0 +1,108 @@
+/**
+ * Canned provider answers for the Pulumi mocks: plausible ids, ARNs, endpoints and invoke results, so the
+ * program's applies see realistic shapes. Keyed by resource type / invoke token; unknown ones echo inputs.
+ */
+import type * as pulumi from '@pulumi/pulumi';
+
+type MockResourceArgs = pulumi.runtime.MockResourceArgs;
+type MockCallArgs = pulumi.runtime.MockCallArgs;
+
+export interface MockContext {
+  /** Provider reference (`urn::id`) → region, learned as aws providers register. */
+  providerRegions: Map<string, string>;
+  defaultRegion: string;
+}
+
+export const MOCK_ACCOUNT = '123456789012';
+
+/** Region of a resource or invoke: its own `region` input, else its provider's, else the stack's. */
+function regionOf(args: { provider?: string; inputs?: any }, ctx: MockContext): string {
+  if (typeof args.inputs?.region === 'string') return args.inputs.region;
+  const providerId = args.provider?.split('::').pop();
+  return (providerId && ctx.providerRegions.get(providerId)) || ctx.defaultRegion;
+}
+
+function service(type: string): string {
+  return type.split(':')[1]?.split('/')[0] ?? 'unknown';
+}
+
+function resourceState(args: MockResourceArgs, region: string, id: string): Record<string, unknown> {
+  const i = args.inputs ?? {};
+  const arn = `arn:aws:${service(args.type)}:${region}:${MOCK_ACCOUNT}:${args.name}`;
+  const base: Record<string, unknown> = { arn, id };
+  switch (args.type) {
+    case 'aws:eks/cluster:Cluster':
+      return { ...base, name: i.name ?? args.name, endpoint: `https://${args.name}.gr7.${region}.eks.amazonaws.com`,
+        certificateAuthority: { data: Buffer.from('mock-ca').toString('base64') },
+        identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/MOCK${args.name}` }] }],
+        vpcConfig: { ...(i.vpcConfig ?? {}), clusterSecurityGroupId: `sg-${args.name}-cluster` } };
+    case 'aws:rds/cluster:Cluster':
+      return { ...base, clusterIdentifier: i.clusterIdentifier ?? args.name,
+        endpoint: `${args.name}.cluster-mock.${region}.rds.amazonaws.com`,
+        readerEndpoint: `${args.name}.cluster-ro-mock.${region}.rds.amazonaws.com`, port: 5432 };
+    case 'aws:rds/globalCluster:GlobalCluster':
+      return { ...base, globalClusterIdentifier: i.globalClusterIdentifier ?? args.name };
+    case 'aws:rds/proxy:Proxy':
+      return { ...base, name: i.name ?? args.name, endpoint: `${args.name}.proxy-mock.${region}.rds.amazonaws.com` };
+    case 'aws:rds/proxyEndpoint:ProxyEndpoint':
+      return { ...base, endpoint: `${args.name}.endpoint.proxy-mock.${region}.rds.amazonaws.com` };
+    case 'aws:elasticache/replicationGroup:ReplicationGroup':
+      return { ...base, replicationGroupId: i.replicationGroupId ?? args.name, port: 6379,
+        primaryEndpointAddress: `master.${args.name}.mock.${region}.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${args.name}.mock.${region}.cache.amazonaws.com` };
+    case 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup':
+      return { ...base, globalReplicationGroupId: `ldgnf-${i.globalReplicationGroupIdSuffix ?? args.name}` };
+    case 'aws:s3/bucket:Bucket':
+      return { ...base, arn: `arn:aws:s3:::${i.bucket ?? args.name}`, bucket: i.bucket ?? args.name,
+        bucketRegionalDomainName: `${i.bucket ?? args.name}.s3.${region}.amazonaws.com` };
+    case 'aws:ec2/vpc:Vpc':
+      return { ...base, id: `vpc-${args.name}`, defaultSecurityGroupId: `sg-${args.name}-default` };
+    case 'aws:kms/key:Key':
+      return { ...base, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT}:key/${args.name}`, keyId: args.name };
+    case 'aws:iam/role:Role':
+      return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${i.name ?? args.name}`, name: i.name ?? args.name };
+    case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
+      return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? '').replace('https://', '')}` };
+    case 'kubernetes:networking.k8s.io/v1:Ingress':
+      return { status: { loadBalancer: { ingress: [{ hostname: `k8s-${args.name}-mock.${region}.elb.amazonaws.com` }] } } };
+    default:
+      return base;
+  }
+}
+
+export const canned = {
+  newResource(args: MockResourceArgs, ctx: MockContext): { id: string; state: Record<string, unknown> } {
+    const region = regionOf(args, ctx);
+    const id = args.type.startsWith('aws:ec2/') ? `${args.type.split(':').pop()!.toLowerCase()}-${args.name}` : `${args.name}-id`;
+    if (args.type === 'pulumi:providers:aws') {
+      // Invokes and children reference the provider as `<urn>::<id>`; remember its region by id.
+      ctx.providerRegions.set(id, region);
+    }
+    return { id, state: { ...args.inputs, ...resourceState(args, region, id) } };
+  },
+
+  call(args: MockCallArgs, ctx: MockContext): Record<string, unknown> {
+    const region = regionOf({ ...(args.provider ? { provider: args.provider } : {}) }, ctx);
+    switch (args.token) {
+      case 'aws:index/getAvailabilityZones:getAvailabilityZones':
+        return { id: region, names: ['a', 'b', 'c', 'd'].map((z) => `${region}${z}`),
+          zoneIds: [1, 2, 3, 4].map((n) => `${region.slice(0, 3)}-az${n}`), state: 'available' };
+      case 'aws:index/getCallerIdentity:getCallerIdentity':
+        return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: 'AIDAMOCK' };
+      case 'aws:index/getPartition:getPartition':
+        return { id: 'aws', partition: 'aws', dnsSuffix: 'amazonaws.com', reverseDnsPrefix: 'com.amazonaws' };
+      case 'aws:index/getRegion:getRegion':
+        return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com` };
+      case 'aws:ec2/getAmi:getAmi':
+        return { id: 'ami-0mock', imageId: 'ami-0mock', architecture: 'arm64' };
+      case 'aws:ssm/getParameter:getParameter':
+        return { id: args.inputs.name, name: args.inputs.name, value: 'ami-0mock', type: 'String' };
+      case 'aws:eks/getClusterAuth:getClusterAuth':
+        return { id: args.inputs.name, name: args.inputs.name, token: 'k8s-aws-v1.mock' };
+      case 'aws:iam/getPolicyDocument:getPolicyDocument':
+        return { id: 'policy', json: JSON.stringify({ Version: '2012-10-17', Statement: args.inputs.statements ?? [] }) };
+      default:
+        return { ...args.inputs };
+    }
+  },
+};
