@@ -1,23 +1,29 @@
 /**
- * The seam between the HTTP layer and MCP serving. The HTTP layer has already checked Host/Origin,
- * authenticated the caller (principal), applied the tenant rate limit and assigned a request id; the
- * endpoint does everything MCP: era classification (2026-07-28 vs 2025-era), validation, sessions, SSE.
+ * The MCP endpoint (/mcp): one entry serving both protocol generations.
  *
- * CONTRACT ONLY — the MCP implementation (service/src/mcp/) provides `createMcpEndpoint` with this shape:
+ * - 2026-07-28 (modern, stateless): the SDK's `createMcpHandler` with `legacy: 'reject'`, one handler
+ *   per tenant so each tenant's `subscriptions/listen` streams hang off that tenant's Redis bus only.
+ *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 406, 413,
+ *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 415, draining,
+ *   metrics and SSE bookkeeping.
+ * - 2025-era (sessionful): routed with the SDK's `isLegacyRequest` to the legacy leg (legacy-leg.ts).
  *
- *   import type { Redis } from 'ioredis';
- *   import type { Logger } from 'pino';
- *   export interface McpEndpointDeps {
- *     config: McpConfig;            // z.output of McpConfigSchema (service/src/mcp/config.ts), parsed once by service/src/config.ts
- *     stateRedis: Redis;            // the "state" Redis role (sessions, event log, pub/sub); owned by the caller
- *     keyPrefix: string;            // every Redis key this endpoint writes starts with it (tests use a unique one)
- *     audit: AuditLog;              // store/ports.ts
- *     logger: Logger;
- *     deployment: { region: string; version: string; health(): Promise<Record<string, unknown>> };
- *   }
- *   export function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpoint>;
+ * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
+ * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
+import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpHttpHandler, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Principal } from '../domain/principal.js';
+import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
+import type { AuditLog } from '../store/ports.js';
+import type { DeploymentInfo } from '../tools/index.js';
+import type { McpConfig } from './config.js';
+import { createLegacyLeg } from './legacy-leg.js';
+import { methodLabel, mcpDuration, mcpRequests } from './metrics.js';
+import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
+import { authInfoFor, createTenantServerFactory, principalOf } from './server-factory.js';
+import { SseTracker } from './sse-tracker.js';
 
 export interface McpRequestInfo {
   readonly requestId: string;
@@ -29,4 +35,153 @@ export interface McpEndpoint {
   /** Graceful shutdown step 1: refuse new sessions, close SSE streams with a retry hint. */
   drain(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What the endpoint needs; every collaborator is owned by the caller. */
+export interface McpEndpointDeps {
+  /** z.output of McpConfigSchema, parsed once by service/src/config.ts. */
+  config: McpConfig;
+  /** The "state" Redis role (sessions, event log, pub/sub); owned by the caller. */
+  stateRedis: Redis;
+  /** Every Redis key and channel this endpoint uses starts with it (tests use a unique one). */
+  keyPrefix: string;
+  audit: AuditLog;
+  logger: Logger;
+  deployment: DeploymentInfo;
+  /** Names this replica in the legacy leg's leases and routing. @defaultValue a random UUID */
+  replicaId?: string;
+}
+
+const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+
+/** Reads a POST body's JSON-RPC method for metrics without consuming the request; undefined if unreadable. */
+async function peekBody(request: Request, limit: number): Promise<{ parsed?: unknown; tooLarge: boolean }> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > limit) return { tooLarge: true };
+  const text = await request.clone().text();
+  if (Buffer.byteLength(text) > limit) return { tooLarge: true };
+  try {
+    return { parsed: JSON.parse(text), tooLarge: false };
+  } catch {
+    return { tooLarge: false };
+  }
+}
+
+/** Creates the endpoint of one replica. */
+export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpoint> {
+  const { config, logger } = deps;
+  const log = logger.child({ component: 'mcp' });
+  const onerror = (err: Error) => log.debug({ err: err.message }, 'mcp: request rejected or out-of-band error');
+  const hub = new RedisServerEventBusHub({ redis: deps.stateRedis, keyPrefix: deps.keyPrefix, onerror: (err) => log.warn({ err }, 'mcp: event bus error') });
+  await hub.start();
+  const requestState = new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller);
+
+  // eslint-disable-next-line prefer-const -- assigned below; the notifier needs the legacy leg and vice versa
+  let legacy: ReturnType<typeof createLegacyLeg>;
+  const notifierFor = (tenantId: string): ServerNotifier => {
+    const bus = hub.forTenant(tenantId);
+    const both = (event: Parameters<typeof bus.publish>[0], method: string, params?: Record<string, unknown>) => {
+      bus.publish(event);
+      legacy.notifyTenant(tenantId, { method, ...(params ? { params } : {}) }).catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
+    };
+    return {
+      toolsChanged: () => both({ kind: 'tools_list_changed' }, 'notifications/tools/list_changed'),
+      promptsChanged: () => both({ kind: 'prompts_list_changed' }, 'notifications/prompts/list_changed'),
+      resourcesChanged: () => both({ kind: 'resources_list_changed' }, 'notifications/resources/list_changed'),
+      resourceUpdated: (uri) => both({ kind: 'resource_updated', uri }, 'notifications/resources/updated', { uri }),
+    };
+  };
+
+  const tenantFactory = createTenantServerFactory({ config, audit: deps.audit, logger: log, deployment: deps.deployment, notifierFor, requestState });
+  /** The SDK-shaped factory both legs call; the principal rides in `authInfo.extra.principal`. */
+  const sdkFactory: McpServerFactory = (ctx) => {
+    const principal = principalOf(ctx.authInfo);
+    if (!principal) throw new Error('MCP server factory called without an authenticated principal');
+    const requestId = ctx.authInfo?.extra?.['requestId'];
+    return tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
+  };
+
+  legacy = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}) });
+
+  const modern = new Map<string, McpHttpHandler>();
+  const modernFor = (tenantId: string): McpHttpHandler => {
+    let handler = modern.get(tenantId);
+    if (!handler) {
+      handler = createMcpHandler(sdkFactory, {
+        legacy: 'reject',
+        bus: hub.forTenant(tenantId),
+        maxSubscriptions: config.MAX_SUBSCRIPTIONS,
+        keepAliveMs: config.SSE_KEEPALIVE_MS,
+        maxRequestBodySize: config.MCP_MAX_BODY_BYTES,
+        onerror,
+      });
+      modern.set(tenantId, handler);
+    }
+    return handler;
+  };
+  const sse = new SseTracker();
+  let draining = false;
+
+  async function route(request: Request, principal: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
+    if (draining) {
+      return jsonRpcError(503, -32000, 'Server is shutting down; retry on another replica', { 'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)) });
+    }
+    const isPost = request.method.toUpperCase() === 'POST';
+    if (isPost && !isJsonContentType(request.headers.get('content-type'))) {
+      return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    }
+    let parsed: unknown;
+    if (isPost) {
+      const peek = await peekBody(request, config.MCP_MAX_BODY_BYTES);
+      if (peek.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${config.MCP_MAX_BODY_BYTES} bytes`);
+      parsed = peek.parsed;
+      labels.method = methodLabel(Array.isArray(parsed) ? 'batch' : (parsed as { method?: unknown } | undefined)?.method);
+    } else {
+      labels.method = request.method.toUpperCase();
+    }
+    const isLegacy = await isLegacyRequest(request, parsed, { maxRequestBodySize: config.MCP_MAX_BODY_BYTES });
+    if (isLegacy) {
+      labels.era = 'legacy';
+      return legacy.handle(request, principal, info);
+    }
+    labels.era = 'modern';
+    const response = await modernFor(principal.tenantId).fetch(request, { authInfo: authInfoFor(principal, info.requestId) });
+    return sse.track(response, labels.method === 'subscriptions/listen');
+  }
+
+  return {
+    async handle(request, principal, info) {
+      const started = process.hrtime.bigint();
+      const labels = { method: 'none', era: 'unknown' };
+      let status = 500;
+      try {
+        const response = await route(request, principal, info, labels);
+        status = response.status;
+        return response;
+      } catch (err) {
+        log.error({ err, requestId: info.requestId }, 'mcp: request failed');
+        return jsonRpcError(500, -32603, 'Internal error');
+      } finally {
+        mcpRequests.inc({ ...labels, status: String(status) });
+        mcpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+    async drain() {
+      draining = true;
+      sse.closeListenStreams(config.SSE_RETRY_MS);
+      await legacy.drain();
+    },
+    async close() {
+      draining = true;
+      sse.closeAll(config.SSE_RETRY_MS);
+      await Promise.all([...modern.values()].map((h) => h.close()));
+      modern.clear();
+      await legacy.close();
+      await hub.close();
+    },
+  };
 }
