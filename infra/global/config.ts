@@ -88,7 +88,13 @@ const monitorSchema = z
     /** Retries before an origin is marked down. @defaultValue 2 */
     retries: positiveInt(0, 5).default(2),
     /** Status codes counted healthy, e.g. "200" or "2xx". @defaultValue "200" */
-    expectedCodes: z.string().regex(/^[1-5](\d\d|xx)$/, 'expected e.g. "200" or "2xx"').default('200'),
+    expectedCodes: z
+      .preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().regex(/^[1-5](\d\d|xx)$/, 'expected e.g. "200" or "2xx"'))
+      .default('200'),
+    /** Consecutive passes before a down origin counts healthy again (avoids flapping on return). @defaultValue 2 */
+    consecutiveUp: positiveInt(1, 10).default(2),
+    /** Consecutive failures before an origin counts down. @defaultValue 2 */
+    consecutiveDown: positiveInt(1, 10).default(2),
   })
   .strict();
 
@@ -158,6 +164,12 @@ export const globalConfigSchema = z
     maxBodyBytes: positiveInt(1024, 100 * 1024 * 1024).default(1_048_576),
     /** `MCP-Protocol-Version` values that must carry the routing headers. @defaultValue ["2026-07-28"] */
     routingHeaderVersions: lenient(z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).min(1)).default(['2026-07-28']),
+    /**
+     * How the oversized-body rule measures a body: `body` uses `http.request.body.size` (exact, also chunked
+     * uploads; Enterprise add-on), `content-length` matches the header with a regular expression (Business+).
+     * @defaultValue "body"
+     */
+    bodySizeSource: z.enum(['body', 'content-length']).default('body'),
     /** Refuse /metrics at the edge (Prometheus scrapes inside the cluster). @defaultValue true */
     blockMetricsAtEdge: lenient(z.boolean()).default(true),
     /** Where pool health notifications go. */
@@ -166,7 +178,9 @@ export const globalConfigSchema = z
       z.array(z.email()).min(1, 'list at least one address'),
     ),
     /** Minimum TLS version at the edge. @defaultValue "1.2" */
-    minTlsVersion: z.enum(['1.2', '1.3']).default('1.2'),
+    minTlsVersion: z
+      .preprocess((v) => (typeof v === 'number' ? v.toFixed(1) : v), z.enum(['1.2', '1.3'])) // JSON-decoded "1.2" is a number
+      .default('1.2'),
     hsts: lenient(hstsSchema).prefault({}),
     /** Edge TTL of the content-hashed /assets/*, in seconds. @defaultValue 31536000 */
     assetsEdgeTtlSeconds: positiveInt(60, 31_536_000).default(31_536_000),

@@ -1,0 +1,139 @@
+/**
+ * One region behind the global load balancer: reads the regional stack's outputs through a
+ * StackReference, checks them against the config, and creates that region's health monitor (HTTPS GET of
+ * the readiness path with the MCP hostname as Host) and its pool (one origin: the regional ingress).
+ * Leaves out: steering between pools (load-balancer.ts).
+ */
+import * as cloudflare from '@pulumi/cloudflare';
+import * as pulumi from '@pulumi/pulumi';
+import type { GlobalConfig } from './config.js';
+import { regionalMismatches, type RegionalFacts } from './steering.js';
+
+/** Output names every regional stack exports (fixed contract with the regional program). */
+export const REGIONAL_OUTPUTS = {
+  region: 'region',
+  environment: 'environment',
+  ingressHostname: 'ingressHostname',
+  healthPath: 'healthPath',
+  healthUrl: 'healthUrl',
+  steeringWeight: 'steeringWeight',
+  isPrimary: 'isPrimary',
+} as const;
+
+export interface RegionPoolArgs {
+  /** Regional stack, `<org>/<project>/<stack>`. */
+  readonly stack: string;
+  /** AWS region the config expects that stack to report. */
+  readonly region: string;
+  /** Environment the config expects that stack to report (e.g. `prod`). */
+  readonly environment: string;
+  /** Cloudflare account owning monitors and pools. */
+  readonly accountId: pulumi.Input<string>;
+  /** Host header sent to the origin and by the monitor: the public MCP hostname. */
+  readonly mcpHostname: string;
+  /** Probe timing and healthy codes. */
+  readonly monitor: GlobalConfig['monitor'];
+  /** Cloudflare regions the health checks run from; empty means every data center. */
+  readonly checkRegions: readonly string[];
+}
+
+export class RegionPool extends pulumi.ComponentResource {
+  /** Cloudflare pool id. */
+  readonly poolId: pulumi.Output<string>;
+  /** Cloudflare monitor id. */
+  readonly monitorId: pulumi.Output<string>;
+  /** Pool name in Cloudflare, `<environment>-<region>`. */
+  readonly poolName: string;
+  /** Whether this region holds the database writer (regional output `isPrimary`). */
+  readonly isPrimary: pulumi.Output<boolean>;
+  /** Weight the regional stack asks for (regional output `steeringWeight`). */
+  readonly steeringWeight: pulumi.Output<number>;
+  /** The regional ingress the pool sends traffic to. */
+  readonly ingressHostname: pulumi.Output<string>;
+  /** Direct health URL of the region (regional output `healthUrl`), for the runbook. */
+  readonly healthUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: RegionPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('unified-mcp:global:RegionPool', name, args, opts);
+    const parent = this;
+    const ref = new pulumi.StackReference(`${name}-ref`, { name: args.stack }, { parent });
+    const read = <T>(key: string) => ref.requireOutput(key) as pulumi.Output<T>;
+
+    // Checked facts: every resource below depends on them, so a mismatch fails before anything changes.
+    const facts: pulumi.Output<RegionalFacts> = pulumi
+      .all([
+        read<string>(REGIONAL_OUTPUTS.region),
+        read<string>(REGIONAL_OUTPUTS.environment),
+        read<string>(REGIONAL_OUTPUTS.ingressHostname),
+        read<string>(REGIONAL_OUTPUTS.healthPath),
+      ])
+      .apply(([region, environment, ingressHostname, healthPath]) => {
+        const f: RegionalFacts = { region, environment, ingressHostname, healthPath };
+        const problems = regionalMismatches(args.stack, args, f);
+        if (problems.length > 0) throw new pulumi.ResourceError(problems.join('; '), parent);
+        return f;
+      });
+
+    this.poolName = `${args.environment}-${args.region}`;
+    this.isPrimary = read<boolean>(REGIONAL_OUTPUTS.isPrimary).apply((v) => v === true);
+    this.steeringWeight = read<number>(REGIONAL_OUTPUTS.steeringWeight).apply((v) => (typeof v === 'number' ? v : 1));
+    this.ingressHostname = facts.ingressHostname;
+    this.healthUrl = read<string>(REGIONAL_OUTPUTS.healthUrl);
+
+    const monitor = new cloudflare.LoadBalancerMonitor(
+      `${name}-monitor`,
+      {
+        accountId: args.accountId,
+        description: `${this.poolName}: readiness of the MCP gateway`,
+        type: 'https',
+        method: 'GET',
+        path: facts.healthPath,
+        // The ingress routes on Host and its certificate names the MCP hostname, not the ALB name.
+        header: { Host: [args.mcpHostname] },
+        expectedCodes: args.monitor.expectedCodes,
+        interval: args.monitor.intervalSeconds,
+        timeout: args.monitor.timeoutSeconds,
+        retries: args.monitor.retries,
+        consecutiveUp: args.monitor.consecutiveUp,
+        consecutiveDown: args.monitor.consecutiveDown,
+        followRedirects: false,
+        allowInsecure: false,
+      },
+      { parent },
+    );
+
+    const pool = new cloudflare.LoadBalancerPool(
+      `${name}-pool`,
+      {
+        accountId: args.accountId,
+        name: this.poolName,
+        description: `MCP gateway in ${args.region} (stack ${args.stack})`,
+        enabled: true,
+        minimumOrigins: 1,
+        monitor: monitor.id,
+        checkRegions: args.checkRegions.length > 0 ? [...args.checkRegions] : undefined,
+        origins: [
+          {
+            name: args.region,
+            address: facts.ingressHostname,
+            enabled: true,
+            weight: 1,
+            header: { hosts: [args.mcpHostname] },
+          },
+        ],
+      },
+      { parent },
+    );
+
+    this.poolId = pool.id;
+    this.monitorId = monitor.id;
+    this.registerOutputs({
+      poolId: this.poolId,
+      monitorId: this.monitorId,
+      poolName: this.poolName,
+      isPrimary: this.isPrimary,
+      steeringWeight: this.steeringWeight,
+      ingressHostname: this.ingressHostname,
+    });
+  }
+}
