@@ -7,6 +7,8 @@
 import pg from 'pg';
 import { PoolAcquireTimeoutError, StatementTimeoutError } from './errors.js';
 
+const guarded = new WeakSet<pg.PoolClient>();
+
 /** Which side of a shard a pool talks to. */
 export type PoolRole = 'writer' | 'reader';
 
@@ -47,6 +49,7 @@ export class RolePool {
   readonly statementTimeoutMs: number;
   readonly acquireTimeoutMs: number;
   private closed = false;
+  private readonly onError: ((err: Error) => void) | undefined;
 
   constructor(opts: RolePoolOptions) {
     this.shard = opts.shard;
@@ -65,6 +68,7 @@ export class RolePool {
       query_timeout: this.statementTimeoutMs + 5_000,
       application_name: opts.applicationName ?? 'umcp',
     });
+    this.onError = opts.onError;
     this.pool.on('error', (err) => opts.onError?.(err));
   }
 
@@ -120,7 +124,14 @@ export class RolePool {
 
   private async acquire(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        // A checked-out client whose server dies between two queries emits 'error'; without a listener that
+        // would crash the process. The next query on it fails and the client is discarded on release.
+        client.on('error', (err) => this.onError?.(err));
+      }
+      return client;
     } catch (err) {
       const msg = err instanceof Error ? err.message : '';
       if (/timeout exceeded when trying to connect/i.test(msg)) {
