@@ -98,15 +98,16 @@ export class Authenticator {
   }
 
   private tenant(idOrName: string): Promise<Tenant | null> {
-    return this.cached(this.tenantCache, idOrName, () => this.opts.tenants.find(idOrName));
+    // Misses are not cached: a tenant created a moment ago (e.g. `demo` at start) must work at once.
+    return this.cached(this.tenantCache, idOrName, () => this.opts.tenants.find(idOrName), false);
   }
 
-  private async cached<T>(cache: Map<string, CacheEntry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  private async cached<T>(cache: Map<string, CacheEntry<T>>, key: string, load: () => Promise<T>, cacheNull = true): Promise<T> {
     const now = Date.now();
     const hit = cache.get(key);
     if (hit && hit.expires > now) return hit.value;
     const value = await load();
-    if (this.opts.cacheMs > 0) {
+    if (this.opts.cacheMs > 0 && (cacheNull || value !== null)) {
       if (cache.size >= MAX_CACHE) cache.clear();
       cache.set(key, { value, expires: now + this.opts.cacheMs });
     }

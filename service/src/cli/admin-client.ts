@@ -1,0 +1,45 @@
+/** A small typed client of the admin API (/admin/v1) used by the CLI; errors carry the API's message. */
+import { HTTP } from '../../../contract/index.js';
+
+/** An admin API error (HTTP status + the API's code and message). */
+export class AdminApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly issues: readonly string[] = []) {
+    super(message);
+    this.name = 'AdminApiError';
+  }
+}
+
+/** Calls the admin API at `baseUrl` with `token`. */
+export class AdminClient {
+  constructor(private readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 15_000) {}
+
+  /** Sends one request; returns the parsed JSON body (undefined for 204). */
+  async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${HTTP.adminPrefix}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new AdminApiError(0, 'unreachable', `cannot reach the admin API at ${this.baseUrl} (${cause})`);
+    }
+    if (res.status === 204) return undefined;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new AdminApiError(res.status, 'bad_response', `unexpected non-JSON answer (HTTP ${res.status}) from ${url}`);
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string; issues?: string[] } } | undefined)?.error;
+      throw new AdminApiError(res.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, e?.issues ?? []);
+    }
+    return json;
+  }
+}

