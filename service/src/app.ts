@@ -15,29 +15,17 @@ import { Authenticator } from './http/auth.js';
 import { createHttpMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log/logger.js';
-import * as mcp from './mcp/endpoint.js';
-import type { McpEndpoint } from './mcp/endpoint.js';
+import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { createPgPool } from './store/pg/pool.js';
 import { loadMigrations, migrationsCurrent, runMigrations } from './store/pg/migrate.js';
 import { PgApiKeyStore } from './store/pg/pg-api-key-store.js';
 import { PgAuditLog } from './store/pg/pg-audit-log.js';
 import { PgTenantStore } from './store/pg/pg-tenant-store.js';
-import type { AuditLog } from './store/ports.js';
 import { createRedisClients } from './store/redis/connection.js';
 import { RedisRateLimiter } from './store/redis/rate-limiter.js';
-import type { Redis } from 'ioredis';
 
-/** What the MCP endpoint factory receives (the shape documented in service/src/mcp/endpoint.ts). */
-export interface EndpointDeps {
-  config: Config;
-  stateRedis: Redis;
-  keyPrefix: string;
-  audit: AuditLog;
-  logger: Logger;
-  deployment: { region: string; version: string; health(): Promise<Record<string, unknown>> };
-  /** The gateway's prom-client registry, for the MCP layer's own metrics. */
-  registry: Registry;
-}
+/** What the MCP endpoint factory receives (McpEndpointDeps with the registry always set). */
+export type EndpointDeps = McpEndpointDeps & { registry: Registry };
 
 /** Options of startGateway (all optional). */
 export interface GatewayOptions {
@@ -64,13 +52,6 @@ export interface Gateway {
   drain(): Promise<void>;
   /** Drains (if not yet), lets in-flight requests finish up to SHUTDOWN_GRACE_MS, then closes everything. */
   close(): Promise<void>;
-}
-
-async function defaultEndpoint(deps: EndpointDeps): Promise<McpEndpoint> {
-  // Looked up at call time: the MCP layer replaces the contract module with its implementation.
-  const factory = (mcp as Record<string, unknown>)['createMcpEndpoint'];
-  if (typeof factory !== 'function') throw new Error('service/src/mcp/endpoint.ts does not export createMcpEndpoint yet');
-  return (factory as (d: EndpointDeps) => Promise<McpEndpoint>)(deps);
 }
 
 /** Starts one gateway: migrations run before it listens; resolves once it accepts connections. */
@@ -121,7 +102,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return { postgres, redis: redisOk, migrations: migrated };
     };
 
-    const endpoint = await (opts.createEndpoint ?? defaultEndpoint)({
+    const endpoint = await (opts.createEndpoint ?? createMcpEndpoint)({
       config,
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,

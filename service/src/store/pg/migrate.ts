@@ -1,8 +1,7 @@
 /**
  * Versioned SQL migrations (service/src/store/pg/migrations/NNN_name.sql), applied in order at start.
- * Safe when several replicas start together: the runner holds a session-level advisory lock while it
- * reads schema_migrations and applies what is missing, each file in its own transaction. An applied file
- * whose content changed is refused (migrations are append-only; write a new one instead).
+ * Safe when several replicas start together (see runMigrations). An applied file whose content changed
+ * is refused (migrations are append-only; write a new one instead).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -44,14 +43,20 @@ export interface MigrationResult {
   readonly current: number;
 }
 
-/** Applies pending migrations under the advisory lock. */
+/**
+ * Applies pending migrations in one transaction holding a transaction-scoped advisory lock: a concurrent
+ * runner waits, then finds nothing left to do. Transaction-scoped (not session) locking keeps this safe
+ * behind a transaction-pooling proxy (PgBouncer, RDS Proxy). All pending files commit together or not at all.
+ */
 export async function runMigrations(pool: pg.Pool, migrations: Migration[] = loadMigrations()): Promise<MigrationResult> {
   const client = await pool.connect();
   try {
-    // A concurrent runner waits here; migrations may legitimately take longer than the statement timeout.
-    await client.query('SET statement_timeout = 0; SET lock_timeout = 0');
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    await client.query('BEGIN');
     try {
+      // Waiting for another runner, and the migrations themselves, may exceed the normal statement timeout.
+      await client.query('SET LOCAL statement_timeout = 0');
+      await client.query('SET LOCAL lock_timeout = 0');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version integer PRIMARY KEY,
         name text NOT NULL,
@@ -66,21 +71,19 @@ export async function runMigrations(pool: pg.Pool, migrations: Migration[] = loa
           if (checksum !== m.checksum) throw new Error(`migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
           continue;
         }
-        await client.query('BEGIN');
         try {
           await client.query(m.sql);
-          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
-          await client.query('COMMIT');
         } catch (err) {
-          await client.query('ROLLBACK');
           throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
         }
+        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
         applied.push(m.version);
       }
+      await client.query('COMMIT');
       return { applied, current: Math.max(0, ...migrations.map((m) => m.version)) };
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
-      await client.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
     }
   } finally {
     client.release();
