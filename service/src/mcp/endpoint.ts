@@ -6,7 +6,8 @@
  *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 406, 413,
  *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 415, draining,
  *   metrics and SSE bookkeeping.
- * - 2025-era (sessionful): routed with the SDK's `isLegacyRequest` to the legacy leg (legacy-leg.ts).
+ * - 2025-era (sessionful): routed with the SDK's `isLegacyRequest` to the legacy leg (legacy-leg.ts,
+ *   implemented in ./legacy).
  *
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
@@ -14,13 +15,14 @@
 import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpHttpHandler, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
 import type { AuditLog } from '../store/ports.js';
 import type { DeploymentInfo } from '../tools/index.js';
 import type { McpConfig } from './config.js';
 import { createLegacyLeg } from './legacy-leg.js';
-import { methodLabel, mcpDuration, mcpRequests } from './metrics.js';
+import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
 import { authInfoFor, createTenantServerFactory, principalOf } from './server-factory.js';
 import { SseTracker } from './sse-tracker.js';
@@ -50,6 +52,8 @@ export interface McpEndpointDeps {
   deployment: DeploymentInfo;
   /** Names this replica in the legacy leg's leases and routing. @defaultValue a random UUID */
   replicaId?: string;
+  /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
+  registry?: Registry;
 }
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -105,7 +109,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     return tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
   };
 
-  legacy = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}) });
+  legacy = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
 
   const modern = new Map<string, McpHttpHandler>();
   const modernFor = (tenantId: string): McpHttpHandler => {
@@ -123,7 +127,8 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     }
     return handler;
   };
-  const sse = new SseTracker();
+  const metrics = mcpMetrics(deps.registry);
+  const sse = new SseTracker(metrics.openSseStreams);
   let draining = false;
 
   async function route(request: Request, principal: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
@@ -166,8 +171,8 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
         log.error({ err, requestId: info.requestId }, 'mcp: request failed');
         return jsonRpcError(500, -32603, 'Internal error');
       } finally {
-        mcpRequests.inc({ ...labels, status: String(status) });
-        mcpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        metrics.requests.inc({ ...labels, status: String(status) });
+        metrics.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       }
     },
     async drain() {

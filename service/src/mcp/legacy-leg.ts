@@ -1,15 +1,17 @@
 /**
- * The 2025-era leg as the endpoint uses it. The sessionful implementation lives in ./legacy (owned
- * separately); until it is wired in, this adapter serves 2025-era traffic with the SDK's stateless
- * fallback (no sessions, no GET streams, no server-to-client requests beyond the MRTR shim).
+ * The 2025-era leg as the endpoint uses it: the sessionful, Redis-backed implementation in ./legacy
+ * (sessions, SSE event log with live tail, call leases, cross-replica routing). This adapter is the one
+ * seam between the two legs, so swapping the implementation (e.g. the SDK's `legacyStatelessFallback`
+ * for a single-process setup) is a change of this file only.
  */
-import { legacyStatelessFallback, type JSONRPCNotification, type McpServerFactory } from '@modelcontextprotocol/server';
+import type { JSONRPCNotification, McpServerFactory } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { McpConfig } from './config.js';
 import type { McpRequestInfo } from './endpoint.js';
-import { authInfoFor } from './server-factory.js';
+import { createLegacyHandler } from './legacy/index.js';
 
 /** What the legacy leg gets from the endpoint. */
 export interface LegacyLegDeps {
@@ -19,11 +21,13 @@ export interface LegacyLegDeps {
   config: McpConfig;
   logger: Logger;
   replicaId?: string;
+  registry?: Registry;
 }
 
 /** The legacy leg's face. */
 export interface LegacyLeg {
   handle(request: Request, principal: Principal, info: McpRequestInfo): Promise<Response>;
+  /** Delivers a tenant-wide list_changed / resources/updated notification to every 2025-era session. */
   notifyTenant(tenantId: string, notification: Pick<JSONRPCNotification, 'method' | 'params'>): Promise<void>;
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -31,13 +35,13 @@ export interface LegacyLeg {
 
 /** Creates the legacy leg. */
 export function createLegacyLeg(deps: LegacyLegDeps): LegacyLeg {
-  const fallback = legacyStatelessFallback(deps.factory, (err) => deps.logger.debug({ err: err.message }, 'mcp legacy: rejected'), {
-    maxRequestBodySize: deps.config.MCP_MAX_BODY_BYTES,
+  return createLegacyHandler({
+    factory: deps.factory,
+    stateRedis: deps.stateRedis,
+    keyPrefix: deps.keyPrefix,
+    config: deps.config,
+    logger: deps.logger,
+    ...(deps.replicaId ? { replicaId: deps.replicaId } : {}),
+    ...(deps.registry ? { registry: deps.registry } : {}),
   });
-  return {
-    handle: (request, principal, info) => fallback(request, { authInfo: authInfoFor(principal, info.requestId) }),
-    notifyTenant: async () => undefined,
-    drain: async () => undefined,
-    close: async () => undefined,
-  };
 }

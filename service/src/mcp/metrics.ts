@@ -1,7 +1,7 @@
 /**
- * MCP-layer Prometheus metrics on prom-client's default registry (names from contract/index.ts).
- * Metrics are created on first use and reused (both protocol legs import this module), so a second
- * endpoint in the same process (tests run two replicas) never re-registers a name.
+ * MCP-layer Prometheus metrics (names from contract/index.ts) in the gateway's registry (prom-client's
+ * default when none is given). A metric another endpoint in the same registry already created is reused,
+ * so two replicas in one process (tests) never re-register a name.
  */
 import client from 'prom-client';
 import { METRICS } from '../../../contract/index.js';
@@ -21,30 +21,40 @@ export function methodLabel(method: unknown): string {
   return KNOWN_METHODS.has(method) ? method : 'other';
 }
 
-function getOrCreate<T>(name: string, create: () => T): T {
-  return (client.register.getSingleMetric(name) as T | undefined) ?? create();
+/** The MCP layer's metrics in one registry. */
+export interface McpMetrics {
+  /** Requests by MCP method, protocol era and HTTP status. */
+  readonly requests: client.Counter<'method' | 'era' | 'status'>;
+  /** Time until the response starts (for SSE: until the stream opens), by MCP method and era. */
+  readonly duration: client.Histogram<'method' | 'era'>;
+  /** SSE streams open on this process (unlabelled; shared with the legacy leg). */
+  readonly openSseStreams: client.Gauge;
 }
 
-/** Requests by MCP method, protocol era and HTTP status. */
-export const mcpRequests = getOrCreate(
-  METRICS.mcpRequests,
-  () => new client.Counter({ name: METRICS.mcpRequests, help: 'MCP requests by method, era and HTTP status', labelNames: ['method', 'era', 'status'] as const }),
-);
-
-/** Time to response headers (for SSE: until the stream opens) by MCP method and era. */
-export const mcpDuration = getOrCreate(
-  METRICS.mcpDuration,
-  () =>
-    new client.Histogram({
-      name: METRICS.mcpDuration,
-      help: 'MCP request latency until the response starts, seconds',
-      labelNames: ['method', 'era'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    }),
-);
-
-/** SSE streams currently open on this replica (both legs; unlabelled, shared with the legacy leg). */
-export const openSseStreams = getOrCreate(
-  METRICS.openSseStreams,
-  () => new client.Gauge({ name: METRICS.openSseStreams, help: 'Open MCP SSE streams on this process' }),
-);
+/** Registers (or reuses, when another endpoint in this process did) the MCP metrics in `registry`. */
+export function mcpMetrics(registry: client.Registry = client.register): McpMetrics {
+  const getOrCreate = <T extends client.Metric>(name: string, create: () => T): T => {
+    const existing = registry.getSingleMetric(name) as T | undefined;
+    if (existing) return existing;
+    const metric = create();
+    registry.registerMetric(metric);
+    return metric;
+  };
+  return {
+    requests: getOrCreate(METRICS.mcpRequests, () =>
+      new client.Counter({ name: METRICS.mcpRequests, help: 'MCP requests by method, era and HTTP status', labelNames: ['method', 'era', 'status'] as const, registers: [] }),
+    ),
+    duration: getOrCreate(METRICS.mcpDuration, () =>
+      new client.Histogram({
+        name: METRICS.mcpDuration,
+        help: 'MCP request latency until the response starts, seconds',
+        labelNames: ['method', 'era'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [],
+      }),
+    ),
+    openSseStreams: getOrCreate(METRICS.openSseStreams, () =>
+      new client.Gauge({ name: METRICS.openSseStreams, help: 'Open MCP SSE streams on this process', registers: [] }),
+    ),
+  };
+}

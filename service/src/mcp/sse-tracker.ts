@@ -3,7 +3,7 @@
  * on drain, `subscriptions/listen` streams (which never end by themselves) get an SSE `retry:` hint
  * and are closed, so clients reconnect to another replica; request streams end with their result.
  */
-import { openSseStreams } from './metrics.js';
+import type { Gauge } from 'prom-client';
 
 interface Tracked {
   readonly listen: boolean;
@@ -13,6 +13,9 @@ interface Tracked {
 /** Wraps SSE response bodies so they can be counted and closed. */
 export class SseTracker {
   private readonly open = new Set<Tracked>();
+
+  /** @param gauge - open-streams gauge to keep current. */
+  constructor(private readonly gauge: Gauge) {}
 
   /** Number of SSE responses open right now. */
   get size(): number {
@@ -30,7 +33,7 @@ export class SseTracker {
       if (done) return;
       done = true;
       this.open.delete(entry);
-      openSseStreams.dec();
+      this.gauge.dec();
     };
     const entry: Tracked = {
       listen,
@@ -68,7 +71,7 @@ export class SseTracker {
       },
     });
     this.open.add(entry);
-    openSseStreams.inc();
+    this.gauge.inc();
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 

@@ -4,10 +4,10 @@
  *
  * Every client round trip is written once as a Multi Round-Trip handler (`inputRequired`): on
  * 2026-07-28 the client fulfils it and retries; on 2025-era sessions the SDK's legacy shim turns it
- * into real server-to-client requests. No handler keeps state between rounds.
+ * into real server-to-client requests. No handler keeps state between rounds. The SDK refuses an
+ * input request whose client capability was not declared (-32021), so handlers do not check it.
  */
 import {
-  MissingRequiredClientCapabilityError,
   inputRequired,
   inputResponse,
   type ClientCapabilities,
@@ -27,10 +27,6 @@ export function clientCapabilities(server: McpServer): ClientCapabilities {
   return server.server.getClientCapabilities() ?? {};
 }
 
-function requireCapability(server: McpServer, name: 'sampling' | 'elicitation' | 'roots'): void {
-  if (!clientCapabilities(server)[name]) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { [name]: {} } });
-}
-
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
 function samplingText(ctx: ServerContext, key: string): string | undefined {
@@ -41,8 +37,7 @@ function samplingText(ctx: ServerContext, key: string): string | undefined {
 }
 
 /** Elicits `schema` under `key`, or reports the answer once the client has given it. */
-function elicitOrReport(server: McpServer, ctx: ServerContext, key: string, message: string, requestedSchema: Schema) {
-  requireCapability(server, 'elicitation');
+function elicitOrReport(ctx: ServerContext, key: string, message: string, requestedSchema: Schema) {
   const view = inputResponse(ctx.mcpReq.inputResponses, key);
   if (view.kind !== 'elicit') {
     return inputRequired({ inputRequests: { [key]: inputRequired.elicit({ message, requestedSchema }) } });
@@ -94,7 +89,6 @@ export function registerInteractiveTools(server: McpServer, { notify }: ToolsetC
     'test_sampling',
     { description: 'Asks the client LLM to answer a prompt.', inputSchema: z.object({ prompt: z.string() }) },
     async ({ prompt }, ctx) => {
-      requireCapability(server, 'sampling');
       const answer = samplingText(ctx, 'sample');
       if (answer === undefined) {
         return inputRequired({
@@ -111,7 +105,7 @@ export function registerInteractiveTools(server: McpServer, { notify }: ToolsetC
     'test_elicitation',
     { description: 'Asks the user for a username and email.', inputSchema: z.object({ message: z.string() }) },
     async ({ message }, ctx) =>
-      elicitOrReport(server, ctx, 'user_info', message, {
+      elicitOrReport(ctx, 'user_info', message, {
         type: 'object',
         properties: {
           username: { type: 'string', description: "User's response" },
@@ -123,23 +117,22 @@ export function registerInteractiveTools(server: McpServer, { notify }: ToolsetC
   server.registerTool(
     'test_elicitation_sep1034_defaults',
     { description: 'Elicits one field of each primitive type, each with a default (SEP-1034).', inputSchema: noArgs },
-    async (_args, ctx) => elicitOrReport(server, ctx, 'defaults', 'Please review the defaults', SEP1034_SCHEMA),
+    async (_args, ctx) => elicitOrReport(ctx, 'defaults', 'Please review the defaults', SEP1034_SCHEMA),
   );
   server.registerTool(
     'test_elicitation_sep1330_enums',
     { description: 'Elicits the five enum schema variants (SEP-1330).', inputSchema: noArgs },
-    async (_args, ctx) => elicitOrReport(server, ctx, 'enums', 'Please pick options', SEP1330_SCHEMA),
+    async (_args, ctx) => elicitOrReport(ctx, 'enums', 'Please pick options', SEP1330_SCHEMA),
   );
   server.registerTool(
     'test_streaming_elicitation',
     { description: 'Reports progress, then asks the user a question through input_required.', inputSchema: noArgs },
-    async (_args, ctx) => elicitOrReport(server, ctx, 'answer', 'Continue?', { type: 'object', properties: { ok: { type: 'boolean' } } }),
+    async (_args, ctx) => elicitOrReport(ctx, 'answer', 'Continue?', { type: 'object', properties: { ok: { type: 'boolean' } } }),
   );
   server.registerTool(
     'test_missing_capability',
     { description: 'Needs the client sampling capability; refuses with -32021 without it.', inputSchema: noArgs },
     async (_args, ctx) => {
-      requireCapability(server, 'sampling');
       const answer = samplingText(ctx, 'probe');
       if (answer !== undefined) return text(`sampled: ${answer}`);
       return inputRequired({

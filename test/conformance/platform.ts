@@ -1,0 +1,131 @@
+/**
+ * Starts the local platform exactly like `npm start` (tsx service/src/local/main.ts) for the
+ * conformance run: its own PostgreSQL database (created on TEST_DATABASE_URL's server when set, else
+ * the embedded one in a temp data dir), TEST_REDIS_URL with a unique key prefix (else the redis-server
+ * child), anonymous tenant `demo` with the conformance toolset. Cleans up everything it created.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+/** A running local platform. */
+export interface Platform {
+  readonly mcpUrl: string;
+  /** Everything the platform printed (for diagnosis on failure). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function createDatabase(baseUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(baseUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function waitForUrl(child: ChildProcess, out: { text: string }, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the local platform printed no MCP_URL= line within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out.text += chunk.toString();
+      const match = /^MCP_URL=(\S+)$/m.exec(out.text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (out.text += chunk.toString()));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the local platform exited early (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+/** Starts the platform; resolves once it printed its MCP_URL line. */
+export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promise<Platform> {
+  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'umcp-conformance-'));
+  const dbName = `umcp_conformance_${id}`;
+  const keyPrefix = `umcp-conformance-${id}:`;
+  const cleanups: (() => Promise<void>)[] = [async () => rmSync(dataDir, { recursive: true, force: true })];
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ANONYMOUS_TENANT: 'demo',
+    TOOLSETS: 'conformance',
+    UMCP_DATA_DIR: dataDir,
+    REDIS_KEY_PREFIX: keyPrefix,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+  };
+  delete childEnv.DATABASE_URL;
+  delete childEnv.REDIS_URL;
+  if (env.TEST_DATABASE_URL) {
+    childEnv.DATABASE_URL = await createDatabase(env.TEST_DATABASE_URL, dbName);
+    cleanups.push(() => dropDatabase(env.TEST_DATABASE_URL!, dbName));
+  }
+  if (env.TEST_REDIS_URL) {
+    childEnv.REDIS_URL = env.TEST_REDIS_URL;
+    cleanups.push(() => deleteKeys(env.TEST_REDIS_URL!, keyPrefix));
+  }
+  const runCleanups = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error(`conformance cleanup: ${String(err)}`));
+  };
+
+  const child = spawn(join('node_modules', '.bin', 'tsx'), ['service/src/local/main.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { text: '' };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await runCleanups();
+  };
+  try {
+    const mcpUrl = await waitForUrl(child, out, 180_000);
+    return { mcpUrl, output: () => out.text, stop };
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\n--- platform output ---\n${out.text}`);
+  }
+}
