@@ -17,9 +17,19 @@ export function message(r: PolicyTarget, what: string, expected: string, actual:
   return `${label(r)}: ${what}: expected ${expected}, found ${found(actual)}.`;
 }
 
+/** Provider inputs arrive JSON-encoded (`defaultTags: "{\"tags\":{...}}"`); decodes such a value. */
+export function decoded(value: unknown): any {
+  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
 /** Tags of a resource merged over its provider's `defaultTags.tags` (what AWS would actually apply). */
 export function effectiveTags(props: Record<string, any>, providerProps?: Record<string, any>): Record<string, unknown> {
-  const defaults = providerProps?.['defaultTags']?.['tags'];
+  const defaults = decoded(providerProps?.['defaultTags'])?.['tags'];
   const own = props['tags'];
   return {
     ...(defaults && typeof defaults === 'object' ? defaults : {}),

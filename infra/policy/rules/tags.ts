@@ -1,9 +1,9 @@
 /** Cost allocation and ownership tags on every taggable AWS resource. */
 import type { ResourceRule } from '../types.js';
-import { label } from '../util.js';
+import { effectiveTags, label } from '../util.js';
 import { TAGGABLE_AWS_TYPES } from '../taggable-types.js';
 
-/** Tag keys every taggable AWS resource carries (own tags or the provider's `defaultTags`). */
+/** Tag keys every taggable AWS resource carries (own tags or the provider's `defaultTags`); `environment` counts as `env`. */
 export const REQUIRED_TAGS = ['env', 'region', 'owner', 'cost-center'] as const;
 
 /** Taggable AWS resources carry env, region, owner and cost-center, directly or via provider default tags. */
@@ -14,13 +14,9 @@ export const requiredTags: ResourceRule = {
   level: 'mandatory',
   check(r, ctx) {
     if (!TAGGABLE_AWS_TYPES.has(r.type)) return [];
-    const defaults = ctx.providerProps?.['defaultTags']?.['tags'];
-    const own = r.props['tags'];
-    const tags: Record<string, unknown> = {
-      ...(defaults && typeof defaults === 'object' ? defaults : {}),
-      ...(own && typeof own === 'object' ? own : {}),
-    };
-    const missing = REQUIRED_TAGS.filter((k) => typeof tags[k] !== 'string' || (tags[k] as string).trim() === '');
+    const tags = effectiveTags(r.props, ctx.providerProps);
+    const value = (k: string) => tags[k] ?? (k === 'env' ? tags['environment'] : undefined);
+    const missing = REQUIRED_TAGS.filter((k) => typeof value(k) !== 'string' || (value(k) as string).trim() === '');
     if (missing.length === 0) return [];
     const present = Object.keys(tags).sort();
     return [

@@ -1,0 +1,90 @@
+/** Rightsizing hints: plain-language suggestions from the mocked resources and the cost estimate. */
+import type { MockedResource } from '../mock-run.js';
+import type { PriceTable } from '../../pricing/index.js';
+import { pricesFor } from '../../pricing/index.js';
+import { minReplicas } from '../../policy/rules/kubernetes.js';
+import { isMarkedForWorkers } from '../../policy/rules/capacity.js';
+import type { PolicyTarget } from '../../policy/types.js';
+import type { CostEstimate } from './cost.js';
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const target = (r: MockedResource): PolicyTarget => ({ type: r.type, name: r.name, props: r.inputs, urn: r.urn, parent: r.parent });
+
+/** Kubernetes CPU quantity (`500m`, `1`, `0.5`) in cores; undefined when unparseable. */
+export function cpuCores(q: unknown): number | undefined {
+  if (typeof q === 'number') return q;
+  if (typeof q !== 'string') return undefined;
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q.trim());
+  if (!m) return undefined;
+  return m[2] ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+/** CPU cores requested by all Deployments at their minimum replica count. */
+export function requestedCoresAtMinimum(resources: readonly MockedResource[]): number {
+  const targets = resources.map(target);
+  let cores = 0;
+  for (const d of targets.filter((t) => t.type === 'kubernetes:apps/v1:Deployment')) {
+    const containers: any[] = d.props['spec']?.['template']?.['spec']?.['containers'] ?? [];
+    const perPod = containers.reduce((s, c) => s + (cpuCores(c?.resources?.requests?.cpu) ?? 0), 0);
+    cores += perPod * minReplicas(d, targets);
+  }
+  return cores;
+}
+
+/** Hints for one stack. `environment` is the stack's (dev, prod...). */
+export function rightsizingHints(resources: readonly MockedResource[], estimate: CostEstimate, environment: string,
+  table: PriceTable): string[] {
+  const hints: string[] = [];
+  const prices = pricesFor(table, estimate.region);
+  const H = table.hoursPerMonth;
+  const prod = environment === 'prod';
+
+  const nats = resources.filter((r) => r.type === 'aws:ec2/natGateway:NatGateway');
+  if (!prod && nats.length > 1) {
+    hints.push(`${environment} runs ${nats.length} NAT gateways; one NAT is enough outside prod (network.natGateways: single) and saves about ${usd((nats.length - 1) * prices.natGatewayHour * H)}/month.`);
+  }
+
+  const groups = resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup');
+  const size = (r: MockedResource) => r.inputs['scalingConfig']?.desiredSize ?? r.inputs['scalingConfig']?.minSize ?? 0;
+  const workers = groups.filter((g) => isMarkedForWorkers(target(g)));
+  const spotWorkerNodes = workers.filter((g) => g.inputs['capacityType'] === 'SPOT').reduce((s, g) => s + size(g), 0);
+  const workerNodes = workers.reduce((s, g) => s + size(g), 0);
+  if (workerNodes > 0) {
+    const share = Math.round((100 * spotWorkerNodes) / workerNodes);
+    hints.push(`Spot share of worker nodes: ${share}% (${spotWorkerNodes} of ${workerNodes}).` +
+      (share < 100 ? ' Workers are interruptible (jobs retry), so running them all on spot saves money.' : ''));
+  }
+
+  const capacity = groups.reduce((s, g) => {
+    const t = (g.inputs['instanceTypes'] ?? [])[0];
+    return s + size(g) * (prices.ec2[t]?.vcpu ?? 0);
+  }, 0);
+  const requested = requestedCoresAtMinimum(resources);
+  if (capacity > 0 && requested > 0) {
+    const pct = Math.round((100 * requested) / capacity);
+    if (pct < 40) hints.push(`Nodes look oversized: ${capacity} vCPU on the node groups' desired size, but pods request ${requested.toFixed(1)} vCPU at their minimum replicas (${pct}%). Lower desiredSize/minSize and let the autoscaler add nodes.`);
+    else if (pct > 90) hints.push(`Little headroom: pods request ${requested.toFixed(1)} of ${capacity} vCPU (${pct}%) at minimum replicas; raise the node groups' desired size or max size.`);
+    else hints.push(`Pods request ${requested.toFixed(1)} of ${capacity} vCPU on the nodes (${pct}%) at minimum replicas.`);
+  }
+
+  if (!prod) {
+    for (const db of resources.filter((r) => r.type === 'aws:rds/clusterInstance:ClusterInstance')) {
+      const cls = db.inputs['instanceClass'];
+      if (typeof cls === 'string' && !cls.startsWith('db.t') && prices.auroraPostgres['db.t4g.medium']) {
+        const save = ((prices.auroraPostgres[cls]?.onDemand ?? 0) - prices.auroraPostgres['db.t4g.medium'].onDemand) * H;
+        if (save > 0) hints.push(`Aurora instance "${db.name}" uses ${cls} in ${environment}; db.t4g.medium would save about ${usd(save)}/month.`);
+      }
+    }
+  }
+
+  const base = estimate.lines.filter((l) => l.asConfigured === l.onDemand && l.committed < l.onDemand);
+  const saving = base.reduce((s, l) => s + (l.onDemand - l.committed), 0);
+  if (saving > 0 && prod) {
+    const baseCost = base.reduce((s, l) => s + l.onDemand, 0);
+    hints.push(`The always-on base (on-demand nodes, Aurora, ElastiCache) costs ${usd(baseCost)}/month; a 1-year Savings Plan and reserved nodes would save about ${usd(saving)}/month (${Math.round((100 * saving) / baseCost)}%).`);
+  }
+  if (estimate.unpriced.length) {
+    hints.push(`${estimate.unpriced.length} resource(s) could not be priced (see "Not priced"); add their types to the price table.`);
+  }
+  return hints;
+}
