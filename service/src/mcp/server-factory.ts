@@ -115,8 +115,19 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
       requestState: { mint: (payload, c) => deps.requestState.mint(payload, c) },
     };
     for (const toolset of toolsets) toolset.register(server, ctx);
+    if (era === 'legacy' && capabilities.resources?.subscribe) acceptResourceSubscriptions(server);
     return server;
   };
+}
+
+/**
+ * 2025-era `resources/subscribe` / `resources/unsubscribe`: the instance acknowledges them and the
+ * session layer (./legacy) persists the subscription once the answer succeeded.
+ * The 2026-07-28 era has no such methods (subscriptions/listen replaces them).
+ */
+function acceptResourceSubscriptions(server: McpServer): void {
+  server.server.setRequestHandler('resources/subscribe', async () => ({}));
+  server.server.setRequestHandler('resources/unsubscribe', async () => ({}));
 }
 
 type AnyCallback = (...args: unknown[]) => unknown;
