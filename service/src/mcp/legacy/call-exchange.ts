@@ -74,6 +74,12 @@ class CallExchange implements RunningExchange {
       this.instance = await openInstance(ctx, this.session, principal, request, {
         related: (message, requestId) => this.enqueue(() => this.related(message, requestId)),
         standalone: (message) => appendStandalone(ctx, this.sid, message),
+        unrelatedRequest: (message) =>
+          this.enqueue(async () => {
+            const first = this.pending.values().next().value;
+            if (first) await this.related(message, first.id);
+          }),
+        cancelled: (requestId) => void this.enqueue(() => this.cancelled(requestId)),
       });
       if (this.finished) {
         await this.instance.close();
@@ -110,6 +116,15 @@ class CallExchange implements RunningExchange {
     const id = await this.ctx.log.append(this.sid, this.streamId, message, { answers: requestId, final });
     if (id !== undefined) this.sse.event(id, message);
     if (final || id === undefined) await this.finish();
+  }
+
+  /** A cancelled request gets no response (spec); when it was the last one, the stream ends with a marker. */
+  private async cancelled(requestId: RequestId): Promise<void> {
+    const key = JSON.stringify(requestId);
+    if (this.finished || !this.pending.delete(key)) return;
+    if (this.pending.size > 0) return;
+    await this.ctx.log.append(this.sid, this.streamId, undefined, { answers: requestId, final: true });
+    await this.finish();
   }
 
   /** Session state some successful requests change, persisted before the client sees the answer. */

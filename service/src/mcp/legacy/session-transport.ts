@@ -23,6 +23,14 @@ export interface TransportSink {
   related(message: JSONRPCMessage, requestId: RequestId): Promise<void>;
   /** A message not tied to any inbound request (standalone GET stream). */
   standalone(message: JSONRPCMessage): Promise<void>;
+  /**
+   * A server-to-client request sent without `relatedRequestId` (the SDK's `ctx.mcpReq.requestSampling` and
+   * `elicitInput` send none). An instance serving a call can only be asking on behalf of that call, so the
+   * call exchange puts it on its own stream; without this hook it goes to the standalone stream.
+   */
+  unrelatedRequest?(message: JSONRPCMessage): Promise<void>;
+  /** The client cancelled inbound request `requestId`: the SDK will send no response for it. */
+  cancelled?(requestId: RequestId): void;
 }
 
 const RESTORE_TIMEOUT_MS = 10_000;
@@ -64,12 +72,17 @@ export class SessionTransport implements Transport {
     }
     const related = isResponse ? (message.id ?? undefined) : options?.relatedRequestId;
     if (related !== undefined) await this.sink.related(out, related);
+    else if (isJSONRPCRequest(out) && this.sink.unrelatedRequest) await this.sink.unrelatedRequest(out);
     else await this.sink.standalone(out);
   }
 
   /** Hands one inbound client message to the server instance. */
   deliver(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
     this.onmessage?.(message, extra);
+    if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+      const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof requestId === 'string' || typeof requestId === 'number') this.sink.cancelled?.(requestId);
+    }
   }
 
   /** Delivers the client's answer to a server-to-client request of this instance; false when not ours. */

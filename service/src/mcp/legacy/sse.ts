@@ -27,6 +27,8 @@ export class SseStream {
     const body = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.controller = c;
+        // A comment first, so Node flushes the response headers now rather than with the first event.
+        c.enqueue(encoder.encode(': stream open\n\n'));
       },
       cancel: () => this.finish(false),
     });

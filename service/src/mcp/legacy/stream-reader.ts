@@ -74,13 +74,15 @@ export async function openReader(
     }),
   );
 
+  let forwarding: Promise<void> = Promise.resolve();
   if (standalone) {
     await ctx.redis.publish(`${ctx.keyPrefix}legacy:ctl:${sid}`, JSON.stringify({ type: 'get-open', token }));
     cleanups.push(
       await ctx.hub.subscribe(tenantChannel(ctx, session.tenantId), (payload) => {
-        void forwardTenantNotification(ctx, sid, JSON.parse(payload) as TenantNotification).catch((err: Error) =>
-          ctx.logger.warn({ err, sessionId: sid }, 'legacy: tenant notification not delivered'),
-        );
+        // One at a time, so notifications reach the log in the order they were published.
+        forwarding = forwarding
+          .then(() => forwardTenantNotification(ctx, sid, JSON.parse(payload) as TenantNotification))
+          .catch((err: Error) => ctx.logger.warn({ err, sessionId: sid }, 'legacy: tenant notification not delivered'));
       }),
     );
   }

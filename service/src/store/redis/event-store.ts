@@ -22,7 +22,7 @@ export interface LoggedEvent {
   /** Client-facing event id `<streamId>.<entryId>`. */
   readonly eventId: string;
   readonly entryId: string;
-  /** Undefined for a priming event (an id anchor with empty data). */
+  /** Undefined for a priming event (an id anchor with empty data) or an end marker (a cancelled last request). */
   readonly message: JSONRPCMessage | undefined;
   /** True on the event that completed the stream (its last response). */
   readonly final: boolean;
@@ -45,7 +45,8 @@ export const MAX_EVENT_ID_LENGTH = 100;
 const APPEND = `
 if ARGV[7] == '1' and redis.call('HGET', KEYS[2], 'done') == '1' then return false end
 local id
-if ARGV[1] == '' then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'p', '1')
+if ARGV[1] == '' and ARGV[5] == '1' then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'p', '1', 'f', '1')
+elseif ARGV[1] == '' then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'p', '1')
 elseif ARGV[5] == '1' then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1], 'f', '1')
 else id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -171,7 +172,8 @@ export class RedisEventLog {
   }
 
   /**
-   * Appends one event (a priming event when `message` is undefined) and publishes it. On a call stream
+   * Appends one event (a priming event when `message` is undefined; an end marker when it is undefined and
+   * `final`, used when the last request was cancelled and so gets no response) and publishes it. On a call stream
    * (`answers` given, or `callStream`), nothing is appended once the stream is done; returns the event id
    * or undefined when refused.
    */

@@ -1,0 +1,56 @@
+/**
+ * A small tenant-aware McpServer factory for the legacy-leg tests (B1's production factory is tested with
+ * the endpoint): echo, whoami (reads authInfo.extra.principal), a progress `stream`, sampling, elicitation,
+ * roots, a long `sleep`, logging and a subscribable resource.
+ */
+import { McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Principal } from '../../../../../service/src/domain/principal.js';
+
+/** Builds one server instance per exchange, like the production factory. */
+export const testFactory: McpServerFactory = ({ authInfo }) => {
+  const server = new McpServer({ name: 'legacy-test', version: '1.0.0' }, { capabilities: { logging: {}, resources: { subscribe: true } } });
+  server.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  server.registerTool('whoami', { inputSchema: z.object({}) }, async () => {
+    const principal = (authInfo?.extra as { principal?: Principal } | undefined)?.principal;
+    return { content: [{ type: 'text', text: `${principal?.tenantName}/${principal?.subject}` }] };
+  });
+  server.registerTool(
+    'stream',
+    { inputSchema: z.object({ count: z.number().int().min(1).max(1000), intervalMs: z.number().int().min(0).max(10_000) }) },
+    async ({ count, intervalMs }, ctx) => {
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      for (let i = 1; i <= count; i++) {
+        await new Promise((r) => setTimeout(r, intervalMs));
+        if (progressToken !== undefined) {
+          await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: i, total: count } });
+        }
+      }
+      return { content: [{ type: 'text', text: JSON.stringify({ count }) }] };
+    },
+  );
+  server.registerTool('sleep', { inputSchema: z.object({ ms: z.number().int().min(0).max(60_000) }) }, async ({ ms }, ctx) => {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      ctx.mcpReq.signal.addEventListener('abort', () => (clearTimeout(t), resolve()));
+    });
+    return { content: [{ type: 'text', text: ctx.mcpReq.signal.aborted ? 'cancelled' : 'slept' }] };
+  });
+  server.registerTool('sample', { inputSchema: z.object({ prompt: z.string() }) }, async ({ prompt }, ctx) => {
+    const res = await ctx.mcpReq.requestSampling({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 10 });
+    const content = Array.isArray(res.content) ? res.content[0] : res.content;
+    return { content: [{ type: 'text', text: `sampled:${content?.type === 'text' ? content.text : '?'}` }] };
+  });
+  server.registerTool('elicit', { inputSchema: z.object({}) }, async (_args, ctx) => {
+    const res = await ctx.mcpReq.elicitInput({ mode: 'form', message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } });
+    return { content: [{ type: 'text', text: `elicited:${res.action}:${String(res.content?.name)}` }] };
+  });
+  server.registerTool('log', { inputSchema: z.object({ level: z.enum(['debug', 'info', 'error']) }) }, async ({ level }, ctx) => {
+    await ctx.mcpReq.log(level, `at ${level}`);
+    return { content: [{ type: 'text', text: 'logged' }] };
+  });
+  server.registerResource('counter', 'test://counter', {}, async (uri) => ({ contents: [{ uri: uri.href, text: '1' }] }));
+  server.server.setRequestHandler('resources/subscribe', async () => ({}));
+  server.server.setRequestHandler('resources/unsubscribe', async () => ({}));
+  return server;
+};
