@@ -40,9 +40,26 @@ export function methodIn(methods: readonly string[]): string {
   return `http.request.method in {${methods.map(quote).join(' ')}}`;
 }
 
-/** `a and b and ...`; a part containing `or` is parenthesised (extra parentheses are harmless). */
+/** True when `expr` is one parenthesised group: its first `(` closes at its last character. */
+function isGrouped(expr: string): boolean {
+  if (!expr.startsWith('(')) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i === expr.length - 1;
+  }
+  return false;
+}
+
+/** `a and b and ...`; a part with an `or` outside a group is parenthesised. */
 export function and(...parts: readonly string[]): string {
-  return parts.map((p) => (/\sor\s/.test(p) ? `(${p})` : p)).join(' and ');
+  return parts.map((p) => (/\sor\s/.test(p) && !isGrouped(p) ? `(${p})` : p)).join(' and ');
 }
 
 /** `not (expr)`. */
