@@ -120,7 +120,9 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   if (raw === undefined && issue.code === 'invalid_type') return `${key}: required but not set`;
   // Secrets never reach the message; other values are shown so the operator sees the typo.
   const shown = raw === undefined ? 'unset' : /TOKEN|KEY|SECRET|PASSWORD|_URL$/.test(key) ? '(value hidden)' : JSON.stringify(raw);
-  return `${key}: expected ${issue.message.replace(/^Invalid input: /, '')} (got ${shown})`;
+  // zod's default messages start with a category ("Too big: expected number to be <=65535"); keep the substance.
+  const what = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small|Invalid string): /, '');
+  return `${key}: ${/\bexpected\b/.test(what) ? what : `expected ${what}`} (got ${shown})`;
 }
 
 /**

@@ -18,6 +18,8 @@ const DEFAULT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** File name, e.g. `001_init.sql` (used in messages). */
+  readonly file: string;
   readonly sql: string;
   readonly checksum: string;
 }
@@ -33,7 +35,7 @@ export function loadMigrations(dir: string = DEFAULT_DIR): Migration[] {
     if (seen.has(version)) throw new Error(`duplicate migration version ${version}: ${file}`);
     seen.add(version);
     const sql = readFileSync(join(dir, file), 'utf8');
-    return { version, name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    return { version, name: m[2]!, file, sql, checksum: createHash('sha256').update(sql).digest('hex') };
   });
 }
 
@@ -68,13 +70,13 @@ export async function runMigrations(pool: pg.Pool, migrations: Migration[] = loa
       for (const m of migrations) {
         const checksum = done.get(m.version);
         if (checksum !== undefined) {
-          if (checksum !== m.checksum) throw new Error(`migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
+          if (checksum !== m.checksum) throw new Error(`migration ${m.file} was changed after it was applied; add a new migration instead`);
           continue;
         }
         try {
           await client.query(m.sql);
         } catch (err) {
-          throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
+          throw new Error(`migration ${m.file} failed: ${(err as Error).message}`, { cause: err });
         }
         await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
         applied.push(m.version);
