@@ -8,19 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { bearer, startReplica, type TestReplica } from './support/replica.js';
 import { SseReader, initialize, post, toolCall, type SseEvent } from './support/http.js';
+import { REDIS_URL, cleanPrefix } from './support/redis.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const AUTH = bearer('acme');
-
-/** Deletes every key under the prefix (never the rest of the shared Redis). */
-export async function cleanPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 function progressValues(events: SseEvent[]): number[] {
   return events.filter((e) => e.message?.method === 'notifications/progress').map((e) => Number(e.message!.params!.progress));

@@ -45,7 +45,14 @@ export interface TestReplica {
 }
 
 /** Starts a replica on `redisUrl` with `keyPrefix`. */
-export async function startReplica(opts: { redisUrl: string; keyPrefix: string; replicaId?: string; config?: Partial<LegacyConfig> }): Promise<TestReplica> {
+export async function startReplica(opts: {
+  redisUrl: string;
+  keyPrefix: string;
+  replicaId?: string;
+  config?: Partial<LegacyConfig>;
+  /** Receives every log line (JSON objects) when given. */
+  logLines?: Record<string, unknown>[];
+}): Promise<TestReplica> {
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   const registry = new Registry();
   const handler = createLegacyHandler({
@@ -53,7 +60,9 @@ export async function startReplica(opts: { redisUrl: string; keyPrefix: string; 
     stateRedis: redis,
     keyPrefix: opts.keyPrefix,
     config: { ...TEST_CONFIG, ...opts.config },
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: opts.logLines
+      ? pino({ level: 'info' }, { write: (line: string) => void opts.logLines!.push(JSON.parse(line) as Record<string, unknown>) })
+      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     registry,
     ...(opts.replicaId ? { replicaId: opts.replicaId } : {}),
   });
