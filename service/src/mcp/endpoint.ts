@@ -3,8 +3,8 @@
  *
  * - 2026-07-28 (modern, stateless): the SDK's `createMcpHandler` with `legacy: 'reject'`, one handler
  *   per tenant so each tenant's `subscriptions/listen` streams hang off that tenant's Redis bus only.
- *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 406, 413,
- *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 415, draining,
+ *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 413,
+ *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 406, 415, draining,
  *   metrics and SSE bookkeeping.
  * - 2025-era (sessionful): routed with the SDK's `isLegacyRequest` to the legacy leg (legacy-leg.ts,
  *   implemented in ./legacy).
@@ -61,6 +61,13 @@ const jsonRpcError = (status: number, code: number, message: string, headers: Re
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
+
+/** Streamable HTTP: a POST must accept both response shapes (the server picks JSON or SSE per request). */
+function acceptsJsonAndSse(accept: string | null): boolean {
+  const types = (accept ?? '').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase());
+  if (types.includes('*/*')) return true;
+  return types.includes('application/json') && types.includes('text/event-stream');
+}
 
 /** Reads a POST body's JSON-RPC method for metrics without consuming the request; undefined if unreadable. */
 async function peekBody(request: Request, limit: number): Promise<{ parsed?: unknown; tooLarge: boolean }> {
@@ -138,6 +145,9 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const isPost = request.method.toUpperCase() === 'POST';
     if (isPost && !isJsonContentType(request.headers.get('content-type'))) {
       return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    }
+    if (isPost && !acceptsJsonAndSse(request.headers.get('accept'))) {
+      return jsonRpcError(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
     }
     let parsed: unknown;
     if (isPost) {
