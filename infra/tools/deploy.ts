@@ -1,0 +1,77 @@
+/**
+ * `npm run deploy -- --env prod [--dry-run] [--policy] [--quiet]`: ordered multi-region deploy through the
+ * Pulumi Automation API. Previews every stack of the environment, then runs `up` on the primary region,
+ * the secondary regions and the global stack, in that order, handing the primary's outputs to the
+ * secondaries as config, and stops at the first failure with a summary table. `--dry-run` previews only.
+ * `--policy` runs the infra/policy pack with every preview and update. Needs the pulumi CLI and a
+ * logged-in backend; the stacks must exist (`pulumi stack init <name>`).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deployOrder, readAllStackConfigs, type DeployTarget } from './deploy/order.js';
+import { runDeploy, type DeployReport, type StepResult } from './deploy/orchestrate.js';
+import { AutomationWorkspace, PulumiCliMissingError } from './deploy/automation-workspace.js';
+import { ALL_RULES } from '../policy/rules/index.js';
+import { table } from './plan/format.js';
+
+const USAGE = 'usage: npm run deploy -- --env <environment> [--dry-run] [--policy] [--quiet] [--stacks <dir>]\n  e.g. npm run deploy -- --env prod --dry-run';
+
+/** The summary table printed at the end (and on failure). */
+export function renderReport(targets: readonly DeployTarget[], report: DeployReport): string {
+  const rows = report.steps.map((s) => [s.stack, s.role, s.phase, s.status === 'failed' ? 'FAILED' : s.status, s.status === 'skipped' ? '' : `${(s.ms / 1000).toFixed(1)} s`, s.detail]);
+  const failed = report.steps.find((s) => s.status === 'failed');
+  const verdict = report.ok
+    ? `${report.dryRun ? 'Dry run' : 'Deploy'} succeeded: ${targets.map((t) => t.name).join(' -> ')}.`
+    : `${report.dryRun ? 'Dry run' : 'Deploy'} STOPPED at ${failed?.phase} of ${failed?.stack}: ${failed?.detail}`;
+  return `${table(['STACK', 'ROLE', 'PHASE', 'STATUS', 'TIME', 'DETAIL'], rows, [4])}\n\n${verdict}`;
+}
+
+function policyConfigFile(environment: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'umcp-policy-')), 'policy-config.json');
+  writeFileSync(file, JSON.stringify(Object.fromEntries(ALL_RULES.map((r) => [r.name, { environment }])), null, 2));
+  return file;
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: {
+      env: { type: 'string' }, 'dry-run': { type: 'boolean' }, policy: { type: 'boolean' }, quiet: { type: 'boolean' },
+      stacks: { type: 'string' }, help: { type: 'boolean' },
+    } }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) { console.log(USAGE); return 0; }
+  if (!values.env) { console.error(`missing --env\n${USAGE}`); return 2; }
+  const targets = deployOrder(values.env, readAllStackConfigs(values.stacks));
+  const dryRun = values['dry-run'] ?? false;
+  console.log(`${dryRun ? 'Dry run (preview only)' : 'Deploy'} of environment "${values.env}": preview all, then up in this order:`);
+  targets.forEach((t, i) => console.log(`  ${i + 1}. ${t.name} (${t.role}${t.region ? `, ${t.region}` : ''})`));
+
+  let workspace: AutomationWorkspace;
+  try {
+    workspace = new AutomationWorkspace({
+      onOutput: values.quiet ? undefined : (stack, text) => process.stderr.write(text.replace(/^(?=.)/gm, `[${stack}] `)),
+      policyPacks: values.policy ? ['infra/policy'] : [],
+      policyPackConfigs: values.policy ? [policyConfigFile(values.env)] : [],
+    });
+  } catch (err) {
+    if (err instanceof PulumiCliMissingError) { console.error(`\n${err.message}`); return 3; }
+    throw err;
+  }
+  const onStep = (s: StepResult) => console.log(`${s.status === 'failed' ? 'FAILED' : s.status.padEnd(6)} ${s.phase.padEnd(7)} ${s.stack}: ${s.detail}`);
+  const report = await runDeploy(targets, workspace, { dryRun, onStep });
+  console.log(`\n${renderReport(targets, report)}`);
+  return report.ok ? 0 : 1;
+}
+
+if (process.argv[1]?.endsWith('deploy.ts')) {
+  main().then((code) => process.exit(code), (err: Error) => {
+    console.error(`deploy failed before it started: ${err.message}`);
+    process.exit(1);
+  });
+}

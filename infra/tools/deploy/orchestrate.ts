@@ -1,0 +1,165 @@
+/**
+ * The deploy orchestration: preview every stack, then `up` in order (primary, secondaries, global),
+ * handing outputs of earlier stacks to later ones as config, and stopping at the first failure.
+ * Pure logic over the DeployWorkspace seam; prints nothing (the CLI renders the report).
+ */
+import type { DeployTarget } from './order.js';
+import type { ChangeSummary, DeployStack, DeployWorkspace, StackOutputs } from './workspace.js';
+
+/** An output of one stack set as config on later stacks before they run. */
+export interface Handoff {
+  /** Output name on the source stack. */
+  readonly output: string;
+  /** Which stacks produce it. */
+  readonly from: 'primary';
+  /** Which stacks receive it. */
+  readonly to: 'secondary' | 'global';
+  /** Full config key on the receiving stack; `path` keys address a field of an object value. */
+  readonly configKey: string;
+  readonly path?: boolean;
+  readonly why: string;
+}
+
+/**
+ * Outputs passed along. The global stack reads regional outputs (hostname, health URL, region, weight)
+ * itself through StackReferences, so it needs no config handoff; the orchestrator only makes sure the
+ * regional stacks are up before it runs.
+ */
+export const HANDOFFS: readonly Handoff[] = [
+  {
+    output: 'cacheGlobalReplicationGroupId', from: 'primary', to: 'secondary',
+    configKey: 'unified-mcp:cache.globalReplicationGroupId', path: true,
+    why: 'the ElastiCache global datastore the secondary region joins',
+  },
+];
+
+export type StepStatus = 'ok' | 'failed' | 'skipped';
+
+/** One row of the summary. */
+export interface StepResult {
+  readonly stack: string;
+  readonly role: DeployTarget['role'];
+  readonly phase: 'select' | 'preview' | 'handoff' | 'up';
+  readonly status: StepStatus;
+  readonly detail: string;
+  readonly ms: number;
+}
+
+/** Result of a deploy. */
+export interface DeployReport {
+  readonly ok: boolean;
+  readonly dryRun: boolean;
+  readonly steps: StepResult[];
+  /** Outputs of the stacks updated, by stack. */
+  readonly outputs: Record<string, StackOutputs>;
+}
+
+/** Options of {@link runDeploy}. */
+export interface DeployOptions {
+  /** Preview only; never calls `up`. @defaultValue false */
+  readonly dryRun?: boolean;
+  /** Called after every step (progress). */
+  readonly onStep?: (step: StepResult) => void;
+  readonly handoffs?: readonly Handoff[];
+}
+
+/** `{ create: 3, same: 1 }` → `3 create, 1 same`. */
+export function describeChanges(changes: ChangeSummary): string {
+  const parts = Object.entries(changes).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+  return parts.length ? parts.join(', ') : 'no changes';
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean).slice(0, 3).join(' | ');
+
+/** Runs the deploy of `targets` (already in order) through `workspace`. */
+export async function runDeploy(targets: readonly DeployTarget[], workspace: DeployWorkspace, opts: DeployOptions = {}): Promise<DeployReport> {
+  const steps: StepResult[] = [];
+  const outputs: Record<string, StackOutputs> = {};
+  const handoffs = opts.handoffs ?? HANDOFFS;
+  const record = (t: DeployTarget, phase: StepResult['phase'], status: StepStatus, detail: string, started: number) => {
+    const step = { stack: t.name, role: t.role, phase, status, detail, ms: Date.now() - started };
+    steps.push(step);
+    opts.onStep?.(step);
+  };
+  const skipRest = (from: number, phases: StepResult['phase'][], why: string) => {
+    for (const t of targets.slice(from)) for (const phase of phases) record(t, phase, 'skipped', why, Date.now());
+  };
+  const done = (ok: boolean): DeployReport => ({ ok, dryRun: opts.dryRun ?? false, steps, outputs });
+
+  /** Sets the handoffs that `t` receives from the outputs known so far; returns false on failure. */
+  const applyHandoffs = async (t: DeployTarget, stack: DeployStack, known: Record<string, StackOutputs>): Promise<boolean> => {
+    const mine = handoffs.filter((h) => h.to === t.role);
+    if (mine.length === 0) return true;
+    const started = Date.now();
+    const set: string[] = [];
+    try {
+      for (const h of mine) {
+        const source = targets.find((s) => s.role === h.from && known[s.name]?.[h.output] !== undefined);
+        const out = source ? known[source.name]![h.output]! : undefined;
+        if (!source || !out || out.value === undefined || out.value === null) continue;
+        await stack.setConfig(h.configKey, typeof out.value === 'string' ? out.value : JSON.stringify(out.value), { secret: out.secret, path: h.path });
+        set.push(`${h.configKey} <- ${source.name}.${h.output}`);
+      }
+    } catch (err) {
+      record(t, 'handoff', 'failed', errorText(err), started);
+      return false;
+    }
+    record(t, 'handoff', 'ok', set.length ? set.join('; ') : 'no source output yet (first deploy); stack file value kept', started);
+    return true;
+  };
+
+  // 1. Select every stack and preview it, primary first. Outputs already deployed are handed over first
+  //    so a secondary previews against the real primary.
+  const stacks: DeployStack[] = [];
+  const known: Record<string, StackOutputs> = {};
+  for (const [i, t] of targets.entries()) {
+    const started = Date.now();
+    let stack: DeployStack;
+    try {
+      stack = await workspace.selectStack(t.name);
+      stacks.push(stack);
+      if (t.role === 'primary') known[t.name] = await stack.outputs();
+    } catch (err) {
+      record(t, 'select', 'failed', errorText(err), started);
+      skipRest(i + 1, ['preview'], 'an earlier stack failed');
+      skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
+      return done(false);
+    }
+    if (!(await applyHandoffs(t, stack, known))) {
+      skipRest(i + 1, ['preview'], 'an earlier stack failed');
+      skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
+      return done(false);
+    }
+    const previewStarted = Date.now();
+    try {
+      const { changes } = await stack.preview();
+      record(t, 'preview', 'ok', describeChanges(changes), previewStarted);
+    } catch (err) {
+      record(t, 'preview', 'failed', errorText(err), previewStarted);
+      skipRest(i + 1, ['preview'], 'an earlier preview failed');
+      skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
+      return done(false);
+    }
+  }
+  if (opts.dryRun) return done(true);
+
+  // 2. Update in order, passing the primary's fresh outputs to the later stacks.
+  for (const [i, t] of targets.entries()) {
+    const stack = stacks[i]!;
+    if (i > 0 && !(await applyHandoffs(t, stack, outputs))) {
+      skipRest(i, ['up'], 'an earlier step failed');
+      return done(false);
+    }
+    const started = Date.now();
+    try {
+      const result = await stack.up();
+      outputs[t.name] = result.outputs;
+      record(t, 'up', 'ok', `${describeChanges(result.changes)}; ${Object.keys(result.outputs).length} outputs`, started);
+    } catch (err) {
+      record(t, 'up', 'failed', errorText(err), started);
+      skipRest(i + 1, ['up'], `stopped after ${t.name} failed`);
+      return done(false);
+    }
+  }
+  return done(true);
+}

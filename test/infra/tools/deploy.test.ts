@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { deployOrder, type DeployTarget } from '../../../infra/tools/deploy/order.js';
+import { runDeploy, HANDOFFS } from '../../../infra/tools/deploy/orchestrate.js';
+import type { DeployStack, DeployWorkspace, StackOutputs } from '../../../infra/tools/deploy/workspace.js';
+import { PulumiCliMissingError, requirePulumiCli } from '../../../infra/tools/deploy/automation-workspace.js';
+import { renderReport } from '../../../infra/tools/deploy.js';
+
+/** A fake workspace that records every call in one log, and fails where told. */
+class FakeWorkspace implements DeployWorkspace {
+  readonly log: string[] = [];
+  readonly config: Record<string, { value: string; path?: boolean; secret?: boolean }> = {};
+  constructor(
+    private readonly upOutputs: Record<string, StackOutputs> = {},
+    private readonly failures: Record<string, 'select' | 'preview' | 'up'> = {},
+    private readonly existingOutputs: Record<string, StackOutputs> = {},
+  ) {}
+  async selectStack(name: string): Promise<DeployStack> {
+    this.log.push(`select ${name}`);
+    if (this.failures[name] === 'select') throw new Error(`stack "${name}" does not exist`);
+    const ws = this;
+    return {
+      name,
+      async preview() {
+        ws.log.push(`preview ${name}`);
+        if (ws.failures[name] === 'preview') throw new Error(`preview of ${name} failed: boom`);
+        return { changes: { create: 2 } };
+      },
+      async up() {
+        ws.log.push(`up ${name}`);
+        if (ws.failures[name] === 'up') throw new Error(`update of ${name} failed: quota exceeded`);
+        return { changes: { create: 2 }, outputs: ws.upOutputs[name] ?? {} };
+      },
+      async outputs() { return ws.existingOutputs[name] ?? {}; },
+      async setConfig(key, value, opts) {
+        ws.log.push(`config ${name} ${key}=${value}`);
+        ws.config[`${name} ${key}`] = { value, ...opts };
+      },
+    };
+  }
+}
+
+const TARGETS: DeployTarget[] = [
+  { name: 'prod-us-east-1', role: 'primary', region: 'us-east-1' },
+  { name: 'prod-eu-west-1', role: 'secondary', region: 'eu-west-1' },
+  { name: 'prod-global', role: 'global' },
+];
+const PRIMARY_OUT: StackOutputs = { cacheGlobalReplicationGroupId: { value: 'ldgnf-umcp-cache', secret: false }, region: { value: 'us-east-1', secret: false } };
+
+describe('deploy orchestrator', () => {
+  describe('deployOrder', () => {
+    it('orders primary, secondaries, then global, for the chosen environment only', () => {
+      const order = deployOrder('prod', {
+        'prod-global': { 'unified-mcp:role': 'global', 'unified-mcp:environment': 'prod' },
+        'prod-eu-west-1': { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'prod', 'unified-mcp:isPrimary': false, 'unified-mcp:region': 'eu-west-1' },
+        'prod-us-east-1': { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'prod', 'unified-mcp:region': 'us-east-1' },
+        dev: { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'dev' },
+      });
+      assert.deepEqual(order, TARGETS);
+    });
+    it('refuses an environment without a primary regional stack, naming the fix', () => {
+      assert.throws(() => deployOrder('prod', { x: { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'prod', 'unified-mcp:isPrimary': false } }), /no primary regional stack/);
+      assert.throws(() => deployOrder('staging', { dev: { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'dev' } }), /no regional stack has unified-mcp:environment "staging"/);
+    });
+  });
+
+  describe('runDeploy', () => {
+    it('previews every stack first, then updates primary, secondary, global in that order', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT });
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, true);
+      const ops = ws.log.filter((l) => /^(preview|up) /.test(l));
+      assert.deepEqual(ops, ['preview prod-us-east-1', 'preview prod-eu-west-1', 'preview prod-global', 'up prod-us-east-1', 'up prod-eu-west-1', 'up prod-global']);
+      assert.deepEqual(report.outputs['prod-us-east-1'], PRIMARY_OUT);
+    });
+    it('passes the primary outputs to the secondary as config before the secondary updates', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT });
+      await runDeploy(TARGETS, ws);
+      const handoff = HANDOFFS[0]!;
+      assert.deepEqual(ws.config[`prod-eu-west-1 ${handoff.configKey}`], { value: 'ldgnf-umcp-cache', secret: false, path: true });
+      const setAt = ws.log.indexOf(`config prod-eu-west-1 ${handoff.configKey}=ldgnf-umcp-cache`);
+      assert.ok(setAt > ws.log.indexOf('up prod-us-east-1') && setAt < ws.log.indexOf('up prod-eu-west-1'), ws.log.join('\n'));
+      assert.equal(Object.keys(ws.config).some((k) => k.startsWith('prod-global ')), false);
+    });
+    it('hands over outputs an earlier deploy left before previewing the secondary', async () => {
+      const ws = new FakeWorkspace({}, {}, { 'prod-us-east-1': PRIMARY_OUT });
+      await runDeploy(TARGETS, ws, { dryRun: true });
+      assert.ok(ws.log.indexOf('config prod-eu-west-1 unified-mcp:cache.globalReplicationGroupId=ldgnf-umcp-cache') < ws.log.indexOf('preview prod-eu-west-1'));
+    });
+    it('stops at the first failed update and skips the rest', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, { 'prod-eu-west-1': 'up' });
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, false);
+      assert.equal(ws.log.includes('up prod-global'), false);
+      const ups = report.steps.filter((s) => s.phase === 'up').map((s) => [s.stack, s.status]);
+      assert.deepEqual(ups, [['prod-us-east-1', 'ok'], ['prod-eu-west-1', 'failed'], ['prod-global', 'skipped']]);
+      const text = renderReport(TARGETS, report);
+      assert.match(text, /STOPPED at up of prod-eu-west-1: update of prod-eu-west-1 failed: quota exceeded/);
+      assert.match(text, /prod-global\s+global\s+up\s+skipped/);
+    });
+    it('never updates anything when a preview fails', async () => {
+      const ws = new FakeWorkspace({}, { 'prod-global': 'preview' });
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, false);
+      assert.equal(ws.log.some((l) => l.startsWith('up ')), false);
+      assert.deepEqual(report.steps.filter((s) => s.status === 'failed').map((s) => [s.stack, s.phase]), [['prod-global', 'preview']]);
+    });
+    it('reports a stack that cannot be selected', async () => {
+      const ws = new FakeWorkspace({}, { 'prod-eu-west-1': 'select' });
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, false);
+      assert.deepEqual(ws.log.filter((l) => l.startsWith('preview ')), ['preview prod-us-east-1']);
+      assert.match(report.steps.find((s) => s.status === 'failed')!.detail, /does not exist/);
+    });
+    it('dry run previews all stacks and never calls up', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT });
+      const report = await runDeploy(TARGETS, ws, { dryRun: true });
+      assert.equal(report.ok, true);
+      assert.equal(report.dryRun, true);
+      assert.deepEqual(ws.log.filter((l) => /^(preview|up) /.test(l)), ['preview prod-us-east-1', 'preview prod-eu-west-1', 'preview prod-global']);
+      assert.match(renderReport(TARGETS, report), /Dry run succeeded: prod-us-east-1 -> prod-eu-west-1 -> prod-global/);
+    });
+  });
+
+  describe('requirePulumiCli', () => {
+    it('explains how to install the CLI when it is missing', () => {
+      assert.throws(() => requirePulumiCli('pulumi-does-not-exist-here'), (err: Error) =>
+        err instanceof PulumiCliMissingError && /not installed or not on PATH.*pulumi login/.test(err.message));
+    });
+  });
+});
