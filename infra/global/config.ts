@@ -24,7 +24,6 @@ export const RATE_LIMIT_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** `stack`, `project/stack` or `org/project/stack`, as `new pulumi.StackReference` takes. */
 const STACK_NAME = /^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
@@ -67,8 +66,6 @@ const regionSchema = z
     stack: z.string().regex(STACK_NAME, 'expected "<org>/<project>/<stack>"'),
     /** AWS region of that stack, e.g. `us-east-1`; checked against the stack's `region` output. */
     region: z.string().regex(AWS_REGION, 'expected an AWS region such as "eu-west-1"'),
-    /** Label of the pinned regional hostname `<label>.<domain>`, e.g. `us`. */
-    hostnameLabel: z.string().regex(DNS_LABEL, 'expected a DNS label such as "us"'),
     /** Cloudflare steering regions whose clients this region serves first (geo steering). */
     geoRegions: lenient(z.array(z.enum(STEERING_REGIONS)).min(1)),
     /** Optional ISO 3166-1 alpha-2 countries pinned to this region (overrides the region mapping). */
@@ -147,7 +144,7 @@ export const globalConfigSchema = z
     accountId: z.string().regex(HEX32, 'expected a 32-character hex Cloudflare account id'),
     /** Cloudflare zone id of `domain`. */
     zoneId: z.string().regex(HEX32, 'expected a 32-character hex Cloudflare zone id'),
-    /** Zone apex, e.g. `example.com`; regional hostnames are `<hostnameLabel>.<domain>`. */
+    /** Zone apex, e.g. `example.com`; the MCP hostname and every regional hostname must be inside it. */
     domain: z.string().regex(HOSTNAME, 'expected a lower-case DNS name such as "example.com"'),
     /** Public MCP hostname served by the global load balancer, e.g. `mcp.example.com`. */
     mcpHostname: z.string().regex(HOSTNAME, 'expected a lower-case DNS name such as "mcp.example.com"'),
@@ -155,6 +152,13 @@ export const globalConfigSchema = z
     regions: lenient(z.array(regionSchema).min(1, 'list at least one regional stack')),
     /** Region (AWS name) of the fallback pool; default: the stack whose `isPrimary` output is true. */
     fallbackRegion: z.string().regex(AWS_REGION, 'expected an AWS region such as "us-east-1"').optional(),
+    /**
+     * Host header (and so the certificate name) the origins get: `regional` sends each region's own public
+     * hostname (the host of its `healthUrl`, which its ingress rule and certificate cover); `public` sends
+     * the MCP hostname, which then must be on every regional ingress and certificate too.
+     * @defaultValue "regional"
+     */
+    originHost: z.enum(['regional', 'public']).default('regional'),
     /** Steer by measured round-trip time (dynamic_latency) instead of the geo map. @defaultValue false */
     latencySteering: lenient(z.boolean()).default(false),
     sessionAffinity: lenient(sessionAffinitySchema).prefault({}),
@@ -190,17 +194,14 @@ export const globalConfigSchema = z
     if (cfg.mcpHostname !== cfg.domain && !cfg.mcpHostname.endsWith(`.${cfg.domain}`)) {
       ctx.addIssue({ code: 'custom', path: ['mcpHostname'], message: `must be inside the zone "${cfg.domain}"` });
     }
-    const seen = { stack: new Map<string, number>(), region: new Map<string, number>(), hostnameLabel: new Map<string, number>() };
+    const seen = { stack: new Map<string, number>(), region: new Map<string, number>() };
     const geo = new Map<string, number>();
     cfg.regions.forEach((r, i) => {
-      for (const key of ['stack', 'region', 'hostnameLabel'] as const) {
+      for (const key of ['stack', 'region'] as const) {
         const first = seen[key].get(r[key]);
         if (first !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['regions', i, key], message: `"${r[key]}" already used by regions[${first}]` });
         } else seen[key].set(r[key], i);
-      }
-      if (`${r.hostnameLabel}.${cfg.domain}` === cfg.mcpHostname) {
-        ctx.addIssue({ code: 'custom', path: ['regions', i, 'hostnameLabel'], message: 'collides with mcpHostname' });
       }
       r.geoRegions.forEach((code, j) => {
         const first = geo.get(code);

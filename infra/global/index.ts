@@ -31,7 +31,9 @@ export async function runGlobal(cfg: GlobalConfig): Promise<Record<string, unkno
       region: r.region,
       environment: cfg.environment,
       accountId: cfg.accountId,
+      domain: cfg.domain,
       mcpHostname: cfg.mcpHostname,
+      originHost: cfg.originHost,
       monitor: cfg.monitor,
       checkRegions,
     }),
@@ -40,7 +42,6 @@ export async function runGlobal(cfg: GlobalConfig): Promise<Record<string, unkno
   const lb = new GlobalLoadBalancer('edge-lb', {
     accountId: cfg.accountId,
     zoneId: cfg.zoneId,
-    domain: cfg.domain,
     mcpHostname: cfg.mcpHostname,
     regions,
     latencySteering: cfg.latencySteering,

@@ -1,6 +1,6 @@
 /**
- * The global load balancer for the MCP hostname plus one pinned hostname per region (`us.<domain>`), and
- * the notifications on pool health. Geo steering sends each Cloudflare region's clients to the nearest
+ * The global load balancer for the MCP hostname plus one pinned hostname per region (the regional
+ * stack's own public name, e.g. `us.mcp.example.com`), and the notifications on pool health. Geo steering sends each Cloudflare region's clients to the nearest
  * pool, then to the others in order; dynamic latency steering is a config switch. A proxied load
  * balancer is itself the DNS record of its name (Cloudflare answers with its anycast addresses), so no
  * separate DNS record is created for these hostnames.
@@ -16,7 +16,7 @@ import { fallbackIndex, geoMaps, poolWeights } from './steering.js';
 export const SESSION_HEADER = 'Mcp-Session-Id';
 
 export interface LoadBalancedRegion {
-  /** The region's entry from config (geo codes, countries, label, weight). */
+  /** The region's entry from config (geo codes, countries, weight). */
   readonly config: GlobalRegionConfig;
   /** Its monitor and pool. */
   readonly pool: RegionPool;
@@ -25,8 +25,6 @@ export interface LoadBalancedRegion {
 export interface GlobalLoadBalancerArgs {
   readonly accountId: pulumi.Input<string>;
   readonly zoneId: pulumi.Input<string>;
-  /** Zone apex; pinned hostnames are `<hostnameLabel>.<domain>`. */
-  readonly domain: string;
   /** Public MCP hostname the load balancer answers for. */
   readonly mcpHostname: string;
   /** Regions in config order (the default-pool order). At least one. */
@@ -49,8 +47,8 @@ export class GlobalLoadBalancer extends pulumi.ComponentResource {
   readonly fallbackPoolId: pulumi.Output<string>;
   /** AWS region of the fallback pool. */
   readonly fallbackRegion: pulumi.Output<string>;
-  /** Pinned hostname per AWS region, e.g. `{ "us-east-1": "us.example.com" }`. */
-  readonly regionalHostnames: Record<string, string>;
+  /** Pinned hostname per AWS region, e.g. `{ "us-east-1": "us.mcp.example.com" }` (from the regional stacks). */
+  readonly regionalHostnames: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: GlobalLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:global:GlobalLoadBalancer', name, {}, opts);
@@ -109,7 +107,7 @@ export class GlobalLoadBalancer extends pulumi.ComponentResource {
 
     this.regionalHostnames = {};
     for (const r of args.regions) {
-      const hostname = `${r.config.hostnameLabel}.${args.domain}`;
+      const hostname = r.pool.regionalHostname;
       this.regionalHostnames[r.config.region] = hostname;
       new cloudflare.LoadBalancer(
         `${name}-pin-${r.config.region}`,

@@ -7,7 +7,7 @@
 import * as cloudflare from '@pulumi/cloudflare';
 import * as pulumi from '@pulumi/pulumi';
 import type { GlobalConfig } from './config.js';
-import { regionalMismatches, type RegionalFacts } from './steering.js';
+import { regionalHostname, regionalMismatches, type RegionalFacts } from './steering.js';
 
 /** Output names every regional stack exports (fixed contract with the regional program). */
 export const REGIONAL_OUTPUTS = {
@@ -29,8 +29,12 @@ export interface RegionPoolArgs {
   readonly environment: string;
   /** Cloudflare account owning monitors and pools. */
   readonly accountId: pulumi.Input<string>;
-  /** Host header sent to the origin and by the monitor: the public MCP hostname. */
+  /** Zone apex; the regional hostname must be inside it. */
+  readonly domain: string;
+  /** Public MCP hostname. */
   readonly mcpHostname: string;
+  /** Host header for origin and monitor: the region's own hostname, or the MCP hostname. */
+  readonly originHost: GlobalConfig['originHost'];
   /** Probe timing and healthy codes. */
   readonly monitor: GlobalConfig['monitor'];
   /** Cloudflare regions the health checks run from; empty means every data center. */
@@ -52,6 +56,8 @@ export class RegionPool extends pulumi.ComponentResource {
   readonly ingressHostname: pulumi.Output<string>;
   /** Direct health URL of the region (regional output `healthUrl`), for the runbook. */
   readonly healthUrl: pulumi.Output<string>;
+  /** The region's public hostname (host of `healthUrl`): the pinned hostname for clients of this region. */
+  readonly regionalHostname: pulumi.Output<string>;
 
   constructor(name: string, args: RegionPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:global:RegionPool', name, args, opts);
@@ -66,9 +72,10 @@ export class RegionPool extends pulumi.ComponentResource {
         read<string>(REGIONAL_OUTPUTS.environment),
         read<string>(REGIONAL_OUTPUTS.ingressHostname),
         read<string>(REGIONAL_OUTPUTS.healthPath),
+        read<string>(REGIONAL_OUTPUTS.healthUrl),
       ])
-      .apply(([region, environment, ingressHostname, healthPath]) => {
-        const f: RegionalFacts = { region, environment, ingressHostname, healthPath };
+      .apply(([region, environment, ingressHostname, healthPath, healthUrl]) => {
+        const f: RegionalFacts = { region, environment, ingressHostname, healthPath, healthUrl };
         const problems = regionalMismatches(args.stack, args, f);
         if (problems.length > 0) throw new pulumi.ResourceError(problems.join('; '), parent);
         return f;
@@ -78,7 +85,10 @@ export class RegionPool extends pulumi.ComponentResource {
     this.isPrimary = read<boolean>(REGIONAL_OUTPUTS.isPrimary).apply((v) => v === true);
     this.steeringWeight = read<number>(REGIONAL_OUTPUTS.steeringWeight).apply((v) => (typeof v === 'number' ? v : 1));
     this.ingressHostname = facts.ingressHostname;
-    this.healthUrl = read<string>(REGIONAL_OUTPUTS.healthUrl);
+    this.healthUrl = facts.healthUrl;
+    this.regionalHostname = facts.apply((f) => regionalHostname(f.healthUrl)!);
+    // `regional`: the ingress rule and certificate of each region name only its own hostname.
+    const hostHeader = args.originHost === 'regional' ? this.regionalHostname : pulumi.output(args.mcpHostname);
 
     const monitor = new cloudflare.LoadBalancerMonitor(
       `${name}-monitor`,
@@ -88,8 +98,8 @@ export class RegionPool extends pulumi.ComponentResource {
         type: 'https',
         method: 'GET',
         path: facts.healthPath,
-        // The ingress routes on Host and its certificate names the MCP hostname, not the ALB name.
-        header: { Host: [args.mcpHostname] },
+        // The ingress routes on Host and its certificate names a public hostname, not the ALB's DNS name.
+        header: hostHeader.apply((host) => ({ Host: [host] })),
         expectedCodes: args.monitor.expectedCodes,
         interval: args.monitor.intervalSeconds,
         timeout: args.monitor.timeoutSeconds,
@@ -118,7 +128,7 @@ export class RegionPool extends pulumi.ComponentResource {
             address: facts.ingressHostname,
             enabled: true,
             weight: 1,
-            header: { hosts: [args.mcpHostname] },
+            header: { hosts: [hostHeader] },
           },
         ],
       },
@@ -134,6 +144,7 @@ export class RegionPool extends pulumi.ComponentResource {
       isPrimary: this.isPrimary,
       steeringWeight: this.steeringWeight,
       ingressHostname: this.ingressHostname,
+      regionalHostname: this.regionalHostname,
     });
   }
 }

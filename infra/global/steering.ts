@@ -65,27 +65,66 @@ export function poolWeights(poolIds: readonly string[], configured: readonly (nu
 export interface RegionalFacts {
   readonly region: string;
   readonly environment: string;
+  /** The regional load balancer's own DNS name (or IP): where Cloudflare connects. */
   readonly ingressHostname: string;
   readonly healthPath: string;
+  /** `https://<regional public hostname><healthPath>`; its host is the name the ingress and certificate serve. */
+  readonly healthUrl: string;
+}
+
+/** What the global stack expects of every regional stack. */
+export interface RegionalExpectations {
+  readonly region: string;
+  readonly environment: string;
+  /** Zone apex every regional hostname must be inside. */
+  readonly domain: string;
+  /** Public MCP hostname (a regional hostname must differ from it). */
+  readonly mcpHostname: string;
+}
+
+/** The regional public hostname: the host of `healthUrl`, or undefined when that is not an https URL. */
+export function regionalHostname(healthUrl: string): string | undefined {
+  try {
+    const url = new URL(healthUrl);
+    return url.protocol === 'https:' ? url.hostname.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Problems with a regional stack's outputs, as messages naming the stack; empty when it matches the
- * config. Catches a stack listed under the wrong region or environment (a prod edge pointing at staging).
+ * config. Catches a stack listed under the wrong region or environment (a prod edge pointing at staging)
+ * and hostnames that would make Cloudflare proxy to itself.
  */
-export function regionalMismatches(stack: string, expected: { region: string; environment: string }, facts: RegionalFacts): string[] {
+export function regionalMismatches(stack: string, expected: RegionalExpectations, facts: RegionalFacts): string[] {
   const problems: string[] = [];
+  const at = `stack "${stack}" reports`;
   if (facts.region !== expected.region) {
-    problems.push(`stack "${stack}" reports region "${facts.region}" but config lists it as "${expected.region}"`);
+    problems.push(`${at} region "${facts.region}" but config lists it as "${expected.region}"`);
   }
   if (facts.environment !== expected.environment) {
-    problems.push(`stack "${stack}" reports environment "${facts.environment}" but this global stack is "${expected.environment}"`);
+    problems.push(`${at} environment "${facts.environment}" but this global stack is "${expected.environment}"`);
   }
   if (!/^[a-z0-9.:-]+$/i.test(facts.ingressHostname)) {
-    problems.push(`stack "${stack}" reports ingressHostname "${facts.ingressHostname}", expected a DNS name or IP`);
+    problems.push(`${at} ingressHostname "${facts.ingressHostname}", expected a DNS name or IP`);
   }
   if (!facts.healthPath.startsWith('/')) {
-    problems.push(`stack "${stack}" reports healthPath "${facts.healthPath}", expected an absolute path`);
+    problems.push(`${at} healthPath "${facts.healthPath}", expected an absolute path`);
+  }
+  const host = regionalHostname(facts.healthUrl);
+  if (host === undefined) {
+    problems.push(`${at} healthUrl "${facts.healthUrl}", expected https://<regional hostname>${facts.healthPath}`);
+  } else {
+    if (!host.endsWith(`.${expected.domain}`)) {
+      problems.push(`${at} regional hostname "${host}" outside the zone "${expected.domain}"`);
+    }
+    if (host === expected.mcpHostname) {
+      problems.push(`${at} regional hostname "${host}" equal to the global MCP hostname; give the region its own name`);
+    }
+    if (host === facts.ingressHostname.toLowerCase()) {
+      problems.push(`${at} ingressHostname equal to its public hostname "${host}"; export the load balancer's own DNS name, or Cloudflare would proxy to itself`);
+    }
   }
   return problems;
 }

@@ -30,6 +30,7 @@ describe('global config', () => {
       assert.equal(cfg.hsts.maxAgeSeconds, 31_536_000);
       assert.equal(cfg.assetsEdgeTtlSeconds, 31_536_000);
       assert.deepEqual(cfg.routingHeaderVersions, ['2026-07-28']);
+      assert.equal(cfg.originHost, 'regional');
     });
 
     it('accepts the raw strings of pulumi.runtime.allConfig() and namespaced keys', () => {
@@ -85,10 +86,10 @@ describe('global config', () => {
       assert.deepEqual(failingKeys(cfg), ['unified-mcp:regions[1].geoRegions[1]']);
     });
 
-    it('duplicate regions and hostname labels', () => {
+    it('a region listed twice', () => {
       const cfg = configFor(['us-east-1', 'eu-west-1']);
       (cfg.regions as any)[1] = { ...(cfg.regions as any)[0], stack: 'acme/unified-mcp/other', geoRegions: ['WEU'] };
-      assert.deepEqual(failingKeys(cfg), ['unified-mcp:regions[1].region', 'unified-mcp:regions[1].hostnameLabel']);
+      assert.deepEqual(failingKeys(cfg), ['unified-mcp:regions[1].region']);
     });
 
     it('an MCP hostname outside the zone', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'mocha';
 import { HTTP } from '../../../contract/index.js';
-import { configFor, type MockRun, REGIONS, regionalOutputs, runUnderMocks, stackOf, T, type TestRegion } from './harness.js';
+import { configFor, type MockRun, REGIONS, regionalHost, regionalOutputs, runUnderMocks, stackOf, T, type TestRegion } from './harness.js';
 
 const poolId = (region: string) => `region-${region}-pool-id`;
 const names = (run: MockRun, type: string) => run.ofType(type).map((r) => r.name).sort();
@@ -17,7 +17,7 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
     const monitor = run.one(T.monitor, `region-${region}-monitor`).inputs;
     assert.equal(monitor.type, 'https');
     assert.equal(monitor.path, HTTP.readinessPath);
-    assert.deepEqual(monitor.header, { Host: ['mcp.example.com'] });
+    assert.deepEqual(monitor.header, { Host: [regionalHost(region)] }, 'the region\'s own hostname, which its ingress serves');
     assert.equal(monitor.expectedCodes, '200');
     assert.equal(monitor.interval, 60);
     assert.equal(monitor.retries, 2);
@@ -27,7 +27,7 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
     assert.equal(pool.monitor, `region-${region}-monitor-id`);
     assert.equal(pool.origins.length, 1);
     assert.equal(pool.origins[0].address, regionalOutputs(region).ingressHostname);
-    assert.deepEqual(pool.origins[0].header, { hosts: ['mcp.example.com'] });
+    assert.deepEqual(pool.origins[0].header, { hosts: [regionalHost(region)] });
   }
 
   const lb = run.one(T.lb, 'edge-lb-mcp').inputs;
@@ -51,7 +51,7 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
   // pinned regional hostnames: one single-pool load balancer each
   for (const region of regions) {
     const pin = run.one(T.lb, `edge-lb-pin-${region}`).inputs;
-    assert.equal(pin.name, `${REGIONS[region].hostnameLabel}.example.com`);
+    assert.equal(pin.name, regionalHost(region));
     assert.deepEqual(pin.defaultPools, [poolId(region)]);
     assert.equal(pin.fallbackPool, poolId(region));
     assert.equal(pin.proxied, true);
@@ -102,7 +102,7 @@ describe('global stack under mocks', function () {
     it('exports pools, hostnames and the fallback region', () => {
       assert.equal(three.outputs.mcpUrl, 'https://mcp.example.com/mcp');
       assert.equal(three.outputs.fallbackRegion, 'us-east-1');
-      assert.deepEqual(three.outputs.regionalHostnames, { 'us-east-1': 'us.example.com', 'eu-west-1': 'eu.example.com', 'ap-southeast-1': 'ap.example.com' });
+      assert.deepEqual(three.outputs.regionalHostnames, { 'us-east-1': 'us.mcp.example.com', 'eu-west-1': 'eu.mcp.example.com', 'ap-southeast-1': 'ap.mcp.example.com' });
       assert.equal(three.outputs.regions['eu-west-1'].poolId, poolId('eu-west-1'));
       assert.equal(three.outputs.regions['eu-west-1'].ingressHostname, 'k8s-ingress-eu-west-1.elb.amazonaws.com');
     });
@@ -117,6 +117,13 @@ describe('global stack under mocks', function () {
       assert.equal(lb.sessionAffinity, 'none');
       assert.equal(lb.sessionAffinityAttributes, undefined);
       assert.ok(lb.regionPools.WEU, 'geo map kept for switching back');
+    });
+
+    it('sends the MCP hostname to the origins when originHost is public', async () => {
+      const run = await runUnderMocks(configFor(['us-east-1'], { originHost: 'public' }));
+      assert.deepEqual(run.one(T.monitor, 'region-us-east-1-monitor').inputs.header, { Host: ['mcp.example.com'] });
+      assert.deepEqual(run.one(T.pool, 'region-us-east-1-pool').inputs.origins[0].header, { hosts: ['mcp.example.com'] });
+      assert.equal(run.one(T.lb, 'edge-lb-pin-us-east-1').inputs.name, 'us.mcp.example.com');
     });
 
     it('follows the stacks: a different primary becomes the fallback, reported weights are used', async () => {

@@ -10,7 +10,7 @@ export const ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
 export const ZONE_ID = 'fedcba9876543210fedcba9876543210';
 export const ORG = 'acme/unified-mcp';
 
-/** Regions the tests use, with the geo codes whose clients each serves first. */
+/** Regions the tests use: label of their public hostname, geo codes whose clients each serves first. */
 export const REGIONS = {
   'us-east-1': { hostnameLabel: 'us', geoRegions: ['ENAM', 'WNAM', 'NSAM', 'SSAM'], countries: [] as string[] },
   'eu-west-1': { hostnameLabel: 'eu', geoRegions: ['WEU', 'EEU', 'ME', 'NAF', 'SAF'], countries: ['DE'] },
@@ -19,6 +19,8 @@ export const REGIONS = {
 export type TestRegion = keyof typeof REGIONS;
 
 export const stackOf = (region: string) => `${ORG}/prod-${region}`;
+/** The public hostname a regional stack serves (its ingress rule and certificate), e.g. `us.mcp.example.com`. */
+export const regionalHost = (region: string) => `${REGIONS[region as TestRegion]?.hostnameLabel ?? region}.mcp.example.com`;
 
 /** What a regional stack exports (the fixed output names), for one region. */
 export function regionalOutputs(region: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -27,7 +29,7 @@ export function regionalOutputs(region: string, overrides: Record<string, unknow
     environment: 'prod',
     ingressHostname: `k8s-ingress-${region}.elb.amazonaws.com`,
     healthPath: '/readyz',
-    healthUrl: `https://k8s-ingress-${region}.elb.amazonaws.com/readyz`,
+    healthUrl: `https://${regionalHost(region)}/readyz`,
     steeringWeight: 1,
     isPrimary: region === 'us-east-1',
     endpoints: { postgres: 'secret' },
@@ -48,7 +50,6 @@ export function configFor(regions: readonly TestRegion[], overrides: Partial<Glo
     regions: regions.map((region) => ({
       stack: stackOf(region),
       region,
-      hostnameLabel: REGIONS[region].hostnameLabel,
       geoRegions: [...REGIONS[region].geoRegions],
       countries: [...REGIONS[region].countries],
     })),

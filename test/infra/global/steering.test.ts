@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { failoverOrder, fallbackIndex, geoMaps, poolWeights, regionalMismatches } from '../../../infra/global/steering.js';
+import { failoverOrder, fallbackIndex, geoMaps, poolWeights, regionalHostname, regionalMismatches } from '../../../infra/global/steering.js';
 
 const regions = [
   { region: 'us-east-1', geoRegions: ['ENAM', 'WNAM'] as const, countries: [] as string[] },
@@ -38,14 +38,34 @@ describe('steering decisions', () => {
     assert.throws(() => poolWeights(['a'], [undefined], [3]), /outside 0\.\.1/);
   });
 
-  it('reports regional stacks that do not match the config, naming the stack', () => {
-    const ok = { region: 'eu-west-1', environment: 'prod', ingressHostname: 'alb.example.net', healthPath: '/readyz' };
-    assert.deepEqual(regionalMismatches('acme/p/prod-eu-west-1', { region: 'eu-west-1', environment: 'prod' }, ok), []);
-    const problems = regionalMismatches('acme/p/prod-eu-west-1', { region: 'eu-west-1', environment: 'prod' }, {
-      region: 'eu-central-1', environment: 'staging', ingressHostname: 'https://alb', healthPath: 'readyz',
+  describe('regional stack checks', () => {
+    const expected = { region: 'eu-west-1', environment: 'prod', domain: 'example.com', mcpHostname: 'mcp.example.com' };
+    const ok = { region: 'eu-west-1', environment: 'prod', ingressHostname: 'alb-1.eu-west-1.elb.amazonaws.com', healthPath: '/readyz', healthUrl: 'https://eu.mcp.example.com/readyz' };
+    const stack = 'acme/p/prod-eu-west-1';
+
+    it('accepts a matching stack and reads its public hostname from healthUrl', () => {
+      assert.deepEqual(regionalMismatches(stack, expected, ok), []);
+      assert.equal(regionalHostname(ok.healthUrl), 'eu.mcp.example.com');
+      assert.equal(regionalHostname('http://eu.mcp.example.com/readyz'), undefined);
+      assert.equal(regionalHostname('not a url'), undefined);
     });
-    assert.equal(problems.length, 4);
-    for (const p of problems) assert.match(p, /stack "acme\/p\/prod-eu-west-1"/);
-    assert.match(problems[0]!, /region "eu-central-1" but config lists it as "eu-west-1"/);
+
+    it('reports wrong region, environment, paths and URLs, naming the stack', () => {
+      const problems = regionalMismatches(stack, expected, {
+        region: 'eu-central-1', environment: 'staging', ingressHostname: 'https://alb', healthPath: 'readyz', healthUrl: 'eu.mcp.example.com',
+      });
+      assert.equal(problems.length, 5);
+      for (const p of problems) assert.match(p, /stack "acme\/p\/prod-eu-west-1"/);
+      assert.match(problems[0]!, /region "eu-central-1" but config lists it as "eu-west-1"/);
+      assert.match(problems[1]!, /environment "staging"/);
+    });
+
+    it('refuses hostnames that would loop through Cloudflare or collide', () => {
+      const loop = regionalMismatches(stack, expected, { ...ok, ingressHostname: 'eu.mcp.example.com' });
+      assert.equal(loop.length, 1);
+      assert.match(loop[0]!, /proxy to itself/);
+      assert.match(regionalMismatches(stack, expected, { ...ok, healthUrl: 'https://mcp.example.com/readyz' })[0]!, /equal to the global MCP hostname/);
+      assert.match(regionalMismatches(stack, expected, { ...ok, healthUrl: 'https://eu.example.org/readyz' })[0]!, /outside the zone "example.com"/);
+    });
   });
 });
