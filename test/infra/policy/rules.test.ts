@@ -88,6 +88,10 @@ describe('policy rules', () => {
       assert.deepEqual(requiredTags.check(res('aws:ec2/vpc:Vpc', 'vpc', { tags: TAGS }), {}), []);
       assert.deepEqual(requiredTags.check(res('aws:ec2/vpc:Vpc', 'vpc', {}), { providerProps: { defaultTags: { tags: TAGS } } }), []);
       assert.deepEqual(requiredTags.check(res('aws:ec2/route:Route', 'r', {}), {}), []);
+      // Provider inputs reach policies JSON-encoded; `environment` stands in for `env`.
+      const { env: _env, ...rest } = TAGS;
+      const encoded = { defaultTags: JSON.stringify({ tags: { ...rest, environment: 'prod' } }) };
+      assert.deepEqual(requiredTags.check(res('aws:ec2/vpc:Vpc', 'vpc', {}), { providerProps: encoded }), []);
     });
     it('names the missing tags', () => {
       const [msg] = requiredTags.check(res('aws:ec2/vpc:Vpc', 'vpc', { tags: { env: 'dev', Name: 'x' } }), {});
