@@ -93,7 +93,7 @@ async function settle(resources: readonly unknown[]): Promise<void> {
  * Runs the global program under mocks. `regional` maps stack name → its outputs; by default every stack
  * listed in the config gets {@link regionalOutputs} of its region.
  */
-export async function runUnderMocks(input: GlobalConfigInput, regional?: Record<string, Record<string, unknown>>): Promise<MockRun> {
+export async function runUnderMocks(input: GlobalConfigInput | Record<string, unknown>, regional?: Record<string, Record<string, unknown>>): Promise<MockRun> {
   const resources: RegisteredResource[] = [];
   const { parseGlobalConfig } = await import('../../../infra/global/config.js');
   const cfg = parseGlobalConfig(input as Record<string, unknown>);
