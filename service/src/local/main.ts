@@ -18,7 +18,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log/logger.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { dataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from './local-state.js';
-import { RedisServerMissingError, startRedisChild } from './redis-child.js';
+import { RedisServerMissingError, redisServerAvailable, startRedisChild } from './redis-child.js';
 
 /** Something this process started and must stop on exit. */
 interface Started {
@@ -70,6 +70,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
+
+  // Fail before starting anything when Redis can be neither reached by URL nor started here.
+  if (!env.REDIS_URL && !redisServerAvailable()) throw new RedisServerMissingError();
 
   if (!env.DATABASE_URL) {
     progress('starting embedded PostgreSQL (first start initialises .data/pg, this takes a few seconds)');
