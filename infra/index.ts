@@ -12,8 +12,7 @@ export default async function program(): Promise<Record<string, unknown>> {
     const { runRegional } = await import('./regional/index.js');
     return runRegional(cfg);
   }
-  // The global stack is engineer D's (infra/global/); its module is loaded only for role=global.
-  const globalModule = './global/index.js';
-  const { runGlobal } = (await import(globalModule)) as { runGlobal: (c: unknown) => Promise<Record<string, unknown>> };
+  // The global edge program (infra/global/) is loaded only for role=global.
+  const { runGlobal } = await import('./global/index.js');
   return runGlobal(cfg);
 }

@@ -107,6 +107,8 @@ export const regionalConfigSchema = z.object({
     namespace: z.string().default('umcp'),
     /** Public origin hostname of this region (TLS certificate must cover it). */
     hostname: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name'),
+    /** Further hostnames the gateway answers to (e.g. the global MCP hostname the edge forwards). @defaultValue [] */
+    extraHostnames: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name')).default([]),
     /** ACM certificate for the ALB listener; omit for a plain-HTTP listener (dev only). */
     certificateArn: z.string().startsWith('arn:').optional(),
     /** @defaultValue "alb" */

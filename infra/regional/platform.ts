@@ -1,48 +1,180 @@
 import * as aws from '@pulumi/aws';
+import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { HTTP } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
+import { App } from './app/index.js';
+import { Cache } from './cache/index.js';
+import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
+import { Database } from './database/index.js';
 import { Network } from './network/index.js';
+import { Storage } from './storage/index.js';
+
+/** Environment-dependent defaults, resolved once. */
+export function resolveDefaults(cfg: RegionalConfig) {
+  const prod = cfg.environment === 'prod';
+  const base = defaultNodeGroups(prod);
+  const groups: NodeGroupsSpec = {
+    system: cfg.cluster.nodeGroups.system ?? base.system,
+    gateway: cfg.cluster.nodeGroups.gateway ?? base.gateway,
+    workers: cfg.cluster.nodeGroups.workers ?? base.workers,
+  };
+  return {
+    prod,
+    natGateways: cfg.network.natGateways ?? (prod ? 'per-az' : 'single'),
+    nodeGroups: groups,
+    dbInstanceClass: cfg.database.instanceClass ?? (prod ? 'db.r6g.large' : 'db.t4g.medium'),
+    dbReaders: cfg.database.readers ?? (prod ? 2 : 1),
+    backupRetentionDays: cfg.database.backupRetentionDays ?? (prod ? 14 : 3),
+    cacheNodeType: cfg.cache.nodeType ?? (prod ? 'cache.r7g.large' : 'cache.t4g.small'),
+    cacheNodes: cfg.cache.nodes ?? (prod ? 3 : 2),
+    scaleDown: cfg.app.scheduledScaleDown.enabled ?? !prod,
+    replicateToPeer: cfg.storage.replicateToPeer ?? cfg.peerRegion !== undefined,
+  } as const;
+}
+
+/** postgres:// URL with the password URL-encoded; TLS required (RDS Proxy enforces it). */
+function pgUrl(user: string, password: pulumi.Input<string>, host: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.secret(pulumi.interpolate`postgres://${user}:${pulumi.output(password).apply(encodeURIComponent)}@${host}:5432/umcp?sslmode=require`);
+}
 
 /**
- * Everything one environment-region runs: network, cluster, data services, workloads. The AWS-specific
- * parts stay in here; the App component only sees a Kubernetes provider and connection strings.
+ * Everything one environment-region runs: network, EKS (or an existing cluster from a kubeconfig), Aurora,
+ * ElastiCache, S3 and the workloads. The AWS-specific parts stay in here; App only sees a Kubernetes
+ * provider, images and connection strings (the multi-cloud seam, docs/decisions.md).
  */
 export class RegionalPlatform extends pulumi.ComponentResource {
-  readonly region: string;
   readonly network: Network;
+  readonly cluster?: Cluster;
+  readonly database: Database;
+  readonly cache: Cache;
+  readonly storage: Storage;
+  readonly app: App;
   private readonly cfg: RegionalConfig;
 
   constructor(name: string, cfg: RegionalConfig, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:regional:RegionalPlatform', name, {}, opts);
     this.cfg = cfg;
-    this.region = cfg.region;
-    const prod = cfg.environment === 'prod';
+    const d = resolveDefaults(cfg);
     const tags = { project: 'unified-mcp', environment: cfg.environment, stack: cfg.stack };
     const provider = new aws.Provider(`${name}-aws-${cfg.region}`, { region: cfg.region as aws.Region, defaultTags: { tags } }, { parent: this });
     const inRegion = { parent: this, provider };
+    const clusterName = `${name}-${cfg.region}`;
 
-    const azs = aws.getAvailabilityZonesOutput({ state: 'available' }, inRegion).names;
+    const azs = aws.getAvailabilityZonesOutput({ state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] }, inRegion).names;
     this.network = new Network(`${name}-net`, {
-      cidr: cfg.network.cidr, availabilityZones: azs,
-      natGateways: cfg.network.natGateways ?? (prod ? 'per-az' : 'single'),
-      flowLogRetentionDays: cfg.network.flowLogRetentionDays, clusterName: name,
+      cidr: cfg.network.cidr, availabilityZones: azs, natGateways: d.natGateways,
+      flowLogRetentionDays: cfg.network.flowLogRetentionDays, clusterName,
+    }, inRegion);
+    const privateSubnets = this.network.privateSubnetIds;
+    const vpcCidr = [cfg.network.cidr];
+
+    this.database = new Database(`${name}-db`, {
+      shards: cfg.database.shards, role: cfg.isPrimary ? 'primary' : 'secondary', globalClusterPrefix: name, region: cfg.region,
+      engineVersion: cfg.database.engineVersion, instanceClass: d.dbInstanceClass, readers: d.dbReaders,
+      backupRetentionDays: d.backupRetentionDays, deletionProtection: d.prod, username: cfg.database.username,
+      password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
+    }, inRegion);
+    this.cache = new Cache(`${name}-redis`, {
+      role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: cfg.peerRegion !== undefined,
+      ...(cfg.cache.globalReplicationGroupId && !cfg.isPrimary ? { globalReplicationGroupId: cfg.cache.globalReplicationGroupId } : {}),
+      nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken,
+      vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
+    }, inRegion);
+    this.storage = new Storage(`${name}-objects`, {
+      bucketPrefix: cfg.storage.bucketPrefix, region: cfg.region, replicateToPeer: d.replicateToPeer,
+      ...(cfg.peerRegion ? { peerRegion: cfg.peerRegion } : {}),
+      noncurrentVersionDays: cfg.storage.noncurrentVersionDays, protect: d.prod, tags,
     }, inRegion);
 
-    this.registerOutputs({ vpcId: this.network.vpcId });
+    // Kubernetes: EKS here, or any existing cluster from the kubeconfig secret (the seam).
+    let k8sProvider: k8s.Provider;
+    let appDependsOn: pulumi.Resource[] = [];
+    const onEks = cfg.cluster.mode === 'eks';
+    if (onEks) {
+      const cluster = new Cluster(`${name}-eks`, {
+        clusterName, version: cfg.cluster.version, region: cfg.region, vpcId: this.network.vpcId, privateSubnetIds: privateSubnets,
+        privateEndpoint: cfg.cluster.privateEndpoint, publicAccessCidrs: cfg.cluster.publicAccessCidrs,
+        adminRoleArns: cfg.cluster.adminRoleArns, nodeGroups: d.nodeGroups, tags,
+      }, inRegion);
+      this.cluster = cluster;
+      k8sProvider = cluster.provider;
+      const addons = new ClusterAddons(`${name}-addons`, {
+        clusterName: cluster.name, region: cfg.region, vpcId: this.network.vpcId, k8sProvider, awsProvider: provider,
+      }, { parent: this });
+      appDependsOn = addons.ready;
+      // Workload IAM through Pod Identity: both tiers read/write the object store.
+      const objectAccess = policy([
+        { Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: pulumi.interpolate`${this.storage.bucketArn}/*` },
+        { Action: 's3:ListBucket', Resource: this.storage.bucketArn },
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: this.storage.kmsKeyArn },
+      ]);
+      for (const tier of ['gateway', 'worker']) {
+        podIdentityRole(`${name}-${tier}`, { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: objectAccess }, inRegion);
+      }
+    } else {
+      k8sProvider = new k8s.Provider(`${name}-existing`, { kubeconfig: cfg.secrets.kubeconfig!, enableServerSideApply: true }, { parent: this });
+    }
+
+    const password = cfg.secrets.redisAuthToken;
+    const redisUrl = (host: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`rediss://:${pulumi.output(password).apply(encodeURIComponent)}@${host}:6379`);
+    const shard0 = this.database.shards[0]!;
+    const user = cfg.database.username;
+    this.app = new App(`${name}-app`, {
+      provider: k8sProvider, namespace: cfg.app.namespace,
+      gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
+      worker: { ...cfg.app.worker, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'workers' }, tolerations: [{ ...SPOT_TAINT, operator: 'Equal' }] } : {}) },
+      env: {
+        REGION: cfg.region, AWS_REGION: cfg.region, ENVIRONMENT: cfg.environment, PORT: String(HTTP.containerPort),
+        PUBLIC_URL: `https://${cfg.app.hostname}`, ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
+        S3_BUCKET: this.storage.bucketName, IS_PRIMARY_REGION: String(cfg.isPrimary),
+      },
+      secretEnv: {
+        DATABASE_URL: pgUrl(user, cfg.secrets.dbPassword, shard0.writer),
+        DATABASE_READER_URL: pgUrl(user, cfg.secrets.dbPassword, shard0.reader),
+        DATABASE_SHARDS: pulumi.secret(pulumi.jsonStringify(this.database.shards.map((s) => ({
+          id: s.id, writer: pgUrl(user, cfg.secrets.dbPassword, s.writer), reader: pgUrl(user, cfg.secrets.dbPassword, s.reader),
+        })))),
+        REDIS_URL: redisUrl(this.cache.state.host),
+        REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
+        REDIS_PASSWORD: password,
+        ADMIN_TOKEN: cfg.secrets.adminApiKey,
+      },
+      queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
+      ingress: {
+        hostname: cfg.app.hostname, extraHostnames: cfg.app.extraHostnames, ingressClassName: cfg.app.ingressClassName,
+        ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
+      },
+      dataCidrs: vpcCidr,
+      ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
+      ...(d.scaleDown ? { scheduledScaleDown: { down: cfg.app.scheduledScaleDown.down, up: cfg.app.scheduledScaleDown.up } } : {}),
+    }, { parent: this, dependsOn: appDependsOn });
+
+    this.registerOutputs({ vpcId: this.network.vpcId, ingressHostname: this.app.ingressHostname });
   }
 
-  /** Stack outputs the global stack reads by StackReference (names are a contract). */
+  /** Stack outputs; the first seven names are a contract with the global stack (infra/global/region-pool.ts). */
   stackOutputs(): Record<string, unknown> {
     const cfg = this.cfg;
     return {
       region: cfg.region,
       environment: cfg.environment,
+      ingressHostname: this.app.ingressHostname,
       healthPath: HTTP.readinessPath,
       healthUrl: `https://${cfg.app.hostname}${HTTP.readinessPath}`,
       steeringWeight: cfg.steeringWeight,
       isPrimary: cfg.isPrimary,
+      endpoints: pulumi.secret({
+        databases: this.database.shards.map((s) => ({ shard: s.id, writer: s.writer, reader: s.reader })),
+        redis: { state: this.cache.state.host, cache: this.cache.cache.host, port: 6379 },
+        bucket: this.storage.bucketName,
+      }),
+      regionalHostname: cfg.app.hostname,
       vpcId: this.network.vpcId,
+      bucketName: this.storage.bucketName,
+      clusterName: this.cluster ? this.cluster.name : 'existing',
+      ...(this.cluster ? { kubeconfig: this.cluster.kubeconfig } : {}),
+      ...(this.cache.globalReplicationGroupId ? { cacheGlobalReplicationGroupId: this.cache.globalReplicationGroupId } : {}),
     };
   }
 }

@@ -1,0 +1,129 @@
+import * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+import { HTTP } from '../../../contract/index.js';
+import { tierLabels, type ResolvedTier, type Tier } from './types.js';
+
+/** What both Deployments share. */
+export interface WorkloadContext {
+  readonly name: string;
+  readonly namespace: pulumi.Input<string>;
+  readonly configMapName: pulumi.Input<string>;
+  readonly secretName: pulumi.Input<string>;
+  /** Forces a rollout when config or secret content changes. */
+  readonly configHash: pulumi.Input<string>;
+  readonly opts: pulumi.CustomResourceOptions;
+}
+
+const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+  httpGet: { path, port: 'http' }, periodSeconds, failureThreshold, timeoutSeconds: 2,
+});
+
+/**
+ * A tier's Deployment: requests (limits = requests for memory and ephemeral storage, no CPU limit),
+ * startup/readiness/liveness probes on the contract's health paths, zone then host topology spread,
+ * non-root read-only root filesystem, /tmp sized to the ephemeral-storage request.
+ */
+export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.Deployment {
+  const labels = tierLabels(tier);
+  const { cpu, memory, ephemeralStorage } = t.resources;
+  return new k8s.apps.v1.Deployment(`${ctx.name}-${tier}`, {
+    metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels },
+    spec: {
+      replicas: t.minReplicas, // the HPA / KEDA take over from here
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: labels },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
+      template: {
+        metadata: {
+          labels,
+          annotations: { 'umcp.io/config-hash': ctx.configHash, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(HTTP.containerPort), 'prometheus.io/path': HTTP.metricsPath },
+        },
+        spec: {
+          serviceAccountName,
+          terminationGracePeriodSeconds: 40, // > SHUTDOWN_GRACE_MS (25 s) so in-flight streams finish
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          nodeSelector: t.nodeSelector,
+          tolerations: t.tolerations,
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
+            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
+          ],
+          containers: [{
+            name: tier,
+            image: t.image,
+            ports: [{ name: 'http', containerPort: HTTP.containerPort, protocol: 'TCP' }],
+            envFrom: [{ configMapRef: { name: ctx.configMapName } }, { secretRef: { name: ctx.secretName } }],
+            env: [
+              { name: 'UMCP_ROLE', value: tier },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
+            resources: {
+              requests: { cpu, memory, 'ephemeral-storage': ephemeralStorage },
+              limits: { memory, 'ephemeral-storage': ephemeralStorage },
+            },
+            startupProbe: probe(HTTP.livenessPath, 2, 30),
+            readinessProbe: probe(HTTP.readinessPath, 5, 3),
+            livenessProbe: probe(HTTP.livenessPath, 10, 3),
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: ephemeralStorage } }],
+        },
+      },
+    },
+  }, ctx.opts);
+}
+
+/** PodDisruptionBudget: at most one pod of the tier down during voluntary disruptions. */
+export function disruptionBudget(tier: Tier, ctx: WorkloadContext): k8s.policy.v1.PodDisruptionBudget {
+  return new k8s.policy.v1.PodDisruptionBudget(`${ctx.name}-${tier}`, {
+    metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels: tierLabels(tier) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: tierLabels(tier) } },
+  }, ctx.opts);
+}
+
+/** Arguments of the gateway's Service + Ingress. */
+export interface IngressArgs {
+  readonly hostname: string;
+  /** Further hosts routed to the gateway (e.g. the global MCP hostname). @defaultValue [] */
+  readonly extraHostnames?: string[];
+  /** @defaultValue "alb" */
+  readonly ingressClassName?: string;
+  /** ACM certificate ARN; with it the ALB listens on HTTPS 443 only. */
+  readonly certificateArn?: string;
+}
+
+/** ALB annotations (AWS Load Balancer Controller); SSE streams need the long idle timeout. */
+export function albAnnotations(a: IngressArgs): Record<string, string> {
+  const tls = a.certificateArn !== undefined;
+  return {
+    'alb.ingress.kubernetes.io/scheme': 'internet-facing',
+    'alb.ingress.kubernetes.io/target-type': 'ip',
+    'alb.ingress.kubernetes.io/healthcheck-path': HTTP.readinessPath,
+    'alb.ingress.kubernetes.io/healthcheck-port': 'traffic-port',
+    'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(tls ? [{ HTTPS: 443 }] : [{ HTTP: 80 }]),
+    ...(tls ? { 'alb.ingress.kubernetes.io/certificate-arn': a.certificateArn!, 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
+    'alb.ingress.kubernetes.io/load-balancer-attributes': 'idle_timeout.timeout_seconds=3600,routing.http.drop_invalid_header_fields.enabled=true',
+    'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=30',
+  };
+}
+
+/** ClusterIP Service and Ingress for the gateway. */
+export function gatewayIngress(a: IngressArgs, ctx: WorkloadContext): { service: k8s.core.v1.Service; ingress: k8s.networking.v1.Ingress } {
+  const labels = tierLabels('gateway');
+  const service = new k8s.core.v1.Service(`${ctx.name}-gateway`, {
+    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels },
+    spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  }, ctx.opts);
+  const className = a.ingressClassName ?? 'alb';
+  const ingress = new k8s.networking.v1.Ingress(`${ctx.name}-gateway`, {
+    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels, annotations: className === 'alb' ? albAnnotations(a) : {} },
+    spec: {
+      ingressClassName: className,
+      rules: [a.hostname, ...(a.extraHostnames ?? [])].map((host) => ({
+        host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'umcp-gateway', port: { name: 'http' } } } }] },
+      })),
+    },
+  }, ctx.opts);
+  return { service, ingress };
+}

@@ -1,0 +1,1 @@
+export { Cache, checkCacheArgs, type CacheArgs, type CacheRole, type RedisEndpoint } from './cache.js';

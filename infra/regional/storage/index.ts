@@ -1,0 +1,1 @@
+export { Storage, checkStorageArgs, type StorageArgs } from './storage.js';

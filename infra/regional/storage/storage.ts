@@ -1,0 +1,110 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { assumeRolePolicy, policy } from '../cluster/iam.js';
+
+/** Arguments of {@link Storage}. */
+export interface StorageArgs {
+  /** Bucket name prefix; the bucket is `<bucketPrefix>-<region>`, its peer `<bucketPrefix>-<peerRegion>`. */
+  readonly bucketPrefix: string;
+  readonly region: string;
+  /** Region of the peer bucket to replicate to. @defaultValue none (no replication) */
+  readonly peerRegion?: string;
+  /** Replicate to the peer (the peer bucket and its KMS alias must exist). @defaultValue true when peerRegion is set */
+  readonly replicateToPeer?: boolean;
+  /** Days before noncurrent object versions expire. @defaultValue 30 */
+  readonly noncurrentVersionDays?: number;
+  /** Keep the bucket on `pulumi destroy` (Pulumi protect) and refuse non-empty deletes. @defaultValue true */
+  readonly protect?: boolean;
+  /** @defaultValue {} */
+  readonly tags?: Record<string, string>;
+}
+
+/** Rejects contradictory args; returns the message or undefined. */
+export function checkStorageArgs(args: StorageArgs): string | undefined {
+  if (args.replicateToPeer && !args.peerRegion) return 'replicateToPeer needs peerRegion';
+  if (args.peerRegion === args.region) return 'peerRegion must differ from region';
+  const name = `${args.bucketPrefix}-${args.region}`;
+  if (name.length > 63) return `bucket name "${name}" exceeds 63 characters; shorten bucketPrefix`;
+  return undefined;
+}
+
+/**
+ * The object store for large task results: versioned, SSE-KMS with a bucket key, public access blocked,
+ * TLS-only bucket policy, lifecycle for old versions and aborted uploads, replication to the peer region.
+ */
+export class Storage extends pulumi.ComponentResource {
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  readonly kmsKeyArn: pulumi.Output<string>;
+
+  constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('unified-mcp:storage:Storage', name, {}, opts);
+    const problem = checkStorageArgs(args);
+    if (problem) throw new pulumi.ResourceError(problem, this);
+    const parent = { parent: this };
+    const tags = args.tags ?? {};
+    const aliasName = `alias/${args.bucketPrefix}-s3`;
+
+    const key = new aws.kms.Key(`${name}-kms`, { description: `S3 SSE for ${args.bucketPrefix}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent);
+    // The peer region's replication targets this alias, so neither stack needs the other's key id.
+    new aws.kms.Alias(`${name}-kms`, { name: aliasName, targetKeyId: key.keyId }, parent);
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, {
+      bucket: `${args.bucketPrefix}-${args.region}`, forceDestroy: false, tags,
+    }, { parent: this, protect: args.protect ?? true });
+
+    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, parent);
+    const pab = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+      bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+    }, parent);
+    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, parent);
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+    }, parent);
+    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+      bucket: bucket.id,
+      rules: [
+        { id: 'expire-noncurrent', status: 'Enabled', filter: {}, noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 } },
+        { id: 'abort-multipart', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+        { id: 'results-to-ia', status: 'Enabled', filter: { prefix: 'results/' }, transitions: [{ days: 30, storageClass: 'STANDARD_IA' }] },
+      ],
+    }, { parent: this, dependsOn: [versioning] });
+    new aws.s3.BucketPolicy(`${name}-tls-only`, {
+      bucket: bucket.id,
+      policy: pulumi.jsonStringify({ Version: '2012-10-17', Statement: [{
+        Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*',
+        Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }] }),
+    }, { parent: this, dependsOn: [pab] });
+
+    if (args.peerRegion && (args.replicateToPeer ?? true)) {
+      const account = aws.getCallerIdentityOutput({}, parent).accountId;
+      const peerBucketArn = `arn:aws:s3:::${args.bucketPrefix}-${args.peerRegion}`;
+      const peerKeyArn = pulumi.interpolate`arn:aws:kms:${args.peerRegion}:${account}:${aliasName}`;
+      const role = new aws.iam.Role(`${name}-replication`, {
+        assumeRolePolicy: assumeRolePolicy('s3.amazonaws.com'),
+        inlinePolicies: [{ name: 'replicate', policy: policy([
+          { Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: bucket.arn },
+          { Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: pulumi.interpolate`${bucket.arn}/*` },
+          { Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: `${peerBucketArn}/*` },
+          { Action: 'kms:Decrypt', Resource: key.arn },
+          { Action: 'kms:Encrypt', Resource: '*', Condition: { StringLike: { 'kms:RequestAlias': aliasName } } },
+        ]) }],
+        tags,
+      }, parent);
+      new aws.s3.BucketReplicationConfig(`${name}-replication`, {
+        bucket: bucket.id, role: role.arn,
+        rules: [{
+          id: 'to-peer', status: 'Enabled', filter: {}, deleteMarkerReplication: { status: 'Enabled' },
+          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+          destination: { bucket: peerBucketArn, storageClass: 'STANDARD', encryptionConfiguration: { replicaKmsKeyId: peerKeyArn } },
+        }],
+      }, { parent: this, dependsOn: [versioning] });
+    }
+
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.kmsKeyArn = key.arn;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
+  }
+}
