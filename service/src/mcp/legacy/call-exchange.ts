@@ -110,7 +110,10 @@ class CallExchange implements RunningExchange {
       if (id !== undefined) this.sse.event(id, message);
       return;
     }
-    if (isJSONRPCResultResponse(message)) await this.persistSideEffects(req);
+    if (isJSONRPCResultResponse(message)) {
+      const refusal = await this.persistSideEffects(req);
+      if (refusal) message = { jsonrpc: '2.0', id: requestId, error: refusal };
+    }
     this.pending.delete(key);
     const final = this.pending.size === 0;
     const id = await this.ctx.log.append(this.sid, this.streamId, message, { answers: requestId, final });
@@ -127,13 +130,22 @@ class CallExchange implements RunningExchange {
     await this.finish();
   }
 
-  /** Session state some successful requests change, persisted before the client sees the answer. */
-  private async persistSideEffects(req: JSONRPCRequest): Promise<void> {
+  /**
+   * Session state some successful requests change, persisted before the client sees the answer. Returns the
+   * error to answer instead when the change is refused (subscription limit).
+   */
+  private async persistSideEffects(req: JSONRPCRequest): Promise<{ code: number; message: string } | undefined> {
+    const { sessions, settings } = this.ctx;
     const params = (req.params ?? {}) as Record<string, unknown>;
-    if (req.method === 'logging/setLevel' && typeof params.level === 'string') await this.ctx.sessions.setLogLevel(this.sid, params.level);
-    if ((req.method === 'resources/subscribe' || req.method === 'resources/unsubscribe') && typeof params.uri === 'string') {
-      await this.ctx.sessions.setSubscribed(this.sid, params.uri, req.method === 'resources/subscribe');
+    if (req.method === 'logging/setLevel' && typeof params.level === 'string') await sessions.setLogLevel(this.sid, params.level);
+    if (req.method === 'resources/subscribe' && typeof params.uri === 'string') {
+      if (!(await sessions.isSubscribed(this.sid, params.uri)) && (await sessions.subscriptionCount(this.sid)) >= settings.maxSubscriptions) {
+        return { code: -32603, message: `Subscription limit reached (${settings.maxSubscriptions} per session)` };
+      }
+      await sessions.setSubscribed(this.sid, params.uri, true);
     }
+    if (req.method === 'resources/unsubscribe' && typeof params.uri === 'string') await sessions.setSubscribed(this.sid, params.uri, false);
+    return undefined;
   }
 
   private async failAll(code: number, message: string): Promise<void> {

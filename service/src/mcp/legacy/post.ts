@@ -113,7 +113,11 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
   await product.connect(transport);
   try {
     transport.deliver(init, messageExtra(principal, request));
-    const response = await answered;
+    let timer: NodeJS.Timeout | undefined;
+    const response = await Promise.race([
+      answered,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('initialize was not answered within 10 s')), 10_000))),
+    ]).finally(() => clearTimeout(timer));
     if (!isJSONRPCResultResponse(response)) return Response.json(response);
     const protocolVersion = String((response.result as { protocolVersion?: unknown }).protocolVersion);
     await ctx.sessions.create(sessionId, { tenantId: principal.tenantId, subject: principal.subject, protocolVersion, initializeParams: params.data });

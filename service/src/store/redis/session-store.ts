@@ -42,6 +42,16 @@ export interface SessionRecord extends z.output<typeof SessionDataSchema> {
 /** What `create` needs. */
 export type NewSession = Omit<z.input<typeof SessionDataSchema>, 'createdAt'>;
 
+/** Slides every key of a live session in one step (a session expiring meanwhile is not resurrected). */
+const TOUCH = `
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[2]) + tonumber(ARGV[1]), ARGV[3])
+return 1
+`;
+
 /** Session ids are 256-bit random hex; anything else is unknown without a Redis round trip. */
 export const SESSION_ID_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -101,18 +111,23 @@ export class RedisSessionStore {
   /** Slides the TTL of every key of the session; false when the session is gone. */
   async touch(sessionId: string): Promise<boolean> {
     const now = Date.now();
-    const res = await this.redis
-      .multi()
-      .pexpire(this.key(sessionId), this.ttlMs)
-      .pexpire(this.key(sessionId, ':subs'), this.ttlMs)
-      .pexpire(this.key(sessionId, ':streams'), this.ttlMs)
-      .hset(this.key(sessionId), 'lastSeenAt', String(now))
-      .zadd(`${this.base}active`, 'XX', now + this.ttlMs, sessionId)
-      .exec();
-    const alive = res?.[0]?.[1] === 1;
-    // hset recreated a bare hash when the session had just expired: remove it again.
-    if (!alive) await this.redis.del(this.key(sessionId));
-    return alive;
+    const res = await this.redis.eval(
+      TOUCH,
+      4,
+      this.key(sessionId),
+      this.key(sessionId, ':subs'),
+      this.key(sessionId, ':streams'),
+      `${this.base}active`,
+      String(this.ttlMs),
+      String(now),
+      sessionId,
+    );
+    return res === 1;
+  }
+
+  /** Number of subscribed URIs. */
+  async subscriptionCount(sessionId: string): Promise<number> {
+    return this.redis.scard(this.key(sessionId, ':subs'));
   }
 
   /** Persists the level set with `logging/setLevel`. */

@@ -110,6 +110,24 @@ describe('legacy sessions: refusals and bounds', function () {
     });
   });
 
+  describe('resource subscriptions', () => {
+    it('keeps subscriptions in the session and refuses more than MAX_SUBSCRIPTIONS', async () => {
+      const limited = await startReplica({ redisUrl: REDIS_URL, keyPrefix: prefix, replicaId: 'L', config: { MAX_SUBSCRIPTIONS: 2 } });
+      try {
+        const sid = await initialize(limited.url);
+        const subscribe = async (id: number, uri: string) =>
+          (await new SseReader(await post(limited.url, AUTH, sid, { jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } })).rest()).at(-1)!.message!;
+        assert.deepEqual((await subscribe(1, 'test://a')).result, {});
+        assert.deepEqual((await subscribe(2, 'test://b')).result, {});
+        assert.deepEqual((await subscribe(3, 'test://a')).result, {}, 'resubscribing counts once');
+        assert.match((await subscribe(4, 'test://c')).error?.message ?? '', /Subscription limit/);
+        assert.deepEqual((await redis.smembers(`${prefix}legacy:s:${sid}:subs`)).sort(), ['test://a', 'test://b']);
+      } finally {
+        await limited.stop();
+      }
+    });
+  });
+
   describe('event log', () => {
     it('bounds each stream log in length and time', async () => {
       const sid = await initialize(replica.url);
