@@ -123,9 +123,11 @@ export function estimateCost(resources: readonly MockedResource[], index: StackI
         lines.push(line(c, `Aurora storage "${r.name}"`, `${usage.auroraGbPerCluster} GB (assumed)`, p.auroraStorageGbMonth * usage.auroraGbPerCluster));
         break;
       case 'aws:rds/proxy:Proxy': {
-        const vcpu = resources
-          .filter((o) => o.parent === r.parent && o.type === 'aws:rds/clusterInstance:ClusterInstance')
-          .reduce((s, o) => s + (p.auroraPostgres[o.inputs['instanceClass']]?.vcpu ?? 0), 0);
+        // The instances behind this proxy: siblings named like it (`<shard>-proxy` -> `<shard>-*`), else all siblings.
+        const siblings = resources.filter((o) => o.parent === r.parent && o.type === 'aws:rds/clusterInstance:ClusterInstance');
+        const prefix = `${r.name.replace(/-[^-]+$/, '')}-`;
+        const mine = siblings.some((o) => o.name.startsWith(prefix)) ? siblings.filter((o) => o.name.startsWith(prefix)) : siblings;
+        const vcpu = mine.reduce((s, o) => s + (p.auroraPostgres[o.inputs['instanceClass']]?.vcpu ?? 0), 0);
         const billed = Math.max(2, vcpu); // RDS Proxy bills the vCPUs of the instances behind it, minimum 2
         lines.push(line(c, `RDS Proxy "${r.name}"`, `${billed} vCPU`, p.rdsProxyVcpuHour * billed * H));
         break;
@@ -172,6 +174,7 @@ export function estimateCost(resources: readonly MockedResource[], index: StackI
         break;
     }
   }
+  lines.sort((a, b) => a.component.localeCompare(b.component)); // stable: keeps creation order within a component
   const sum = (k: keyof CostEstimate['totals']) => round(lines.reduce((s, l) => s + l[k], 0));
   return {
     region,

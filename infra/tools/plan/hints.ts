@@ -19,16 +19,18 @@ export function cpuCores(q: unknown): number | undefined {
   return m[2] ? Number(m[1]) / 1000 : Number(m[1]);
 }
 
-/** CPU cores requested by all Deployments at their minimum replica count. */
-export function requestedCoresAtMinimum(resources: readonly MockedResource[]): number {
-  const targets = resources.map(target);
-  let cores = 0;
-  for (const d of targets.filter((t) => t.type === 'kubernetes:apps/v1:Deployment')) {
-    const containers: any[] = d.props['spec']?.['template']?.['spec']?.['containers'] ?? [];
-    const perPod = containers.reduce((s, c) => s + (cpuCores(c?.resources?.requests?.cpu) ?? 0), 0);
-    cores += perPod * minReplicas(d, targets);
-  }
-  return cores;
+/** CPU cores one pod of a workload requests (sum over its containers). */
+export function podCores(workload: PolicyTarget): number {
+  const containers: any[] = workload.props['spec']?.['template']?.['spec']?.['containers'] ?? [];
+  return containers.reduce((s, c) => s + (cpuCores(c?.resources?.requests?.cpu) ?? 0), 0);
+}
+
+/** The next smaller size of an instance type (`m7g.xlarge` -> `m7g.large`), when there is one. */
+export function halfSize(type: string): string | undefined {
+  const [family, size] = type.split('.');
+  const order = ['medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge'];
+  const i = order.indexOf(size ?? '');
+  return i > 0 ? `${family}.${order[i - 1]}` : undefined;
 }
 
 /** Hints for one stack. `environment` is the stack's (dev, prod...). */
@@ -55,16 +57,33 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
       (share < 100 ? ' Workers are interruptible (jobs retry), so running them all on spot saves money.' : ''));
   }
 
-  const capacity = groups.reduce((s, g) => {
-    const t = (g.inputs['instanceTypes'] ?? [])[0];
-    return s + size(g) * (prices.ec2[t]?.vcpu ?? 0);
-  }, 0);
-  const requested = requestedCoresAtMinimum(resources);
-  if (capacity > 0 && requested > 0) {
+  const deployments = resources.map(target).filter((t) => t.type === 'kubernetes:apps/v1:Deployment');
+  const targets = resources.map(target);
+  for (const g of groups) {
+    const labels: Record<string, unknown> = g.inputs['labels'] ?? {};
+    const mine = deployments.filter((d) => {
+      const sel = d.props['spec']?.['template']?.['spec']?.['nodeSelector'];
+      return sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
+    });
+    const known = ((g.inputs['instanceTypes'] ?? []) as string[]).filter((t) => prices.ec2[t]);
+    if (mine.length === 0 || known.length === 0) continue;
+    const requested = mine.reduce((s, d) => s + podCores(d) * minReplicas(d, targets), 0);
+    const capacity = size(g) * (known.reduce((v, t) => v + prices.ec2[t]!.vcpu, 0) / known.length);
+    if (capacity === 0 || requested === 0) continue;
     const pct = Math.round((100 * requested) / capacity);
-    if (pct < 40) hints.push(`Nodes look oversized: ${capacity} vCPU on the node groups' desired size, but pods request ${requested.toFixed(1)} vCPU at their minimum replicas (${pct}%). Lower desiredSize/minSize and let the autoscaler add nodes.`);
-    else if (pct > 90) hints.push(`Little headroom: pods request ${requested.toFixed(1)} of ${capacity} vCPU (${pct}%) at minimum replicas; raise the node groups' desired size or max size.`);
-    else hints.push(`Pods request ${requested.toFixed(1)} of ${capacity} vCPU on the nodes (${pct}%) at minimum replicas.`);
+    const names = mine.map((d) => d.props['metadata']?.['name'] ?? d.name).join(', ');
+    const base = `Node group "${g.name}": ${names} request ${requested.toFixed(1)} vCPU at minimum replicas (HPA/KEDA min), the group's desired size gives ${capacity.toFixed(0)} vCPU (${pct}%).`;
+    if (pct < 40) {
+      const smaller = known.map(halfSize).filter((t): t is string => t !== undefined && prices.ec2[t] !== undefined);
+      const k = g.inputs['capacityType'] === 'SPOT' ? 'spot' : 'onDemand';
+      const avg = (ts: string[]) => ts.reduce((v, t) => v + prices.ec2[t]![k], 0) / ts.length;
+      const save = smaller.length ? (avg(known) - avg(smaller)) * size(g) * H : 0;
+      hints.push(`${base} Oversized: use ${smaller.length ? smaller.join('/') : 'a smaller instance size'} or a lower desiredSize; the cluster autoscaler adds nodes when pods scale out${save > 0 ? ` (about ${usd(save)}/month less at ${k === 'spot' ? 'spot' : 'on-demand'} prices)` : ''}.`);
+    } else if (pct > 90) {
+      hints.push(`${base} Little headroom: raise desiredSize so a rollout or a node loss does not leave pods pending.`);
+    } else {
+      hints.push(base);
+    }
   }
 
   if (!prod) {

@@ -28,14 +28,14 @@ function fixture(): MockedResource[] {
     res('aws:ec2/natGateway:NatGateway', 'nat-0', net, {}),
     res('aws:ec2/natGateway:NatGateway', 'nat-1', net, {}),
     res('aws:eks/cluster:Cluster', 'eks', cluster, {}),
-    res('aws:eks/nodeGroup:NodeGroup', 'system', cluster, { instanceTypes: ['m6i.large'], capacityType: 'ON_DEMAND', scalingConfig: { desiredSize: 2, minSize: 2, maxSize: 3 } }),
+    res('aws:eks/nodeGroup:NodeGroup', 'system', cluster, { instanceTypes: ['m6i.large'], capacityType: 'ON_DEMAND', labels: { 'umcp.io/pool': 'gateway' }, scalingConfig: { desiredSize: 2, minSize: 2, maxSize: 3 } }),
     res('aws:eks/nodeGroup:NodeGroup', 'workers', cluster, { instanceTypes: ['m6i.large', 'm5.large'], capacityType: 'SPOT', labels: { role: 'worker' }, scalingConfig: { desiredSize: 3, minSize: 0, maxSize: 10 } }),
     res('aws:rds/cluster:Cluster', 'aurora', db, {}),
     res('aws:rds/clusterInstance:ClusterInstance', 'writer', db, { instanceClass: 'db.r6g.large' }),
     res('aws:rds/proxy:Proxy', 'proxy', db, {}),
     res('aws:elasticache/replicationGroup:ReplicationGroup', 'state', db, { nodeType: 'cache.t4g.small', numCacheClusters: 2 }),
     res('aws:elasticache/replicationGroup:ReplicationGroup', 'exotic', db, { nodeType: 'cache.x9.huge', numCacheClusters: 2 }),
-    res('kubernetes:apps/v1:Deployment', 'gateway', app, { metadata: { name: 'gateway' }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'gw', resources: { requests: { cpu: '500m' } } }] } } } }),
+    res('kubernetes:apps/v1:Deployment', 'gateway', app, { metadata: { name: 'gateway' }, spec: { replicas: 2, template: { spec: { nodeSelector: { 'umcp.io/pool': 'gateway' }, containers: [{ name: 'gw', resources: { requests: { cpu: '500m' } } }] } } } }),
     res('kubernetes:networking.k8s.io/v1:Ingress', 'gateway', app, { spec: { ingressClassName: 'alb' } }),
   ];
 }
@@ -97,7 +97,7 @@ describe('plan tools', () => {
       const natSaving = `$${(US.natGatewayHour * H).toFixed(2)}/month`;
       assert.ok(hints.some((h) => h.startsWith('dev runs 2 NAT gateways') && h.includes(natSaving)), hints.join('\n'));
       assert.ok(hints.some((h) => /Spot share of worker nodes: 100% \(3 of 3\)/.test(h)));
-      assert.ok(hints.some((h) => /oversized: 10 vCPU .* request 1\.0 vCPU/.test(h)), hints.join('\n'));
+      assert.ok(hints.some((h) => /Node group "system": gateway request 1\.0 vCPU .* gives 4 vCPU \(25%\)\. Oversized/.test(h)), hints.join('\n'));
       assert.ok(hints.some((h) => /Aurora instance "writer" uses db.r6g.large in dev/.test(h)));
       assert.ok(hints.some((h) => /1 resource\(s\) could not be priced/.test(h)));
       assert.equal(rightsizingHints(rs, est, 'prod', prices).some((h) => /NAT/.test(h)), false);
