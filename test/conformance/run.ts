@@ -6,6 +6,9 @@
  * to the tasks issue: they run (the CLI cannot leave them out of a requirement set) but are reported
  * as excluded. Verdicts come from each scenario's checks.json (judge.ts), not from the CLI's exit code.
  *
+ * PostgreSQL/Redis: TEST_DATABASE_URL / TEST_REDIS_URL (set by `npm test`), else the local servers, else
+ * embedded ones (test/support/provision.ts); the platform gets a fresh database and key prefix on them.
+ *
  * Writes {passed, failed, skipped} (scenario counts; skipped = excluded) to $TEST_SUMMARY_FILE and
  * exits non-zero when any scenario fails. CONFORMANCE_REQUIREMENTS=2026-07-28 runs one set only.
  */
@@ -14,6 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { judge, readChecks, serverScenarios, type ScenarioVerdict } from './judge.js';
+import { provisionTestServices } from '../support/provision.js';
 import { startPlatform } from './platform.js';
 
 const SUITE_DIR = join('node_modules', '@modelcontextprotocol', 'conformance');
@@ -52,7 +56,15 @@ function report(revision: string, verdicts: ScenarioVerdict[]): void {
 async function main(): Promise<number> {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const outRoot = mkdtempSync(join(tmpdir(), 'umcp-conformance-results-'));
-  const platform = await startPlatform();
+  // Standalone `npm run conformance` finds services like `npm test` does (env, then 127.0.0.1, else embedded).
+  const services = await provisionTestServices();
+  let platform;
+  try {
+    platform = await startPlatform({ ...process.env, TEST_DATABASE_URL: services.databaseUrl, TEST_REDIS_URL: services.redisUrl });
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
   console.log(`local platform up at ${platform.mcpUrl}`);
   try {
     for (const revision of REVISIONS) {
@@ -69,6 +81,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await platform.stop();
+    await services.stop();
     if (!process.env.CONFORMANCE_KEEP_RESULTS) rmSync(outRoot, { recursive: true, force: true });
     else console.log(`results kept in ${outRoot}`);
   }
