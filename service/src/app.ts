@@ -16,6 +16,7 @@ import { createHttpMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
+import { resolveToolsets } from './tools/index.js';
 import { createPgPool } from './store/pg/pool.js';
 import { loadMigrations, migrationsCurrent, runMigrations } from './store/pg/migrate.js';
 import { PgApiKeyStore } from './store/pg/pg-api-key-store.js';
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Builds the MCP endpoint. @defaultValue createMcpEndpoint from service/src/mcp/endpoint.ts */
   createEndpoint?: (deps: EndpointDeps) => Promise<McpEndpoint>;
+  /** Names this replica (leases, routing, logs). @defaultValue a random UUID chosen by the MCP layer */
+  replicaId?: string;
 }
 
 /** A running gateway. */
@@ -109,6 +112,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       audit,
       logger,
       registry,
+      ...(opts.replicaId && { replicaId: opts.replicaId }),
       deployment: { region: config.REGION, version: config.VERSION, health: async () => ({ ...(await checkReady()), draining: http.draining }) },
     });
     cleanups.push(() => endpoint.close());
@@ -146,6 +150,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
+          validateToolsets: (names) => void resolveToolsets(names),
         }),
       }),
       checkReady,

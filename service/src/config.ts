@@ -145,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((config.OAUTH_ISSUER === undefined) !== (config.OAUTH_JWKS_URL === undefined)) {
     issues.push(`${config.OAUTH_ISSUER === undefined ? 'OAUTH_ISSUER' : 'OAUTH_JWKS_URL'}: required when ${config.OAUTH_ISSUER === undefined ? 'OAUTH_JWKS_URL' : 'OAUTH_ISSUER'} is set`);
   }
+  if (config.OAUTH_ISSUER !== undefined && config.OAUTH_AUDIENCE === undefined && config.PUBLIC_URL === undefined) {
+    issues.push('OAUTH_AUDIENCE: required with OAUTH_ISSUER when PUBLIC_URL is not set (the audience defaults to <PUBLIC_URL>/mcp)');
+  }
   if (issues.length) throw new ConfigError(issues);
   return config;
 }

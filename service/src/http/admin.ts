@@ -33,6 +33,8 @@ export interface AdminDeps {
   onCredentialsChanged(): void;
   /** Largest accepted JSON body, bytes. */
   maxBodyBytes: number;
+  /** Throws (with a message naming them) when toolset names are unknown. */
+  validateToolsets(names: readonly string[]): void;
 }
 
 const ToolsetName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a toolset name (lower-case letters, digits, - and _)');
@@ -97,6 +99,14 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
     if (!parsed.success) {
       throw new BadRequest('invalid request body', parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`));
     }
+    const toolsets = (parsed.data as { toolsets?: string[] }).toolsets;
+    if (toolsets) {
+      try {
+        deps.validateToolsets(toolsets);
+      } catch (err) {
+        throw new BadRequest('invalid request body', [`toolsets: ${(err as Error).message}`]);
+      }
+    }
     return parsed.data;
   };
 
@@ -107,7 +117,11 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
   };
 
   return async (request, path, requestId) => {
-    if (!authorized(request)) return apiError(401, 'unauthorized', 'admin token required: Authorization: Bearer <ADMIN_TOKEN>');
+    if (!authorized(request)) {
+      // Logged, not audited: unauthenticated callers must not be able to fill the audit table.
+      deps.logger.warn({ path, method: request.method }, 'admin request without a valid admin token');
+      return apiError(401, 'unauthorized', 'admin token required: Authorization: Bearer <ADMIN_TOKEN>');
+    }
     const started = Date.now();
     const segments = path.split('/').filter(Boolean);
     const method = request.method;

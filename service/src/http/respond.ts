@@ -35,6 +35,8 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.writeHead(response.status);
+  // An SSE stream may not produce its first event for a while; the client needs the headers now.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) res.flushHeaders();
   if (response.body === null) {
     res.end();
     return;

@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { startGateway, type Gateway } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log/logger.js';
+import { resolveToolsets } from '../tools/index.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { dataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from './local-state.js';
 import { RedisServerMissingError, redisServerAvailable, startRedisChild } from './redis-child.js';
@@ -100,6 +101,11 @@ async function main(): Promise<void> {
     LOG_LEVEL: env.LOG_LEVEL || 'warn',
     SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS || '5000',
   });
+  try {
+    resolveToolsets(config.TOOLSETS);
+  } catch (err) {
+    throw new ConfigError([`TOOLSETS: ${(err as Error).message}`]);
+  }
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'local' }, destination: process.stderr });
   progress('running migrations and starting the gateway');
   const gateway = await startGateway(config, { logger });

@@ -62,6 +62,7 @@ describe('admin API (/admin/v1)', () => {
       await api('POST', '/tenants', { name: 'toggle' });
       assert.equal((await api('POST', '/tenants/toggle/disable')).json<{ tenant: { status: string } }>().tenant.status, 'disabled');
       assert.equal((await api('POST', '/tenants/toggle/enable')).json<{ tenant: { status: string } }>().tenant.status, 'active');
+      assert.equal((await api('PATCH', '/tenants/toggle', { toolsets: ['typo'] })).status, 400);
       const patched = await api('PATCH', '/tenants/toggle', { toolsets: ['conformance'] });
       assert.deepEqual(patched.json<{ tenant: { toolsets: string[] } }>().tenant.toolsets, ['conformance']);
     });
@@ -79,6 +80,7 @@ describe('admin API (/admin/v1)', () => {
         [{}, /^name: /],
         [{ name: 'ok', toolsets: ['UPPER'] }, /^toolsets\.0: a toolset name/],
         [{ name: 'ok', extra: 1 }, /extra/],
+        [{ name: 'ok', toolsets: ['nope'] }, /^toolsets: unknown toolset\(s\): nope \(known: .*platform/],
         ['{"name":', /not valid JSON/],
       ];
       for (const [body, pattern] of cases) {

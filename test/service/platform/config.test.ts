@@ -82,6 +82,10 @@ describe('config', () => {
     it('requires OAUTH_ISSUER and OAUTH_JWKS_URL together', () => {
       assert.match(issuesOf({ ...MINIMAL, OAUTH_ISSUER: 'https://issuer.example' })[0]!, /^OAUTH_JWKS_URL: required when OAUTH_ISSUER/);
       assert.match(issuesOf({ ...MINIMAL, OAUTH_JWKS_URL: 'https://issuer.example/jwks' })[0]!, /^OAUTH_ISSUER: required when OAUTH_JWKS_URL/);
+      const oauth = { ...MINIMAL, OAUTH_ISSUER: 'https://issuer.example', OAUTH_JWKS_URL: 'https://issuer.example/jwks' };
+      assert.match(issuesOf(oauth)[0]!, /^OAUTH_AUDIENCE: required with OAUTH_ISSUER when PUBLIC_URL is not set/);
+      assert.equal(loadConfig({ ...oauth, PUBLIC_URL: 'https://mcp.example.com' }).OAUTH_ISSUER, 'https://issuer.example');
+      assert.equal(loadConfig({ ...oauth, OAUTH_AUDIENCE: 'api://umcp' }).OAUTH_AUDIENCE, 'api://umcp');
     });
 
     it('reports a bad MCP-layer key the same way (one schema)', () => {

@@ -114,18 +114,25 @@ describe('npm start (local platform, end to end)', function () {
     }
   });
 
-  it('refuses ANONYMOUS_TENANT with a non-loopback HOST', async () => {
+  it('refuses ANONYMOUS_TENANT with a non-loopback HOST and unknown TOOLSETS, naming the key', async () => {
     const db = await createTestDatabase();
-    try {
+    const run = async (env: Record<string, string>) => {
       const child = spawn(TSX, ['service/src/local/main.ts'], {
-        env: { PATH: process.env.PATH, UMCP_DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', HOST: '0.0.0.0', ANONYMOUS_TENANT: 'demo' },
+        env: { PATH: process.env.PATH, UMCP_DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       const [code] = (await once(child, 'exit')) as [number];
-      assert.equal(code, 1);
-      assert.match(stderr, /ANONYMOUS_TENANT: refused because HOST=0\.0\.0\.0 is not a loopback address/);
+      return { code, stderr };
+    };
+    try {
+      const anon = await run({ HOST: '0.0.0.0', ANONYMOUS_TENANT: 'demo' });
+      assert.equal(anon.code, 1);
+      assert.match(anon.stderr, /ANONYMOUS_TENANT: refused because HOST=0\.0\.0\.0 is not a loopback address/);
+      const toolsets = await run({ TOOLSETS: 'platform,nope' });
+      assert.equal(toolsets.code, 1);
+      assert.match(toolsets.stderr, /TOOLSETS: unknown toolset\(s\): nope/);
     } finally {
       await db.drop();
     }
