@@ -13,6 +13,8 @@ import type { TieredCache } from './tiered-cache.js';
 /** Cache namespaces (bump the suffix when the cached shape changes, so old entries are never read). */
 export const CACHE_NS = { apiKeys: 'apikey.v1', tenants: 'tenant.v1', tenantNames: 'tenant-name.v1' } as const;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const PrincipalSchema = z.object({
   tenantId: z.string(),
   tenantName: z.string(),
@@ -90,6 +92,11 @@ export class CachedTenantStore implements TenantStore {
 
   getByName(name: string): Promise<Tenant | null> {
     return this.cache.get(CACHE_NS.tenantNames, name, () => this.inner.getByName(name), { schema: TenantSchema.nullable() });
+  }
+
+  /** By id (a uuid) or by name, like the PostgreSQL store's find. */
+  find(idOrName: string): Promise<Tenant | null> {
+    return UUID.test(idOrName) ? this.get(idOrName) : this.getByName(idOrName);
   }
 
   list(): Promise<Tenant[]> {

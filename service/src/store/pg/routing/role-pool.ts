@@ -21,7 +21,13 @@ export interface Queryable {
 export interface RolePoolOptions {
   readonly shard: string;
   readonly role: PoolRole;
-  readonly connectionString: string;
+  /** Required unless `pool` is given. */
+  readonly connectionString?: string;
+  /**
+   * Adopt an existing pg Pool (e.g. the process's one writer pool) instead of building one; it is not
+   * ended by close(). Its own size and timeouts apply; transactions still SET LOCAL the statement timeout.
+   */
+  readonly pool?: pg.Pool;
   /** Connections at most. @defaultValue 10 (use `defaultPoolSize` to derive it from max_connections) */
   readonly max?: number;
   /** `SET LOCAL statement_timeout` and `lock_timeout` of every transaction, ms. @defaultValue 15000 */
@@ -49,6 +55,7 @@ export class RolePool {
   readonly statementTimeoutMs: number;
   readonly acquireTimeoutMs: number;
   private closed = false;
+  private readonly ownsPool: boolean;
   private readonly onError: ((err: Error) => void) | undefined;
 
   constructor(opts: RolePoolOptions) {
@@ -56,6 +63,13 @@ export class RolePool {
     this.role = opts.role;
     this.statementTimeoutMs = opts.statementTimeoutMs ?? 15_000;
     this.acquireTimeoutMs = opts.acquireTimeoutMs ?? 5_000;
+    this.onError = opts.onError;
+    this.ownsPool = !opts.pool;
+    if (opts.pool) {
+      this.pool = opts.pool;
+      return;
+    }
+    if (!opts.connectionString) throw new TypeError(`shard ${opts.shard} ${opts.role} pool: connectionString or pool is required`);
     const max = opts.max ?? 10;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`pool max for shard ${opts.shard} ${opts.role} must be an integer >= 1, got ${max}`);
     this.pool = new pg.Pool({
@@ -68,7 +82,6 @@ export class RolePool {
       query_timeout: this.statementTimeoutMs + 5_000,
       application_name: opts.applicationName ?? 'umcp',
     });
-    this.onError = opts.onError;
     this.pool.on('error', (err) => opts.onError?.(err));
   }
 
@@ -119,7 +132,7 @@ export class RolePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    if (this.ownsPool) await this.pool.end();
   }
 
   private async acquire(): Promise<pg.PoolClient> {

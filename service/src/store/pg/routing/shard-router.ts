@@ -36,6 +36,10 @@ export interface ShardRouterOptions {
   /** How long an unreachable reader is skipped, ms. @defaultValue 5000 */
   readonly unhealthyRetryMs?: number;
   readonly onError?: (err: Error, where: string) => void;
+  /** Completes a shard read from the map, e.g. with credentials that are not stored there. */
+  readonly resolveShard?: (shard: ShardDef) => ShardDef;
+  /** Supplies an existing writer pool for a shard (e.g. the process's writer pool for the default shard). */
+  readonly writerFor?: (shard: ShardDef) => RolePool | undefined;
 }
 
 /** Per-call options. */
@@ -95,7 +99,8 @@ export class ShardRouter {
   async forShard(shardId: string): Promise<ReplicaRouter> {
     let r = this.routers.get(shardId);
     if (!r) {
-      r = this.open(await this.opts.shardMap.shard(shardId));
+      const def = await this.opts.shardMap.shard(shardId);
+      r = this.open(this.opts.resolveShard?.(def) ?? def);
       this.routers.set(shardId, r);
       r.catch(() => this.routers.delete(shardId));
     }
@@ -139,7 +144,7 @@ export class ShardRouter {
       applicationName: p.applicationName,
       onError: (err: Error) => this.opts.onError?.(err, `shard ${def.id} pool`),
     };
-    const writer = new RolePool({ ...common, role: 'writer', connectionString: def.writerUrl, max: p.writerMax });
+    const writer = this.opts.writerFor?.(def) ?? new RolePool({ ...common, role: 'writer', connectionString: def.writerUrl, max: p.writerMax });
     const readers = def.readerUrls.map((url) => new RolePool({ ...common, role: 'reader', connectionString: url, max: p.readerMax }));
     for (const pool of [writer, ...readers]) this.opts.metrics?.add(pool);
     const router = new ReplicaRouter({
