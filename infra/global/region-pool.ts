@@ -18,6 +18,8 @@ export const REGIONAL_OUTPUTS = {
   healthUrl: 'healthUrl',
   steeringWeight: 'steeringWeight',
   isPrimary: 'isPrimary',
+  /** Optional: the region's public hostname; otherwise taken from the host of `healthUrl`. */
+  regionalHostname: 'regionalHostname',
 } as const;
 
 export interface RegionPoolArgs {
@@ -73,9 +75,10 @@ export class RegionPool extends pulumi.ComponentResource {
         read<string>(REGIONAL_OUTPUTS.ingressHostname),
         read<string>(REGIONAL_OUTPUTS.healthPath),
         read<string>(REGIONAL_OUTPUTS.healthUrl),
+        ref.getOutput(REGIONAL_OUTPUTS.regionalHostname) as pulumi.Output<string | undefined>,
       ])
-      .apply(([region, environment, ingressHostname, healthPath, healthUrl]) => {
-        const f: RegionalFacts = { region, environment, ingressHostname, healthPath, healthUrl };
+      .apply(([region, environment, ingressHostname, healthPath, healthUrl, regional]) => {
+        const f: RegionalFacts = { region, environment, ingressHostname, healthPath, healthUrl, ...(regional ? { regionalHostname: regional } : {}) };
         const problems = regionalMismatches(args.stack, args, f);
         if (problems.length > 0) throw new pulumi.ResourceError(problems.join('; '), parent);
         return f;

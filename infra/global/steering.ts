@@ -70,6 +70,8 @@ export interface RegionalFacts {
   readonly healthPath: string;
   /** `https://<regional public hostname><healthPath>`; its host is the name the ingress and certificate serve. */
   readonly healthUrl: string;
+  /** Optional output `regionalHostname`; when present it must equal the host of `healthUrl`. */
+  readonly regionalHostname?: string;
 }
 
 /** What the global stack expects of every regional stack. */
@@ -106,7 +108,9 @@ export function regionalMismatches(stack: string, expected: RegionalExpectations
   if (facts.environment !== expected.environment) {
     problems.push(`${at} environment "${facts.environment}" but this global stack is "${expected.environment}"`);
   }
-  if (!/^[a-z0-9.:-]+$/i.test(facts.ingressHostname)) {
+  if (facts.ingressHostname === '') {
+    problems.push(`${at} an empty ingressHostname: its ingress has no load-balancer address yet; wait for it, run \`pulumi up\` on that stack, then retry`);
+  } else if (!/^[a-z0-9.:-]+$/i.test(facts.ingressHostname)) {
     problems.push(`${at} ingressHostname "${facts.ingressHostname}", expected a DNS name or IP`);
   }
   if (!facts.healthPath.startsWith('/')) {
@@ -116,6 +120,9 @@ export function regionalMismatches(stack: string, expected: RegionalExpectations
   if (host === undefined) {
     problems.push(`${at} healthUrl "${facts.healthUrl}", expected https://<regional hostname>${facts.healthPath}`);
   } else {
+    if (facts.regionalHostname !== undefined && facts.regionalHostname.toLowerCase() !== host) {
+      problems.push(`${at} regionalHostname "${facts.regionalHostname}" but healthUrl names "${host}"`);
+    }
     if (!host.endsWith(`.${expected.domain}`)) {
       problems.push(`${at} regional hostname "${host}" outside the zone "${expected.domain}"`);
     }

@@ -30,6 +30,7 @@ export function regionalOutputs(region: string, overrides: Record<string, unknow
     ingressHostname: `k8s-ingress-${region}.elb.amazonaws.com`,
     healthPath: '/readyz',
     healthUrl: `https://${regionalHost(region)}/readyz`,
+    regionalHostname: regionalHost(region),
     steeringWeight: 1,
     isPrimary: region === 'us-east-1',
     endpoints: { postgres: 'secret' },

@@ -60,6 +60,12 @@ describe('steering decisions', () => {
       assert.match(problems[1]!, /environment "staging"/);
     });
 
+    it('cross-checks the optional regionalHostname output and explains an empty ingressHostname', () => {
+      assert.deepEqual(regionalMismatches(stack, expected, { ...ok, regionalHostname: 'eu.mcp.example.com' }), []);
+      assert.match(regionalMismatches(stack, expected, { ...ok, regionalHostname: 'eu2.mcp.example.com' })[0]!, /regionalHostname "eu2.mcp.example.com" but healthUrl names "eu.mcp.example.com"/);
+      assert.match(regionalMismatches(stack, expected, { ...ok, ingressHostname: '' })[0]!, /no load-balancer address yet/);
+    });
+
     it('refuses hostnames that would loop through Cloudflare or collide', () => {
       const loop = regionalMismatches(stack, expected, { ...ok, ingressHostname: 'eu.mcp.example.com' });
       assert.equal(loop.length, 1);
