@@ -71,7 +71,7 @@ export const McpConfigSchema = z.object({
     'Lease a replica holds (and renews) on a running 2025-era request; when it lapses, resuming clients get an error.',
   ),
   MAX_SUBSCRIPTIONS: intFromEnv(100, 1, 10_000).describe(
-    'Maximum resource subscriptions per session or per subscriptions/listen stream.',
+    'Open subscriptions/listen streams per tenant on one replica (2026-07-28; more are refused with -32603), and resource subscriptions per 2025-era session.',
   ),
   SSE_KEEPALIVE_MS: intFromEnv(15_000, 1000, 300_000).describe(
     'Interval of SSE keep-alive comments on open streams, in milliseconds.',
