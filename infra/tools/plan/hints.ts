@@ -46,6 +46,13 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
     hints.push(`${environment} runs ${nats.length} NAT gateways; one NAT is enough outside prod (network.natGateways: single) and saves about ${usd((nats.length - 1) * prices.natGatewayHour * H)}/month.`);
   }
 
+  const endpoints = resources.filter((r) => r.type === 'aws:ec2/vpcEndpoint:VpcEndpoint' && r.inputs['vpcEndpointType'] === 'Interface');
+  if (!prod && endpoints.length > 0) {
+    const azHours = endpoints.reduce((s, r) => s + (Array.isArray(r.inputs['subnetIds']) ? r.inputs['subnetIds'].length : 1), 0) * H;
+    const cost = azHours * prices.vpcInterfaceEndpointAzHour;
+    hints.push(`${endpoints.length} interface VPC endpoints cost ${usd(cost)}/month in ${environment}; below about ${Math.round(cost / prices.natGatewayGb)} GB/month of ECR/STS traffic, sending it through the NAT gateway is cheaper.`);
+  }
+
   const groups = resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup');
   const size = (r: MockedResource) => r.inputs['scalingConfig']?.desiredSize ?? r.inputs['scalingConfig']?.minSize ?? 0;
   const workers = groups.filter((g) => isMarkedForWorkers(target(g)));
@@ -84,6 +91,11 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
     } else {
       hints.push(base);
     }
+  }
+
+  if (groups.length === 0) {
+    const cores = deployments.reduce((s, d) => s + podCores(d) * minReplicas(d, targets), 0);
+    if (cores > 0) hints.push(`No node groups in this stack (it deploys onto an existing cluster, not priced here): its Deployments request ${cores.toFixed(1)} vCPU at minimum replicas; size that cluster for it.`);
   }
 
   if (!prod) {
