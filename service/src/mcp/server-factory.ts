@@ -17,7 +17,7 @@ import {
 import type { Logger } from 'pino';
 import type { Principal } from '../domain/principal.js';
 import type { AuditLog } from '../store/ports.js';
-import { resolveToolsets, type DeploymentInfo, type ToolsetContext } from '../tools/index.js';
+import { knownToolsets, type DeploymentInfo, type ToolsetContext } from '../tools/index.js';
 import type { McpConfig } from './config.js';
 import type { RotatingRequestStateCodec } from './request-state.js';
 
@@ -96,7 +96,9 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
   };
 
   return (principal, { era, requestId }) => {
-    const toolsets = resolveToolsets(principal.toolsets);
+    const toolsets = knownToolsets(principal.toolsets, (name) =>
+      deps.logger.warn({ tenantId: principal.tenantId, toolset: name }, 'tenant names an unknown toolset; skipped'),
+    );
     const capabilities = mergeCapabilities([{ tools: { listChanged: true } }, ...toolsets.map((t) => t.capabilities)]);
     const server = new McpServer(
       { name: SERVER_NAME, version: deps.deployment.version },

@@ -1,3 +1,3 @@
 /** Built-in toolsets: the registry and the toolset contract. */
-export { BUILTIN_TOOLSETS, DEFAULT_TOOLSETS, resolveToolsets } from './registry.js';
+export { BUILTIN_TOOLSETS, DEFAULT_TOOLSETS, knownToolsets, resolveToolsets } from './registry.js';
 export type { DeploymentInfo, RequestStateMinter, Toolset, ToolsetContext } from './types.js';

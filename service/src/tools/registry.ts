@@ -23,3 +23,16 @@ export function resolveToolsets(names: readonly string[]): Toolset[] {
   }
   return [...new Set(names)].map((n) => BUILTIN_TOOLSETS.get(n)!);
 }
+
+/**
+ * Lenient variant for request time: a tenant row naming a toolset this build does not have (e.g. after
+ * a rollback) must not break the tenant; unknown names are reported through `onUnknown` and skipped.
+ */
+export function knownToolsets(names: readonly string[], onUnknown: (name: string) => void): Toolset[] {
+  const known = names.filter((n) => {
+    if (BUILTIN_TOOLSETS.has(n)) return true;
+    onUnknown(n);
+    return false;
+  });
+  return resolveToolsets(known);
+}

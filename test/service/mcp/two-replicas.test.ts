@@ -102,6 +102,12 @@ describe('MCP endpoint: two replicas (2026-07-28)', function () {
     assert.equal(run.message.error?.code, -32602);
     assert.match(run.message.error?.message ?? '', /test_simple_text not found/);
 
+    const discover = await call(a, globex.key, 'server/discover');
+    const caps = discover.message.result?.capabilities ?? {};
+    assert.ok(caps.tools, 'tools declared');
+    assert.equal(caps.prompts, undefined, 'no prompts capability without a toolset that has prompts');
+    assert.equal(caps.resources, undefined, 'no resources capability without a toolset that has resources');
+
     const whoami = await call(b, globex.key, 'tools/call', { name: 'platform.whoami', arguments: {} });
     assert.equal(whoami.message.result?.structuredContent?.tenant, 'globex');
   });
