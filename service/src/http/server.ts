@@ -2,8 +2,8 @@
  * The gateway's node:http server: request id, routing, the /mcp guard chain, health, metrics, OAuth
  * protected-resource metadata and the admin API. MCP itself is the endpoint's job (service/src/mcp).
  *
- * /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) ->
- * authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> body limit
+ * /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) -> CORS
+ * for allowed browser origins (preflight answered here) -> authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> body limit
  * (413) -> endpoint.handle(). A non-streaming response not ready within REQUEST_TIMEOUT_MS becomes 504.
  * No response ever carries a stack trace; unexpected errors are logged with the request id and answered 500.
  */
@@ -55,6 +55,8 @@ export interface HttpServer {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const CORS_ALLOW = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, x-request-id';
+const CORS_EXPOSE = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, x-request-id';
 
 class TimeoutError extends Error {}
 
@@ -119,6 +121,19 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     if (guard) {
       log.warn({ host: req.headers.host, origin: req.headers.origin }, 'mcp request refused by Host/Origin validation');
       return guard;
+    }
+    // Browser clients (an allowed Origin): CORS, so they can send credentials and read the MCP headers.
+    const origin = req.headers.origin;
+    if (origin) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+      res.setHeader('access-control-expose-headers', CORS_EXPOSE);
+      if (req.method === 'OPTIONS') {
+        return new Response(null, {
+          status: 204,
+          headers: { 'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS', 'access-control-allow-headers': CORS_ALLOW, 'access-control-max-age': '600' },
+        });
+      }
     }
     const auth = await deps.authenticator.authenticate(probe.headers.get('authorization'));
     if (isAuthFailure(auth)) return unauthorized(req, auth.error, auth.description);

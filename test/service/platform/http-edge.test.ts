@@ -38,6 +38,23 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
       assert.equal((await send()).status, 200);
     });
 
+    it('answers CORS preflights for allowed origins and exposes the MCP headers to them', async () => {
+      const pre = await rawRequest(t.gateway.mcpUrl, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, mcp-session-id' },
+      });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers['access-control-allow-origin'], 'http://localhost:6274');
+      assert.match(String(pre.headers['access-control-allow-headers']), /authorization.*mcp-session-id.*mcp-protocol-version/);
+      const unauth = await rawRequest(t.gateway.mcpUrl, { method: 'POST', headers: { ...MCP_HEADERS, origin: 'http://localhost:6274' }, body: PING });
+      assert.equal(unauth.status, 401);
+      assert.equal(unauth.headers['access-control-allow-origin'], 'http://localhost:6274');
+      assert.match(String(unauth.headers['access-control-expose-headers']), /www-authenticate/);
+      const foreign = await rawRequest(t.gateway.mcpUrl, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.headers['access-control-allow-origin'], undefined);
+    });
+
     it('does not apply the /mcp guards to health probes (Kubernetes sends pod IPs as Host)', async () => {
       assert.equal((await rawRequest(`${t.gateway.url}/healthz`, { headers: { host: '10.1.2.3:8080' } })).status, 200);
     });
