@@ -67,10 +67,10 @@ class CallExchange implements RunningExchange {
     const { ctx } = this;
     ctx.exchanges.add(this);
     this.leaseTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ctx.settings.leaseMs / 3)));
-    this.unwatch = await watchSession(ctx, this.sid, (c) => {
-      if (c.type === 'deleted') void this.abort('session deleted');
-    });
     try {
+      this.unwatch = await watchSession(ctx, this.sid, (c) => {
+        if (c.type === 'deleted') void this.abort('session deleted');
+      });
       this.instance = await openInstance(ctx, this.session, principal, request, {
         related: (message, requestId) => this.enqueue(() => this.related(message, requestId)),
         standalone: (message) => appendStandalone(ctx, this.sid, message),

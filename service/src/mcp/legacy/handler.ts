@@ -93,8 +93,15 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     exchanges: new Set(),
     draining: false,
   };
-  const started = router.start();
-  started.catch((err: Error) => logger.error({ err }, 'legacy: could not subscribe to the replica channel'));
+  // Subscribing to this replica's routing channel; retried on the next request when Redis was unreachable.
+  let started: Promise<void> | undefined;
+  const ensureStarted = (): Promise<void> =>
+    (started ??= router.start().catch((err: Error) => {
+      started = undefined;
+      logger.error({ err }, 'legacy: could not subscribe to the replica channel');
+      throw err;
+    }));
+  void ensureStarted().catch(() => {});
 
   /** Session named by the request, bound to the principal; otherwise the 400/404 to answer. */
   async function loadSession(request: Request, principal: Principal): Promise<SessionRecord | Response> {
@@ -127,7 +134,7 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     if (position && position.streamId !== 'get' && !(await log.exists(session.sessionId, position.streamId))) {
       return jsonRpcError(400, -32000, 'Bad Request: Last-Event-ID names no stream of this session');
     }
-    return openReader(ctx, session, principal, position?.streamId ?? 'get', position?.entryId);
+    return openReader(ctx, session, position?.streamId ?? 'get', position?.entryId);
   }
 
   async function handleDelete(request: Request, principal: Principal): Promise<Response> {
@@ -146,8 +153,8 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
 
   return {
     async handle(request, principal, info) {
-      await started;
       try {
+        await ensureStarted();
         switch (request.method.toUpperCase()) {
           case 'POST':
             return await handlePost(ctx, request, principal, loadSession);

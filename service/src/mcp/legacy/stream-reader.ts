@@ -1,17 +1,16 @@
 /**
  * GET on a session: the standalone notification stream, or (with Last-Event-ID) the resumption of any SSE
  * stream of the session on whichever replica the client reached. A reader subscribes to the stream's
- * channel first, then replays the log after the given position, then drains what the channel delivered
- * meanwhile, skipping ids it already sent: every later event exactly once, in order, including events the
- * replica running the call is still producing (live tail). While a call stream is unfinished, the reader
+ * channel, then reads the log after its position with XRANGE whenever the channel signals an append (and
+ * on a timer): every later event exactly once, in order, including events the replica running the call is
+ * still producing (live tail). While a call stream is unfinished, the reader
  * watches the producer's lease; when it lapses, the pending requests are failed in the log (once, whichever
  * reader gets there first) and the reader delivers that error and ends.
  */
 import { randomBytes } from 'node:crypto';
-import type { Principal } from '../../domain/principal.js';
-import { compareEntryIds, parsePublished, type LoggedEvent } from '../../store/redis/event-store.js';
+import { compareEntryIds, type LoggedEvent } from '../../store/redis/event-store.js';
 import type { SessionRecord } from '../../store/redis/session-store.js';
-import { appendStandalone, tenantChannel, watchSession, type LegacyContext } from './context.js';
+import { appendStandalone, publishControl, tenantChannel, watchSession, type LegacyContext } from './context.js';
 import { SseStream } from './sse.js';
 
 /** Code and message of the error a request gets when the replica running it died. */
@@ -31,23 +30,16 @@ interface TenantNotification {
  * stream. The standalone stream (`get`) is held by one connection per session: opening one tells any other
  * (on any replica) to close.
  */
-export async function openReader(
-  ctx: LegacyContext,
-  session: SessionRecord,
-  _principal: Principal,
-  streamId: string,
-  afterEntryId: string | undefined,
-): Promise<Response> {
+export async function openReader(ctx: LegacyContext, session: SessionRecord, streamId: string, afterEntryId: string | undefined): Promise<Response> {
   const sid = session.sessionId;
   const standalone = streamId === 'get';
   const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
   const cleanups: (() => void)[] = [];
   sse.onClose(() => cleanups.splice(0).forEach((fn) => fn()));
 
-  let last = afterEntryId ?? '0-0';
-  let replaying = true;
+  // A fresh standalone stream starts after the newest logged event; a resume after the client's id.
+  let last = afterEntryId ?? (await ctx.log.lastEntryId(sid, streamId)) ?? '0-0';
   let done = false;
-  const queued: LoggedEvent[] = [];
   const emit = (e: LoggedEvent) => {
     if (done || compareEntryIds(e.entryId, last) <= 0) return;
     last = e.entryId;
@@ -57,6 +49,26 @@ export async function openReader(
       sse.close();
     }
   };
+  // Reads always go through the log from `last` (the channel only wakes the reader), so a lost or
+  // reordered pub/sub message can delay an event but never skip or repeat one.
+  let pumping: Promise<void> | undefined;
+  let again = false;
+  const pump = (): Promise<void> => {
+    if (pumping) {
+      again = true;
+      return pumping;
+    }
+    pumping = (async () => {
+      do {
+        again = false;
+        if (done || !sse.open) return;
+        await ctx.log.readAfter(sid, streamId, last, (e) => (emit(e), !done));
+      } while (again);
+    })()
+      .catch((err: Error) => ctx.logger.warn({ err, sessionId: sid }, 'legacy: reading the event log failed'))
+      .finally(() => (pumping = undefined));
+    return pumping;
+  };
 
   const token = randomBytes(12).toString('base64url');
   cleanups.push(
@@ -65,18 +77,11 @@ export async function openReader(
       else if (c.type === 'get-open' && standalone && c.token !== token) sse.close();
     }),
   );
-  cleanups.push(
-    await ctx.hub.subscribe(ctx.log.channel(sid, streamId), (payload) => {
-      const e = parsePublished(streamId, payload);
-      if (!e) return;
-      if (replaying) queued.push(e);
-      else emit(e);
-    }),
-  );
+  cleanups.push(await ctx.hub.subscribe(ctx.log.channel(sid, streamId), () => void pump()));
 
   let forwarding: Promise<void> = Promise.resolve();
   if (standalone) {
-    await ctx.redis.publish(`${ctx.keyPrefix}legacy:ctl:${sid}`, JSON.stringify({ type: 'get-open', token }));
+    await publishControl(ctx, sid, { type: 'get-open', token });
     cleanups.push(
       await ctx.hub.subscribe(tenantChannel(ctx, session.tenantId), (payload) => {
         // One at a time, so notifications reach the log in the order they were published.
@@ -86,32 +91,22 @@ export async function openReader(
       }),
     );
   }
+  await pump();
 
-  if (afterEntryId !== undefined) {
-    await ctx.log.readAfter(sid, streamId, afterEntryId, (e) => {
-      emit(e);
-      return !done;
-    });
-  }
-  replaying = false;
-  for (const e of queued.splice(0)) emit(e);
-
-  if (!standalone && !done && sse.open) {
-    const check = async () => {
-      if (done || !sse.open) return;
-      if (await ctx.log.leaseHeld(sid, streamId)) return;
-      const failed = await ctx.log.failPending(sid, streamId, LOST_CALL_ERROR.code, LOST_CALL_ERROR.message);
-      if (failed > 0) ctx.logger.warn({ sessionId: sid, failed }, 'legacy: call lost with its replica; failed its pending requests');
-      // Done without a final event we could see (already failed, or the log expired): nothing more will come.
-      else if (await ctx.log.isDone(sid, streamId)) {
-        await ctx.log.readAfter(sid, streamId, last, (e) => (emit(e), !done));
-        if (!done) sse.close();
-      }
-    };
-    const timer = setInterval(() => void check().catch(() => {}), Math.max(100, Math.min(1000, Math.floor(ctx.settings.leaseMs / 2))));
-    cleanups.push(() => clearInterval(timer));
-    void check().catch(() => {});
-  }
+  const check = async () => {
+    await pump();
+    if (standalone || done || !sse.open) return;
+    if (await ctx.log.leaseHeld(sid, streamId)) return;
+    const failed = await ctx.log.failPending(sid, streamId, LOST_CALL_ERROR.code, LOST_CALL_ERROR.message);
+    if (failed > 0) ctx.logger.warn({ sessionId: sid, failed }, 'legacy: call lost with its replica; failed its pending requests');
+    await pump();
+    // Done without a final event we could read (the log expired or was trimmed): nothing more will come.
+    if (!done && (await ctx.log.isDone(sid, streamId))) sse.close();
+  };
+  const every = standalone ? 5000 : Math.max(100, Math.min(1000, Math.floor(ctx.settings.leaseMs / 2)));
+  const timer = setInterval(() => void check().catch(() => {}), every);
+  cleanups.push(() => clearInterval(timer));
+  if (!standalone) void check().catch(() => {});
   return sse.response;
 }
 

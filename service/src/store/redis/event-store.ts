@@ -241,6 +241,12 @@ export class RedisEventLog {
     }
   }
 
+  /** Entry id of the newest event of a stream, or undefined when the log is empty or gone. */
+  async lastEntryId(sid: string, streamId: string): Promise<string | undefined> {
+    const [newest] = await this.redis.xrevrange(this.streamKey(sid, streamId), '+', '-', 'COUNT', 1);
+    return newest?.[0];
+  }
+
   /** Number of entries in a stream's log. */
   async length(sid: string, streamId: string): Promise<number> {
     return this.redis.xlen(this.streamKey(sid, streamId));
