@@ -30,6 +30,22 @@ describe('MCP endpoint: request validation', function () {
     assert.ok(Array.isArray(message.result?.tools));
   });
 
+  it('puts deliberate cache hints on list, read and discover results (tenant-specific: private)', async () => {
+    for (const method of ['tools/list', 'server/discover']) {
+      const { message } = await call(url, tenant.key, method);
+      assert.equal(message.result?.ttlMs, 60_000, method);
+      assert.equal(message.result?.cacheScope, 'private', method);
+    }
+  });
+
+  it('counts requests per MCP method, era and status in /metrics', async () => {
+    await call(url, tenant.key, 'tools/list');
+    const text = await (await fetch(`${cluster.replicas[0]!.url}/metrics`)).text();
+    assert.match(text, /umcp_mcp_requests_total\{[^}]*method="tools\/list"[^}]*era="modern"[^}]*status="200"[^}]*\} [1-9]/);
+    assert.match(text, /umcp_mcp_request_duration_seconds_bucket\{[^}]*method="tools\/list"/);
+    assert.match(text, /umcp_open_sse_streams/);
+  });
+
   it('406 when Accept excludes JSON and SSE', async () => {
     const res = await post(JSON.stringify(modernBody('tools/list')), { ...modernHeaders(undefined, 'tools/list'), accept: 'text/html' });
     assert.equal(res.status, 406);
