@@ -35,6 +35,19 @@ function typecheck(counts: Counts): void {
   }
 }
 
+/**
+ * Rejects when the event loop runs dry while a mock run is pending: the program awaits something that
+ * never resolves (e.g. an output the mocks do not provide), and Node would otherwise exit silently.
+ */
+function whenStalled(stack: string): { promise: Promise<never>; dispose(): void } {
+  let onIdle = () => undefined as void;
+  const promise = new Promise<never>((_, reject) => {
+    onIdle = () => reject(new Error(`the program of stack "${stack}" never finished under mocks (it awaits a value that never resolves, e.g. a StackReference output the mocks do not provide)`));
+    process.once('beforeExit', onIdle);
+  });
+  return { promise, dispose: () => { process.off('beforeExit', onIdle); } };
+}
+
 async function checkStack(stack: string, stacksDir: string, counts: Counts): Promise<{ mandatory: number; advisory: number }> {
   const result = { mandatory: 0, advisory: 0 };
   let config: Record<string, unknown>;
@@ -57,12 +70,15 @@ async function checkStack(stack: string, stacksDir: string, counts: Counts): Pro
   }
   const t = Date.now();
   let run;
+  const stall = whenStalled(stack);
   try {
-    run = await runStackUnderMocks(stack, { stacksDir });
+    run = await Promise.race([runStackUnderMocks(stack, { stacksDir }), stall.promise]);
   } catch (err) {
     counts.failed += ALL_RULES.length;
     console.log(`FAIL  ${stack}: the program failed under mocks, so no policy could be checked: ${(err as Error).message}`);
     return result;
+  } finally {
+    stall.dispose();
   }
   const index = indexStack(run.resources);
   const environment = typeof config['unified-mcp:environment'] === 'string' ? config['unified-mcp:environment'] : undefined;
