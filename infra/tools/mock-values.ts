@@ -3,6 +3,7 @@
  * program's applies see realistic shapes. Keyed by resource type / invoke token; unknown ones echo inputs.
  */
 import type * as pulumi from '@pulumi/pulumi';
+import { regionalOutputsForMocks } from '../global/mock-regional-outputs.js';
 
 type MockResourceArgs = pulumi.runtime.MockResourceArgs;
 type MockCallArgs = pulumi.runtime.MockCallArgs;
@@ -63,6 +64,8 @@ function resourceState(args: MockResourceArgs, region: string, id: string): Reco
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${i.name ?? args.name}`, name: i.name ?? args.name };
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? '').replace('https://', '')}` };
+    case 'pulumi:pulumi:StackReference': // the global stack reading a regional one (infra/global/)
+      return { name: i.name, outputs: regionalOutputsForMocks(String(i.name)), secretOutputNames: ['endpoints'] };
     case 'kubernetes:networking.k8s.io/v1:Ingress':
       return { status: { loadBalancer: { ingress: [{ hostname: `k8s-${args.name}-mock.${region}.elb.amazonaws.com` }] } } };
     default:
@@ -70,10 +73,27 @@ function resourceState(args: MockResourceArgs, region: string, id: string): Reco
   }
 }
 
+/** AWS uses the caller-chosen identifier as the id for these types; mirror that. */
+const NATURAL_ID: Record<string, string> = {
+  'aws:rds/globalCluster:GlobalCluster': 'globalClusterIdentifier',
+  'aws:rds/cluster:Cluster': 'clusterIdentifier',
+  'aws:rds/clusterInstance:ClusterInstance': 'identifier',
+  'aws:elasticache/replicationGroup:ReplicationGroup': 'replicationGroupId',
+  'aws:s3/bucket:Bucket': 'bucket',
+  'aws:eks/cluster:Cluster': 'name',
+  'aws:rds/proxy:Proxy': 'name',
+};
+
+function naturalId(args: MockResourceArgs): string | undefined {
+  const key = NATURAL_ID[args.type];
+  const value = key ? args.inputs?.[key] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 export const canned = {
   newResource(args: MockResourceArgs, ctx: MockContext): { id: string; state: Record<string, unknown> } {
     const region = regionOf(args, ctx);
-    const id = args.type.startsWith('aws:ec2/') ? `${args.type.split(':').pop()!.toLowerCase()}-${args.name}` : `${args.name}-id`;
+    const id = naturalId(args) ?? (args.type.startsWith('aws:ec2/') ? `${args.type.split(':').pop()!.toLowerCase()}-${args.name}` : `${args.name}-id`);
     if (args.type === 'pulumi:providers:aws') {
       // Invokes and children reference the provider as `<urn>::<id>`; remember its region by id.
       ctx.providerRegions.set(id, region);

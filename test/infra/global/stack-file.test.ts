@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'mocha';
 import { parse } from 'yaml';
 import { parseGlobalConfig } from '../../../infra/global/config.js';
+import { regionalOutputsForMocks } from '../../../infra/global/mock-regional-outputs.js';
+import { regionalMismatches, type RegionalFacts } from '../../../infra/global/steering.js';
 import { regionalOutputs, runUnderMocks, T } from './harness.js';
 
 const STACKS_DIR = 'stacks';
@@ -31,6 +33,14 @@ describe('stacks/Pulumi.prod-global.yaml', function () {
       const hostname = (regional['unified-mcp:app'] as { hostname: string }).hostname;
       assert.ok(hostname.endsWith(`.${cfg.domain}`) && hostname !== cfg.mcpHostname, `${stack} hostname ${hostname} is its own name inside the zone`);
     }
+  });
+
+  it('gives the mock runner regional outputs that pass the global checks', () => {
+    for (const r of cfg.regions) {
+      const outputs = regionalOutputsForMocks(r.stack) as unknown as RegionalFacts;
+      assert.deepEqual(regionalMismatches(r.stack, { ...r, environment: cfg.environment, domain: cfg.domain, mcpHostname: cfg.mcpHostname }, outputs), []);
+    }
+    assert.throws(() => regionalOutputsForMocks('acme/unified-mcp/prod-nowhere-1'), /StackReference "acme\/unified-mcp\/prod-nowhere-1": no .*Pulumi\.prod-nowhere-1\.yaml/);
   });
 
   it('runs under mocks with regional outputs shaped like those stacks', async () => {
