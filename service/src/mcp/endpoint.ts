@@ -21,7 +21,7 @@ import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
 import type { AuditLog } from '../store/ports.js';
 import type { DeploymentInfo } from '../tools/index.js';
 import type { McpConfig } from './config.js';
-import { createLegacyLeg } from './legacy-leg.js';
+import { createLegacyLeg, type LegacyLeg } from './legacy-leg.js';
 import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
 import { authInfoFor, createTenantServerFactory, principalOf } from './server-factory.js';
@@ -91,13 +91,13 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   await hub.start();
   const requestState = new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller);
 
-  // eslint-disable-next-line prefer-const -- assigned below; the notifier needs the legacy leg and vice versa
-  let legacy: ReturnType<typeof createLegacyLeg>;
+  // Created below: the legacy leg needs the server factory, whose notifier reaches the legacy leg.
+  let legacy: LegacyLeg | undefined;
   const notifierFor = (tenantId: string): ServerNotifier => {
     const bus = hub.forTenant(tenantId);
     const both = (event: Parameters<typeof bus.publish>[0], method: string, params?: Record<string, unknown>) => {
       bus.publish(event);
-      legacy.notifyTenant(tenantId, { method, ...(params ? { params } : {}) }).catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
+      legacy?.notifyTenant(tenantId, { method, ...(params ? { params } : {}) })?.catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
     };
     return {
       toolsChanged: () => both({ kind: 'tools_list_changed' }, 'notifications/tools/list_changed'),
@@ -116,7 +116,8 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     return tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
   };
 
-  legacy = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
+  const legacyLeg = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
+  legacy = legacyLeg;
 
   const modern = new Map<string, McpHttpHandler>();
   const modernFor = (tenantId: string): McpHttpHandler => {
@@ -161,7 +162,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const isLegacy = await isLegacyRequest(request, parsed, { maxRequestBodySize: config.MCP_MAX_BODY_BYTES });
     if (isLegacy) {
       labels.era = 'legacy';
-      return legacy.handle(request, principal, info);
+      return legacyLeg.handle(request, principal, info);
     }
     labels.era = 'modern';
     const response = await modernFor(principal.tenantId).fetch(request, { authInfo: authInfoFor(principal, info.requestId) });
@@ -188,14 +189,14 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     async drain() {
       draining = true;
       sse.closeListenStreams(config.SSE_RETRY_MS);
-      await legacy.drain();
+      await legacyLeg.drain();
     },
     async close() {
       draining = true;
       sse.closeAll(config.SSE_RETRY_MS);
       await Promise.all([...modern.values()].map((h) => h.close()));
       modern.clear();
-      await legacy.close();
+      await legacyLeg.close();
       await hub.close();
     },
   };

@@ -78,6 +78,38 @@ describe('MCP endpoint: two replicas (2026-07-28)', function () {
     }
   });
 
+  it('delivers the same change to a 2025-era session stream on the other replica', async () => {
+    const auth = { authorization: `Bearer ${acme.key}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+    const init = await fetch(a, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    const sid = init.headers.get('mcp-session-id')!;
+    assert.ok(sid);
+    const headers = { ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    assert.equal((await fetch(a, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).status, 202);
+    const controller = new AbortController();
+    const get = await fetch(b, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, signal: controller.signal });
+    assert.equal(get.status, 200);
+    const reader = get.body!.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // let the stream attach before the change
+      await call(a, acme.key, 'tools/call', { name: 'test_trigger_tool_change', arguments: {} });
+      let seen = '';
+      const deadline = Date.now() + 5000;
+      while (!seen.includes('notifications/tools/list_changed') && Date.now() < deadline) {
+        const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now()))]);
+        if (!chunk || chunk.done) break;
+        seen += chunk.value;
+      }
+      assert.match(seen, /notifications\/tools\/list_changed/);
+    } finally {
+      controller.abort();
+      await fetch(a, { method: 'DELETE', headers }).catch(() => undefined);
+    }
+  });
+
   it("never delivers one tenant's events to another tenant's listeners", async () => {
     const other = await listen(b, globex.key, { toolsListChanged: true });
     const own = await listen(a, acme.key, { toolsListChanged: true });
