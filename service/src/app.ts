@@ -25,6 +25,8 @@ import { PgTenantStore } from './store/pg/pg-tenant-store.js';
 import { createRedisClients } from './store/redis/connection.js';
 import { RedisRateLimiter } from './store/redis/rate-limiter.js';
 
+const READY_PROBE_TIMEOUT_MS = 2_000;
+
 /** What the MCP endpoint factory receives (McpEndpointDeps with the registry always set). */
 export type EndpointDeps = McpEndpointDeps & { registry: Registry };
 
@@ -99,8 +101,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'));
 
     let migrated = false;
+    // Each probe is bounded so /readyz answers within ~2 s even while a dependency hangs.
+    const probe = (p: Promise<unknown>) =>
+      Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), READY_PROBE_TIMEOUT_MS).unref())]);
     const checkReady = async () => {
-      const [postgres, redisOk] = await Promise.all([pool.query('SELECT 1').then(() => true, () => false), redis.ping()]);
+      const [postgres, redisOk] = await Promise.all([probe(pool.query('SELECT 1')), probe(redis.ping().then((ok) => (ok ? ok : Promise.reject(new Error('ping')))))]);
       if (!migrated && postgres) migrated = await migrationsCurrent(pool, migrations).catch(() => false);
       return { postgres, redis: redisOk, migrations: migrated };
     };

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedisChild } from '../../../service/src/local/redis-child.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
 
@@ -148,5 +152,29 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
       assert.match(text, /umcp_pg_pool_waiting\{role="writer",region="local"\} 0/);
       assert.match(text, /process_resident_memory_bytes/);
     });
+  });
+});
+
+describe('readiness follows the dependencies', function () {
+  this.timeout(60_000);
+
+  it('/readyz turns 503 within seconds when Redis goes away, while /healthz stays 200', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'umcp-ready-'));
+    const redis = await startRedisChild(dir);
+    const t = await startTestGateway({ env: { REDIS_URL: redis.url } });
+    try {
+      assert.equal((await rawRequest(`${t.gateway.url}/readyz`)).status, 200);
+      await redis.stop();
+      const started = Date.now();
+      const res = await rawRequest(`${t.gateway.url}/readyz`);
+      assert.equal(res.status, 503);
+      assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
+      assert.deepEqual(res.json<{ checks: Record<string, boolean> }>().checks, { postgres: true, redis: false, migrations: true });
+      assert.equal((await rawRequest(`${t.gateway.url}/healthz`)).status, 200, 'liveness does not depend on Redis');
+    } finally {
+      await t.gateway.close();
+      await t.db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
