@@ -1,0 +1,122 @@
+/**
+ * Workloads: request defaults and per-stack overrides, probes on the contract paths, zone spread, PDBs,
+ * HPA (CPU + requests/s), KEDA on the BullMQ wait list, scheduled scale-down outside prod, network
+ * policies, alerts on the contract's metric names, and the stack outputs the global stack reads.
+ */
+import assert from 'node:assert/strict';
+import { HTTP, METRICS, QUEUE } from '../../../contract/index.js';
+import { checkAppArgs } from '../../../infra/regional/app/index.js';
+import { ofType, one, REGIONAL_STACKS, runStack, isProd } from '../support/stacks.js';
+import type { MockRunResult } from '../../../infra/tools/mock-run.js';
+
+const container = (r: MockRunResult, tier: string) =>
+  one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.spec.containers[0];
+
+/** Requests each stack file asks for (the file's overrides over 500m / 512Mi / 10Gi). */
+const EXPECTED_REQUESTS: Record<string, Record<'gateway' | 'worker', [string, string, string]>> = {
+  dev: { gateway: ['250m', '256Mi', '2Gi'], worker: ['500m', '512Mi', '10Gi'] },
+  'prod-us-east-1': { gateway: ['500m', '512Mi', '10Gi'], worker: ['1', '1Gi', '10Gi'] },
+  'prod-eu-west-1': { gateway: ['500m', '512Mi', '10Gi'], worker: ['500m', '512Mi', '10Gi'] },
+};
+
+describe('regional app', () => {
+  for (const stack of REGIONAL_STACKS) {
+    describe(`stack ${stack}`, () => {
+      it('requests CPU, memory and ephemeral storage per the defaults and the stack overrides', async () => {
+        const r = await runStack(stack);
+        for (const tier of ['gateway', 'worker'] as const) {
+          const [cpu, memory, eph] = EXPECTED_REQUESTS[stack]![tier];
+          const res = container(r, tier).resources;
+          assert.deepEqual(res.requests, { cpu, memory, 'ephemeral-storage': eph }, `${tier} requests`);
+          assert.deepEqual(res.limits, { memory, 'ephemeral-storage': eph }, `${tier} limits`);
+        }
+      });
+
+      it('probes /readyz and /healthz on the container port and spreads over zones', async () => {
+        const r = await runStack(stack);
+        for (const tier of ['gateway', 'worker']) {
+          const c = container(r, tier);
+          assert.equal(c.readinessProbe.httpGet.path, HTTP.readinessPath);
+          assert.equal(c.livenessProbe.httpGet.path, HTTP.livenessPath);
+          assert.equal(c.startupProbe.httpGet.path, HTTP.livenessPath);
+          assert.equal(c.ports[0].containerPort, HTTP.containerPort);
+          const spec = one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.spec;
+          assert.equal(spec.topologySpreadConstraints[0].topologyKey, 'topology.kubernetes.io/zone');
+          assert.equal(spec.securityContext.runAsNonRoot, true);
+        }
+      });
+
+      it('has PDBs, an HPA on CPU and requests per second, and a KEDA ScaledObject on the queue', async () => {
+        const r = await runStack(stack);
+        assert.equal(ofType(r, 'kubernetes:policy/v1:PodDisruptionBudget').length, 2);
+        const hpa = one(r, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler').inputs.spec;
+        assert.deepEqual(hpa.metrics.map((m: { type: string }) => m.type), ['Resource', 'Pods']);
+        assert.equal(hpa.metrics[1].pods.metric.name, 'umcp_http_requests_per_second');
+        const so = one(r, 'kubernetes:keda.sh/v1alpha1:ScaledObject').inputs;
+        const redis = so.spec.triggers.find((t: { type: string }) => t.type === 'redis');
+        assert.equal(redis.metadata.listName, `${QUEUE.prefix}:${QUEUE.name}:wait`);
+        assert.equal(redis.metadata.enableTLS, 'true');
+        assert.match(redis.metadata.address, /redis-state.*:6379$/);
+        assert.equal(so.spec.scaleTargetRef.name, 'umcp-worker');
+      });
+
+      it(`${isProd(stack) ? 'does not scale down' : 'scales down'} on a schedule`, async () => {
+        const r = await runStack(stack);
+        const jobs = ofType(r, 'kubernetes:batch/v1:CronJob');
+        assert.equal(jobs.length, isProd(stack) ? 0 : 2);
+        if (!isProd(stack)) assert.match(jobs[0]!.inputs.spec.jobTemplate.spec.template.spec.containers[0].command[2], /paused-replicas=0/);
+      });
+
+      it('denies all traffic by default and allows DNS, ingress to the gateway, scraping and data egress', async () => {
+        const r = await runStack(stack);
+        const names = ofType(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy').map((p) => p.inputs.metadata.name).sort();
+        assert.deepEqual(names, ['umcp-allow-dns', 'umcp-allow-metrics-scrape', 'umcp-app-egress', 'umcp-default-deny', 'umcp-gateway-ingress']);
+        const deny = one(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', '-default-deny').inputs.spec;
+        assert.deepEqual(deny, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      });
+
+      it('alerts on error rate, latency, queue age, DLQ, pool saturation and replication lag', async () => {
+        const r = await runStack(stack);
+        const rules = one(r, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs.spec.groups[0].rules;
+        const exprs = rules.map((x: { expr: string }) => x.expr).join('\n');
+        for (const m of [METRICS.httpRequests, METRICS.httpDuration, METRICS.queueOldestWaitingAge, METRICS.dlqSize, METRICS.pgPoolWaiting, METRICS.replicationLag]) {
+          assert.ok(exprs.includes(m), `an alert reads ${m}`);
+        }
+        assert.equal(rules.length, 6);
+      });
+
+      it('exposes the gateway through an Ingress on its hostname', async () => {
+        const r = await runStack(stack);
+        const ing = one(r, 'kubernetes:networking.k8s.io/v1:Ingress').inputs;
+        assert.equal(ing.spec.rules[0].host, new URL(String(r.outputs.healthUrl)).hostname);
+        if (ing.spec.ingressClassName === 'alb') {
+          assert.equal(ing.metadata.annotations['alb.ingress.kubernetes.io/healthcheck-path'], HTTP.readinessPath);
+          assert.ok(ing.metadata.annotations['alb.ingress.kubernetes.io/certificate-arn'], 'TLS on the ALB');
+        }
+      });
+
+      it('exports the outputs the global stack reads', async () => {
+        const r = await runStack(stack);
+        const o = r.outputs;
+        assert.equal(typeof o.region, 'string');
+        assert.match(String(o.environment), /^(dev|prod)$/);
+        assert.match(String(o.ingressHostname), /elb\.amazonaws\.com$/);
+        assert.equal(o.healthPath, HTTP.readinessPath);
+        assert.equal(o.healthUrl, `https://${new URL(String(o.healthUrl)).hostname}${HTTP.readinessPath}`);
+        assert.equal(typeof o.steeringWeight, 'number');
+        assert.equal(typeof o.isPrimary, 'boolean');
+        assert.equal(o.isPrimary, stack !== 'prod-eu-west-1');
+        const endpoints = o.endpoints as { databases: unknown[]; redis: { state: string; cache: string }; bucket: string };
+        assert.ok(endpoints.databases.length >= 1 && endpoints.redis.state && endpoints.redis.cache && endpoints.bucket);
+      });
+    });
+  }
+
+  it('rejects contradictory app args', () => {
+    const base = { provider: undefined as never, secretEnv: {}, queueRedisAddress: 'r:6379', dataCidrs: [], ingress: { hostname: 'a.example.com' } };
+    const tier = { image: 'i' };
+    assert.match(checkAppArgs({ ...base, gateway: { ...tier, minReplicas: 5, maxReplicas: 2 }, worker: tier })!, /gateway: minReplicas 5 exceeds/);
+    assert.match(checkAppArgs({ ...base, gateway: tier, worker: tier, ingress: { hostname: 'a', ingressClassName: 'nginx', certificateArn: 'arn:x' } })!, /ALB setting/);
+    assert.equal(checkAppArgs({ ...base, gateway: tier, worker: tier }), undefined);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Aurora global database wiring (primary vs secondary), shards, RDS Proxy; ElastiCache global datastore;
+ * S3 replication to the peer region; argument checks.
+ */
+import assert from 'node:assert/strict';
+import { checkCacheArgs } from '../../../infra/regional/cache/index.js';
+import { checkDatabaseArgs } from '../../../infra/regional/database/index.js';
+import { checkStorageArgs } from '../../../infra/regional/storage/index.js';
+import { ofType, one, runStack } from '../support/stacks.js';
+
+describe('regional data services', () => {
+  describe('primary region (prod-us-east-1)', () => {
+    it('creates one global cluster per shard and a primary cluster with master credentials', async () => {
+      const r = await runStack('prod-us-east-1');
+      const globals = ofType(r, 'aws:rds/globalCluster:GlobalCluster');
+      assert.deepEqual(globals.map((g) => g.inputs.globalClusterIdentifier).sort(), ['umcp-prod-shard-0', 'umcp-prod-shard-1']);
+      for (const g of globals) assert.equal(g.inputs.storageEncrypted, true);
+      for (const c of ofType(r, 'aws:rds/cluster:Cluster')) {
+        assert.match(c.inputs.globalClusterIdentifier, /^umcp-prod-shard-[01]/);
+        assert.equal(c.inputs.masterUsername, 'app');
+        assert.ok(c.secretPaths?.includes('masterPassword'), `${c.name} masterPassword is secret`);
+      }
+    });
+
+    it('creates the cache global datastore from its cache replication group and exports its id', async () => {
+      const r = await runStack('prod-us-east-1');
+      const global = one(r, 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup');
+      assert.equal(global.inputs.primaryReplicationGroupId, 'umcp-prod-redis-cache');
+      assert.equal(r.outputs.cacheGlobalReplicationGroupId, 'ldgnf-umcp-prod-redis-cache');
+    });
+
+    it('replicates the bucket to the peer region with the peer KMS alias', async () => {
+      const r = await runStack('prod-us-east-1');
+      const rule = one(r, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig').inputs.rules[0];
+      assert.equal(rule.destination.bucket, 'arn:aws:s3:::umcp-prod-objects-eu-west-1');
+      assert.equal(rule.destination.encryptionConfiguration.replicaKmsKeyId, 'arn:aws:kms:eu-west-1:123456789012:alias/umcp-prod-objects-s3');
+    });
+  });
+
+  describe('secondary region (prod-eu-west-1)', () => {
+    it('joins the global clusters without a master password and with a regional KMS key', async () => {
+      const r = await runStack('prod-eu-west-1');
+      assert.equal(ofType(r, 'aws:rds/globalCluster:GlobalCluster').length, 0, 'the primary owns the global clusters');
+      const clusters = ofType(r, 'aws:rds/cluster:Cluster');
+      assert.equal(clusters.length, 2);
+      for (const c of clusters) {
+        assert.match(c.inputs.globalClusterIdentifier, /^umcp-prod-shard-[01]$/);
+        assert.equal(c.inputs.masterPassword, undefined, `${c.name} has no master password`);
+        assert.equal(c.inputs.masterUsername, undefined, `${c.name} has no master user`);
+        assert.match(c.inputs.kmsKeyId, /^arn:aws:kms:eu-west-1:/);
+      }
+    });
+
+    it('joins the cache global datastore; the state role stays regional and writable', async () => {
+      const r = await runStack('prod-eu-west-1');
+      assert.equal(ofType(r, 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup').length, 0);
+      const cache = one(r, 'aws:elasticache/replicationGroup:ReplicationGroup', 'redis-cache');
+      assert.equal(cache.inputs.globalReplicationGroupId, 'ldgnf-umcp-prod-redis-cache');
+      assert.equal(cache.inputs.authToken, undefined, 'AUTH is inherited from the global datastore');
+      const state = one(r, 'aws:elasticache/replicationGroup:ReplicationGroup', 'redis-state');
+      assert.equal(state.inputs.globalReplicationGroupId, undefined);
+      assert.equal(state.inputs.transitEncryptionEnabled, true);
+    });
+  });
+
+  it('gives every shard writer + reader instances and an RDS Proxy with a read-only endpoint', async () => {
+    for (const stack of ['dev', 'prod-us-east-1', 'prod-eu-west-1']) {
+      const r = await runStack(stack);
+      const shards = stack === 'dev' ? 1 : 2;
+      const readers = stack === 'dev' ? 1 : 2;
+      assert.equal(ofType(r, 'aws:rds/clusterInstance:ClusterInstance').length, shards * (1 + readers), stack);
+      assert.equal(ofType(r, 'aws:rds/proxy:Proxy').length, shards, stack);
+      const ro = ofType(r, 'aws:rds/proxyEndpoint:ProxyEndpoint');
+      assert.equal(ro.length, shards);
+      for (const e of ro) assert.equal(e.inputs.targetRole, 'READ_ONLY');
+      for (const c of ofType(r, 'aws:rds/cluster:Cluster')) assert.equal(c.inputs.backupRetentionPeriod, stack === 'dev' ? 3 : 14);
+    }
+  });
+
+  it('dev has no peer: no global datastore, no replication', async () => {
+    const r = await runStack('dev');
+    assert.equal(ofType(r, 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup').length, 0);
+    assert.equal(ofType(r, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig').length, 0);
+  });
+
+  describe('argument checks', () => {
+    const db = { globalClusterPrefix: 'p', region: 'us-east-1', password: 'x', vpcId: 'v', subnetIds: [], allowedCidrs: ['10.0.0.0/16'] };
+    it('rejects contradictory database args', () => {
+      assert.match(checkDatabaseArgs({ ...db, shards: ['0', '0'] })!, /duplicates/);
+      assert.match(checkDatabaseArgs({ ...db, readers: 0 })!, /at least 1/);
+      assert.match(checkDatabaseArgs({ ...db, allowedCidrs: ['0.0.0.0/0'] })!, /stays private/);
+      assert.equal(checkDatabaseArgs(db), undefined);
+    });
+    it('rejects contradictory cache and storage args', () => {
+      const cache = { authToken: 't', vpcId: 'v', subnetIds: [], allowedCidrs: [] };
+      assert.match(checkCacheArgs({ ...cache, role: 'secondary', globalDatastore: true })!, /needs globalReplicationGroupId/);
+      assert.match(checkCacheArgs({ ...cache, role: 'primary', globalReplicationGroupId: 'x' })!, /only for a secondary/);
+      assert.match(checkCacheArgs({ ...cache, nodes: 1 })!, /2\.\.6/);
+      assert.match(checkStorageArgs({ bucketPrefix: 'b', region: 'us-east-1', replicateToPeer: true })!, /needs peerRegion/);
+      assert.equal(checkStorageArgs({ bucketPrefix: 'b', region: 'us-east-1', peerRegion: 'eu-west-1' }), undefined);
+    });
+  });
+});
