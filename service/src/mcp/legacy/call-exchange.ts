@@ -68,7 +68,7 @@ class CallExchange implements RunningExchange {
     ctx.exchanges.add(this);
     this.leaseTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ctx.settings.leaseMs / 3)));
     try {
-      this.unwatch = await watchSession(ctx, this.sid, (c) => {
+      this.unwatch = watchSession(ctx, this.sid, (c) => {
         if (c.type === 'deleted') void this.abort('session deleted');
       });
       this.instance = await openInstance(ctx, this.session, principal, request, {

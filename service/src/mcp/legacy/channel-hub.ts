@@ -12,6 +12,7 @@ export type ChannelListener = (payload: string) => void;
 export class ChannelHub {
   private readonly listeners = new Map<string, Set<ChannelListener>>();
   private readonly pending = new Map<string, Promise<unknown>>();
+  private readonly patterns = new Map<string, (channel: string, payload: string) => void>();
   private closed = false;
 
   /** @param sub a dedicated connection (it enters subscriber mode); the hub owns and closes it. */
@@ -28,6 +29,23 @@ export class ChannelHub {
         }
       }
     });
+    sub.on('pmessage', (pattern: string, channel: string, payload: string) => {
+      try {
+        this.patterns.get(pattern)?.(channel, payload);
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    });
+  }
+
+  /**
+   * Subscribes the one listener of a channel pattern for the hub's lifetime (e.g. every session's control
+   * channel); calling it again replaces the listener (safe to retry after a failure).
+   */
+  async psubscribe(pattern: string, listener: (channel: string, payload: string) => void): Promise<void> {
+    if (this.closed) throw new Error('channel hub closed');
+    this.patterns.set(pattern, listener);
+    await this.sub.psubscribe(pattern);
   }
 
   /** Subscribes `listener`; resolves once Redis confirmed the subscription. Returns the unsubscribe function. */
@@ -40,7 +58,13 @@ export class ChannelHub {
       this.pending.set(channel, this.sub.subscribe(channel).finally(() => this.pending.delete(channel)));
     }
     set.add(listener);
-    await this.pending.get(channel);
+    try {
+      await this.pending.get(channel);
+    } catch (err) {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(channel) === set) this.listeners.delete(channel);
+      throw err;
+    }
     let done = false;
     return () => {
       if (done) return;
@@ -60,6 +84,7 @@ export class ChannelHub {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.patterns.clear();
     this.sub.disconnect();
   }
 }

@@ -37,6 +37,8 @@ export interface LegacyContext {
   readonly keyPrefix: string;
   readonly sse: SseRegistry & { readonly streams: ReadonlySet<SseStream> };
   readonly exchanges: Set<RunningExchange>;
+  /** Local listeners of session control messages, by session id (fed by one pattern subscription). */
+  readonly watchers: Map<string, Set<(c: SessionControl) => void>>;
   draining: boolean;
 }
 
@@ -50,9 +52,26 @@ export function tenantChannel(ctx: LegacyContext, tenantId: string): string {
   return `${ctx.keyPrefix}legacy:tenant:${tenantId}`;
 }
 
-/** Subscribes to a session's control channel. */
-export function watchSession(ctx: LegacyContext, sid: string, onControl: (c: SessionControl) => void): Promise<() => void> {
-  return ctx.hub.subscribe(controlChannel(ctx, sid), (payload) => onControl(JSON.parse(payload) as SessionControl));
+/** Listens to a session's control messages; returns the function that stops listening. */
+export function watchSession(ctx: LegacyContext, sid: string, onControl: (c: SessionControl) => void): () => void {
+  let set = ctx.watchers.get(sid);
+  if (!set) ctx.watchers.set(sid, (set = new Set()));
+  set.add(onControl);
+  return () => {
+    set.delete(onControl);
+    if (set.size === 0 && ctx.watchers.get(sid) === set) ctx.watchers.delete(sid);
+  };
+}
+
+/** Starts the one pattern subscription feeding every local session watcher. */
+export async function startControlListener(ctx: LegacyContext): Promise<void> {
+  const base = `${ctx.keyPrefix}legacy:ctl:`;
+  await ctx.hub.psubscribe(`${base}*`, (channel, payload) => {
+    const listeners = ctx.watchers.get(channel.slice(base.length));
+    if (!listeners) return;
+    const control = JSON.parse(payload) as SessionControl;
+    for (const l of [...listeners]) l(control);
+  });
 }
 
 /** Publishes a control message to every replica. */

@@ -18,7 +18,7 @@ import { RedisSessionStore, type SessionRecord } from '../../store/redis/session
 import type { McpRequestInfo } from '../endpoint.js';
 import { ChannelHub } from './channel-hub.js';
 import { legacySettings, type LegacyConfig } from './config.js';
-import { publishControl, tenantChannel, type LegacyContext } from './context.js';
+import { publishControl, startControlListener, tenantChannel, type LegacyContext } from './context.js';
 import { legacyMetrics } from './metrics.js';
 import { handlePost } from './post.js';
 import { jsonRpcError, sessionNotFound, sessionRequired } from './responses.js';
@@ -91,12 +91,13 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       },
     },
     exchanges: new Set(),
+    watchers: new Map(),
     draining: false,
   };
   // Subscribing to this replica's routing channel; retried on the next request when Redis was unreachable.
   let started: Promise<void> | undefined;
   const ensureStarted = (): Promise<void> =>
-    (started ??= router.start().catch((err: Error) => {
+    (started ??= Promise.all([router.start(), startControlListener(ctx)]).then(() => undefined, (err: Error) => {
       started = undefined;
       logger.error({ err }, 'legacy: could not subscribe to the replica channel');
       throw err;

@@ -37,6 +37,7 @@ export class ReplicaRouter {
 
   /** Starts listening on this replica's channel. */
   async start(): Promise<void> {
+    if (this.unsubscribe) return;
     this.unsubscribe = await this.hub.subscribe(this.channel(this.replicaId), (payload) => {
       const parsed = Routed.safeParse(JSON.parse(payload));
       if (parsed.success) this.deliverLocal(parsed.data.sid, parsed.data.tag, parsed.data.message as JSONRPCMessage);

@@ -72,7 +72,7 @@ export async function openReader(ctx: LegacyContext, session: SessionRecord, str
 
   const token = randomBytes(12).toString('base64url');
   cleanups.push(
-    await watchSession(ctx, sid, (c) => {
+    watchSession(ctx, sid, (c) => {
       if (c.type === 'deleted') sse.close();
       else if (c.type === 'get-open' && standalone && c.token !== token) sse.close();
     }),
