@@ -1,0 +1,171 @@
+/**
+ * The federated catalog of a tenant: tools, resources, resource templates and prompts of all its
+ * upstreams, namespaced `<namespace>__<name>` (root-mounted upstreams keep their names), resource URIs
+ * rewritten `<namespace>+<uri>` so they round-trip. Built-in toolsets are merged in per request by the
+ * router (they depend on the caller's server instance), not stored here.
+ *
+ * Cached per tenant in the tiered cache (namespace `catalog`) with a version; the entry's lifetime is
+ * the most restrictive of the upstreams' list cache hints (`ttlMs`), bounded by `maxTtlMs`. An upstream
+ * that cannot be listed is recorded as failed (the rest of the catalog keeps working) and the entry then
+ * lives only `failedTtlMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@modelcontextprotocol/client';
+import type { Prompt, Resource, ResourceTemplateType, Tool } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { TieredCache } from '../store/cache/tiered-cache.js';
+import type { ClientPool } from './client-pool.js';
+import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
+import type { UpstreamDirectory } from './upstream-directory.js';
+
+/** Cache namespace of merged catalogs (key: tenant id). */
+export const CATALOG_NS = 'catalog';
+
+/** What one upstream contributes. */
+export interface UpstreamListing {
+  readonly tools: Tool[];
+  readonly resources: Resource[];
+  readonly resourceTemplates: ResourceTemplateType[];
+  readonly prompts: Prompt[];
+  /** Smallest `ttlMs` hint of its lists (undefined: none given). */
+  readonly ttlMs: number | undefined;
+  readonly cacheScope: 'public' | 'private';
+}
+
+const Item = z.looseObject({});
+const Snapshot = z.object({
+  version: z.string(),
+  ttlMs: z.number(),
+  cacheScope: z.enum(['public', 'private']),
+  upstreams: z.array(z.object({ namespace: z.string(), root: z.boolean(), ok: z.boolean(), error: z.string().optional(), era: z.string().optional() })),
+  tools: z.array(Item),
+  resources: z.array(Item),
+  resourceTemplates: z.array(Item),
+  prompts: z.array(Item),
+  roots: z.object({ tools: z.record(z.string(), z.string()), prompts: z.record(z.string(), z.string()), resources: z.record(z.string(), z.string()) }),
+});
+/** A tenant's merged upstream catalog (already namespaced). */
+export interface CatalogSnapshot {
+  readonly version: string;
+  readonly ttlMs: number;
+  readonly cacheScope: 'public' | 'private';
+  readonly upstreams: { namespace: string; root: boolean; ok: boolean; error?: string; era?: string }[];
+  readonly tools: Tool[];
+  readonly resources: Resource[];
+  readonly resourceTemplates: ResourceTemplateType[];
+  readonly prompts: Prompt[];
+  /** Which root-mounted upstream (namespace) serves an unprefixed tool name, prompt name or resource URI. */
+  readonly roots: { tools: Record<string, string>; prompts: Record<string, string>; resources: Record<string, string> };
+}
+
+/** `ns__name` (or `name` for a root upstream). */
+export function exposedName(up: Pick<ResolvedUpstream, 'namespace' | 'root'>, name: string): string {
+  return up.root ? name : `${up.namespace}${NAMESPACE_SEPARATOR}${name}`;
+}
+
+/** `ns+uri` (or `uri` for a root upstream); templates are rewritten the same way. */
+export function exposedUri(up: Pick<ResolvedUpstream, 'namespace' | 'root'>, uri: string): string {
+  return up.root ? uri : `${up.namespace}+${uri}`;
+}
+
+/** Inverse of exposedUri for a namespaced upstream: the upstream's own URI, or undefined. */
+export function upstreamUri(namespace: string, uri: string): string | undefined {
+  return uri.startsWith(`${namespace}+`) ? uri.slice(namespace.length + 1) : undefined;
+}
+
+type Hinted = { ttlMs?: number; cacheScope?: 'public' | 'private' };
+
+/** Lists everything an upstream offers (all pages; lists its server does not declare are empty). */
+export async function listUpstream(client: Client, up: ResolvedUpstream): Promise<UpstreamListing> {
+  const caps = client.getServerCapabilities() ?? {};
+  const opts = { timeout: up.options.timeouts.listMs, cacheMode: 'bypass' as const };
+  const [tools, resources, templates, prompts] = await Promise.all([
+    caps.tools ? client.listTools(undefined, opts) : undefined,
+    caps.resources ? client.listResources(undefined, opts) : undefined,
+    caps.resources ? client.listResourceTemplates(undefined, opts) : undefined,
+    caps.prompts ? client.listPrompts(undefined, opts) : undefined,
+  ]);
+  const hinted = [tools, resources, templates, prompts].filter(Boolean) as Hinted[];
+  const ttls = hinted.map((h) => h.ttlMs).filter((t): t is number => typeof t === 'number');
+  return {
+    tools: (tools?.tools ?? []).filter((t) => toolAllowed(up.options, t.name)),
+    resources: resources?.resources ?? [],
+    resourceTemplates: templates?.resourceTemplates ?? [],
+    prompts: prompts?.prompts ?? [],
+    ttlMs: ttls.length ? Math.min(...ttls) : undefined,
+    cacheScope: hinted.some((h) => h.cacheScope === 'private') ? 'private' : 'public',
+  };
+}
+
+/** Options of Catalog. */
+export interface CatalogOptions {
+  /** Upper bound of a catalog's cache lifetime, ms. @defaultValue 60000 */
+  readonly maxTtlMs?: number;
+  /** Lifetime when an upstream failed to list, ms. @defaultValue 5000 */
+  readonly failedTtlMs?: number;
+}
+
+/** Builds and caches merged catalogs. */
+export class Catalog {
+  constructor(
+    private readonly directory: UpstreamDirectory,
+    private readonly pool: ClientPool,
+    private readonly cache: TieredCache,
+    private readonly opts: CatalogOptions = {},
+  ) {}
+
+  /** The tenant's catalog (cached). */
+  async get(tenantId: string): Promise<CatalogSnapshot> {
+    return (await this.cache.get(CATALOG_NS, tenantId, () => this.build(tenantId), {
+      schema: Snapshot,
+      ttlFor: (s) => s.ttlMs,
+    })) as CatalogSnapshot;
+  }
+
+  /** Drops the tenant's catalog on every replica (the next request rebuilds it). */
+  async invalidate(tenantId: string): Promise<void> {
+    await this.cache.invalidate(CATALOG_NS, tenantId);
+  }
+
+  private async build(tenantId: string): Promise<z.infer<typeof Snapshot>> {
+    const upstreams = await this.directory.list(tenantId);
+    await this.pool.retain(tenantId, new Set(upstreams.map((u) => u.id)));
+    const listings = await Promise.all(
+      upstreams.map(async (up) => {
+        const conn = this.pool.get(up);
+        try {
+          return { up, listing: await conn.run((c) => listUpstream(c, up), true), era: conn.era };
+        } catch (err) {
+          return { up, error: err instanceof Error ? err.message : String(err) };
+        }
+      }),
+    );
+    const maxTtl = this.opts.maxTtlMs ?? 60_000;
+    let ttlMs = maxTtl;
+    let cacheScope: 'public' | 'private' = 'public';
+    const snap: z.infer<typeof Snapshot> = { version: randomUUID(), ttlMs, cacheScope, upstreams: [], tools: [], resources: [], resourceTemplates: [], prompts: [], roots: { tools: {}, prompts: {}, resources: {} } };
+    for (const entry of listings) {
+      const { up } = entry;
+      if (!('listing' in entry) || !entry.listing) {
+        snap.upstreams.push({ namespace: up.namespace, root: up.root, ok: false, error: entry.error ?? 'unknown error' });
+        ttlMs = Math.min(ttlMs, this.opts.failedTtlMs ?? 5_000);
+        continue;
+      }
+      const l = entry.listing;
+      snap.upstreams.push({ namespace: up.namespace, root: up.root, ok: true, ...(entry.era && { era: entry.era }) });
+      if (l.ttlMs !== undefined) ttlMs = Math.min(ttlMs, Math.max(0, l.ttlMs));
+      if (l.cacheScope === 'private') cacheScope = 'private';
+      snap.tools.push(...l.tools.map((t) => ({ ...t, name: exposedName(up, t.name) })));
+      snap.prompts.push(...l.prompts.map((p) => ({ ...p, name: exposedName(up, p.name) })));
+      snap.resources.push(...l.resources.map((r) => ({ ...r, uri: exposedUri(up, r.uri) })));
+      snap.resourceTemplates.push(...l.resourceTemplates.map((t) => ({ ...t, uriTemplate: exposedUri(up, t.uriTemplate) })));
+      if (up.root) {
+        for (const t of l.tools) snap.roots.tools[t.name] = up.namespace;
+        for (const p of l.prompts) snap.roots.prompts[p.name] = up.namespace;
+        for (const r of l.resources) snap.roots.resources[r.uri] = up.namespace;
+      }
+    }
+    // A zero lifetime would make every list a rebuild; keep at least 1 s (list_changed still invalidates at once).
+    return { ...snap, ttlMs: Math.max(1_000, ttlMs), cacheScope };
+  }
+}

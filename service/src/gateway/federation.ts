@@ -1,0 +1,140 @@
+/**
+ * Composition of the federation layer of one replica: SSRF guard, envelope encryption, upstream
+ * directory and client pool, catalog cache, router and registry. The MCP layer calls `attach` on every
+ * per-request server and hands over its notifier with `useNotifier`; the admin API drives `registry`.
+ *
+ * Change propagation: a registration change or an upstream's `list_changed` invalidates the tenant's
+ * cached registrations and catalog on every replica (tiered cache, pub/sub) and publishes
+ * `notifications/{tools,resources,prompts}/list_changed` to the tenant's sessions and listen streams
+ * (the MCP layer's notifier fans out over Redis to every replica).
+ */
+import { McpServer, type ServerNotifier } from '@modelcontextprotocol/server';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import type { Principal } from '../domain/principal.js';
+import type { TieredCache } from '../store/cache/tiered-cache.js';
+import { PgUpstreamStore } from '../store/pg/upstream-store.js';
+import type { AuditLog } from '../store/ports.js';
+import { BUILTIN_TOOLSETS, resolveToolsets, type ToolsetContext } from '../tools/index.js';
+import { Catalog } from './catalog.js';
+import { ClientPool } from './client-pool.js';
+import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { attachFederation } from './router.js';
+import { SsrfGuard, type Resolver } from './ssrf-guard.js';
+import { UpstreamDirectory } from './upstream-directory.js';
+import { UpstreamRegistry } from './upstream-registry.js';
+
+/** Options of createFederation. */
+export interface FederationOptions {
+  readonly pool: pg.Pool;
+  /** The process's tiered cache (service/src/store/cache), already started. */
+  readonly cache: TieredCache;
+  /** UPSTREAM_ALLOWLIST: hosts, `*.suffix`, IPs or CIDRs allowed despite the SSRF rules. */
+  readonly allowlist: readonly string[];
+  /** SECRETS_MASTER_KEY (base64, 32 bytes); without it credentials cannot be stored. */
+  readonly masterKey?: string;
+  /** Retired master keys still accepted for unwrapping until `keys rotate-master` ran. */
+  readonly previousMasterKeys?: readonly string[];
+  /** A KMS-backed provider for production. @defaultValue LocalKeyProvider over masterKey */
+  readonly keyProvider?: KeyProvider;
+  readonly audit?: AuditLog;
+  readonly registry?: Registry;
+  /** Reported to upstreams as the client version. */
+  readonly version: string;
+  /** The gateway's list cache hint (LIST_CACHE_TTL_MS), ms. */
+  readonly listTtlMs: number;
+  /** Items per page of merged lists. @defaultValue 100 */
+  readonly pageSize?: number;
+  /** Idle pooled clients are closed after this long, ms. @defaultValue 300000 */
+  readonly idleMs?: number;
+  /** Consecutive failures that open an upstream's breaker. @defaultValue 3 */
+  readonly breakerThreshold?: number;
+  /** Pause before the half-open probe, ms. @defaultValue 5000 */
+  readonly halfOpenAfterMs?: number;
+  /** Injectable DNS (tests). */
+  readonly resolver?: Resolver;
+  readonly onError?: (err: unknown, where: string) => void;
+}
+
+/** The federation layer of one replica. */
+export interface Federation {
+  readonly registry: UpstreamRegistry;
+  readonly catalog: Catalog;
+  readonly pool: ClientPool;
+  readonly secrets: SecretBox | undefined;
+  /** Installs the tenant's upstream catalog on a per-request server (both protocol generations). */
+  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): void;
+  /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
+  useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
+  close(): Promise<void>;
+}
+
+/** Names of the built-in tools and prompts a set of toolsets registers. */
+export function builtinNames(toolsets: readonly string[]): { tools: Set<string>; prompts: Set<string> } {
+  const probe = new McpServer({ name: 'probe', version: '0' });
+  const noop = () => undefined;
+  const ctx = {
+    principal: { tenantId: '', tenantName: '', subject: 'probe', kind: 'anonymous', toolsets, scopes: [] },
+    deployment: { region: '', version: '', health: async () => ({}) },
+    notify: { toolsChanged: noop, promptsChanged: noop, resourcesChanged: noop, resourceUpdated: noop },
+    requestState: { mint: async () => '' },
+  } as unknown as ToolsetContext;
+  for (const t of resolveToolsets(toolsets.filter((n) => BUILTIN_TOOLSETS.has(n)))) t.register(probe, ctx);
+  const internals = probe as unknown as { _registeredTools: Record<string, unknown>; _registeredPrompts: Record<string, unknown> };
+  return { tools: new Set(Object.keys(internals._registeredTools)), prompts: new Set(Object.keys(internals._registeredPrompts)) };
+}
+
+/** Builds the federation layer. */
+export function createFederation(opts: FederationOptions): Federation {
+  const store = new PgUpstreamStore(opts.pool);
+  const guard = new SsrfGuard(opts.allowlist, opts.resolver);
+  const provider = opts.keyProvider ?? (opts.masterKey ? new LocalKeyProvider(opts.masterKey, opts.previousMasterKeys ?? []) : undefined);
+  const secrets = provider ? new SecretBox(store, provider) : undefined;
+  const directory = new UpstreamDirectory(store, opts.cache, secrets);
+  let notifierFor: ((tenantId: string) => ServerNotifier) | undefined;
+  const announce = (tenantId: string, kinds: readonly ('tools' | 'prompts' | 'resources')[] = ['tools', 'prompts', 'resources']) => {
+    const n = notifierFor?.(tenantId);
+    if (!n) return;
+    for (const k of kinds) (k === 'tools' ? n.toolsChanged : k === 'prompts' ? n.promptsChanged : n.resourcesChanged)();
+  };
+  // eslint-disable-next-line prefer-const -- the pool's callback needs the catalog built from the pool
+  let catalog: Catalog;
+  const pool = new ClientPool({
+    guard,
+    version: opts.version,
+    ...(opts.registry && { registry: opts.registry }),
+    ...(opts.idleMs !== undefined && { idleMs: opts.idleMs }),
+    ...(opts.breakerThreshold !== undefined && { breakerThreshold: opts.breakerThreshold }),
+    ...(opts.halfOpenAfterMs !== undefined && { halfOpenAfterMs: opts.halfOpenAfterMs }),
+    onError: (err) => opts.onError?.(err, 'upstream'),
+    onListChanged: (tenantId, _namespace, kind) => {
+      catalog.invalidate(tenantId).then(
+        () => announce(tenantId, [kind]),
+        (err: unknown) => opts.onError?.(err, 'catalog invalidation'),
+      );
+    },
+  });
+  catalog = new Catalog(directory, pool, opts.cache);
+  const registry = new UpstreamRegistry({ store, directory, catalog, pool, guard, box: secrets, builtinNames, announce: (t) => announce(t), version: opts.version });
+  return {
+    registry,
+    catalog,
+    pool,
+    secrets,
+    attach(server, principal, facts) {
+      attachFederation(server, principal, facts, {
+        directory,
+        catalog,
+        pool,
+        listTtlMs: opts.listTtlMs,
+        ...(opts.audit && { audit: opts.audit }),
+        ...(opts.pageSize && { pageSize: opts.pageSize }),
+      });
+    },
+    useNotifier(fn) {
+      notifierFor = fn;
+    },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Installs the federated catalog on a tenant's per-request `McpServer` (both protocol generations): the
+ * list methods return built-ins followed by the tenant's upstream catalog, paginated with a cursor bound
+ * to the catalog version; tools/call, prompts/get, resources/read and completion/complete go to the
+ * upstream that owns the name or URI, over the replica's pooled client, with progress relayed to the
+ * caller and cancellation (the request's abort signal) relayed to the upstream. Names that no upstream
+ * owns fall through to the built-in handlers.
+ *
+ * Not here: relaying upstream logging and input requests (sampling / elicitation / input_required).
+ */
+import { ProtocolError, ProtocolErrorCode, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import type { Principal } from '../domain/principal.js';
+import type { AuditLog } from '../store/ports.js';
+import { exposedUri, upstreamUri, type Catalog, type CatalogSnapshot } from './catalog.js';
+import type { ClientPool } from './client-pool.js';
+import { upstreamError } from './errors.js';
+import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
+import type { UpstreamDirectory } from './upstream-directory.js';
+
+/** What the router needs. */
+export interface RouterDeps {
+  readonly directory: UpstreamDirectory;
+  readonly catalog: Catalog;
+  readonly pool: ClientPool;
+  readonly audit?: AuditLog;
+  /** Items per page of a merged list. @defaultValue 100 */
+  readonly pageSize?: number;
+  /** The gateway's own list cache hint, ms (the merged hint is never longer). */
+  readonly listTtlMs: number;
+}
+
+type RawHandler = (request: { jsonrpc: '2.0'; id: unknown; method: string; params?: unknown }, ctx: ServerContext) => Promise<Record<string, unknown>>;
+type ListKey = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
+
+const LISTS: [string, ListKey][] = [
+  ['tools/list', 'tools'],
+  ['resources/list', 'resources'],
+  ['resources/templates/list', 'resourceTemplates'],
+  ['prompts/list', 'prompts'],
+];
+
+function encodeCursor(version: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ v: version, o: offset })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, version: string): number {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; o?: unknown };
+    if (c.v === version && typeof c.o === 'number' && Number.isInteger(c.o) && c.o >= 0) return c.o;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor: unknown, or the catalog changed since the first page; list again without a cursor');
+}
+
+/** Installs federation handlers on one server instance. */
+export function attachFederation(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }, deps: RouterDeps): void {
+  const low = server.server;
+  const original = (method: string) => (low as unknown as { _getRequestHandler(m: string): RawHandler | undefined })._getRequestHandler(method);
+  const callOriginal = (handler: RawHandler, method: string, params: unknown, ctx: ServerContext) =>
+    handler({ jsonrpc: '2.0', id: ctx.mcpReq.id, method, params }, ctx);
+  const tenantId = principal.tenantId;
+  const pageSize = deps.pageSize ?? 100;
+  low.registerCapabilities({ tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} });
+
+  const upstreams = () => deps.directory.list(tenantId);
+  const byNamespace = async (ns: string) => (await upstreams()).find((u) => u.namespace === ns);
+
+  for (const [method, key] of LISTS) {
+    const builtin = original(method);
+    low.setRequestHandler(method as 'tools/list', async (request, ctx) => {
+      const snap = await deps.catalog.get(tenantId);
+      const own = builtin ? (((await callOriginal(builtin, method, {}, ctx))[key] as unknown[]) ?? []) : [];
+      const all = [...own, ...(snap[key] as unknown[])];
+      const version = `${snap.version}.${own.length}`;
+      const cursor = (request.params as { cursor?: string } | undefined)?.cursor;
+      const offset = cursor === undefined ? 0 : decodeCursor(cursor, version);
+      const next = offset + pageSize < all.length ? encodeCursor(version, offset + pageSize) : undefined;
+      return {
+        [key]: all.slice(offset, offset + pageSize),
+        ...(next && { nextCursor: next }),
+        // 2026-07-28 cache hints: never longer than the most restrictive upstream hint.
+        ...(facts.era === 'modern' && { ttlMs: Math.min(deps.listTtlMs, snap.ttlMs), cacheScope: 'private' as const }),
+      } as never;
+    });
+  }
+
+  /** Resolves a tool or prompt name to its upstream (namespaced first, then root-mounted). */
+  const routeName = async (kind: 'tools' | 'prompts', name: string): Promise<{ up: ResolvedUpstream; name: string } | undefined> => {
+    const sep = name.indexOf(NAMESPACE_SEPARATOR);
+    if (sep > 0) {
+      const up = await byNamespace(name.slice(0, sep));
+      if (up && !up.root) return { up, name: name.slice(sep + NAMESPACE_SEPARATOR.length) };
+    }
+    const all = await upstreams();
+    if (!all.some((u) => u.root)) return undefined;
+    const ns = (await deps.catalog.get(tenantId)).roots[kind][name];
+    const up = ns === undefined ? undefined : all.find((u) => u.namespace === ns && u.root);
+    return up && { up, name };
+  };
+
+  const relay = (ctx: ServerContext, timeout: number) => {
+    const token = ctx.mcpReq._meta?.progressToken;
+    return {
+      timeout,
+      signal: ctx.mcpReq.signal,
+      ...(token !== undefined && {
+        resetTimeoutOnProgress: true,
+        onprogress: (p: { progress: number; total?: number; message?: string }) => {
+          ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => undefined);
+        },
+      }),
+    };
+  };
+
+  const builtinCall = original('tools/call');
+  low.setRequestHandler('tools/call', async (request, ctx) => {
+    const route = await routeName('tools', request.params.name);
+    if (!route) {
+      if (builtinCall) return callOriginal(builtinCall, 'tools/call', request.params, ctx) as never;
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
+    }
+    const { up, name } = route;
+    if (!toolAllowed(up.options, name)) throw upstreamError(up.namespace, 'denied', `tool "${name}" is not exposed (allow/deny list)`);
+    const started = performance.now();
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      const result = await deps.pool.get(up).run(
+        (c) => c.callTool({ name, ...(request.params.arguments && { arguments: request.params.arguments }) }, relay(ctx, up.options.timeouts.callMs)),
+        false,
+      );
+      outcome = result.isError ? 'error' : 'ok';
+      return result as never;
+    } finally {
+      deps.audit
+        ?.record({
+          tenantId,
+          actor: principal.subject,
+          action: 'tools/call',
+          target: request.params.name,
+          outcome,
+          durationMs: Math.round(performance.now() - started),
+          ...(facts.requestId && { requestId: facts.requestId }),
+          detail: { era: facts.era, upstream: up.namespace },
+        })
+        .catch(() => undefined);
+    }
+  });
+
+  const builtinPrompt = original('prompts/get');
+  low.setRequestHandler('prompts/get', async (request, ctx) => {
+    const route = await routeName('prompts', request.params.name);
+    if (!route) {
+      if (builtinPrompt) return callOriginal(builtinPrompt, 'prompts/get', request.params, ctx) as never;
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
+    }
+    const { up, name } = route;
+    return (await deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false)) as never;
+  });
+
+  /** The upstream serving `uri` and the URI in its own terms. */
+  const routeUri = async (uri: string, snap?: CatalogSnapshot): Promise<{ up: ResolvedUpstream; uri: string } | undefined> => {
+    const all = await upstreams();
+    for (const up of all) {
+      const own = up.root ? undefined : upstreamUri(up.namespace, uri);
+      if (own !== undefined) return { up, uri: own };
+    }
+    const roots = all.filter((u) => u.root);
+    if (!roots.length) return undefined;
+    const ns = (snap ?? (await deps.catalog.get(tenantId))).roots.resources[uri];
+    const up = roots.find((u) => u.namespace === ns);
+    return up && { up, uri };
+  };
+
+  const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
+    const result = await deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false);
+    return { ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) };
+  };
+
+  const builtinRead = original('resources/read');
+  low.setRequestHandler('resources/read', async (request, ctx) => {
+    const route = await routeUri(request.params.uri);
+    if (route) return (await readFrom(route.up, route.uri, ctx)) as never;
+    const roots = (await upstreams()).filter((u) => u.root);
+    if (builtinRead) {
+      try {
+        return (await callOriginal(builtinRead, 'resources/read', request.params, ctx)) as never;
+      } catch (err) {
+        if (!roots.length) throw err;
+      }
+    }
+    // A URI of a root upstream's template: the first root upstream that can read it answers.
+    let last: unknown = new ProtocolError(-32002, `Resource ${request.params.uri} not found`);
+    for (const up of roots) {
+      try {
+        return (await readFrom(up, request.params.uri, ctx)) as never;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  });
+
+  const builtinComplete = original('completion/complete');
+  low.setRequestHandler('completion/complete', async (request, ctx) => {
+    const ref = request.params.ref;
+    const route =
+      ref.type === 'ref/prompt'
+        ? await routeName('prompts', ref.name).then((r) => r && { up: r.up, ref: { ...ref, name: r.name } })
+        : await routeUri(ref.uri).then((r) => r && { up: r.up, ref: { ...ref, uri: r.uri } });
+    if (!route) {
+      if (builtinComplete) return callOriginal(builtinComplete, 'completion/complete', request.params, ctx) as never;
+      return { completion: { values: [], hasMore: false } } as never;
+    }
+    return (await deps.pool.get(route.up).run((c) => c.complete({ ...request.params, ref: route.ref }, relay(ctx, route.up.options.timeouts.callMs)), false)) as never;
+  });
+}

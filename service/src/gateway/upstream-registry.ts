@@ -1,0 +1,248 @@
+/**
+ * Registration of a tenant's upstreams (what the admin API and CLI drive): validation, SSRF check of
+ * the URL, credential encryption, name-clash refusal for root mounts, `test` (connect and list), and
+ * the catalog invalidation + `list_changed` fan-out after every change.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../store/ports.js';
+import type { PgUpstreamStore, UpstreamRecord } from '../store/pg/upstream-store.js';
+import { listUpstream, type Catalog } from './catalog.js';
+import type { ClientPool } from './client-pool.js';
+import type { SecretBox } from './crypto/secret-box.js';
+import { SsrfError, type SsrfGuard } from './ssrf-guard.js';
+import { UpstreamConnection, type UpstreamHealth } from './upstream-connection.js';
+import {
+  authKindOf,
+  credentialSummary,
+  UpstreamOptions,
+  type CreateUpstreamInput,
+  type Credentials,
+  type ResolvedUpstream,
+  type UpdateUpstreamInput,
+} from './upstream-config.js';
+import type { UpstreamDirectory } from './upstream-directory.js';
+
+/** A registration the caller got wrong (400), with one line per problem. */
+export class UpstreamValidationError extends Error {
+  constructor(message: string, readonly rule?: string) {
+    super(message);
+    this.name = 'UpstreamValidationError';
+  }
+}
+
+/** What the API returns about an upstream: never credential values. */
+export interface UpstreamView {
+  readonly namespace: string;
+  readonly url: string;
+  readonly transport: string;
+  readonly root: boolean;
+  readonly auth: { kind: string } & Record<string, unknown>;
+  readonly options: UpstreamOptions;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** This replica's view (absent until the upstream was used here). */
+  readonly health?: UpstreamHealth;
+}
+
+/** Result of `upstreams test`. */
+export interface UpstreamTestResult {
+  readonly namespace: string;
+  readonly ok: boolean;
+  readonly era?: 'modern' | 'legacy';
+  readonly protocolVersion?: string;
+  readonly serverInfo?: { name: string; version: string };
+  readonly counts?: { tools: number; resources: number; resourceTemplates: number; prompts: number };
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+/** Dependencies of the registry. */
+export interface UpstreamRegistryDeps {
+  readonly store: PgUpstreamStore;
+  readonly directory: UpstreamDirectory;
+  readonly catalog: Catalog;
+  readonly pool: ClientPool;
+  readonly guard: SsrfGuard;
+  /** Undefined when SECRETS_MASTER_KEY is not configured: registrations with credentials are refused. */
+  readonly box: SecretBox | undefined;
+  /** Names of the tenant's built-in tools and prompts (root mounts must not clash with them). */
+  readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
+  /** Announces a catalog change to the tenant's sessions and listen streams (every replica). */
+  readonly announce: (tenantId: string) => void;
+  readonly version: string;
+}
+
+/** Admin operations on a tenant's upstreams. */
+export class UpstreamRegistry {
+  constructor(private readonly deps: UpstreamRegistryDeps) {}
+
+  /** Registers an upstream. */
+  async add(tenant: { id: string; toolsets: readonly string[] }, input: CreateUpstreamInput): Promise<UpstreamView> {
+    await this.checkUrl(input.url);
+    const options = UpstreamOptions.parse({
+      ...(input.timeouts && { timeouts: { ...UpstreamOptions.parse({}).timeouts, ...input.timeouts } }),
+      ...(input.allowTools && { allowTools: input.allowTools }),
+      ...(input.denyTools && { denyTools: input.denyTools }),
+      ...(input.maxConcurrency && { maxConcurrency: input.maxConcurrency }),
+      ...(input.longRunning && { longRunning: input.longRunning }),
+    });
+    const id = randomUUID();
+    const draft: ResolvedUpstream = { id, tenantId: tenant.id, namespace: input.name, url: input.url, transport: input.transport, root: input.root, version: 0, options, credentials: input.credentials };
+    if (input.root) await this.checkRootClash(tenant, draft);
+    const record = await this.deps.store.create(await this.toWrite(draft));
+    await this.changed(tenant.id);
+    return this.view(record);
+  }
+
+  /** Changes an upstream (credentials replaced when given, cleared with null). */
+  async update(tenant: { id: string; toolsets: readonly string[] }, namespace: string, patch: UpdateUpstreamInput): Promise<UpstreamView> {
+    const current = (await this.deps.directory.list(tenant.id)).find((u) => u.namespace === namespace);
+    if (!current) throw new NotFoundError(`upstream "${namespace}" not found`);
+    if (patch.url !== undefined) await this.checkUrl(patch.url);
+    const o = current.options;
+    const options = UpstreamOptions.parse({
+      timeouts: { ...o.timeouts, ...(patch.timeouts ?? {}) },
+      ...(patch.allowTools !== null && (patch.allowTools ?? o.allowTools) && { allowTools: patch.allowTools ?? o.allowTools }),
+      denyTools: patch.denyTools ?? o.denyTools,
+      maxConcurrency: patch.maxConcurrency ?? o.maxConcurrency,
+      longRunning: patch.longRunning ?? o.longRunning,
+    });
+    const next: ResolvedUpstream = {
+      ...current,
+      url: patch.url ?? current.url,
+      transport: patch.transport ?? current.transport,
+      root: patch.root ?? current.root,
+      options,
+      credentials: patch.credentials === null ? undefined : (patch.credentials ?? current.credentials),
+    };
+    if (next.root) await this.checkRootClash(tenant, next);
+    const record = await this.deps.store.update(await this.toWrite(next));
+    await this.changed(tenant.id);
+    return this.view(record);
+  }
+
+  /** Removes an upstream. */
+  async remove(tenantId: string, namespace: string): Promise<void> {
+    await this.deps.store.remove(tenantId, namespace);
+    await this.changed(tenantId);
+  }
+
+  /** Every upstream of the tenant (with this replica's health). */
+  async list(tenantId: string): Promise<UpstreamView[]> {
+    return (await this.deps.store.list(tenantId)).map((r) => this.view(r));
+  }
+
+  /** One upstream. */
+  async show(tenantId: string, namespace: string): Promise<UpstreamView> {
+    const r = await this.deps.store.get(tenantId, namespace);
+    if (!r) throw new NotFoundError(`upstream "${namespace}" not found`);
+    return this.view(r);
+  }
+
+  /** Connects to the upstream with a fresh client, lists everything, reports generation and counts. */
+  async test(tenantId: string, namespace: string): Promise<UpstreamTestResult> {
+    const up = (await this.deps.directory.list(tenantId)).find((u) => u.namespace === namespace);
+    if (!up) throw new NotFoundError(`upstream "${namespace}" not found`);
+    const started = performance.now();
+    const conn = new UpstreamConnection(up, { guard: this.deps.guard, version: this.deps.version, onListChanged: () => undefined });
+    try {
+      const { listing, client } = await conn.run(async (c) => ({ listing: await listUpstream(c, up), client: c }), true);
+      const info = client.getServerVersion();
+      return {
+        namespace,
+        ok: true,
+        era: client.getProtocolEra() as 'modern' | 'legacy',
+        ...(client.getNegotiatedProtocolVersion() && { protocolVersion: client.getNegotiatedProtocolVersion() }),
+        ...(info && { serverInfo: { name: info.name, version: info.version } }),
+        counts: { tools: listing.tools.length, resources: listing.resources.length, resourceTemplates: listing.resourceTemplates.length, prompts: listing.prompts.length },
+        latencyMs: Math.round(performance.now() - started),
+      };
+    } catch (err) {
+      return { namespace, ok: false, latencyMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      await conn.close();
+    }
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    try {
+      await this.deps.guard.check(url);
+    } catch (err) {
+      if (err instanceof SsrfError) throw new UpstreamValidationError(err.message, err.rule);
+      throw err;
+    }
+  }
+
+  /** A root mount exposes unprefixed names: refuse any that a built-in or another root upstream has. */
+  private async checkRootClash(tenant: { id: string; toolsets: readonly string[] }, up: ResolvedUpstream): Promise<void> {
+    const conn = new UpstreamConnection(up, { guard: this.deps.guard, version: this.deps.version, onListChanged: () => undefined });
+    let listing;
+    try {
+      listing = await conn.run((c) => listUpstream(c, up), true);
+    } catch (err) {
+      throw new UpstreamValidationError(`a root upstream must be reachable at registration to check for name clashes: ${err instanceof Error ? err.message : String(err)}`, 'root-unreachable');
+    } finally {
+      await conn.close();
+    }
+    const builtin = this.deps.builtinNames(tenant.toolsets);
+    const snap = await this.deps.catalog.get(tenant.id);
+    const others = (kind: 'tools' | 'prompts') => new Map(Object.entries(snap.roots[kind]).filter(([, ns]) => ns !== up.namespace));
+    const clashes: string[] = [];
+    const otherTools = others('tools');
+    const otherPrompts = others('prompts');
+    for (const t of listing.tools) {
+      if (builtin.tools.has(t.name)) clashes.push(`tool "${t.name}" (built-in)`);
+      else if (otherTools.has(t.name)) clashes.push(`tool "${t.name}" (root upstream "${otherTools.get(t.name)}")`);
+    }
+    for (const p of listing.prompts) {
+      if (builtin.prompts.has(p.name)) clashes.push(`prompt "${p.name}" (built-in)`);
+      else if (otherPrompts.has(p.name)) clashes.push(`prompt "${p.name}" (root upstream "${otherPrompts.get(p.name)}")`);
+    }
+    if (clashes.length) {
+      throw new ConflictError(`root upstream "${up.namespace}" clashes with existing names: ${clashes.slice(0, 10).join(', ')}${clashes.length > 10 ? ` and ${clashes.length - 10} more` : ''}; register it without --root to prefix its names`);
+    }
+  }
+
+  private async toWrite(up: ResolvedUpstream) {
+    let sealed: Buffer | null = null;
+    if (up.credentials && authKindOf(up.credentials) !== 'none') {
+      if (!this.deps.box) throw new UpstreamValidationError('credentials cannot be stored: SECRETS_MASTER_KEY is not configured on the gateway', 'no-master-key');
+      sealed = await this.deps.box.seal(up.tenantId, up.id, JSON.stringify(up.credentials satisfies Credentials));
+    }
+    return {
+      id: up.id,
+      tenantId: up.tenantId,
+      namespace: up.namespace,
+      url: up.url,
+      transport: up.transport,
+      root: up.root,
+      authKind: authKindOf(up.credentials),
+      credentialSummary: credentialSummary(up.credentials),
+      credentials: sealed,
+      options: up.options as unknown as Record<string, unknown>,
+    };
+  }
+
+  private async changed(tenantId: string): Promise<void> {
+    await this.deps.directory.invalidate(tenantId);
+    await this.deps.catalog.invalidate(tenantId);
+    this.deps.announce(tenantId);
+  }
+
+  private view(r: UpstreamRecord): UpstreamView {
+    const health = this.deps.pool.health(r.tenantId).find((h) => h.namespace === r.namespace);
+    return {
+      namespace: r.namespace,
+      url: r.url,
+      transport: r.transport,
+      root: r.root,
+      auth: { kind: r.authKind, ...r.credentialSummary },
+      options: UpstreamOptions.parse(r.options),
+      version: r.version,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+      ...(health && { health }),
+    };
+  }
+}
