@@ -126,7 +126,10 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
   const secrets: Record<string, string | undefined> = { ...MOCK_SECRETS, ...opts.secrets };
   const secretKeys: string[] = [];
   for (const [k, v] of Object.entries(secrets)) {
-    if (v === undefined) { delete config[k]; continue; }
+    if (v === undefined) {
+      if (!(opts.config && k in opts.config)) delete config[k]; // an explicit plain value stays (non-secret)
+      continue;
+    }
     config[k] = v;
     secretKeys.push(k);
   }

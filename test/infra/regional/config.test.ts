@@ -1,0 +1,76 @@
+/**
+ * Config validation: every failure names the key and the stack; secrets are required, must be secret,
+ * and never sit in plain text in a stack file.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REGIONAL_SECRETS } from '../../../infra/config.js';
+import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
+import { REGIONAL_STACKS, runStack, STACKS_DIR } from '../support/stacks.js';
+
+/** Runs `stack` with changes and returns the error message (fails the test when it does not throw). */
+async function failure(stack: string, opts: Parameters<typeof runStackUnderMocks>[1]): Promise<string> {
+  await runStack(stack); // keep runs serialised behind the shared fixtures
+  try {
+    await runStackUnderMocks(stack, opts);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  assert.fail(`stack ${stack} accepted a bad config`);
+}
+
+describe('regional config', () => {
+  it('names key and stack for a malformed value', async () => {
+    const msg = await failure('dev', { config: { 'unified-mcp:network': { cidr: '192.168.0.0/24' } } });
+    assert.match(msg, /stack "dev"/);
+    assert.match(msg, /unified-mcp:network\.cidr/);
+  });
+
+  it('names key and stack for a missing required key', async () => {
+    const msg = await failure('prod-us-east-1', { config: { 'unified-mcp:storage': undefined } });
+    assert.match(msg, /stack "prod-us-east-1".*unified-mcp:storage/);
+  });
+
+  it('names an unknown key', async () => {
+    const msg = await failure('dev', { config: { 'unified-mcp:databse': { shards: ['0'] } } });
+    assert.match(msg, /stack "dev".*unified-mcp:databse.*Unrecognized key/);
+  });
+
+  it('rejects a bad role', async () => {
+    assert.match(await failure('dev', { config: { 'unified-mcp:role': 'regionl' } }), /stack "dev".*unified-mcp:role.*"regional" or "global"/);
+  });
+
+  it('requires the global datastore id in a secondary region', async () => {
+    const msg = await failure('prod-eu-west-1', { config: { 'unified-mcp:cache': {} } });
+    assert.match(msg, /stack "prod-eu-west-1".*unified-mcp:cache\.globalReplicationGroupId/);
+  });
+
+  it('rejects prod without TLS and prod on an existing cluster', async () => {
+    const app = { hostname: 'us.mcp.example.com', gateway: { image: 'g' }, worker: { image: 'w' } };
+    assert.match(await failure('prod-us-east-1', { config: { 'unified-mcp:app': app } }), /unified-mcp:app\.certificateArn.*required in prod/);
+    assert.match(await failure('prod-us-east-1', { config: { 'unified-mcp:cluster': { mode: 'existing' } } }), /unified-mcp:cluster\.mode/);
+  });
+
+  it('requires each secret with the command to set it', async () => {
+    for (const key of ['dbPassword', 'redisAuthToken', 'adminApiKey']) {
+      const msg = await failure('prod-us-east-1', { secrets: { [`unified-mcp:${key}`]: undefined } });
+      assert.match(msg, new RegExp(`stack "prod-us-east-1".*unified-mcp:${key}.*pulumi config set --secret unified-mcp:${key}`));
+    }
+    assert.match(await failure('dev', { secrets: { 'unified-mcp:kubeconfig': undefined } }), /unified-mcp:kubeconfig/);
+  });
+
+  it('refuses a secret stored in plain text and a malformed AUTH token', async () => {
+    const plain = await failure('dev', { secrets: { 'unified-mcp:adminApiKey': undefined }, config: { 'unified-mcp:adminApiKey': 'in-the-clear-0123456789' } });
+    assert.match(plain, /unified-mcp:adminApiKey is stored in plain text/);
+    assert.match(await failure('dev', { secrets: { 'unified-mcp:redisAuthToken': 'short' } }), /unified-mcp:redisAuthToken must be 16-128/);
+  });
+
+  it('keeps secrets out of every stack file', () => {
+    for (const stack of REGIONAL_STACKS) {
+      const text = readFileSync(join(STACKS_DIR, `Pulumi.${stack}.yaml`), 'utf8').replace(/#.*$/gm, '');
+      for (const key of Object.keys(REGIONAL_SECRETS)) assert.ok(!text.includes(`unified-mcp:${key}`), `${stack} holds ${key}`);
+      assert.doesNotMatch(text, /password|token|secret/i, `${stack} mentions a credential`);
+    }
+  });
+});
