@@ -119,6 +119,11 @@ const rateLimitsSchema = z
     otherMethods: lenient(limitSchema).default({ perKey: 1200, perIp: 300 }),
     /** Limit for 2025-era requests to /mcp without `Mcp-Method`. @defaultValue `{perKey: 600, perIp: 120}` */
     legacy: lenient(limitSchema).default({ perKey: 600, perIp: 120 }),
+    /**
+     * Ceiling on all /mcp requests per client IP, whatever the key: a client rotating made-up bearer
+     * tokens would otherwise get a fresh per-key budget with every value. @defaultValue 3000
+     */
+    ipCeiling: positiveInt(1, 1_000_000).default(3000),
   })
   .strict();
 

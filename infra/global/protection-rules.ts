@@ -77,8 +77,8 @@ function budget(ref: string, what: string, scope: string, limit: RateLimit, cfg:
 
 /**
  * Rate-limiting rules: one budget per configured `Mcp-Method` (e.g. a tight `tools/call`), one for every
- * other method, one for requests without `Mcp-Method`. The scopes do not overlap, so each request is
- * counted by exactly two candidate rules of which exactly one matches.
+ * other method, one for requests without `Mcp-Method`; the budgets' scopes do not overlap, so exactly one
+ * budget rule counts a request. A per-IP ceiling over all /mcp requests counts every request as well.
  */
 export function rateLimitRules(cfg: GlobalConfig): RulesetRule[] {
   const limits = cfg.rateLimits;
@@ -90,6 +90,15 @@ export function rateLimitRules(cfg: GlobalConfig): RulesetRule[] {
   const other = methods.length > 0 ? and(routed, not(headerIn(MCP_METHOD_HEADER, methods))) : routed;
   rules.push(...budget('other_methods', 'other MCP methods', other, limits.otherMethods, limits));
   rules.push(...budget('unrouted', 'MCP requests without Mcp-Method (2025-era)', and(MCP, not(hasHeader(MCP_METHOD_HEADER))), limits.legacy, limits));
+  // Counted for every request besides its budget above, so invented tokens cannot multiply the budget.
+  rules.push({
+    ref: 'rl_ip_ceiling',
+    description: `All MCP requests: ${limits.ipCeiling} / ${limits.periodSeconds}s per client IP, any key`,
+    expression: MCP,
+    ...blockWith(429, -32000, 'Rate limit exceeded for this address; retry later'),
+    ratelimit: { period: limits.periodSeconds, mitigationTimeout: limits.mitigationTimeoutSeconds, characteristics: IP_CHARACTERISTICS, requestsPerPeriod: limits.ipCeiling },
+    enabled: true,
+  });
   return rules;
 }
 

@@ -99,10 +99,11 @@ describe('edge rule builders', () => {
         'rl_method_tools_call_key', 'rl_method_tools_call_ip',
         'rl_other_methods_key', 'rl_other_methods_ip',
         'rl_unrouted_key', 'rl_unrouted_ip',
+        'rl_ip_ceiling',
       ]);
       for (const r of rules) {
         const rl = r.ratelimit as { characteristics: string[]; period: number; mitigationTimeout: number };
-        assert.deepEqual(rl.characteristics, String(r.ref).endsWith('_key') ? KEY_CHARACTERISTICS : IP_CHARACTERISTICS);
+        assert.deepEqual(rl.characteristics, String(r.ref).endsWith('_key') ? KEY_CHARACTERISTICS : IP_CHARACTERISTICS, String(r.ref));
         assert.equal(rl.period, 60);
         assert.equal(rl.mitigationTimeout, 60);
         assert.equal(r.action, 'block');
@@ -134,9 +135,16 @@ describe('edge rule builders', () => {
       assert.equal((legacy.ratelimit as any).requestsPerPeriod, cfg.rateLimits.legacy.perKey);
     });
 
+    it('caps every MCP request per IP whatever the key, so invented tokens do not multiply budgets', () => {
+      const ceiling = byRef(rules, 'rl_ip_ceiling');
+      assert.equal(ceiling.expression, pathUnder('/mcp'));
+      assert.deepEqual((ceiling.ratelimit as any).characteristics, IP_CHARACTERISTICS);
+      assert.equal((ceiling.ratelimit as any).requestsPerPeriod, 3000);
+    });
+
     it('adds a budget per configured method', () => {
       const more = rateLimitRules(cfgWith({ rateLimits: { methods: { 'tools/call': { perKey: 10, perIp: 2 }, 'resources/read': { perKey: 50, perIp: 10 } } } }));
-      assert.equal(more.length, 8);
+      assert.equal(more.length, 9);
       assert.ok(String(byRef(more, 'rl_other_methods_key').expression).includes('{"resources/read" "tools/call"}'));
       assert.equal((byRef(more, 'rl_method_resources_read_ip').ratelimit as any).requestsPerPeriod, 10);
     });
