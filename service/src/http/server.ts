@@ -60,6 +60,14 @@ const CORS_EXPOSE = 'mcp-session-id, mcp-protocol-version, www-authenticate, ret
 
 class TimeoutError extends Error {}
 
+/** The metrics label of a path: one of the fixed routes, or `other` (bounded cardinality). */
+function routeOf(path: string): string {
+  if (path === HTTP.protectedResourceMetadataPath || path === `${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}`) return HTTP.protectedResourceMetadataPath;
+  if (path === HTTP.adminPrefix || path.startsWith(`${HTTP.adminPrefix}/`)) return HTTP.adminPrefix;
+  const fixed: string[] = [HTTP.mcpPath, HTTP.livenessPath, HTTP.readinessPath, HTTP.metricsPath];
+  return fixed.includes(path) ? path : 'other';
+}
+
 /** Creates (but does not start) the HTTP server. */
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   let draining = false;
@@ -170,26 +178,28 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     }
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse, requestId: string, abort: AbortController): Promise<{ route: string; response: Response | 'written' }> => {
-    const path = (req.url ?? '/').split('?')[0]!;
+  const route = async (req: IncomingMessage, res: ServerResponse, path: string, requestId: string, abort: AbortController): Promise<Response | 'written'> => {
     const method = req.method ?? 'GET';
-    if (path === HTTP.mcpPath) return { route: HTTP.mcpPath, response: await serveMcp(req, res, requestId, abort) };
-    if (path === HTTP.livenessPath) return { route: path, response: json(200, { status: 'ok' }) };
-    if (path === HTTP.readinessPath) return { route: path, response: await ready() };
-    if (path === HTTP.metricsPath && method === 'GET') {
-      const body = await deps.metrics.registry.metrics();
-      return { route: path, response: new Response(body, { headers: { 'content-type': deps.metrics.registry.contentType } }) };
+    switch (routeOf(path)) {
+      case HTTP.mcpPath:
+        return serveMcp(req, res, requestId, abort);
+      case HTTP.livenessPath:
+        return json(200, { status: 'ok' });
+      case HTTP.readinessPath:
+        return ready();
+      case HTTP.metricsPath:
+        if (method !== 'GET') break;
+        return new Response(await deps.metrics.registry.metrics(), { headers: { 'content-type': deps.metrics.registry.contentType } });
+      case HTTP.protectedResourceMetadataPath:
+        return protectedResourceMetadata(req);
+      case HTTP.adminPrefix: {
+        if (!deps.admin) return apiError(404, 'not_found', 'admin API disabled (ADMIN_TOKEN not set)');
+        const request = await readBody(req, abort);
+        if (request instanceof Response) return request;
+        return deps.admin(request, path.slice(HTTP.adminPrefix.length), requestId);
+      }
     }
-    if (path === HTTP.protectedResourceMetadataPath || path === `${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}`) {
-      return { route: HTTP.protectedResourceMetadataPath, response: protectedResourceMetadata(req) };
-    }
-    if (path === HTTP.adminPrefix || path.startsWith(`${HTTP.adminPrefix}/`)) {
-      if (!deps.admin) return { route: HTTP.adminPrefix, response: apiError(404, 'not_found', 'admin API disabled (ADMIN_TOKEN not set)') };
-      const request = await readBody(req, abort);
-      if (request instanceof Response) return { route: HTTP.adminPrefix, response: request };
-      return { route: HTTP.adminPrefix, response: await deps.admin(request, path.slice(HTTP.adminPrefix.length), requestId) };
-    }
-    return { route: 'other', response: apiError(404, 'not_found', `no route ${method} ${path}`) };
+    return apiError(404, 'not_found', `no route ${method} ${path}`);
   };
 
   const server = createServer((req, res) => {
@@ -199,7 +209,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     res.setHeader('x-request-id', requestId);
     active++;
     const abort = new AbortController();
-    let routeLabel = 'other';
+    const path = (req.url ?? '/').split('?')[0]!;
+    const routeLabel = routeOf(path);
     res.on('close', () => {
       active--;
       if (!res.writableFinished) abort.abort();
@@ -207,13 +218,15 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     });
     runWithLogContext({ requestId }, async () => {
       try {
-        const { route: r, response } = await route(req, res, requestId, abort);
-        routeLabel = r;
+        const response = await route(req, res, path, requestId, abort);
         if (response !== 'written') await writeWebResponse(res, response, abort.signal);
       } catch (err) {
-        log.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'request failed');
-        if (!res.headersSent) await writeWebResponse(res, apiError(500, 'internal_error', `internal error (request id ${requestId})`));
-        else res.destroy();
+        // A client that went away mid-request is not a server error.
+        if (abort.signal.aborted) return void res.destroy();
+        log.error({ err, method: req.method, path }, 'request failed');
+        if (res.headersSent) return void res.destroy();
+        const message = `Internal error (request id ${requestId})`;
+        await writeWebResponse(res, routeLabel === HTTP.mcpPath ? jsonRpcError(500, -32603, message) : apiError(500, 'internal_error', message));
       }
     }).catch(() => res.destroy());
   });

@@ -121,6 +121,7 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
       assert.equal(res.status, 500);
       assert.ok(!/boom|secret|\bat\s|\.ts:\d/.test(res.body), res.body);
       assert.match(res.body, /r-500/);
+      assert.equal(res.json<{ jsonrpc: string; error: { code: number } }>().error.code, -32603, 'a JSON-RPC error on /mcp');
     });
 
     it('answers unknown routes with a JSON 404', async () => {
