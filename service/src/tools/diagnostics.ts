@@ -10,6 +10,16 @@ import type { Toolset } from './types.js';
 /** Longest `diagnostics.sleep`, in milliseconds. */
 export const MAX_SLEEP_MS = 60_000;
 
+// Schemas are built once per process; every request registers the same objects.
+const EchoInput = z.object({ text: z.string().max(100_000).describe('Text to echo back') });
+const SleepInput = z.object({ ms: z.number().int().min(0).max(MAX_SLEEP_MS).describe('Milliseconds to wait') });
+const StreamInput = z.object({
+  count: z.number().int().min(1).max(1000).describe('Number of progress notifications'),
+  intervalMs: z.number().int().min(0).max(10_000).describe('Milliseconds between notifications'),
+});
+const StreamOutput = z.object({ count: z.number().int() });
+const FailInput = z.object({ message: z.string().max(10_000).describe('Error message to return') });
+
 /** The `diagnostics` toolset: `diagnostics.echo`, `.sleep`, `.stream`, `.fail`. */
 export const diagnosticsToolset: Toolset = {
   name: 'diagnostics',
@@ -20,7 +30,7 @@ export const diagnosticsToolset: Toolset = {
       'diagnostics.echo',
       {
         description: 'Returns the given text unchanged.',
-        inputSchema: z.object({ text: z.string().max(100_000).describe('Text to echo back') }),
+        inputSchema: EchoInput,
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
       async ({ text }) => ({ content: [{ type: 'text', text }] }),
@@ -30,7 +40,7 @@ export const diagnosticsToolset: Toolset = {
       'diagnostics.sleep',
       {
         description: `Waits the given number of milliseconds (at most ${MAX_SLEEP_MS}), then returns. Cancellable.`,
-        inputSchema: z.object({ ms: z.number().int().min(0).max(MAX_SLEEP_MS).describe('Milliseconds to wait') }),
+        inputSchema: SleepInput,
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
       async ({ ms }, ctx) => {
@@ -45,11 +55,8 @@ export const diagnosticsToolset: Toolset = {
       {
         description:
           'Sends `count` progress notifications `intervalMs` apart, then returns {count}. Requires a progressToken in _meta.',
-        inputSchema: z.object({
-          count: z.number().int().min(1).max(1000).describe('Number of progress notifications'),
-          intervalMs: z.number().int().min(0).max(10_000).describe('Milliseconds between notifications'),
-        }),
-        outputSchema: z.object({ count: z.number().int() }),
+        inputSchema: StreamInput,
+        outputSchema: StreamOutput,
         annotations: { readOnlyHint: true, openWorldHint: false },
       },
       async ({ count, intervalMs }, ctx) => {
@@ -76,7 +83,7 @@ export const diagnosticsToolset: Toolset = {
       'diagnostics.fail',
       {
         description: 'Returns a tool error (isError: true) carrying the given message.',
-        inputSchema: z.object({ message: z.string().max(10_000).describe('Error message to return') }),
+        inputSchema: FailInput,
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
       async ({ message }) => ({ isError: true, content: [{ type: 'text', text: message }] }),

@@ -9,6 +9,10 @@ const json = (value: unknown) => ({
   structuredContent: value as Record<string, unknown>,
 });
 
+const NoArgs = z.object({});
+const WhoamiOutput = z.object({ tenantId: z.string(), tenant: z.string(), subject: z.string(), kind: z.string() });
+const DeploymentOutput = z.object({ region: z.string(), version: z.string(), health: z.record(z.string(), z.unknown()) });
+
 /** The `platform` toolset: `platform.whoami`, `platform.deployment`. */
 export const platformToolset: Toolset = {
   name: 'platform',
@@ -20,8 +24,8 @@ export const platformToolset: Toolset = {
       {
         title: 'Who am I',
         description: 'Returns the tenant and subject this request is authenticated as.',
-        inputSchema: z.object({}),
-        outputSchema: z.object({ tenantId: z.string(), tenant: z.string(), subject: z.string(), kind: z.string() }),
+        inputSchema: NoArgs,
+        outputSchema: WhoamiOutput,
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
       async () =>
@@ -32,8 +36,8 @@ export const platformToolset: Toolset = {
       {
         title: 'Deployment',
         description: "This deployment's region, version and dependency health.",
-        inputSchema: z.object({}),
-        outputSchema: z.object({ region: z.string(), version: z.string(), health: z.record(z.string(), z.unknown()) }),
+        inputSchema: NoArgs,
+        outputSchema: DeploymentOutput,
         annotations: { readOnlyHint: true, openWorldHint: false },
       },
       async () => json({ region: deployment.region, version: deployment.version, health: await deployment.health() }),

@@ -42,6 +42,9 @@ const HEADER_PARAM_SCHEMA = {
   required: ['region'],
 } as const;
 
+const Schema2020Input = fromJsonSchema<Record<string, unknown>>(SCHEMA_2020_12 as unknown as JsonSchemaType);
+const HeaderParamInput = fromJsonSchema<{ region: string }>(HEADER_PARAM_SCHEMA as unknown as JsonSchemaType);
+
 /** Registers the fixed-content and schema-shape fixtures. */
 export function registerContentTools(server: McpServer): void {
   server.registerTool(
@@ -98,7 +101,7 @@ export function registerContentTools(server: McpServer): void {
     'json_schema_2020_12_tool',
     {
       description: 'Tool with JSON Schema 2020-12 features',
-      inputSchema: fromJsonSchema<Record<string, unknown>>(SCHEMA_2020_12 as unknown as JsonSchemaType),
+      inputSchema: Schema2020Input,
     },
     async (args) => ({ content: [{ type: 'text', text: `received ${JSON.stringify(args)}` }] }),
   );
@@ -106,7 +109,7 @@ export function registerContentTools(server: McpServer): void {
     'test_header_param',
     {
       description: 'Greets a region; the region is also sent as the Mcp-Param-Region header (SEP-2243).',
-      inputSchema: fromJsonSchema<{ region: string }>(HEADER_PARAM_SCHEMA as unknown as JsonSchemaType),
+      inputSchema: HeaderParamInput,
     },
     async ({ region }) => ({ content: [{ type: 'text', text: `Hello, ${region}!` }] }),
   );

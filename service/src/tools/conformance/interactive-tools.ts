@@ -20,6 +20,8 @@ import { z } from 'zod';
 import type { ToolsetContext } from '../types.js';
 
 const noArgs = z.object({});
+const PromptArg = z.object({ prompt: z.string() });
+const MessageArg = z.object({ message: z.string() });
 type Schema = ElicitRequestFormParams['requestedSchema'];
 
 /** The client's declared capabilities: the request envelope (2026) or the session's initialize (2025). */
@@ -87,7 +89,7 @@ const SEP1330_SCHEMA = {
 export function registerInteractiveTools(server: McpServer, { notify }: ToolsetContext): void {
   server.registerTool(
     'test_sampling',
-    { description: 'Asks the client LLM to answer a prompt.', inputSchema: z.object({ prompt: z.string() }) },
+    { description: 'Asks the client LLM to answer a prompt.', inputSchema: PromptArg },
     async ({ prompt }, ctx) => {
       const answer = samplingText(ctx, 'sample');
       if (answer === undefined) {
@@ -103,7 +105,7 @@ export function registerInteractiveTools(server: McpServer, { notify }: ToolsetC
 
   server.registerTool(
     'test_elicitation',
-    { description: 'Asks the user for a username and email.', inputSchema: z.object({ message: z.string() }) },
+    { description: 'Asks the user for a username and email.', inputSchema: MessageArg },
     async ({ message }, ctx) =>
       elicitOrReport(ctx, 'user_info', message, {
         type: 'object',

@@ -13,6 +13,7 @@ const noArgs = z.object({});
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 const nameSchema = { type: 'object' as const, properties: { name: { type: 'string' as const } }, required: ['name'] };
 const NameAnswer = z.object({ name: z.string() });
+const ColorAnswer = z.object({ color: z.string() });
 
 /** Payload sealed into requestState by these fixtures. */
 interface FlowState {
@@ -147,7 +148,7 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
           requestState: await requestState.mint({ tool: multi, round: 2, name: name.name }, ctx),
         });
       }
-      const color = acceptedContent(ctx.mcpReq.inputResponses, 'step2', z.object({ color: z.string() }));
+      const color = acceptedContent(ctx.mcpReq.inputResponses, 'step2', ColorAnswer);
       if (state?.round === 2 && color) return text(`${state.name ?? 'Someone'} likes ${color.color}.`);
       return inputRequired({
         inputRequests: { step1: askName('Step 1: What is your name?') },

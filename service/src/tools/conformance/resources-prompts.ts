@@ -8,6 +8,13 @@ import { PNG_BASE64 } from './assets.js';
 
 const ARG1_SUGGESTIONS = ['paris', 'park', 'party', 'test', 'testing', 'tested'];
 
+const PromptWithArgs = z.object({
+  arg1: completable(z.string().describe('First test argument'), (value) => ARG1_SUGGESTIONS.filter((s) => s.startsWith(value.toLowerCase()))),
+  arg2: z.string().describe('Second test argument'),
+});
+const EmbeddedResourceArgs = z.object({ resourceUri: z.string().describe('URI of the resource to embed') });
+const ContextAnswer = z.object({ context: z.string() });
+
 /** Registers the resource fixtures. */
 export function registerResources(server: McpServer): void {
   server.registerResource(
@@ -56,12 +63,7 @@ export function registerPrompts(server: McpServer): void {
     'test_prompt_with_arguments',
     {
       description: 'A prompt with two required arguments; arg1 offers completions.',
-      argsSchema: z.object({
-        arg1: completable(z.string().describe('First test argument'), (value) =>
-          ARG1_SUGGESTIONS.filter((s) => s.startsWith(value.toLowerCase())),
-        ),
-        arg2: z.string().describe('Second test argument'),
-      }),
+      argsSchema: PromptWithArgs,
     },
     async ({ arg1, arg2 }) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }],
@@ -72,7 +74,7 @@ export function registerPrompts(server: McpServer): void {
     'test_prompt_with_embedded_resource',
     {
       description: 'A prompt embedding the resource named by resourceUri.',
-      argsSchema: z.object({ resourceUri: z.string().describe('URI of the resource to embed') }),
+      argsSchema: EmbeddedResourceArgs,
     },
     async ({ resourceUri }) => ({
       messages: [
@@ -93,7 +95,7 @@ export function registerPrompts(server: McpServer): void {
     'test_input_required_result_prompt',
     { description: 'A prompt that first asks the user for context (input_required on prompts/get).' },
     async (ctx) => {
-      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'user_context', z.object({ context: z.string() }));
+      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'user_context', ContextAnswer);
       if (!answer) {
         return inputRequired({
           inputRequests: {
