@@ -155,6 +155,38 @@ describe('legacy sessions across two replicas', function () {
     await standalone.drop();
   });
 
+  it('delivers notifications a call on A raises outside its stream to the GET stream on B, resumable on A', async () => {
+    const sid = await initialize(a.url);
+    const getHeaders = { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid };
+    const onB = new SseReader(await fetch(b.url, { headers: getHeaders }));
+    await new SseReader(await post(a.url, AUTH, sid, toolCall(1, 'notify', { times: 1 }))).rest();
+    const first = (await onB.next())!;
+    assert.equal(first.message?.method, 'notifications/tools/list_changed');
+    await onB.drop();
+    await new SseReader(await post(a.url, AUTH, sid, toolCall(2, 'notify', { times: 2 }))).rest();
+    // Resume the standalone stream on the other replica: the two notifications sent while disconnected.
+    const onA = new SseReader(await fetch(a.url, { headers: { ...getHeaders, 'Last-Event-ID': first.id! } }));
+    const missed = [(await onA.next())!, (await onA.next())!];
+    assert.deepEqual(missed.map((e) => e.message?.method), ['notifications/tools/list_changed', 'notifications/tools/list_changed']);
+    assert.equal(new Set([first.id, ...missed.map((e) => e.id)]).size, 3);
+    await onA.drop();
+  });
+
+  it('fails calls still running when a replica closes, so resumers elsewhere get an error at once', async () => {
+    const sid = await initialize(a.url);
+    const reader = new SseReader(await post(a.url, AUTH, sid, toolCall(8, 'sleep', { ms: 20_000 })));
+    const priming = (await reader.next())!;
+    await a.stop();
+    const t0 = Date.now();
+    const rest = await new SseReader(
+      await fetch(b.url, { headers: { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Last-Event-ID': priming.id! } }),
+    ).rest();
+    assert.ok(Date.now() - t0 < 1000);
+    assert.equal(rest.at(-1)?.message?.id, 8);
+    assert.match(rest.at(-1)?.message?.error?.message ?? '', /shutting down/);
+    a = await startReplica({ redisUrl: REDIS_URL, keyPrefix: prefix, replicaId: 'A2' }); // for afterEach
+  });
+
   it('keeps logging/setLevel in the session for every replica', async () => {
     const sid = await initialize(a.url);
     const set = await new SseReader(await post(a.url, AUTH, sid, { jsonrpc: '2.0', id: 1, method: 'logging/setLevel', params: { level: 'error' } })).rest();

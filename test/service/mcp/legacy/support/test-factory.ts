@@ -1,7 +1,7 @@
 /**
  * A small tenant-aware McpServer factory for the legacy-leg tests (B1's production factory is tested with
  * the endpoint): echo, whoami (reads authInfo.extra.principal), a progress `stream`, sampling, elicitation,
- * roots, a long `sleep`, logging and a subscribable resource.
+ * roots, a long `sleep`, logging, standalone notifications (`notify`) and a subscribable resource.
  */
 import { McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -48,6 +48,11 @@ export const testFactory: McpServerFactory = ({ authInfo }) => {
   server.registerTool('log', { inputSchema: z.object({ level: z.enum(['debug', 'info', 'error']) }) }, async ({ level }, ctx) => {
     await ctx.mcpReq.log(level, `at ${level}`);
     return { content: [{ type: 'text', text: 'logged' }] };
+  });
+  server.registerTool('notify', { inputSchema: z.object({ times: z.number().int().min(1).max(10) }) }, async ({ times }) => {
+    // Raised outside the request's stream: goes to the session's standalone GET stream.
+    for (let i = 0; i < times; i++) server.sendToolListChanged();
+    return { content: [{ type: 'text', text: 'notified' }] };
   });
   server.registerResource('counter', 'test://counter', {}, async (uri) => ({ contents: [{ uri: uri.href, text: '1' }] }));
   server.server.setRequestHandler('resources/subscribe', async () => ({}));
