@@ -9,6 +9,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { cacheRules } from './cache-rules.js';
 
 export interface EdgeCacheArgs {
+  /** Cloudflare zone of the MCP hostname. */
   readonly zoneId: pulumi.Input<string>;
   /** Edge TTL of /assets/*, seconds. @defaultValue 31536000 */
   readonly assetsEdgeTtlSeconds?: number;
@@ -16,7 +17,9 @@ export interface EdgeCacheArgs {
   readonly tieredCaching?: boolean;
 }
 
+/** Cache rules and tiered caching of the zone (`unified-mcp:global:EdgeCache`). */
 export class EdgeCache extends pulumi.ComponentResource {
+  /** Id of the cache-settings entry-point ruleset. */
   readonly cacheRulesetId: pulumi.Output<string>;
 
   constructor(name: string, args: EdgeCacheArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -11,13 +11,17 @@ import type { GlobalConfig } from './config.js';
 import { firewallRules, rateLimitRules } from './protection-rules.js';
 
 export interface EdgeProtectionArgs {
+  /** Cloudflare zone of the MCP hostname. */
   readonly zoneId: pulumi.Input<string>;
   /** Validated global config: rate limits, body limit, routing-header versions, /metrics blocking. */
   readonly config: GlobalConfig;
 }
 
+/** Rate-limit and custom WAF rulesets of the zone (`unified-mcp:global:EdgeProtection`). */
 export class EdgeProtection extends pulumi.ComponentResource {
+  /** Id of the rate-limiting entry-point ruleset. */
   readonly rateLimitRulesetId: pulumi.Output<string>;
+  /** Id of the custom WAF entry-point ruleset. */
   readonly firewallRulesetId: pulumi.Output<string>;
 
   constructor(name: string, args: EdgeProtectionArgs, opts?: pulumi.ComponentResourceOptions) {

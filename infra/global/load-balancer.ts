@@ -23,7 +23,9 @@ export interface LoadBalancedRegion {
 }
 
 export interface GlobalLoadBalancerArgs {
+  /** Cloudflare account (notification policies are account-level). */
   readonly accountId: pulumi.Input<string>;
+  /** Zone the load balancers answer in. */
   readonly zoneId: pulumi.Input<string>;
   /** Public MCP hostname the load balancer answers for. */
   readonly mcpHostname: string;
@@ -41,9 +43,13 @@ export interface GlobalLoadBalancerArgs {
   readonly environment: string;
 }
 
+/** The MCP hostname's load balancer, the pinned regional ones and pool notifications (`unified-mcp:global:GlobalLoadBalancer`). */
 export class GlobalLoadBalancer extends pulumi.ComponentResource {
+  /** Id of the MCP hostname's load balancer. */
   readonly loadBalancerId: pulumi.Output<string>;
+  /** `geo` or `dynamic_latency`. */
   readonly steeringPolicy: string;
+  /** Pool used when every pool is unhealthy. */
   readonly fallbackPoolId: pulumi.Output<string>;
   /** AWS region of the fallback pool. */
   readonly fallbackRegion: pulumi.Output<string>;

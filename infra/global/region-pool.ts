@@ -43,6 +43,7 @@ export interface RegionPoolArgs {
   readonly checkRegions: readonly string[];
 }
 
+/** One region behind the edge: its StackReference, health monitor and pool (`unified-mcp:global:RegionPool`). */
 export class RegionPool extends pulumi.ComponentResource {
   /** Cloudflare pool id. */
   readonly poolId: pulumi.Output<string>;

@@ -8,9 +8,11 @@ import * as cloudflare from '@pulumi/cloudflare';
 import * as pulumi from '@pulumi/pulumi';
 
 export interface ZoneTlsArgs {
+  /** Cloudflare zone of the MCP hostname. */
   readonly zoneId: pulumi.Input<string>;
   /** Minimum TLS version clients may use. @defaultValue "1.2" */
   readonly minTlsVersion?: '1.2' | '1.3';
+  /** HSTS header Cloudflare adds to every HTTPS response. */
   readonly hsts: {
     /** Seconds browsers remember HTTPS-only. */
     readonly maxAgeSeconds: number;
@@ -19,6 +21,7 @@ export interface ZoneTlsArgs {
   };
 }
 
+/** TLS minimum, HTTPS only, strict origin TLS and HSTS of the zone (`unified-mcp:global:ZoneTls`). */
 export class ZoneTls extends pulumi.ComponentResource {
   /** Setting id → configured value, for the stack outputs and the runbook. */
   readonly settings: Record<string, unknown>;
