@@ -15,6 +15,7 @@ import { runDeploy, type DeployReport, type StepResult } from './deploy/orchestr
 import { AutomationWorkspace, PulumiCliMissingError } from './deploy/automation-workspace.js';
 import { ALL_RULES } from '../policy/rules/index.js';
 import { table } from './plan/format.js';
+import { exitWhenFlushed } from './exit.js';
 
 const USAGE = 'usage: npm run deploy -- --env <environment> [--dry-run] [--policy] [--quiet] [--stacks <dir>]\n  e.g. npm run deploy -- --env prod --dry-run';
 
@@ -70,8 +71,8 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1]?.endsWith('deploy.ts')) {
-  main().then((code) => process.exit(code), (err: Error) => {
+  main().then(exitWhenFlushed, (err: Error) => {
     console.error(`deploy failed before it started: ${err.message}`);
-    process.exit(1);
+    exitWhenFlushed(1);
   });
 }

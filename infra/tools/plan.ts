@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { planStack, type StackPlan } from './plan/plan-stack.js';
 import { money, props, table } from './plan/format.js';
+import { exitWhenFlushed } from './exit.js';
 
 function usage(): string {
   return 'usage: npm run plan -- --stack <name> [--json] [--out <dir>]\n  e.g. npm run plan -- --stack dev';
@@ -73,8 +74,8 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1]?.endsWith('plan.ts')) {
-  main().then((code) => process.exit(code), (err: Error) => {
+  main().then(exitWhenFlushed, (err: Error) => {
     console.error(`plan failed: ${err.message}`);
-    process.exit(1);
+    exitWhenFlushed(1);
   });
 }

@@ -18,6 +18,7 @@ import { evaluateRules } from '../policy/run.js';
 import { ALL_RULES } from '../policy/rules/index.js';
 import { indexStack } from './plan/tree.js';
 import { targetsOf } from './plan/targets.js';
+import { exitWhenFlushed } from './exit.js';
 
 interface Counts { passed: number; failed: number; skipped: number }
 
@@ -123,8 +124,8 @@ async function main(): Promise<number> {
   return counts.failed > 0 ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (err: Error) => {
+main().then(exitWhenFlushed, (err: Error) => {
   console.error(`validate crashed: ${err.stack ?? err.message}`);
   if (process.env['TEST_SUMMARY_FILE']) writeFileSync(process.env['TEST_SUMMARY_FILE'], JSON.stringify({ passed: 0, failed: 1, skipped: 0 }));
-  process.exit(1);
+  exitWhenFlushed(1);
 });

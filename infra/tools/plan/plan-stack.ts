@@ -28,6 +28,7 @@ export interface StackPlan {
   readonly costSkippedReason?: string;
   readonly hints: string[];
   readonly violations: Violation[];
+  /** Stack outputs under mocks; secret ones replaced by "[secret]". */
   readonly outputs: Record<string, unknown>;
 }
 
@@ -55,7 +56,9 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
 
   progress(`[1/5] running the ${role} program of stack "${stack}" under mocks (nothing is created)...`);
   const started = Date.now();
-  const { resources, outputs } = await runStackUnderMocks(stack, opts.mock);
+  const { resources, outputs: rawOutputs, secretOutputs } = await runStackUnderMocks(stack, opts.mock);
+  // Secret outputs are never printed, not even their mock values.
+  const outputs = Object.fromEntries(Object.entries(rawOutputs).map(([k, v]) => [k, secretOutputs.includes(k) ? '[secret]' : v]));
   const index = indexStack(resources);
   const components = resources.filter((r) => r.custom === false && r.type !== 'pulumi:pulumi:Stack');
   progress(`      ${resources.length} resources in ${components.length} components (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -43,5 +43,6 @@ describe('plan of a real stack (dev, under mocks)', function () {
       assert.ok(text.includes(heading), heading);
     }
     assert.match(text, /TOTAL/);
+    for (const [k, v] of Object.entries(plan.outputs)) assert.ok(!/mock-.*-0123456789/.test(JSON.stringify(v)), `output ${k} leaks a secret`);
   });
 });
