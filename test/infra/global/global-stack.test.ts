@@ -99,6 +99,16 @@ describe('global stack under mocks', function () {
       assert.equal(lb.regionPools.SEAS, undefined, 'its clients go to the default pools');
     });
 
+    it('health-checks from the Cloudflare regions the pools serve (India stands for SAS)', async () => {
+      const { checkRegionsFor } = await import('../../../infra/global/index.js');
+      const { parseGlobalConfig } = await import('../../../infra/global/config.js');
+      const cfg = parseGlobalConfig(configFor(['us-east-1', 'ap-southeast-1']) as Record<string, unknown>);
+      assert.deepEqual(checkRegionsFor(cfg), ['ENAM', 'IN', 'NEAS', 'NSAM', 'OC', 'SEAS', 'SSAM', 'WNAM']);
+      const pool = three.one(T.pool, 'region-eu-west-1-pool').inputs;
+      assert.equal(pool.checkRegions.length, 13, 'three regions claim every steering region');
+      assert.ok(pool.checkRegions.includes('IN') && !pool.checkRegions.includes('SAS'));
+    });
+
     it('exports pools, hostnames and the fallback region', () => {
       assert.equal(three.outputs.mcpUrl, 'https://mcp.example.com/mcp');
       assert.equal(three.outputs.fallbackRegion, 'us-east-1');
