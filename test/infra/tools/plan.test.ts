@@ -124,6 +124,9 @@ describe('plan tools', () => {
       const html = readFileSync(file, 'utf8');
       assert.equal((html.match(/<section class="comp/g) ?? []).length, 6); // stack + 5 components
       assert.ok(html.includes('&#60;script&#62;') && !html.includes('<script>'));
+      const svg = /<svg[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+      assert.equal((svg.match(/<rect /g) ?? []).length, 6, 'one SVG box per component');
+      assert.equal((svg.match(/<line /g) ?? []).length, 5, 'one edge per parent link');
     });
     it('aligns table columns', () => {
       assert.equal(table(['A', 'N'], [['x', '1'], ['yy', '22']], [1]), 'A    N\n--  --\nx    1\nyy  22');
