@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deployOrder, readAllStackConfigs, type DeployTarget } from './deploy/order.js';
+import { crossCheck, deployOrder, readAllStackConfigs, type DeployTarget } from './deploy/order.js';
 import { runDeploy, type DeployReport, type StepResult } from './deploy/orchestrate.js';
 import { AutomationWorkspace, PulumiCliMissingError } from './deploy/automation-workspace.js';
 import { ALL_RULES } from '../policy/rules/index.js';
@@ -48,10 +48,12 @@ async function main(): Promise<number> {
   }
   if (values.help) { console.log(USAGE); return 0; }
   if (!values.env) { console.error(`missing --env\n${USAGE}`); return 2; }
-  const targets = deployOrder(values.env, readAllStackConfigs(values.stacks));
+  const configs = readAllStackConfigs(values.stacks);
+  const targets = deployOrder(values.env, configs);
   const dryRun = values['dry-run'] ?? false;
   console.log(`${dryRun ? 'Dry run (preview only)' : 'Deploy'} of environment "${values.env}": preview all, then up in this order:`);
   targets.forEach((t, i) => console.log(`  ${i + 1}. ${t.name} (${t.role}${t.region ? `, ${t.region}` : ''})`));
+  for (const w of crossCheck(targets, configs)) console.log(`warning: ${w}`);
 
   let workspace: AutomationWorkspace;
   try {

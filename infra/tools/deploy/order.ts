@@ -47,3 +47,27 @@ export function deployOrder(environment: string, configs: StackConfigs): DeployT
   if (primaries.length === 0) throw new Error(`environment "${environment}" has no primary regional stack (set unified-mcp:isPrimary: true on one)`);
   return [...primaries, ...regional.filter((t) => t.role === 'secondary'), ...global];
 }
+
+/**
+ * Consistency checks between the stack files of one deploy; returns one warning per problem:
+ * a regional stack the global stack does not list (it would get no traffic), or a listed stack that is
+ * not part of this deploy, or a region that differs from the regional stack's own.
+ */
+export function crossCheck(targets: readonly DeployTarget[], configs: StackConfigs): string[] {
+  const warnings: string[] = [];
+  const regional = targets.filter((t) => t.role !== 'global');
+  for (const g of targets.filter((t) => t.role === 'global')) {
+    const raw = configs[g.name]?.['unified-mcp:regions'];
+    const listed = (Array.isArray(raw) ? raw : []) as { stack?: unknown; region?: unknown }[];
+    const short = (s: unknown) => (typeof s === 'string' ? s.split('/').at(-1)! : '');
+    for (const t of regional) {
+      const entry = listed.find((l) => short(l.stack) === t.name);
+      if (!entry) warnings.push(`${g.name}: unified-mcp:regions does not list ${t.name}; that region would get no traffic`);
+      else if (t.region && entry.region !== t.region) warnings.push(`${g.name}: lists ${t.name} as region ${String(entry.region)}, but the stack is in ${t.region}`);
+    }
+    for (const l of listed) {
+      if (!regional.some((t) => t.name === short(l.stack))) warnings.push(`${g.name}: lists ${String(l.stack)}, which is not a regional stack of this environment`);
+    }
+  }
+  return warnings;
+}

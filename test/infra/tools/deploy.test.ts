@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { deployOrder, type DeployTarget } from '../../../infra/tools/deploy/order.js';
+import { crossCheck, deployOrder, type DeployTarget } from '../../../infra/tools/deploy/order.js';
 import { runDeploy, HANDOFFS } from '../../../infra/tools/deploy/orchestrate.js';
 import type { DeployStack, DeployWorkspace, StackOutputs } from '../../../infra/tools/deploy/workspace.js';
 import { PulumiCliMissingError, requirePulumiCli } from '../../../infra/tools/deploy/automation-workspace.js';
@@ -60,6 +60,20 @@ describe('deploy orchestrator', () => {
     it('refuses an environment without a primary regional stack, naming the fix', () => {
       assert.throws(() => deployOrder('prod', { x: { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'prod', 'unified-mcp:isPrimary': false } }), /no primary regional stack/);
       assert.throws(() => deployOrder('staging', { dev: { 'unified-mcp:role': 'regional', 'unified-mcp:environment': 'dev' } }), /no regional stack has unified-mcp:environment "staging"/);
+    });
+  });
+
+  describe('crossCheck', () => {
+    it('warns when the global stack misses a region, lists a stranger, or disagrees on a region', () => {
+      const regions = [{ stack: 'org/unified-mcp/prod-us-east-1', region: 'us-east-1' }, { stack: 'org/unified-mcp/prod-ap-1', region: 'ap-south-1' }];
+      const warnings = crossCheck(TARGETS, { 'prod-global': { 'unified-mcp:regions': regions } });
+      assert.deepEqual(warnings, [
+        'prod-global: unified-mcp:regions does not list prod-eu-west-1; that region would get no traffic',
+        'prod-global: lists org/unified-mcp/prod-ap-1, which is not a regional stack of this environment',
+      ]);
+      const ok = [{ stack: 'prod-us-east-1', region: 'us-east-1' }, { stack: 'o/p/prod-eu-west-1', region: 'eu-west-1' }];
+      assert.deepEqual(crossCheck(TARGETS, { 'prod-global': { 'unified-mcp:regions': ok } }), []);
+      assert.match(crossCheck(TARGETS, { 'prod-global': { 'unified-mcp:regions': [ok[0], { ...ok[1], region: 'eu-central-1' }] } })[0]!, /as region eu-central-1, but the stack is in eu-west-1/);
     });
   });
 
