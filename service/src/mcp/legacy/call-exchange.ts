@@ -27,14 +27,16 @@ export async function startCall(
 ): Promise<Response> {
   const streamId = randomBytes(16).toString('base64url');
   const sid = session.sessionId;
-  await ctx.log.openCallStream(sid, streamId, requests.map((r) => r.id), ctx.replicaId, ctx.settings.leaseMs);
-  await ctx.sessions.addStream(sid, ctx.log.keysOf(sid, streamId));
+  // Issued together: one connection runs them in order (meta + lease before the priming append), so this
+  // costs one round trip before the response starts.
+  const [, , primingId] = await Promise.all([
+    ctx.log.openCallStream(sid, streamId, requests.map((r) => r.id), ctx.replicaId, ctx.settings.leaseMs),
+    ctx.sessions.addStream(sid, ctx.log.keysOf(sid, streamId)),
+    supportsPriming(session.protocolVersion) ? ctx.log.append(sid, streamId, undefined, { callStream: true }) : undefined,
+  ]);
   const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
   const exchange = new CallExchange(ctx, session, streamId, sse, requests);
-  if (supportsPriming(session.protocolVersion)) {
-    const id = await ctx.log.append(sid, streamId, undefined, { callStream: true });
-    if (id !== undefined) sse.event(id, undefined, ctx.settings.retryMs);
-  }
+  if (primingId !== undefined) sse.event(primingId, undefined, ctx.settings.retryMs);
   exchange.run(principal, request).catch((err: Error) => ctx.logger.error({ err, sessionId: sid }, 'legacy: call exchange failed'));
   return sse.response;
 }
@@ -186,10 +188,10 @@ class CallExchange implements RunningExchange {
     this.ctx.exchanges.delete(this);
     this.sse.close();
     const inst = this.instance;
-    await this.ctx.log.releaseLease(this.sid, this.streamId).catch(() => {});
-    if (inst) {
-      await this.ctx.router.unregister(this.sid, inst.transport, this.ids).catch(() => {});
-      await inst.close();
-    }
+    await Promise.all([
+      this.ctx.log.releaseLease(this.sid, this.streamId).catch(() => {}),
+      inst ? this.ctx.router.unregister(this.sid, inst.transport, this.ids).catch(() => {}) : undefined,
+      inst?.close(),
+    ]);
   }
 }

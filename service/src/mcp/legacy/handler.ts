@@ -118,7 +118,8 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       logger.warn({ sessionId: sid, tenantId: principal.tenantId, subject: principal.subject }, 'legacy: session used by a principal that does not own it');
       return sessionNotFound();
     }
-    if (!(await sessions.touch(sid))) return sessionNotFound();
+    // Sliding the TTL need not delay the request: the session was just read.
+    sessions.touch(sid).catch((err: Error) => logger.warn({ err, sessionId: sid }, 'legacy: session touch failed'));
     return session;
   }
 
