@@ -43,6 +43,10 @@ export const regionalConfigSchema = z.object({
   isPrimary: z.boolean().default(true),
   /** Pool weight 0..1 for the edge load balancer's random steering (read by the global stack). @defaultValue 0.5 */
   steeringWeight: z.number().min(0).max(1).default(0.5),
+  /** Team that owns the stack (`owner` tag). @defaultValue "platform" */
+  owner: z.string().min(1).default('platform'),
+  /** Cost allocation (`cost-center` tag). @defaultValue "unified-mcp" */
+  costCenter: z.string().min(1).default('unified-mcp'),
   /** Short name used in resource names. @defaultValue "umcp" */
   prefix: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, 'lowercase letters, digits and dashes, 2-16 characters').default('umcp'),
   network: z.object({

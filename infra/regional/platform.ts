@@ -56,7 +56,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     super('unified-mcp:regional:RegionalPlatform', name, {}, opts);
     this.cfg = cfg;
     const d = resolveDefaults(cfg);
-    const tags = { project: 'unified-mcp', environment: cfg.environment, stack: cfg.stack };
+    // The policy pack requires env, region, owner and cost-center on every taggable AWS resource.
+    const tags = { project: 'unified-mcp', env: cfg.environment, region: cfg.region, owner: cfg.owner, 'cost-center': cfg.costCenter, stack: cfg.stack };
     const provider = new aws.Provider(`${name}-aws-${cfg.region}`, { region: cfg.region as aws.Region, defaultTags: { tags } }, { parent: this });
     const inRegion = { parent: this, provider };
     const clusterName = `${name}-${cfg.region}`;
@@ -78,7 +79,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     this.cache = new Cache(`${name}-redis`, {
       role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: cfg.peerRegion !== undefined,
       ...(cfg.cache.globalReplicationGroupId && !cfg.isPrimary ? { globalReplicationGroupId: cfg.cache.globalReplicationGroupId } : {}),
-      nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken,
+      nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken, protect: d.prod,
       vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
     }, inRegion);
     this.storage = new Storage(`${name}-objects`, {

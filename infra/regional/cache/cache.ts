@@ -27,6 +27,8 @@ export interface CacheArgs {
   readonly allowedCidrs: string[];
   /** @defaultValue 7 */
   readonly snapshotRetentionDays?: number;
+  /** Pulumi `protect` on the replication groups (prod). @defaultValue false */
+  readonly protect?: boolean;
   /** @defaultValue {} */
   readonly tags?: Record<string, string>;
 }
@@ -63,6 +65,7 @@ export class Cache extends pulumi.ComponentResource {
     const problem = checkCacheArgs(args);
     if (problem) throw new pulumi.ResourceError(problem, this);
     const parent = { parent: this };
+    const stateful = { parent: this, protect: args.protect ?? false };
     const tags = args.tags ?? {};
     const engineVersion = args.engineVersion ?? '7.1';
     const family = `redis${engineVersion.split('.')[0]}`;
@@ -90,7 +93,7 @@ export class Cache extends pulumi.ComponentResource {
         // Engine, node type, encryption and AUTH are inherited from the global datastore's primary group.
         return new aws.elasticache.ReplicationGroup(`${name}-${role}`, {
           ...placement, replicationGroupId: `${name}-${role}`, globalReplicationGroupId: joinGlobal,
-        }, parent);
+        }, stateful);
       }
       return new aws.elasticache.ReplicationGroup(`${name}-${role}`, {
         ...placement, replicationGroupId: `${name}-${role}`, engine: 'redis', engineVersion, nodeType: args.nodeType ?? 'cache.r7g.large',
@@ -98,7 +101,7 @@ export class Cache extends pulumi.ComponentResource {
         atRestEncryptionEnabled: true, kmsKeyId: kmsKey.arn,
         transitEncryptionEnabled: true, transitEncryptionMode: 'required',
         authToken: pulumi.secret(args.authToken), authTokenUpdateStrategy: 'ROTATE',
-      }, parent);
+      }, stateful);
     };
 
     const state = group('state');
