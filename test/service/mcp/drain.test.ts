@@ -37,18 +37,24 @@ describe('MCP endpoint: drain', function () {
         method: 'subscriptions/listen',
         params: {
           notifications: { toolsListChanged: true },
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
+          _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
         },
       }),
     });
-    const text = raw.text();
-    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(raw.status, 200);
+    const reader = raw.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let tail = '';
+    while (!tail.includes('notifications/subscriptions/acknowledged')) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, 'stream ended before its acknowledgement');
+      tail += value;
+    }
     await cluster.replicas[0]!.drain();
-    const tail = await text;
-    assert.match(tail, /notifications\/subscriptions\/acknowledged/);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      tail += value;
+    }
     assert.match(tail, /^retry: 1500$/m, 'the stream ends with an SSE retry hint');
     assert.equal(await stream.next(2000), undefined, 'the first stream ended too');
 
