@@ -6,6 +6,7 @@
  * either. Secrets are not here: the Cloudflare API token is `cloudflare:apiToken`, set with `--secret`.
  * Leaves out: reading regional outputs (that is `StackReference` work in region-pool.ts).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Cloudflare load-balancer steering region codes (geo steering `regionPools` keys). */
@@ -27,6 +28,17 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** `stack`, `project/stack` or `org/project/stack`, as `new pulumi.StackReference` takes. */
 const STACK_NAME = /^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+
+/** An IPv4/IPv6 address, optionally with a prefix length (`/0`..`/32`, `/0`..`/128`). */
+export function isIpOrCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  if (address === undefined || rest.length > 0) return false;
+  const kind = isIP(address);
+  if (kind === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (kind === 4 ? 32 : 128);
+}
 
 function fromText(value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -179,6 +191,11 @@ export const globalConfigSchema = z
      * @defaultValue "body"
      */
     bodySizeSource: z.enum(['body', 'content-length']).default('body'),
+    /**
+     * Networks allowed to reach the admin API (`/admin`) through the edge, as IPv4/IPv6 addresses or CIDRs;
+     * empty leaves it to the admin key alone. @defaultValue []
+     */
+    adminAllowedCidrs: lenient(z.array(z.string().refine(isIpOrCidr, 'expected an IP address or CIDR such as "203.0.113.0/24"'))).default([]),
     /** Refuse /metrics at the edge (Prometheus scrapes inside the cluster). @defaultValue true */
     blockMetricsAtEdge: lenient(z.boolean()).default(true),
     /** Where pool health notifications go. */

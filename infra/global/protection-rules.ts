@@ -114,7 +114,8 @@ export function oversizedBodyExpression(cfg: Pick<GlobalConfig, 'maxBodyBytes' |
 /**
  * Custom WAF rules, evaluated in order; each blocks with a JSON-RPC error body:
  * oversized bodies (413), 2026-era requests without `Mcp-Method` (400), named methods without `Mcp-Name`
- * (400), non-JSON POSTs (415), unsupported HTTP methods on /mcp (405), and /metrics from the internet (404).
+ * (400), non-JSON POSTs (415), unsupported HTTP methods on /mcp (405), /admin from networks outside
+ * `adminAllowedCidrs` when set (403), and /metrics from the internet (404).
  * 2025-era requests (no routing headers, older `MCP-Protocol-Version` or none) pass to the origin, which
  * validates bodies; they are limited by the "unrouted" budget.
  */
@@ -157,6 +158,18 @@ export function firewallRules(cfg: GlobalConfig): RulesetRule[] {
       enabled: true,
     },
   ];
+  if (cfg.adminAllowedCidrs.length > 0) {
+    const admin = `/${HTTP.adminPrefix.split('/').filter(Boolean)[0]}`;
+    rules.push({
+      ref: 'admin_from_allowed_networks',
+      description: `${admin} only from ${cfg.adminAllowedCidrs.join(', ')}`,
+      // IP lists in the Rules language are unquoted: {192.0.2.0/24 2001:db8::/32}
+      expression: and(pathUnder(admin), not(`ip.src in {${cfg.adminAllowedCidrs.join(' ')}}`)),
+      action: 'block',
+      actionParameters: { response: { statusCode: 403, contentType: 'application/json', content: JSON.stringify({ error: { code: 'forbidden', message: 'admin API not reachable from this network' } }) } },
+      enabled: true,
+    });
+  }
   if (cfg.blockMetricsAtEdge) {
     rules.push({
       ref: 'hide_metrics',

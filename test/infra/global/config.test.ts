@@ -115,6 +115,14 @@ describe('global config', () => {
       assert.deepEqual(keys.sort(), ['unified-mcp:notificationEmails[0]', 'unified-mcp:regions']);
     });
 
+    it('an admin network that is not an IP or CIDR', () => {
+      assert.deepEqual(failingKeys({ ...configFor(['us-east-1']), adminAllowedCidrs: ['10.0.0.0/8', '10.0.0.0/33', 'office'] }), [
+        'unified-mcp:adminAllowedCidrs[1]',
+        'unified-mcp:adminAllowedCidrs[2]',
+      ]);
+      assert.deepEqual(failingKeys({ ...configFor(['us-east-1']), adminAllowedCidrs: ['2001:db8::/32', '192.0.2.7'] }), []);
+    });
+
     it('a role other than global', () => {
       assert.deepEqual(failingKeys({ ...configFor(['us-east-1']), role: 'regional' }), ['unified-mcp:role']);
     });

@@ -196,6 +196,13 @@ describe('edge rule builders', () => {
       assert.ok(String(methods.expression).includes('not (http.request.method in {"GET" "POST" "DELETE" "OPTIONS"})'));
     });
 
+    it('restricts /admin to the allowed networks only when some are configured', () => {
+      assert.ok(!firewallRules(cfgWith()).some((r) => r.ref === 'admin_from_allowed_networks'));
+      const rule = byRef(firewallRules(cfgWith({ adminAllowedCidrs: ['203.0.113.0/24', '2001:db8::1'] })), 'admin_from_allowed_networks');
+      assert.equal(rule.expression, `${pathUnder('/admin')} and not (ip.src in {203.0.113.0/24 2001:db8::1})`);
+      assert.equal((rule.actionParameters as any).response.statusCode, 403);
+    });
+
     it('keeps every expression under the 4096-character limit', () => {
       const cfg = cfgWith();
       for (const r of [...firewallRules(cfg), ...rateLimitRules(cfg), ...cacheRules({ assetsEdgeTtlSeconds: 60 })]) {
