@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { planStack, type StackPlan } from './plan/plan-stack.js';
 import { money, props, table } from './plan/format.js';
+import { listStacks } from './validate/stack-config.js';
 import { exitWhenFlushed } from './exit.js';
 
 function usage(): string {
@@ -67,7 +68,9 @@ async function main(): Promise<number> {
   }
   if (args.values.help) { console.log(usage()); return 0; }
   const stack = args.values.stack;
-  if (!stack) { console.error(`missing --stack\n${usage()}`); return 2; }
+  const known = listStacks('stacks');
+  if (!stack) { console.error(`missing --stack (stacks: ${known.join(', ')})\n${usage()}`); return 2; }
+  if (!known.includes(stack)) { console.error(`no stack file stacks/Pulumi.${stack}.yaml; stacks: ${known.join(', ')}`); return 2; }
   const plan = await planStack(stack, { outDir: args.values.out, progress: (l) => console.error(l) });
   console.log(args.values.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
   return 0;
