@@ -108,6 +108,20 @@ export function albAnnotations(a: IngressArgs): Record<string, string> {
   };
 }
 
+/** Controller-specific annotations: ALB settings, or unbuffered long-lived streams for ingress-nginx. */
+export function ingressAnnotations(className: string, a: IngressArgs): Record<string, string> {
+  if (className === 'alb') return albAnnotations(a);
+  if (className === 'nginx') {
+    return {
+      'nginx.ingress.kubernetes.io/proxy-buffering': 'off',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
+      'nginx.ingress.kubernetes.io/proxy-body-size': '8m',
+    };
+  }
+  return {};
+}
+
 /** ClusterIP Service and Ingress for the gateway. */
 export function gatewayIngress(a: IngressArgs, ctx: WorkloadContext): { service: k8s.core.v1.Service; ingress: k8s.networking.v1.Ingress } {
   const labels = tierLabels('gateway');
@@ -117,7 +131,7 @@ export function gatewayIngress(a: IngressArgs, ctx: WorkloadContext): { service:
   }, ctx.opts);
   const className = a.ingressClassName ?? 'alb';
   const ingress = new k8s.networking.v1.Ingress(`${ctx.name}-gateway`, {
-    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels, annotations: className === 'alb' ? albAnnotations(a) : {} },
+    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels, annotations: ingressAnnotations(className, a) },
     spec: {
       ingressClassName: className,
       rules: [a.hostname, ...(a.extraHostnames ?? [])].map((host) => ({

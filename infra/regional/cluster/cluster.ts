@@ -68,7 +68,7 @@ export class Cluster extends pulumi.ComponentResource {
     const managed = (p: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${p}`;
 
     const key = new aws.kms.Key(`${name}-secrets`, {
-      description: `EKS secrets envelope encryption and node volumes for ${args.clusterName}`,
+      description: `EKS secrets envelope encryption for ${args.clusterName}`,
       enableKeyRotation: true, deletionWindowInDays: 30, tags,
     }, parent);
     const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: assumeRolePolicy('eks.amazonaws.com', ['sts:AssumeRole', 'sts:TagSession']), tags }, parent);
@@ -104,13 +104,8 @@ export class Cluster extends pulumi.ComponentResource {
 
     const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'), tags }, parent);
     const nodeAttachments = NODE_POLICIES.map((p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: managed(p) }, parent));
-    // Let the nodes use the CMK for their encrypted root volumes.
-    new aws.kms.Grant(`${name}-node-volumes`, {
-      keyId: key.keyId, granteePrincipal: pulumi.interpolate`arn:${partition}:iam::${aws.getCallerIdentityOutput({}, parent).accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
-      operations: ['Encrypt', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'DescribeKey', 'CreateGrant'],
-    }, parent);
     this.nodeGroups = createNodeGroups(`${name}-ng`, {
-      clusterName: cluster.name, nodeRoleArn: nodeRole.arn, subnetIds: args.privateSubnetIds, groups: args.nodeGroups, kmsKeyArn: key.arn, tags,
+      clusterName: cluster.name, nodeRoleArn: nodeRole.arn, subnetIds: args.privateSubnetIds, groups: args.nodeGroups, tags,
     }, { parent: this, dependsOn: nodeAttachments });
 
     for (const addon of ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns']) {

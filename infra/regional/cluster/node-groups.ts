@@ -56,15 +56,15 @@ export function createNodeGroups(name: string, args: {
   nodeRoleArn: pulumi.Input<string>;
   subnetIds: pulumi.Input<string>[];
   groups: NodeGroupsSpec;
-  kmsKeyArn: pulumi.Input<string>;
   tags: Record<string, string>;
 }, opts: pulumi.CustomResourceOptions): aws.eks.NodeGroup[] {
   return (Object.entries(args.groups) as Array<[keyof NodeGroupsSpec, NodeGroupSpec]>).map(([pool, g]) => {
     const lt = new aws.ec2.LaunchTemplate(`${name}-${pool}`, {
       updateDefaultVersion: true,
       metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
-      // Room for the pods' 10Gi ephemeral-storage requests plus images.
-      blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 100, volumeType: 'gp3', encrypted: 'true', kmsKeyId: args.kmsKeyArn, deleteOnTermination: 'true' } }],
+      // Room for the pods' 10Gi ephemeral-storage requests plus images. Encrypted with the account's EBS key:
+      // a customer key would need a grant to the autoscaling service-linked role before it exists.
+      blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 100, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
       tagSpecifications: [{ resourceType: 'instance', tags: { ...args.tags, [POOL_LABEL]: pool } }],
     }, opts);
     return new aws.eks.NodeGroup(`${name}-${pool}`, {

@@ -92,6 +92,10 @@ describe('regional app', () => {
         if (ing.spec.ingressClassName === 'alb') {
           assert.equal(ing.metadata.annotations['alb.ingress.kubernetes.io/healthcheck-path'], HTTP.readinessPath);
           assert.ok(ing.metadata.annotations['alb.ingress.kubernetes.io/certificate-arn'], 'TLS on the ALB');
+          assert.match(ing.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-attributes'], /idle_timeout\.timeout_seconds=3600/);
+        } else {
+          assert.equal(ing.spec.ingressClassName, 'nginx');
+          assert.equal(ing.metadata.annotations['nginx.ingress.kubernetes.io/proxy-buffering'], 'off', 'SSE streams unbuffered');
         }
       });
 
