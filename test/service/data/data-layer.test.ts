@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import { createPgDataLayer, RoutingConfigSchema, withoutPassword, type PgDataLayer } from '../../../service/src/store/pg/routing/index.js';
+import type { z } from 'zod';
+import { createPgDataLayer, RoutingConfigSchema, shardAdminRoute, withoutPassword, type PgDataLayer, type ShardAdminContext } from '../../../service/src/store/pg/routing/index.js';
+import type { Tenant } from '../../../service/src/store/ports.js';
 import { createTempDatabases, type TempDatabases } from './support/temp-databases.js';
 
 describe('createPgDataLayer', function () {
@@ -71,5 +73,41 @@ describe('createPgDataLayer', function () {
     const text = await registry.metrics();
     assert.match(text, /umcp_pg_pool_total\{shard="default",role="writer"\}/);
     assert.match(text, /umcp_pg_pool_total\{shard="second",role="writer"\}/);
+  });
+
+  it('serves the admin routes: list shards, show a placement, move a tenant (409 when refused, 404 for an unknown shard)', async () => {
+    assert.ok(layer, 'created by the previous test');
+    const tenant: Tenant = { id: 'tenant-admin', name: 'admin-demo', status: 'active', toolsets: [], homeRegion: 'eu-west-1', createdAt: new Date() };
+    const audited: string[] = [];
+    const moved: string[] = [];
+    const route = shardAdminRoute(layer, [], (id, to) => void moved.push(`${id}->${to}`));
+    const call = async (method: string, path: string, body?: unknown) => {
+      const request = new Request(`http://x/admin/v1/${path}`, { method, ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+      const ctx: ShardAdminContext = {
+        request,
+        segments: path.split('/'),
+        tenantOf: async (ref) => (ref === tenant.name ? tenant : Promise.reject(new Error(`unknown tenant ${ref}`))),
+        body: async <T extends z.ZodType>(r: Request, schema: T) => schema.parse(await r.json()) as z.output<T>,
+        audit: async (e) => void audited.push(`${e.action}:${e.target}`),
+      };
+      const res = await route(ctx);
+      return res ? { status: res.status, body: (await res.json()) as Record<string, any> } : undefined;
+    };
+    const shards = await call('GET', 'shards');
+    assert.equal(shards?.status, 200);
+    assert.deepEqual(shards?.body.shards.map((s: { id: string }) => s.id), ['default', 'second']);
+    const placement = await call('GET', 'tenants/admin-demo/shard');
+    assert.equal(placement?.body.placement.shardId, 'default', 'placed in its home region');
+    const move = await call('POST', 'tenants/admin-demo/move', { toShard: 'second' });
+    assert.equal(move?.status, 200, JSON.stringify(move?.body));
+    assert.equal(move?.body.move.to, 'second');
+    assert.deepEqual(moved, ['tenant-admin->second']);
+    assert.equal((await call('GET', 'tenants/admin-demo/shard'))?.body.placement.shardId, 'second');
+    const again = await call('POST', 'tenants/admin-demo/move', { toShard: 'second' });
+    assert.equal(again?.status, 409);
+    assert.match(again?.body.error.message, /already on shard second/);
+    assert.equal((await call('POST', 'tenants/admin-demo/move', { toShard: 'nowhere' }))?.status, 404);
+    assert.equal(await call('GET', 'tenants/admin-demo/upstreams'), undefined, 'other paths are left to other routes');
+    assert.deepEqual(audited, ['tenant.move:second', 'tenant.move:second']);
   });
 });

@@ -4,6 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { provisionTestServices } from '../../support/provision.js';
+import { formatLsn, parseLsn, RedisLsnTracker } from '../../../service/src/store/pg/routing/lsn-tracker.js';
 import { MemoryLsnTracker } from '../../../service/src/store/pg/routing/lsn-tracker.js';
 import { PoolMetrics } from '../../../service/src/store/pg/routing/pool-metrics.js';
 import { ReplicaRouter } from '../../../service/src/store/pg/routing/replica-router.js';
@@ -76,6 +80,39 @@ describe('ReplicaRouter (real primary + streaming replica)', function () {
       } finally {
         await replica.query('SELECT pg_wal_replay_resume()').catch(() => {});
         await replica.close();
+      }
+    });
+  });
+
+  describe('read-your-writes across instances (RedisLsnTracker)', () => {
+    it('routes a read on instance B to the writer after a write on instance A until the replica replays it', async () => {
+      const redis = new Redis((await provisionTestServices()).redisUrl);
+      const prefix = `umcp-f-lsn-${randomBytes(4).toString('hex')}:`;
+      const mk = () =>
+        new ReplicaRouter({
+          shard: 's1',
+          writer: new RolePool({ shard: 's1', role: 'writer', connectionString: cluster!.primaryUrl, max: 2 }),
+          readers: [new RolePool({ shard: 's1', role: 'reader', connectionString: cluster!.replicaUrl, max: 2 })],
+          lsn: new RedisLsnTracker(redis, prefix, 10_000),
+        });
+      const [a, b] = [mk(), mk()];
+      const replica = new RolePool({ shard: 's1', role: 'reader', connectionString: cluster!.replicaUrl, max: 1 });
+      try {
+        assert.equal(parseLsn(formatLsn(parseLsn('16/B374D848'))), parseLsn('16/B374D848'));
+        await replica.query('SELECT pg_wal_replay_pause()');
+        await a.write({ tenantId: 't3' }, (q) => q.query(`INSERT INTO notes (tenant, body) VALUES ('t3', 'x')`));
+        const count = (q: Parameters<Parameters<ReplicaRouter['read']>[1]>[0]) => q.query<{ n: number }>(`SELECT count(*)::int AS n FROM notes WHERE tenant = 't3'`);
+        const onB = await b.readWithTarget({ tenantId: 't3' }, count);
+        assert.deepEqual(onB.target, { role: 'writer', reason: 'not-replayed' });
+        assert.equal(onB.result.rows[0]?.n, 1);
+        await replica.query('SELECT pg_wal_replay_resume()');
+        await waitFor(async () => (await b.readWithTarget({ tenantId: 't3' }, count)).target.role === 'reader');
+      } finally {
+        await replica.query('SELECT pg_wal_replay_resume()').catch(() => {});
+        await Promise.all([a.close(), b.close(), replica.close()]);
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length) await redis.del(...keys);
+        await redis.quit();
       }
     });
   });

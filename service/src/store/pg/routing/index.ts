@@ -11,3 +11,4 @@ export { ShardMap, ShardInput, choosePlacement, type Placement, type ShardDef } 
 export { ShardRouter, tenantLockKey, type ShardRouterOptions, type TenantCallOptions } from './shard-router.js';
 export { TenantTable } from './table-sync.js';
 export { moveTenant, type MoveTenantOptions, type MoveTenantResult } from './tenant-move.js';
+export { shardAdminRoute, type ShardAdminContext } from './admin-route.js';
