@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { HTTP, METRICS, QUEUE } from '../../../contract/index.js';
+import { REGIONAL_OUTPUTS } from '../../../infra/global/region-pool.js';
 import { checkAppArgs } from '../../../infra/regional/app/index.js';
 import { ofType, one, REGIONAL_STACKS, runStack, isProd } from '../support/stacks.js';
 import type { MockRunResult } from '../../../infra/tools/mock-run.js';
@@ -110,6 +111,7 @@ describe('regional app', () => {
         assert.equal(typeof o.steeringWeight, 'number');
         assert.equal(typeof o.isPrimary, 'boolean');
         assert.equal(o.isPrimary, stack !== 'prod-eu-west-1');
+        for (const name of Object.values(REGIONAL_OUTPUTS)) assert.ok(name in o, `output ${name} the global stack reads`);
         const endpoints = o.endpoints as { databases: unknown[]; redis: { state: string; cache: string }; bucket: string };
         assert.ok(endpoints.databases.length >= 1 && endpoints.redis.state && endpoints.redis.cache && endpoints.bucket);
       });
