@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readStackConfig, runStackUnderMocks } from './mock-run.js';
 import { listStacks, stackConfigProblems } from './validate/stack-config.js';
+import { whenStalled } from './validate/stall.js';
 import { evaluateRules } from '../policy/run.js';
 import { ALL_RULES } from '../policy/rules/index.js';
 import { indexStack } from './plan/tree.js';
@@ -34,19 +35,6 @@ function typecheck(counts: Counts): void {
     counts.failed++;
     console.log(`FAIL  type check (${secs(t)})\n${(tsc.stdout + tsc.stderr).trim().replace(/^/gm, '      ')}`);
   }
-}
-
-/**
- * Rejects when the event loop runs dry while a mock run is pending: the program awaits something that
- * never resolves (e.g. an output the mocks do not provide), and Node would otherwise exit silently.
- */
-function whenStalled(stack: string): { promise: Promise<never>; dispose(): void } {
-  let onIdle = () => undefined as void;
-  const promise = new Promise<never>((_, reject) => {
-    onIdle = () => reject(new Error(`the program of stack "${stack}" never finished under mocks (it awaits a value that never resolves, e.g. a StackReference output the mocks do not provide)`));
-    process.once('beforeExit', onIdle);
-  });
-  return { promise, dispose: () => { process.off('beforeExit', onIdle); } };
 }
 
 async function checkStack(stack: string, stacksDir: string, counts: Counts): Promise<{ mandatory: number; advisory: number }> {
