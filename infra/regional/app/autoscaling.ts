@@ -19,7 +19,11 @@ export interface GatewayScaling {
 /** HPA for the gateway on CPU utilisation and requests per second per pod (a Pods metric). */
 export function gatewayHpa(t: ResolvedTier, ctx: WorkloadContext, s: GatewayScaling = {}): k8s.autoscaling.v2.HorizontalPodAutoscaler {
   return new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${ctx.name}-gateway`, {
-    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels: tierLabels('gateway') },
+    metadata: {
+      name: 'umcp-gateway', namespace: ctx.namespace, labels: tierLabels('gateway'),
+      // The off-hours CronJob patches min/maxReplicas; take the fields back on the next `pulumi up`.
+      annotations: { 'pulumi.com/patchForce': 'true' },
+    },
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'umcp-gateway' },
       minReplicas: t.minReplicas,

@@ -29,7 +29,7 @@ export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, se
   return new k8s.apps.v1.Deployment(`${ctx.name}-${tier}`, {
     metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels },
     spec: {
-      replicas: t.minReplicas, // the HPA / KEDA take over from here
+      // No `replicas`: the HPA (gateway) and KEDA (worker) own the scale; setting it here would reset it on every up.
       revisionHistoryLimit: 5,
       selector: { matchLabels: labels },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },

@@ -53,6 +53,10 @@ describe('regional app', () => {
         const hpa = one(r, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler').inputs.spec;
         assert.deepEqual(hpa.metrics.map((m: { type: string }) => m.type), ['Resource', 'Pods']);
         assert.equal(hpa.metrics[1].pods.metric.name, 'umcp_http_requests_per_second');
+        assert.deepEqual([hpa.minReplicas, hpa.maxReplicas], stack === 'dev' ? [1, 3] : [3, 30], 'replica bounds from the stack file');
+        for (const tier of ['gateway', 'worker']) {
+          assert.equal(one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.replicas, undefined, `${tier}: the autoscaler owns replicas`);
+        }
         const so = one(r, 'kubernetes:keda.sh/v1alpha1:ScaledObject').inputs;
         const redis = so.spec.triggers.find((t: { type: string }) => t.type === 'redis');
         assert.equal(redis.metadata.listName, `${QUEUE.prefix}:${QUEUE.name}:wait`);
