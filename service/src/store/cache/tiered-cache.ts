@@ -99,7 +99,9 @@ export class TieredCache {
   /** Drops one entry everywhere: bumps its version, deletes it from Redis, broadcasts to every instance. */
   async invalidate(ns: string, key: string): Promise<void> {
     const k = this.keys(ns, key);
-    await this.redis.multi().incr(k.keyVer).expire(k.keyVer, KEY_VERSION_TTL_S).del(k.data).exec();
+    const res = await this.redis.multi().incr(k.keyVer).expire(k.keyVer, KEY_VERSION_TTL_S).del(k.data).exec();
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw new Error(`cache invalidation of ${ns}/${key} failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
     this.onInvalidation({ origin: this.bus.origin, ns, key });
     await this.bus.publish(ns, key);
   }
