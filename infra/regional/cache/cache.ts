@@ -13,7 +13,7 @@ export interface CacheArgs {
   /** Id of the primary's global datastore; required for `secondary` with `globalDatastore`. */
   readonly globalReplicationGroupId?: string;
   /** @defaultValue "cache.r7g.large" */
-  readonly nodeType?: string;
+  readonly nodeType?: pulumi.Input<string>;
   /** Nodes per replication group (1 primary + replicas), 2..6. @defaultValue 2 */
   readonly nodes?: number;
   /** @defaultValue "7.1" */

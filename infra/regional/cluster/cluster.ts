@@ -9,7 +9,7 @@ export interface ClusterArgs {
   /** EKS cluster name (also used in subnet discovery tags). */
   readonly clusterName: string;
   /** Kubernetes version, e.g. "1.33". */
-  readonly version: string;
+  readonly version: pulumi.Input<string>;
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets for the control plane ENIs and the nodes. */
   readonly privateSubnetIds: pulumi.Input<string>[];
@@ -21,7 +21,7 @@ export interface ClusterArgs {
   readonly adminRoleArns?: string[];
   readonly nodeGroups: NodeGroupsSpec;
   /** Control-plane log retention in days. @defaultValue 90 */
-  readonly logRetentionDays?: number;
+  readonly logRetentionDays?: pulumi.Input<number>;
   /** Region, for the kubeconfig's `aws eks get-token`. */
   readonly region: string;
   /** @defaultValue {} */

@@ -15,7 +15,7 @@ export interface DatabaseArgs {
   /** @defaultValue "16.6" */
   readonly engineVersion?: string;
   /** @defaultValue "db.r6g.large" */
-  readonly instanceClass?: string;
+  readonly instanceClass?: pulumi.Input<string>;
   /** Reader instances per shard (besides the writer). @defaultValue 1 */
   readonly readers?: number;
   /** @defaultValue 7 */

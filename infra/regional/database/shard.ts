@@ -19,7 +19,7 @@ export interface ShardContext {
   readonly role: 'primary' | 'secondary';
   readonly globalClusterId: string;
   readonly engineVersion: string;
-  readonly instanceClass: string;
+  readonly instanceClass: pulumi.Input<string>;
   readonly readers: number;
   readonly backupRetentionDays: number;
   readonly deletionProtection: boolean;

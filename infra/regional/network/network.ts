@@ -10,7 +10,7 @@ export interface NetworkArgs {
   /** `per-az` (prod) or `single` NAT gateway. @defaultValue "per-az" */
   readonly natGateways?: 'per-az' | 'single';
   /** Flow log retention in days. @defaultValue 30 */
-  readonly flowLogRetentionDays?: number;
+  readonly flowLogRetentionDays?: pulumi.Input<number>;
   /** EKS cluster name, for the subnet discovery tags of the load balancer controller. */
   readonly clusterName?: string;
   /** Tags for every resource. @defaultValue {} */

@@ -12,7 +12,7 @@ export interface StorageArgs {
   /** Replicate to the peer (the peer bucket and its KMS alias must exist). @defaultValue true when peerRegion is set */
   readonly replicateToPeer?: boolean;
   /** Days before noncurrent object versions expire. @defaultValue 30 */
-  readonly noncurrentVersionDays?: number;
+  readonly noncurrentVersionDays?: pulumi.Input<number>;
   /** Keep the bucket on `pulumi destroy` (Pulumi protect) and refuse non-empty deletes. @defaultValue true */
   readonly protect?: boolean;
   /** @defaultValue {} */
