@@ -37,6 +37,9 @@ export async function openReader(ctx: LegacyContext, session: SessionRecord, str
   const cleanups: (() => void)[] = [];
   sse.onClose(() => cleanups.splice(0).forEach((fn) => fn()));
 
+  if (afterEntryId !== undefined && (await ctx.log.trimmedAfter(sid, streamId, afterEntryId))) {
+    ctx.logger.warn({ sessionId: sid, streamId }, 'legacy: resume from an event the log no longer keeps (EVENT_LOG_MAX_EVENTS); events may be lost');
+  }
   // A fresh standalone stream starts after the newest logged event; a resume after the client's id.
   let last = afterEntryId ?? (await ctx.log.lastEntryId(sid, streamId)) ?? '0-0';
   let done = false;

@@ -241,6 +241,15 @@ export class RedisEventLog {
     }
   }
 
+  /**
+   * Whether a resume from `entryId` may have a gap: that event itself was already trimmed by the length
+   * bound (MAXLEN trims from the head, so anything between it and the oldest retained event is gone too).
+   */
+  async trimmedAfter(sid: string, streamId: string, entryId: string): Promise<boolean> {
+    const [oldest] = await this.redis.xrange(this.streamKey(sid, streamId), '-', '+', 'COUNT', 1);
+    return oldest !== undefined && compareEntryIds(oldest[0], entryId) > 0;
+  }
+
   /** Entry id of the newest event of a stream, or undefined when the log is empty or gone. */
   async lastEntryId(sid: string, streamId: string): Promise<string | undefined> {
     const [newest] = await this.redis.xrevrange(this.streamKey(sid, streamId), '+', '-', 'COUNT', 1);

@@ -63,6 +63,17 @@ describe('RedisEventLog', () => {
     assert.equal(await log.append(SID, STREAM, { jsonrpc: '2.0', id: 'two', result: {} }, { answers: 'two', final: true }), undefined);
   });
 
+  it('tells when a resume position lies before events the length bound trimmed', async () => {
+    const small = new RedisEventLog(redis, { keyPrefix: prefix, maxEvents: 10, ttlSeconds: 30 });
+    const first = (await small.append(SID, 'get', note(0)))!;
+    for (let i = 1; i <= 250; i++) await small.append(SID, 'get', note(i));
+    const firstEntry = parseEventId(first)!.entryId;
+    assert.ok(await small.trimmedAfter(SID, 'get', firstEntry));
+    assert.ok((await small.length(SID, 'get')) < 250);
+    const newest = (await small.lastEntryId(SID, 'get'))!;
+    assert.equal(await small.trimmedAfter(SID, 'get', newest), false);
+  });
+
   it('holds, renews and loses the producer lease', async () => {
     await log.openCallStream(SID, STREAM, [1], 'R', 300);
     assert.ok(await log.leaseHeld(SID, STREAM));
