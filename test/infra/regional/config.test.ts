@@ -52,6 +52,12 @@ describe('regional config', () => {
     assert.match(await failure('prod-us-east-1', { config: { 'unified-mcp:cluster': { mode: 'existing' } } }), /unified-mcp:cluster\.mode/);
   });
 
+  it('surfaces a component argument check as the error of the run', async () => {
+    const workers = { instanceTypes: ['m7g.large'], capacityType: 'SPOT', minSize: 1, maxSize: 3 };
+    const msg = await failure('prod-us-east-1', { config: { 'unified-mcp:cluster': { nodeGroups: { workers } } } });
+    assert.match(msg, /node group "workers": spot capacity needs at least two instance types/);
+  });
+
   it('requires each secret with the command to set it', async () => {
     for (const key of ['dbPassword', 'redisAuthToken', 'adminApiKey']) {
       const msg = await failure('prod-us-east-1', { secrets: { [`unified-mcp:${key}`]: undefined } });
