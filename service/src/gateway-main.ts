@@ -19,6 +19,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'gateway', region: config.REGION, version: config.VERSION } });
+  // A bug that escapes every handler ends the process (the orchestrator restarts it), logged as JSON first.
+  const fatal = (kind: string) => (err: unknown) => {
+    logger.fatal({ err }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled rejection'));
   const gateway = await startGateway(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
