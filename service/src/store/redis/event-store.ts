@@ -6,9 +6,9 @@
  * append). `streamId` is random per POST, `get` for the session's standalone GET stream. Event ids sent to
  * clients are `<streamId>.<redis entry id>`, so a `Last-Event-ID` names its stream and position and any
  * replica can resume it; the session comes from the Mcp-Session-Id header, so one session can never read
- * another's log. Each append is one Lua script that XADDs and PUBLISHes `<id> <final> <json>` on
- * `<prefix>legacy:ch:<sid>:<streamId>`, so the publish order is the log order and a reader that subscribes
- * first, then replays with XRANGE, then drains the channel sees every event exactly once, in order.
+ * another's log. Each append is one Lua script that XADDs and PUBLISHes `<entryId> <final>` on
+ * `<prefix>legacy:ch:<sid>:<streamId>`: a signal that wakes readers on any replica, which then read the log
+ * with XRANGE from their own cursor, so they see every event exactly once, in order.
  *
  * A POST stream also has `…:meta` (hash: `requests` JSON array of its request ids, `r:<id>` per answered
  * request, `done`) and `…:lease` (the producing replica's id, PX lease, renewed while the call runs). When
@@ -53,7 +53,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], ARGV[6], '1') end
 if ARGV[5] == '1' then redis.call('HSET', KEYS[2], 'done', '1') end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[5] .. ' ' .. ARGV[1])
+redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[5])
 return id
 `;
 
@@ -67,7 +67,7 @@ for j, msg in ipairs(pending) do
   local id
   if j == #pending then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', msg, 'f', '1')
   else id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', msg) end
-  redis.call('PUBLISH', ARGV[3], id .. ' ' .. (j == #pending and '1' or '0') .. ' ' .. msg)
+  redis.call('PUBLISH', ARGV[3], id .. ' ' .. (j == #pending and '1' or '0'))
 end
 redis.call('HSET', KEYS[2], 'done', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -91,21 +91,6 @@ export function parseEventId(eventId: string): { streamId: string; entryId: stri
   const m = EVENT_ID.exec(eventId);
   if (!m || !STREAM_ID.test(m[1]!)) return undefined;
   return { streamId: m[1]!, entryId: m[2]! };
-}
-
-/** Parses one channel payload `<entryId> <final> <json>` published by an append. */
-export function parsePublished(streamId: string, payload: string): LoggedEvent | undefined {
-  const a = payload.indexOf(' ');
-  const b = payload.indexOf(' ', a + 1);
-  if (a < 0 || b < 0) return undefined;
-  const entryId = payload.slice(0, a);
-  const json = payload.slice(b + 1);
-  return {
-    eventId: `${streamId}.${entryId}`,
-    entryId,
-    final: payload.slice(a + 1, b) === '1',
-    message: json === '' ? undefined : (JSON.parse(json) as JSONRPCMessage),
-  };
 }
 
 /** Redis Streams adapter of the session event log (the connection is the caller's state client). */
