@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -25,6 +25,14 @@ describe('PostgreSQL store', () => {
   });
 
   describe('migrations', () => {
+    const dirs: string[] = [];
+    const tempDir = () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      return dir;
+    };
+    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
     it('apply once and are idempotent on a second run', async () => {
       const first = await runMigrations(pool);
       assert.deepEqual(first.applied, loadMigrations().map((m) => m.version));
@@ -48,7 +56,7 @@ describe('PostgreSQL store', () => {
     });
 
     it('refuse an applied migration whose file changed', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'umcp-mig-'));
+      const dir = tempDir();
       writeFileSync(join(dir, '001_t.sql'), 'CREATE TABLE t1 (id int);');
       await runMigrations(pool, loadMigrations(dir));
       writeFileSync(join(dir, '001_t.sql'), 'CREATE TABLE t1 (id bigint);');
@@ -56,7 +64,7 @@ describe('PostgreSQL store', () => {
     });
 
     it('roll back a failing migration completely', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'umcp-mig-'));
+      const dir = tempDir();
       writeFileSync(join(dir, '001_ok.sql'), 'CREATE TABLE ok1 (id int);');
       writeFileSync(join(dir, '002_bad.sql'), 'CREATE TABLE bad (id nosuchtype);');
       await assert.rejects(runMigrations(pool, loadMigrations(dir)), /migration 002_bad.sql failed/);
