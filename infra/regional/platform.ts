@@ -71,7 +71,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     const vpcCidr = [cfg.network.cidr];
 
     this.database = new Database(`${name}-db`, {
-      shards: cfg.database.shards, role: cfg.isPrimary ? 'primary' : 'secondary', globalClusterPrefix: name, region: cfg.region,
+      shards: cfg.database.shards, role: cfg.isPrimary ? 'primary' : 'secondary', global: cfg.peerRegion !== undefined,
+      globalClusterPrefix: name, region: cfg.region,
       engineVersion: cfg.database.engineVersion, instanceClass: d.dbInstanceClass, readers: d.dbReaders,
       backupRetentionDays: d.backupRetentionDays, deletionProtection: d.prod, username: cfg.database.username,
       password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,

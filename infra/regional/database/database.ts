@@ -10,6 +10,11 @@ export interface DatabaseArgs {
   readonly role?: 'primary' | 'secondary';
   /** Prefix of the global cluster ids (`<prefix>-shard-<id>`), the same in every region of the environment. */
   readonly globalClusterPrefix: string;
+  /**
+   * Make each shard an Aurora global database (needs a peer region and r-class instances; burstable
+   * classes are not supported by global databases). @defaultValue true
+   */
+  readonly global?: boolean;
   /** Region, part of the regional cluster ids. */
   readonly region: string;
   /** @defaultValue "16.6" */
@@ -43,6 +48,10 @@ export function checkDatabaseArgs(args: DatabaseArgs): string | undefined {
   if ((args.readers ?? 1) < 1) return 'readers must be at least 1 (writer + reader instances per shard)';
   const days = args.backupRetentionDays ?? 7;
   if (days < 1 || days > 35) return `backupRetentionDays must be 1..35, found ${days}`;
+  if (args.role === 'secondary' && args.global === false) return 'a secondary region only exists within a global database; set global or role "primary"';
+  if (args.global !== false && /^db\.t\d/.test(String(args.instanceClass ?? ''))) {
+    return `instanceClass ${String(args.instanceClass)} is burstable; Aurora global databases need db.r* instances`;
+  }
   if (args.allowedCidrs.some((c) => c === '0.0.0.0/0')) return 'allowedCidrs must not include 0.0.0.0/0: the database stays private';
   return undefined;
 }
@@ -79,7 +88,7 @@ export class Database extends pulumi.ComponentResource {
     }, parent);
 
     this.shards = (args.shards ?? ['0']).map((id) => createShard(id, {
-      name, region: args.region, role: args.role ?? 'primary', globalClusterId: `${args.globalClusterPrefix}-shard-${id}`,
+      name, region: args.region, role: args.role ?? 'primary', global: args.global ?? true, globalClusterId: `${args.globalClusterPrefix}-shard-${id}`,
       engineVersion, instanceClass: args.instanceClass ?? 'db.r6g.large', readers: args.readers ?? 1,
       backupRetentionDays: args.backupRetentionDays ?? 7, deletionProtection, username: args.username ?? 'app',
       password: args.password, kmsKey, subnetGroupName: subnetGroup.name, subnetIds: args.subnetIds,

@@ -17,6 +17,8 @@ export interface ShardContext {
   readonly name: string;
   readonly region: string;
   readonly role: 'primary' | 'secondary';
+  /** Part of an Aurora global database. */
+  readonly global: boolean;
   readonly globalClusterId: string;
   readonly engineVersion: string;
   readonly instanceClass: pulumi.Input<string>;
@@ -36,7 +38,8 @@ export interface ShardContext {
 const ENGINE = 'aurora-postgresql';
 
 /**
- * One shard: the Aurora global cluster (created by the primary region only), this region's cluster
+ * One shard: the Aurora global cluster (created by the primary region only; none for a single-region
+ * stack), this region's cluster
  * (primary: master credentials; secondary: joins the global cluster, no credentials), writer + reader
  * instances, and an RDS Proxy with a read-only endpoint.
  */
@@ -46,8 +49,8 @@ export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.R
   const stateful = { parent, protect: ctx.deletionProtection };
   const clusterIdentifier = `${ctx.name}-${ctx.region}-shard-${shardId}`;
 
-  let globalClusterIdentifier: pulumi.Input<string> = ctx.globalClusterId;
-  if (ctx.role === 'primary') {
+  let globalClusterIdentifier: pulumi.Input<string> | undefined = ctx.global ? ctx.globalClusterId : undefined;
+  if (ctx.global && ctx.role === 'primary') {
     const global = new aws.rds.GlobalCluster(`${n}-global`, {
       globalClusterIdentifier: ctx.globalClusterId, engine: ENGINE, engineVersion: ctx.engineVersion,
       storageEncrypted: true, deletionProtection: ctx.deletionProtection,
@@ -56,7 +59,8 @@ export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.R
   }
 
   const common: aws.rds.ClusterArgs = {
-    clusterIdentifier, engine: ENGINE, engineVersion: ctx.engineVersion, globalClusterIdentifier,
+    clusterIdentifier, engine: ENGINE, engineVersion: ctx.engineVersion,
+    ...(globalClusterIdentifier ? { globalClusterIdentifier } : {}),
     dbSubnetGroupName: ctx.subnetGroupName, vpcSecurityGroupIds: [ctx.securityGroupId],
     dbClusterParameterGroupName: ctx.parameterGroupName,
     storageEncrypted: true, kmsKeyId: ctx.kmsKey.arn,

@@ -77,8 +77,10 @@ describe('regional data services', () => {
     }
   });
 
-  it('dev has no peer: no global datastore, no replication', async () => {
+  it('dev has no peer: no global database or datastore, no replication', async () => {
     const r = await runStack('dev');
+    assert.equal(ofType(r, 'aws:rds/globalCluster:GlobalCluster').length, 0);
+    for (const c of ofType(r, 'aws:rds/cluster:Cluster')) assert.equal(c.inputs.globalClusterIdentifier, undefined);
     assert.equal(ofType(r, 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup').length, 0);
     assert.equal(ofType(r, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig').length, 0);
   });
@@ -89,6 +91,9 @@ describe('regional data services', () => {
       assert.match(checkDatabaseArgs({ ...db, shards: ['0', '0'] })!, /duplicates/);
       assert.match(checkDatabaseArgs({ ...db, readers: 0 })!, /at least 1/);
       assert.match(checkDatabaseArgs({ ...db, allowedCidrs: ['0.0.0.0/0'] })!, /stays private/);
+      assert.match(checkDatabaseArgs({ ...db, instanceClass: 'db.t4g.medium' })!, /burstable/);
+      assert.equal(checkDatabaseArgs({ ...db, global: false, instanceClass: 'db.t4g.medium' }), undefined);
+      assert.match(checkDatabaseArgs({ ...db, global: false, role: 'secondary' })!, /only exists within a global database/);
       assert.equal(checkDatabaseArgs(db), undefined);
     });
     it('rejects contradictory cache and storage args', () => {
