@@ -27,7 +27,7 @@ describe('PostgreSQL store', () => {
   describe('migrations', () => {
     const dirs: string[] = [];
     const tempDir = () => {
-      const dir = tempDir();
+      const dir = mkdtempSync(join(tmpdir(), 'umcp-mig-'));
       dirs.push(dir);
       return dir;
     };
