@@ -20,7 +20,7 @@ interface Step { name: string; cmd: string[]; counts: 'summary-file' | 'exit-cod
 const bin = (name: string) => join('node_modules', '.bin', name);
 const STEPS: Step[] = [
   { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', 'tsconfig.json'], counts: 'exit-code' },
-  { name: 'mocha', cmd: [bin('mocha'), '--reporter', './test/support/summary-reporter.cjs'], counts: 'summary-file' },
+  { name: 'mocha', cmd: [bin('mocha'), '--reporter', './test/support/summary-reporter.cjs', 'test/**/*.test.ts'], counts: 'summary-file' },
   // Further steps (each a script that writes {passed, failed, skipped} to $TEST_SUMMARY_FILE) go here.
 ];
 const extra = [
