@@ -15,7 +15,10 @@ import { Authenticator } from './http/auth.js';
 import { createHttpMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { upstreamAdminRoute } from './gateway/admin-routes.js';
+import { createFederation } from './gateway/federation.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
+import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
 import { resolveToolsets } from './tools/index.js';
 import { createPgPool } from './store/pg/pool.js';
 import { loadMigrations, migrationsCurrent, runMigrations } from './store/pg/migrate.js';
@@ -110,7 +113,33 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return { postgres, redis: redisOk, migrations: migrated };
     };
 
+    // Federation (issue 6): upstream registry, catalog cache (tiered cache + pub/sub invalidation), client pool.
+    const cacheLayer = await createCacheLayer({
+      config: CacheConfigSchema.parse({}),
+      cacheRedis: redis.cache,
+      stateRedis: redis.state,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      registry,
+      onError: (err, where) => logger.warn({ err, where }, 'cache error'),
+    });
+    cleanups.push(() => cacheLayer.close());
+    const federation = createFederation({
+      pool,
+      cache: cacheLayer.cache,
+      allowlist: config.UPSTREAM_ALLOWLIST ?? [],
+      ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }),
+      ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }),
+      audit,
+      registry,
+      version: config.VERSION,
+      listTtlMs: config.LIST_CACHE_TTL_MS,
+      pageSize: config.FEDERATION_PAGE_SIZE,
+      onError: (err, where) => logger.debug({ err: err instanceof Error ? err.message : String(err), where }, 'federation: upstream error'),
+    });
+    cleanups.push(() => federation.close());
+
     const endpoint = await (opts.createEndpoint ?? createMcpEndpoint)({
+      federation,
       config,
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,
@@ -155,6 +184,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
+          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets)],
           validateToolsets: (names) => void resolveToolsets(names),
         }),
       }),

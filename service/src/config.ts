@@ -85,7 +85,17 @@ export const CoreSchema = z.object({
     .string()
     .refine((s) => Buffer.from(s, 'base64').length === 32, 'base64 of exactly 32 bytes')
     .optional()
-    .describe('Envelope-encryption master key (base64, 32 bytes) for stored secrets.'),
+    .describe('Envelope-encryption master key (base64, 32 bytes) for stored secrets (upstream credentials). Without it, upstreams can only be registered without credentials.'),
+  SECRETS_PREVIOUS_MASTER_KEYS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((s) => Buffer.from(s, 'base64').length === 32, 'base64 of exactly 32 bytes')))
+    .optional()
+    .describe('Retired master keys (comma-separated base64) still accepted for unwrapping until `npm run admin -- keys rotate-master` has re-wrapped every data key.'),
+  FEDERATION_PAGE_SIZE: int(1, 10_000).default(100).describe('Items per page of the merged (built-in + upstream) tools/resources/templates/prompts lists.'),
+  UPSTREAM_ALLOWLIST: list('host names, *.suffix patterns, IPs or CIDRs')
+    .optional()
+    .describe('Upstream hosts/addresses allowed despite the SSRF rules (loopback, private, link-local, metadata), e.g. `10.0.0.0/8,mcp.internal`. `npm start` defaults to loopback.'),
 });
 
 /** The full schema: platform keys plus the MCP layer's. */

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient } from './admin-client.js';
+import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -18,6 +19,7 @@ Commands:
   keys list <tenant>                       list a tenant's keys (never the secrets)
   keys revoke <tenant> <keyId>             revoke a key
   audit [--tenant t] [--limit n]           recent audit log entries
+${UPSTREAM_USAGE}
 
 <tenant> is a tenant name or id. Options: --json (machine-readable output), --help.
 Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
@@ -46,6 +48,7 @@ async function run(argv: string[]): Promise<void> {
       name: { type: 'string' },
       tenant: { type: 'string' },
       limit: { type: 'string' },
+      ...UPSTREAM_CLI_OPTIONS,
     },
   });
   if (values.help || positionals.length === 0) {
@@ -57,6 +60,7 @@ async function run(argv: string[]): Promise<void> {
   const token = process.env.ADMIN_TOKEN;
   if (!url || !token) throw new UsageError('set ADMIN_URL and ADMIN_TOKEN (npm start prints both)');
   const api = new AdminClient(url, token);
+  if (await runUpstreamCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new UsageError(`expected ${what}`);

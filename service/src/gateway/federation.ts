@@ -64,7 +64,7 @@ export interface Federation {
   readonly pool: ClientPool;
   readonly secrets: SecretBox | undefined;
   /** Installs the tenant's upstream catalog on a per-request server (both protocol generations). */
-  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): void;
+  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): Promise<void>;
   /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
   close(): Promise<void>;
@@ -123,7 +123,7 @@ export function createFederation(opts: FederationOptions): Federation {
     pool,
     secrets,
     attach(server, principal, facts) {
-      attachFederation(server, principal, facts, {
+      return attachFederation(server, principal, facts, {
         directory,
         catalog,
         pool,

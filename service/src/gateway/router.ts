@@ -54,7 +54,9 @@ function decodeCursor(cursor: string, version: string): number {
 }
 
 /** Installs federation handlers on one server instance. */
-export function attachFederation(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }, deps: RouterDeps): void {
+export async function attachFederation(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }, deps: RouterDeps): Promise<void> {
+  // A tenant without upstreams keeps exactly its built-in surface (capabilities included).
+  if ((await deps.directory.list(principal.tenantId)).length === 0) return;
   const low = server.server;
   const original = (method: string) => (low as unknown as { _getRequestHandler(m: string): RawHandler | undefined })._getRequestHandler(method);
   const callOriginal = (handler: RawHandler, method: string, params: unknown, ctx: ServerContext) =>

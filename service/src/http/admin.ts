@@ -20,6 +20,7 @@ import type { Logger } from '../log/logger.js';
 import { ConflictError, NotFoundError, type ApiKeyRecord, type ApiKeyStore, type AuditEntry, type AuditLog, type Tenant } from '../store/ports.js';
 import { TENANT_NAME } from '../store/pg/pg-tenant-store.js';
 import type { PgTenantStore } from '../store/pg/pg-tenant-store.js';
+import type { AdminRoute } from '../gateway/admin-routes.js';
 import { apiError, json } from './respond.js';
 
 /** Dependencies of the admin API. */
@@ -35,6 +36,8 @@ export interface AdminDeps {
   maxBodyBytes: number;
   /** Throws (with a message naming them) when toolset names are unknown. */
   validateToolsets(names: readonly string[]): void;
+  /** Extra routes (the federation's upstream and secrets routes); each answers or returns undefined. */
+  extensions?: readonly AdminRoute[];
 }
 
 const ToolsetName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a toolset name (lower-case letters, digits, - and _)');
@@ -128,6 +131,10 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
     const audit = (entry: Omit<AuditEntry, 'actor' | 'requestId' | 'durationMs' | 'outcome'> & { outcome?: AuditEntry['outcome'] }) =>
       deps.audit.record({ outcome: 'ok', ...entry, actor: 'admin', requestId, durationMs: Date.now() - started });
     try {
+      for (const route of deps.extensions ?? []) {
+        const answer = await route({ request, segments, tenantOf, body, audit: (e) => audit(e) });
+        if (answer) return answer;
+      }
       const [a, t, sub, keyId, ...rest] = segments;
       if (rest.length) return apiError(404, 'not_found', `no admin route ${path}`);
       if (a === 'tenants' && t === undefined) {

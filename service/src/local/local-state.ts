@@ -20,6 +20,8 @@ const Secrets = z.object({
   pgPassword: z.string().min(8),
   adminToken: z.string().min(16),
   requestStateKeys: z.string().min(1),
+  /** Envelope-encryption master key for upstream credentials (added later: older files get one on load). */
+  secretsMasterKey: z.string().optional(),
 });
 export type LocalSecrets = z.infer<typeof Secrets>;
 
@@ -45,8 +47,14 @@ function readJson<T>(file: string, schema: z.ZodType<T>): T | undefined {
 export function loadOrCreateSecrets(dir: string): LocalSecrets {
   const file = join(dir, 'local-secrets.json');
   const existing = readJson(file, Secrets);
-  if (existing) return existing;
+  if (existing?.secretsMasterKey) return existing;
+  if (existing) {
+    const upgraded: LocalSecrets = { ...existing, secretsMasterKey: randomBytes(32).toString('base64') };
+    writePrivateJson(file, upgraded);
+    return upgraded;
+  }
   const secrets: LocalSecrets = {
+    secretsMasterKey: randomBytes(32).toString('base64'),
     pgPassword: randomBytes(18).toString('base64url'),
     adminToken: randomBytes(24).toString('base64url'),
     requestStateKeys: `local1:${randomBytes(32).toString('base64')}`,

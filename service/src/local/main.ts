@@ -97,6 +97,9 @@ async function main(): Promise<void> {
     PORT: env.PORT || '0',
     ADMIN_TOKEN: env.ADMIN_TOKEN || secrets.adminToken,
     REQUEST_STATE_KEYS: env.REQUEST_STATE_KEYS || secrets.requestStateKeys,
+    SECRETS_MASTER_KEY: env.SECRETS_MASTER_KEY || secrets.secretsMasterKey,
+    // Local development federates servers running on this machine.
+    UPSTREAM_ALLOWLIST: env.UPSTREAM_ALLOWLIST || '127.0.0.0/8,::1,localhost',
     // The console is for the summary; logs go to stderr and only from warnings up unless asked.
     LOG_LEVEL: env.LOG_LEVEL || 'warn',
     SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS || '5000',

@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
+import type { Federation } from '../gateway/federation.js';
 import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
 import type { AuditLog } from '../store/ports.js';
 import type { DeploymentInfo } from '../tools/index.js';
@@ -54,6 +55,8 @@ export interface McpEndpointDeps {
   replicaId?: string;
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
+  /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
+  federation?: Pick<Federation, 'attach' | 'useNotifier'>;
 }
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -109,12 +112,15 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
 
   const tenantFactory = createTenantServerFactory({ config, audit: deps.audit, logger: log, deployment: deps.deployment, notifierFor, requestState });
   /** The SDK-shaped factory both legs call; the principal rides in `authInfo.extra.principal`. */
-  const sdkFactory: McpServerFactory = (ctx) => {
+  const sdkFactory: McpServerFactory = async (ctx) => {
     const principal = principalOf(ctx.authInfo);
     if (!principal) throw new Error('MCP server factory called without an authenticated principal');
     const requestId = ctx.authInfo?.extra?.['requestId'];
-    return tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
+    const server = tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
+    await deps.federation?.attach(server, principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
+    return server;
   };
+  deps.federation?.useNotifier(notifierFor);
 
   const legacyLeg = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
   legacy = legacyLeg;

@@ -1,0 +1,130 @@
+/**
+ * The federated catalog through a real gateway: upstream tools, resources, templates and prompts appear
+ * namespaced next to the built-ins for both client generations and both upstream generations; calls,
+ * reads and prompt gets round-trip; merged lists paginate; root mounts keep names; allow/deny lists apply.
+ */
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/client';
+import { startCluster, type Cluster } from './support/gateway.js';
+import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
+
+const text = (r: { content?: unknown }) => ((r.content as { type: string; text?: string }[])[0]?.text ?? '');
+
+describe('federation: catalog and routing', function () {
+  this.timeout(60_000);
+  let cluster: Cluster;
+  let modern: UpstreamFixture;
+  let legacy: UpstreamFixture;
+  let apiKey: string;
+
+  before(async () => {
+    [cluster, modern, legacy] = await Promise.all([startCluster(1, { FEDERATION_PAGE_SIZE: '5' }), startModernUpstream('m'), startLegacyUpstream('l')]);
+    ({ apiKey } = await cluster.tenant('acme', ['diagnostics']));
+    const a = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mod', url: modern.url, denyTools: ['secret_op'] });
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    const b = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'leg', url: legacy.url });
+    assert.equal(b.status, 201, JSON.stringify(b.body));
+  });
+  after(async () => {
+    await cluster?.stop();
+    await Promise.all([modern?.close(), legacy?.close()]);
+  });
+
+  for (const era of ['modern', 'legacy'] as const) {
+    describe(`${era} client`, () => {
+      let client: Client;
+      before(async () => {
+        client = await cluster.client(apiKey, era);
+      });
+
+      it('lists built-ins and namespaced upstream tools; deny list hides a tool', async () => {
+        const { tools } = await client.listTools();
+        const names = tools.map((t) => t.name);
+        assert.ok(names.includes('diagnostics.echo'), names.join(','));
+        for (const n of ['mod__echo', 'mod__slow', 'leg__echo', 'leg__secret_op']) assert.ok(names.includes(n), `${n} missing from ${names.join(',')}`);
+        assert.ok(!names.includes('mod__secret_op'), 'denied tool is hidden');
+      });
+
+      it('routes tools/call to each upstream generation', async () => {
+        assert.equal(text(await client.callTool({ name: 'mod__echo', arguments: { text: 'hi' } })), 'm:hi');
+        assert.equal(text(await client.callTool({ name: 'leg__echo', arguments: { text: 'yo' } })), 'l:yo');
+        assert.equal(text(await client.callTool({ name: 'diagnostics.echo', arguments: { text: 'own' } })), 'own');
+      });
+
+      it('refuses a denied tool and an unknown namespace with clear errors', async () => {
+        await assert.rejects(client.callTool({ name: 'mod__secret_op', arguments: {} }), /upstream "mod": tool "secret_op" is not exposed/);
+        await assert.rejects(client.callTool({ name: 'nope__echo', arguments: {} }), /nope__echo not found/);
+      });
+
+      it('rewrites resource URIs so they round-trip, templates included', async () => {
+        const { resources } = await client.listResources();
+        const uris = resources.map((r) => r.uri);
+        assert.ok(uris.includes('mod+mem://readme') && uris.includes('leg+mem://readme'), uris.join(','));
+        const read = await client.readResource({ uri: 'leg+mem://readme' });
+        assert.equal(read.contents[0]?.uri, 'leg+mem://readme');
+        assert.equal((read.contents[0] as { text: string }).text, 'l readme');
+        const { resourceTemplates } = await client.listResourceTemplates();
+        assert.ok(resourceTemplates.some((t) => t.uriTemplate === 'mod+mem://items/{id}'));
+        const item = await client.readResource({ uri: 'mod+mem://items/42' });
+        assert.equal((item.contents[0] as { text: string }).text, 'm item 42');
+        assert.equal(item.contents[0]?.uri, 'mod+mem://items/42');
+      });
+
+      it('routes prompts/get', async () => {
+        const { prompts } = await client.listPrompts();
+        assert.ok(prompts.some((p) => p.name === 'leg__greet'));
+        const got = await client.getPrompt({ name: 'leg__greet', arguments: { name: 'Ann' } });
+        assert.equal((got.messages[0]?.content as { text: string }).text, 'Hello Ann from l');
+      });
+
+      it('relays progress from the upstream to the client', async () => {
+        const seen: number[] = [];
+        const r = await client.callTool({ name: 'mod__progress', arguments: { count: 3 } }, { onprogress: (p) => seen.push(p.progress) });
+        assert.equal(text(r), 'done 3');
+        assert.deepEqual(seen, [1, 2, 3]);
+      });
+    });
+  }
+
+  describe('pagination of merged lists', () => {
+    it('walks every page with cursors and refuses a forged cursor', async () => {
+      const raw = async (params: Record<string, unknown>) => {
+        const res = await fetch(cluster.gateways[0]!.mcpUrl, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': await session() },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params }),
+        });
+        const body = await res.text();
+        const line = body.split('\n').find((l) => l.startsWith('data: {')) ?? body;
+        return JSON.parse(line.replace(/^data: /, ''));
+      };
+      let sid: string | undefined;
+      const session = async () => {
+        if (sid) return sid;
+        const res = await fetch(cluster.gateways[0]!.mcpUrl, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'p', version: '1' } } }),
+        });
+        sid = res.headers.get('mcp-session-id')!;
+        await res.text();
+        return sid;
+      };
+      const names: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const r = await raw(cursor ? { cursor } : {});
+        assert.ok(r.result, JSON.stringify(r));
+        names.push(...r.result.tools.map((t: { name: string }) => t.name));
+        cursor = r.result.nextCursor;
+        pages++;
+      } while (cursor);
+      assert.equal(new Set(names).size, names.length, 'no duplicates across pages');
+      assert.ok(pages >= 2, `expected several pages of ${names.length} tools with page size 5`);
+      const bad = await raw({ cursor: 'bm90LWEtY3Vyc29y' });
+      assert.equal(bad.error?.code, -32602);
+      assert.match(bad.error.message, /Invalid cursor/);
+    });
+  });
+});

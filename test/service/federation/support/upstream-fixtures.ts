@@ -1,0 +1,163 @@
+/**
+ * Real upstream MCP servers on 127.0.0.1 for the federation tests, built with @modelcontextprotocol/server:
+ * - `modern`: 2026-07-28 stateless (createMcpHandler, `legacy: 'reject'`), list changes over its
+ *   in-memory event bus to `subscriptions/listen` streams;
+ * - `legacy`: 2025-era sessionful (one NodeStreamableHTTPServerTransport per session), list changes as
+ *   notifications on each session's standalone stream; `dropSessions()` simulates an upstream that lost them.
+ * Both serve the same surface: tools echo/slow/progress/whoami (+ tools added at run time), resource
+ * mem://readme, template mem://items/{id}, prompt greet. `close()` + `restart()` keep the port.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, InMemoryServerEventBus, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+
+/** A running fixture. */
+export interface UpstreamFixture {
+  readonly kind: 'modern' | 'legacy';
+  readonly url: string;
+  readonly port: number;
+  /** Authorization header of the most recent request (credential tests). */
+  readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number };
+  /** Adds a tool and announces tools/list_changed. */
+  addTool(name: string): void;
+  /** Forgets every session (2025-era only): the next request with an old session id gets 404. */
+  dropSessions(): void;
+  close(): Promise<void>;
+  /** Starts again on the same port. */
+  restart(): Promise<void>;
+}
+
+function buildServer(label: string, extraTools: readonly string[]): McpServer {
+  const server = new McpServer({ name: `fixture-${label}`, version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } });
+  server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
+  server.registerTool('slow', { description: 'sleeps', inputSchema: z.object({ ms: z.number().int() }) }, async ({ ms }, ctx) => {
+    await delay(ms, undefined, { signal: ctx.mcpReq.signal });
+    return { content: [{ type: 'text', text: `slept ${ms}` }] };
+  });
+  server.registerTool('progress', { description: 'progress', inputSchema: z.object({ count: z.number().int() }) }, async ({ count }, ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
+    for (let i = 1; i <= count; i++) {
+      if (token !== undefined) await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: count } });
+      await delay(5);
+    }
+    return { content: [{ type: 'text', text: `done ${count}` }] };
+  });
+  server.registerTool('secret_op', { description: 'denied in tests', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'should not run' }] }));
+  for (const name of extraTools) server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
+  server.registerResource('readme', 'mem://readme', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: `${label} readme` }] }));
+  server.registerResource('item', new ResourceTemplate('mem://items/{id}', { list: undefined }), { mimeType: 'text/plain' }, async (uri, vars) => ({
+    contents: [{ uri: uri.href, text: `${label} item ${String(vars.id)}` }],
+  }));
+  server.registerPrompt('greet', { description: 'greets', argsSchema: z.object({ name: z.string() }) }, async ({ name }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Hello ${name} from ${label}` } }],
+  }));
+  return server;
+}
+
+async function listen(server: HttpServer, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function closeHttp(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Starts a 2026-07-28 stateless upstream. */
+export async function startModernUpstream(label = 'modern'): Promise<UpstreamFixture> {
+  const extra: string[] = [];
+  const bus = new InMemoryServerEventBus();
+  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0 };
+  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra), { legacy: 'reject', bus }));
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    seen.requests++;
+    seen.authorization = req.headers.authorization;
+    seen.apiKey = req.headers['x-api-key'] as string | undefined;
+    void handler(req, res);
+  };
+  let http = createServer(onRequest);
+  const port = await listen(http);
+  return {
+    kind: 'modern',
+    url: `http://127.0.0.1:${port}/mcp`,
+    port,
+    seen,
+    addTool(name) {
+      extra.push(name);
+      bus.publish({ kind: 'tools_list_changed' });
+    },
+    dropSessions() {},
+    close: () => closeHttp(http),
+    async restart() {
+      http = createServer(onRequest);
+      await listen(http, port);
+    },
+  };
+}
+
+/** Starts a 2025-era sessionful upstream. */
+export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFixture> {
+  const extra: string[] = [];
+  const sessions = new Map<string, { transport: NodeStreamableHTTPServerTransport; server: McpServer }>();
+  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0 };
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    seen.requests++;
+    seen.authorization = req.headers.authorization;
+    seen.apiKey = req.headers['x-api-key'] as string | undefined;
+    const sid = req.headers['mcp-session-id'] as string | undefined;
+    if (sid) {
+      const s = sessions.get(sid);
+      if (!s) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));
+        return;
+      }
+      await s.transport.handleRequest(req, res);
+      return;
+    }
+    seen.initializes++;
+    const server = buildServer(label, extra);
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, server });
+      },
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  };
+  const dropSessions = () => {
+    for (const s of sessions.values()) void s.transport.close().catch(() => undefined);
+    sessions.clear();
+  };
+  let http = createServer((req, res) => void onRequest(req, res));
+  const port = await listen(http);
+  return {
+    kind: 'legacy',
+    url: `http://127.0.0.1:${port}/mcp`,
+    port,
+    seen,
+    addTool(name) {
+      extra.push(name);
+      for (const s of sessions.values()) void s.server.server.sendToolListChanged().catch(() => undefined);
+    },
+    dropSessions,
+    async close() {
+      dropSessions();
+      await closeHttp(http);
+    },
+    async restart() {
+      http = createServer((req, res) => void onRequest(req, res));
+      await listen(http, port);
+    },
+  };
+}
