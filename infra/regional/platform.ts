@@ -33,6 +33,11 @@ export function resolveDefaults(cfg: RegionalConfig) {
   } as const;
 }
 
+/** postgres:// URL without credentials beyond the user (for the shard map). */
+function pgUrlNoPassword(user: string, host: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.interpolate`postgres://${user}@${host}:5432/umcp?sslmode=require`;
+}
+
 /** postgres:// URL with the password URL-encoded; TLS required (RDS Proxy enforces it). */
 function pgUrl(user: string, password: pulumi.Input<string>, host: pulumi.Input<string>): pulumi.Output<string> {
   return pulumi.secret(pulumi.interpolate`postgres://${user}:${pulumi.output(password).apply(encodeURIComponent)}@${host}:5432/umcp?sslmode=require`);
@@ -121,6 +126,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     const password = cfg.secrets.redisAuthToken;
     const redisUrl = (host: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`rediss://:${pulumi.output(password).apply(encodeURIComponent)}@${host}:6379`);
     const shard0 = this.database.shards[0]!;
+    // The Aurora writer of every shard lives in the primary region; a secondary forwards writes there.
+    const writerRegion = cfg.isPrimary ? cfg.region : (cfg.peerRegion ?? cfg.region);
     const user = cfg.database.username;
     this.app = new App(`${name}-app`, {
       provider: k8sProvider, namespace: cfg.app.namespace,
@@ -129,14 +136,19 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       env: {
         REGION: cfg.region, AWS_REGION: cfg.region, ENVIRONMENT: cfg.environment, PORT: String(HTTP.containerPort),
         PUBLIC_URL: `https://${cfg.app.hostname}`, ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
-        S3_BUCKET: this.storage.bucketName, IS_PRIMARY_REGION: String(cfg.isPrimary),
+        IS_PRIMARY_REGION: String(cfg.isPrimary),
+        // Names from docs/data-layer.md (service/src/store): object store and shard map.
+        BLOB_BACKEND: 's3', BLOB_S3_BUCKET: this.storage.bucketName, BLOB_S3_REGION: cfg.region,
+        DEFAULT_SHARD_ID: shard0.id,
+        SHARDS: pulumi.jsonStringify(this.database.shards.slice(1).map((s) => ({
+          id: s.id, region: writerRegion, writerUrl: pgUrlNoPassword(user, s.writer), readerUrls: [pgUrlNoPassword(user, s.reader)],
+        }))),
       },
       secretEnv: {
         DATABASE_URL: pgUrl(user, cfg.secrets.dbPassword, shard0.writer),
-        DATABASE_READER_URL: pgUrl(user, cfg.secrets.dbPassword, shard0.reader),
-        DATABASE_SHARDS: pulumi.secret(pulumi.jsonStringify(this.database.shards.map((s) => ({
-          id: s.id, writer: pgUrl(user, cfg.secrets.dbPassword, s.writer), reader: pgUrl(user, cfg.secrets.dbPassword, s.reader),
-        })))),
+        DATABASE_READER_URLS: pgUrl(user, cfg.secrets.dbPassword, shard0.reader),
+        // Shard URLs carry no password (the shard map stores them); libpq takes it from PGPASSWORD.
+        PGPASSWORD: cfg.secrets.dbPassword,
         REDIS_URL: redisUrl(this.cache.state.host),
         REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
         REDIS_PASSWORD: password,

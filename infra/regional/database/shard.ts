@@ -73,7 +73,9 @@ export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.R
   const cluster = ctx.role === 'primary'
     ? new aws.rds.Cluster(`${n}-cluster`, { ...common, masterUsername: ctx.username, masterPassword: pulumi.secret(ctx.password), databaseName: 'umcp' }, stateful)
     // A secondary inherits credentials and database from the global cluster; AWS rejects a password here.
-    : new aws.rds.Cluster(`${n}-cluster`, common, { ...stateful, ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'] });
+    // Write forwarding lets the app keep one writer URL per shard in every region.
+    : new aws.rds.Cluster(`${n}-cluster`, { ...common, enableGlobalWriteForwarding: true },
+      { ...stateful, ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'] });
 
   // Instance 0 is the writer (in a secondary region: the writer after a managed failover).
   const instances = Array.from({ length: 1 + ctx.readers }, (_, i) => new aws.rds.ClusterInstance(`${n}-${i}`, {

@@ -122,6 +122,21 @@ describe('regional app', () => {
     });
   }
 
+  it('hands the service its data-layer settings: shard map without passwords, S3 object store', async () => {
+    const r = await runStack('prod-eu-west-1');
+    const env = one(r, 'kubernetes:core/v1:ConfigMap').inputs.data;
+    assert.equal(env.BLOB_BACKEND, 's3');
+    assert.equal(env.BLOB_S3_BUCKET, 'umcp-prod-objects-eu-west-1');
+    assert.equal(env.DEFAULT_SHARD_ID, '0');
+    const shards = JSON.parse(env.SHARDS);
+    assert.deepEqual(shards.map((x: { id: string; region: string }) => [x.id, x.region]), [['1', 'us-east-1']], 'writer region is the primary');
+    assert.match(shards[0].writerUrl, /^postgres:\/\/app@[^:]+:5432\/umcp\?sslmode=require$/, 'no password in the shard map');
+    const secret = one(r, 'kubernetes:core/v1:Secret').inputs.stringData;
+    assert.match(secret.DATABASE_URL, /^postgres:\/\/app:mock-db-password-0123456789@umcp-prod-db-shard-0/);
+    for (const k of ['DATABASE_READER_URLS', 'PGPASSWORD', 'REDIS_URL', 'REDIS_CACHE_URL', 'ADMIN_TOKEN']) assert.ok(secret[k], k);
+    assert.ok(!JSON.stringify(env).includes('mock-db-password'), 'no secret in the ConfigMap');
+  });
+
   it('rejects contradictory app args', () => {
     const base = { provider: undefined as never, secretEnv: {}, queueRedisAddress: 'r:6379', dataCidrs: [], ingress: { hostname: 'a.example.com' } };
     const tier = { image: 'i' };

@@ -48,6 +48,7 @@ describe('regional data services', () => {
         assert.equal(c.inputs.masterPassword, undefined, `${c.name} has no master password`);
         assert.equal(c.inputs.masterUsername, undefined, `${c.name} has no master user`);
         assert.match(c.inputs.kmsKeyId, /^arn:aws:kms:eu-west-1:/);
+        assert.equal(c.inputs.enableGlobalWriteForwarding, true, `${c.name} forwards writes to the primary`);
       }
     });
 
