@@ -95,6 +95,11 @@ export const regionalConfigSchema = z.object({
     nodeType: z.string().optional(),
     /** Nodes per replication group (1 primary + replicas), at least 2 for failover. @defaultValue 3 in prod, 2 elsewhere */
     nodes: z.number().int().min(2).max(6).optional(),
+    /**
+     * Replicate the cache role across the pair through a global datastore (read-only in the secondary; the
+     * service must then treat REDIS_CACHE_URL as read-only there). @defaultValue true when peerRegion is set
+     */
+    globalDatastore: z.boolean().optional(),
     /** Id of the cache role's global datastore; required in a secondary region that has a peer. */
     globalReplicationGroupId: z.string().optional(),
   }).strict().default({}),
@@ -129,7 +134,7 @@ export const regionalConfigSchema = z.object({
 }).strict().superRefine((c, ctx) => {
   if (c.peerRegion === c.region) ctx.addIssue({ code: 'custom', path: ['peerRegion'], message: 'must differ from region' });
   if (!c.isPrimary && !c.peerRegion) ctx.addIssue({ code: 'custom', path: ['isPrimary'], message: 'a secondary region needs peerRegion (the primary)' });
-  if (!c.isPrimary && c.peerRegion && !c.cache.globalReplicationGroupId) {
+  if (!c.isPrimary && c.peerRegion && (c.cache.globalDatastore ?? true) && !c.cache.globalReplicationGroupId) {
     ctx.addIssue({ code: 'custom', path: ['cache', 'globalReplicationGroupId'],
       message: 'required in a secondary region: the id the primary stack exports as cacheGlobalReplicationGroupId' });
   }

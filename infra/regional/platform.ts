@@ -28,6 +28,7 @@ export function resolveDefaults(cfg: RegionalConfig) {
     backupRetentionDays: cfg.database.backupRetentionDays ?? (prod ? 14 : 3),
     cacheNodeType: cfg.cache.nodeType ?? (prod ? 'cache.r7g.large' : 'cache.t4g.small'),
     cacheNodes: cfg.cache.nodes ?? (prod ? 3 : 2),
+    cacheGlobalDatastore: cfg.peerRegion !== undefined && (cfg.cache.globalDatastore ?? true),
     scaleDown: cfg.app.scheduledScaleDown.enabled ?? !prod,
     replicateToPeer: cfg.storage.replicateToPeer ?? cfg.peerRegion !== undefined,
   } as const;
@@ -83,8 +84,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
     }, inRegion);
     this.cache = new Cache(`${name}-redis`, {
-      role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: cfg.peerRegion !== undefined,
-      ...(cfg.cache.globalReplicationGroupId && !cfg.isPrimary ? { globalReplicationGroupId: cfg.cache.globalReplicationGroupId } : {}),
+      role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: d.cacheGlobalDatastore,
+      ...(cfg.cache.globalReplicationGroupId && !cfg.isPrimary && d.cacheGlobalDatastore ? { globalReplicationGroupId: cfg.cache.globalReplicationGroupId } : {}),
       nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken, protect: d.prod,
       vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
     }, inRegion);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { checkCacheArgs } from '../../../infra/regional/cache/index.js';
 import { checkDatabaseArgs } from '../../../infra/regional/database/index.js';
 import { checkStorageArgs } from '../../../infra/regional/storage/index.js';
+import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
 import { ofType, one, runStack } from '../support/stacks.js';
 
 describe('regional data services', () => {
@@ -76,6 +77,15 @@ describe('regional data services', () => {
       for (const e of ro) assert.equal(e.inputs.targetRole, 'READ_ONLY');
       for (const c of ofType(r, 'aws:rds/cluster:Cluster')) assert.equal(c.inputs.backupRetentionPeriod, stack === 'dev' ? 3 : 14);
     }
+  });
+
+  it('can keep independent writable caches per region (cache.globalDatastore: false)', async () => {
+    await runStack('prod-eu-west-1');
+    const cache = { globalDatastore: false };
+    const r = await runStackUnderMocks('prod-eu-west-1', { config: { 'unified-mcp:cache': cache } });
+    const group = one(r, 'aws:elasticache/replicationGroup:ReplicationGroup', 'redis-cache');
+    assert.equal(group.inputs.globalReplicationGroupId, undefined);
+    assert.equal(group.inputs.transitEncryptionEnabled, true);
   });
 
   it('dev has no peer: no global database or datastore, no replication', async () => {
