@@ -18,7 +18,9 @@ import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
 import { createFederation } from './gateway/federation.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
-import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
+import { CachedApiKeyStore, CachedTenantStore, createCacheLayer } from './store/cache/index.js';
+import { createPgDataLayer, RedisLsnTracker, shardAdminRoute, TENANT_TABLES } from './store/pg/routing/index.js';
+import type { ApiKeyStore, TenantStore } from './store/ports.js';
 import { resolveToolsets } from './tools/index.js';
 import { createPgPool } from './store/pg/pool.js';
 import { loadMigrations, migrationsCurrent, runMigrations } from './store/pg/migrate.js';
@@ -53,8 +55,8 @@ export interface Gateway {
   readonly config: Config;
   readonly logger: Logger;
   readonly registry: Registry;
-  readonly tenants: PgTenantStore;
-  readonly apiKeys: PgApiKeyStore;
+  readonly tenants: TenantStore & Pick<PgTenantStore, 'find'>;
+  readonly apiKeys: ApiKeyStore;
   readonly audit: PgAuditLog;
   /** Step 1 of shutdown: /readyz 503 at once, the endpoint refuses new sessions and closes SSE streams. */
   drain(): Promise<void>;
@@ -81,7 +83,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       idleTimeoutMs: config.PG_IDLE_TIMEOUT_MS,
       connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
       applicationName: `umcp-gateway-${config.REGION}`,
-      registry,
+      // Pool gauges come from the data layer (labelled by shard and role), which adopts this pool.
       onError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'),
     });
     cleanups.push(() => pool.end());
@@ -99,8 +101,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     cleanups.push(() => redis.close());
     await redis.connect();
 
-    const tenants = new PgTenantStore(pool);
-    const apiKeys = new PgApiKeyStore(pool, (err) => logger.warn({ err }, 'api key last_used_at update failed'));
+    // Data layer (issue 8): shard map + router on this writer pool, reader pools, read-your-writes by LSN.
+    const data = await createPgDataLayer({
+      config,
+      writerPool: pool,
+      registry,
+      lsn: new RedisLsnTracker(redis.state, config.REDIS_KEY_PREFIX, config.PG_LSN_TTL_MS),
+      applicationName: `umcp-gateway-${config.REGION}`,
+      onError: (err, where) => logger.warn({ err: err.message, where }, 'data layer error'),
+    });
+    cleanups.push(() => data.close());
+
+    const pgTenants = new PgTenantStore(pool);
+    const pgApiKeys = new PgApiKeyStore(pool, (err) => logger.warn({ err }, 'api key last_used_at update failed'));
     const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'));
 
     let migrated = false;
@@ -115,7 +128,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
     // Federation (issue 6): upstream registry, catalog cache (tiered cache + pub/sub invalidation), client pool.
     const cacheLayer = await createCacheLayer({
-      config: CacheConfigSchema.parse({}),
+      config,
       cacheRedis: redis.cache,
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,
@@ -123,6 +136,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       onError: (err, where) => logger.warn({ err, where }, 'cache error'),
     });
     cleanups.push(() => cacheLayer.close());
+    // API key lookup and tenant config through the shared cache: changes and revocations reach every replica via pub/sub.
+    const tenants = config.CACHE_ENABLED ? new CachedTenantStore(pgTenants, cacheLayer.cache) : pgTenants;
+    const apiKeys = config.CACHE_ENABLED ? new CachedApiKeyStore(pgApiKeys, cacheLayer.cache, { negativeTtlMs: config.CACHE_NEGATIVE_TTL_MS }) : pgApiKeys;
     const federation = createFederation({
       pool,
       cache: cacheLayer.cache,
@@ -134,6 +150,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       version: config.VERSION,
       listTtlMs: config.LIST_CACHE_TTL_MS,
       pageSize: config.FEDERATION_PAGE_SIZE,
+      idleMs: config.UPSTREAM_IDLE_MS,
+      breakerThreshold: config.UPSTREAM_BREAKER_THRESHOLD,
+      halfOpenAfterMs: config.UPSTREAM_HALF_OPEN_MS,
       onError: (err, where) => logger.debug({ err: err instanceof Error ? err.message : String(err), where }, 'federation: upstream error'),
     });
     cleanups.push(() => federation.close());
@@ -154,7 +173,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     const authenticator = new Authenticator({
       apiKeys,
       tenants,
-      cacheMs: config.API_KEY_CACHE_MS,
+      // With the shared cache on, a second per-process cache would only delay revocations on other replicas.
+      cacheMs: config.CACHE_ENABLED ? 0 : config.API_KEY_CACHE_MS,
       ...(config.ANONYMOUS_TENANT && { anonymousTenant: config.ANONYMOUS_TENANT }),
       ...(config.OAUTH_ISSUER &&
         config.OAUTH_JWKS_URL && {
@@ -184,7 +204,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
-          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets)],
+          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets), shardAdminRoute(data, TENANT_TABLES)],
           validateToolsets: (names) => void resolveToolsets(names),
         }),
       }),

@@ -8,6 +8,9 @@
  */
 import { z } from 'zod';
 import { McpConfigSchema } from './mcp/config.js';
+import { BlobConfigSchema } from './store/blob/create-blob-store.js';
+import { CacheConfigSchema } from './store/cache/cache-config.js';
+import { RoutingConfigSchema } from './store/pg/routing/routing-config.js';
 
 /** Thrown by loadConfig; `issues` holds one human-readable line per bad or missing key. */
 export class ConfigError extends Error {
@@ -93,13 +96,20 @@ export const CoreSchema = z.object({
     .optional()
     .describe('Retired master keys (comma-separated base64) still accepted for unwrapping until `npm run admin -- keys rotate-master` has re-wrapped every data key.'),
   FEDERATION_PAGE_SIZE: int(1, 10_000).default(100).describe('Items per page of the merged (built-in + upstream) tools/resources/templates/prompts lists.'),
+  UPSTREAM_IDLE_MS: int(1_000, 86_400_000).default(300_000).describe('Close a pooled upstream client unused this long (ms).'),
+  UPSTREAM_BREAKER_THRESHOLD: int(1, 1_000).default(3).describe('Consecutive upstream failures (transport errors, timeouts) that open its circuit breaker.'),
+  UPSTREAM_HALF_OPEN_MS: int(100, 3_600_000).default(5_000).describe('How long an open upstream breaker waits before a half-open probe (ms).'),
   UPSTREAM_ALLOWLIST: list('host names, *.suffix patterns, IPs or CIDRs')
     .optional()
     .describe('Upstream hosts/addresses allowed despite the SSRF rules (loopback, private, link-local, metadata), e.g. `10.0.0.0/8,mcp.internal`. `npm start` defaults to loopback.'),
 });
 
 /** The full schema: platform keys plus the MCP layer's. */
-export const ConfigSchema = CoreSchema.extend(McpConfigSchema.shape);
+export const ConfigSchema = CoreSchema.extend(McpConfigSchema.shape)
+  // Data layer (issue 8): read replicas, shards, pool sizing, cache, object storage; see docs/data-layer.md.
+  .extend(RoutingConfigSchema.shape)
+  .extend(CacheConfigSchema.shape)
+  .extend(BlobConfigSchema.shape);
 
 /** Parsed configuration. */
 export type Config = z.output<typeof ConfigSchema>;
