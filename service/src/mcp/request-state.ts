@@ -46,8 +46,20 @@ export class RotatingRequestStateCodec {
   }
 
   /**
+   * The `ServerOptions.requestState.verify` hook: refuses bad state before any handler runs (the SDK
+   * answers -32602 "Invalid or expired requestState") and resolves `undefined`, so handlers keep seeing
+   * the raw wire string and decode it with {@link verify}. Keeping the raw string (rather than handing
+   * the decoded payload on) keeps the seam idempotent when a handler is wrapped and re-entered (e.g. the
+   * federation router delegating to the built-in handler, which re-runs the hook).
+   */
+  check = async (state: string, ctx: ServerContext): Promise<undefined> => {
+    await this.verify(state, ctx);
+    return undefined;
+  };
+
+  /**
    * Verifies a state minted by any configured key and returns its payload. Throws
-   * {@link RequestStateError}; the SDK answers the request with -32602 "Invalid or expired requestState".
+   * {@link RequestStateError}.
    */
   verify = async (state: string, ctx: ServerContext): Promise<Record<string, unknown>> => {
     const at = state.indexOf(SEP);

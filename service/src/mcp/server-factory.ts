@@ -11,7 +11,7 @@ import {
   type AuthInfo,
   type McpRequestContext,
   type ServerCapabilities,
-  type ServerEventBus,
+  type ServerContext,
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
@@ -57,16 +57,6 @@ export type TenantServerFactory = (
   ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts,
 ) => McpServer;
 
-/** A typed publish facade over one tenant's bus. */
-export function notifierFor(bus: ServerEventBus): ServerNotifier {
-  return {
-    toolsChanged: () => bus.publish({ kind: 'tools_list_changed' }),
-    promptsChanged: () => bus.publish({ kind: 'prompts_list_changed' }),
-    resourcesChanged: () => bus.publish({ kind: 'resources_list_changed' }),
-    resourceUpdated: (uri) => bus.publish({ kind: 'resource_updated', uri }),
-  };
-}
-
 function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilities {
   const merged: Record<string, unknown> = {};
   for (const caps of list) {
@@ -105,7 +95,7 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
       {
         capabilities,
         cacheHints,
-        requestState: { verify: deps.requestState.verify },
+        requestState: { verify: deps.requestState.check },
         instructions: `Unified MCP Platform gateway, tenant ${principal.tenantName}. Toolsets: ${toolsets.map((t) => t.name).join(', ') || 'none'}.`,
       },
     );
@@ -114,7 +104,13 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
       principal,
       deployment: deps.deployment,
       notify: deps.notifierFor(principal.tenantId),
-      requestState: { mint: (payload, c) => deps.requestState.mint(payload, c) },
+      requestState: {
+        mint: (payload, c) => deps.requestState.mint(payload, c),
+        read: async <T extends Record<string, unknown>>(c: ServerContext) => {
+          const raw = c.mcpReq.requestState();
+          return typeof raw === 'string' ? ((await deps.requestState.verify(raw, c)) as T) : undefined;
+        },
+      },
     };
     for (const toolset of toolsets) toolset.register(server, ctx);
     if (era === 'legacy' && capabilities.resources?.subscribe) acceptResourceSubscriptions(server);

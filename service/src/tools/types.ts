@@ -25,15 +25,17 @@ export interface ToolsetContext {
   readonly notify: ServerNotifier;
   /**
    * Seals Multi Round-Trip `requestState` with the deployment's shared keys, bound to the caller, so a
-   * retry may land on any replica; the server verifies it before the handler runs and hands the payload
-   * back through `ctx.mcpReq.requestState()`.
+   * retry may land on any replica. The server refuses bad state before a handler runs; handlers read
+   * the payload with `read(ctx)`.
    */
   readonly requestState: RequestStateMinter;
 }
 
-/** Mints integrity-protected `requestState` strings (see service/src/mcp/request-state.ts). */
+/** Mints and reads integrity-protected `requestState` (see service/src/mcp/request-state.ts). */
 export interface RequestStateMinter {
   mint(payload: Record<string, unknown>, ctx: ServerContext): Promise<string>;
+  /** The verified payload of this round's requestState, or undefined when the request carried none. */
+  read<T extends Record<string, unknown>>(ctx: ServerContext): Promise<T | undefined>;
 }
 
 /** A built-in toolset. */

@@ -1,8 +1,8 @@
 /**
  * Conformance fixtures for Multi Round-Trip Requests (SEP-2322): `input_required` results carrying
  * elicitation / sampling / roots requests and sealed `requestState` that evolves across rounds.
- * State is minted with the deployment's shared keys (ToolsetContext.requestState) and verified by the
- * server before a handler runs, so `ctx.mcpReq.requestState()` here is already trusted.
+ * State is minted with the deployment's shared keys (ToolsetContext.requestState); the server refuses
+ * bad state before a handler runs, and handlers read the verified payload with `requestState.read`.
  */
 import { acceptedContent, inputRequired, inputResponse, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -16,16 +16,12 @@ const NameAnswer = z.object({ name: z.string() });
 const ColorAnswer = z.object({ color: z.string() });
 
 /** Payload sealed into requestState by these fixtures. */
-interface FlowState {
+interface FlowState extends Record<string, unknown> {
   readonly tool: string;
   readonly round: number;
   readonly name?: string;
 }
 
-function stateOf(ctx: ServerContext, tool: string): FlowState | undefined {
-  const state = ctx.mcpReq.requestState<FlowState>();
-  return state && typeof state === 'object' && state.tool === tool ? state : undefined;
-}
 
 const askName = (message = 'What is your name?') => inputRequired.elicit({ message, requestedSchema: nameSchema });
 const askCapital = () =>
@@ -36,6 +32,12 @@ const askCapital = () =>
 
 /** Registers the MRTR fixtures. */
 export function registerMrtrTools(server: McpServer, { requestState }: ToolsetContext): void {
+  /** This round's verified state when it belongs to `tool`. */
+  const stateOf = async (ctx: ServerContext, tool: string): Promise<FlowState | undefined> => {
+    const state = await requestState.read<FlowState>(ctx);
+    return state?.tool === tool ? state : undefined;
+  };
+
   server.registerTool(
     'test_input_required_result_elicitation',
     { description: 'Asks for a name via input_required elicitation, then greets.', inputSchema: noArgs },
@@ -73,7 +75,7 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
     tool,
     { description: 'Round-trips sealed requestState; the final answer says state-ok.', inputSchema: noArgs },
     async (_args, ctx) => {
-      const state = stateOf(ctx, tool);
+      const state = await stateOf(ctx, tool);
       const confirmed = inputResponse(ctx.mcpReq.inputResponses, 'confirm');
       if (state?.round === 1 && confirmed.kind === 'elicit') return text(`state-ok: confirmation ${confirmed.action}`);
       return inputRequired({
@@ -93,7 +95,7 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
     tampered,
     { description: 'Issues sealed requestState; a modified state is refused with -32602.', inputSchema: noArgs },
     async (_args, ctx) => {
-      const state = stateOf(ctx, tampered);
+      const state = await stateOf(ctx, tampered);
       if (state?.round === 1 && inputResponse(ctx.mcpReq.inputResponses, 'confirm').kind === 'elicit') return text('state verified');
       return inputRequired({
         inputRequests: {
@@ -111,7 +113,7 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
     async (_args, ctx) => {
       const responses = ctx.mcpReq.inputResponses;
       const done =
-        stateOf(ctx, multiple) !== undefined &&
+        (await stateOf(ctx, multiple)) !== undefined &&
         acceptedContent(responses, 'user_name', NameAnswer) !== undefined &&
         inputResponse(responses, 'greeting').kind === 'sampling' &&
         inputResponse(responses, 'client_roots').kind === 'roots';
@@ -135,7 +137,7 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
     multi,
     { description: 'Three rounds: name, then favourite colour, then the answer.', inputSchema: noArgs },
     async (_args, ctx) => {
-      const state = stateOf(ctx, multi);
+      const state = await stateOf(ctx, multi);
       const name = acceptedContent(ctx.mcpReq.inputResponses, 'step1', NameAnswer);
       if (state?.round === 1 && name) {
         return inputRequired({
