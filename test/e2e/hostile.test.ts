@@ -1,0 +1,92 @@
+/**
+ * Hostile-input suite: every request in hostile-cases.ts against one real gateway (real MCP endpoint,
+ * test PostgreSQL + Redis). Each must get its 4xx (or a JSON-RPC / tool error), the gateway must stay up
+ * (healthz and a real tool call answer after each), and nothing may be written (support/hostile-env.ts
+ * defines "written").
+ */
+import assert from 'node:assert/strict';
+import { rawRequest } from '../support/platform-http.js';
+import { CASES, type Reply } from './hostile-cases.js';
+import { legacyHeaders, startHostileEnv, type HostileEnv } from './support/hostile-env.js';
+
+function rpcError(reply: Reply): { code?: number; isError?: boolean; text: string } {
+  const text = reply.body;
+  const data = text.startsWith('event:') || text.includes('\ndata:') || text.startsWith('data:')
+    ? text.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).pop() ?? ''
+    : text;
+  try {
+    const msg = JSON.parse(data) as { error?: { code: number }; result?: { isError?: boolean } };
+    return { ...(msg.error && { code: msg.error.code }), ...(msg.result?.isError && { isError: true }), text: data };
+  } catch {
+    return { text: data };
+  }
+}
+
+async function stillServing(e: HostileEnv): Promise<void> {
+  assert.equal((await rawRequest(`${e.url}/healthz`)).status, 200, 'healthz after the hostile request');
+  const res = await fetch(e.mcpUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${e.acme.key}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/list',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0', id: 1, method: 'tools/list',
+      params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'h', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+    }),
+  });
+  assert.equal(res.status, 200, 'a well-formed request still succeeds');
+  assert.match(await res.text(), /diagnostics\.echo/);
+}
+
+describe('hostile input against a real gateway', function () {
+  this.timeout(60_000);
+  let e: HostileEnv;
+  let baseline: string;
+
+  before(async () => {
+    e = await startHostileEnv();
+  });
+  beforeEach(async () => {
+    if (e) baseline = await e.fingerprint();
+  });
+  after(async () => e?.stop());
+
+  it(`has at least 40 cases (${CASES.length})`, () => {
+    assert.ok(CASES.length >= 40, `${CASES.length} cases`);
+    assert.equal(new Set(CASES.map((c) => c.name)).size, CASES.length, 'case names are unique');
+  });
+
+  for (const group of [...new Set(CASES.map((c) => c.group))]) {
+    describe(group, () => {
+      for (const c of CASES.filter((x) => x.group === group)) {
+        it(c.name, async () => {
+          const reply = await c.send(e);
+          const allowed = typeof c.status === 'number' ? [c.status] : c.status;
+          assert.ok(allowed.includes(reply.status), `HTTP ${reply.status}, expected ${allowed.join('|')}: ${reply.body.slice(0, 300)}`);
+          assert.doesNotMatch(reply.body, /\n\s+at .+\(.+:\d+:\d+\)/, 'no stack trace in the answer');
+          if (reply.status === 200) {
+            const r = rpcError(reply);
+            assert.ok(r.code !== undefined || r.isError, `a 200 must carry a JSON-RPC error or a tool error: ${r.text.slice(0, 300)}`);
+            if (c.rpc === 'tool-error') assert.ok(r.isError, `tool error expected: ${r.text.slice(0, 300)}`);
+            else if (c.rpc !== undefined && r.code !== undefined) assert.equal(r.code, c.rpc, r.text.slice(0, 300));
+          } else if (reply.status !== 0) {
+            assert.ok(reply.status >= 400 && reply.status < 500, `4xx expected, got ${reply.status}`);
+            if (typeof c.rpc === 'number' && reply.body.trim().startsWith('{')) assert.equal(rpcError(reply).code, c.rpc, reply.body.slice(0, 300));
+          }
+          await stillServing(e);
+          assert.equal(await e.fingerprint(), baseline, 'nothing written to PostgreSQL or Redis for a rejected request');
+        });
+      }
+    });
+  }
+
+  it("the victim's session survived every attack on it", async () => {
+    const res = await fetch(e.mcpUrl, { method: 'POST', headers: legacyHeaders(e.victim.key, e.victimSession), body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /diagnostics\.echo/);
+  });
+});
