@@ -2,7 +2,8 @@
  * The MCP endpoint (/mcp): one entry serving both protocol generations.
  *
  * - 2026-07-28 (modern, stateless): the SDK's `createMcpHandler` with `legacy: 'reject'`, one handler
- *   per tenant so each tenant's `subscriptions/listen` streams hang off that tenant's Redis bus only.
+ *   per tenant so each tenant's `subscriptions/listen` streams hang off that tenant's Redis bus only
+ *   (tenant-handlers.ts keeps them bounded).
  *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 413,
  *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 406, 415, draining,
  *   metrics and SSE bookkeeping.
@@ -12,7 +13,7 @@
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
-import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpHttpHandler, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
+import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -27,6 +28,7 @@ import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
 import { authInfoFor, createTenantServerFactory, principalOf } from './server-factory.js';
 import { SseTracker } from './sse-tracker.js';
+import { TenantHandlers } from './tenant-handlers.js';
 
 export interface McpRequestInfo {
   readonly requestId: string;
@@ -125,22 +127,16 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   const legacyLeg = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
   legacy = legacyLeg;
 
-  const modern = new Map<string, McpHttpHandler>();
-  const modernFor = (tenantId: string): McpHttpHandler => {
-    let handler = modern.get(tenantId);
-    if (!handler) {
-      handler = createMcpHandler(sdkFactory, {
-        legacy: 'reject',
-        bus: hub.forTenant(tenantId),
-        maxSubscriptions: config.MAX_SUBSCRIPTIONS,
-        keepAliveMs: config.SSE_KEEPALIVE_MS,
-        maxRequestBodySize: config.MCP_MAX_BODY_BYTES,
-        onerror,
-      });
-      modern.set(tenantId, handler);
-    }
-    return handler;
-  };
+  const modern = new TenantHandlers((tenantId) =>
+    createMcpHandler(sdkFactory, {
+      legacy: 'reject',
+      bus: hub.forTenant(tenantId),
+      maxSubscriptions: config.MAX_SUBSCRIPTIONS,
+      keepAliveMs: config.SSE_KEEPALIVE_MS,
+      maxRequestBodySize: config.MCP_MAX_BODY_BYTES,
+      onerror,
+    }),
+  );
   const metrics = mcpMetrics(deps.registry);
   const sse = new SseTracker(metrics.openSseStreams);
   let draining = false;
@@ -171,8 +167,16 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       return legacyLeg.handle(request, principal, info);
     }
     labels.era = 'modern';
-    const response = await modernFor(principal.tenantId).fetch(request, { authInfo: authInfoFor(principal, info.requestId) });
-    return sse.track(response, labels.method === 'subscriptions/listen');
+    const lease = modern.acquire(principal.tenantId);
+    let response: Response;
+    try {
+      response = await lease.handler.fetch(request, { authInfo: authInfoFor(principal, info.requestId) });
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    // In flight until a streamed response ends; a JSON response is complete already.
+    return sse.track(response, labels.method === 'subscriptions/listen', lease.release);
   }
 
   return {
@@ -200,8 +204,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     async close() {
       draining = true;
       sse.closeAll(config.SSE_RETRY_MS);
-      await Promise.all([...modern.values()].map((h) => h.close()));
-      modern.clear();
+      await modern.closeAll();
       await legacyLeg.close();
       await hub.close();
     },

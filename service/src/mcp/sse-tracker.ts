@@ -22,9 +22,15 @@ export class SseTracker {
     return this.open.size;
   }
 
-  /** Returns `response` unchanged unless it is SSE; then a tracked copy. */
-  track(response: Response, listen: boolean): Response {
-    if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) return response;
+  /**
+   * Returns `response` unchanged unless it is SSE; then a tracked copy. `onDone` runs once the stream
+   * has ended (at once for a non-SSE response).
+   */
+  track(response: Response, listen: boolean, onDone?: () => void): Response {
+    if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+      onDone?.();
+      return response;
+    }
     const reader = response.body.getReader();
     const encoder = new TextEncoder();
     let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -32,6 +38,7 @@ export class SseTracker {
     const finish = () => {
       if (done) return;
       done = true;
+      onDone?.();
       this.open.delete(entry);
       this.gauge.dec();
     };
