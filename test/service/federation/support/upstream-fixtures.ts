@@ -31,6 +31,10 @@ export interface UpstreamFixture {
   restart(): Promise<void>;
 }
 
+function registerExtra(server: McpServer, name: string): void {
+  server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
+}
+
 function buildServer(label: string, extraTools: readonly string[]): McpServer {
   const server = new McpServer({ name: `fixture-${label}`, version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } });
   server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
@@ -47,7 +51,7 @@ function buildServer(label: string, extraTools: readonly string[]): McpServer {
     return { content: [{ type: 'text', text: `done ${count}` }] };
   });
   server.registerTool('secret_op', { description: 'denied in tests', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'should not run' }] }));
-  for (const name of extraTools) server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
+  for (const name of extraTools) registerExtra(server, name);
   server.registerResource('readme', 'mem://readme', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: `${label} readme` }] }));
   server.registerResource('item', new ResourceTemplate('mem://items/{id}', { list: undefined }), { mimeType: 'text/plain' }, async (uri, vars) => ({
     contents: [{ uri: uri.href, text: `${label} item ${String(vars.id)}` }],
@@ -148,7 +152,8 @@ export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFix
     seen,
     addTool(name) {
       extra.push(name);
-      for (const s of sessions.values()) void s.server.server.sendToolListChanged().catch(() => undefined);
+      // Live sessions get the tool too; McpServer announces tools/list_changed on the session itself.
+      for (const s of sessions.values()) registerExtra(s.server, name);
     },
     dropSessions,
     async close() {

@@ -1,0 +1,85 @@
+/**
+ * Two gateway replicas on one PostgreSQL/Redis: a registration made through A is served by B within 1 s,
+ * and list changes (registration changes, an upstream's own list_changed) reach clients of both
+ * protocol generations connected to the other replica.
+ */
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/client';
+import { startCluster, type Cluster } from './support/gateway.js';
+import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
+
+/** Resolves with the elapsed ms once `check` passes; fails after `timeoutMs`. */
+async function within(timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Counts `notifications/tools/list_changed` a client receives. */
+function countToolChanges(client: Client): { n: number } {
+  const counter = { n: 0 };
+  client.setNotificationHandler('notifications/tools/list_changed', async () => {
+    counter.n++;
+  });
+  return counter;
+}
+
+describe('federation: two replicas', function () {
+  this.timeout(60_000);
+  let cluster: Cluster;
+  let modern: UpstreamFixture;
+  let legacy: UpstreamFixture;
+  let apiKey: string;
+
+  before(async () => {
+    [cluster, modern, legacy] = await Promise.all([startCluster(2), startModernUpstream('m'), startLegacyUpstream('l')]);
+    ({ apiKey } = await cluster.tenant('acme'));
+  });
+  after(async () => {
+    await cluster?.stop();
+    await Promise.all([modern?.close(), legacy?.close()]);
+  });
+
+  it('serves a registration made through replica A on replica B within 1 s, and announces it to B\'s sessions', async () => {
+    const onB = await cluster.client(apiKey, 'legacy', 1);
+    const changes = countToolChanges(onB);
+    const stream = await cluster.client(apiKey, 'modern', 1);
+    const modernChanges = countToolChanges(stream);
+    const sub = await stream.listen({ toolsListChanged: true });
+    // B has served (and cached) the catalog without the upstream.
+    assert.ok(!(await onB.listTools()).tools.some((t) => t.name.startsWith('mod__')));
+
+    const r = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mod', url: modern.url }, 0);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const elapsed = await within(1_000, async () => (await onB.listTools()).tools.some((t) => t.name === 'mod__echo'));
+    assert.ok(elapsed < 1_000, `B saw the registration after ${elapsed} ms`);
+    if (process.env.FED_REPORT) console.log(`      registration A -> B visible after ${elapsed} ms`);
+    await within(2_000, async () => changes.n > 0 && modernChanges.n > 0);
+    const call = await onB.callTool({ name: 'mod__echo', arguments: { text: 'b' } });
+    assert.equal((call.content as { text: string }[])[0]!.text, 'm:b');
+    await sub.close();
+  });
+
+  for (const kind of ['modern', 'legacy'] as const) {
+    it(`relays a ${kind} upstream's list_changed to clients on the other replica`, async () => {
+      const fixture = kind === 'modern' ? modern : legacy;
+      const ns = `up-${kind}`;
+      assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: ns, url: fixture.url }, 1)).status, 201);
+      const onA = await cluster.client(apiKey, 'modern', 0);
+      const onB = await cluster.client(apiKey, 'legacy', 1);
+      // Both replicas build the catalog, so each has a pooled client listening to the upstream.
+      assert.ok((await onA.listTools()).tools.some((t) => t.name === `${ns}__echo`));
+      assert.ok((await onB.listTools()).tools.some((t) => t.name === `${ns}__echo`));
+      const changes = countToolChanges(onB);
+      await new Promise((r) => setTimeout(r, 300)); // the upstream listen stream / GET stream is being opened
+      changes.n = 0; // only what the upstream's own change causes
+      fixture.addTool(`late_${kind}`);
+      await within(3_000, async () => changes.n > 0);
+      await within(2_000, async () => (await onA.listTools(undefined, { cacheMode: 'refresh' })).tools.some((t) => t.name === `${ns}__late_${kind}`));
+      assert.ok((await onB.listTools()).tools.some((t) => t.name === `${ns}__late_${kind}`));
+    });
+  }
+});
