@@ -14,6 +14,7 @@ import { createAdminHandler } from './http/admin.js';
 import { Authenticator } from './http/auth.js';
 import { createHttpMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
+import { createStatusPage } from './http/status/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
 import { createFederation } from './gateway/federation.js';
@@ -209,6 +210,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         }),
       }),
       checkReady,
+      // Queue health: the `queue` entry of checkReady once the worker tier reports one there, else "not reported".
+      statusPage: createStatusPage({ region: config.REGION, version: config.VERSION, checkReady, draining: () => http.draining }).handle,
       ...(() => {
         const hosts = allowedHosts(config);
         return hosts ? { allowedHosts: hosts } : {};

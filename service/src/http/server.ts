@@ -33,6 +33,8 @@ export interface HttpServerDeps {
   admin?: (request: Request, path: string, requestId: string) => Promise<Response>;
   /** Readiness of dependencies (PostgreSQL, Redis, migrations). */
   checkReady(): Promise<Record<string, boolean>>;
+  /** Public status page (/, /status.json, /sw.js, /assets/*; service/src/http/status); undefined = 404. */
+  statusPage?: (method: string, path: string, headers: IncomingMessage['headers']) => Promise<Response> | undefined;
   /** Host allowlist for /mcp; undefined = no Host check. */
   allowedHosts?: string[];
   allowedOrigins: string[];
@@ -199,6 +201,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         return deps.admin(request, path.slice(HTTP.adminPrefix.length), requestId);
       }
     }
+    const page = deps.statusPage?.(method, path, req.headers);
+    if (page) return page;
     return apiError(404, 'not_found', `no route ${method} ${path}`);
   };
 
