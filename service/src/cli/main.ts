@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
+import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -20,6 +21,7 @@ Commands:
   keys revoke <tenant> <keyId>             revoke a key
   audit [--tenant t] [--limit n]           recent audit log entries
 ${UPSTREAM_USAGE}
+${SHARD_USAGE}
 
 <tenant> is a tenant name or id. Options: --json (machine-readable output), --help.
 Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
@@ -49,6 +51,7 @@ async function run(argv: string[]): Promise<void> {
       tenant: { type: 'string' },
       limit: { type: 'string' },
       ...UPSTREAM_CLI_OPTIONS,
+      ...SHARD_CLI_OPTIONS,
     },
   });
   if (values.help || positionals.length === 0) {
@@ -61,6 +64,7 @@ async function run(argv: string[]): Promise<void> {
   if (!url || !token) throw new UsageError('set ADMIN_URL and ADMIN_TOKEN (npm start prints both)');
   const api = new AdminClient(url, token);
   if (await runUpstreamCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
+  if (await runShardCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new UsageError(`expected ${what}`);

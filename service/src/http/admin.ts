@@ -17,7 +17,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
-import { ConflictError, NotFoundError, type ApiKeyRecord, type ApiKeyStore, type AuditEntry, type AuditLog, type Tenant } from '../store/ports.js';
+import { ConflictError, NotFoundError, type ApiKeyRecord, type ApiKeyStore, type AuditEntry, type AuditLog, type Tenant, type TenantStore } from '../store/ports.js';
 import { TENANT_NAME } from '../store/pg/pg-tenant-store.js';
 import type { PgTenantStore } from '../store/pg/pg-tenant-store.js';
 import type { AdminRoute } from '../gateway/admin-routes.js';
@@ -26,7 +26,7 @@ import { apiError, json } from './respond.js';
 /** Dependencies of the admin API. */
 export interface AdminDeps {
   adminToken: string;
-  tenants: PgTenantStore;
+  tenants: TenantStore & Pick<PgTenantStore, 'find'>;
   apiKeys: ApiKeyStore;
   audit: AuditLog;
   logger: Logger;

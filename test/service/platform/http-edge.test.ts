@@ -149,8 +149,8 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
       const text = (await rawRequest(`${t.gateway.url}/metrics`)).body;
       assert.match(text, /umcp_http_requests_total\{route="\/mcp",method="POST",status="401",region="local"\} 1/);
       assert.match(text, /umcp_http_request_duration_seconds_bucket\{le="0\.005",region="local",route="\/mcp",method="POST",status="401"\}/);
-      assert.match(text, /umcp_pg_pool_total\{role="writer",region="local"\} \d+/);
-      assert.match(text, /umcp_pg_pool_waiting\{role="writer",region="local"\} 0/);
+      assert.match(text, /umcp_pg_pool_total\{shard="default",role="writer",region="local"\} \d+/);
+      assert.match(text, /umcp_pg_pool_waiting\{shard="default",role="writer",region="local"\} 0/);
       assert.match(text, /process_resident_memory_bytes/);
     });
   });
