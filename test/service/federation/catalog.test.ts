@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/client';
 import { startCluster, type Cluster } from './support/gateway.js';
+import { startSseUpstream, type SseUpstream } from './support/sse-upstream.js';
 import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
 
 const text = (r: { content?: unknown }) => ((r.content as { type: string; text?: string }[])[0]?.text ?? '');
@@ -15,19 +16,22 @@ describe('federation: catalog and routing', function () {
   let cluster: Cluster;
   let modern: UpstreamFixture;
   let legacy: UpstreamFixture;
+  let sse: SseUpstream;
   let apiKey: string;
 
   before(async () => {
-    [cluster, modern, legacy] = await Promise.all([startCluster(1, { FEDERATION_PAGE_SIZE: '5' }), startModernUpstream('m'), startLegacyUpstream('l')]);
+    [cluster, modern, legacy, sse] = await Promise.all([startCluster(1, { FEDERATION_PAGE_SIZE: '5' }), startModernUpstream('m'), startLegacyUpstream('l'), startSseUpstream('s')]);
     ({ apiKey } = await cluster.tenant('acme', ['diagnostics']));
     const a = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mod', url: modern.url, denyTools: ['secret_op'] });
     assert.equal(a.status, 201, JSON.stringify(a.body));
     const b = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'leg', url: legacy.url });
     assert.equal(b.status, 201, JSON.stringify(b.body));
+    const c = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'old', url: sse.url, transport: 'sse' });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
   });
   after(async () => {
     await cluster?.stop();
-    await Promise.all([modern?.close(), legacy?.close()]);
+    await Promise.all([modern?.close(), legacy?.close(), sse?.close()]);
   });
 
   for (const era of ['modern', 'legacy'] as const) {
@@ -48,6 +52,7 @@ describe('federation: catalog and routing', function () {
       it('routes tools/call to each upstream generation', async () => {
         assert.equal(text(await client.callTool({ name: 'mod__echo', arguments: { text: 'hi' } })), 'm:hi');
         assert.equal(text(await client.callTool({ name: 'leg__echo', arguments: { text: 'yo' } })), 'l:yo');
+        assert.equal(text(await client.callTool({ name: 'old__echo', arguments: { text: 'sse' } })), 's:sse');
         assert.equal(text(await client.callTool({ name: 'diagnostics.echo', arguments: { text: 'own' } })), 'own');
       });
 
@@ -85,6 +90,24 @@ describe('federation: catalog and routing', function () {
       });
     });
   }
+
+  describe('cancellation', () => {
+    it("aborts the upstream call when the client cancels", async () => {
+      const client = await cluster.client(apiKey, 'legacy');
+      const controller = new AbortController();
+      const abortedBefore = modern.seen.aborted;
+      const started = Date.now();
+      const call = client.callTool({ name: 'mod__slow', arguments: { ms: 5_000 } }, { signal: controller.signal });
+      setTimeout(() => controller.abort('user cancelled'), 200);
+      await assert.rejects(call);
+      assert.ok(Date.now() - started < 2_000);
+      const deadline = Date.now() + 2_000;
+      while (modern.seen.aborted === abortedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(modern.seen.aborted, abortedBefore + 1, 'the upstream handler was aborted');
+      // The gateway stays usable on the same session and upstream afterwards.
+      assert.equal(text(await client.callTool({ name: 'mod__echo', arguments: { text: 'after' } })), 'm:after');
+    });
+  });
 
   describe('pagination of merged lists', () => {
     it('walks every page with cursors and refuses a forged cursor', async () => {

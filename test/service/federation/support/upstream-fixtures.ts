@@ -21,7 +21,7 @@ export interface UpstreamFixture {
   readonly url: string;
   readonly port: number;
   /** Authorization header of the most recent request (credential tests). */
-  readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number };
+  readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number; aborted: number };
   /** Adds a tool and announces tools/list_changed. */
   addTool(name: string): void;
   /** Forgets every session (2025-era only): the next request with an old session id gets 404. */
@@ -35,11 +35,16 @@ function registerExtra(server: McpServer, name: string): void {
   server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
 }
 
-function buildServer(label: string, extraTools: readonly string[]): McpServer {
+function buildServer(label: string, extraTools: readonly string[], seen: { aborted: number }): McpServer {
   const server = new McpServer({ name: `fixture-${label}`, version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } });
   server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
   server.registerTool('slow', { description: 'sleeps', inputSchema: z.object({ ms: z.number().int() }) }, async ({ ms }, ctx) => {
-    await delay(ms, undefined, { signal: ctx.mcpReq.signal });
+    try {
+      await delay(ms, undefined, { signal: ctx.mcpReq.signal });
+    } catch (err) {
+      seen.aborted++;
+      throw err;
+    }
     return { content: [{ type: 'text', text: `slept ${ms}` }] };
   });
   server.registerTool('progress', { description: 'progress', inputSchema: z.object({ count: z.number().int() }) }, async ({ count }, ctx) => {
@@ -81,8 +86,8 @@ function closeHttp(server: HttpServer): Promise<void> {
 export async function startModernUpstream(label = 'modern'): Promise<UpstreamFixture> {
   const extra: string[] = [];
   const bus = new InMemoryServerEventBus();
-  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0 };
-  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra), { legacy: 'reject', bus }));
+  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
+  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra, seen), { legacy: 'reject', bus }));
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
     seen.authorization = req.headers.authorization;
@@ -113,7 +118,7 @@ export async function startModernUpstream(label = 'modern'): Promise<UpstreamFix
 export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFixture> {
   const extra: string[] = [];
   const sessions = new Map<string, { transport: NodeStreamableHTTPServerTransport; server: McpServer }>();
-  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0 };
+  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
     seen.authorization = req.headers.authorization;
@@ -129,7 +134,7 @@ export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFix
       return;
     }
     seen.initializes++;
-    const server = buildServer(label, extra);
+    const server = buildServer(label, extra, seen);
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
