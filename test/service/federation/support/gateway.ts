@@ -17,6 +17,7 @@ export interface Cluster {
   readonly db: TestDatabase;
   readonly prefix: string;
   readonly masterKey: string;
+  readonly adminToken: string;
   /** Calls the admin API of replica `i` (default 0); returns status and parsed body. */
   admin(method: string, path: string, body?: unknown, i?: number): Promise<{ status: number; body: any }>;
   /** Creates a tenant (with toolsets) and returns its id and API key. */
@@ -56,6 +57,7 @@ export async function startCluster(n = 1, env: Record<string, string> = {}): Pro
     db,
     prefix: redis.prefix,
     masterKey,
+    adminToken,
     admin,
     async tenant(name, toolsets = ['diagnostics']) {
       const r = await admin('POST', '/tenants', { name, toolsets });
