@@ -36,10 +36,12 @@ describe('status page in chromium', function () {
   let page: Page;
   let pageEtag: string;
 
-  before(async () => {
+  before(async function () {
+    // The first run may install chromium with apt (ensureChromium), which takes minutes.
+    this.timeout(660_000);
+    tb = await launchChromium();
     tg = await startTestGateway({ env: { REGION, VERSION } });
     proxy = await startRecordingProxy(tg.gateway.url);
-    tb = await launchChromium();
     context = tb.context;
     page = context.pages()[0] ?? (await context.newPage());
   });
