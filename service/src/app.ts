@@ -18,6 +18,7 @@ import { createStatusPage } from './http/status/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
 import { createFederation } from './gateway/federation.js';
+import { createTaskTier, dlqAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { CachedApiKeyStore, CachedTenantStore, createCacheLayer } from './store/cache/index.js';
 import { createPgDataLayer, RedisLsnTracker, shardAdminRoute, TENANT_TABLES } from './store/pg/routing/index.js';
@@ -157,12 +158,24 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       onError: (err, where) => logger.debug({ err: err instanceof Error ? err.message : String(err), where }, 'federation: upstream error'),
     });
     cleanups.push(() => federation.close());
+    // Tasks (issue 7): task store + queue producer; the worker tier runs the jobs.
+    const tasks = createTaskTier({
+      config,
+      pool,
+      stateRedis: redis.state,
+      redisUrl: config.REDIS_URL,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      registry,
+      upstreams: async (tenantId) => (await federation.registry.list(tenantId)).map((u) => ({ namespace: u.namespace, root: u.root, longRunning: u.options.longRunning ?? [] })),
+    });
+    cleanups.push(() => tasks.close());
 
     const endpoint = await (opts.createEndpoint ?? createMcpEndpoint)({
       federation,
       config,
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,
+      tasks,
       audit,
       logger,
       registry,
@@ -205,7 +218,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
-          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets), shardAdminRoute(data, TENANT_TABLES)],
+          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets), shardAdminRoute(data, TENANT_TABLES), dlqAdminRoute(tasks.service)],
           validateToolsets: (names) => void resolveToolsets(names),
         }),
       }),

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { McpConfigSchema } from './mcp/config.js';
+import { TasksConfigSchema } from './tasks/config.js';
 import { BlobConfigSchema } from './store/blob/create-blob-store.js';
 import { CacheConfigSchema } from './store/cache/cache-config.js';
 import { RoutingConfigSchema } from './store/pg/routing/routing-config.js';
@@ -109,7 +110,9 @@ export const ConfigSchema = CoreSchema.extend(McpConfigSchema.shape)
   // Data layer (issue 8): read replicas, shards, pool sizing, cache, object storage; see docs/data-layer.md.
   .extend(RoutingConfigSchema.shape)
   .extend(CacheConfigSchema.shape)
-  .extend(BlobConfigSchema.shape);
+  .extend(BlobConfigSchema.shape)
+  // Tasks (issue 7): worker tier, queue, retries; see docs/tasks.md.
+  .extend(TasksConfigSchema.shape);
 
 /** Parsed configuration. */
 export type Config = z.output<typeof ConfigSchema>;

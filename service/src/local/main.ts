@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startGateway, type Gateway } from '../app.js';
+import { startWorker } from '../worker-main.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log/logger.js';
 import { resolveToolsets } from '../tools/index.js';
@@ -114,7 +115,10 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config, { logger });
   started.push({ name: 'gateway', stop: () => gateway.close() });
 
-  // Hook for the tasks issue: start the in-process worker here and push it onto `started`.
+  // The in-process task worker (production runs `npm run worker` as its own Deployment); its job
+  // metrics land on the gateway's /metrics.
+  const worker = await startWorker(config, { logger, registry: gateway.registry, serveMetrics: false });
+  started.push({ name: 'task worker', stop: () => worker.close() });
 
   const apiKey = await ensureDemo(gateway, dir);
   say('');

@@ -13,7 +13,7 @@
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
-import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
+import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServer, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -59,6 +59,8 @@ export interface McpEndpointDeps {
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
   federation?: Pick<Federation, 'attach' | 'useNotifier'>;
+  /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
+  tasks?: { attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void };
 }
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -120,6 +122,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const requestId = ctx.authInfo?.extra?.['requestId'];
     const server = tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
     await deps.federation?.attach(server, principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
+    deps.tasks?.attach(server, principal, { era: ctx.era });
     return server;
   };
   deps.federation?.useNotifier(notifierFor);

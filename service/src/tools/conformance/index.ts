@@ -8,6 +8,7 @@ import { registerContentTools } from './content-tools.js';
 import { registerInteractiveTools } from './interactive-tools.js';
 import { registerMrtrTools } from './mrtr-tools.js';
 import { registerPrompts, registerResources } from './resources-prompts.js';
+import { registerTaskTools } from './task-tools.js';
 
 /** The `conformance` toolset. */
 export const conformanceToolset: Toolset = {
@@ -24,6 +25,7 @@ export const conformanceToolset: Toolset = {
     registerContentTools(server);
     registerInteractiveTools(server, ctx);
     registerMrtrTools(server, ctx);
+    registerTaskTools(server);
     registerResources(server);
     registerPrompts(server);
   },

@@ -1,0 +1,65 @@
+/**
+ * Admin API of the dead-letter queue, mounted by service/src/http/admin.ts under /admin/v1:
+ *
+ *   GET    /dlq[?tenant=&tool=]          -> {deadLetters}
+ *   GET    /dlq/:taskId                  -> {deadLetter, task}
+ *   POST   /dlq/replay {taskId? | all? | tenant?, tool?} -> {replayed: [taskId]}
+ *   POST   /dlq/purge  {taskId? | all? | tenant?, tool?} -> {purged: [taskId]}
+ *
+ * Replay reopens the task under its id and re-enqueues the job, so the client polling that id sees it
+ * complete. A replay or purge needs a selector (`taskId`, `all: true`, or a filter) so an empty body
+ * never touches everything.
+ */
+import { z } from 'zod';
+import type { AdminRoute } from '../gateway/admin-routes.js';
+import type { DeadLetterFilter } from './task-queue.js';
+import type { TaskService } from './task-service.js';
+
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+const fail = (status: number, code: string, message: string) => json(status, { error: { code, message } });
+
+const Selector = z
+  .object({ taskId: z.string().min(1).max(200).optional(), all: z.boolean().optional(), tenant: z.string().min(1).max(200).optional(), tool: z.string().min(1).max(300).optional() })
+  .strict()
+  .refine((s) => s.taskId || s.all || s.tenant || s.tool, 'name a taskId, a filter (tenant, tool) or all: true');
+
+/** The DLQ admin routes. */
+export function dlqAdminRoute(service: TaskService): AdminRoute {
+  return async (ctx) => {
+    const [root, id, ...rest] = ctx.segments;
+    if (root !== 'dlq' || rest.length) return undefined;
+    const method = ctx.request.method;
+    const filterOf = async (s: { taskId?: string | undefined; tenant?: string | undefined; tool?: string | undefined }): Promise<DeadLetterFilter> => ({
+      ...(s.taskId && { taskId: s.taskId }),
+      ...(s.tenant && { tenantId: (await ctx.tenantOf(s.tenant)).id }),
+      ...(s.tool && { tool: s.tool }),
+    });
+    if (id === undefined) {
+      if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET /dlq');
+      const q = new URL(ctx.request.url).searchParams;
+      const filter = await filterOf({ tenant: q.get('tenant') ?? undefined, tool: q.get('tool') ?? undefined });
+      return json(200, { deadLetters: await service.queue.listDead(filter) });
+    }
+    if (id === 'replay' || id === 'purge') {
+      if (method !== 'POST') return fail(405, 'method_not_allowed', `use POST /dlq/${id}`);
+      const sel = await ctx.body(ctx.request, Selector);
+      const filter = await filterOf(sel);
+      if (id === 'purge') {
+        const purged = await service.queue.purge(filter);
+        await ctx.audit({ tenantId: filter.tenantId ?? null, action: 'dlq.purge', detail: { count: purged.length } });
+        return json(200, { purged });
+      }
+      const replayed: string[] = [];
+      for (const letter of await service.queue.listDead(filter, Number.MAX_SAFE_INTEGER)) {
+        if (await service.replay(letter.taskId)) replayed.push(letter.taskId);
+      }
+      if (sel.taskId && replayed.length === 0) return fail(404, 'not_found', `no dead letter for task ${sel.taskId}`);
+      await ctx.audit({ tenantId: filter.tenantId ?? null, action: 'dlq.replay', detail: { count: replayed.length } });
+      return json(200, { replayed });
+    }
+    if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET /dlq/:taskId');
+    const deadLetter = await service.queue.getDead(id);
+    if (!deadLetter) return fail(404, 'not_found', `no dead letter for task ${id}`);
+    return json(200, { deadLetter, task: await service.store.getFresh(id) });
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The task tier of one process: store, queue, service and MCP surface for gateways
+ * ({@link createTaskTier}); the worker runtime lives in worker-runtime.ts.
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import type { Principal } from '../domain/principal.js';
+import type { TasksConfig } from './config.js';
+import { attachTasks, type TaskPolicyLookup } from './mcp-tasks.js';
+import { registerQueueGauges } from './metrics.js';
+import { PolicyTable, type ToolPolicy } from './policy.js';
+import { TaskQueue } from './task-queue.js';
+import { TaskService } from './task-service.js';
+import { PgTaskStore } from './task-store.js';
+
+export { TasksConfigSchema, type TasksConfig } from './config.js';
+export { dlqAdminRoute } from './admin-routes.js';
+export { TaskService } from './task-service.js';
+
+/** Upstream registrations as far as tasks care: namespace and `longRunning` tool names. */
+export type UpstreamLongRunning = (tenantId: string) => Promise<readonly { namespace: string; root: boolean; longRunning: readonly string[] }[]>;
+
+/** What the tier needs from its process. */
+export interface TaskTierOptions {
+  readonly config: TasksConfig;
+  readonly pool: pg.Pool;
+  readonly stateRedis: Redis;
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+  /** Receives the queue gauges. */
+  readonly registry?: Registry;
+  /** The tenant's upstreams (federation) for `longRunning` tools. */
+  readonly upstreams?: UpstreamLongRunning;
+}
+
+/** The gateway-side task tier. */
+export interface TaskTier {
+  readonly service: TaskService;
+  readonly policies: PolicyTable;
+  /** Installs the task surface on a per-request server (call after toolsets and federation). */
+  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void;
+  close(): Promise<void>;
+}
+
+/** Pub/sub channel carrying cancelled task ids to the workers. */
+export function cancelChannel(keyPrefix: string): string {
+  return `${keyPrefix}tasks:cancel`;
+}
+
+/** Builds store, queue and service, and the policy lookup the MCP surface uses. */
+export function createTaskTier(opts: TaskTierOptions): TaskTier {
+  const policies = new PolicyTable(opts.config);
+  const store = new PgTaskStore(opts.pool, opts.stateRedis, opts.keyPrefix);
+  const queue = new TaskQueue(opts.redisUrl, opts.config.TASK_QUEUE_PREFIX, cancelChannel(opts.keyPrefix));
+  const service = new TaskService(store, queue, policies, { ttlMs: opts.config.TASK_TTL_MS, pollIntervalMs: opts.config.TASK_POLL_INTERVAL_MS });
+  if (opts.registry) registerQueueGauges(opts.registry, queue);
+
+  const lookup: TaskPolicyLookup = async (principal, tool): Promise<ToolPolicy | undefined> => {
+    const builtin = policies.builtin(tool);
+    if (builtin) return builtin;
+    if (!opts.upstreams) return undefined;
+    const sep = tool.indexOf('__');
+    const upstreams = await opts.upstreams(principal.tenantId);
+    const hit = upstreams.some((u) => (sep > 0 ? u.namespace === tool.slice(0, sep) && u.longRunning.includes(tool.slice(sep + 2)) : u.root && u.longRunning.includes(tool)));
+    return hit ? policies.forTool(tool) : undefined;
+  };
+
+  return {
+    service,
+    policies,
+    attach(server, principal, facts) {
+      attachTasks(server, principal, facts.era, service, lookup);
+    },
+    close: () => queue.close(),
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * MCP surface of tasks, installed on every per-request server (both protocol generations):
+ *
+ * - 2026-07-28, tasks extension `io.modelcontextprotocol/tasks` (SEP-2663): advertised under
+ *   `capabilities.extensions`; the server decides: a `tools/call` of a task-capable tool from a client
+ *   that declared the extension (session or per-request `_meta`) answers a flat CreateTaskResult; without
+ *   it, `optional` tools run synchronously and `required` ones get -32021. `tasks/get` (DetailedTask with
+ *   inlined result / error / inputRequests), `tasks/update` and `tasks/cancel` (empty acks); the removed
+ *   `tasks/result` / `tasks/list` stay -32601 (the SDK's era registry).
+ * - 2025-11-25 tasks utility: `capabilities.tasks`; a `tools/call` carrying `task` creates one
+ *   (`{task}`); `tasks/get`, `tasks/result` (waits for the terminal state), `tasks/list`, `tasks/cancel`.
+ *
+ * State lives in the task store, so any replica answers any request about any task.
+ */
+import { ProtocolError, ProtocolErrorCode, RELATED_TASK_META_KEY, type McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Principal } from '../domain/principal.js';
+import type { ToolPolicy } from './policy.js';
+import type { TaskService } from './task-service.js';
+import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
+
+/** The tasks extension id (SEP-2663). */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+const MISSING_CAPABILITY = -32021;
+/** Tools that gather input synchronously (MRTR) before escalating to a task on the final round. */
+const GATHER_FIRST = new Set(['test_tool_with_task']);
+
+/** Resolves whether a tool runs as a task (built-in table, upstream `longRunning`). */
+export type TaskPolicyLookup = (principal: Principal, tool: string) => Promise<ToolPolicy | undefined>;
+
+type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
+type Ctx = { mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal } };
+
+const TaskIdParams = z.object({ taskId: z.string().min(1).max(200) }).passthrough();
+const UpdateParams = TaskIdParams.extend({ inputResponses: z.record(z.string(), z.unknown()).default({}) });
+
+/** 2026-07-28 DetailedTask. */
+export function modernTask(t: TaskRecord, detailed: boolean): Record<string, unknown> {
+  return {
+    taskId: t.id,
+    status: t.status,
+    ...(t.statusMessage && { statusMessage: t.statusMessage }),
+    createdAt: t.createdAt,
+    lastUpdatedAt: t.updatedAt,
+    ttlMs: t.ttlMs,
+    pollIntervalMs: t.pollIntervalMs,
+    ...(detailed && t.status === 'completed' && t.result && { result: t.result }),
+    ...(detailed && t.status === 'failed' && t.error && { error: t.error }),
+    ...(detailed && t.status === 'input_required' && { inputRequests: t.inputRequests }),
+  };
+}
+
+/** 2025-11-25 Task. */
+export function legacyTask(t: TaskRecord): Record<string, unknown> {
+  return {
+    taskId: t.id,
+    status: t.status,
+    ...(t.statusMessage && { statusMessage: t.statusMessage }),
+    createdAt: t.createdAt,
+    lastUpdatedAt: t.updatedAt,
+    ttl: t.ttlMs,
+    pollInterval: t.pollIntervalMs,
+  };
+}
+
+function declaresExtension(ctx: Ctx): boolean {
+  const env = ctx.mcpReq?.envelope ?? {};
+  const caps = (env['io.modelcontextprotocol/clientCapabilities'] ?? env['clientCapabilities']) as { extensions?: Record<string, unknown> } | undefined;
+  return !!caps?.extensions?.[TASKS_EXTENSION];
+}
+
+function missingCapability(): ProtocolError {
+  return new ProtocolError(MISSING_CAPABILITY, `This request needs the ${TASKS_EXTENSION} extension: declare it in the client capabilities`, {
+    requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+  });
+}
+
+/** Maps task errors to protocol errors (unknown id and another tenant's id are both -32602). */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TaskNotFoundError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+    if (err instanceof TaskStateError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+    if (err instanceof ProtocolError) throw err;
+    // Store/queue failures: no internals on the wire (the SDK would send err.message).
+    throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error while handling the task request', { cause: 'task store or queue unavailable' });
+  }
+}
+
+/** Installs the task surface on `server` (after the toolsets and federation registered their tools). */
+export function attachTasks(server: McpServer, principal: Principal, era: 'modern' | 'legacy', service: TaskService, lookup: TaskPolicyLookup): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
+  const inner = handlers.get('tools/call');
+  if (!inner) return;
+  if (era === 'modern') {
+    server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } } as never);
+  } else {
+    server.server.registerCapabilities({ tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } });
+  }
+
+  // Replaces the SDK's tools/call entry (not re-wrapped: its result validation knows no CreateTaskResult).
+  handlers.set('tools/call', async (request, rawCtx) => {
+    const ctx = rawCtx as Ctx;
+    const params = request.params ?? {};
+    const tool = typeof params['name'] === 'string' ? params['name'] : '';
+    const policy = tool ? await lookup(principal, tool) : undefined;
+    if (!policy) return inner(request, rawCtx);
+    const args = (params['arguments'] ?? {}) as Record<string, unknown>;
+    const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
+    const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
+    if (era === 'modern') {
+      if (!declaresExtension(ctx)) {
+        if (policy.taskSupport === 'required') throw missingCapability();
+        return inner(request, rawCtx);
+      }
+      const responses = params['inputResponses'] as Record<string, unknown> | undefined;
+      if (GATHER_FIRST.has(tool) && !responses) return inner(request, rawCtx);
+      const task = await guard(() =>
+        service.create(principal, {
+          era,
+          tool,
+          arguments: args,
+          policy,
+          ...(idempotencyKey && { idempotencyKey }),
+          ...(responses && { prefilled: Object.values(responses) }),
+        }),
+      );
+      return { resultType: 'task', ...modernTask(task, false) };
+    }
+    const hint = params['task'] as { ttl?: unknown } | undefined;
+    if (!hint) {
+      if (policy.taskSupport === 'required') throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
+      return inner(request, rawCtx);
+    }
+    const task = await guard(() =>
+      service.create(principal, {
+        era,
+        tool,
+        arguments: args,
+        policy,
+        ...(typeof hint.ttl === 'number' && { ttlMs: hint.ttl }),
+        ...(idempotencyKey && { idempotencyKey }),
+      }),
+    );
+    return { task: legacyTask(task) };
+  });
+
+  if (era === 'modern') {
+    const gated = <P>(_schema: z.ZodType<P>, fn: (p: P) => Promise<Record<string, unknown>>) => async (p: P, rawCtx: unknown) => {
+      if (!declaresExtension(rawCtx as Ctx)) throw missingCapability();
+      return guard(() => fn(p));
+    };
+    server.server.setRequestHandler('tasks/get', { params: TaskIdParams }, gated(TaskIdParams, async (p) => modernTask(await service.get(principal, p.taskId), true)) as never);
+    server.server.setRequestHandler('tasks/update', { params: UpdateParams }, gated(UpdateParams, async (p) => (await service.update(principal, p.taskId, p.inputResponses), {})) as never);
+    server.server.setRequestHandler(
+      'tasks/cancel',
+      { params: TaskIdParams },
+      gated(TaskIdParams, async (p) => {
+        // Idempotent: cancelling a finished task acknowledges too; unknown ids still get -32602.
+        await service.cancel(principal, p.taskId).catch((err: unknown) => {
+          if (!(err instanceof TaskStateError)) throw err;
+        });
+        return {};
+      }) as never,
+    );
+    return;
+  }
+
+  // The 2025-era spec methods (typed out of the SDK's v2 surface, still in its 2025 wire registry).
+  type LegacyReq = { params: { taskId: string; cursor?: string } };
+  const setLegacy = server.server.setRequestHandler.bind(server.server) as unknown as (method: string, h: (req: LegacyReq, ctx: unknown) => Promise<unknown>) => void;
+  setLegacy('tasks/get', async (req) => guard(async () => legacyTask(await service.get(principal, req.params.taskId))) as never);
+  setLegacy('tasks/cancel', async (req) => guard(async () => legacyTask(await service.cancel(principal, req.params.taskId))) as never);
+  setLegacy('tasks/list', async (req) =>
+    guard(async () => {
+      const page = await service.list(principal, req.params.cursor);
+      return { tasks: page.tasks.map(legacyTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+    }) as never,
+  );
+  setLegacy('tasks/result', async (req, ctx) =>
+    guard(async () => {
+      const signal = (ctx as Ctx).mcpReq?.signal;
+      let task = await service.get(principal, req.params.taskId);
+      // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it replica-agnostic.
+      while (!TERMINAL.has(task.status)) {
+        signal?.throwIfAborted();
+        await new Promise((r) => setTimeout(r, Math.min(task.pollIntervalMs, 500)));
+        task = await service.get(principal, task.id);
+      }
+      if (task.status === 'failed' && task.error) throw new ProtocolError(task.error.code, task.error.message, task.error.data);
+      if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${task.id} was cancelled`);
+      const result = task.result ?? { content: [] };
+      return { ...result, _meta: { ...((result['_meta'] as object | undefined) ?? {}), [RELATED_TASK_META_KEY]: { taskId: task.id } } };
+    }) as never,
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * TaskStore adapter: the record lives in PostgreSQL (source of truth, survives a Redis loss), its current
+ * state is cached in Redis under `<prefix>task:<id>` for the polling traffic (tasks/get every
+ * pollIntervalMs from every client). Every write goes to PostgreSQL first and then refreshes the cache
+ * with a version check (Lua), so a slower writer can never put an older state back into the cache.
+ */
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { z } from 'zod';
+import type { NewTask, TaskRecord, TaskStore, TaskTransition } from './types.js';
+
+const Row = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  subject: z.string(),
+  era: z.enum(['modern', 'legacy']),
+  tool: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+  status: z.enum(['working', 'input_required', 'completed', 'failed', 'cancelled']),
+  status_message: z.string().nullable(),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() }).nullable(),
+  input_requests: z.record(z.string(), z.object({ method: z.string(), params: z.record(z.string(), z.unknown()) })),
+  input_responses: z.record(z.string(), z.unknown()),
+  prefilled: z.array(z.unknown()),
+  idempotency_key: z.string().nullable(),
+  error_history: z.array(z.object({ attempt: z.number(), at: z.string(), message: z.string(), code: z.number().optional() })),
+  runs: z.number(),
+  ttl_ms: z.number(),
+  poll_interval_ms: z.number(),
+  version: z.number(),
+  created_at: z.date(),
+  updated_at: z.date(),
+  expires_at: z.date(),
+});
+
+function toRecord(raw: unknown): TaskRecord {
+  const r = Row.parse(raw);
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    subject: r.subject,
+    era: r.era,
+    tool: r.tool,
+    arguments: r.arguments,
+    status: r.status,
+    statusMessage: r.status_message,
+    result: r.result,
+    error: r.error,
+    inputRequests: r.input_requests,
+    inputResponses: r.input_responses,
+    prefilled: r.prefilled,
+    idempotencyKey: r.idempotency_key,
+    errorHistory: r.error_history,
+    runs: r.runs,
+    ttlMs: r.ttl_ms,
+    pollIntervalMs: r.poll_interval_ms,
+    version: r.version,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+  };
+}
+
+// KEYS[1] = cache key; ARGV = json, version, ttl ms. Writes only when newer than what is cached.
+const SET_IF_NEWER = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local v = tonumber(string.match(cur, '"version":(%d+)'))
+  if v and v > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`;
+
+const NON_TERMINAL = ['working', 'input_required'] as const;
+
+/** PostgreSQL + Redis implementation of {@link TaskStore}. */
+export class PgTaskStore implements TaskStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.keyPrefix}task:${id}`;
+  }
+
+  private async cache(task: TaskRecord): Promise<void> {
+    const ttl = Math.max(1, Date.parse(task.expiresAt) - Date.now());
+    // The cache is an optimisation: a Redis failure must not fail a write that PostgreSQL accepted.
+    await this.redis.eval(SET_IF_NEWER, 1, this.key(task.id), JSON.stringify(task), String(task.version), String(ttl)).catch(() => undefined);
+  }
+
+  async create(t: NewTask): Promise<{ task: TaskRecord; created: boolean }> {
+    const id = crypto.randomUUID();
+    const { rows } = await this.pool.query(
+      `INSERT INTO tasks (id, tenant_id, subject, era, tool, arguments, status, idempotency_key, prefilled, ttl_ms, poll_interval_ms, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'working', $7, $8, $9::int, $10::int, now() + $9::int * interval '1 millisecond')
+       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING *`,
+      [id, t.tenantId, t.subject, t.era, t.tool, JSON.stringify(t.arguments), t.idempotencyKey ?? null, JSON.stringify(t.prefilled ?? []), t.ttlMs, t.pollIntervalMs],
+    );
+    if (rows[0]) {
+      const task = toRecord(rows[0]);
+      await this.cache(task);
+      return { task, created: true };
+    }
+    const existing = await this.pool.query('SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2', [t.tenantId, t.idempotencyKey]);
+    if (!existing.rows[0]) throw new Error('task idempotency conflict but no existing task found');
+    return { task: toRecord(existing.rows[0]), created: false };
+  }
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const cached = await this.redis.get(this.key(id)).catch(() => null);
+    if (cached) {
+      const task = JSON.parse(cached) as TaskRecord;
+      return Date.parse(task.expiresAt) > Date.now() ? task : null;
+    }
+    const task = await this.getFresh(id);
+    if (task) await this.cache(task);
+    return task;
+  }
+
+  async getFresh(id: string): Promise<TaskRecord | null> {
+    const { rows } = await this.pool.query('SELECT * FROM tasks WHERE id = $1 AND expires_at > now()', [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async transition(id: string, c: TaskTransition): Promise<TaskRecord | null> {
+    const sets: string[] = ['version = version + 1', 'updated_at = now()'];
+    const args: unknown[] = [id, c.from ?? NON_TERMINAL];
+    const add = (sql: string, value: unknown) => {
+      args.push(value);
+      sets.push(sql.replace('?', `$${args.length}`));
+    };
+    if (c.status) {
+      add('status = ?', c.status);
+      if (c.status === 'completed' || c.status === 'failed' || c.status === 'cancelled') sets.push('completed_at = now()');
+    }
+    if (c.statusMessage !== undefined) add('status_message = ?', c.statusMessage);
+    if (c.result) add('result = ?', JSON.stringify(c.result));
+    if (c.error) add('error = ?', JSON.stringify(c.error));
+    if (c.inputRequests) add('input_requests = input_requests || ?::jsonb', JSON.stringify(c.inputRequests));
+    if (c.removeInputKeys?.length) add('input_requests = input_requests - ?::text[]', c.removeInputKeys);
+    if (c.inputResponses) add('input_responses = input_responses || ?::jsonb', JSON.stringify(c.inputResponses));
+    if (c.appendError) add('error_history = error_history || ?::jsonb', JSON.stringify([c.appendError]));
+    if (c.incrementRuns) sets.push('runs = runs + 1');
+    const { rows } = await this.pool.query(`UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($2) AND expires_at > now() RETURNING *`, args);
+    if (!rows[0]) return null;
+    const task = toRecord(rows[0]);
+    await this.cache(task);
+    return task;
+  }
+
+  async list(tenantId: string, opts: { limit: number; cursor?: string }): Promise<{ tasks: TaskRecord[]; nextCursor?: string }> {
+    const args: unknown[] = [tenantId, opts.limit + 1];
+    let where = 'tenant_id = $1 AND expires_at > now()';
+    if (opts.cursor) {
+      const [at, id] = Buffer.from(opts.cursor, 'base64url').toString().split('|');
+      args.push(at, id);
+      where += ' AND (created_at, id) < ($3::timestamptz, $4)';
+    }
+    const { rows } = await this.pool.query(`SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`, args);
+    const tasks = rows.slice(0, opts.limit).map(toRecord);
+    const last = tasks.at(-1);
+    return rows.length > opts.limit && last ? { tasks, nextCursor: Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') } : { tasks };
+  }
+
+  async sweep(): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM tasks WHERE expires_at <= now()');
+    return rowCount ?? 0;
+  }
+
+  async reopen(id: string): Promise<TaskRecord | null> {
+    const { rows } = await this.pool.query(
+      `UPDATE tasks SET status = 'working', status_message = 'replayed from the dead-letter queue', error = NULL, completed_at = NULL,
+         version = version + 1, updated_at = now(), expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')
+       WHERE id = $1 AND status = 'failed' RETURNING *`,
+      [id],
+    );
+    if (!rows[0]) return null;
+    const task = toRecord(rows[0]);
+    await this.cache(task);
+    return task;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The consumer side: a BullMQ Worker running task jobs. BullMQ provides attempts, exponential backoff
+ * with jitter, stalled-job recovery (a crashed worker's job returns to the queue once its lock lapses)
+ * and jobId dedup; this module adds what BullMQ does not know about tasks:
+ *
+ * - the task record: `working` with progress messages, `input_required` while the tool waits for an
+ *   elicitation answer, and exactly one terminal transition (conditional UPDATE, so a re-run after a
+ *   crash or a late duplicate cannot complete a task twice);
+ * - the retry policy per tool (which outcomes retry, permanent error codes, per-attempt timeout);
+ * - the dead-letter queue: the last failed attempt parks the job there with the error history;
+ * - cancellation (Redis pub/sub from any gateway) and graceful shutdown (running jobs finish within
+ *   the grace period, the rest go back to the queue without using up an attempt).
+ */
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { QUEUE } from '../../../contract/index.js';
+import type { Principal } from '../domain/principal.js';
+import type { WorkerMetrics } from './metrics.js';
+import { queueConnection, type TaskJobData, type TaskQueue } from './task-queue.js';
+import { runTool, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
+import { TERMINAL, type AttemptError, type TaskStore } from './types.js';
+
+/** What a worker needs. */
+export interface TaskWorkerDeps {
+  readonly redisUrl: string;
+  readonly queue: TaskQueue;
+  readonly store: TaskStore;
+  readonly build: TaskServerBuilder;
+  /** Resolves the principal a task runs as (tenant toolsets may have changed since creation). */
+  readonly principalFor: (tenantId: string, subject: string) => Promise<Principal | null>;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly concurrency: number;
+  readonly lockMs: number;
+  readonly stalledIntervalMs: number;
+  readonly shutdownGraceMs: number;
+  /** Channel the gateways publish cancelled task ids on. */
+  readonly cancelChannel: string;
+  /** How often a waiting elicitation re-reads the task, ms. @defaultValue 200 */
+  readonly inputPollMs?: number;
+}
+
+type StopReason = 'cancelled' | 'timeout' | 'shutdown';
+
+/** One worker process's consumer. */
+export class TaskWorker {
+  private readonly worker: Worker<TaskJobData>;
+  private readonly subscriber: Redis;
+  private readonly running = new Map<string, AbortController>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly deps: TaskWorkerDeps) {
+    const connection = queueConnection(deps.redisUrl, 'umcp-task-worker') as unknown as ConnectionOptions;
+    this.worker = new Worker<TaskJobData>(QUEUE.name, (job, token) => this.process(job, token), {
+      connection,
+      prefix: deps.queue.prefix,
+      concurrency: deps.concurrency,
+      lockDuration: deps.lockMs,
+      stalledInterval: deps.stalledIntervalMs,
+      maxStalledCount: 3,
+      autorun: false,
+    });
+    this.worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'task worker: queue error'));
+    this.subscriber = queueConnection(deps.redisUrl, 'umcp-task-cancel-listener');
+    this.subscriber.on('message', (_channel: string, taskId: string) => this.running.get(taskId)?.abort('cancelled'));
+  }
+
+  /** Starts consuming; resolves once subscribed and the worker is running. */
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(this.deps.cancelChannel);
+    void this.worker.run().catch((err: unknown) => this.deps.logger.error({ err }, 'task worker stopped'));
+    await this.worker.waitUntilReady();
+  }
+
+  /** Jobs running now. */
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  private async process(job: Job<TaskJobData>, token?: string): Promise<string> {
+    const { taskId, policy } = job.data;
+    const log = this.deps.logger.child({ taskId, tool: job.data.tool, attempt: job.attemptsMade + 1 });
+    const task = await this.deps.store.getFresh(taskId);
+    if (!task || TERMINAL.has(task.status)) return task ? `already ${task.status}` : 'task expired';
+    const principal = await this.deps.principalFor(task.tenantId, task.subject);
+    if (!principal) throw new UnrecoverableError(`tenant ${task.tenantId} is unknown or disabled`);
+    await this.deps.store.transition(taskId, { incrementRuns: true, statusMessage: `running (attempt ${job.attemptsMade + 1} of ${policy.attempts})` });
+
+    const controller = new AbortController();
+    this.running.set(taskId, controller);
+    const timer = setTimeout(() => controller.abort('timeout'), policy.timeoutMs);
+    const started = performance.now();
+    const observe = (outcome: string) => this.deps.metrics.duration.observe({ tool: job.data.tool, outcome }, (performance.now() - started) / 1000);
+    let prefilled = [...task.prefilled];
+    let outcome: RunOutcome;
+    try {
+      outcome = await runTool(this.deps.build, principal, { tool: task.tool, arguments: task.arguments, idempotencyKey: task.id }, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          void job.updateProgress(p).catch(() => undefined);
+          void this.deps.store.transition(taskId, { statusMessage: p.message ?? `progress ${p.progress}${p.total ? ` of ${p.total}` : ''}` }).catch(() => undefined);
+        },
+        onInputRequest: async (key, request) => {
+          if (prefilled.length > 0) {
+            const [first, ...rest] = prefilled;
+            prefilled = rest;
+            return first as Record<string, unknown>;
+          }
+          return this.awaitInput(taskId, key, request, controller.signal);
+        },
+      });
+    } catch (err) {
+      const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
+      if (reason === 'cancelled') {
+        observe('cancelled');
+        return 'cancelled';
+      }
+      if (reason === 'shutdown') {
+        // Back to the queue without using up an attempt; another worker (or this one, restarted) runs it.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      const message = reason === 'timeout' ? `attempt timed out after ${policy.timeoutMs} ms` : err instanceof Error ? err.message : String(err);
+      outcome = { kind: 'error', code: -32603, message };
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(taskId);
+    }
+
+    const failure =
+      outcome.kind === 'error'
+        ? { code: outcome.code, message: outcome.message }
+        : outcome.result['isError'] === true && policy.retryOn === 'errors-and-tool-errors'
+          ? { code: -32603, message: toolErrorText(outcome.result) }
+          : undefined;
+    if (!failure) {
+      const done = await this.deps.store.transition(taskId, { status: 'completed', statusMessage: null, result: outcome.kind === 'result' ? outcome.result : {} });
+      observe('completed');
+      log.info({ applied: !!done }, 'task completed');
+      return done ? 'completed' : 'not applied (task no longer active)';
+    }
+    const attempt: AttemptError = { attempt: job.attemptsMade + 1, at: new Date().toISOString(), message: failure.message, code: failure.code };
+    const last = policy.permanentCodes.includes(failure.code) || job.attemptsMade + 1 >= policy.attempts;
+    if (!last) {
+      await this.deps.store.transition(taskId, { appendError: attempt, statusMessage: `attempt ${attempt.attempt} failed, retrying: ${failure.message}` });
+      this.deps.metrics.retries.inc({ tool: job.data.tool });
+      observe('retry');
+      throw new Error(failure.message);
+    }
+    const failed = await this.deps.store.transition(taskId, { appendError: attempt, status: 'failed', statusMessage: failure.message, error: failure });
+    await this.deps.queue.deadLetter({
+      ...job.data,
+      failedAt: attempt.at,
+      attempts: attempt.attempt,
+      errors: failed?.errorHistory ?? [attempt],
+    });
+    observe('failed');
+    log.warn({ error: failure.message }, 'task failed; moved to the dead-letter queue');
+    throw new UnrecoverableError(failure.message);
+  }
+
+  /** Parks the task in `input_required` until `key` is answered (tasks/update on any replica). */
+  private async awaitInput(taskId: string, key: string, request: { method: string; params: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>> {
+    let task = await this.deps.store.getFresh(taskId);
+    if (task && key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
+    await this.deps.store.transition(taskId, { status: 'input_required', inputRequests: { [key]: request }, statusMessage: 'waiting for client input' });
+    const pollMs = this.deps.inputPollMs ?? 200;
+    for (;;) {
+      signal.throwIfAborted();
+      await new Promise((r) => setTimeout(r, pollMs));
+      task = await this.deps.store.get(taskId);
+      if (!task || TERMINAL.has(task.status)) throw new Error('task ended while waiting for input');
+      if (key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
+    }
+  }
+
+  /**
+   * Graceful shutdown: takes no new jobs, lets running ones finish within the grace period, then
+   * returns the rest to the queue (no attempt used) and closes the connections.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      const closed = this.worker.close();
+      const grace = new Promise<'grace'>((r) => setTimeout(() => r('grace'), this.deps.shutdownGraceMs).unref());
+      if ((await Promise.race([closed.then(() => 'closed' as const), grace])) === 'grace') {
+        this.deps.logger.warn({ running: this.running.size }, 'task worker: grace period over; returning running jobs to the queue');
+        for (const c of this.running.values()) c.abort('shutdown');
+        await closed;
+      }
+      this.subscriber.disconnect();
+    })());
+  }
+}
+
+function toolErrorText(result: Record<string, unknown>): string {
+  const content = result['content'];
+  const first = Array.isArray(content) ? (content[0] as { text?: unknown } | undefined) : undefined;
+  return typeof first?.text === 'string' ? first.text : 'tool returned an error';
+}

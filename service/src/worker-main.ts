@@ -1,0 +1,187 @@
+/**
+ * `npm run worker`: the task worker process (its own image and Deployment; `npm start` runs one in
+ * process through {@link startWorker}). Configured only by environment (same keys as the gateway, plus
+ * WORKER_* / TASK_*). It runs task jobs from the BullMQ queue with the same per-tenant server the gateway
+ * builds (built-in toolsets + the tenant's upstreams), serves /metrics, /healthz and /readyz on
+ * WORKER_METRICS_PORT, and on SIGTERM/SIGINT finishes its jobs within WORKER_SHUTDOWN_GRACE_MS (the rest
+ * go back to the queue) and exits 0.
+ */
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Principal } from './domain/principal.js';
+import { createFederation } from './gateway/federation.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
+import { createTenantServerFactory } from './mcp/server-factory.js';
+import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
+import { loadMigrations, runMigrations } from './store/pg/migrate.js';
+import { PgAuditLog } from './store/pg/pg-audit-log.js';
+import { PgTenantStore } from './store/pg/pg-tenant-store.js';
+import { createPgPool } from './store/pg/pool.js';
+import { createRedisClients } from './store/redis/connection.js';
+import { RedisServerEventBusHub } from './store/redis/server-event-bus.js';
+import { cancelChannel, createTaskTier } from './tasks/index.js';
+import { workerMetrics } from './tasks/metrics.js';
+import { TaskWorker } from './tasks/task-worker.js';
+
+/** A running worker. */
+export interface RunningWorker {
+  readonly worker: TaskWorker;
+  readonly registry: Registry;
+  /** Port of /metrics (undefined when not served). */
+  readonly metricsPort: number | undefined;
+  /** Graceful stop: finishes or returns running jobs, then closes connections. */
+  close(): Promise<void>;
+}
+
+/** Starts a worker. `serveMetrics: false` (in-process worker of `npm start`) skips the HTTP listener. */
+export async function startWorker(config: Config, opts: { logger?: Logger; registry?: Registry; serveMetrics?: boolean } = {}): Promise<RunningWorker> {
+  const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, base: { service: 'worker', region: config.REGION, version: config.VERSION } });
+  const registry = opts.registry ?? new Registry();
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'worker cleanup step failed'));
+  };
+  try {
+    const pool = createPgPool({ connectionString: config.DATABASE_URL, max: Math.min(config.PG_POOL_MAX, config.WORKER_CONCURRENCY + 2), statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, idleTimeoutMs: config.PG_IDLE_TIMEOUT_MS, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS, applicationName: `umcp-worker-${config.REGION}` });
+    cleanups.push(() => pool.end());
+    await runMigrations(pool, loadMigrations());
+    const redis = createRedisClients({ stateUrl: config.REDIS_URL, ...(config.REDIS_CACHE_URL && { cacheUrl: config.REDIS_CACHE_URL }), keyPrefix: config.REDIS_KEY_PREFIX, name: 'umcp-worker', onError: (err, role) => logger.warn({ err: err.message, role }, 'redis connection error') });
+    cleanups.push(() => redis.close());
+    await redis.connect();
+    const cacheLayer = await createCacheLayer({ config: CacheConfigSchema.parse({}), cacheRedis: redis.cache, stateRedis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onError: (err, where) => logger.warn({ err, where }, 'cache error') });
+    cleanups.push(() => cacheLayer.close());
+    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'));
+    const federation = createFederation({ pool, cache: cacheLayer.cache, allowlist: config.UPSTREAM_ALLOWLIST ?? [], ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }), ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }), audit, version: config.VERSION, listTtlMs: config.LIST_CACHE_TTL_MS });
+    cleanups.push(() => federation.close());
+    // Tools may announce list changes; they reach the tenant's listeners on every gateway.
+    const hub = new RedisServerEventBusHub({ redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onerror: (err) => logger.warn({ err }, 'worker: event bus error') });
+    await hub.start();
+    cleanups.push(() => hub.close());
+    const factory = createTenantServerFactory({
+      config,
+      audit,
+      logger,
+      deployment: { region: config.REGION, version: config.VERSION, health: async () => ({ worker: true }) },
+      notifierFor: (tenantId) => {
+        const bus = hub.forTenant(tenantId);
+        return {
+          toolsChanged: () => bus.publish({ kind: 'tools_list_changed' }),
+          promptsChanged: () => bus.publish({ kind: 'prompts_list_changed' }),
+          resourcesChanged: () => bus.publish({ kind: 'resources_list_changed' }),
+          resourceUpdated: (uri: string) => bus.publish({ kind: 'resource_updated', uri }),
+        };
+      },
+      requestState: new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller),
+    });
+    const tenants = new PgTenantStore(pool);
+    const tier = createTaskTier({ config, pool, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+    cleanups.push(() => tier.close());
+    const principalFor = async (tenantId: string, subject: string): Promise<Principal | null> => {
+      const t = await tenants.get(tenantId);
+      if (!t || t.status !== 'active') return null;
+      const kind = subject.startsWith('key:') ? 'api-key' : subject === 'anonymous' ? 'anonymous' : 'oauth';
+      return { tenantId: t.id, tenantName: t.name, subject, kind, toolsets: t.toolsets, scopes: [] };
+    };
+    const worker = new TaskWorker({
+      redisUrl: config.REDIS_URL,
+      queue: tier.service.queue,
+      store: tier.service.store,
+      build: async (principal) => {
+        const server = factory(principal, { era: 'legacy' });
+        await federation.attach(server, principal, { era: 'legacy' });
+        return server;
+      },
+      principalFor,
+      logger: logger.child({ component: 'task-worker' }),
+      metrics: workerMetrics(registry),
+      concurrency: config.WORKER_CONCURRENCY,
+      lockMs: config.TASK_LOCK_MS,
+      stalledIntervalMs: config.TASK_STALLED_INTERVAL_MS,
+      shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_MS,
+      cancelChannel: cancelChannel(config.REDIS_KEY_PREFIX),
+    });
+    await worker.start();
+    cleanups.push(() => worker.close());
+    // Expired task records go away (their TTL promise has been kept).
+    const sweeper = setInterval(() => void tier.service.store.sweep().catch((err: unknown) => logger.warn({ err }, 'task sweep failed')), 60_000);
+    sweeper.unref();
+    cleanups.push(async () => clearInterval(sweeper));
+
+    let http: Server | undefined;
+    let draining = false;
+    if (opts.serveMetrics !== false) {
+      http = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/metrics') {
+          registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
+        } else if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        else if (path === '/readyz') {
+          Promise.all([pool.query('SELECT 1'), redis.ping()]).then(
+            () => res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: !draining })),
+            () => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: false })),
+          );
+        } else res.writeHead(404).end();
+      });
+      http.listen(config.WORKER_METRICS_PORT, config.HOST);
+      await once(http, 'listening');
+      const server = http;
+      cleanups.push(() => new Promise((r) => server.close(r)));
+    }
+    const metricsPort = http ? (http.address() as AddressInfo).port : undefined;
+    logger.info({ concurrency: config.WORKER_CONCURRENCY, metricsPort }, 'task worker running');
+    let closed: Promise<void> | undefined;
+    return {
+      worker,
+      registry,
+      metricsPort,
+      close: () =>
+        (closed ??= (async () => {
+          draining = true;
+          await cleanup();
+          logger.info('task worker stopped');
+        })()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'worker', region: config.REGION, version: config.VERSION } });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+  const running = await startWorker(config, { logger });
+  process.stdout.write(`WORKER_READY metrics=${running.metricsPort ?? 'none'}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down');
+    running.close().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'worker shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

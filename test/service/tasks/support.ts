@@ -1,0 +1,183 @@
+/**
+ * Helpers of the task tests: gateways in process (real endpoint, own database and Redis prefix), task
+ * workers as real child processes (`service/src/worker-main.ts`, like `npm run worker`), and a small
+ * JSON-RPC client for both protocol generations.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { startGateway, type Gateway } from '../../../service/src/app.js';
+import { loadConfig } from '../../../service/src/config.js';
+import { createLogger } from '../../../service/src/log/logger.js';
+import { createTestDatabase, createTestRedisPrefix, testServiceUrls, type TestDatabase } from '../../support/platform-db.js';
+import { testEnv, testRequestStateKeys } from '../../support/platform-gateway.js';
+
+/** One test environment: database, Redis prefix, shared env of gateways and workers. */
+export interface TaskEnv {
+  readonly db: TestDatabase;
+  readonly prefix: string;
+  readonly adminToken: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly gateways: Gateway[];
+  readonly workers: WorkerChild[];
+  startGateway(): Promise<Gateway>;
+  startWorker(extra?: Record<string, string>): Promise<WorkerChild>;
+  /** A tenant with its API key. */
+  tenant(name: string): Promise<{ id: string; key: string }>;
+  cleanup(): Promise<void>;
+}
+
+/** A `npm run worker` child process. */
+export interface WorkerChild {
+  readonly child: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Creates a task test environment; `overrides` reach gateways and workers. */
+export async function createTaskEnv(overrides: Record<string, string> = {}): Promise<TaskEnv> {
+  const db = await createTestDatabase();
+  const redis = createTestRedisPrefix(overrides['REDIS_URL'] ?? testServiceUrls().redisUrl);
+  const adminToken = randomBytes(16).toString('hex');
+  const env = testEnv(
+    { TASK_QUEUE_PREFIX: `${redis.prefix}bull`, REQUEST_STATE_KEYS: testRequestStateKeys(), TASK_STALLED_INTERVAL_MS: '1000', TASK_LOCK_MS: '2000', TASK_BACKOFF_MS: '100', WORKER_METRICS_PORT: '0', ...overrides },
+    db,
+    redis.prefix,
+    adminToken,
+  );
+  const gateways: Gateway[] = [];
+  const workers: WorkerChild[] = [];
+  return {
+    db,
+    prefix: redis.prefix,
+    adminToken,
+    env,
+    gateways,
+    workers,
+    async startGateway() {
+      const gw = await startGateway(loadConfig(env), { logger: createLogger({ level: 'silent' }) });
+      gateways.push(gw);
+      return gw;
+    },
+    async startWorker(extra = {}) {
+      const w = await spawnWorker({ ...process.env, ...env, ...extra });
+      workers.push(w);
+      return w;
+    },
+    async tenant(name) {
+      const gw = gateways[0]!;
+      const t = await gw.tenants.create({ name, toolsets: ['diagnostics', 'conformance'] });
+      const { key } = await gw.apiKeys.create(t.id, 'test');
+      return { id: t.id, key };
+    },
+    async cleanup() {
+      await Promise.allSettled(workers.map((w) => w.kill()));
+      await Promise.allSettled(gateways.map((g) => g.close()));
+      await db.drop().catch(() => undefined);
+      await redis.cleanup().catch(() => undefined);
+    },
+  };
+}
+
+/** Spawns a worker and resolves once it printed WORKER_READY. */
+export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/worker-main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 30 s:\n${out}`)), 30_000);
+    const check = () => {
+      if (out.includes('WORKER_READY')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before it was ready:\n${out}`));
+    });
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+const EXT = 'io.modelcontextprotocol/tasks';
+
+/** A JSON-RPC error answer. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** A 2026-07-28 request (stateless): returns `result` or throws RpcError. */
+export async function modernCall(mcpUrl: string, key: string, method: string, params: Record<string, unknown> = {}, opts: { tasksExtension?: boolean } = {}): Promise<Record<string, unknown>> {
+  const body = {
+    jsonrpc: '2.0',
+    id: 1,
+    method,
+    params: {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 'task-test', version: '1' },
+        'io.modelcontextprotocol/clientCapabilities': opts.tasksExtension === false ? {} : { extensions: { [EXT]: {} } },
+        ...((params['_meta'] as object | undefined) ?? {}),
+      },
+    },
+  };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${key}`,
+    'mcp-protocol-version': '2026-07-28',
+    'mcp-method': method,
+  };
+  const name = (params['name'] ?? params['taskId']) as string | undefined;
+  if (name && method !== 'server/discover') headers['mcp-name'] = name;
+  const res = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await res.text();
+  const payload = JSON.parse(text.startsWith('event:') || text.startsWith('data:') ? text.split('\n').find((l) => l.startsWith('data:'))!.slice(5) : text) as {
+    result?: Record<string, unknown>;
+    error?: { code: number; message: string; data?: unknown };
+  };
+  if (payload.error) throw new RpcError(payload.error.code, payload.error.message, payload.error.data);
+  return payload.result!;
+}
+
+/** Polls tasks/get until `done(task)` or the timeout. */
+export async function waitForTask(
+  get: () => Promise<Record<string, unknown>>,
+  done: (task: Record<string, unknown>) => boolean = (t) => ['completed', 'failed', 'cancelled'].includes(t['status'] as string),
+  timeoutMs = 30_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    last = await get();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`task did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
