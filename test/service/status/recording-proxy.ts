@@ -20,17 +20,21 @@ export interface RecordingProxy {
   /** http://127.0.0.1:<port> (a secure context for service workers). */
   readonly url: string;
   readonly hits: OriginHit[];
+  /** Sends later requests to another origin (a new deployment behind the same address). */
+  retarget(target: string): void;
   /** Stops listening and cuts every open connection: the origin is unreachable from now on. */
   goOffline(): Promise<void>;
 }
 
 /** Starts a proxy to `target` (a base URL) on a free loopback port. */
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
-  const upstream = new URL(target);
+  let upstream = new URL(target);
   const hits: OriginHit[] = [];
   const server: Server = createServer((req, res) => {
+    // Fixed per request: a retarget mid-request must not mix origins.
+    const origin = upstream;
     const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      { host: origin.hostname, port: origin.port, method: req.method, path: req.url, headers: { ...req.headers, host: origin.host } },
       (up) => {
         const inm = req.headers['if-none-match'];
         hits.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, ifNoneMatch: Array.isArray(inm) ? inm.join(',') : inm, status: up.statusCode ?? 0 });
@@ -50,6 +54,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
+    retarget(next) {
+      upstream = new URL(next);
+    },
     async goOffline() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
