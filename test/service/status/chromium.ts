@@ -55,6 +55,9 @@ export async function launchChromium(): Promise<TestBrowser> {
       '--disable-component-update',
       '--disable-sync',
     ],
+  }).catch((err: unknown) => {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
   });
   return {
     context,
