@@ -112,14 +112,16 @@ describe('config', () => {
   });
 
   describe('documentation', () => {
-    it('docs/service.md documents every key with its default', () => {
-      const doc = readFileSync(new URL('../../../docs/service.md', import.meta.url), 'utf8');
-      for (const k of describeConfig()) {
-        const row = doc.split('\n').find((l) => l.startsWith(`| \`${k.key}\` |`));
-        assert.ok(row, `${k.key} missing from the configuration table (regenerate with npx tsx service/src/cli/config-docs.ts)`);
-        assert.ok(k.description, `${k.key} has no description in its schema`);
-        if (k.defaultValue !== undefined) assert.ok(row.includes(`\`${k.defaultValue}\``), `${k.key}: default ${k.defaultValue} not in docs`);
-      }
-    });
+    for (const file of ['docs/service.md', 'README.md']) {
+      it(`${file} documents every key with its default`, () => {
+        const doc = readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
+        for (const k of describeConfig()) {
+          const row = doc.split('\n').find((l) => l.startsWith(`| \`${k.key}\` |`));
+          assert.ok(row, `${k.key} missing from the configuration table of ${file} (regenerate with npx tsx service/src/cli/config-docs.ts)`);
+          assert.ok(k.description, `${k.key} has no description in its schema`);
+          if (k.defaultValue !== undefined) assert.ok(row.includes(`\`${k.defaultValue}\``), `${k.key}: default ${k.defaultValue} not in ${file}`);
+        }
+      });
+    }
   });
 });
