@@ -2,9 +2,8 @@
  * `npm run conformance` (also a step of `npm test`): runs the official MCP conformance suite
  * (@modelcontextprotocol/conformance, server mode) against the local platform started exactly like
  * `npm start` with ANONYMOUS_TENANT=demo TOOLSETS=conformance, once per requirement set
- * (2026-07-28 and 2025-11-25, pending scenarios included). The `tasks-*` extension scenarios belong
- * to the tasks issue: they run (the CLI cannot leave them out of a requirement set) but are reported
- * as excluded. Verdicts come from each scenario's checks.json (judge.ts), not from the CLI's exit code.
+ * (2026-07-28 and 2025-11-25, pending scenarios included), the `tasks-*` extension scenarios (issue 7)
+ * included. Verdicts come from each scenario's checks.json (judge.ts), not from the CLI's exit code.
  *
  * PostgreSQL/Redis: TEST_DATABASE_URL / TEST_REDIS_URL (set by `npm test`), else the local servers, else
  * embedded ones (test/support/provision.ts); the platform gets a fresh database and key prefix on them.
@@ -27,7 +26,8 @@ const REVISIONS = (process.env.CONFORMANCE_REQUIREMENTS ?? '2026-07-28,2025-11-2
 
 const SUITE_TIMEOUT_MS = 15 * 60_000;
 
-const excluded = (scenario: string) => (scenario.startsWith('tasks-') ? 'tasks extension (issue 7)' : undefined);
+// Nothing is excluded any more (the tasks extension scenarios are served since issue 7).
+const excluded = (_scenario: string): string | undefined => undefined;
 
 function runSuite(url: string, revision: string, outDir: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {

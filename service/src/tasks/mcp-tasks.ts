@@ -29,7 +29,8 @@ const GATHER_FIRST = new Set(['test_tool_with_task']);
 export type TaskPolicyLookup = (principal: Principal, tool: string) => Promise<ToolPolicy | undefined>;
 
 type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
-type Ctx = { mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal } };
+/** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
+type Ctx = { mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal; inputResponses?: Record<string, unknown> } };
 
 const TaskIdParams = z.object({ taskId: z.string().min(1).max(200) }).passthrough();
 const UpdateParams = TaskIdParams.extend({ inputResponses: z.record(z.string(), z.unknown()).default({}) });
@@ -114,7 +115,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         if (policy.taskSupport === 'required') throw missingCapability();
         return inner(request, rawCtx);
       }
-      const responses = params['inputResponses'] as Record<string, unknown> | undefined;
+      const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
       if (GATHER_FIRST.has(tool) && !responses) return inner(request, rawCtx);
       const task = await guard(() =>
         service.create(principal, {
@@ -147,12 +148,12 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
   });
 
   if (era === 'modern') {
-    const gated = <P>(_schema: z.ZodType<P>, fn: (p: P) => Promise<Record<string, unknown>>) => async (p: P, rawCtx: unknown) => {
+    const gated = <P>(_schema: z.ZodType<P>, fn: (p: P, ctx: Ctx) => Promise<Record<string, unknown>>) => async (p: P, rawCtx: unknown) => {
       if (!declaresExtension(rawCtx as Ctx)) throw missingCapability();
-      return guard(() => fn(p));
+      return guard(() => fn(p, rawCtx as Ctx));
     };
     server.server.setRequestHandler('tasks/get', { params: TaskIdParams }, gated(TaskIdParams, async (p) => modernTask(await service.get(principal, p.taskId), true)) as never);
-    server.server.setRequestHandler('tasks/update', { params: UpdateParams }, gated(UpdateParams, async (p) => (await service.update(principal, p.taskId, p.inputResponses), {})) as never);
+    server.server.setRequestHandler('tasks/update', { params: UpdateParams }, gated(UpdateParams, async (p, ctx) => (await service.update(principal, p.taskId, ctx.mcpReq?.inputResponses ?? p.inputResponses), {})) as never);
     server.server.setRequestHandler(
       'tasks/cancel',
       { params: TaskIdParams },

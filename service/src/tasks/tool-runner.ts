@@ -5,7 +5,7 @@
  * cancellation therefore behave like they do for a direct call; the worker only bridges them to the task.
  */
 import { Client } from '@modelcontextprotocol/client';
-import { InMemoryTransport, type McpServer } from '@modelcontextprotocol/server';
+import { InMemoryTransport, ProtocolError, ProtocolErrorCode, type McpServer } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
 
 /** Builds the server a task's tool runs on (2025-era instance, the tenant's toolsets and upstreams). */
@@ -33,7 +33,7 @@ export async function runTool(
   call: { tool: string; arguments: Record<string, unknown>; idempotencyKey: string },
   hooks: RunHooks,
 ): Promise<RunOutcome> {
-  const server = await build(principal);
+  const server = surfaceProtocolErrors(await build(principal));
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'umcp-worker', version: '1' }, { capabilities: { elicitation: { form: {} } } });
   let sequence = 0;
@@ -58,4 +58,33 @@ export async function runTool(
     await client.close().catch(() => undefined);
     await server.close().catch(() => undefined);
   }
+}
+
+/**
+ * `McpServer` turns every exception of a tool (bad arguments, a crashed handler, a lost upstream) into
+ * an `isError` result, which is right for a direct call but hides from the task layer the difference
+ * the tasks extension makes: a tool's own error answer completes the task, a protocol-level failure
+ * fails it (and may retry). On the worker's private instance the exception is rethrown as a JSON-RPC
+ * error carrying its code. (Relies on McpServer's `validateToolInput` / `executeToolHandler` /
+ * `createToolError` steps, SDK 2.x.)
+ */
+function surfaceProtocolErrors(server: McpServer): McpServer {
+  const s = server as unknown as Record<string, (...a: unknown[]) => unknown>;
+  let last: unknown;
+  for (const step of ['validateToolInput', 'executeToolHandler'] as const) {
+    const original = s[step]!.bind(server);
+    s[step] = async (...a: unknown[]) => {
+      try {
+        return await original(...a);
+      } catch (err) {
+        last = err;
+        throw err;
+      }
+    };
+  }
+  s['createToolError'] = (message: unknown) => {
+    const code = last instanceof ProtocolError ? last.code : ProtocolErrorCode.InternalError;
+    throw new ProtocolError(code, String(message));
+  };
+  return server;
 }
