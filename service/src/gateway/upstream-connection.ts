@@ -176,6 +176,8 @@ export class UpstreamConnection {
   private async open(): Promise<Client> {
     const up = this.upstream;
     const target = await this.opts.guard.check(up.url);
+    // A reconnect re-checks the URL (DNS may have changed legitimately) and replaces the pinned agent.
+    void this.agents.get(target.url.origin)?.close().catch(() => undefined);
     this.agents.set(target.url.origin, pinnedAgent(target, { keepAliveMs: this.opts.keepAliveMs ?? 30_000, connectTimeoutMs: up.options.timeouts.connectMs }));
     const headers: Record<string, string> = { ...(up.credentials?.headers ?? {}) };
     if (up.credentials?.bearer) headers['Authorization'] = `Bearer ${up.credentials.bearer}`;

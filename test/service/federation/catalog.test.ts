@@ -109,6 +109,48 @@ describe('federation: catalog and routing', function () {
     });
   });
 
+  describe('list cache hints', () => {
+    it('carries the most restrictive upstream ttlMs on merged 2026-07-28 lists and re-lists after it', async () => {
+      const hinted = await startModernUpstream('h', 1500);
+      try {
+        const { apiKey: key } = await cluster.tenant('hinted');
+        assert.equal((await cluster.admin('POST', '/tenants/hinted/upstreams', { name: 'h', url: hinted.url })).status, 201);
+        const list = async () => {
+          const res = await fetch(cluster.gateways[0]!.mcpUrl, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              'mcp-protocol-version': '2026-07-28',
+              'mcp-method': 'tools/list',
+            },
+            body: JSON.stringify({
+              jsonrpc: '2.0',
+              id: 1,
+              method: 'tools/list',
+              params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+            }),
+          });
+          return (await res.json()) as { result: { tools: { name: string }[]; ttlMs: number; cacheScope: string } };
+        };
+        const first = await list();
+        assert.ok(first.result, JSON.stringify(first));
+        assert.equal(first.result.ttlMs, 1500);
+        assert.equal(first.result.cacheScope, 'private');
+        // Without any list_changed, a tool added upstream shows up once the hinted lifetime is over.
+        const requests = hinted.seen.requests;
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(hinted.seen.requests, requests, 'served from the catalog cache meanwhile');
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.ok((await list()).result.tools.some((t) => t.name === 'h__echo'));
+        assert.ok(hinted.seen.requests > requests, 'the catalog was rebuilt after ttlMs');
+      } finally {
+        await hinted.close();
+      }
+    });
+  });
+
   describe('pagination of merged lists', () => {
     it('walks every page with cursors and refuses a forged cursor', async () => {
       const raw = async (params: Record<string, unknown>) => {

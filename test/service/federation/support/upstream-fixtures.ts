@@ -35,8 +35,15 @@ function registerExtra(server: McpServer, name: string): void {
   server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
 }
 
-function buildServer(label: string, extraTools: readonly string[], seen: { aborted: number }): McpServer {
-  const server = new McpServer({ name: `fixture-${label}`, version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } });
+function buildServer(label: string, extraTools: readonly string[], seen: { aborted: number }, listTtlMs?: number): McpServer {
+  const hint = listTtlMs === undefined ? undefined : { ttlMs: listTtlMs, cacheScope: 'public' as const };
+  const server = new McpServer(
+    { name: `fixture-${label}`, version: '1.0.0' },
+    {
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } },
+      ...(hint && { cacheHints: { 'tools/list': hint, 'resources/list': hint, 'prompts/list': hint, 'resources/templates/list': hint } }),
+    },
+  );
   server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
   server.registerTool('slow', { description: 'sleeps', inputSchema: z.object({ ms: z.number().int() }) }, async ({ ms }, ctx) => {
     try {
@@ -82,12 +89,12 @@ function closeHttp(server: HttpServer): Promise<void> {
   });
 }
 
-/** Starts a 2026-07-28 stateless upstream. */
-export async function startModernUpstream(label = 'modern'): Promise<UpstreamFixture> {
+/** Starts a 2026-07-28 stateless upstream (`listTtlMs`: the cache hint its list results carry). */
+export async function startModernUpstream(label = 'modern', listTtlMs?: number): Promise<UpstreamFixture> {
   const extra: string[] = [];
   const bus = new InMemoryServerEventBus();
   const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
-  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra, seen), { legacy: 'reject', bus }));
+  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra, seen, listTtlMs), { legacy: 'reject', bus }));
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
     seen.authorization = req.headers.authorization;
