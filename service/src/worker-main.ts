@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -16,7 +17,9 @@ import type { Principal } from './domain/principal.js';
 import { createFederation } from './gateway/federation.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
+import { installLargeResults, largeResultMetrics } from './mcp/large-results.js';
 import { createTenantServerFactory } from './mcp/server-factory.js';
+import { createBlobStore } from './store/blob/create-blob-store.js';
 import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
 import { loadMigrations, runMigrations } from './store/pg/migrate.js';
 import { PgAuditLog } from './store/pg/pg-audit-log.js';
@@ -78,6 +81,10 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       },
       requestState: new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller),
     });
+    // Large task results go to object storage like the gateway's (same BLOB_* and LARGE_RESULT_BYTES).
+    const blobs = createBlobStore(config.BLOB_BACKEND === 'local' ? { ...config, BLOB_LOCAL_DIR: resolve(config.BLOB_LOCAL_DIR) } : config);
+    cleanups.push(() => blobs.close());
+    const largeResults = { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) };
     const tenants = new PgTenantStore(pool);
     const tier = createTaskTier({ config, pool, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
     cleanups.push(() => tier.close());
@@ -94,9 +101,11 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       build: async (principal) => {
         const server = factory(principal, { era: 'legacy' });
         await federation.attach(server, principal, { era: 'legacy' });
+        installLargeResults(server, principal, largeResults);
         return server;
       },
       principalFor,
+      policies: tier.policies,
       logger: logger.child({ component: 'task-worker' }),
       metrics: workerMetrics(registry),
       concurrency: config.WORKER_CONCURRENCY,

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { QUEUE } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { PolicyTable } from './policy.js';
 import { queueConnection, type TaskJobData, type TaskQueue } from './task-queue.js';
 import { runTool, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
 import { TERMINAL, type AttemptError, type TaskStore } from './types.js';
@@ -37,6 +38,8 @@ export interface TaskWorkerDeps {
   readonly shutdownGraceMs: number;
   /** Channel the gateways publish cancelled task ids on. */
   readonly cancelChannel: string;
+  /** This worker's policies: the per-attempt timeout is the worker's (attempts/backoff travel with the job). */
+  readonly policies: PolicyTable;
   /** How often a waiting elicitation re-reads the task, ms. @defaultValue 200 */
   readonly inputPollMs?: number;
 }
@@ -89,7 +92,8 @@ export class TaskWorker {
 
     const controller = new AbortController();
     this.running.set(taskId, controller);
-    const timer = setTimeout(() => controller.abort('timeout'), policy.timeoutMs);
+    const timeoutMs = this.deps.policies.forTool(job.data.tool).timeoutMs;
+    const timer = setTimeout(() => controller.abort('timeout'), timeoutMs);
     const started = performance.now();
     const observe = (outcome: string) => this.deps.metrics.duration.observe({ tool: job.data.tool, outcome }, (performance.now() - started) / 1000);
     let prefilled = [...task.prefilled];
@@ -121,7 +125,7 @@ export class TaskWorker {
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
-      const message = reason === 'timeout' ? `attempt timed out after ${policy.timeoutMs} ms` : err instanceof Error ? err.message : String(err);
+      const message = reason === 'timeout' ? `attempt timed out after ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
       outcome = { kind: 'error', code: -32603, message };
     } finally {
       clearTimeout(timer);
