@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
+import { DLQ_CLI_OPTIONS, DLQ_USAGE, runDlqCommand } from './dlq-command.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -22,6 +23,7 @@ Commands:
   audit [--tenant t] [--limit n]           recent audit log entries
 ${UPSTREAM_USAGE}
 ${SHARD_USAGE}
+${DLQ_USAGE}
 
 <tenant> is a tenant name or id. Options: --json (machine-readable output), --help.
 Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
@@ -52,6 +54,7 @@ async function run(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       ...UPSTREAM_CLI_OPTIONS,
       ...SHARD_CLI_OPTIONS,
+      ...DLQ_CLI_OPTIONS,
     },
   });
   if (values.help || positionals.length === 0) {
@@ -65,6 +68,7 @@ async function run(argv: string[]): Promise<void> {
   const api = new AdminClient(url, token);
   if (await runUpstreamCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runShardCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
+  if (await runDlqCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new UsageError(`expected ${what}`);

@@ -4,6 +4,8 @@
  * `dlq replay` after the cause is fixed (same task id completes), graceful shutdown, /metrics.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { METRICS } from '../../../contract/index.js';
 import type { Gateway } from '../../../service/src/app.js';
@@ -12,6 +14,13 @@ import { createTaskEnv, modernCall, waitForTask, type TaskEnv } from './support.
 async function admin(gw: Gateway, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${gw.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** `npm run admin -- <args>` as a child process. */
+async function cli(gw: Gateway, token: string, args: string[]): Promise<string> {
+  // Async: the gateway under test runs in this process and must keep answering.
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'service/src/cli/main.ts', ...args], { env: { ...process.env, ADMIN_URL: gw.url, ADMIN_TOKEN: token }, encoding: 'utf8' });
+  return stdout;
 }
 
 describe('task worker tier (child processes)', function () {
@@ -69,8 +78,9 @@ describe('task worker tier (child processes)', function () {
 
     await Promise.allSettled(env.workers.splice(0).map((w) => w.kill()));
     await env.startWorker({ TASK_JOB_TIMEOUT_MS: '60000' });
-    const replay = await admin(gw, env.adminToken, 'POST', '/dlq/replay', { taskId });
-    assert.deepEqual(replay.json['replayed'], [taskId]);
+    const shownCli = await cli(gw, env.adminToken, ['dlq', 'show', taskId]);
+    assert.match(shownCli, /attempt 3: attempt timed out/);
+    assert.match(await cli(gw, env.adminToken, ['dlq', 'replay', taskId]), new RegExp(`replayed 1: ${taskId}`));
     const done = await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), undefined, 30_000);
     assert.equal(done['status'], 'completed');
     assert.equal(done['taskId'], taskId);
