@@ -53,6 +53,17 @@ function decodeCursor(cursor: string, version: string): number {
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor: unknown, or the catalog changed since the first page; list again without a cursor');
 }
 
+/**
+ * An upstream result as the gateway's own: the upstream's protocol-reserved `_meta` keys (its serverInfo,
+ * protocol version) are dropped so the SDK stamps the gateway's; other `_meta` (progress, app keys) stays.
+ */
+function asOwn<T extends { _meta?: Record<string, unknown> }>(result: T): T {
+  if (!result._meta) return result;
+  const meta = Object.fromEntries(Object.entries(result._meta).filter(([k]) => !k.startsWith('io.modelcontextprotocol/')));
+  const { _meta: _dropped, ...rest } = result;
+  return (Object.keys(meta).length ? { ...rest, _meta: meta } : rest) as T;
+}
+
 /** Installs federation handlers on one server instance. */
 export async function attachFederation(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }, deps: RouterDeps): Promise<void> {
   // A tenant without upstreams keeps exactly its built-in surface (capabilities included).
@@ -132,7 +143,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
         false,
       );
       outcome = result.isError ? 'error' : 'ok';
-      return result as never;
+      return asOwn(result) as never;
     } finally {
       deps.audit
         ?.record({
@@ -157,7 +168,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
     }
     const { up, name } = route;
-    return (await deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false)) as never;
+    return asOwn(await deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false)) as never;
   });
 
   /** The upstream serving `uri` and the URI in its own terms. */
@@ -176,7 +187,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
 
   const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
     const result = await deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false);
-    return { ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) };
+    return asOwn({ ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
   };
 
   const builtinRead = original('resources/read');
@@ -214,6 +225,6 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       if (builtinComplete) return callOriginal(builtinComplete, 'completion/complete', request.params, ctx) as never;
       return { completion: { values: [], hasMore: false } } as never;
     }
-    return (await deps.pool.get(route.up).run((c) => c.complete({ ...request.params, ref: route.ref }, relay(ctx, route.up.options.timeouts.callMs)), false)) as never;
+    return asOwn(await deps.pool.get(route.up).run((c) => c.complete({ ...request.params, ref: route.ref }, relay(ctx, route.up.options.timeouts.callMs)), false)) as never;
   });
 }

@@ -115,7 +115,7 @@ describe('federation: catalog and routing', function () {
       try {
         const { apiKey: key } = await cluster.tenant('hinted');
         assert.equal((await cluster.admin('POST', '/tenants/hinted/upstreams', { name: 'h', url: hinted.url })).status, 201);
-        const list = async () => {
+        const rpc = async (method: string, params: Record<string, unknown> = {}, name?: string) => {
           const res = await fetch(cluster.gateways[0]!.mcpUrl, {
             method: 'POST',
             headers: {
@@ -123,17 +123,23 @@ describe('federation: catalog and routing', function () {
               'content-type': 'application/json',
               accept: 'application/json, text/event-stream',
               'mcp-protocol-version': '2026-07-28',
-              'mcp-method': 'tools/list',
+              'mcp-method': method,
+              ...(name && { 'mcp-name': name }),
             },
             body: JSON.stringify({
               jsonrpc: '2.0',
               id: 1,
-              method: 'tools/list',
-              params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+              method,
+              params: { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
             }),
           });
-          return (await res.json()) as { result: { tools: { name: string }[]; ttlMs: number; cacheScope: string } };
+          return (await res.json()) as { result: Record<string, any> };
         };
+        const list = () => rpc('tools/list') as Promise<{ result: { tools: { name: string }[]; ttlMs: number; cacheScope: string } }>;
+        // A relayed result identifies the gateway, not the upstream behind it.
+        const call = await rpc('tools/call', { name: 'h__echo', arguments: { text: 'me' } }, 'h__echo');
+        assert.equal(call.result.content[0].text, 'h:me');
+        assert.equal(call.result._meta['io.modelcontextprotocol/serverInfo'].name, 'unified-mcp-platform');
         const first = await list();
         assert.ok(first.result, JSON.stringify(first));
         assert.equal(first.result.ttlMs, 1500);
