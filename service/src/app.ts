@@ -7,6 +7,9 @@
  * local/main.ts has the hook).
  */
 import { once } from 'node:events';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { allowedHosts, allowedOrigins, type Config } from './config.js';
@@ -20,6 +23,9 @@ import { upstreamAdminRoute } from './gateway/admin-routes.js';
 import { createFederation } from './gateway/federation.js';
 import { createTaskTier, dlqAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
+import { largeResultMetrics } from './mcp/large-results.js';
+import { createBlobStore } from './store/blob/create-blob-store.js';
+import { startBlobRetention } from './store/blob/retention-schedule.js';
 import { CachedApiKeyStore, CachedTenantStore, createCacheLayer } from './store/cache/index.js';
 import { createPgDataLayer, RedisLsnTracker, shardAdminRoute, TENANT_TABLES } from './store/pg/routing/index.js';
 import type { ApiKeyStore, TenantStore } from './store/ports.js';
@@ -170,12 +176,38 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     });
     cleanups.push(() => tasks.close());
 
+    // Object storage (issue 8): large tool results by reference, retention purge on one replica at a time.
+    const blobConfig = config.BLOB_BACKEND === 'local' ? { ...config, BLOB_LOCAL_DIR: resolvePath(config.BLOB_LOCAL_DIR) } : config;
+    if (blobConfig.BLOB_BACKEND === 'local') {
+      // Fail at startup, not on the first large result, when the directory cannot be written.
+      await mkdir(blobConfig.BLOB_LOCAL_DIR, { recursive: true });
+      await access(blobConfig.BLOB_LOCAL_DIR, fsConstants.W_OK).catch(() => {
+        throw new Error(`BLOB_LOCAL_DIR: ${blobConfig.BLOB_LOCAL_DIR} is not writable (set BLOB_LOCAL_DIR, or BLOB_BACKEND=s3)`);
+      });
+    }
+    const blobs = createBlobStore(blobConfig);
+    cleanups.push(() => blobs.close());
+    logger.info(
+      {
+        backend: blobConfig.BLOB_BACKEND,
+        ...(blobConfig.BLOB_BACKEND === 'local' ? { dir: blobConfig.BLOB_LOCAL_DIR } : { bucket: blobConfig.BLOB_S3_BUCKET, prefix: blobConfig.BLOB_S3_PREFIX }),
+        largeResultBytes: config.LARGE_RESULT_BYTES,
+        retentionDays: config.BLOB_RETENTION_DAYS,
+      },
+      blobConfig.BLOB_BACKEND === 'local' ? 'object storage: local directory (results are readable on replicas sharing it)' : 'object storage: S3',
+    );
+    if (config.BLOB_RETENTION_DAYS > 0) {
+      const retention = startBlobRetention({ store: blobs, redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, intervalMs: config.BLOB_PURGE_INTERVAL_MS, logger });
+      cleanups.push(() => retention.stop());
+    }
+
     const endpoint = await (opts.createEndpoint ?? createMcpEndpoint)({
       federation,
       config,
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,
       tasks,
+      largeResults: { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) },
       audit,
       logger,
       registry,

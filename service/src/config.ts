@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { McpConfigSchema } from './mcp/config.js';
 import { TasksConfigSchema } from './tasks/config.js';
 import { BlobConfigSchema } from './store/blob/create-blob-store.js';
+import { ObjectStorageWiringSchema } from './store/blob/object-storage-config.js';
 import { CacheConfigSchema } from './store/cache/cache-config.js';
 import { RoutingConfigSchema } from './store/pg/routing/routing-config.js';
 
@@ -111,6 +112,8 @@ export const ConfigSchema = CoreSchema.extend(McpConfigSchema.shape)
   .extend(RoutingConfigSchema.shape)
   .extend(CacheConfigSchema.shape)
   .extend(BlobConfigSchema.shape)
+  // Large tool results by reference and the retention purge schedule (object storage wiring).
+  .extend(ObjectStorageWiringSchema.shape)
   // Tasks (issue 7): worker tier, queue, retries; see docs/tasks.md.
   .extend(TasksConfigSchema.shape);
 

@@ -104,6 +104,8 @@ async function main(): Promise<void> {
     // The console is for the summary; logs go to stderr and only from warnings up unless asked.
     LOG_LEVEL: env.LOG_LEVEL || 'warn',
     SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS || '5000',
+    // Object storage (large tool results) under the data directory, next to pg/.
+    BLOB_LOCAL_DIR: env.BLOB_LOCAL_DIR || join(dir, 'blobs'),
   });
   try {
     resolveToolsets(config.TOOLSETS);

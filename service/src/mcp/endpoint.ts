@@ -23,6 +23,7 @@ import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
 import type { AuditLog } from '../store/ports.js';
 import type { DeploymentInfo } from '../tools/index.js';
 import type { McpConfig } from './config.js';
+import { installLargeResults, type LargeResultsDeps } from './large-results.js';
 import { createLegacyLeg, type LegacyLeg } from './legacy-leg.js';
 import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
@@ -61,6 +62,8 @@ export interface McpEndpointDeps {
   federation?: Pick<Federation, 'attach' | 'useNotifier'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
   tasks?: { attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void };
+  /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
+  largeResults?: LargeResultsDeps;
 }
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -122,6 +125,8 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const requestId = ctx.authInfo?.extra?.['requestId'];
     const server = tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
     await deps.federation?.attach(server, principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
+    // After built-ins and federation (both pass through it), before tasks (task-created answers stay as they are).
+    if (deps.largeResults) installLargeResults(server, principal, deps.largeResults);
     deps.tasks?.attach(server, principal, { era: ctx.era });
     return server;
   };
