@@ -70,6 +70,8 @@ export interface LocalCluster {
   readonly nginxPath: string;
   /** Starts gateway i again (after a kill) and waits until /readyz answers 200. */
   restartGateway(i: number): Promise<void>;
+  /** Starts worker i again (after a kill) and waits until its /readyz answers 200. */
+  restartWorker(i: number): Promise<void>;
   /** Waits until gateway i answers /readyz with 200. */
   waitGatewayReady(i: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -154,18 +156,19 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     for (const g of gateways) log(`      ${g.name} ready on ${g.url} (pid ${g.process.pid})`);
 
     const workers: ClusterMember[] = [];
+    const waitWorkerReady = (i: number, timeoutMs = 60_000) => waitFor(`worker-${i + 1}`, () => httpOk(`${workers[i]!.url}/readyz`), { timeoutMs, proc: workers[i]!.process, intervalMs: 100 });
     let workersNote: string | undefined;
     if (workerCount > 0 && existsSync(join(REPO_ROOT, WORKER_ENTRY))) {
       log(`[6/7] workers: ${workerCount} (${WORKER_ENTRY})`);
       for (let i = 1; i <= workerCount; i++) {
         const port = await freePort();
-        const proc = new ManagedProcess({ name: `worker-${i}`, command: process.execPath, args: ['--import', 'tsx', WORKER_ENTRY], cwd: REPO_ROOT, env: { ...env, PORT: String(port), WORKER_ID: `worker-${i}` }, logFile: join(dir, `worker-${i}.log`) });
+        const proc = new ManagedProcess({ name: `worker-${i}`, command: process.execPath, args: ['--import', 'tsx', WORKER_ENTRY], cwd: REPO_ROOT, env: { ...env, WORKER_METRICS_PORT: String(port), WORKER_ID: `worker-${i}` }, logFile: join(dir, `worker-${i}.log`) });
         proc.start();
         workers.push({ name: proc.spec.name, port, url: `http://127.0.0.1:${port}`, process: proc });
         stops.push(() => proc.stop('SIGTERM', 8_000));
       }
-      await new Promise((r) => setTimeout(r, 1_000));
-      for (const w of workers) if (!w.process.running) throw new Error(`${w.name} exited at start:\n${w.process.tail()}`);
+      await Promise.all(workers.map((_, i) => waitWorkerReady(i)));
+      for (const w of workers) log(`      ${w.name} ready (pid ${w.process.pid}, metrics ${w.url}/metrics)`);
     } else {
       workersNote = workerCount > 0 ? `${WORKER_ENTRY} is not in the repository yet (tasks issue): no workers started` : 'workers disabled';
       log(`[6/7] workers: skipped (${workersNote})`);
@@ -182,7 +185,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const baseUrl = `http://127.0.0.1:${lbPort}`;
 
     const created = await adminCall(baseUrl, adminToken, 'POST', '/tenants', { name: 'demo', toolsets: ['platform', 'diagnostics'] });
-    await adminCall(baseUrl, adminToken, 'POST', '/tenants/demo/upstreams', { name: 'fixture', url: fixtureUrl });
+    await adminCall(baseUrl, adminToken, 'POST', '/tenants/demo/upstreams', { name: 'fixture', url: fixtureUrl, longRunning: ['slow'] });
 
     return {
       dir,
@@ -205,6 +208,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         await waitReady(i);
       },
       waitGatewayReady: (i, timeoutMs) => waitReady(i, timeoutMs),
+      async restartWorker(i) {
+        workers[i]!.process.start();
+        await waitWorkerReady(i);
+      },
       stop: stopAll,
     };
   } catch (err) {
