@@ -8,12 +8,14 @@ import { UpstreamConnection, type UpstreamConnectionOptions, type UpstreamHealth
 import type { ResolvedUpstream } from './upstream-config.js';
 
 /** Options of ClientPool. */
-export interface ClientPoolOptions extends Omit<UpstreamConnectionOptions, 'onListChanged'> {
+export interface ClientPoolOptions extends Omit<UpstreamConnectionOptions, 'onListChanged' | 'onResourceUpdated'> {
   /** Close a connection unused this long, ms. @defaultValue 300000 */
   readonly idleMs?: number;
   readonly registry?: Registry;
   /** An upstream announced a list change. */
   readonly onListChanged: (tenantId: string, namespace: string, kind: 'tools' | 'prompts' | 'resources') => void;
+  /** A subscribed upstream resource changed (`uri` in the upstream's terms). */
+  readonly onResourceUpdated?: (upstream: ResolvedUpstream, uri: string) => void;
 }
 
 /** Pooled upstream clients of this replica. */
@@ -38,6 +40,7 @@ export class ClientPool {
     const conn = new UpstreamConnection(upstream, {
       ...this.opts,
       onListChanged: (kind) => this.opts.onListChanged(upstream.tenantId, upstream.namespace, kind),
+      onResourceUpdated: (uri) => this.opts.onResourceUpdated?.(upstream, uri),
     });
     this.conns.set(slot, conn);
     return conn;

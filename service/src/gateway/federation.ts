@@ -16,7 +16,7 @@ import type { TieredCache } from '../store/cache/tiered-cache.js';
 import { PgUpstreamStore } from '../store/pg/upstream-store.js';
 import type { AuditLog } from '../store/ports.js';
 import { BUILTIN_TOOLSETS, resolveToolsets, type ToolsetContext } from '../tools/index.js';
-import { Catalog } from './catalog.js';
+import { Catalog, exposedUri } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -108,6 +108,7 @@ export function createFederation(opts: FederationOptions): Federation {
     ...(opts.breakerThreshold !== undefined && { breakerThreshold: opts.breakerThreshold }),
     ...(opts.halfOpenAfterMs !== undefined && { halfOpenAfterMs: opts.halfOpenAfterMs }),
     onError: (err) => opts.onError?.(err, 'upstream'),
+    onResourceUpdated: (up, uri) => notifierFor?.(up.tenantId).resourceUpdated(exposedUri(up, uri)),
     onListChanged: (tenantId, _namespace, kind) => {
       catalog.invalidate(tenantId).then(
         () => announce(tenantId, [kind]),

@@ -74,7 +74,13 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     handler({ jsonrpc: '2.0', id: ctx.mcpReq.id, method, params }, ctx);
   const tenantId = principal.tenantId;
   const pageSize = deps.pageSize ?? 100;
-  low.registerCapabilities({ tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} });
+  low.registerCapabilities({
+    tools: { listChanged: true },
+    // 2025-era sessions may subscribe to upstream resources (relayed to the upstream, updates fanned out).
+    resources: { listChanged: true, ...(facts.era === 'legacy' && { subscribe: true }) },
+    prompts: { listChanged: true },
+    completions: {},
+  });
 
   const upstreams = () => deps.directory.list(tenantId);
   const byNamespace = async (ns: string) => (await upstreams()).find((u) => u.namespace === ns);
@@ -213,6 +219,21 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     }
     throw last;
   });
+
+  if (facts.era === 'legacy') {
+    for (const method of ['resources/subscribe', 'resources/unsubscribe'] as const) {
+      const builtin = original(method);
+      low.setRequestHandler(method, async (request, ctx) => {
+        const route = await routeUri(request.params.uri);
+        if (route) {
+          await deps.pool.get(route.up).subscribe(route.uri, method === 'resources/subscribe');
+          return {} as never;
+        }
+        // Built-in resources: the session layer records the subscription once this succeeds.
+        return (builtin ? await callOriginal(builtin, method, request.params, ctx) : {}) as never;
+      });
+    }
+  }
 
   const builtinComplete = original('completion/complete');
   low.setRequestHandler('completion/complete', async (request, ctx) => {

@@ -50,6 +50,8 @@ export interface UpstreamConnectionOptions {
   readonly keepAliveMs?: number;
   /** Called when the upstream announces a list change (tools, prompts or resources). */
   readonly onListChanged: (kind: 'tools' | 'prompts' | 'resources') => void;
+  /** Called when a subscribed upstream resource changed (the upstream's own URI). */
+  readonly onResourceUpdated?: (uri: string) => void;
   readonly onError?: (err: unknown) => void;
 }
 
@@ -67,6 +69,8 @@ export class UpstreamConnection {
   private readonly breaker;
   private readonly bulkhead;
   private lastError: string | undefined;
+  /** Upstream resource URIs subscribed through this connection (re-subscribed after a reconnect). */
+  private readonly subscribed = new Set<string>();
   lastUsed = Date.now();
 
   constructor(readonly upstream: ResolvedUpstream, private readonly opts: UpstreamConnectionOptions) {
@@ -130,6 +134,20 @@ export class UpstreamConnection {
     } catch (err) {
       throw this.mapError(err);
     }
+  }
+
+  /**
+   * Subscribes to updates of an upstream resource (2025-era upstreams declaring `resources.subscribe`;
+   * for others the subscription is only remembered). Idempotent.
+   */
+  async subscribe(uri: string, on: boolean): Promise<void> {
+    if (on) this.subscribed.add(uri);
+    else this.subscribed.delete(uri);
+    await this.run(async (c) => {
+      if (c.getProtocolEra() !== 'legacy' || !c.getServerCapabilities()?.resources?.subscribe) return;
+      if (on) await c.subscribeResource({ uri }, { timeout: this.upstream.options.timeouts.listMs });
+      else await c.unsubscribeResource({ uri }, { timeout: this.upstream.options.timeouts.listMs });
+    }, true);
   }
 
   /** Closes the client and its HTTP agents. */
@@ -198,8 +216,13 @@ export class UpstreamConnection {
       if (this.client === client) this.client = undefined;
       this.connecting = undefined;
     };
+    client.setNotificationHandler('notifications/resources/updated', async (n) => this.opts.onResourceUpdated?.(n.params.uri));
     await client.connect(transport, { timeout: up.options.timeouts.connectMs });
     this.lastError = undefined;
+    if (this.subscribed.size && client.getProtocolEra() === 'legacy' && client.getServerCapabilities()?.resources?.subscribe) {
+      // A new upstream session starts without subscriptions: restore them.
+      for (const uri of this.subscribed) client.subscribeResource({ uri }).catch((err: unknown) => this.opts.onError?.(err));
+    }
     return client;
   }
 

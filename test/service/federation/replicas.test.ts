@@ -63,6 +63,19 @@ describe('federation: two replicas', function () {
     await sub.close();
   });
 
+  it("relays a 2025-era client's resource subscription to the upstream and the upstream's updates back", async () => {
+    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'subs', url: legacy.url })).status, 201);
+    const onA = await cluster.client(apiKey, 'legacy', 0);
+    const updated: string[] = [];
+    onA.setNotificationHandler('notifications/resources/updated', async (n) => {
+      updated.push(n.params.uri);
+    });
+    await onA.subscribeResource({ uri: 'subs+mem://readme' });
+    legacy.touch('mem://readme');
+    await within(3_000, async () => updated.includes('subs+mem://readme'));
+    await onA.unsubscribeResource({ uri: 'subs+mem://readme' });
+  });
+
   for (const kind of ['modern', 'legacy'] as const) {
     it(`relays a ${kind} upstream's list_changed to clients on the other replica`, async () => {
       const fixture = kind === 'modern' ? modern : legacy;

@@ -24,6 +24,8 @@ export interface UpstreamFixture {
   readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number; aborted: number };
   /** Adds a tool and announces tools/list_changed. */
   addTool(name: string): void;
+  /** Sends notifications/resources/updated for `uri` to the sessions subscribed to it (2025-era only). */
+  touch(uri: string): void;
   /** Forgets every session (2025-era only): the next request with an old session id gets 404. */
   dropSessions(): void;
   close(): Promise<void>;
@@ -112,6 +114,7 @@ export async function startModernUpstream(label = 'modern', listTtlMs?: number):
       extra.push(name);
       bus.publish({ kind: 'tools_list_changed' });
     },
+    touch() {},
     dropSessions() {},
     close: () => closeHttp(http),
     async restart() {
@@ -124,7 +127,7 @@ export async function startModernUpstream(label = 'modern', listTtlMs?: number):
 /** Starts a 2025-era sessionful upstream. */
 export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFixture> {
   const extra: string[] = [];
-  const sessions = new Map<string, { transport: NodeStreamableHTTPServerTransport; server: McpServer }>();
+  const sessions = new Map<string, { transport: NodeStreamableHTTPServerTransport; server: McpServer; subscribed: Set<string> }>();
   const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
@@ -142,10 +145,20 @@ export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFix
     }
     seen.initializes++;
     const server = buildServer(label, extra, seen);
+    const subscribed = new Set<string>();
+    server.server.registerCapabilities({ resources: { subscribe: true } });
+    server.server.setRequestHandler('resources/subscribe', async (r) => {
+      subscribed.add(r.params.uri);
+      return {};
+    });
+    server.server.setRequestHandler('resources/unsubscribe', async (r) => {
+      subscribed.delete(r.params.uri);
+      return {};
+    });
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server });
+        sessions.set(id, { transport, server, subscribed });
       },
     });
     await server.connect(transport);
@@ -166,6 +179,9 @@ export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFix
       extra.push(name);
       // Live sessions get the tool too; McpServer announces tools/list_changed on the session itself.
       for (const s of sessions.values()) registerExtra(s.server, name);
+    },
+    touch(uri) {
+      for (const s of sessions.values()) if (s.subscribed.has(uri)) void s.server.server.sendResourceUpdated({ uri }).catch(() => undefined);
     },
     dropSessions,
     async close() {
