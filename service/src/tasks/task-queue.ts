@@ -56,12 +56,16 @@ export class TaskQueue {
     redisUrl: string,
     readonly prefix: string,
     private readonly cancelChannel: string,
+    onError: (err: Error) => void = () => undefined,
   ) {
     this.connection = queueConnection(redisUrl, 'umcp-task-producer');
     const connection = this.connection as unknown as ConnectionOptions;
     this.queue = new Queue<TaskJobData>(QUEUE.name, { connection, prefix });
     this.dlq = new Queue<DeadLetter>(QUEUE.deadLetterName, { connection, prefix });
     this.publisher = queueConnection(redisUrl, 'umcp-task-cancel');
+    // Connection errors while Redis is away: the clients reconnect on their own; readiness reports it.
+    this.queue.on('error', onError);
+    this.dlq.on('error', onError);
   }
 
   /** Enqueues the task's job (no-op when a job with this task id exists). */

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { NewTask, TaskRecord, TaskStore, TaskTransition } from './types.js';
+import { TERMINAL, type NewTask, type TaskRecord, type TaskStore, type TaskTransition } from './types.js';
 
 const Row = z.object({
   id: z.string(),
@@ -73,6 +73,8 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1`;
 
 const NON_TERMINAL = ['working', 'input_required'] as const;
+/** Longest an active task's cached state may lag PostgreSQL after a failed cache refresh, ms. */
+const ACTIVE_CACHE_MS = 3_000;
 
 /** PostgreSQL + Redis implementation of {@link TaskStore}. */
 export class PgTaskStore implements TaskStore {
@@ -87,7 +89,10 @@ export class PgTaskStore implements TaskStore {
   }
 
   private async cache(task: TaskRecord): Promise<void> {
-    const ttl = Math.max(1, Date.parse(task.expiresAt) - Date.now());
+    // A refresh can fail while Redis is away (the PostgreSQL write stands): active states are cached only
+    // briefly so such a miss heals within ACTIVE_CACHE_MS; terminal states do not change and live to expiry.
+    const untilExpiry = Date.parse(task.expiresAt) - Date.now();
+    const ttl = Math.max(1, TERMINAL.has(task.status) ? untilExpiry : Math.min(untilExpiry, ACTIVE_CACHE_MS));
     // The cache is an optimisation: a Redis failure must not fail a write that PostgreSQL accepted.
     await this.redis.eval(SET_IF_NEWER, 1, this.key(task.id), JSON.stringify(task), String(task.version), String(ttl)).catch(() => undefined);
   }
