@@ -6,6 +6,7 @@
  * backend works end to end through the gateway (s3rver).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,11 +16,13 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cl
 import type { Client } from '@modelcontextprotocol/client';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../../service/src/log/logger.js';
+import { startWorker } from '../../../service/src/worker-main.js';
 import { LocalBlobStore } from '../../../service/src/store/blob/index.js';
 import { startBlobRetention } from '../../../service/src/store/blob/retention-schedule.js';
 import { createTestRedisPrefix, testServiceUrls } from '../../support/platform-db.js';
 import { startCluster, type Cluster } from '../federation/support/gateway.js';
 import { startModernUpstream, type UpstreamFixture } from '../federation/support/upstream-fixtures.js';
+import { modernCall, waitForTask } from '../tasks/support.js';
 import { freePort } from './support/pg-cluster.js';
 
 type Content = { type: string; text?: string; uri?: string; mimeType?: string; size?: number; name?: string };
@@ -186,6 +189,41 @@ describe('object storage retention purge', function () {
       assert.ok(gone, 'expired result purged within 15 s');
     } finally {
       await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('large task results (worker tier)', function () {
+  this.timeout(60_000);
+
+  it('stores a long-running upstream tool result produced by the worker and returns it by reference in tasks/get', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umcp-k-task-blobs-'));
+    const queuePrefix = `umcp-k-${randomBytes(6).toString('hex')}`;
+    const upstream = await startModernUpstream('w');
+    const cluster = await startCluster(1, { LARGE_RESULT_BYTES: '2048', BLOB_LOCAL_DIR: dir, TASK_QUEUE_PREFIX: queuePrefix, TASK_BACKOFF_MS: '100' });
+    const worker = await startWorker(cluster.gateways[0]!.config, { logger: createLogger({ level: 'silent' }), serveMetrics: false });
+    const redis = new Redis(testServiceUrls().redisUrl);
+    try {
+      const t = await cluster.tenant('acme', ['diagnostics']);
+      const r = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mod', url: upstream.url, longRunning: ['echo'] });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const mcp = cluster.gateways[0]!.mcpUrl;
+      const big = 'T'.repeat(12_000);
+      const created = await modernCall(mcp, t.apiKey, 'tools/call', { name: 'mod__echo', arguments: { text: big } });
+      assert.equal(created['resultType'], 'task', JSON.stringify(created).slice(0, 300));
+      const done = await waitForTask(() => modernCall(mcp, t.apiKey, 'tasks/get', { taskId: created['taskId'] }));
+      assert.equal(done['status'], 'completed', JSON.stringify(done).slice(0, 500));
+      const link = linkOf(done['result'], t.id, big.length + 2);
+      assert.equal(await readText(await cluster.client(t.apiKey, 'modern'), link.uri!), `w:${big}`);
+      assert.ok(JSON.stringify(done).length < 4_096, 'the task record holds the link, not the bytes');
+    } finally {
+      await worker.close();
+      await cluster.stop();
+      await upstream.close();
+      const keys = await redis.keys(`${queuePrefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
       await rm(dir, { recursive: true, force: true });
     }
   });
