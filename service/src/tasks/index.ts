@@ -57,21 +57,25 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
   const service = new TaskService(store, queue, policies, { ttlMs: opts.config.TASK_TTL_MS, pollIntervalMs: opts.config.TASK_POLL_INTERVAL_MS });
   if (opts.registry) registerQueueGauges(opts.registry, queue);
 
-  const lookup: TaskPolicyLookup = async (principal, tool): Promise<ToolPolicy | undefined> => {
-    const builtin = policies.builtin(tool);
-    if (builtin) return builtin;
-    if (!opts.upstreams) return undefined;
-    const sep = tool.indexOf('__');
-    const upstreams = await opts.upstreams(principal.tenantId);
-    const hit = upstreams.some((u) => (sep > 0 ? u.namespace === tool.slice(0, sep) && u.longRunning.includes(tool.slice(sep + 2)) : u.root && u.longRunning.includes(tool)));
-    return hit ? policies.forTool(tool) : undefined;
+  // One upstream read per per-request server at most (tools/list asks for every tool).
+  const lookupFor = (): TaskPolicyLookup => {
+    let upstreamsOnce: ReturnType<UpstreamLongRunning> | undefined;
+    return async (principal, tool): Promise<ToolPolicy | undefined> => {
+      const builtin = policies.builtin(tool);
+      if (builtin) return builtin;
+      if (!opts.upstreams) return undefined;
+      const sep = tool.indexOf('__');
+      const upstreams = await (upstreamsOnce ??= opts.upstreams(principal.tenantId));
+      const hit = upstreams.some((u) => (sep > 0 ? u.namespace === tool.slice(0, sep) && u.longRunning.includes(tool.slice(sep + 2)) : u.root && u.longRunning.includes(tool)));
+      return hit ? policies.forTool(tool) : undefined;
+    };
   };
 
   return {
     service,
     policies,
     attach(server, principal, facts) {
-      attachTasks(server, principal, facts.era, service, lookup);
+      attachTasks(server, principal, facts.era, service, lookupFor());
     },
     close: () => queue.close(),
   };

@@ -147,6 +147,21 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     return { task: legacyTask(task) };
   });
 
+  if (era === 'legacy') {
+    // 2025-11-25 clients learn per tool whether `task` may (optional) or must (required) be sent.
+    const list = handlers.get('tools/list');
+    if (list) {
+      handlers.set('tools/list', async (request, ctx) => {
+        const result = (await list(request, ctx)) as { tools?: { name: string; execution?: unknown }[] };
+        for (const tool of result.tools ?? []) {
+          const policy = await lookup(principal, tool.name);
+          if (policy) tool.execution = { taskSupport: policy.taskSupport };
+        }
+        return result;
+      });
+    }
+  }
+
   if (era === 'modern') {
     const gated = <P>(_schema: z.ZodType<P>, fn: (p: P, ctx: Ctx) => Promise<Record<string, unknown>>) => async (p: P, rawCtx: unknown) => {
       if (!declaresExtension(rawCtx as Ctx)) throw missingCapability();

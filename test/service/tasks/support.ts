@@ -181,3 +181,32 @@ export async function waitForTask(
   }
   throw new Error(`task did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }
+
+/** A 2025-11-25 session (initialize on `mcpUrl`); `call` may target any replica. */
+export async function legacySession(mcpUrl: string, key: string): Promise<{ call(url: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>; sessionId: string; capabilities: Record<string, unknown> }> {
+  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` };
+  let id = 0;
+  const parse = async (res: Response) => {
+    const text = await res.text();
+    const line = text.startsWith('{') ? text : text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).find((l) => l.includes('"id"'));
+    const payload = JSON.parse(line ?? '{}') as { result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } };
+    if (payload.error) throw new RpcError(payload.error.code, payload.error.message, payload.error.data);
+    return payload.result!;
+  };
+  const init = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: base,
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: { tasks: { list: {}, cancel: {} } }, clientInfo: { name: 'legacy-task-test', version: '1' } } }),
+  });
+  const sessionId = init.headers.get('mcp-session-id')!;
+  const { capabilities } = (await parse(init)) as { capabilities: Record<string, unknown> };
+  const headers = { ...base, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  return {
+    sessionId,
+    capabilities,
+    async call(url, method, params = {}) {
+      return parse(await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) }));
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * 2025-11-25 tasks utility on the sessionful leg: a task created through replica A is read, listed,
+ * awaited (tasks/result) and cancelled through replica B; finished and foreign tasks get clear errors.
+ */
+import assert from 'node:assert/strict';
+import { createTaskEnv, legacySession, RpcError, type TaskEnv } from './support.js';
+
+describe('tasks (2025-11-25 utility)', function () {
+  this.timeout(90_000);
+  let env: TaskEnv;
+  let a: string;
+  let b: string;
+  let tenant: { id: string; key: string };
+  let other: { id: string; key: string };
+
+  before(async () => {
+    env = await createTaskEnv();
+    a = (await env.startGateway()).mcpUrl;
+    b = (await env.startGateway()).mcpUrl;
+    tenant = await env.tenant('acme');
+    other = await env.tenant('globex');
+    await env.startWorker();
+  });
+  after(async () => env?.cleanup());
+
+  it('advertises the tasks capability and creates a task for a call carrying `task`', async () => {
+    const s = await legacySession(a, tenant.key);
+    assert.deepEqual(s.capabilities['tasks'], { list: {}, cancel: {}, requests: { tools: { call: {} } } });
+    const created = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 200 }, task: { ttl: 60_000 } });
+    const task = created['task'] as Record<string, unknown>;
+    assert.equal(task['status'], 'working');
+    assert.equal(task['ttl'], 60_000);
+    const taskId = task['taskId'] as string;
+    const got = await s.call(b, 'tasks/get', { taskId });
+    assert.equal(got['taskId'], taskId);
+    const result = await s.call(b, 'tasks/result', { taskId });
+    assert.deepEqual(result['structuredContent'], { ms: 200 });
+    assert.deepEqual((result['_meta'] as Record<string, unknown>)['io.modelcontextprotocol/related-task'], { taskId });
+    const list = await s.call(b, 'tasks/list');
+    assert.ok((list['tasks'] as { taskId: string }[]).some((t) => t.taskId === taskId));
+    // Finished: cancel is refused with the protocol's error.
+    await assert.rejects(s.call(a, 'tasks/cancel', { taskId }), (e: RpcError) => e.code === -32602 && /already completed/.test(e.message));
+  });
+
+  it('tools/list marks task-capable tools with execution.taskSupport', async () => {
+    const s = await legacySession(a, tenant.key);
+    const { tools } = (await s.call(b, 'tools/list')) as { tools: { name: string; execution?: { taskSupport: string } }[] };
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    assert.equal(byName.get('diagnostics.sleep')?.execution?.taskSupport, 'optional');
+    assert.equal(byName.get('failing_job')?.execution?.taskSupport, 'required');
+    assert.equal(byName.get('diagnostics.echo')?.execution, undefined);
+  });
+
+  it('a call without `task` runs synchronously; cancel stops a running task from the other replica', async () => {
+    const s = await legacySession(a, tenant.key);
+    const sync = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 1 } });
+    assert.deepEqual(sync['structuredContent'], { ms: 1 });
+    const created = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 30_000 }, task: {} });
+    const taskId = (created['task'] as { taskId: string }).taskId;
+    await new Promise((r) => setTimeout(r, 500));
+    const cancelled = await s.call(b, 'tasks/cancel', { taskId });
+    assert.equal(cancelled['status'], 'cancelled');
+    await assert.rejects(s.call(b, 'tasks/result', { taskId }), (e: RpcError) => e.code === -32602 && /cancelled/.test(e.message));
+  });
+
+  it('another tenant cannot see or cancel the task; unknown ids are -32602', async () => {
+    const s = await legacySession(a, tenant.key);
+    const created = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 100 }, task: {} });
+    const taskId = (created['task'] as { taskId: string }).taskId;
+    const o = await legacySession(b, other.key);
+    await assert.rejects(o.call(b, 'tasks/get', { taskId }), (e: RpcError) => e.code === -32602 && /Unknown task/.test(e.message));
+    await assert.rejects(o.call(b, 'tasks/cancel', { taskId }), (e: RpcError) => e.code === -32602);
+    const list = await o.call(b, 'tasks/list');
+    assert.equal((list['tasks'] as unknown[]).length, 0);
+    await assert.rejects(s.call(a, 'tasks/get', { taskId: 'nope' }), (e: RpcError) => e.code === -32602);
+  });
+});
