@@ -180,10 +180,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     const blobConfig = config.BLOB_BACKEND === 'local' ? { ...config, BLOB_LOCAL_DIR: resolvePath(config.BLOB_LOCAL_DIR) } : config;
     if (blobConfig.BLOB_BACKEND === 'local') {
       // Fail at startup, not on the first large result, when the directory cannot be written.
-      await mkdir(blobConfig.BLOB_LOCAL_DIR, { recursive: true });
-      await access(blobConfig.BLOB_LOCAL_DIR, fsConstants.W_OK).catch(() => {
-        throw new Error(`BLOB_LOCAL_DIR: ${blobConfig.BLOB_LOCAL_DIR} is not writable (set BLOB_LOCAL_DIR, or BLOB_BACKEND=s3)`);
-      });
+      const dir = blobConfig.BLOB_LOCAL_DIR;
+      await mkdir(dir, { recursive: true })
+        .then(() => access(dir, fsConstants.W_OK))
+        .catch((err: unknown) => {
+          throw new Error(`BLOB_LOCAL_DIR: ${dir} cannot be created or written (${(err as { code?: string }).code ?? String(err)}); set BLOB_LOCAL_DIR to a writable directory, or BLOB_BACKEND=s3`);
+        });
     }
     const blobs = createBlobStore(blobConfig);
     cleanups.push(() => blobs.close());

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +224,20 @@ describe('large task results (worker tier)', function () {
       const keys = await redis.keys(`${queuePrefix}:*`);
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('object storage at gateway startup', function () {
+  this.timeout(30_000);
+
+  it('refuses to start with a clear error when BLOB_LOCAL_DIR cannot be created', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umcp-k-badblobs-'));
+    try {
+      await writeFile(join(dir, 'file'), 'not a directory');
+      await assert.rejects(startCluster(1, { BLOB_LOCAL_DIR: join(dir, 'file', 'blobs') }), /BLOB_LOCAL_DIR: .*file\/blobs cannot be created or written \(ENOTDIR\)/);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
