@@ -12,6 +12,7 @@ import { ProtocolError, ProtocolErrorCode, type McpServer, type ServerContext } 
 import type { Principal } from '../domain/principal.js';
 import type { AuditLog } from '../store/ports.js';
 import { exposedUri, upstreamUri, type Catalog, type CatalogSnapshot } from './catalog.js';
+import { callContext } from './call-context.js';
 import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
@@ -144,9 +145,11 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     const started = performance.now();
     let outcome: 'ok' | 'error' = 'error';
     try {
-      const result = await deps.pool.get(up).run(
-        (c) => c.callTool({ name, ...(request.params.arguments && { arguments: request.params.arguments }) }, relay(ctx, up.options.timeouts.callMs)),
-        false,
+      const result = await callContext.run(ctx, () =>
+        deps.pool.get(up).run(
+          (c) => c.callTool({ name, ...(request.params.arguments && { arguments: request.params.arguments }) }, relay(ctx, up.options.timeouts.callMs)),
+          false,
+        ),
       );
       outcome = result.isError ? 'error' : 'ok';
       return asOwn(result) as never;
@@ -174,7 +177,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
     }
     const { up, name } = route;
-    return asOwn(await deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false)) as never;
+    return asOwn(await callContext.run(ctx, () => deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false))) as never;
   });
 
   /** The upstream serving `uri` and the URI in its own terms. */
@@ -192,7 +195,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
   };
 
   const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
-    const result = await deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false);
+    const result = await callContext.run(ctx, () => deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false));
     return asOwn({ ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
   };
 

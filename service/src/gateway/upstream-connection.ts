@@ -19,6 +19,8 @@ import {
 } from '@modelcontextprotocol/client';
 import { BrokenCircuitError, BulkheadRejectedError, ConsecutiveBreaker, CircuitState, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
 import { fetch as undiciFetch, type Agent } from 'undici';
+import { ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
+import { callContext } from './call-context.js';
 import { upstreamError } from './errors.js';
 import { pinnedAgent, type SsrfGuard } from './ssrf-guard.js';
 import type { ResolvedUpstream } from './upstream-config.js';
@@ -69,6 +71,8 @@ export class UpstreamConnection {
   private readonly breaker;
   private readonly bulkhead;
   private lastError: string | undefined;
+  /** Contexts of the client requests currently calling this upstream (input requests go to them). */
+  private readonly callers = new Set<ServerContext>();
   /** Upstream resource URIs subscribed through this connection (re-subscribed after a reconnect). */
   private readonly subscribed = new Set<string>();
   lastUsed = Date.now();
@@ -108,6 +112,16 @@ export class UpstreamConnection {
    */
   async run<T>(fn: (client: Client) => Promise<T>, idempotent: boolean): Promise<T> {
     this.lastUsed = Date.now();
+    const caller = callContext.getStore();
+    if (caller) this.callers.add(caller);
+    try {
+      return await this.runPolicy(fn, idempotent);
+    } finally {
+      if (caller) this.callers.delete(caller);
+    }
+  }
+
+  private async runPolicy<T>(fn: (client: Client) => Promise<T>, idempotent: boolean): Promise<T> {
     const attempt = async (): Promise<T> => {
       const client = await this.connect();
       try {
@@ -178,7 +192,9 @@ export class UpstreamConnection {
 
   private connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
-    this.connecting ??= this.open().then(
+    // Opened outside any caller's context: long-lived streams (listen, standalone GET) must not inherit
+    // the first caller's context, or unrelated upstream requests would be relayed to that caller.
+    this.connecting ??= callContext.exit(() => this.open()).then(
       (c) => {
         this.client = c;
         return c;
@@ -206,7 +222,9 @@ export class UpstreamConnection {
     const client = new Client(
       { name: 'unified-mcp-gateway', version: this.opts.version },
       {
-        capabilities: {},
+        // Input requests of the upstream are relayed to the caller (see relayInput); the caller's own
+        // capabilities decide whether it can answer.
+        capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
         versionNegotiation: { mode: up.transport === 'sse' ? 'legacy' : 'auto' },
         listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
       },
@@ -216,6 +234,19 @@ export class UpstreamConnection {
       if (this.client === client) this.client = undefined;
       this.connecting = undefined;
     };
+    const relay = <T>(what: string, ask: (ctx: ServerContext) => Promise<T>): Promise<T> => {
+      // Requests on the call's own response stream carry its context; a 2025-era upstream may send them on
+      // its standalone stream instead, which is attributable only while exactly one call is in flight.
+      const ctx = callContext.getStore() ?? (this.callers.size === 1 ? [...this.callers][0] : undefined);
+      if (!ctx) {
+        const why = this.callers.size > 1 ? `while ${this.callers.size} calls were in flight (ambiguous)` : 'outside of a client request';
+        throw new ProtocolError(ProtocolErrorCode.InternalError, `upstream "${up.namespace}" asked for ${what} ${why}`);
+      }
+      return ask(ctx);
+    };
+    client.setRequestHandler('elicitation/create', (req) => relay('elicitation', (ctx) => ctx.mcpReq.elicitInput(req.params)));
+    client.setRequestHandler('sampling/createMessage', (req) => relay('sampling', (ctx) => ctx.mcpReq.requestSampling(req.params)) as never);
+    client.setRequestHandler('roots/list', () => relay('roots', (ctx) => ctx.mcpReq.send({ method: 'roots/list' })));
     client.setNotificationHandler('notifications/resources/updated', async (n) => this.opts.onResourceUpdated?.(n.params.uri));
     await client.connect(transport, { timeout: up.options.timeouts.connectMs });
     this.lastError = undefined;

@@ -91,6 +91,23 @@ describe('federation: catalog and routing', function () {
     });
   }
 
+  describe('input requests', () => {
+    for (const [ns, label] of [['leg', '2025-era'], ['mod', '2026-07-28']] as const) {
+      it(`relays a ${label} upstream's elicitation to a 2025-era client and its answer back`, async () => {
+        const asked: string[] = [];
+        const client = await cluster.client(apiKey, 'legacy', 0, (c) =>
+          c.setRequestHandler('elicitation/create', async (req) => {
+            asked.push((req.params as { message: string }).message);
+            return { action: 'accept', content: { name: 'Ann' } };
+          }),
+        );
+        const r = await client.callTool({ name: `${ns}__ask`, arguments: {} });
+        assert.equal(text(r), 'hello Ann');
+        assert.deepEqual(asked, ['Your name?']);
+      });
+    }
+  });
+
   describe('cancellation', () => {
     it("aborts the upstream call when the client cancels", async () => {
       const client = await cluster.client(apiKey, 'legacy');

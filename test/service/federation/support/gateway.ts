@@ -23,7 +23,7 @@ export interface Cluster {
   /** Creates a tenant (with toolsets) and returns its id and API key. */
   tenant(name: string, toolsets?: string[]): Promise<{ id: string; apiKey: string }>;
   /** A connected SDK client on replica `i`, 2026-07-28 (`modern`) or 2025-11-25 (`legacy`). */
-  client(apiKey: string, era: 'modern' | 'legacy', i?: number): Promise<Client>;
+  client(apiKey: string, era: 'modern' | 'legacy', i?: number, setup?: (client: Client) => void): Promise<Client>;
   stop(): Promise<void>;
 }
 
@@ -64,8 +64,12 @@ export async function startCluster(n = 1, env: Record<string, string> = {}): Pro
       if (r.status !== 201) throw new Error(`tenant create failed: ${JSON.stringify(r.body)}`);
       return { id: r.body.tenant.id, apiKey: r.body.apiKey };
     },
-    async client(apiKey, era, i = 0) {
-      const client = new Client({ name: 'federation-test', version: '1' }, { versionNegotiation: { mode: era === 'modern' ? { pin: '2026-07-28' } : 'legacy' } });
+    async client(apiKey, era, i = 0, setup) {
+      const client = new Client(
+        { name: 'federation-test', version: '1' },
+        { versionNegotiation: { mode: era === 'modern' ? { pin: '2026-07-28' } : 'legacy' }, ...(setup && { capabilities: { elicitation: { form: {} } } }) },
+      );
+      setup?.(client);
       const transport = new StreamableHTTPClientTransport(new URL(gateways[i]!.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${apiKey}` } } });
       await client.connect(transport);
       clients.push(client);

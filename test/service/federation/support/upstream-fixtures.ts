@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, InMemoryServerEventBus, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { acceptedContent, createMcpHandler, InMemoryServerEventBus, inputRequired, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 /** A running fixture. */
@@ -37,7 +37,7 @@ function registerExtra(server: McpServer, name: string): void {
   server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
 }
 
-function buildServer(label: string, extraTools: readonly string[], seen: { aborted: number }, listTtlMs?: number): McpServer {
+function buildServer(label: string, extraTools: readonly string[], seen: { aborted: number }, listTtlMs?: number, era: 'modern' | 'legacy' = 'legacy'): McpServer {
   const hint = listTtlMs === undefined ? undefined : { ttlMs: listTtlMs, cacheScope: 'public' as const };
   const server = new McpServer(
     { name: `fixture-${label}`, version: '1.0.0' },
@@ -63,6 +63,17 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
       await delay(5);
     }
     return { content: [{ type: 'text', text: `done ${count}` }] };
+  });
+  const nameSchema = { type: 'object' as const, properties: { name: { type: 'string' as const } }, required: ['name'] };
+  server.registerTool('ask', { description: 'asks the user for a name', inputSchema: z.object({}) }, async (_args, ctx) => {
+    if (era === 'modern') {
+      // 2026-07-28: multi round-trip; the client answers and retries.
+      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'name', z.object({ name: z.string() }));
+      if (!answer) return inputRequired({ inputRequests: { name: inputRequired.elicit({ message: 'Your name?', requestedSchema: nameSchema }) } });
+      return { content: [{ type: 'text', text: `hello ${answer.name}` }] };
+    }
+    const answer = await ctx.mcpReq.elicitInput({ mode: 'form', message: 'Your name?', requestedSchema: nameSchema });
+    return { content: [{ type: 'text', text: answer.action === 'accept' ? `hello ${String(answer.content?.name)}` : `declined (${answer.action})` }] };
   });
   server.registerTool('secret_op', { description: 'denied in tests', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'should not run' }] }));
   for (const name of extraTools) registerExtra(server, name);
@@ -96,7 +107,7 @@ export async function startModernUpstream(label = 'modern', listTtlMs?: number):
   const extra: string[] = [];
   const bus = new InMemoryServerEventBus();
   const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
-  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra, seen, listTtlMs), { legacy: 'reject', bus }));
+  const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra, seen, listTtlMs, 'modern'), { legacy: 'reject', bus }));
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
     seen.authorization = req.headers.authorization;
