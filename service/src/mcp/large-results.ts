@@ -7,7 +7,8 @@
  * - `tools/call`: a complete result whose serialized JSON is over LARGE_RESULT_BYTES is written to the
  *   BlobStore under the caller's tenant and its `content` replaced by a short text summary plus a
  *   `resource_link` (`umcp-blob://<tenant>/results/...`). A single text item is stored as that text
- *   (`text/plain`); anything else (several items, images, audio) as the JSON of `{content, structuredContent}`.
+ *   (`text/plain`); anything else (several items, images, audio, or a structuredContent too large to
+ *   stay inline) as the JSON of `{content, structuredContent}`.
  *   `structuredContent` stays inline while it alone fits under the threshold (clients validate it
  *   against the tool's outputSchema); otherwise it is only in the stored object.
  * - `resources/read` of a `umcp-blob:` URI streams the object back to the same tenant only; any other
@@ -90,8 +91,12 @@ export async function offloadToolResult(result: unknown, tenantId: string, deps:
   const size = Buffer.byteLength(JSON.stringify(result));
   if (size <= deps.thresholdBytes) return result;
   const { content, structuredContent, ...rest } = parsed.data;
-  const single = content.length === 1 && content[0]!.type === 'text' && typeof content[0]!['text'] === 'string' ? (content[0]!['text'] as string) : undefined;
   const keepStructured = structuredContent !== undefined && Buffer.byteLength(JSON.stringify(structuredContent)) <= deps.thresholdBytes;
+  // Stored as plain text only when nothing else would be lost (structuredContent absent or inline).
+  const single =
+    content.length === 1 && content[0]!.type === 'text' && typeof content[0]!['text'] === 'string' && (structuredContent === undefined || keepStructured)
+      ? (content[0]!['text'] as string)
+      : undefined;
   try {
     const payload = single ?? JSON.stringify({ content, ...(structuredContent !== undefined && { structuredContent }) });
     const link = await offloadIfLarge(deps.store, tenantId, payload, {
