@@ -30,7 +30,9 @@ export type TaskPolicyLookup = (principal: Principal, tool: string) => Promise<T
 
 type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 /** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
-type Ctx = { mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal; inputResponses?: Record<string, unknown> } };
+type Ctx = {
+  mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal; inputResponses?: Record<string, unknown>; notify?: (n: { method: string; params: Record<string, unknown> }) => Promise<void> };
+};
 
 const TaskIdParams = z.object({ taskId: z.string().min(1).max(200) }).passthrough();
 const UpdateParams = TaskIdParams.extend({ inputResponses: z.record(z.string(), z.unknown()).default({}) });
@@ -196,14 +198,25 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
   );
   setLegacy('tasks/result', async (req, ctx) =>
     guard(async () => {
-      const signal = (ctx as Ctx).mcpReq?.signal;
+      const mcpReq = (ctx as Ctx).mcpReq;
       let task = await service.get(principal, req.params.taskId);
-      // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it replica-agnostic.
+      // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it
+      // replica-agnostic. Every status change meanwhile reaches the client as notifications/tasks/status
+      // on this request's stream (the worker may be anywhere; the store is the common ground).
+      let seen = '';
+      const report = async () => {
+        const now = `${task.status}|${task.statusMessage ?? ''}`;
+        if (now === seen) return;
+        seen = now;
+        await mcpReq?.notify?.({ method: 'notifications/tasks/status', params: legacyTask(task) }).catch(() => undefined);
+      };
       while (!TERMINAL.has(task.status)) {
-        signal?.throwIfAborted();
+        await report();
+        mcpReq?.signal?.throwIfAborted();
         await new Promise((r) => setTimeout(r, Math.min(task.pollIntervalMs, 500)));
         task = await service.get(principal, task.id);
       }
+      await report();
       if (task.status === 'failed' && task.error) throw new ProtocolError(task.error.code, task.error.message, task.error.data);
       if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${task.id} was cancelled`);
       const result = task.result ?? { content: [] };

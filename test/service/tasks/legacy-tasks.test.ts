@@ -42,6 +42,23 @@ describe('tasks (2025-11-25 utility)', function () {
     await assert.rejects(s.call(a, 'tasks/cancel', { taskId }), (e: RpcError) => e.code === -32602 && /already completed/.test(e.message));
   });
 
+  it('tasks/result streams notifications/tasks/status while it waits, then the result', async () => {
+    const s = await legacySession(a, tenant.key);
+    const created = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 800 }, task: {} });
+    const taskId = (created['task'] as { taskId: string }).taskId;
+    const body = await s.raw(b, 'tasks/result', { taskId });
+    const messages = body
+      .split('\n')
+      .filter((l) => l.startsWith('data:') && l.slice(5).trim().startsWith('{'))
+      .map((l) => JSON.parse(l.slice(5)) as { method?: string; params?: { taskId: string; status: string }; result?: unknown });
+    const statuses = messages.filter((m) => m.method === 'notifications/tasks/status').map((m) => m.params!);
+    assert.ok(statuses.length >= 2, body);
+    assert.ok(statuses.every((n) => n.taskId === taskId));
+    assert.equal(statuses[0]!.status, 'working');
+    assert.equal(statuses.at(-1)!.status, 'completed');
+    assert.ok(messages.at(-1)!.result, 'the result comes last');
+  });
+
   it('tools/list marks task-capable tools with execution.taskSupport', async () => {
     const s = await legacySession(a, tenant.key);
     const { tools } = (await s.call(b, 'tools/list')) as { tools: { name: string; execution?: { taskSupport: string } }[] };

@@ -183,7 +183,13 @@ export async function waitForTask(
 }
 
 /** A 2025-11-25 session (initialize on `mcpUrl`); `call` may target any replica. */
-export async function legacySession(mcpUrl: string, key: string): Promise<{ call(url: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>; sessionId: string; capabilities: Record<string, unknown> }> {
+export async function legacySession(mcpUrl: string, key: string): Promise<{
+  call(url: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** The raw response body (SSE events included). */
+  raw(url: string, method: string, params?: Record<string, unknown>): Promise<string>;
+  sessionId: string;
+  capabilities: Record<string, unknown>;
+}> {
   const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` };
   let id = 0;
   const parse = async (res: Response) => {
@@ -207,6 +213,9 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{ call
     capabilities,
     async call(url, method, params = {}) {
       return parse(await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) }));
+    },
+    async raw(url, method, params = {}) {
+      return (await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) })).text();
     },
   };
 }
