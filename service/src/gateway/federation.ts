@@ -20,7 +20,7 @@ import { Catalog, exposedUri } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
 import { SecretBox } from './crypto/secret-box.js';
-import { attachFederation } from './router.js';
+import { attachFederation, type RequestStateCodecPort } from './router.js';
 import { SsrfGuard, type Resolver } from './ssrf-guard.js';
 import { UpstreamDirectory } from './upstream-directory.js';
 import { UpstreamRegistry } from './upstream-registry.js';
@@ -67,6 +67,8 @@ export interface Federation {
   attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): Promise<void>;
   /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
+  /** The MCP layer's request-state codec (upstream input_required for 2026-07-28 callers). */
+  useRequestState(codec: RequestStateCodecPort): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export function createFederation(opts: FederationOptions): Federation {
   const secrets = provider ? new SecretBox(store, provider) : undefined;
   const directory = new UpstreamDirectory(store, opts.cache, secrets);
   let notifierFor: ((tenantId: string) => ServerNotifier) | undefined;
+  let requestState: RequestStateCodecPort | undefined;
   const announce = (tenantId: string, kinds: readonly ('tools' | 'prompts' | 'resources')[] = ['tools', 'prompts', 'resources']) => {
     const n = notifierFor?.(tenantId);
     if (!n) return;
@@ -131,7 +134,11 @@ export function createFederation(opts: FederationOptions): Federation {
         listTtlMs: opts.listTtlMs,
         ...(opts.audit && { audit: opts.audit }),
         ...(opts.pageSize && { pageSize: opts.pageSize }),
+        ...(requestState && { requestState }),
       });
+    },
+    useRequestState(codec) {
+      requestState = codec;
     },
     useNotifier(fn) {
       notifierFor = fn;

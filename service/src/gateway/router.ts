@@ -28,6 +28,14 @@ export interface RouterDeps {
   readonly pageSize?: number;
   /** The gateway's own list cache hint, ms (the merged hint is never longer). */
   readonly listTtlMs: number;
+  /** The deployment's request-state codec (2026-07-28 callers: upstream input_required passes through). */
+  readonly requestState?: RequestStateCodecPort;
+}
+
+/** Seals and opens Multi Round-Trip `requestState` with the keys every replica shares. */
+export interface RequestStateCodecPort {
+  mint(payload: Record<string, unknown>, ctx: ServerContext): Promise<string>;
+  verify(state: string, ctx: ServerContext): Promise<Record<string, unknown>>;
 }
 
 type RawHandler = (request: { jsonrpc: '2.0'; id: unknown; method: string; params?: unknown }, ctx: ServerContext) => Promise<Record<string, unknown>>;
@@ -144,13 +152,32 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     if (!toolAllowed(up.options, name)) throw upstreamError(up.namespace, 'denied', `tool "${name}" is not exposed (allow/deny list)`);
     const started = performance.now();
     let outcome: 'ok' | 'error' = 'error';
+    // A 2026-07-28 caller gets the upstream's input_required in its own form: the upstream's requestState
+    // is sealed inside the gateway's (so the retry may land on any replica) and handed back on retry.
+    const mrtr = facts.era === 'modern' ? deps.requestState : undefined;
+    let upstreamState: string | undefined;
+    const raw = mrtr ? ctx.mcpReq.requestState() : undefined;
+    if (mrtr && typeof raw === 'string') {
+      const sealed = await mrtr.verify(raw, ctx);
+      if (sealed['fed'] !== up.namespace || sealed['tool'] !== name) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState belongs to another tool');
+      upstreamState = typeof sealed['s'] === 'string' && sealed['s'] ? sealed['s'] : undefined;
+    }
+    const params = {
+      name,
+      ...(request.params.arguments && { arguments: request.params.arguments }),
+      ...(mrtr && ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
+      ...(upstreamState && { requestState: upstreamState }),
+    };
     try {
       const result = await callContext.run(ctx, () =>
-        deps.pool.get(up).run(
-          (c) => c.callTool({ name, ...(request.params.arguments && { arguments: request.params.arguments }) }, relay(ctx, up.options.timeouts.callMs)),
-          false,
-        ),
+        deps.pool.get(up).run((c) => c.callTool(params, { ...relay(ctx, up.options.timeouts.callMs), ...(mrtr && { allowInputRequired: true }) }), false),
       );
+      const pending = result as unknown as { resultType?: string; inputRequests?: Record<string, unknown>; requestState?: string };
+      if (mrtr && pending.resultType === 'input_required') {
+        outcome = 'ok';
+        const requestState = await mrtr.mint({ fed: up.namespace, tool: name, s: pending.requestState ?? '' }, ctx);
+        return { resultType: 'input_required', inputRequests: pending.inputRequests ?? {}, requestState } as never;
+      }
       outcome = result.isError ? 'error' : 'ok';
       return asOwn(result) as never;
     } finally {

@@ -59,7 +59,7 @@ export interface McpEndpointDeps {
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
-  federation?: Pick<Federation, 'attach' | 'useNotifier'>;
+  federation?: Pick<Federation, 'attach' | 'useNotifier' | 'useRequestState'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
   tasks?: { attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void };
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
@@ -131,6 +131,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     return server;
   };
   deps.federation?.useNotifier(notifierFor);
+  deps.federation?.useRequestState({ mint: (payload, c) => requestState.mint(payload, c), verify: (state, c) => requestState.verify(state, c) });
 
   const legacyLeg = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
   legacy = legacyLeg;
