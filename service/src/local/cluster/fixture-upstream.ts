@@ -1,5 +1,6 @@
 /**
- * The cluster's fixture upstream: a small 2026-07-28 stateless MCP server (official SDK, createMcpHandler)
+ * The cluster's fixture upstream: a small stateless MCP server (official SDK, createMcpHandler; 2026-07-28, and
+ * 2025-era clients through the SDK's stateless legacy fallback, which mcp-hub in the bench needs)
  * that the gateways federate under the `fixture` namespace. Tools: `echo {text}` and `slow {ms <= 30000, key?}`
  * (registered as long-running, so it runs as a task on the workers). `GET /stats` counts `slow` executions
  * per key, the ones running and the ones aborted (caller gone): the chaos run reads it to prove a worker was
@@ -37,7 +38,7 @@ function buildServer(): McpServer {
   return server;
 }
 
-const handler = toNodeHandler(createMcpHandler(() => buildServer(), { legacy: 'reject' }));
+const handler = toNodeHandler(createMcpHandler(() => buildServer(), { legacy: 'stateless' }));
 const http = createServer((req, res) => {
   if (req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));

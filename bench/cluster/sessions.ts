@@ -1,0 +1,75 @@
+/**
+ * RSS growth of one gateway per 1,000 idle 2025-era sessions: sessions live in Redis, so the process
+ * should not grow with them. Opens sessions (initialize + notifications/initialized) against one replica
+ * directly, in rounds of 1,000 after a warm-up, and compares RSS before and after each round; also
+ * reports the Redis memory they take, to show where they live.
+ */
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { rssMb } from './rss.js';
+
+async function openSession(url: string, key: string): Promise<void> {
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const res = await request(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'umcp-bench', version: '1' } } }),
+  });
+  await res.body.text();
+  const sid = res.headers['mcp-session-id'];
+  if (res.statusCode !== 200 || typeof sid !== 'string') throw new Error(`initialize: HTTP ${res.statusCode}`);
+  const ack = await request(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await ack.body.text();
+}
+
+async function openMany(url: string, key: string, n: number, concurrency = 8): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        await openSession(url, key);
+      }
+    }),
+  );
+}
+
+async function redisUsedBytes(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? NaN);
+}
+
+/** Result of the session rounds. */
+export interface SessionGrowth {
+  rounds: { beforeMb: number; afterMb: number; kbPer1000: number }[];
+  medianKbPer1000: number;
+  sessionsInRedis: number;
+  redisBytesPerSession: number;
+}
+
+/** Warm-up of 200 sessions, then `rounds` rounds of 1,000. */
+export async function sessionGrowth(mcpUrl: string, key: string, pid: number, redisUrl: string, rounds = 3): Promise<SessionGrowth> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    await openMany(mcpUrl, key, 200);
+    const out: SessionGrowth['rounds'] = [];
+    const redisBefore = await redisUsedBytes(redis);
+    for (let r = 0; r < rounds; r++) {
+      await new Promise((res) => setTimeout(res, 1_500));
+      const beforeMb = rssMb(pid);
+      await openMany(mcpUrl, key, 1000);
+      await new Promise((res) => setTimeout(res, 1_500));
+      const afterMb = rssMb(pid);
+      out.push({ beforeMb, afterMb, kbPer1000: Math.round((afterMb - beforeMb) * 1024) });
+    }
+    const redisAfter = await redisUsedBytes(redis);
+    const sorted = out.map((o) => o.kbPer1000).sort((a, b) => a - b);
+    return {
+      rounds: out,
+      medianKbPer1000: sorted[Math.floor(sorted.length / 2)]!,
+      sessionsInRedis: await redis.zcard('umcp:legacy:active'),
+      redisBytesPerSession: Math.round((redisAfter - redisBefore) / (rounds * 1000)),
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
