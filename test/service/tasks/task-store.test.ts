@@ -1,0 +1,96 @@
+/**
+ * Task store + queue on real PostgreSQL and Redis (in process): idempotent creation, job dedup by task
+ * id, a single terminal transition, cache consistency, tenant-scoped listing with cursors.
+ */
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { createPgPool, loadMigrations, PgTenantStore, runMigrations } from '../../../service/src/store/pg/index.js';
+import { PolicyTable } from '../../../service/src/tasks/policy.js';
+import { TaskQueue } from '../../../service/src/tasks/task-queue.js';
+import { TaskService } from '../../../service/src/tasks/task-service.js';
+import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
+import { TaskNotFoundError, TaskStateError } from '../../../service/src/tasks/types.js';
+import type { Principal } from '../../../service/src/domain/principal.js';
+import { createTestDatabase, createTestRedisPrefix, testServiceUrls, type TestDatabase, type TestRedisPrefix } from '../../support/platform-db.js';
+
+describe('task store and queue (PostgreSQL + Redis)', function () {
+  this.timeout(30_000);
+  let db: TestDatabase;
+  let prefix: TestRedisPrefix;
+  let pool: pg.Pool;
+  let redis: Redis;
+  let queue: TaskQueue;
+  let store: PgTaskStore;
+  let service: TaskService;
+  let alice: Principal;
+  let bob: Principal;
+  const policies = new PolicyTable({ TASK_MAX_ATTEMPTS: 3, TASK_BACKOFF_MS: 100, TASK_JOB_TIMEOUT_MS: 1_000 });
+
+  before(async () => {
+    db = await createTestDatabase();
+    prefix = createTestRedisPrefix();
+    pool = createPgPool({ connectionString: db.url, max: 4 });
+    await runMigrations(pool, loadMigrations());
+    redis = new Redis(testServiceUrls().redisUrl);
+    queue = new TaskQueue(testServiceUrls().redisUrl, `${prefix.prefix}bull`, `${prefix.prefix}tasks:cancel`);
+    store = new PgTaskStore(pool, redis, prefix.prefix);
+    service = new TaskService(store, queue, policies, { ttlMs: 60_000, pollIntervalMs: 500 });
+    const tenants = new PgTenantStore(pool);
+    const mk = async (name: string): Promise<Principal> => {
+      const t = await tenants.create({ name });
+      return { tenantId: t.id, tenantName: name, subject: `key:${name}`, kind: 'api-key', toolsets: [], scopes: [] };
+    };
+    alice = await mk('alice');
+    bob = await mk('bob');
+  });
+  after(async () => {
+    await queue?.close();
+    redis?.disconnect();
+    await pool?.end();
+    await db?.drop();
+    await prefix?.cleanup();
+  });
+
+  const create = (p: Principal, idempotencyKey?: string) =>
+    service.create(p, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: policies.forTool('diagnostics.sleep'), ...(idempotencyKey && { idempotencyKey }) });
+
+  it('an idempotency key of the same tenant returns the first task; another tenant gets its own', async () => {
+    const a = await create(alice, 'k1');
+    const again = await create(alice, 'k1');
+    const other = await create(bob, 'k1');
+    assert.equal(again.id, a.id);
+    assert.notEqual(other.id, a.id);
+    assert.equal(await queue.queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized'), 2, 'one job per task, the duplicate enqueue was a no-op');
+  });
+
+  it('a task completes once: a second terminal transition (duplicate run) is refused and the cache agrees', async () => {
+    const t = await create(alice);
+    const first = await store.transition(t.id, { status: 'completed', result: { content: [{ type: 'text', text: 'one' }] } });
+    const second = await store.transition(t.id, { status: 'completed', result: { content: [{ type: 'text', text: 'two' }] } });
+    assert.ok(first);
+    assert.equal(second, null);
+    const cached = await store.get(t.id);
+    const fresh = await store.getFresh(t.id);
+    assert.deepEqual(cached?.result, { content: [{ type: 'text', text: 'one' }] });
+    assert.equal(cached?.version, fresh?.version);
+    await assert.rejects(service.cancel(alice, t.id), TaskStateError);
+  });
+
+  it("another tenant's id and an unknown id are the same TaskNotFoundError", async () => {
+    const t = await create(alice);
+    await assert.rejects(service.get(bob, t.id), TaskNotFoundError);
+    await assert.rejects(service.get(alice, 'missing'), TaskNotFoundError);
+  });
+
+  it('lists only the tenant\'s tasks, newest first, with a cursor', async () => {
+    const page1 = await service.list(alice, undefined, 2);
+    assert.equal(page1.tasks.length, 2);
+    assert.ok(page1.nextCursor);
+    const page2 = await service.list(alice, page1.nextCursor, 100);
+    const all = [...page1.tasks, ...page2.tasks];
+    assert.ok(all.every((t) => t.tenantId === alice.tenantId));
+    assert.equal(new Set(all.map((t) => t.id)).size, all.length);
+    for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.createdAt >= all[i]!.createdAt);
+  });
+});
