@@ -89,6 +89,8 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     resources: { listChanged: true, ...(facts.era === 'legacy' && { subscribe: true }) },
     prompts: { listChanged: true },
     completions: {},
+    // Upstream log messages are relayed to the caller, filtered by the caller's level.
+    logging: {},
   });
 
   const upstreams = () => deps.directory.list(tenantId);
@@ -164,6 +166,8 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     }
     const params = {
       name,
+      // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
+      _meta: { 'io.modelcontextprotocol/logLevel': 'debug' },
       ...(request.params.arguments && { arguments: request.params.arguments }),
       ...(mrtr && ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
       ...(upstreamState && { requestState: upstreamState }),

@@ -247,9 +247,16 @@ export class UpstreamConnection {
     client.setRequestHandler('elicitation/create', (req) => relay('elicitation', (ctx) => ctx.mcpReq.elicitInput(req.params)));
     client.setRequestHandler('sampling/createMessage', (req) => relay('sampling', (ctx) => ctx.mcpReq.requestSampling(req.params)) as never);
     client.setRequestHandler('roots/list', () => relay('roots', (ctx) => ctx.mcpReq.send({ method: 'roots/list' })));
+    // Log messages the upstream emits while serving a call go to that call's caller (its own log level applies).
+    client.setNotificationHandler('notifications/message', async (n) => {
+      const ctx = callContext.getStore();
+      if (ctx) await ctx.mcpReq.log(n.params.level, n.params.data, n.params.logger ?? up.namespace).catch(() => undefined);
+    });
     client.setNotificationHandler('notifications/resources/updated', async (n) => this.opts.onResourceUpdated?.(n.params.uri));
     await client.connect(transport, { timeout: up.options.timeouts.connectMs });
     this.lastError = undefined;
+    // Ask for every log message; each caller's own level filters what it receives.
+    if (client.getServerCapabilities()?.logging) await client.setLoggingLevel('debug', { timeout: up.options.timeouts.connectMs }).catch((err: unknown) => this.opts.onError?.(err));
     if (this.subscribed.size && client.getProtocolEra() === 'legacy' && client.getServerCapabilities()?.resources?.subscribe) {
       // A new upstream session starts without subscriptions: restore them.
       for (const uri of this.subscribed) client.subscribeResource({ uri }).catch((err: unknown) => this.opts.onError?.(err));

@@ -108,6 +108,23 @@ describe('federation: catalog and routing', function () {
     }
   });
 
+  describe('logging', () => {
+    for (const ns of ['leg', 'mod'] as const) {
+      it(`relays log messages ${ns === 'leg' ? 'a 2025-era' : 'a 2026-07-28'} upstream emits during a call to a 2025-era caller`, async () => {
+        const logs: unknown[] = [];
+        const client = await cluster.client(apiKey, 'legacy');
+        client.setNotificationHandler('notifications/message', async (n) => {
+          logs.push(n.params.data);
+        });
+        await client.setLoggingLevel('debug');
+        assert.equal(text(await client.callTool({ name: `${ns}__chatty`, arguments: {} })), 'done');
+        const deadline = Date.now() + 2_000;
+        while (logs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(logs, [`${ns === 'leg' ? 'l' : 'm'} working`]);
+      });
+    }
+  });
+
   describe('cancellation', () => {
     it("aborts the upstream call when the client cancels", async () => {
       const client = await cluster.client(apiKey, 'legacy');

@@ -124,7 +124,7 @@ describe('federation: registration', function () {
       const legacyTest = (await cluster.admin('POST', '/tenants/acme/upstreams/gen/test')).body.test;
       assert.equal(legacyTest.era, 'legacy');
       assert.match(legacyTest.protocolVersion, /^2025-/);
-      assert.deepEqual(legacyTest.counts, { tools: 5, resources: 1, resourceTemplates: 1, prompts: 1 });
+      assert.deepEqual(legacyTest.counts, { tools: 6, resources: 1, resourceTemplates: 1, prompts: 1 });
       const upd = await cluster.admin('PATCH', '/tenants/acme/upstreams/gen', { url: modern.url, timeouts: { callMs: 2000 } });
       assert.equal(upd.status, 200, JSON.stringify(upd.body));
       assert.equal(upd.body.upstream.version, 2);

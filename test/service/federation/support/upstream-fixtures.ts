@@ -42,7 +42,7 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
   const server = new McpServer(
     { name: `fixture-${label}`, version: '1.0.0' },
     {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } },
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {} },
       ...(hint && { cacheHints: { 'tools/list': hint, 'resources/list': hint, 'prompts/list': hint, 'resources/templates/list': hint } }),
     },
   );
@@ -74,6 +74,10 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
     }
     const answer = await ctx.mcpReq.elicitInput({ mode: 'form', message: 'Your name?', requestedSchema: nameSchema });
     return { content: [{ type: 'text', text: answer.action === 'accept' ? `hello ${String(answer.content?.name)}` : `declined (${answer.action})` }] };
+  });
+  server.registerTool('chatty', { description: 'logs while working', inputSchema: z.object({}) }, async (_args, ctx) => {
+    await ctx.mcpReq.log('warning', `${label} working`, 'fixture');
+    return { content: [{ type: 'text', text: 'done' }] };
   });
   server.registerTool('secret_op', { description: 'denied in tests', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'should not run' }] }));
   for (const name of extraTools) registerExtra(server, name);
