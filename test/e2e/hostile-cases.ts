@@ -21,7 +21,7 @@ export interface HostileCase {
   /** Allowed HTTP statuses (all 4xx). */
   readonly status: number | readonly number[];
   /** JSON-RPC error code the body must carry, when the answer is JSON-RPC; 'tool-error' for isError results. */
-  readonly rpc?: number | 'tool-error';
+  readonly rpc?: number | readonly number[] | 'tool-error';
   send(e: HostileEnv): Promise<Reply>;
 }
 
@@ -43,7 +43,8 @@ function modern(method: string, name?: string, key?: string): Record<string, str
   };
 }
 
-const body = (method: string, params: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: '2.0', id: 7, method, params: { ...params, _meta: ENVELOPE } });
+const TASKS_ENVELOPE = { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } } };
+const body = (method: string, params: Record<string, unknown> = {}, meta: Record<string, unknown> = ENVELOPE) => JSON.stringify({ jsonrpc: '2.0', id: 7, method, params: { ...params, _meta: meta } });
 
 async function post(e: HostileEnv, headers: Record<string, string>, data: string | Buffer): Promise<RawResponse> {
   return rawRequest(e.mcpUrl, { method: 'POST', headers, body: data });
@@ -130,8 +131,8 @@ export const CASES: HostileCase[] = [
   },
   { group: 'injection', name: 'tool of a toolset the tenant lacks', status: [200, 400], rpc: -32602, send: acmeCall('conformance.test_simple_text') },
   { group: 'injection', name: 'federated name of an upstream the tenant lacks', status: [200, 400], rpc: -32602, send: acmeCall('victimns__echo', { text: 'hi' }) },
-  { group: 'injection', name: 'resources/read file:///etc/passwd', status: [200, 400, 404], rpc: -32601, send: acmeRead('file:///etc/passwd') },
-  { group: 'injection', name: 'resources/read of the cloud metadata address', status: [200, 400, 404], rpc: -32601, send: acmeRead('http://169.254.169.254/latest/meta-data/') },
+  { group: 'injection', name: 'resources/read file:///etc/passwd', status: [200, 400, 404], rpc: [-32601, -32602], send: acmeRead('file:///etc/passwd') },
+  { group: 'injection', name: 'resources/read of the cloud metadata address', status: [200, 400, 404], rpc: [-32601, -32602], send: acmeRead('http://169.254.169.254/latest/meta-data/') },
   { group: 'injection', name: 'resource URI with CRLF (header injection)', status: 400, send: (e) => post(e, modern('resources/read', undefined, e.acme.key), body('resources/read', { uri: 'x://a\r\nSet-Cookie: pwned=1' })) },
   { group: 'injection', name: 'admin: tenant name with SQL injection', status: 400, send: admin('POST', '/tenants', { name: "x'); DELETE FROM tenants; --" }) },
   { group: 'injection', name: 'admin: tenant name with path traversal', status: 400, send: admin('POST', '/tenants', { name: '../../etc' }) },
@@ -152,6 +153,18 @@ export const CASES: HostileCase[] = [
   { group: 'tenant', name: "GET (resume) another tenant's session stream", status: 404, send: (e) => rawRequest(e.mcpUrl, { method: 'GET', headers: { ...legacyHeaders(e.acme.key, e.victimSession), accept: 'text/event-stream', 'last-event-id': 'get.0-0' } }) },
   { group: 'tenant', name: "DELETE another tenant's session", status: 404, send: (e) => rawRequest(e.mcpUrl, { method: 'DELETE', headers: legacyHeaders(e.acme.key, e.victimSession) }) },
   { group: 'tenant', name: "admin: another tenant's key id revoked through the wrong tenant", status: 404, send: (e) => admin('DELETE', `/tenants/acme/keys/${e.victim.keyId}`)(e) },
+  {
+    group: 'tenant', name: "tasks/get of another tenant's task id", status: [200, 400, 404], rpc: -32602,
+    send: (e) => post(e, modern('tasks/get', e.victimTaskId, e.acme.key), body('tasks/get', { taskId: e.victimTaskId }, TASKS_ENVELOPE)),
+  },
+  {
+    group: 'tenant', name: "tasks/cancel of another tenant's task id", status: [200, 400, 404], rpc: -32602,
+    send: (e) => post(e, modern('tasks/cancel', e.victimTaskId, e.acme.key), body('tasks/cancel', { taskId: e.victimTaskId }, TASKS_ENVELOPE)),
+  },
+  {
+    group: 'sizes', name: 'tasks/get with a 10 KB task id', status: [200, 400], rpc: -32602,
+    send: (e) => post(e, modern('tasks/get', 't'.repeat(10_000), e.acme.key), body('tasks/get', { taskId: 't'.repeat(10_000) }, TASKS_ENVELOPE)),
+  },
   // --- edge ---
   { group: 'edge', name: 'foreign Host header (DNS rebinding)', status: 403, send: (e) => post(e, { ...modern('tools/list', undefined, e.acme.key), host: 'evil.example' }, body('tools/list')) },
   { group: 'edge', name: 'foreign Origin', status: 403, send: (e) => post(e, { ...modern('tools/list', undefined, e.acme.key), origin: 'https://evil.example' }, body('tools/list')) },

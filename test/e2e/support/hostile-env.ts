@@ -7,8 +7,9 @@
  * "Written" means: any change to any row of any table in the gateway's database (audit log included, and
  * api_keys.last_used_at: keys are used once before the fingerprint so the once-a-minute touch has happened),
  * or any new Redis key under the gateway's prefix except the per-tenant rate-limit counter (`rl:`, which
- * counts every authenticated request by design) and the cache role (`cache:`, derived copies of rows that
- * a lookup may fill, LRU-evictable, never a source of truth). Denied authentication is logged (pino, with the
+ * counts every authenticated request by design) and read-through caches (`cache:` of the cache role and
+ * `task:<id>`, the task store's cache of PostgreSQL task rows): derived copies that a lookup may fill or
+ * expire, never a source of truth. Denied authentication is logged (pino, with the
  * request id) and counted in metrics, never audited: an audit row per anonymous request would let anyone
  * grow the database.
  */
@@ -41,6 +42,8 @@ export interface HostileEnv {
   readonly disabledTenantKey: string;
   /** A live 2025-era session of the victim tenant. */
   readonly victimSession: string;
+  /** A task of the victim tenant (created with the tasks extension; no worker runs it here). */
+  readonly victimTaskId: string;
   /** Stable digest of every table's rows plus the non-rate-limit Redis keys. */
   fingerprint(): Promise<string>;
   stop(): Promise<void>;
@@ -73,6 +76,23 @@ async function initializeSession(mcpUrl: string, key: string): Promise<string> {
   return sid;
 }
 
+async function createTask(mcpUrl: string, key: string): Promise<string> {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'hostile', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+  };
+  const res = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'diagnostics.sleep' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'diagnostics.sleep', arguments: { ms: 1 }, _meta: meta } }),
+  });
+  const text = await res.text();
+  const taskId = (JSON.parse(text) as { result?: { taskId?: string } }).result?.taskId;
+  if (!taskId) throw new Error(`task creation failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return taskId;
+}
+
 async function tableDigest(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -102,7 +122,7 @@ async function redisDigest(redisUrl: string, prefix: string): Promise<string> {
     do {
       const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      keys.push(...batch.filter((k) => !/^(rl|cache):/.test(k.slice(prefix.length))));
+      keys.push(...batch.filter((k) => !/^(rl|cache|task):/.test(k.slice(prefix.length))));
     } while (cursor !== '0');
     return keys.sort().join('\n');
   } finally {
@@ -139,6 +159,7 @@ export async function startHostileEnv(): Promise<HostileEnv> {
     const disabled = await createTenant(gw, 'dormant', ['platform']);
     await gw.tenants.setStatus(disabled.id, 'disabled');
     const victimSession = await initializeSession(gw.mcpUrl, victim.key);
+    const victimTaskId = await createTask(gw.mcpUrl, victim.key);
     // Use acme's key once so its last_used_at touch (at most once a minute) happens before fingerprints.
     await initializeSession(gw.mcpUrl, acme.key);
     return {
@@ -151,6 +172,7 @@ export async function startHostileEnv(): Promise<HostileEnv> {
       revokedKey: revoked.key,
       disabledTenantKey: disabled.key,
       victimSession,
+      victimTaskId,
       fingerprint: async () => `${await tableDigest(db.url)}\n--redis--\n${await redisDigest(testServiceUrls().redisUrl, redis.prefix)}`,
       async stop() {
         await gw.close();
