@@ -31,7 +31,9 @@ export type TaskPolicyLookup = (principal: Principal, tool: string) => Promise<T
 type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 /** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
 type Ctx = {
-  mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal; inputResponses?: Record<string, unknown>; notify?: (n: { method: string; params: Record<string, unknown> }) => Promise<void> };
+  mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal; inputResponses?: Record<string, unknown>; notify?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
+    elicitInput?: (params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  };
 };
 
 const TaskIdParams = z.object({ taskId: z.string().min(1).max(200) }).passthrough();
@@ -210,8 +212,20 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         seen = now;
         await mcpReq?.notify?.({ method: 'notifications/tasks/status', params: legacyTask(task) }).catch(() => undefined);
       };
+      // input_required (2025-11-25): the pending requests go to the client on this stream; answers land
+      // in the store like tasks/update's, and the worker (wherever it runs) resumes.
+      const asked = new Set<string>();
+      const ask = (key: string, request: { method: string; params: Record<string, unknown> }) => {
+        asked.add(key);
+        if (request.method !== 'elicitation/create' || !mcpReq?.elicitInput) return;
+        mcpReq
+          .elicitInput(request.params)
+          .then((answer) => service.update(principal, task.id, { [key]: answer }))
+          .catch(() => undefined); // e.g. the client has no elicitation capability: tasks/get still shows the request
+      };
       while (!TERMINAL.has(task.status)) {
         await report();
+        if (task.status === 'input_required') for (const [key, request] of Object.entries(task.inputRequests)) if (!asked.has(key)) ask(key, request);
         mcpReq?.signal?.throwIfAborted();
         await new Promise((r) => setTimeout(r, Math.min(task.pollIntervalMs, 500)));
         task = await service.get(principal, task.id);

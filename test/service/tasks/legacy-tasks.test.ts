@@ -59,6 +59,22 @@ describe('tasks (2025-11-25 utility)', function () {
     assert.ok(messages.at(-1)!.result, 'the result comes last');
   });
 
+  it('input_required: tasks/result relays the pending elicitation to the client and the task resumes with the answer', async () => {
+    const s = await legacySession(a, tenant.key);
+    const created = await s.call(a, 'tools/call', { name: 'confirm_delete', arguments: { filename: 'x.txt' }, task: {} });
+    const taskId = (created['task'] as { taskId: string }).taskId;
+    const asked: unknown[] = [];
+    const messages = await s.stream(b, 'tasks/result', { taskId }, a, (req) => {
+      asked.push(req);
+      return { action: 'accept', content: { confirm: true } };
+    });
+    assert.equal(asked.length, 1);
+    assert.equal((asked[0] as { method: string }).method, 'elicitation/create');
+    assert.ok(messages.some((m) => m['method'] === 'notifications/tasks/status' && (m['params'] as { status: string }).status === 'input_required'));
+    const final = messages.at(-1)!['result'] as { content: { text: string }[] };
+    assert.equal(final.content[0]!.text, 'deleted x.txt');
+  });
+
   it('tools/list marks task-capable tools with execution.taskSupport', async () => {
     const s = await legacySession(a, tenant.key);
     const { tools } = (await s.call(b, 'tools/list')) as { tools: { name: string; execution?: { taskSupport: string } }[] };

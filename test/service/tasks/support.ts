@@ -187,6 +187,11 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{
   call(url: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The raw response body (SSE events included). */
   raw(url: string, method: string, params?: Record<string, unknown>): Promise<string>;
+  /**
+   * Sends a request and reads its SSE stream, answering server-to-client requests with `answer` (POSTed
+   * to `answerUrl`); resolves with every message received, the final response last.
+   */
+  stream(url: string, method: string, params: Record<string, unknown>, answerUrl: string, answer: (request: { method: string; params: unknown }) => unknown): Promise<Record<string, unknown>[]>;
   sessionId: string;
   capabilities: Record<string, unknown>;
 }> {
@@ -202,7 +207,7 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{
   const init = await fetch(mcpUrl, {
     method: 'POST',
     headers: base,
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: { tasks: { list: {}, cancel: {} } }, clientInfo: { name: 'legacy-task-test', version: '1' } } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: { tasks: { list: {}, cancel: {} }, elicitation: { form: {} } }, clientInfo: { name: 'legacy-task-test', version: '1' } } }),
   });
   const sessionId = init.headers.get('mcp-session-id')!;
   const { capabilities } = (await parse(init)) as { capabilities: Record<string, unknown> };
@@ -213,6 +218,30 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{
     capabilities,
     async call(url, method, params = {}) {
       return parse(await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) }));
+    },
+    async stream(url, method, params, answerUrl, answer) {
+      const myId = ++id;
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: myId, method, params }) });
+      const messages: Record<string, unknown>[] = [];
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, cut).trim();
+          buffer = buffer.slice(cut + 1);
+          if (!line.startsWith('data:') || !line.slice(5).trim().startsWith('{')) continue;
+          const msg = JSON.parse(line.slice(5)) as Record<string, unknown>;
+          messages.push(msg);
+          if (typeof msg['method'] === 'string' && msg['id'] !== undefined) {
+            const result = answer({ method: msg['method'] as string, params: msg['params'] });
+            await fetch(answerUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: msg['id'], result }) });
+          }
+          if (msg['id'] === myId && ('result' in msg || 'error' in msg)) return messages;
+        }
+      }
+      return messages;
     },
     async raw(url, method, params = {}) {
       return (await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) })).text();
