@@ -36,6 +36,15 @@ describe('tasks (2026-07-28 extension)', function () {
     assert.deepEqual((done['result'] as { structuredContent: unknown }).structuredContent, { ms: 300 });
   });
 
+  it('reports the tool\'s progress as the task\'s statusMessage while it runs', async () => {
+    const created = await modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.stream', arguments: { count: 4, intervalMs: 400 } });
+    const taskId = created['taskId'] as string;
+    const during = await waitForTask(() => modernCall(b, alice.key, 'tasks/get', { taskId }), (t) => /event [1-3] of 4/.test(String(t['statusMessage'] ?? '')));
+    assert.equal(during['status'], 'working');
+    const done = await waitForTask(() => modernCall(b, alice.key, 'tasks/get', { taskId }));
+    assert.deepEqual((done['result'] as { structuredContent: unknown }).structuredContent, { count: 4 });
+  });
+
   it('keeps tenants apart: another tenant\'s task id is an unknown task (-32602)', async () => {
     const created = await modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 100 } });
     await assert.rejects(modernCall(b, bob.key, 'tasks/get', { taskId: created['taskId'] }), (e: RpcError) => e.code === -32602 && /Unknown task/.test(e.message));
