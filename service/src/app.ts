@@ -161,9 +161,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       idleMs: config.UPSTREAM_IDLE_MS,
       breakerThreshold: config.UPSTREAM_BREAKER_THRESHOLD,
       halfOpenAfterMs: config.UPSTREAM_HALF_OPEN_MS,
+      stateRedis: redis.state,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      ...(opts.replicaId && { replicaId: opts.replicaId }),
       onError: (err, where) => logger.debug({ err: err instanceof Error ? err.message : String(err), where }, 'federation: upstream error'),
     });
     cleanups.push(() => federation.close());
+    await federation.start();
     // Tasks (issue 7): task store + queue producer; the worker tier runs the jobs.
     const tasks = createTaskTier({
       config,

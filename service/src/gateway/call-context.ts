@@ -1,10 +1,25 @@
 /**
  * The client request an upstream call is made for, carried across the pooled client's async work with
  * AsyncLocalStorage: when the upstream asks for input while serving that call (elicitation, sampling,
- * roots), the pooled client's handlers find the caller's context here and ask the caller.
+ * roots), the pooled client's handlers find the caller here and ask it: through `ask` when the caller
+ * speaks 2026-07-28 (the question becomes an `input_required` round, see pending-inputs.ts), else as a
+ * server-to-client request on the caller's 2025-era session.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ServerContext } from '@modelcontextprotocol/server';
 
-/** Context of the gateway request on whose behalf the current upstream call runs. */
-export const callContext = new AsyncLocalStorage<ServerContext>();
+/** An upstream's input request, in JSON-RPC terms. */
+export interface InputAsk {
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+}
+
+/** Whom an upstream call is running for. */
+export interface CallScope {
+  readonly ctx: ServerContext;
+  /** Set for 2026-07-28 callers: resolves with the caller's answer, possibly from another replica. */
+  readonly ask?: (request: InputAsk) => Promise<unknown>;
+}
+
+/** Scope of the gateway request on whose behalf the current upstream call runs. */
+export const callContext = new AsyncLocalStorage<CallScope>();

@@ -9,6 +9,8 @@
  * (the MCP layer's notifier fans out over Redis to every replica).
  */
 import { McpServer, type ServerNotifier } from '@modelcontextprotocol/server';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
@@ -20,7 +22,9 @@ import { Catalog, exposedUri } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
 import { SecretBox } from './crypto/secret-box.js';
-import { attachFederation, type RequestStateCodecPort } from './router.js';
+import type { RequestStateCodecPort } from './modern-call.js';
+import { PendingInputs } from './pending-inputs.js';
+import { attachFederation } from './router.js';
 import { SsrfGuard, type Resolver } from './ssrf-guard.js';
 import { UpstreamDirectory } from './upstream-directory.js';
 import { UpstreamRegistry } from './upstream-registry.js';
@@ -52,6 +56,15 @@ export interface FederationOptions {
   readonly breakerThreshold?: number;
   /** Pause before the half-open probe, ms. @defaultValue 5000 */
   readonly halfOpenAfterMs?: number;
+  /**
+   * State Redis: with it, a 2025-era upstream's input request reaches a 2026-07-28 caller as an
+   * input_required round resumable on any replica (a dedicated subscriber is duplicated from it).
+   */
+  readonly stateRedis?: Redis;
+  /** Prefix of the Redis channels. @defaultValue 'umcp:' */
+  readonly keyPrefix?: string;
+  /** This replica's id in those channels. @defaultValue a random UUID */
+  readonly replicaId?: string;
   /** Injectable DNS (tests). */
   readonly resolver?: Resolver;
   readonly onError?: (err: unknown, where: string) => void;
@@ -69,6 +82,8 @@ export interface Federation {
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
   /** The MCP layer's request-state codec (upstream input_required for 2026-07-28 callers). */
   useRequestState(codec: RequestStateCodecPort): void;
+  /** Subscribes the cross-replica channels; call before serving. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,6 +135,12 @@ export function createFederation(opts: FederationOptions): Federation {
     },
   });
   catalog = new Catalog(directory, pool, opts.cache);
+  const subscriber = opts.stateRedis?.duplicate({ connectionName: 'umcp-federation-pending' });
+  subscriber?.on('error', (err: Error) => opts.onError?.(err, 'pending-input subscriber'));
+  const pending =
+    opts.stateRedis && subscriber
+      ? new PendingInputs({ redis: opts.stateRedis, subscriber, keyPrefix: opts.keyPrefix ?? 'umcp:', replicaId: opts.replicaId ?? randomUUID(), roundMs: 120_000 })
+      : undefined;
   const registry = new UpstreamRegistry({ store, directory, catalog, pool, guard, box: secrets, builtinNames, announce: (t) => announce(t), version: opts.version });
   return {
     registry,
@@ -135,7 +156,11 @@ export function createFederation(opts: FederationOptions): Federation {
         ...(opts.audit && { audit: opts.audit }),
         ...(opts.pageSize && { pageSize: opts.pageSize }),
         ...(requestState && { requestState }),
+        ...(pending && { pending }),
       });
+    },
+    async start() {
+      await pending?.start();
     },
     useRequestState(codec) {
       requestState = codec;
@@ -143,6 +168,10 @@ export function createFederation(opts: FederationOptions): Federation {
     useNotifier(fn) {
       notifierFor = fn;
     },
-    close: () => pool.close(),
+    async close() {
+      pending?.close();
+      await subscriber?.quit().catch(() => subscriber.disconnect());
+      await pool.close();
+    },
   };
 }

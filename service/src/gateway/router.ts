@@ -13,6 +13,8 @@ import type { Principal } from '../domain/principal.js';
 import type { AuditLog } from '../store/ports.js';
 import { exposedUri, upstreamUri, type Catalog, type CatalogSnapshot } from './catalog.js';
 import { callContext } from './call-context.js';
+import { asOwn, callForModernCaller, type RequestStateCodecPort } from './modern-call.js';
+import type { PendingInputs } from './pending-inputs.js';
 import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
@@ -30,12 +32,8 @@ export interface RouterDeps {
   readonly listTtlMs: number;
   /** The deployment's request-state codec (2026-07-28 callers: upstream input_required passes through). */
   readonly requestState?: RequestStateCodecPort;
-}
-
-/** Seals and opens Multi Round-Trip `requestState` with the keys every replica shares. */
-export interface RequestStateCodecPort {
-  mint(payload: Record<string, unknown>, ctx: ServerContext): Promise<string>;
-  verify(state: string, ctx: ServerContext): Promise<Record<string, unknown>>;
+  /** Pending upstream calls waiting for a 2026-07-28 caller's answer (2025-era upstreams). */
+  readonly pending?: PendingInputs;
 }
 
 type RawHandler = (request: { jsonrpc: '2.0'; id: unknown; method: string; params?: unknown }, ctx: ServerContext) => Promise<Record<string, unknown>>;
@@ -60,17 +58,6 @@ function decodeCursor(cursor: string, version: string): number {
     // fall through to the error below
   }
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor: unknown, or the catalog changed since the first page; list again without a cursor');
-}
-
-/**
- * An upstream result as the gateway's own: the upstream's protocol-reserved `_meta` keys (its serverInfo,
- * protocol version) are dropped so the SDK stamps the gateway's; other `_meta` (progress, app keys) stays.
- */
-function asOwn<T extends { _meta?: Record<string, unknown> }>(result: T): T {
-  if (!result._meta) return result;
-  const meta = Object.fromEntries(Object.entries(result._meta).filter(([k]) => !k.startsWith('io.modelcontextprotocol/')));
-  const { _meta: _dropped, ...rest } = result;
-  return (Object.keys(meta).length ? { ...rest, _meta: meta } : rest) as T;
 }
 
 /** Installs federation handlers on one server instance. */
@@ -154,34 +141,29 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     if (!toolAllowed(up.options, name)) throw upstreamError(up.namespace, 'denied', `tool "${name}" is not exposed (allow/deny list)`);
     const started = performance.now();
     let outcome: 'ok' | 'error' = 'error';
-    // A 2026-07-28 caller gets the upstream's input_required in its own form: the upstream's requestState
-    // is sealed inside the gateway's (so the retry may land on any replica) and handed back on retry.
-    const mrtr = facts.era === 'modern' ? deps.requestState : undefined;
-    let upstreamState: string | undefined;
-    const raw = mrtr ? ctx.mcpReq.requestState() : undefined;
-    if (mrtr && typeof raw === 'string') {
-      const sealed = await mrtr.verify(raw, ctx);
-      if (sealed['fed'] !== up.namespace || sealed['tool'] !== name) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState belongs to another tool');
-      upstreamState = typeof sealed['s'] === 'string' && sealed['s'] ? sealed['s'] : undefined;
-    }
-    const params = {
-      name,
-      // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
-      _meta: { 'io.modelcontextprotocol/logLevel': 'debug' },
-      ...(request.params.arguments && { arguments: request.params.arguments }),
-      ...(mrtr && ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
-      ...(upstreamState && { requestState: upstreamState }),
-    };
     try {
-      const result = await callContext.run(ctx, () =>
-        deps.pool.get(up).run((c) => c.callTool(params, { ...relay(ctx, up.options.timeouts.callMs), ...(mrtr && { allowInputRequired: true }) }), false),
-      );
-      const pending = result as unknown as { resultType?: string; inputRequests?: Record<string, unknown>; requestState?: string };
-      if (mrtr && pending.resultType === 'input_required') {
-        outcome = 'ok';
-        const requestState = await mrtr.mint({ fed: up.namespace, tool: name, s: pending.requestState ?? '' }, ctx);
-        return { resultType: 'input_required', inputRequests: pending.inputRequests ?? {}, requestState } as never;
+      if (facts.era === 'modern' && deps.requestState) {
+        // 2026-07-28 caller: upstream input requests come back as input_required rounds (modern-call.ts).
+        const result = await callForModernCaller({
+          up,
+          name,
+          arguments: request.params.arguments,
+          ctx,
+          pool: deps.pool,
+          codec: deps.requestState,
+          pending: deps.pending,
+          requestOptions: relay(ctx, up.options.timeouts.callMs),
+        });
+        outcome = (result as { isError?: boolean }).isError ? 'error' : 'ok';
+        return result as never;
       }
+      const params = {
+        name,
+        // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
+        _meta: { 'io.modelcontextprotocol/logLevel': 'debug' },
+        ...(request.params.arguments && { arguments: request.params.arguments }),
+      };
+      const result = await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.callTool(params, relay(ctx, up.options.timeouts.callMs)), false));
       outcome = result.isError ? 'error' : 'ok';
       return asOwn(result) as never;
     } finally {
@@ -208,7 +190,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
     }
     const { up, name } = route;
-    return asOwn(await callContext.run(ctx, () => deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false))) as never;
+    return asOwn(await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false))) as never;
   });
 
   /** The upstream serving `uri` and the URI in its own terms. */
@@ -226,7 +208,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
   };
 
   const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
-    const result = await callContext.run(ctx, () => deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false));
+    const result = await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false));
     return asOwn({ ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
   };
 

@@ -20,7 +20,7 @@ import {
 import { BrokenCircuitError, BulkheadRejectedError, ConsecutiveBreaker, CircuitState, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
 import { fetch as undiciFetch, type Agent } from 'undici';
 import { ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
-import { callContext } from './call-context.js';
+import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
 import { pinnedAgent, type SsrfGuard } from './ssrf-guard.js';
 import type { ResolvedUpstream } from './upstream-config.js';
@@ -72,7 +72,7 @@ export class UpstreamConnection {
   private readonly bulkhead;
   private lastError: string | undefined;
   /** Contexts of the client requests currently calling this upstream (input requests go to them). */
-  private readonly callers = new Set<ServerContext>();
+  private readonly callers = new Set<CallScope>();
   /** Upstream resource URIs subscribed through this connection (re-subscribed after a reconnect). */
   private readonly subscribed = new Set<string>();
   lastUsed = Date.now();
@@ -234,22 +234,24 @@ export class UpstreamConnection {
       if (this.client === client) this.client = undefined;
       this.connecting = undefined;
     };
-    const relay = <T>(what: string, ask: (ctx: ServerContext) => Promise<T>): Promise<T> => {
-      // Requests on the call's own response stream carry its context; a 2025-era upstream may send them on
+    const relay = <T>(what: string, method: string, params: unknown, ask: (ctx: ServerContext) => Promise<T>): Promise<T> => {
+      // Requests on the call's own response stream carry its scope; a 2025-era upstream may send them on
       // its standalone stream instead, which is attributable only while exactly one call is in flight.
-      const ctx = callContext.getStore() ?? (this.callers.size === 1 ? [...this.callers][0] : undefined);
-      if (!ctx) {
+      const scope = callContext.getStore() ?? (this.callers.size === 1 ? [...this.callers][0] : undefined);
+      if (!scope) {
         const why = this.callers.size > 1 ? `while ${this.callers.size} calls were in flight (ambiguous)` : 'outside of a client request';
         throw new ProtocolError(ProtocolErrorCode.InternalError, `upstream "${up.namespace}" asked for ${what} ${why}`);
       }
-      return ask(ctx);
+      // 2026-07-28 caller: the question becomes an input_required round; else a request on its session.
+      if (scope.ask) return scope.ask({ method, params: (params ?? {}) as Record<string, unknown> }) as Promise<T>;
+      return ask(scope.ctx);
     };
-    client.setRequestHandler('elicitation/create', (req) => relay('elicitation', (ctx) => ctx.mcpReq.elicitInput(req.params)));
-    client.setRequestHandler('sampling/createMessage', (req) => relay('sampling', (ctx) => ctx.mcpReq.requestSampling(req.params)) as never);
-    client.setRequestHandler('roots/list', () => relay('roots', (ctx) => ctx.mcpReq.send({ method: 'roots/list' })));
+    client.setRequestHandler('elicitation/create', (req) => relay('elicitation', req.method, req.params, (ctx) => ctx.mcpReq.elicitInput(req.params)) as never);
+    client.setRequestHandler('sampling/createMessage', (req) => relay('sampling', req.method, req.params, (ctx) => ctx.mcpReq.requestSampling(req.params)) as never);
+    client.setRequestHandler('roots/list', (req) => relay('roots', req.method, req.params, (ctx) => ctx.mcpReq.send({ method: 'roots/list' })) as never);
     // Log messages the upstream emits while serving a call go to that call's caller (its own log level applies).
     client.setNotificationHandler('notifications/message', async (n) => {
-      const ctx = callContext.getStore();
+      const ctx = callContext.getStore()?.ctx;
       if (ctx) await ctx.mcpReq.log(n.params.level, n.params.data, n.params.logger ?? up.namespace).catch(() => undefined);
     });
     client.setNotificationHandler('notifications/resources/updated', async (n) => this.opts.onResourceUpdated?.(n.params.uri));

@@ -76,6 +76,50 @@ describe('federation: two replicas', function () {
     await onA.unsubscribeResource({ uri: 'subs+mem://readme' });
   });
 
+  /** A raw 2026-07-28 tools/call of `tool` on replica `i` from a client that can answer elicitations. */
+  const modernCall = async (i: number, tool: string, params: Record<string, unknown>) => {
+    const res = await fetch(cluster.gateways[i]!.mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': tool,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: tool,
+          arguments: {},
+          ...params,
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+          },
+        },
+      }),
+    });
+    return (await res.json()) as { result?: Record<string, any>; error?: { message: string } };
+  };
+
+  it("turns a 2025-era upstream's elicitation into input_required for a 2026-07-28 client; the answer on the other replica reaches the upstream", async () => {
+    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'sess', url: legacy.url }, 0)).status, 201);
+    const first = await modernCall(0, 'sess__ask', {});
+    assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
+    const [key, ask] = Object.entries(first.result!.inputRequests as Record<string, { method: string; params: { message: string } }>)[0]!;
+    assert.equal(ask.method, 'elicitation/create');
+    assert.equal(ask.params.message, 'Your name?');
+    const done = await modernCall(1, 'sess__ask', { inputResponses: { [key]: { action: 'accept', content: { name: 'Cy' } } }, requestState: first.result!.requestState });
+    assert.equal(done.result?.content?.[0]?.text, 'hello Cy', JSON.stringify(done));
+    const again = await modernCall(1, 'sess__ask', { inputResponses: { [key]: { action: 'accept', content: { name: 'Cy' } } }, requestState: first.result!.requestState });
+    assert.match(again.error?.message ?? '', /gone/, 'a finished pending call cannot be answered twice');
+  });
+
   it("passes a 2026-07-28 upstream's input_required to a 2026-07-28 client; the retry may land on the other replica", async () => {
     assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mrtr', url: modern.url }, 0)).status, 201);
     const rpc = async (i: number, params: Record<string, unknown>) => {
