@@ -50,13 +50,14 @@ type StopReason = 'cancelled' | 'timeout' | 'shutdown';
 export class TaskWorker {
   private readonly worker: Worker<TaskJobData>;
   private readonly subscriber: Redis;
+  private readonly connection: Redis;
   private readonly running = new Map<string, AbortController>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: TaskWorkerDeps) {
-    const connection = queueConnection(deps.redisUrl, 'umcp-task-worker') as unknown as ConnectionOptions;
+    this.connection = queueConnection(deps.redisUrl, 'umcp-task-worker');
     this.worker = new Worker<TaskJobData>(QUEUE.name, (job, token) => this.process(job, token), {
-      connection,
+      connection: this.connection as unknown as ConnectionOptions,
       prefix: deps.queue.prefix,
       concurrency: deps.concurrency,
       lockDuration: deps.lockMs,
@@ -193,6 +194,7 @@ export class TaskWorker {
         await closed;
       }
       this.subscriber.disconnect();
+      this.connection.disconnect(); // shared with BullMQ, which leaves a passed-in connection open
     })());
   }
 }

@@ -97,6 +97,29 @@ describe('task worker tier (child processes)', function () {
     assert.equal((await modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }))['status'], 'completed');
   });
 
+  it('graceful shutdown past its grace period returns the running job to the queue without using an attempt', async () => {
+    const w = await env.startWorker({ WORKER_SHUTDOWN_GRACE_MS: '300' });
+    const created = await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 4_000 } });
+    const taskId = created['taskId'] as string;
+    await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    const stopped = Date.now();
+    assert.equal(await w.stop(), 0);
+    assert.ok(Date.now() - stopped < 3_500, 'did not wait for the job to finish');
+    assert.equal((await modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }))['status'], 'working');
+    await env.startWorker();
+    const done = await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), undefined, 30_000);
+    assert.equal(done['status'], 'completed');
+    const db = new pg.Client({ connectionString: env.db.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT runs, error_history FROM tasks WHERE id = $1', [taskId]);
+      assert.equal(rows[0].runs, 2);
+      assert.deepEqual(rows[0].error_history, [], 'the interrupted run is not a failed attempt');
+    } finally {
+      await db.end();
+    }
+  });
+
   it('/metrics reports queue depth, oldest waiting age, DLQ size, job durations and retries', async () => {
     // No worker: the job waits.
     await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 10 } });
