@@ -87,6 +87,19 @@ describe('task worker tier (child processes)', function () {
     assert.equal((await admin(gw, env.adminToken, 'GET', `/dlq/${taskId}`)).status, 404);
   });
 
+  it('a tool error retried by policy (diagnostics.fail) ends in the DLQ; dlq list/purge by filter through the CLI', async () => {
+    await env.startWorker();
+    const created = await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.fail', arguments: { message: 'boom' } });
+    const taskId = created['taskId'] as string;
+    const failed = await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), undefined, 30_000);
+    assert.equal(failed['status'], 'failed');
+    assert.equal((failed['error'] as { message: string }).message, 'boom');
+    const listed = await cli(gw, env.adminToken, ['dlq', 'list', '--tool', 'diagnostics.fail']);
+    assert.match(listed, new RegExp(`${taskId}\tdiagnostics.fail\t3 attempts`));
+    assert.match(await cli(gw, env.adminToken, ['dlq', 'purge', '--tool', 'diagnostics.fail']), /purged 1/);
+    assert.match(await cli(gw, env.adminToken, ['dlq', 'list', '--tool', 'diagnostics.fail']), /dead-letter queue is empty/);
+  });
+
   it('graceful shutdown (SIGTERM) lets the running job finish, then exits 0', async () => {
     const w = await env.startWorker();
     const created = await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 1_500 } });
