@@ -112,6 +112,11 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     const policy = tool ? await lookup(principal, tool) : undefined;
     if (!policy) return inner(request, rawCtx);
     const args = (params['arguments'] ?? {}) as Record<string, unknown>;
+    // Bad arguments of a built-in tool are the caller's error now, not a task that fails later (the
+    // tool's own schema via McpServer's validation step; upstream tools are validated by the upstream).
+    const internals = server as unknown as { _registeredTools?: Record<string, unknown>; validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
+    const registered = internals._registeredTools?.[tool];
+    if (registered && internals.validateToolInput) await internals.validateToolInput.call(server, registered, args, tool);
     const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
     const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
     if (era === 'modern') {

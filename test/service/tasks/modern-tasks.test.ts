@@ -73,6 +73,10 @@ describe('tasks (2026-07-28 extension)', function () {
     await assert.rejects(modernCall(a, alice.key, 'tasks/get', { taskId: 'x' }, { tasksExtension: false }), (e: RpcError) => e.code === -32021);
   });
 
+  it('invalid arguments of a task-capable tool are refused at once (-32602), no task is created', async () => {
+    await assert.rejects(modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 'soon' } }), (e: RpcError) => e.code === -32602 && /Invalid arguments/i.test(e.message));
+  });
+
   it('an idempotency key returns the first task instead of creating a second one', async () => {
     const meta = { 'io.modelcontextprotocol/idempotency-key': 'order-42' };
     const first = await modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 50 }, _meta: meta });
