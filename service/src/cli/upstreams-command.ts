@@ -31,13 +31,14 @@ export const UPSTREAM_CLI_OPTIONS = {
   'max-concurrency': { type: 'string' },
   'long-running': { type: 'string' },
   'clear-credentials': { type: 'boolean' },
+  protocol: { type: 'string' },
 } as const;
 
 /** Usage lines of these verbs (appended to the CLI's usage). */
 export const UPSTREAM_USAGE = `  upstreams add <tenant> --name <ns> --url <url> [--root] [--header 'K: V']... [--bearer <token>]
         [--oauth-client-id id --oauth-client-secret s [--oauth-scope s]] [--transport streamable-http|sse]
         [--timeout-ms n] [--connect-timeout-ms n] [--list-timeout-ms n] [--allow a,b] [--deny a,b]
-        [--max-concurrency n] [--long-running a,b]   register an upstream MCP server
+        [--max-concurrency n] [--long-running a,b] [--protocol auto|modern|legacy]   register an upstream
   upstreams list <tenant>                  list a tenant's upstreams (never credentials)
   upstreams show <tenant> <name>           one upstream with this replica's health
   upstreams update <tenant> <name> [opts]  change it (--no-root, --clear-credentials too)
@@ -98,6 +99,7 @@ function bodyFrom(v: Values, usage: (m: string) => Error): Record<string, unknow
     ...(v.deny !== undefined && { denyTools: csv(v.deny) }),
     ...(v['max-concurrency'] !== undefined && { maxConcurrency: int(v['max-concurrency'], 'max-concurrency', usage) }),
     ...(v['long-running'] !== undefined && { longRunning: csv(v['long-running']) }),
+    ...(v.protocol !== undefined && { protocol: v.protocol }),
   };
 }
 

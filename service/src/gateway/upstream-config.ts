@@ -46,6 +46,8 @@ export const UpstreamOptions = z.strictObject({
   denyTools: z.array(ToolName).max(1000).default([]),
   maxConcurrency: z.number().int().min(1).max(10_000).default(16),
   longRunning: z.array(ToolName).max(1000).default([]),
+  /** Protocol generation to speak: detected (`auto`), or forced 2026-07-28 (`modern`) / 2025-era (`legacy`). */
+  protocol: z.enum(['auto', 'modern', 'legacy']).default('auto'),
 });
 /** Parsed options. */
 export type UpstreamOptions = z.output<typeof UpstreamOptions>;
@@ -65,6 +67,7 @@ export const CreateUpstreamBody = z.strictObject({
   denyTools: z.array(ToolName).max(1000).optional(),
   maxConcurrency: z.number().int().min(1).max(10_000).optional(),
   longRunning: z.array(ToolName).max(1000).optional(),
+  protocol: z.enum(['auto', 'modern', 'legacy']).optional(),
 });
 /** Parsed create body. */
 export type CreateUpstreamInput = z.output<typeof CreateUpstreamBody>;
@@ -80,6 +83,7 @@ export const UpdateUpstreamBody = z.strictObject({
   denyTools: z.array(ToolName).max(1000).optional(),
   maxConcurrency: z.number().int().min(1).max(10_000).optional(),
   longRunning: z.array(ToolName).max(1000).optional(),
+  protocol: z.enum(['auto', 'modern', 'legacy']).optional(),
 });
 /** Parsed update body. */
 export type UpdateUpstreamInput = z.output<typeof UpdateUpstreamBody>;

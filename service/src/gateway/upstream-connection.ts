@@ -225,7 +225,9 @@ export class UpstreamConnection {
         // Input requests of the upstream are relayed to the caller (see relayInput); the caller's own
         // capabilities decide whether it can answer.
         capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
-        versionNegotiation: { mode: up.transport === 'sse' ? 'legacy' : 'auto' },
+        versionNegotiation: {
+          mode: up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
+        },
         listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
       },
     );

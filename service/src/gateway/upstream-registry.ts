@@ -86,6 +86,7 @@ export class UpstreamRegistry {
       ...(input.denyTools && { denyTools: input.denyTools }),
       ...(input.maxConcurrency && { maxConcurrency: input.maxConcurrency }),
       ...(input.longRunning && { longRunning: input.longRunning }),
+      ...(input.protocol && { protocol: input.protocol }),
     });
     const id = randomUUID();
     const draft: ResolvedUpstream = { id, tenantId: tenant.id, namespace: input.name, url: input.url, transport: input.transport, root: input.root, version: 0, options, credentials: input.credentials };
@@ -107,6 +108,7 @@ export class UpstreamRegistry {
       denyTools: patch.denyTools ?? o.denyTools,
       maxConcurrency: patch.maxConcurrency ?? o.maxConcurrency,
       longRunning: patch.longRunning ?? o.longRunning,
+      protocol: patch.protocol ?? o.protocol,
     });
     const next: ResolvedUpstream = {
       ...current,
