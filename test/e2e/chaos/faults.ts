@@ -103,7 +103,9 @@ export const killWorker: Inject = async (c, log) => {
       notes: `${after.aborted - before.aborted} running upstream call(s) cut by the kill; worker-1 back after ${restartedMs} ms; ${taskIds.length - pending.length}/${taskIds.length} jobs that were running completed (componentBackMs = until the last did)`,
     };
   };
-  return { keys, settle, notes: `worker-1 back after ${restartedMs} ms` };
+  // Poll from now on (in the background), so the time is measured when the jobs finish, not when the workload does.
+  const settling = settle();
+  return { keys, settle: () => settling, notes: `worker-1 back after ${restartedMs} ms` };
 };
 
 /** Redis SHUTDOWN (AOF kept) and start on the same port. */

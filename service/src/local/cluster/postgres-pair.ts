@@ -3,6 +3,8 @@
  * server): initdb in a temp dir, pg_basebackup -R for the replica, each on its own loopback port. As root
  * every PostgreSQL program runs as the `postgres` system user (runuser), since PostgreSQL refuses root.
  * Chaos uses restartPrimary (immediate stop = crash, then start) and stopReplica/startReplica.
+ * `fsync = off` is safe for that crash (the OS keeps its page cache); `synchronous_commit` stays on, or an
+ * immediate stop would drop commits still in the WAL buffers (a task acknowledged, then gone).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -90,7 +92,7 @@ export async function startPostgresPair(dir: string, ports: { primary: number; r
   await pgRun(bin('initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   writeFileSync(
     join(dir, 'primary.conf'),
-    [`listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${socketDir}'`, 'wal_level = replica', 'max_wal_senders = 5', 'hot_standby = on', 'fsync = off', 'synchronous_commit = off', 'max_connections = 200', 'shared_buffers = 64MB', 'wal_keep_size = 256MB'].join('\n') + '\n',
+    [`listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${socketDir}'`, 'wal_level = replica', 'max_wal_senders = 5', 'hot_standby = on', 'fsync = off', 'max_connections = 200', 'shared_buffers = 64MB', 'wal_keep_size = 256MB'].join('\n') + '\n',
   );
   chownToPostgres(join(dir, 'primary.conf'));
   // include the settings file (initdb wrote postgresql.conf; append an include).
