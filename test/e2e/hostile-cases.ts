@@ -20,7 +20,7 @@ export interface HostileCase {
   readonly name: string;
   /** Allowed HTTP statuses (all 4xx). */
   readonly status: number | readonly number[];
-  /** JSON-RPC error code the body must carry, when the answer is JSON-RPC; 'tool-error' for isError results. */
+  /** JSON-RPC error code(s) the body must carry, when the answer is JSON-RPC; 'tool-error' for a schema failure (isError result or -32602). */
   readonly rpc?: number | readonly number[] | 'tool-error';
   send(e: HostileEnv): Promise<Reply>;
 }
