@@ -7,8 +7,9 @@
  *   (PendingInputs); the round's sealed state names the pending call and this replica, so the retry is
  *   forwarded here from whichever replica it lands on.
  */
+import type { Client } from '@modelcontextprotocol/client';
 import { ProtocolError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
-import { callContext } from './call-context.js';
+import { callContext, type InputAsk } from './call-context.js';
 import type { ClientPool } from './client-pool.js';
 import type { PendingInputs, RoundOutcome } from './pending-inputs.js';
 import type { ResolvedUpstream } from './upstream-config.js';
@@ -33,8 +34,14 @@ export function asOwn<T extends { _meta?: Record<string, unknown> }>(result: T):
 /** Inputs of callForModernCaller. */
 export interface ModernCall {
   readonly up: ResolvedUpstream;
-  readonly name: string;
-  readonly arguments: Record<string, unknown> | undefined;
+  /** What the sealed state is bound to, e.g. `tools/call:echo`. */
+  readonly target: string;
+  /** The upstream request's own params (name/arguments or uri). */
+  readonly params: Record<string, unknown>;
+  /** Sends the request on the pooled client. */
+  readonly send: (client: Client, params: Record<string, unknown>, options: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  /** Rewrites a complete result for the caller (e.g. resource URIs). */
+  readonly mapResult?: (result: Record<string, unknown>) => Record<string, unknown>;
   readonly ctx: ServerContext;
   readonly pool: ClientPool;
   readonly codec: RequestStateCodecPort;
@@ -43,9 +50,9 @@ export interface ModernCall {
   readonly requestOptions: Record<string, unknown>;
 }
 
-/** Runs one round of an upstream tool call for a 2026-07-28 caller. */
+/** Runs one round of an upstream request (tools/call, prompts/get, resources/read) for a 2026-07-28 caller. */
 export async function callForModernCaller(call: ModernCall): Promise<Record<string, unknown>> {
-  const { up, name, ctx, codec, pending } = call;
+  const { up, target: name, ctx, codec, pending } = call;
   const raw = ctx.mcpReq.requestState();
   const sealed = typeof raw === 'string' ? await codec.verify(raw, ctx) : undefined;
   if (sealed && (sealed['fed'] !== up.namespace || sealed['tool'] !== name)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState belongs to another tool');
@@ -53,15 +60,15 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   const finish = async (o: RoundOutcome, pendingId?: string, owner?: string): Promise<Record<string, unknown>> => {
     if (o.kind === 'error') throw new ProtocolError(o.code, o.message.startsWith(`upstream "${up.namespace}"`) ? o.message : `upstream "${up.namespace}": ${o.message}`);
     if (o.kind === 'input') {
-      const requestState = await codec.mint({ fed: up.namespace, tool: name, p: pendingId, r: owner }, ctx);
-      return { resultType: 'input_required', inputRequests: { [o.key]: o.ask }, requestState };
+      const requestState = await codec.mint({ fed: up.namespace, tool: name, p: pendingId, r: owner, n: o.round }, ctx);
+      return { resultType: 'input_required', inputRequests: o.asks, requestState };
     }
     const r = o.result as { resultType?: string; inputRequests?: Record<string, unknown>; requestState?: string };
     if (r.resultType === 'input_required') {
       const requestState = await codec.mint({ fed: up.namespace, tool: name, s: r.requestState ?? '' }, ctx);
       return { resultType: 'input_required', inputRequests: r.inputRequests ?? {}, requestState };
     }
-    return asOwn(o.result);
+    return asOwn(call.mapResult ? call.mapResult(o.result) : o.result);
   };
 
   if (sealed && typeof sealed['p'] === 'string' && typeof sealed['r'] === 'string') {
@@ -69,24 +76,37 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
     return finish(await pending.resume(sealed['p'], sealed['r'], ctx.mcpReq.inputResponses ?? {}), sealed['p'], sealed['r']);
   }
   const upstreamState = sealed && typeof sealed['s'] === 'string' && sealed['s'] ? sealed['s'] : undefined;
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const callerCaps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? envelope['clientCapabilities'];
   const params = {
-    name,
-    // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
-    _meta: { 'io.modelcontextprotocol/logLevel': 'debug' },
-    ...(call.arguments && { arguments: call.arguments }),
+    ...call.params,
+    _meta: {
+      // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
+      'io.modelcontextprotocol/logLevel': 'debug',
+      // The upstream decides what input it may ask for by the caller's capabilities, not the gateway's.
+      ...(callerCaps !== undefined && { 'io.modelcontextprotocol/clientCapabilities': callerCaps as Record<string, unknown> }),
+    },
     ...(ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
     ...(upstreamState && { requestState: upstreamState }),
   };
   const conn = call.pool.get(up);
   if (!pending) {
-    const result = await callContext.run({ ctx }, () => conn.run((c) => c.callTool(params, { ...call.requestOptions, allowInputRequired: true }), false));
-    return finish({ kind: 'result', result: result as Record<string, unknown> });
+    const result = await callContext.run({ ctx }, () => conn.run((c) => call.send(c, params, { ...call.requestOptions, allowInputRequired: true }), false));
+    return finish({ kind: 'result', result });
   }
   // The upstream call may outlive this HTTP request (waiting for the caller's answer): its own signal.
-  const { id, first } = pending.begin((ask, signal) =>
-    callContext.run({ ctx, ask }, () =>
-      conn.run(async (c) => (await c.callTool(params, { ...call.requestOptions, signal, allowInputRequired: true })) as Record<string, unknown>, false),
-    ),
-  );
+  // The caller's declared capabilities bound what may be asked of it (as a direct server would).
+  const capability: Record<string, string> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
+  const caps = (callerCaps ?? {}) as Record<string, unknown>;
+  const { id, first } = pending.begin((ask, signal) => {
+    const guarded = (a: InputAsk) => {
+      const needed = capability[a.method];
+      if (needed && caps[needed] === undefined) {
+        return Promise.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, `the client does not support ${needed} (not in its capabilities)`));
+      }
+      return ask(a);
+    };
+    return callContext.run({ ctx, ask: guarded }, () => conn.run((c) => call.send(c, params, { ...call.requestOptions, signal, allowInputRequired: true }), false));
+  });
   return finish(await first, id, pending.replicaId);
 }

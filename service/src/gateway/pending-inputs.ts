@@ -13,21 +13,27 @@ import type { InputAsk } from './call-context.js';
 /** What one round ends with. */
 export type RoundOutcome =
   | { kind: 'result'; result: Record<string, unknown> }
-  | { kind: 'input'; key: string; ask: InputAsk }
+  | { kind: 'input'; round: number; asks: Record<string, InputAsk> }
   | { kind: 'error'; code: number; message: string };
 
+const Ask = z.object({ method: z.string(), params: z.record(z.string(), z.unknown()) });
 const Outcome: z.ZodType<RoundOutcome> = z.union([
   z.object({ kind: z.literal('result'), result: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('input'), key: z.string(), ask: z.object({ method: z.string(), params: z.record(z.string(), z.unknown()) }) }),
+  z.object({ kind: z.literal('input'), round: z.number(), asks: z.record(z.string(), Ask) }),
   z.object({ kind: z.literal('error'), code: z.number(), message: z.string() }),
 ]);
 const Forward = z.object({ id: z.string(), responses: z.record(z.string(), z.unknown()), replyTo: z.string() });
+
+/** Questions an upstream asks together (in parallel) form one round; this long they may gather, ms. */
+const GATHER_MS = 30;
 
 /** One upstream call waiting for its caller. */
 class PendingCall {
   private readonly outcomes: RoundOutcome[] = [];
   private waiter: ((o: RoundOutcome) => void) | undefined;
-  private answer: { key: string; resolve: (v: unknown) => void } | undefined;
+  private answers = new Map<string, (v: unknown) => void>();
+  private gathering: Record<string, InputAsk> | undefined;
+  private asked = 0;
   private rounds = 0;
   readonly abort = new AbortController();
 
@@ -40,11 +46,17 @@ class PendingCall {
   }
 
   ask(ask: InputAsk): Promise<unknown> {
-    const key = `upstream_input_${++this.rounds}`;
-    return new Promise((resolve) => {
-      this.answer = { key, resolve };
-      this.emit({ kind: 'input', key, ask });
-    });
+    const key = `upstream_input_${++this.asked}`;
+    if (!this.gathering) {
+      const asks: Record<string, InputAsk> = {};
+      this.gathering = asks;
+      setTimeout(() => {
+        this.gathering = undefined;
+        this.emit({ kind: 'input', round: ++this.rounds, asks });
+      }, GATHER_MS);
+    }
+    this.gathering[key] = ask;
+    return new Promise((resolve) => this.answers.set(key, resolve));
   }
 
   next(timeoutMs: number): Promise<RoundOutcome> {
@@ -62,12 +74,12 @@ class PendingCall {
     });
   }
 
-  /** Hands the caller's answer to the waiting upstream request; false when it answered the wrong key. */
+  /** Hands the caller's answers to the waiting upstream requests; false when one of them is missing. */
   respond(responses: Record<string, unknown>): boolean {
-    const a = this.answer;
-    if (!a || !(a.key in responses)) return false;
-    this.answer = undefined;
-    a.resolve(responses[a.key]);
+    if (this.answers.size === 0 || [...this.answers.keys()].some((k) => !(k in responses))) return false;
+    const waiting = [...this.answers];
+    this.answers.clear();
+    for (const [key, resolve] of waiting) resolve(responses[key]);
     return true;
   }
 }

@@ -130,6 +130,16 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     };
   };
 
+  /** The parts of a 2026-07-28 caller's upstream request that do not depend on the method. */
+  const modern = (up: ResolvedUpstream, ctx: ServerContext) => ({
+    up,
+    ctx,
+    pool: deps.pool,
+    codec: deps.requestState!,
+    pending: deps.pending,
+    requestOptions: relay(ctx, up.options.timeouts.callMs),
+  });
+
   const builtinCall = original('tools/call');
   low.setRequestHandler('tools/call', async (request, ctx) => {
     const route = await routeName('tools', request.params.name);
@@ -145,14 +155,10 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       if (facts.era === 'modern' && deps.requestState) {
         // 2026-07-28 caller: upstream input requests come back as input_required rounds (modern-call.ts).
         const result = await callForModernCaller({
-          up,
-          name,
-          arguments: request.params.arguments,
-          ctx,
-          pool: deps.pool,
-          codec: deps.requestState,
-          pending: deps.pending,
-          requestOptions: relay(ctx, up.options.timeouts.callMs),
+          ...modern(up, ctx),
+          target: `tools/call:${name}`,
+          params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
+          send: async (c, p, o) => (await c.callTool(p as { name: string }, o)) as Record<string, unknown>,
         });
         outcome = (result as { isError?: boolean }).isError ? 'error' : 'ok';
         return result as never;
@@ -190,6 +196,14 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
     }
     const { up, name } = route;
+    if (facts.era === 'modern' && deps.requestState) {
+      return (await callForModernCaller({
+        ...modern(up, ctx),
+        target: `prompts/get:${name}`,
+        params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
+        send: async (c, p, o) => (await c.getPrompt(p as { name: string }, o)) as Record<string, unknown>,
+      })) as never;
+    }
     return asOwn(await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false))) as never;
   });
 
@@ -208,6 +222,16 @@ export async function attachFederation(server: McpServer, principal: Principal, 
   };
 
   const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
+    const ownUris = (r: Record<string, unknown>) => ({ ...r, contents: (r['contents'] as { uri: string }[]).map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
+    if (facts.era === 'modern' && deps.requestState) {
+      return callForModernCaller({
+        ...modern(up, ctx),
+        target: `resources/read:${uri}`,
+        params: { uri },
+        send: async (c, p, o) => (await c.readResource(p as { uri: string }, { ...o, cacheMode: 'bypass' })) as Record<string, unknown>,
+        mapResult: ownUris,
+      });
+    }
     const result = await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false));
     return asOwn({ ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
   };
