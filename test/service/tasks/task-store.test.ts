@@ -83,6 +83,17 @@ describe('task store and queue (PostgreSQL + Redis)', function () {
     await assert.rejects(service.get(alice, 'missing'), TaskNotFoundError);
   });
 
+  it('a task stays readable for its TTL and is gone (unknown id) after it; the sweeper deletes it', async () => {
+    const short = new TaskService(store, queue, policies, { ttlMs: 1_000, pollIntervalMs: 500 });
+    const t = await short.create(alice, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: policies.forTool('diagnostics.sleep') });
+    await store.transition(t.id, { status: 'completed', result: { content: [] } });
+    assert.equal((await short.get(alice, t.id)).status, 'completed');
+    await new Promise((r) => setTimeout(r, 1_200));
+    await assert.rejects(short.get(alice, t.id), TaskNotFoundError);
+    assert.ok((await store.sweep()) >= 1);
+    assert.equal(await store.getFresh(t.id), null);
+  });
+
   it('lists only the tenant\'s tasks, newest first, with a cursor', async () => {
     const page1 = await service.list(alice, undefined, 2);
     assert.equal(page1.tasks.length, 2);
