@@ -8,31 +8,34 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { isAlive } from '../../../service/src/local/process-util.js';
 import { createTestDatabase } from '../../support/platform-db.js';
 import { rawRequest } from '../../support/platform-http.js';
+import { OutputReader } from '../../support/child-output.js';
 
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
 
 interface Started { child: ChildProcess; lines: Record<string, string>; stdout: () => string }
 
-/** Runs `npm start`'s entry with a clean environment (no DATABASE_URL/REDIS_URL) until it prints ADMIN_TOKEN=. */
+/**
+ * Runs `npm start`'s entry with a clean environment (no DATABASE_URL/REDIS_URL) until it prints its last
+ * startup line (`Ready. ...`, written after the MCP_URL/API_KEY/ADMIN_URL/ADMIN_TOKEN lines, possibly in a
+ * later chunk), or fails with the output so far when the child exits or the timeout passes first.
+ */
 async function startLocal(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Started> {
   const child = spawn(TSX, ['service/src/local/main.ts'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, UMCP_DATA_DIR: dataDir, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/^ADMIN_TOKEN=.*\n/m.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${out}\n${err}`)));
-  });
+  const err = new OutputReader(child.stderr!);
+  const out = new OutputReader(child.stdout!, () => `stderr so far:\n${err.output}${child.exitCode !== null ? `\nexit code ${child.exitCode}` : ''}`);
+  try {
+    await out.waitFor(/^Ready\. .*\n/m, 100_000);
+  } catch (e) {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    throw e;
+  }
   const lines = Object.fromEntries(
-    out.split('\n').filter((l) => /^(MCP_URL|API_KEY|ADMIN_URL|ADMIN_TOKEN)=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    out.output.split('\n').filter((l) => /^(MCP_URL|API_KEY|ADMIN_URL|ADMIN_TOKEN)=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  return { child, lines, stdout: () => out };
+  return { child, lines, stdout: () => out.output };
 }
 
 async function stop(s: Started): Promise<number | null> {
