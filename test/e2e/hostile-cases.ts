@@ -22,6 +22,8 @@ export interface HostileCase {
   readonly status: number | readonly number[];
   /** JSON-RPC error code(s) the body must carry, when the answer is JSON-RPC; 'tool-error' for a schema failure (isError result or -32602). */
   readonly rpc?: number | readonly number[] | 'tool-error';
+  /** Content the answer must not contain (what the hostile request tries to read). */
+  readonly leak?: RegExp;
   send(e: HostileEnv): Promise<Reply>;
 }
 
@@ -131,8 +133,10 @@ export const CASES: HostileCase[] = [
   },
   { group: 'injection', name: 'tool of a toolset the tenant lacks', status: [200, 400], rpc: -32602, send: acmeCall('conformance.test_simple_text') },
   { group: 'injection', name: 'federated name of an upstream the tenant lacks', status: [200, 400], rpc: -32602, send: acmeCall('victimns__echo', { text: 'hi' }) },
-  { group: 'injection', name: 'resources/read file:///etc/passwd', status: [200, 400, 404], rpc: [-32601, -32602], send: acmeRead('file:///etc/passwd') },
-  { group: 'injection', name: 'resources/read of the cloud metadata address', status: [200, 400, 404], rpc: [-32601, -32602], send: acmeRead('http://169.254.169.254/latest/meta-data/') },
+  // resources/read is served (umcp-blob: links of large results): any other URI is -32602 "Resource not found";
+  // -32601 where resources/read is not served. Either way nothing of the file or the metadata service comes back.
+  { group: 'injection', name: 'resources/read file:///etc/passwd', status: [200, 400, 404], rpc: [-32601, -32602], leak: /root:.*:0:0:|\/bin\/(ba)?sh/, send: acmeRead('file:///etc/passwd') },
+  { group: 'injection', name: 'resources/read of the cloud metadata address', status: [200, 400, 404], rpc: [-32601, -32602], leak: /ami-id|instance-id|security-credentials|iam\//, send: acmeRead('http://169.254.169.254/latest/meta-data/') },
   { group: 'injection', name: 'resource URI with CRLF (header injection)', status: 400, send: (e) => post(e, modern('resources/read', undefined, e.acme.key), body('resources/read', { uri: 'x://a\r\nSet-Cookie: pwned=1' })) },
   { group: 'injection', name: 'admin: tenant name with SQL injection', status: 400, send: admin('POST', '/tenants', { name: "x'); DELETE FROM tenants; --" }) },
   { group: 'injection', name: 'admin: tenant name with path traversal', status: 400, send: admin('POST', '/tenants', { name: '../../etc' }) },

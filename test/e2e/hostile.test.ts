@@ -70,6 +70,7 @@ describe('hostile input against a real gateway', function () {
           const allowed = typeof c.status === 'number' ? [c.status] : c.status;
           assert.ok(allowed.includes(reply.status), `HTTP ${reply.status}, expected ${allowed.join('|')}: ${reply.body.slice(0, 300)}`);
           assert.doesNotMatch(reply.body, /\n\s+at .+\(.+:\d+:\d+\)/, 'no stack trace in the answer');
+          if (c.leak) assert.doesNotMatch(reply.body, c.leak, 'nothing of what the request tried to read is in the answer');
           if (reply.status === 200) {
             const r = rpcError(reply);
             assert.ok(r.code !== undefined || r.isError, `a 200 must carry a JSON-RPC error or a tool error: ${r.text.slice(0, 300)}`);
