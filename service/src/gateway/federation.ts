@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { TieredCache } from '../store/cache/tiered-cache.js';
 import { PgUpstreamStore } from '../store/pg/upstream-store.js';
+import type { TenantDb } from '../store/pg/routing/tenant-db.js';
 import type { AuditLog } from '../store/ports.js';
 import { BUILTIN_TOOLSETS, resolveToolsets, type ToolsetContext } from '../tools/index.js';
 import { Catalog, exposedUri } from './catalog.js';
@@ -32,6 +33,8 @@ import { UpstreamRegistry } from './upstream-registry.js';
 /** Options of createFederation. */
 export interface FederationOptions {
   readonly pool: pg.Pool;
+  /** Routes each tenant's upstreams and data key to its shard (issue 8); without it they live in `pool`. */
+  readonly tenantDb?: TenantDb;
   /** The process's tiered cache (service/src/store/cache), already started. */
   readonly cache: TieredCache;
   /** UPSTREAM_ALLOWLIST: hosts, `*.suffix`, IPs or CIDRs allowed despite the SSRF rules. */
@@ -104,7 +107,7 @@ export function builtinNames(toolsets: readonly string[]): { tools: Set<string>;
 
 /** Builds the federation layer. */
 export function createFederation(opts: FederationOptions): Federation {
-  const store = new PgUpstreamStore(opts.pool);
+  const store = new PgUpstreamStore(opts.pool, opts.tenantDb);
   const guard = new SsrfGuard(opts.allowlist, opts.resolver);
   const provider = opts.keyProvider ?? (opts.masterKey ? new LocalKeyProvider(opts.masterKey, opts.previousMasterKeys ?? []) : undefined);
   const secrets = provider ? new SecretBox(store, provider) : undefined;

@@ -19,7 +19,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { BrokenCircuitError, BulkheadRejectedError, ConsecutiveBreaker, CircuitState, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
 import { fetch as undiciFetch, type Agent } from 'undici';
-import { ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
+import { MissingRequiredClientCapabilityError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
 import { pinnedAgent, type SsrfGuard } from './ssrf-guard.js';
@@ -173,7 +173,16 @@ export class UpstreamConnection {
 
   private mapError(err: unknown): Error {
     const ns = this.upstream.namespace;
-    if (err instanceof ProtocolError) return err.message.startsWith(`upstream "${ns}"`) ? err : new ProtocolError(err.code, `upstream "${ns}": ${err.message}`, err.data);
+    if (err instanceof ProtocolError) {
+      if (err.message.startsWith(`upstream "${ns}"`)) return err;
+      const data = err.data as { requiredCapabilities?: Record<string, unknown> } | undefined;
+      // The caller lacks a capability the upstream needs: keep the typed error so the wire form (HTTP 400,
+      // data.requiredCapabilities) is what a direct server would send.
+      if (err.code === ProtocolErrorCode.MissingRequiredClientCapability && data?.requiredCapabilities) {
+        return new MissingRequiredClientCapabilityError({ requiredCapabilities: data.requiredCapabilities }, `upstream "${ns}": ${err.message}`);
+      }
+      return new ProtocolError(err.code, `upstream "${ns}": ${err.message}`, err.data);
+    }
     if (err instanceof BrokenCircuitError) return upstreamError(ns, 'circuit-open', `circuit open after repeated failures (last: ${this.lastError ?? 'unknown'}); retrying shortly`);
     if (err instanceof BulkheadRejectedError) return upstreamError(ns, 'concurrency-limit', `concurrency limit of ${this.upstream.options.maxConcurrency} reached`);
     const message = err instanceof Error ? err.message : String(err);
