@@ -19,6 +19,7 @@ import { closedLoop, openHubSession, postOnce, type LatencyStats } from './drive
 import { startMcpHub, startRawEcho } from './helpers.js';
 import { renderPlots, markdownTable } from './report.js';
 import { sessionGrowth } from './sessions.js';
+import { connectInspector, inspectorUrl } from './inspector.js';
 import { rssMb, sampleRss } from './rss.js';
 import { assertEcho, toolCallBody, toolCallHeaders } from './targets.js';
 import { wrkPost, type WrkResult } from './wrk.js';
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const wrk = ensureTool('wrk', 'wrk', (l) => log(`bench: ${l}`));
   const dir = mkdtempSync(join(tmpdir(), 'umcp-bench-'));
-  const cluster = await startLocalCluster({ replicas: 3, workers: 0, singleReplicaListener: true, env: { LOG_LEVEL: 'warn' }, log: (l) => log(`cluster ${l}`) });
+  // The inspector (loopback, random port) lets the session phase force full GCs in gateway-1.
+  const cluster = await startLocalCluster({ replicas: 3, workers: 0, singleReplicaListener: true, gatewayNodeArgs: ['--inspect=127.0.0.1:0'], env: { LOG_LEVEL: 'warn' }, log: (l) => log(`cluster ${l}`) });
   const extra: { stop(): Promise<void> }[] = [];
   try {
     const raw = await startRawEcho(dir);
@@ -131,7 +133,10 @@ async function main(): Promise<void> {
     hop['raw node:http JSON echo'] = await closedLoop(600, 1, () => postOnce(raw.url, {}, toolCallBody('echo')));
 
     log('bench: RSS growth per 1,000 idle 2025-era sessions (gateway-1, 3 rounds)');
-    const sessions = await sessionGrowth(gwMcp, key, gw1.process.pid!, cluster.redis.url);
+    const wsUrl = inspectorUrl(gw1.process.tail(100_000));
+    if (!wsUrl) throw new Error('gateway-1 printed no inspector URL');
+    const inspector = await connectInspector(wsUrl);
+    const sessions = await sessionGrowth(gwMcp, key, inspector, cluster.redis.url).finally(() => inspector.close());
 
     const t1 = throughput['nginx -> 1 replica, built-in']!.rps;
     const t3 = throughput['nginx -> 3 replicas, built-in']!.rps;

@@ -7,7 +7,7 @@ type Result = {
   vsMcpHub: Record<string, { rps?: number; p50Ms: number; p99Ms: number }>;
   hopLatency: Record<string, unknown> & { addedP50Ms: number; met: boolean };
   rss: { idleMb: number[]; underLoadPeakMb: number[]; mcpHubAfterLoadMb?: number; rawEchoMb: number };
-  sessions: { medianKbPer1000: number; redisBytesPerSession: number; met: boolean };
+  sessions: { medianKbPer1000: number; medianHeapKbPer1000: number; redisBytesPerSession: number; met: boolean };
   mcpHubNote?: string;
 };
 
@@ -64,7 +64,8 @@ export function markdownTable(r: Result): string {
     `| RSS per replica peak under load (MB) | ${r.rss.underLoadPeakMb.map((v) => f(v, 1)).join(' / ')} |`,
     ...(r.rss.mcpHubAfterLoadMb !== undefined ? [`| mcp-hub RSS after its run (MB) | ${f(r.rss.mcpHubAfterLoadMb, 1)} |`] : []),
     `| raw node:http echo RSS (MB) | ${f(r.rss.rawEchoMb, 1)} |`,
-    `| gateway RSS growth per 1,000 idle 2025-era sessions (KB, median of 3) | ${r.sessions.medianKbPer1000} (target < 1024: ${r.sessions.met ? 'met' : 'not met'}) |`,
+    `| gateway RSS growth per 1,000 idle 2025-era sessions, after full GC (KB, median of 3) | ${r.sessions.medianKbPer1000} (target < 1024: ${r.sessions.met ? 'met' : 'not met'}) |`,
+    `| gateway V8 heap growth per 1,000 idle sessions, after full GC (KB) | ${r.sessions.medianHeapKbPer1000} |`,
     `| Redis memory per session (bytes) | ${r.sessions.redisBytesPerSession} |`,
   ].join('\n');
 }

@@ -36,6 +36,8 @@ export interface LocalClusterOptions {
   singleReplicaListener?: boolean;
   /** Progress lines. @defaultValue stderr */
   log?: (line: string) => void;
+  /** Extra node flags for the gateway processes (the bench passes `--inspect=127.0.0.1:0` to force GCs). @defaultValue none */
+  gatewayNodeArgs?: string[];
   /** Keep the temp dir (logs) after stop. @defaultValue false */
   keepDir?: boolean;
 }
@@ -143,7 +145,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     log(`[5/7] gateways: ${replicas} replicas (${GATEWAY_ENTRY})`);
     for (let i = 1; i <= replicas; i++) {
       const port = await freePort();
-      const proc = new ManagedProcess({ name: `gateway-${i}`, command: process.execPath, args: ['--import', 'tsx', GATEWAY_ENTRY], cwd: REPO_ROOT, env: { ...env, PORT: String(port) }, logFile: join(dir, `gateway-${i}.log`) });
+      const proc = new ManagedProcess({ name: `gateway-${i}`, command: process.execPath, args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', GATEWAY_ENTRY], cwd: REPO_ROOT, env: { ...env, PORT: String(port) }, logFile: join(dir, `gateway-${i}.log`) });
       gateways.push({ name: proc.spec.name, port, url: `http://127.0.0.1:${port}`, process: proc });
       stops.push(() => proc.stop('SIGTERM', 8_000));
     }
