@@ -27,7 +27,7 @@ import { largeResultMetrics } from './mcp/large-results.js';
 import { createBlobStore } from './store/blob/create-blob-store.js';
 import { startBlobRetention } from './store/blob/retention-schedule.js';
 import { CachedApiKeyStore, CachedTenantStore, createCacheLayer } from './store/cache/index.js';
-import { createPgDataLayer, RedisLsnTracker, shardAdminRoute, TENANT_TABLES } from './store/pg/routing/index.js';
+import { createPgDataLayer, RedisLsnTracker, shardAdminRoute, TENANT_TABLES, TenantDb } from './store/pg/routing/index.js';
 import type { ApiKeyStore, TenantStore } from './store/ports.js';
 import { resolveToolsets } from './tools/index.js';
 import { createPgPool } from './store/pg/pool.js';
@@ -122,7 +122,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
     const pgTenants = new PgTenantStore(pool);
     const pgApiKeys = new PgApiKeyStore(pool, (err) => logger.warn({ err }, 'api key last_used_at update failed'));
-    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'));
+    // Tenant-scoped data (audit entries of a tenant, upstreams, data keys, tasks) on the tenant's shard;
+    // a tenant placed by its first write goes to its home region's shard.
+    const tenantDb = new TenantDb(pool, { router: data.router, regionOf: async (id) => (await pgTenants.get(id))?.homeRegion });
+    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'), false, tenantDb);
 
     let migrated = false;
     // Each probe is bounded so /readyz answers within ~2 s even while a dependency hangs.
@@ -149,6 +152,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     const apiKeys = config.CACHE_ENABLED ? new CachedApiKeyStore(pgApiKeys, cacheLayer.cache, { negativeTtlMs: config.CACHE_NEGATIVE_TTL_MS }) : pgApiKeys;
     const federation = createFederation({
       pool,
+      tenantDb,
       cache: cacheLayer.cache,
       allowlist: config.UPSTREAM_ALLOWLIST ?? [],
       ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }),
@@ -172,6 +176,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     const tasks = createTaskTier({
       config,
       pool,
+      tenantDb,
       stateRedis: redis.state,
       redisUrl: config.REDIS_URL,
       keyPrefix: config.REDIS_KEY_PREFIX,
@@ -261,8 +266,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         }),
       }),
       checkReady,
-      // Queue health: the `queue` entry of checkReady once the worker tier reports one there, else "not reported".
-      statusPage: createStatusPage({ region: config.REGION, version: config.VERSION, checkReady, draining: () => http.draining }).handle,
+      // Queue health: the BullMQ queue's numbers read from the state Redis (the read the /metrics gauges use);
+      // not part of /readyz: a gateway serves non-task traffic without the queue (docs/status-page.md).
+      statusPage: createStatusPage({
+        region: config.REGION,
+        version: config.VERSION,
+        checkReady,
+        checkQueue: async () => {
+          const q = await tasks.queueSnapshot();
+          return { waiting: q.waiting, active: q.active, delayed: q.delayed, failed: q.failed, deadLettered: q.dlq, oldestWaitingSeconds: q.oldestWaitingAgeSeconds };
+        },
+        draining: () => http.draining,
+      }).handle,
       ...(() => {
         const hosts = allowedHosts(config);
         return hosts ? { allowedHosts: hosts } : {};

@@ -9,15 +9,17 @@ import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { TasksConfig } from './config.js';
 import { attachTasks, type TaskPolicyLookup } from './mcp-tasks.js';
-import { registerQueueGauges } from './metrics.js';
+import { queueSnapshotReader, registerQueueGauges, type QueueSnapshot } from './metrics.js';
 import { PolicyTable, type ToolPolicy } from './policy.js';
 import { TaskQueue } from './task-queue.js';
 import { TaskService } from './task-service.js';
 import { PgTaskStore } from './task-store.js';
+import type { TenantDb } from '../store/pg/routing/tenant-db.js';
 
 export { TasksConfigSchema, type TasksConfig } from './config.js';
 export { dlqAdminRoute } from './admin-routes.js';
 export { TaskService } from './task-service.js';
+export type { QueueSnapshot } from './metrics.js';
 
 /** Upstream registrations as far as tasks care: namespace and `longRunning` tool names. */
 export type UpstreamLongRunning = (tenantId: string) => Promise<readonly { namespace: string; root: boolean; longRunning: readonly string[] }[]>;
@@ -26,6 +28,8 @@ export type UpstreamLongRunning = (tenantId: string) => Promise<readonly { names
 export interface TaskTierOptions {
   readonly config: TasksConfig;
   readonly pool: pg.Pool;
+  /** Routes each tenant's tasks to its shard (issue 8); without it they live in `pool`. */
+  readonly tenantDb?: TenantDb;
   readonly stateRedis: Redis;
   readonly redisUrl: string;
   readonly keyPrefix: string;
@@ -41,6 +45,8 @@ export interface TaskTier {
   readonly policies: PolicyTable;
   /** Installs the task surface on a per-request server (call after toolsets and federation). */
   attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void;
+  /** The queue's numbers from Redis (the same read the /metrics gauges use); rejects when Redis can't be read. */
+  queueSnapshot(): Promise<QueueSnapshot>;
   close(): Promise<void>;
 }
 
@@ -52,10 +58,11 @@ export function cancelChannel(keyPrefix: string): string {
 /** Builds store, queue and service, and the policy lookup the MCP surface uses. */
 export function createTaskTier(opts: TaskTierOptions): TaskTier {
   const policies = new PolicyTable(opts.config);
-  const store = new PgTaskStore(opts.pool, opts.stateRedis, opts.keyPrefix);
+  const store = new PgTaskStore(opts.pool, opts.stateRedis, opts.keyPrefix, opts.tenantDb);
   const queue = new TaskQueue(opts.redisUrl, opts.config.TASK_QUEUE_PREFIX, cancelChannel(opts.keyPrefix));
   const service = new TaskService(store, queue, policies, { ttlMs: opts.config.TASK_TTL_MS, pollIntervalMs: opts.config.TASK_POLL_INTERVAL_MS });
-  if (opts.registry) registerQueueGauges(opts.registry, queue);
+  const queueSnapshot = queueSnapshotReader(queue);
+  if (opts.registry) registerQueueGauges(opts.registry, queueSnapshot);
 
   // One upstream read per per-request server at most (tools/list asks for every tool).
   const lookupFor = (): TaskPolicyLookup => {
@@ -77,6 +84,7 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
     attach(server, principal, facts) {
       attachTasks(server, principal, facts.era, service, lookupFor());
     },
+    queueSnapshot,
     close: () => queue.close(),
   };
 }

@@ -7,45 +7,70 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRICS } from '../../../contract/index.js';
 import type { TaskQueue } from './task-queue.js';
 
-/** Registers the queue gauges (waiting, active, delayed, oldest waiting age, DLQ size) on `registry`. */
-export function registerQueueGauges(registry: Registry, queue: TaskQueue): void {
-  let pending: Promise<void> | undefined;
-  let snapshot = { waiting: 0, active: 0, delayed: 0, oldestAge: 0, dlq: 0 };
-  // One Redis round trip set per scrape, shared by the five gauges.
-  const refresh = () =>
+/** The queue's numbers, read from Redis (the same for every gateway and worker). */
+export interface QueueSnapshot {
+  /** Jobs waiting for a worker. */
+  readonly waiting: number;
+  /** Jobs being run by a worker. */
+  readonly active: number;
+  /** Jobs waiting for their retry backoff. */
+  readonly delayed: number;
+  /** Jobs in BullMQ's failed set of the main queue. */
+  readonly failed: number;
+  /** Jobs in the dead-letter queue. */
+  readonly dlq: number;
+  /** Age of the oldest waiting job, seconds (0 when none waits). */
+  readonly oldestWaitingAgeSeconds: number;
+}
+
+/**
+ * Returns a reader of the queue's numbers: one Redis round trip set serves every caller within 250 ms
+ * (concurrent callers share it), so the /metrics gauges and the status page cost one read per scrape.
+ * Rejects when Redis cannot be read (the queue connection waits through outages: callers bound it).
+ */
+export function queueSnapshotReader(queue: TaskQueue, now: () => number = Date.now): () => Promise<QueueSnapshot> {
+  let pending: Promise<QueueSnapshot> | undefined;
+  return () =>
     (pending ??= (async () => {
       try {
         const [counts, oldest, dlq] = await Promise.all([
-          queue.queue.getJobCounts('waiting', 'active', 'delayed'),
+          queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
           queue.queue.getJobs(['waiting'], 0, 0, true),
           queue.dlq.getJobCountByTypes('waiting'),
         ]);
         const first = oldest[0];
-        snapshot = {
+        return {
           waiting: counts['waiting'] ?? 0,
           active: counts['active'] ?? 0,
           delayed: counts['delayed'] ?? 0,
-          oldestAge: first ? Math.max(0, (Date.now() - first.timestamp) / 1000) : 0,
+          failed: counts['failed'] ?? 0,
           dlq,
+          oldestWaitingAgeSeconds: first ? Math.max(0, (now() - first.timestamp) / 1000) : 0,
         };
       } finally {
         setTimeout(() => (pending = undefined), 250).unref();
       }
     })());
-  const gauge = (name: string, help: string, pick: (s: typeof snapshot) => number) =>
+}
+
+/** Registers the queue gauges (waiting, active, delayed, oldest waiting age, DLQ size) on `registry`. */
+export function registerQueueGauges(registry: Registry, read: () => Promise<QueueSnapshot>): void {
+  // A failed read keeps the last numbers (scrapes do not fail while Redis is briefly away).
+  let snapshot: QueueSnapshot = { waiting: 0, active: 0, delayed: 0, failed: 0, dlq: 0, oldestWaitingAgeSeconds: 0 };
+  const gauge = (name: string, help: string, pick: (s: QueueSnapshot) => number) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       async collect() {
-        await refresh().catch(() => undefined);
+        snapshot = await read().catch(() => snapshot);
         this.set(pick(snapshot));
       },
     });
   gauge(METRICS.queueWaiting, 'Task jobs waiting for a worker', (s) => s.waiting);
   gauge(METRICS.queueActive, 'Task jobs being run by a worker', (s) => s.active);
   gauge(METRICS.queueDelayed, 'Task jobs waiting for their retry backoff', (s) => s.delayed);
-  gauge(METRICS.queueOldestWaitingAge, 'Age of the oldest waiting task job, seconds', (s) => s.oldestAge);
+  gauge(METRICS.queueOldestWaitingAge, 'Age of the oldest waiting task job, seconds', (s) => s.oldestWaitingAgeSeconds);
   gauge(METRICS.dlqSize, 'Jobs in the dead-letter queue', (s) => s.dlq);
 }
 

@@ -8,7 +8,11 @@
  * STATUS_PAGE_SCREENSHOT=<file.png> saves a screenshot of the first load (docs/status-page.png).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import type { BrowserContext, Page, Response as PwResponse } from 'playwright-core';
+import { QUEUE } from '../../../contract/index.js';
+import { testServiceUrls } from '../../support/platform-db.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { launchChromium, type TestBrowser } from './chromium.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
@@ -35,12 +39,16 @@ describe('status page in chromium', function () {
   let context: BrowserContext;
   let page: Page;
   let pageEtag: string;
+  // The gateway's task queue on a prefix of its own with one waiting job: the page must show it.
+  const queuePrefix = `umcpstatus${randomBytes(4).toString('hex')}`;
+  const queue = new Queue(QUEUE.name, { connection: { url: testServiceUrls().redisUrl }, prefix: queuePrefix });
 
   before(async function () {
     // The first run may install chromium with apt (ensureChromium), which takes minutes.
     this.timeout(660_000);
     tb = await launchChromium();
-    tg = await startTestGateway({ env: { REGION, VERSION } });
+    await queue.add('diagnostics.sleep', { n: 1 });
+    tg = await startTestGateway({ env: { REGION, VERSION, TASK_QUEUE_PREFIX: queuePrefix } });
     proxy = await startRecordingProxy(tg.gateway.url);
     context = tb.context;
     page = context.pages()[0] ?? (await context.newPage());
@@ -50,6 +58,8 @@ describe('status page in chromium', function () {
     await tb?.close();
     await proxy?.goOffline().catch(() => undefined);
     await tg?.stop();
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
   });
 
   it('first load: renders region, version and health from the network and installs the service worker', async () => {
@@ -67,7 +77,10 @@ describe('status page in chromium', function () {
     assert.equal(await page.locator('#version').textContent(), VERSION);
     assert.equal(await page.locator('#overall').textContent(), 'ok');
     for (const check of ['postgres', 'redis', 'migrations']) assert.deepEqual(await checkCell(page, check), { state: 'up', text: 'up' }, check);
-    assert.deepEqual(await checkCell(page, 'queue'), { state: 'unknown', text: 'not reported' });
+    assert.deepEqual(await checkCell(page, 'queue'), { state: 'up', text: 'up' });
+    assert.equal(await page.locator('td[data-queue="waiting"]').textContent(), '1');
+    assert.equal(await page.locator('td[data-queue="deadLettered"]').textContent(), '0');
+    assert.match((await page.locator('td[data-queue="oldestWaitingSeconds"]').textContent()) ?? '', /^\d+ s$/);
     assert.equal(await page.locator('#offline').isHidden(), true);
 
     // The worker takes control of the open page (clients.claim), so the next load goes through it.

@@ -4,11 +4,14 @@
  * rest of the server alone.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { QUEUE } from '../../../contract/index.js';
 import { STATIC_DIR } from '../../../service/src/http/status/assets.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
+import { testServiceUrls } from '../../support/platform-db.js';
 import { rawRequest, type RawResponse } from '../../support/platform-http.js';
 
 const REGION = 'ap-test-2';
@@ -27,14 +30,27 @@ describe('status page over HTTP', function () {
   this.timeout(60_000);
   let tg: TestGateway;
   let url: string;
+  // The gateway's task queue on a prefix of its own, holding known jobs: 2 waiting (the oldest created
+  // 90 s ago) and 1 dead-lettered, so /status.json must show these numbers, read from Redis.
+  const queuePrefix = `umcpstatus${randomBytes(4).toString('hex')}`;
+  const connection = { url: testServiceUrls().redisUrl };
+  const queues = [new Queue(QUEUE.name, { connection, prefix: queuePrefix }), new Queue(QUEUE.deadLetterName, { connection, prefix: queuePrefix })] as const;
 
   before(async () => {
-    tg = await startTestGateway({ env: { REGION, VERSION } });
+    const [main, dlq] = queues;
+    await main.add('diagnostics.sleep', { n: 1 }, { timestamp: Date.now() - 90_000 });
+    await main.add('diagnostics.sleep', { n: 2 });
+    await dlq.add('diagnostics.fail', { n: 3 });
+    tg = await startTestGateway({ env: { REGION, VERSION, TASK_QUEUE_PREFIX: queuePrefix } });
     url = tg.gateway.url;
   });
 
   after(async () => {
     await tg?.stop();
+    for (const q of queues) {
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+    }
   });
 
   describe('GET /', () => {
@@ -124,19 +140,32 @@ describe('status page over HTTP', function () {
   });
 
   describe('GET /status.json', () => {
-    it('reports region, version and the /readyz checks, queue not reported, nothing else', async () => {
+    it('reports region, version, the /readyz checks and the queue (up, with its numbers from Redis), nothing else', async () => {
       const r = await rawRequest(`${url}/status.json`);
       assert.equal(r.status, 200);
       assert.equal(header(r, 'cache-control'), 'no-cache');
       const doc = r.json<Record<string, unknown>>();
-      assert.deepEqual(Object.keys(doc).sort(), ['checkedAt', 'checks', 'region', 'service', 'status', 'version']);
+      assert.deepEqual(Object.keys(doc).sort(), ['checkedAt', 'checks', 'queue', 'region', 'service', 'status', 'version']);
       assert.equal(doc.region, REGION);
       assert.equal(doc.version, VERSION);
       assert.equal(doc.status, 'ok');
-      assert.deepEqual(doc.checks, { postgres: true, redis: true, migrations: true, queue: null });
+      assert.deepEqual(doc.checks, { postgres: true, redis: true, migrations: true, queue: true });
+      const { oldestWaitingSeconds, ...counts } = doc.queue as Record<string, number>;
+      assert.deepEqual(counts, { waiting: 2, active: 0, delayed: 0, failed: 0, deadLettered: 1 });
+      assert.ok(Number.isInteger(oldestWaitingSeconds) && oldestWaitingSeconds! >= 90, `oldest waiting job is at least 90 s old: ${oldestWaitingSeconds}`);
       const ready = (await rawRequest(`${url}/readyz`)).json<{ checks: Record<string, boolean> }>();
+      assert.equal(ready.checks.queue, undefined, '/readyz does not depend on the queue');
       for (const [name, value] of Object.entries(ready.checks)) assert.equal((doc.checks as Record<string, unknown>)[name], value, name);
-      assert.doesNotMatch(r.body, /postgres:\/\/|redis:\/\/|umcp_test_|umcp-test-/, 'no connection details or test names');
+      assert.doesNotMatch(r.body, /postgres:\/\/|redis:\/\/|umcp_test_|umcp-test-|umcpstatus|diagnostics\./, 'no connection details, test names or job contents');
+    });
+
+    it('shows the same queue numbers as the /metrics gauges (one shared read)', async () => {
+      const metrics = (await rawRequest(`${url}/metrics`)).body;
+      const gauge = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      const doc = (await rawRequest(`${url}/status.json`)).json<{ queue: Record<string, number> }>();
+      assert.equal(gauge('umcp_queue_waiting'), doc.queue.waiting);
+      assert.equal(gauge('umcp_dlq_size'), doc.queue.deadLettered);
+      assert.ok(gauge('umcp_queue_oldest_waiting_age_seconds') >= 90);
     });
 
     it('needs no credentials (anonymous access) and ignores any sent', async () => {

@@ -30,6 +30,7 @@ describe('createStatusSnapshot', () => {
         version: 'v1',
         status: 'ok',
         checks: { postgres: true, redis: true, migrations: true, queue: null },
+        queue: null,
         checkedAt: '2026-01-02T03:04:05.000Z',
       });
     });
@@ -52,6 +53,17 @@ describe('createStatusSnapshot', () => {
       const hung = await createStatusSnapshot(base({ checkQueue: () => new Promise<boolean>(() => undefined), queueTimeoutMs: 50 }))();
       assert.equal(hung.checks.queue, false);
       assert.ok(Date.now() - started < 1_000, 'a hanging queue check is cut off');
+    });
+
+    it('shows the numbers a queue check returns (queue up), whole and non-negative, nothing else', async () => {
+      const stats = { waiting: 3, active: 1, delayed: 2, failed: 0, deadLettered: 4, oldestWaitingSeconds: 12.7, host: 'redis://secret' };
+      const doc = await createStatusSnapshot(base({ checkQueue: async () => stats }))();
+      assert.deepEqual([doc.checks.queue, doc.status], [true, 'ok']);
+      assert.deepEqual(doc.queue, { waiting: 3, active: 1, delayed: 2, failed: 0, deadLettered: 4, oldestWaitingSeconds: 12 });
+      const odd = await createStatusSnapshot(base({ checkQueue: async () => ({ ...stats, waiting: -1, active: Number.NaN }) }))();
+      assert.deepEqual([odd.queue?.waiting, odd.queue?.active], [0, 0]);
+      const down = await createStatusSnapshot(base({ checkQueue: () => Promise.reject(new Error('redis gone')) }))();
+      assert.deepEqual([down.checks.queue, down.queue, down.status], [false, null, 'degraded']);
     });
 
     it('without a hook, uses a `queue` entry of the readiness checks when there is one', async () => {

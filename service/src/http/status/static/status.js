@@ -6,6 +6,14 @@
   'use strict';
   const POLL_MS = Number(document.documentElement.dataset.pollMs) || 10000;
   const LABELS = { postgres: 'PostgreSQL', redis: 'Redis', migrations: 'Schema migrations', queue: 'Task queue' };
+  const QUEUE_LABELS = {
+    waiting: 'Task jobs waiting',
+    active: 'Task jobs running',
+    delayed: 'Task jobs waiting for a retry',
+    failed: 'Task jobs failed',
+    deadLettered: 'Dead-letter queue',
+    oldestWaitingSeconds: 'Oldest waiting job',
+  };
   const $ = (id) => document.getElementById(id);
 
   function stateOf(value) {
@@ -32,6 +40,18 @@
       state.dataset.state = stateOf(value);
       state.textContent = value === null ? 'not reported' : stateOf(value);
       tr.append(label, state);
+      rows.append(tr);
+    }
+    // The queue's numbers (status.queue), when the queue check reported them.
+    for (const [name, value] of Object.entries(status.queue || {})) {
+      const tr = document.createElement('tr');
+      const label = document.createElement('td');
+      label.textContent = QUEUE_LABELS[name] || name;
+      const count = document.createElement('td');
+      count.className = 'count';
+      count.dataset.queue = name;
+      count.textContent = name === 'oldestWaitingSeconds' ? String(value) + ' s' : String(value);
+      tr.append(label, count);
       rows.append(tr);
     }
     $('checked-at').textContent = new Date(status.checkedAt).toLocaleString();
