@@ -38,6 +38,8 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
   /** Extra node flags for the gateway processes (the bench passes `--inspect=127.0.0.1:0` to force GCs). @defaultValue none */
   gatewayNodeArgs?: string[];
+  /** Aborts the start between steps (Ctrl-C while starting); what already runs is stopped. */
+  signal?: AbortSignal;
   /** Keep the temp dir (logs) after stop. @defaultValue false */
   keepDir?: boolean;
 }
@@ -104,19 +106,24 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     killAllOwned();
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
+  const step = (label: string) => {
+    if (opts.signal?.aborted) throw new Error('interrupted while starting');
+    log(label);
+  };
   try {
+    if (opts.signal?.aborted) throw new Error('interrupted while starting');
     const nginxPath = ensureTool('nginx', 'nginx', (l) => log(`[1/7] ${l}`)).path;
 
-    log('[2/7] redis: own redis-server with an fsynced append-only file');
+    step('[2/7] redis: own redis-server with an fsynced append-only file');
     mkdirSync(join(dir, 'redis'));
     const redis = await startRedisNode(join(dir, 'redis'), await freePort());
     stops.push(() => redis.stop());
 
-    log('[3/7] postgres: primary + streaming replica');
+    step('[3/7] postgres: primary + streaming replica');
     const postgres = await startPostgresPair(join(dir, 'pg'), { primary: await freePort(), replica: await freePort() }, 'umcp', (l) => log(`      ${l}`));
     stops.push(() => postgres.stop());
 
-    log('[4/7] fixture upstream MCP server');
+    step('[4/7] fixture upstream MCP server');
     const fixturePort = await freePort();
     const fixture = new ManagedProcess({ name: 'fixture', command: process.execPath, args: ['--import', 'tsx', FIXTURE_ENTRY], cwd: REPO_ROOT, env: { ...process.env, PORT: String(fixturePort) }, logFile: join(dir, 'fixture.log') });
     fixture.start();
@@ -142,7 +149,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       ...opts.env,
     };
     const gateways: ClusterMember[] = [];
-    log(`[5/7] gateways: ${replicas} replicas (${GATEWAY_ENTRY})`);
+    step(`[5/7] gateways: ${replicas} replicas (${GATEWAY_ENTRY})`);
     for (let i = 1; i <= replicas; i++) {
       const port = await freePort();
       const proc = new ManagedProcess({ name: `gateway-${i}`, command: process.execPath, args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', GATEWAY_ENTRY], cwd: REPO_ROOT, env: { ...env, PORT: String(port) }, logFile: join(dir, `gateway-${i}.log`) });
@@ -161,7 +168,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const waitWorkerReady = (i: number, timeoutMs = 60_000) => waitFor(`worker-${i + 1}`, () => httpOk(`${workers[i]!.url}/readyz`), { timeoutMs, proc: workers[i]!.process, intervalMs: 100 });
     let workersNote: string | undefined;
     if (workerCount > 0 && existsSync(join(REPO_ROOT, WORKER_ENTRY))) {
-      log(`[6/7] workers: ${workerCount} (${WORKER_ENTRY})`);
+      step(`[6/7] workers: ${workerCount} (${WORKER_ENTRY})`);
       for (let i = 1; i <= workerCount; i++) {
         const port = await freePort();
         const proc = new ManagedProcess({ name: `worker-${i}`, command: process.execPath, args: ['--import', 'tsx', WORKER_ENTRY], cwd: REPO_ROOT, env: { ...env, WORKER_METRICS_PORT: String(port), WORKER_ID: `worker-${i}` }, logFile: join(dir, `worker-${i}.log`) });
@@ -173,10 +180,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       for (const w of workers) log(`      ${w.name} ready (pid ${w.process.pid}, metrics ${w.url}/metrics)`);
     } else {
       workersNote = workerCount > 0 ? `${WORKER_ENTRY} is not in the repository yet (tasks issue): no workers started` : 'workers disabled';
-      log(`[6/7] workers: skipped (${workersNote})`);
+      step(`[6/7] workers: skipped (${workersNote})`);
     }
 
-    log('[7/7] nginx: least_conn, unbuffered SSE, passive health checks, X-Request-Id');
+    step('[7/7] nginx: least_conn, unbuffered SSE, passive health checks, X-Request-Id');
     const lbPort = await freePort();
     const singlePort = opts.singleReplicaListener ? await freePort() : undefined;
     const nginx = await startNginx(nginxPath, join(dir, 'nginx'), [

@@ -7,11 +7,19 @@ import { startLocalCluster } from './local-cluster.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Ctrl-C while starting aborts between steps; startLocalCluster then stops what already runs.
+  const starting = new AbortController();
+  const interrupt = () => starting.abort();
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   const cluster = await startLocalCluster({
+    signal: starting.signal,
     replicas: Number(process.env.CLUSTER_REPLICAS ?? 3),
     workers: Number(process.env.CLUSTER_WORKERS ?? 2),
     keepDir: process.env.CLUSTER_KEEP_DIR === '1',
   });
+  process.off('SIGINT', interrupt);
+  process.off('SIGTERM', interrupt);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -45,6 +53,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`cluster failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  if (/^interrupted/.test(message)) {
+    process.stderr.write('cluster: interrupted while starting; stopped what had started\n');
+    process.exit(130);
+  }
+  process.stderr.write(`cluster failed: ${message}\n`);
   process.exit(1);
 });

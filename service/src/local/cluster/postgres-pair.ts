@@ -111,7 +111,7 @@ export async function startPostgresPair(dir: string, ports: { primary: number; r
   await admin.query(`CREATE DATABASE ${dbName}`);
   await admin.end();
   log(`postgres: pg_basebackup -> streaming replica on 127.0.0.1:${ports.replica}`);
-  await pgRun(bin('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--no-sync']);
+  await pgRun(bin('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
   await start(replicaDir, ports.replica, 'replica.log');
   const primaryUrl = `${base}:${ports.primary}/${dbName}`;
   const replicaUrl = `${base}:${ports.replica}/${dbName}`;
