@@ -24,6 +24,7 @@ import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
 import { loadMigrations, runMigrations } from './store/pg/migrate.js';
 import { PgAuditLog } from './store/pg/pg-audit-log.js';
 import { PgTenantStore } from './store/pg/pg-tenant-store.js';
+import { createPgDataLayer, RedisLsnTracker, TenantDb } from './store/pg/routing/index.js';
 import { createPgPool } from './store/pg/pool.js';
 import { createRedisClients } from './store/redis/connection.js';
 import { RedisServerEventBusHub } from './store/redis/server-event-bus.js';
@@ -58,8 +59,19 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
     await redis.connect();
     const cacheLayer = await createCacheLayer({ config: CacheConfigSchema.parse({}), cacheRedis: redis.cache, stateRedis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onError: (err, where) => logger.warn({ err, where }, 'cache error') });
     cleanups.push(() => cacheLayer.close());
-    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'));
-    const federation = createFederation({ pool, cache: cacheLayer.cache, allowlist: config.UPSTREAM_ALLOWLIST ?? [], ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }), ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }), audit, version: config.VERSION, listTtlMs: config.LIST_CACHE_TTL_MS });
+    // Tenant-scoped data on the tenant's shard, through the same routing layer as the gateway (issue 8).
+    const data = await createPgDataLayer({
+      config,
+      writerPool: pool,
+      lsn: new RedisLsnTracker(redis.state, config.REDIS_KEY_PREFIX, config.PG_LSN_TTL_MS),
+      applicationName: `umcp-worker-${config.REGION}`,
+      onError: (err, where) => logger.warn({ err: err.message, where }, 'data layer error'),
+    });
+    cleanups.push(() => data.close());
+    const tenants = new PgTenantStore(pool);
+    const tenantDb = new TenantDb(pool, { router: data.router, regionOf: async (id) => (await tenants.get(id))?.homeRegion });
+    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'), false, tenantDb);
+    const federation = createFederation({ pool, tenantDb, cache: cacheLayer.cache, allowlist: config.UPSTREAM_ALLOWLIST ?? [], ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }), ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }), audit, version: config.VERSION, listTtlMs: config.LIST_CACHE_TTL_MS });
     cleanups.push(() => federation.close());
     // Tools may announce list changes; they reach the tenant's listeners on every gateway.
     const hub = new RedisServerEventBusHub({ redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onerror: (err) => logger.warn({ err }, 'worker: event bus error') });
@@ -85,8 +97,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
     const blobs = createBlobStore(config.BLOB_BACKEND === 'local' ? { ...config, BLOB_LOCAL_DIR: resolve(config.BLOB_LOCAL_DIR) } : config);
     cleanups.push(() => blobs.close());
     const largeResults = { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) };
-    const tenants = new PgTenantStore(pool);
-    const tier = createTaskTier({ config, pool, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+    const tier = createTaskTier({ config, pool, tenantDb, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
     cleanups.push(() => tier.close());
     const principalFor = async (tenantId: string, subject: string): Promise<Principal | null> => {
       const t = await tenants.get(tenantId);

@@ -3,10 +3,17 @@
  * state is cached in Redis under `<prefix>task:<id>` for the polling traffic (tasks/get every
  * pollIntervalMs from every client). Every write goes to PostgreSQL first and then refreshes the cache
  * with a version check (Lua), so a slower writer can never put an older state back into the cache.
+ *
+ * Task rows are tenant data: with a routing TenantDb every query runs on the tenant's shard (writes under
+ * the tenant fence, so a `tenants move` loses none). Calls that name only a task id find its tenant in
+ * this process's memory, the Redis status cache, or else by asking every shard (a task's tenant never
+ * changes, so any copy answers). The expiry sweep runs on every shard.
  */
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
+import type { Queryable } from '../store/pg/routing/role-pool.js';
+import { TenantDb } from '../store/pg/routing/tenant-db.js';
 import { TERMINAL, type NewTask, type TaskRecord, type TaskStore, type TaskTransition } from './types.js';
 
 const Row = z.object({
@@ -75,14 +82,52 @@ return 1`;
 const NON_TERMINAL = ['working', 'input_required'] as const;
 /** Longest an active task's cached state may lag PostgreSQL after a failed cache refresh, ms. */
 const ACTIVE_CACHE_MS = 3_000;
+/** Task id -> tenant entries remembered in-process (ids are random; the oldest are dropped first). */
+const TENANT_MEMO_MAX = 10_000;
 
 /** PostgreSQL + Redis implementation of {@link TaskStore}. */
 export class PgTaskStore implements TaskStore {
+  private readonly db: TenantDb;
+  private readonly tenantOfTask = new Map<string, string>();
+
   constructor(
-    private readonly pool: pg.Pool,
+    pool: pg.Pool,
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-  ) {}
+    /** Routes each tenant's tasks to its shard; without it everything runs on `pool`. */
+    db?: TenantDb,
+  ) {
+    this.db = db ?? new TenantDb(pool);
+  }
+
+  private remember(id: string, tenantId: string): void {
+    if (this.tenantOfTask.size >= TENANT_MEMO_MAX) this.tenantOfTask.delete(this.tenantOfTask.keys().next().value!);
+    this.tenantOfTask.set(id, tenantId);
+  }
+
+  /** The task's tenant, or null when no shard has the task. */
+  private async tenantOf(id: string): Promise<string | null> {
+    const known = this.tenantOfTask.get(id);
+    if (known) return known;
+    const cached = await this.redis.get(this.key(id)).catch(() => null);
+    const fromCache = cached ? (JSON.parse(cached) as Partial<TaskRecord>).tenantId : undefined;
+    const found =
+      fromCache ??
+      (await this.db.eachShard(async (q) => (await q.query<{ tenant_id: string }>('SELECT tenant_id FROM tasks WHERE id = $1', [id])).rows[0]?.tenant_id)).find(
+        (t) => t !== undefined,
+      );
+    if (!found) return null;
+    this.remember(id, found);
+    return found;
+  }
+
+  /** Runs `fn` on the task's tenant's shard (writer or reader); null when the task is unknown. */
+  private async onTask(id: string, mode: 'write' | 'read', fn: (q: Queryable) => Promise<TaskRecord | null>): Promise<TaskRecord | null> {
+    if (!this.db.routed) return fn(this.db.control);
+    const tenantId = await this.tenantOf(id);
+    if (!tenantId) return null;
+    return mode === 'write' ? this.db.write(tenantId, fn) : this.db.read(tenantId, fn);
+  }
 
   private key(id: string): string {
     return `${this.keyPrefix}task:${id}`;
@@ -99,21 +144,22 @@ export class PgTaskStore implements TaskStore {
 
   async create(t: NewTask): Promise<{ task: TaskRecord; created: boolean }> {
     const id = crypto.randomUUID();
-    const { rows } = await this.pool.query(
+    const out = await this.db.write(t.tenantId, async (q) => {
+      const { rows } = await q.query(
       `INSERT INTO tasks (id, tenant_id, subject, era, tool, arguments, status, idempotency_key, prefilled, ttl_ms, poll_interval_ms, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'working', $7, $8, $9::int, $10::int, now() + $9::int * interval '1 millisecond')
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [id, t.tenantId, t.subject, t.era, t.tool, JSON.stringify(t.arguments), t.idempotencyKey ?? null, JSON.stringify(t.prefilled ?? []), t.ttlMs, t.pollIntervalMs],
-    );
-    if (rows[0]) {
-      const task = toRecord(rows[0]);
-      await this.cache(task);
-      return { task, created: true };
-    }
-    const existing = await this.pool.query('SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2', [t.tenantId, t.idempotencyKey]);
-    if (!existing.rows[0]) throw new Error('task idempotency conflict but no existing task found');
-    return { task: toRecord(existing.rows[0]), created: false };
+      );
+      if (rows[0]) return { task: toRecord(rows[0]), created: true };
+      const existing = await q.query('SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2', [t.tenantId, t.idempotencyKey]);
+      if (!existing.rows[0]) throw new Error('task idempotency conflict but no existing task found');
+      return { task: toRecord(existing.rows[0]), created: false };
+    });
+    this.remember(out.task.id, t.tenantId);
+    if (out.created) await this.cache(out.task);
+    return out;
   }
 
   async get(id: string): Promise<TaskRecord | null> {
@@ -128,8 +174,10 @@ export class PgTaskStore implements TaskStore {
   }
 
   async getFresh(id: string): Promise<TaskRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM tasks WHERE id = $1 AND expires_at > now()', [id]);
-    return rows[0] ? toRecord(rows[0]) : null;
+    return this.onTask(id, 'read', async (q) => {
+      const { rows } = await q.query('SELECT * FROM tasks WHERE id = $1 AND expires_at > now()', [id]);
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
   }
 
   async transition(id: string, c: TaskTransition): Promise<TaskRecord | null> {
@@ -151,9 +199,11 @@ export class PgTaskStore implements TaskStore {
     if (c.inputResponses) add('input_responses = input_responses || ?::jsonb', JSON.stringify(c.inputResponses));
     if (c.appendError) add('error_history = error_history || ?::jsonb', JSON.stringify([c.appendError]));
     if (c.incrementRuns) sets.push('runs = runs + 1');
-    const { rows } = await this.pool.query(`UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($2) AND expires_at > now() RETURNING *`, args);
-    if (!rows[0]) return null;
-    const task = toRecord(rows[0]);
+    const task = await this.onTask(id, 'write', async (q) => {
+      const { rows } = await q.query(`UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($2) AND expires_at > now() RETURNING *`, args);
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+    if (!task) return null;
     await this.cache(task);
     return task;
   }
@@ -166,26 +216,28 @@ export class PgTaskStore implements TaskStore {
       args.push(at, id);
       where += ' AND (created_at, id) < ($3::timestamptz, $4)';
     }
-    const { rows } = await this.pool.query(`SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`, args);
+    const { rows } = await this.db.read(tenantId, (q) => q.query(`SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`, args));
     const tasks = rows.slice(0, opts.limit).map(toRecord);
     const last = tasks.at(-1);
     return rows.length > opts.limit && last ? { tasks, nextCursor: Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') } : { tasks };
   }
 
   async sweep(): Promise<number> {
-    const { rowCount } = await this.pool.query('DELETE FROM tasks WHERE expires_at <= now()');
-    return rowCount ?? 0;
+    const deleted = await this.db.eachShard(async (q) => (await q.query('DELETE FROM tasks WHERE expires_at <= now()')).rowCount ?? 0);
+    return deleted.reduce((a, b) => a + b, 0);
   }
 
   async reopen(id: string): Promise<TaskRecord | null> {
-    const { rows } = await this.pool.query(
-      `UPDATE tasks SET status = 'working', status_message = 'replayed from the dead-letter queue', error = NULL, completed_at = NULL,
-         version = version + 1, updated_at = now(), expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')
-       WHERE id = $1 AND status = 'failed' RETURNING *`,
-      [id],
-    );
-    if (!rows[0]) return null;
-    const task = toRecord(rows[0]);
+    const task = await this.onTask(id, 'write', async (q) => {
+      const { rows } = await q.query(
+        `UPDATE tasks SET status = 'working', status_message = 'replayed from the dead-letter queue', error = NULL, completed_at = NULL,
+           version = version + 1, updated_at = now(), expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')
+         WHERE id = $1 AND status = 'failed' RETURNING *`,
+        [id],
+      );
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+    if (!task) return null;
     await this.cache(task);
     return task;
   }

@@ -1,10 +1,16 @@
 /**
  * AuditLog on PostgreSQL (table `audit_log`): admin actions and tool calls. record() never throws into
  * the request path; a failed insert is reported to `onError` (the logger) instead.
+ *
+ * With a TenantDb, an entry of a tenant is written on the tenant's shard (and a tenant's listing read
+ * there); entries without a tenant (control-plane admin actions) stay in the control database. An
+ * unfiltered listing merges every shard.
  */
 import type pg from 'pg';
 import { z } from 'zod';
 import type { AuditEntry, AuditLog } from '../ports.js';
+import type { Queryable } from './routing/role-pool.js';
+import { TenantDb } from './routing/tenant-db.js';
 
 const AuditRow = z
   .object({
@@ -34,15 +40,21 @@ const AuditRow = z
 
 /** PostgreSQL adapter of AuditLog. */
 export class PgAuditLog implements AuditLog {
+  private readonly db: TenantDb;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly onError: (err: unknown, entry: AuditEntry) => void = () => {},
     private readonly ownsPool = false,
-  ) {}
+    /** Routes tenants' entries to their shards; without it everything stays in `pool`. */
+    db?: TenantDb,
+  ) {
+    this.db = db ?? new TenantDb(pool);
+  }
 
   async record(entry: AuditEntry): Promise<void> {
-    try {
-      await this.pool.query(
+    const insert = (q: Queryable) =>
+      q.query(
         `INSERT INTO audit_log (tenant_id, actor, action, target, outcome, duration_ms, request_id, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [
@@ -56,6 +68,8 @@ export class PgAuditLog implements AuditLog {
           entry.detail === undefined ? null : JSON.stringify(entry.detail),
         ],
       );
+    try {
+      await (entry.tenantId === null ? insert(this.pool) : this.db.write(entry.tenantId, insert));
     } catch (err) {
       this.onError(err, entry);
     }
@@ -63,10 +77,18 @@ export class PgAuditLog implements AuditLog {
 
   async list(filter: { tenantId?: string; limit?: number }): Promise<(AuditEntry & { id: string; at: Date })[]> {
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-    const { rows } = filter.tenantId
-      ? await this.pool.query('SELECT * FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2', [filter.tenantId, limit])
-      : await this.pool.query('SELECT * FROM audit_log ORDER BY at DESC, id DESC LIMIT $1', [limit]);
-    return rows.map((r) => AuditRow.parse(r));
+    const tenantId = filter.tenantId;
+    if (tenantId) {
+      const { rows } = await this.db.read(tenantId, (q) =>
+        q.query('SELECT * FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2', [tenantId, limit]),
+      );
+      return rows.map((r) => AuditRow.parse(r));
+    }
+    // Every shard's newest `limit` (the control database's include the entries without a tenant), merged.
+    const perShard = await this.db.eachShard(async (q) => (await q.query('SELECT * FROM audit_log ORDER BY at DESC, id DESC LIMIT $1', [limit])).rows);
+    const all = perShard.flat().map((r) => AuditRow.parse(r));
+    if (perShard.length > 1) all.sort((a, b) => b.at.getTime() - a.at.getTime() || Number(b.id) - Number(a.id));
+    return all.slice(0, limit);
   }
 
   async close(): Promise<void> {

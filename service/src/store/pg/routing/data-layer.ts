@@ -17,14 +17,21 @@ import type { RoutingConfig } from './routing-config.js';
 import { ShardMap, type ShardDef } from './shard-map.js';
 import { ShardRouter } from './shard-router.js';
 import type { TenantTable } from './table-sync.js';
+import { loadMigrations, runMigrations, type Migration } from '../migrate.js';
 
 /**
- * Tables whose rows belong to one tenant and live on the tenant's shard (moved by `tenants move`).
- * Tenants, API keys and the audit log are control-plane tables in the control database; a table added
- * to a shard later is listed here, keyed by a uuid (or including the tenant column) so keys never
- * collide across shards.
+ * Tables whose rows belong to one tenant and live on the tenant's shard (copied by `tenants move`).
+ * Tenants, API keys and the shard map are the global directory in the control database (needed before a
+ * shard is known); audit entries without a tenant (control-plane admin actions) stay there too. Keys
+ * are unique across shards: uuids (audit_log.uid, upstreams.id), random task ids, or the tenant itself.
+ * A store whose table moves to the shards takes a TenantDb (the router) and lists the table here.
  */
-export const TENANT_TABLES: readonly TenantTable[] = [];
+export const TENANT_TABLES: readonly TenantTable[] = [
+  { name: 'audit_log', tenantColumn: 'tenant_id', key: ['uid'] },
+  { name: 'upstreams', tenantColumn: 'tenant_id', key: ['id'] },
+  { name: 'tenant_data_keys', tenantColumn: 'tenant_id', key: ['tenant_id'] },
+  { name: 'tasks', tenantColumn: 'tenant_id', key: ['id'] },
+];
 
 /** What createPgDataLayer needs from the service config. */
 export type PgDataLayerConfig = RoutingConfig & {
@@ -46,6 +53,11 @@ export interface PgDataLayerOptions {
   readonly lsn?: LsnTracker;
   readonly applicationName?: string;
   readonly onError?: (err: Error, where: string) => void;
+  /**
+   * Migrations applied to every other shard when the process first opens it (the control database, which
+   * is the default shard, is migrated at start by the caller). @defaultValue the service's migrations
+   */
+  readonly shardMigrations?: Migration[];
 }
 
 /** The routing layer of one process. */
@@ -73,7 +85,7 @@ export async function createPgDataLayer(opts: PgDataLayerOptions): Promise<PgDat
   const metrics = opts.registry ? PoolMetrics.for(opts.registry) : undefined;
   const control = new RolePool({ shard: c.DEFAULT_SHARD_ID, role: 'writer', pool: opts.writerPool, statementTimeoutMs: c.PG_STATEMENT_TIMEOUT_MS });
   metrics?.add(control);
-  const shardMap = new ShardMap(control, { cacheTtlMs: c.SHARD_MAP_CACHE_MS });
+  const shardMap = new ShardMap(control, { cacheTtlMs: c.SHARD_MAP_CACHE_MS, defaultRegion: c.REGION });
   await shardMap.init();
 
   const configured: ShardDef[] = [
@@ -90,6 +102,7 @@ export async function createPgDataLayer(opts: PgDataLayerOptions): Promise<PgDat
   const derived = defaultPoolSize({ ...budget, expectedInstances: c.PG_EXPECTED_INSTANCES, headroom: c.PG_POOL_HEADROOM });
   const poolSizes = { reader: c.PG_READER_POOL_MAX ?? derived, shardWriter: c.PG_SHARD_POOL_MAX ?? derived };
 
+  let migrations: Migration[] | undefined;
   const router = new ShardRouter({
     shardMap,
     lsn: opts.lsn ?? new MemoryLsnTracker(c.PG_LSN_TTL_MS),
@@ -109,6 +122,10 @@ export async function createPgDataLayer(opts: PgDataLayerOptions): Promise<PgDat
       return own ? { ...def, writerUrl: own.writerUrl, readerUrls: own.readerUrls } : def;
     },
     writerFor: (def) => (def.id === c.DEFAULT_SHARD_ID ? control : undefined),
+    // Same migration files on every shard (the runner's advisory lock makes concurrent openers safe).
+    prepareShard: async (writer, def) => {
+      if (def.id !== c.DEFAULT_SHARD_ID) await runMigrations(writer.pool, (migrations ??= opts.shardMigrations ?? loadMigrations()));
+    },
     onError: opts.onError,
   });
   return {

@@ -10,5 +10,6 @@ export { RoutingConfigSchema, type RoutingConfig } from './routing-config.js';
 export { ShardMap, ShardInput, choosePlacement, type Placement, type ShardDef } from './shard-map.js';
 export { ShardRouter, tenantLockKey, type ShardRouterOptions, type TenantCallOptions } from './shard-router.js';
 export { TenantTable } from './table-sync.js';
+export { TenantDb, type TenantDbOptions, type TenantRegionLookup } from './tenant-db.js';
 export { moveTenant, type MoveTenantOptions, type MoveTenantResult } from './tenant-move.js';
 export { shardAdminRoute, type ShardAdminContext } from './admin-route.js';

@@ -54,12 +54,15 @@ export class ShardMap {
   private shards: { at: number; list: ShardDef[] } | undefined;
   private readonly placements = new Map<string, { at: number; p: Placement }>();
   private readonly ttlMs: number;
+  private readonly defaultRegion: string | null;
 
   constructor(
     readonly control: RolePool,
-    opts: { cacheTtlMs?: number } = {},
+    /** defaultRegion: where a tenant without a home region is placed (the placing process's REGION). */
+    opts: { cacheTtlMs?: number; defaultRegion?: string } = {},
   ) {
     this.ttlMs = opts.cacheTtlMs ?? 10_000;
+    this.defaultRegion = opts.defaultRegion ?? null;
   }
 
   /** Creates the control tables when missing. */
@@ -127,7 +130,7 @@ export class ShardMap {
         `SELECT s.id, s.region, count(t.tenant_id)::int AS tenants FROM umcp_shards s
          LEFT JOIN umcp_tenant_shards t ON t.shard_id = s.id WHERE s.accepting GROUP BY s.id ORDER BY s.id`,
       );
-      const chosen = choosePlacement(load, opts.region ?? null);
+      const chosen = choosePlacement(load, opts.region ?? this.defaultRegion);
       await q.query(`INSERT INTO umcp_tenant_shards (tenant_id, shard_id) VALUES ($1, $2) ON CONFLICT (tenant_id) DO NOTHING`, [tenantId, chosen]);
       return this.readPlacement(q, tenantId);
     });

@@ -40,6 +40,11 @@ export interface ShardRouterOptions {
   readonly resolveShard?: (shard: ShardDef) => ShardDef;
   /** Supplies an existing writer pool for a shard (e.g. the process's writer pool for the default shard). */
   readonly writerFor?: (shard: ShardDef) => RolePool | undefined;
+  /**
+   * Brings a shard's schema up to date when its pools are first opened (e.g. runs the service's
+   * migrations on it), after the fence table exists and before any tenant query runs there.
+   */
+  readonly prepareShard?: (writer: RolePool, shard: ShardDef) => Promise<void>;
 }
 
 /** Per-call options. */
@@ -158,6 +163,7 @@ export class ShardRouter {
     });
     try {
       await writer.transaction((q) => ensureShardSchema(q));
+      await this.opts.prepareShard?.(writer, def);
     } catch (err) {
       await router.close();
       throw err;

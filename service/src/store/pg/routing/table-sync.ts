@@ -52,6 +52,11 @@ export async function syncTenantTable(src: Queryable, dst: Queryable, t: TenantT
   const onConflict = updatable.length
     ? `DO UPDATE SET ${updatable.map((c) => `${id(c)} = EXCLUDED.${id(c)}`).join(', ')} WHERE ${id(t.name)}.${id(t.tenantColumn)} = EXCLUDED.${id(t.tenantColumn)}`
     : 'DO NOTHING';
+  // Deletes first: a row replaced under a new key (e.g. an upstream removed and registered again under
+  // the same namespace) would otherwise collide with its old copy on a secondary unique constraint.
+  for (let i = 0; i < gone.length; i += batchSize) {
+    await dst.query(`DELETE FROM ${id(t.name)} WHERE ${id(t.tenantColumn)} = $1 AND ${keyExpr(t)} = ANY($2::text[])`, [tenantId, gone.slice(i, i + batchSize)]);
+  }
   for (let i = 0; i < changed.length; i += batchSize) {
     const keys = changed.slice(i, i + batchSize);
     const { rows } = await src.query<{ j: string | null; n: number }>(
@@ -68,9 +73,6 @@ export async function syncTenantTable(src: Queryable, dst: Queryable, t: TenantT
     if (res.rowCount !== batch.n && updatable.length) {
       throw new TenantMoveError(`table ${t.name}: ${batch.n - (res.rowCount ?? 0)} row key(s) of tenant ${tenantId} already belong to another tenant on the target shard; keys of tenant-scoped tables must be unique across shards`);
     }
-  }
-  for (let i = 0; i < gone.length; i += batchSize) {
-    await dst.query(`DELETE FROM ${id(t.name)} WHERE ${id(t.tenantColumn)} = $1 AND ${keyExpr(t)} = ANY($2::text[])`, [tenantId, gone.slice(i, i + batchSize)]);
   }
   return changed.length + gone.length;
 }
