@@ -112,11 +112,15 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     const policy = tool ? await lookup(principal, tool) : undefined;
     if (!policy) return inner(request, rawCtx);
     const args = (params['arguments'] ?? {}) as Record<string, unknown>;
-    // Bad arguments of a built-in tool are the caller's error now, not a task that fails later (the
-    // tool's own schema via McpServer's validation step; upstream tools are validated by the upstream).
-    const internals = server as unknown as { _registeredTools?: Record<string, unknown>; validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
-    const registered = internals._registeredTools?.[tool];
-    if (registered && internals.validateToolInput) await internals.validateToolInput.call(server, registered, args, tool);
+    // Bad arguments of a built-in tool become the caller's error (-32602) when the call would create a
+    // task, not a task that fails later (the tool's own schema via McpServer's validation step; upstream
+    // tools are validated by the upstream). A call that runs synchronously is left to the SDK, which
+    // answers a tool error the model can correct (SEP-1303), as for every other tool.
+    const validateForTask = async () => {
+      const internals = server as unknown as { _registeredTools?: Record<string, unknown>; validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
+      const registered = internals._registeredTools?.[tool];
+      if (registered && internals.validateToolInput) await internals.validateToolInput.call(server, registered, args, tool);
+    };
     const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
     const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
     if (era === 'modern') {
@@ -126,6 +130,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       }
       const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
       if (GATHER_FIRST.has(tool) && !responses) return inner(request, rawCtx);
+      await validateForTask();
       const task = await guard(() =>
         service.create(principal, {
           era,
@@ -143,6 +148,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       if (policy.taskSupport === 'required') throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
       return inner(request, rawCtx);
     }
+    await validateForTask();
     const task = await guard(() =>
       service.create(principal, {
         era,
