@@ -127,7 +127,11 @@ async function main(): Promise<void> {
     log('bench: hop latency (sequential, 600 calls each)');
     const hop: Record<string, LatencyStats> = {};
     hop['upstream fixture direct'] = await closedLoop(600, 1, () => postOnce(cluster.fixtureUrl, toolCallHeaders('echo'), toolCallBody('echo')));
-    hop['gateway -> upstream (federated)'] = await closedLoop(600, 1, () => postOnce(gwMcp, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')));
+    const upstreamRequests = async () => ((await (await fetch(cluster.fixtureUrl.replace(/\/mcp$/, '/stats'))).json()) as { httpRequests: number }).httpRequests;
+    const requestsBefore = await upstreamRequests();
+    hop['gateway -> upstream (federated)'] = await closedLoop(600, 1, () => postOnce(gwMcp, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')), 0);
+    const upstreamRequestsPerCall = Math.round(((await upstreamRequests()) - requestsBefore) / 600 * 100) / 100;
+    log(`       upstream HTTP requests per federated call: ${upstreamRequestsPerCall}`);
     hop['gateway built-in echo'] = await closedLoop(600, 1, () => postOnce(gwMcp, toolCallHeaders('diagnostics.echo', key), toolCallBody('diagnostics.echo')));
     hop['nginx -> gateway -> upstream'] = await closedLoop(600, 1, () => postOnce(cluster.mcpUrl, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')));
     hop['raw node:http JSON echo'] = await closedLoop(600, 1, () => postOnce(raw.url, {}, toolCallBody('echo')));
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
       },
       vsMcpHub: vsHub,
       ...(hubNote && { mcpHubNote: hubNote }),
-      hopLatency: { ...hop, addedP50Ms: Math.round(addedP50 * 1000) / 1000, targetP50Ms: 1, met: addedP50 < 1 },
+      hopLatency: { ...hop, upstreamRequestsPerCall, addedP50Ms: Math.round(addedP50 * 1000) / 1000, targetP50Ms: 1, met: addedP50 < 1 },
       leastConnShare3Replicas: share,
       scalingRuns,
       rss: { idleMb: rssIdle, underLoadPeakMb: rssLoad, ...(hubRss !== undefined && { mcpHubAfterLoadMb: hubRss }), rawEchoMb: rssMb(raw.process.pid) },

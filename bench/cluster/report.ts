@@ -5,7 +5,7 @@ type Result = {
   throughput: Record<string, { rps: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number }>;
   ratios: Record<string, number | null>;
   vsMcpHub: Record<string, { rps?: number; p50Ms: number; p99Ms: number }>;
-  hopLatency: Record<string, unknown> & { addedP50Ms: number; met: boolean };
+  hopLatency: Record<string, unknown> & { addedP50Ms: number; met: boolean; upstreamRequestsPerCall: number };
   rss: { idleMb: number[]; underLoadPeakMb: number[]; mcpHubAfterLoadMb?: number; rawEchoMb: number };
   sessions: { medianKbPer1000: number; medianHeapKbPer1000: number; redisBytesPerSession: number; met: boolean };
   mcpHubNote?: string;
@@ -56,6 +56,7 @@ export function markdownTable(r: Result): string {
     '| Sequential latency | p50 ms | p99 ms |',
     '|---|---:|---:|',
     ...hop,
+    `| upstream HTTP requests per federated call | ${r.hopLatency.upstreamRequestsPerCall} | |`,
     `| **added by the gateway hop (p50)** | **${f(r.hopLatency.addedP50Ms, 3)}** (target < 1 ms: ${r.hopLatency.met ? 'met' : 'not met'}) | |`,
     '',
     '| Memory | value |',

@@ -15,7 +15,7 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
-const stats = { executions: {} as Record<string, number>, active: 0, aborted: 0, completed: 0 };
+const stats = { executions: {} as Record<string, number>, active: 0, aborted: 0, completed: 0, httpRequests: 0 };
 
 function buildServer(): McpServer {
   const server = new McpServer({ name: 'umcp-fixture-upstream', version: '1.0.0' }, { capabilities: { tools: {} } });
@@ -48,6 +48,7 @@ const http = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
   }
+  stats.httpRequests++;
   void handler(req, res);
 });
 http.keepAliveTimeout = 65_000;
