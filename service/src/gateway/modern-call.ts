@@ -90,7 +90,8 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
     ...(upstreamState && { requestState: upstreamState }),
   };
   const conn = call.pool.get(up);
-  if (!pending) {
+  // A 2026-07-28 upstream asks through its own input_required result: no call needs to stay open.
+  if (!pending || conn.era === 'modern') {
     const result = await callContext.run({ ctx }, () => conn.run((c) => call.send(c, params, { ...call.requestOptions, allowInputRequired: true }), false));
     return finish({ kind: 'result', result });
   }

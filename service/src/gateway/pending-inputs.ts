@@ -100,6 +100,7 @@ export interface PendingInputsOptions {
 /** Pending upstream calls of this replica and the cross-replica forwarding of answers. */
 export class PendingInputs {
   private readonly calls = new Map<string, PendingCall>();
+  private readonly expiries = new Map<string, NodeJS.Timeout>();
   private readonly replies = new Map<string, (o: RoundOutcome) => void>();
   private readonly channel: string;
 
@@ -127,6 +128,7 @@ export class PendingInputs {
     this.calls.set(id, call);
     const expiry = setTimeout(() => this.drop(id), this.opts.ttlMs ?? 300_000);
     expiry.unref();
+    this.expiries.set(id, expiry);
     run((a) => call.ask(a), call.abort.signal).then(
       (result) => call.emit({ kind: 'result', result }),
       (err: unknown) => call.emit({ kind: 'error', code: (err as { code?: number }).code ?? -32603, message: err instanceof Error ? err.message : String(err) }),
@@ -175,6 +177,8 @@ export class PendingInputs {
   }
 
   private drop(id: string): void {
+    clearTimeout(this.expiries.get(id));
+    this.expiries.delete(id);
     const call = this.calls.get(id);
     if (!call) return;
     this.calls.delete(id);
