@@ -109,5 +109,13 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
     };
     return callContext.run({ ctx, ask: guarded }, () => conn.run((c) => call.send(c, params, { ...call.requestOptions, signal, allowInputRequired: true }), false));
   });
-  return finish(await first, id, pending.replicaId);
+  // A caller that goes away while the first round runs cancels the upstream call (nothing could resume it);
+  // once a round ends with a question, the call outlives this request until answered or expired.
+  const callerGone = () => pending.cancel(id);
+  ctx.mcpReq.signal.addEventListener('abort', callerGone, { once: true });
+  try {
+    return finish(await first, id, pending.replicaId);
+  } finally {
+    ctx.mcpReq.signal.removeEventListener('abort', callerGone);
+  }
 }

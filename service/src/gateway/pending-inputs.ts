@@ -159,6 +159,11 @@ export class PendingInputs {
     }
   }
 
+  /** Aborts pending call `id` (its caller went away before the round's outcome). */
+  cancel(id: string): void {
+    this.drop(id);
+  }
+
   /** Aborts every pending call. */
   close(): void {
     for (const id of [...this.calls.keys()]) this.drop(id);
