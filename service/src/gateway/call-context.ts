@@ -17,8 +17,11 @@ export interface InputAsk {
 /** Whom an upstream call is running for. */
 export interface CallScope {
   readonly ctx: ServerContext;
-  /** Set for 2026-07-28 callers: resolves with the caller's answer, possibly from another replica. */
-  readonly ask?: (request: InputAsk) => Promise<unknown>;
+  /**
+   * Set for 2026-07-28 callers: resolves with the caller's answer, possibly from another replica.
+   * `related`: the upstream sent the request on this call's own response stream (not merely while it ran).
+   */
+  readonly ask?: (request: InputAsk, related: boolean) => Promise<unknown>;
 }
 
 /** Scope of the gateway request on whose behalf the current upstream call runs. */

@@ -8,7 +8,7 @@
  *   forwarded here from whichever replica it lands on.
  */
 import type { Client } from '@modelcontextprotocol/client';
-import { ProtocolError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
+import { MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import { callContext, type InputAsk } from './call-context.js';
 import type { ClientPool } from './client-pool.js';
 import type { PendingInputs, RoundOutcome } from './pending-inputs.js';
@@ -99,11 +99,22 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   // The caller's declared capabilities bound what may be asked of it (as a direct server would).
   const capability: Record<string, string> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
   const caps = (callerCaps ?? {}) as Record<string, unknown>;
+  // A question the caller cannot answer ends this request with -32021 at once, as a direct server would
+  // refuse (the upstream only sees its request fail; its call is cancelled below).
+  let refuse: (err: Error) => void = () => undefined;
+  const refused = new Promise<never>((_resolve, reject) => {
+    refuse = reject;
+  });
+  refused.catch(() => undefined);
   const { id, first } = pending.begin((ask, signal) => {
-    const guarded = (a: InputAsk) => {
+    const guarded = (a: InputAsk, related: boolean) => {
       const needed = capability[a.method];
       if (needed && caps[needed] === undefined) {
-        return Promise.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, `the client does not support ${needed} (not in its capabilities)`));
+        const err = new MissingRequiredClientCapabilityError({ requiredCapabilities: { [needed]: {} } }, `upstream "${up.namespace}" needs the client capability ${needed}, which the client did not declare`);
+        // Only a question that belongs to this call (sent on its stream) decides the call's fate; one that
+        // merely arrived while it ran (e.g. a roots/list after initialisation) is just refused.
+        if (related) refuse(err);
+        return Promise.reject(err);
       }
       return ask(a);
     };
@@ -114,7 +125,10 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   const callerGone = () => pending.cancel(id);
   ctx.mcpReq.signal.addEventListener('abort', callerGone, { once: true });
   try {
-    return finish(await first, id, pending.replicaId);
+    return finish(await Promise.race([first, refused]), id, pending.replicaId);
+  } catch (err) {
+    pending.cancel(id);
+    throw err;
   } finally {
     ctx.mcpReq.signal.removeEventListener('abort', callerGone);
   }

@@ -80,6 +80,16 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     logging: {},
   });
 
+  if (facts.era === 'modern') {
+    // SEP-2243: the SDK's HTTP entry checks `Mcp-Param-*` headers against the called tool's `x-mcp-header`
+    // declarations before dispatch, asking the server for the tool's input schema: upstream tools answer
+    // with the schema their upstream lists (from the catalog), so the front rejects like a direct server.
+    const snap = await deps.catalog.get(tenantId);
+    const schemas = new Map(snap.tools.map((t) => [t.name, t.inputSchema as Record<string, unknown>]));
+    const builtinSchema = server.toolInputSchemaJson.bind(server);
+    server.toolInputSchemaJson = (name: string) => builtinSchema(name) ?? schemas.get(name);
+  }
+
   const upstreams = () => deps.directory.list(tenantId);
   const byNamespace = async (ns: string) => (await upstreams()).find((u) => u.namespace === ns);
 

@@ -248,13 +248,14 @@ export class UpstreamConnection {
     const relay = <T>(what: string, method: string, params: unknown, ask: (ctx: ServerContext) => Promise<T>): Promise<T> => {
       // Requests on the call's own response stream carry its scope; a 2025-era upstream may send them on
       // its standalone stream instead, which is attributable only while exactly one call is in flight.
-      const scope = callContext.getStore() ?? (this.callers.size === 1 ? [...this.callers][0] : undefined);
+      const own = callContext.getStore();
+      const scope = own ?? (this.callers.size === 1 ? [...this.callers][0] : undefined);
       if (!scope) {
         const why = this.callers.size > 1 ? `while ${this.callers.size} calls were in flight (ambiguous)` : 'outside of a client request';
         throw new ProtocolError(ProtocolErrorCode.InternalError, `upstream "${up.namespace}" asked for ${what} ${why}`);
       }
       // 2026-07-28 caller: the question becomes an input_required round; else a request on its session.
-      if (scope.ask) return scope.ask({ method, params: (params ?? {}) as Record<string, unknown> }) as Promise<T>;
+      if (scope.ask) return scope.ask({ method, params: (params ?? {}) as Record<string, unknown> }, own !== undefined) as Promise<T>;
       return ask(scope.ctx);
     };
     client.setRequestHandler('elicitation/create', (req) => relay('elicitation', req.method, req.params, (ctx) => ctx.mcpReq.elicitInput(req.params)) as never);
