@@ -93,6 +93,10 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
     TOOLSETS: 'conformance',
     UMCP_DATA_DIR: dataDir,
     REDIS_KEY_PREFIX: keyPrefix,
+    // The task queue under this run's prefix too: on a shared Redis the default BullMQ prefix would let the
+    // worker of another run (a concurrent conformance run or test suite) take this run's jobs, and the
+    // tasks would never leave "working" here. deleteKeys(keyPrefix) removes the queue with the rest.
+    TASK_QUEUE_PREFIX: `${keyPrefix}bull`,
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
   };
   delete childEnv.DATABASE_URL;

@@ -39,6 +39,8 @@ export function testEnv(overrides: Record<string, string | undefined>, db: TestD
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
     REQUEST_STATE_KEYS: testRequestStateKeys(),
+    // Its own task queue (removed with the prefix's keys): jobs of one test never reach another run's worker.
+    TASK_QUEUE_PREFIX: `${prefix}bull`,
     ...overrides,
   };
 }
