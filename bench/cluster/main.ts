@@ -10,7 +10,7 @@
  * - RSS per replica idle and under load, and RSS growth per 1,000 idle 2025-era sessions.
  * Writes bench/results/cluster-bench.json and SVG plots, prints a Markdown table.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startLocalCluster } from '../../service/src/local/cluster/local-cluster.js';
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     hop['raw node:http JSON echo'] = await closedLoop(600, 1, () => postOnce(raw.url, {}, toolCallBody('echo')));
 
     log('bench: RSS growth per 1,000 idle 2025-era sessions (gateway-1, 3 rounds)');
-    const wsUrl = inspectorUrl(gw1.process.tail(100_000));
+    const wsUrl = inspectorUrl(readFileSync(gw1.process.spec.logFile, 'utf8'));
     if (!wsUrl) throw new Error('gateway-1 printed no inspector URL');
     const inspector = await connectInspector(wsUrl);
     const sessions = await sessionGrowth(gwMcp, key, inspector, cluster.redis.url).finally(() => inspector.close());
