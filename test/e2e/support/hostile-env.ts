@@ -143,6 +143,8 @@ export async function startHostileEnv(): Promise<HostileEnv> {
       DATABASE_URL: db.url,
       REDIS_URL: testServiceUrls().redisUrl,
       REDIS_KEY_PREFIX: redis.prefix,
+      // The task queue under this suite's prefix: on the shared Redis another run's worker must not take its job.
+      TASK_QUEUE_PREFIX: `${redis.prefix}bull`,
       ADMIN_TOKEN: adminToken,
       LOG_LEVEL: 'silent',
       REQUEST_STATE_KEYS: `k1:${randomBytes(32).toString('base64')}`,
