@@ -14,49 +14,15 @@ import { startCluster, type Cluster } from '../mcp/support/cluster.js';
 import { startModernUpstream, type UpstreamFixture } from '../federation/support/upstream-fixtures.js';
 import { call } from '../mcp/support/rpc.js';
 import { modernCall, spawnWorker, waitForTask, type WorkerChild } from '../tasks/support.js';
-import { provisionTestServices } from '../../support/provision.js';
 import { testServiceUrls } from '../../support/platform-db.js';
+import { createTempDatabases, type TempDatabases } from './support/temp-databases.js';
 
 const TABLES = ['audit_log', 'upstreams', 'tenant_data_keys', 'tasks'] as const;
 type Table = (typeof TABLES)[number];
 
-/** Two throwaway databases named umcp_l_<random>_<name>, dropped by drop(). */
-async function createShardDatabases(names: readonly string[]): Promise<{ urls: Record<string, string>; drop(): Promise<void> }> {
-  const { databaseUrl } = await provisionTestServices();
-  const tag = randomBytes(4).toString('hex');
-  const urls: Record<string, string> = {};
-  const created: string[] = [];
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  try {
-    for (const n of names) {
-      const db = `umcp_l_${tag}_${n}`;
-      await admin.query(`CREATE DATABASE ${db}`);
-      created.push(db);
-      const u = new URL(databaseUrl);
-      u.pathname = `/${db}`;
-      urls[n] = u.toString();
-    }
-  } finally {
-    await admin.end();
-  }
-  return {
-    urls,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: databaseUrl });
-      await c.connect();
-      try {
-        for (const db of created) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
 describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants move', function () {
   this.timeout(120_000);
-  let dbs: Awaited<ReturnType<typeof createShardDatabases>>;
+  let dbs: TempDatabases;
   let cluster: Cluster;
   let a: Gateway;
   let b: Gateway;
@@ -125,7 +91,7 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
   const succeeded = (ids: (string | null)[]): string[] => ids.filter((x): x is string => x !== null);
 
   before(async () => {
-    dbs = await createShardDatabases(['a', 'b']);
+    dbs = await createTempDatabases(['a', 'b'], 'umcp_l');
     upstream = await startModernUpstream('sharded');
     const masterKey = randomBytes(32).toString('base64');
     const requestStateKeys = `k1:${randomBytes(32).toString('base64')}`;

@@ -1,5 +1,5 @@
 /**
- * Test helper: throwaway databases `umcp_f_<random>_<name>` on the shared test PostgreSQL, dropped by drop().
+ * Test helper: throwaway databases `<prefix>_<random>_<name>` (default prefix `umcp_f`) on the shared test PostgreSQL, dropped by drop().
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -11,8 +11,8 @@ export interface TempDatabases {
   drop(): Promise<void>;
 }
 
-/** Creates one database per name. */
-export async function createTempDatabases(names: readonly string[]): Promise<TempDatabases> {
+/** Creates one database per name, named `<prefix>_<random>_<name>`. */
+export async function createTempDatabases(names: readonly string[], prefix = 'umcp_f'): Promise<TempDatabases> {
   const { databaseUrl } = await provisionTestServices();
   const tag = randomBytes(4).toString('hex');
   const admin = new pg.Client({ connectionString: databaseUrl });
@@ -21,7 +21,7 @@ export async function createTempDatabases(names: readonly string[]): Promise<Tem
   const urls: Record<string, string> = {};
   try {
     for (const n of names) {
-      const db = `umcp_f_${tag}_${n}`;
+      const db = `${prefix}_${tag}_${n}`;
       await admin.query(`CREATE DATABASE ${db}`);
       created.push(db);
       const u = new URL(databaseUrl);
