@@ -178,6 +178,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return config;
 }
 
+/** For process entry points: loadConfig, or exit 1 with one line per bad or missing key (no stack trace). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
 /** Host allowlist for /mcp, or undefined for "no check" (see ALLOWED_HOSTS). */
 export function allowedHosts(config: Pick<Config, 'ALLOWED_HOSTS' | 'HOST' | 'PUBLIC_URL'>): string[] | undefined {
   if (config.ALLOWED_HOSTS) return config.ALLOWED_HOSTS.includes('*') ? undefined : config.ALLOWED_HOSTS;

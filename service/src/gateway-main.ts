@@ -3,21 +3,12 @@
  * docs/service.md). Exits 1 with one line per bad key when the configuration is invalid; on SIGTERM or
  * SIGINT it drains (not ready at once), lets in-flight requests finish up to SHUTDOWN_GRACE_MS and exits 0.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { startGateway } from './app.js';
 import { createLogger } from './log/logger.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'gateway', region: config.REGION, version: config.VERSION } });
   // A bug that escapes every handler ends the process (the orchestrator restarts it), logged as JSON first.
   const fatal = (kind: string) => (err: unknown) => {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfigOrExit, type Config } from './config.js';
 import type { Principal } from './domain/principal.js';
 import { createFederation } from './gateway/federation.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -173,16 +173,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'worker', region: config.REGION, version: config.VERSION } });
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled rejection');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { allowedHosts, allowedOrigins, ConfigError, describeConfig, loadConfig } from '../../../service/src/config.js';
 
 const MINIMAL = {
@@ -121,6 +122,18 @@ describe('config', () => {
           assert.ok(k.description, `${k.key} has no description in its schema`);
           if (k.defaultValue !== undefined) assert.ok(row.includes(`\`${k.defaultValue}\``), `${k.key}: default ${k.defaultValue} not in ${file}`);
         }
+      });
+    }
+  });
+  describe('entry points', () => {
+    for (const entry of ['service/src/gateway-main.ts', 'service/src/worker-main.ts']) {
+      it(`${entry} exits 1 with one line per bad or missing key, and no stack trace`, () => {
+        const env = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '99999' };
+        const run = spawnSync('node_modules/.bin/tsx', [entry], { env, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(run.status, 1, run.stderr);
+        assert.match(run.stderr, /^invalid configuration:/m);
+        for (const key of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'REQUEST_STATE_KEYS']) assert.match(run.stderr, new RegExp(`^  ${key}: `, 'm'));
+        assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
       });
     }
   });
