@@ -43,3 +43,11 @@ export class AdminClient {
     return json;
   }
 }
+
+/**
+ * The CLI's one output rule: with `--json` the API's JSON, pretty-printed; otherwise the command's own
+ * human-readable lines.
+ */
+export function printer(json: unknown, out: (line: string) => void): (data: unknown, human: () => void) => void {
+  return (data, human) => (json ? out(JSON.stringify(data, null, 2)) : human());
+}

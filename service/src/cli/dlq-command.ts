@@ -3,7 +3,7 @@
  * (service/src/tasks/admin-routes.ts). Replay and purge take one task id, `--all`, or a filter
  * (`--tenant`, `--tool`); a replayed task keeps its id, so the client polling it sees it complete.
  */
-import type { AdminClient } from './admin-client.js';
+import { printer, type AdminClient } from './admin-client.js';
 
 /** Options these verbs add to the CLI's parseArgs table. */
 export const DLQ_CLI_OPTIONS = {
@@ -24,7 +24,7 @@ interface Letter { taskId: string; tenantId: string; tool: string; attempts: num
 export async function runDlqCommand(api: AdminClient, positionals: readonly string[], values: Values, out: (line: string) => void, usage: (message: string) => Error): Promise<boolean> {
   const [group, verb, ...args] = positionals;
   if (group !== 'dlq') return false;
-  const print = (json: unknown, human: () => void) => (values.json ? out(JSON.stringify(json, null, 2)) : human());
+  const print = printer(values.json, out);
   const filter = { ...(typeof values['tenant'] === 'string' && { tenant: values['tenant'] }), ...(typeof values['tool'] === 'string' && { tool: values['tool'] }) };
   const line = (l: Letter) => `${l.taskId}\t${l.tool}\t${l.attempts} attempts\t${l.failedAt}\t${l.errors.at(-1)?.message ?? '-'}`;
   switch (verb) {

@@ -4,7 +4,7 @@
  * 2 usage error.
  */
 import { parseArgs } from 'node:util';
-import { AdminApiError, AdminClient } from './admin-client.js';
+import { AdminApiError, AdminClient, printer } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
 import { DLQ_CLI_OPTIONS, DLQ_USAGE, runDlqCommand } from './dlq-command.js';
@@ -74,7 +74,7 @@ async function run(argv: string[]): Promise<void> {
     if (args.length !== n) throw new UsageError(`expected ${what}`);
     return args.map(encodeURIComponent);
   };
-  const print = (json: unknown, human: () => void): void => (values.json ? out(JSON.stringify(json, null, 2)) : human());
+  const print = printer(values.json, out);
 
   switch (`${group} ${verb ?? ''}`.trim()) {
     case 'tenants create': {

@@ -2,7 +2,7 @@
  * `npm run admin -- tenants move <tenant> --to <shard>`, `tenants shard <tenant>` and `shards list`: the
  * data layer's CLI verbs, a thin client of /admin/v1/shards and /admin/v1/tenants/:tenant/{shard,move}.
  */
-import type { AdminClient } from './admin-client.js';
+import { printer, type AdminClient } from './admin-client.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const SHARD_CLI_OPTIONS = {
@@ -28,7 +28,7 @@ export async function runShardCommand(
   usage: (message: string) => Error,
 ): Promise<boolean> {
   const [group, verb, ...args] = positionals;
-  const print = (json: unknown, human: () => void) => (values.json ? out(JSON.stringify(json, null, 2)) : human());
+  const print = printer(values.json, out);
   if (group === 'shards' && verb === 'list') {
     if (args.length) throw usage('shards list takes no arguments');
     const r = (await api.call('GET', '/shards')) as { shards: ShardJson[] };

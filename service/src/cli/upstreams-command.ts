@@ -10,7 +10,7 @@
  *   upstreams update <tenant> <name> [same options as add; --no-root, --clear-credentials]
  *   keys rotate-master
  */
-import type { AdminClient } from './admin-client.js';
+import { printer, type AdminClient } from './admin-client.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const UPSTREAM_CLI_OPTIONS = {
@@ -118,7 +118,7 @@ export async function runUpstreamCommand(
   usage: (message: string) => Error,
 ): Promise<boolean> {
   const [group, verb, ...args] = positionals;
-  const print = (json: unknown, human: () => void) => (values.json ? out(JSON.stringify(json, null, 2)) : human());
+  const print = printer(values.json, out);
   if (group === 'keys' && verb === 'rotate-master') {
     if (args.length) throw usage('keys rotate-master takes no arguments');
     const r = (await api.call('POST', '/secrets/rotate-master')) as { rewrapped: number; remaining: number; masterKeyId: string };
