@@ -182,7 +182,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       keyPrefix: config.REDIS_KEY_PREFIX,
       registry,
       upstreams: async (tenantId) => (await federation.registry.list(tenantId)).map((u) => ({ namespace: u.namespace, root: u.root, longRunning: u.options.longRunning ?? [] })),
+      upstreamTaskSupport: (tenantId, tool) => federation.catalog.legacyTaskSupport(tenantId, tool),
     });
+    tasks.useRemote(federation.remoteTasks);
     cleanups.push(() => tasks.close());
 
     // Object storage (issue 8): large tool results by reference, retention purge on one replica at a time.

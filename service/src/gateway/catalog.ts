@@ -122,6 +122,21 @@ export class Catalog {
     })) as CatalogSnapshot;
   }
 
+  /**
+   * `execution.taskSupport` of a 2025-era upstream's tool (by the name the tenant sees), as its
+   * `tools/list` declares it; undefined for other tools. Such a tool runs as a gateway task whose worker
+   * calls it task-augmented on the upstream (upstream-tasks.ts).
+   */
+  async legacyTaskSupport(tenantId: string, name: string): Promise<'optional' | 'required' | undefined> {
+    const snap = await this.get(tenantId);
+    const tool = snap.tools.find((t) => t.name === name) as { execution?: { taskSupport?: unknown } } | undefined;
+    const support = tool?.execution?.taskSupport;
+    if (support !== 'optional' && support !== 'required') return undefined;
+    const sep = name.indexOf(NAMESPACE_SEPARATOR);
+    const owner = snap.upstreams.find((u) => (u.root ? snap.roots.tools[name] === u.namespace : sep > 0 && u.namespace === name.slice(0, sep)));
+    return owner?.era === 'legacy' ? support : undefined;
+  }
+
   /** Drops the tenant's catalog on every replica (the next request rebuilds it). */
   async invalidate(tenantId: string): Promise<void> {
     await this.cache.invalidate(CATALOG_NS, tenantId);

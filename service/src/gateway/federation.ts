@@ -29,6 +29,7 @@ import { attachFederation } from './router.js';
 import { SsrfGuard, type Resolver } from './ssrf-guard.js';
 import { UpstreamDirectory } from './upstream-directory.js';
 import { UpstreamRegistry } from './upstream-registry.js';
+import { RemoteTasks } from './upstream-tasks.js';
 
 /** Options of createFederation. */
 export interface FederationOptions {
@@ -79,6 +80,8 @@ export interface Federation {
   readonly catalog: Catalog;
   readonly pool: ClientPool;
   readonly secrets: SecretBox | undefined;
+  /** tasks/get, tasks/update, tasks/cancel of tasks that live on an upstream (federated task ids). */
+  readonly remoteTasks: RemoteTasks;
   /** Installs the tenant's upstream catalog on a per-request server (both protocol generations). */
   attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): Promise<void>;
   /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
@@ -150,6 +153,7 @@ export function createFederation(opts: FederationOptions): Federation {
     catalog,
     pool,
     secrets,
+    remoteTasks: new RemoteTasks(directory, pool),
     attach(server, principal, facts) {
       return attachFederation(server, principal, facts, {
         directory,

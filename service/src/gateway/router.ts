@@ -8,6 +8,7 @@
  *
  * Not here: relaying upstream logging and input requests (sampling / elicitation / input_required).
  */
+import type { Client } from '@modelcontextprotocol/client';
 import { ProtocolError, ProtocolErrorCode, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
 import type { AuditLog } from '../store/ports.js';
@@ -19,6 +20,7 @@ import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
+import { asCallerTask, callAsUpstreamTask, TASK_RUN_META, upstreamTaskOf } from './upstream-tasks.js';
 
 /** What the router needs. */
 export interface RouterDeps {
@@ -35,6 +37,8 @@ export interface RouterDeps {
   /** Pending upstream calls waiting for a 2026-07-28 caller's answer (2025-era upstreams). */
   readonly pending?: PendingInputs;
 }
+
+const IDEMPOTENCY_META = 'io.modelcontextprotocol/idempotency-key';
 
 type RawHandler = (request: { jsonrpc: '2.0'; id: unknown; method: string; params?: unknown }, ctx: ServerContext) => Promise<Record<string, unknown>>;
 type ListKey = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
@@ -170,16 +174,33 @@ export async function attachFederation(server: McpServer, principal: Principal, 
           params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
           send: async (c, p, o) => (await c.callTool(p as { name: string }, o)) as Record<string, unknown>,
         });
+        // The upstream made the call a task (the caller declared the tasks extension): it stays the
+        // upstream's, under a federated id the caller's tasks/* requests are routed by.
+        const task = upstreamTaskOf(result);
+        if (task) {
+          outcome = 'ok';
+          return { resultType: 'task', ...asCallerTask(up.namespace, task) } as never;
+        }
         outcome = (result as { isError?: boolean }).isError ? 'error' : 'ok';
         return result as never;
       }
       const params = {
         name,
         // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
-        _meta: { 'io.modelcontextprotocol/logLevel': 'debug' },
+        _meta: {
+          'io.modelcontextprotocol/logLevel': 'debug',
+          // A task's worker passes the task id, so a retried run can be recognised by the upstream.
+          ...(typeof request.params._meta?.[IDEMPOTENCY_META] === 'string' && { [IDEMPOTENCY_META]: request.params._meta[IDEMPOTENCY_META] }),
+        },
         ...(request.params.arguments && { arguments: request.params.arguments }),
       };
-      const result = await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.callTool(params, relay(ctx, up.options.timeouts.callMs)), false));
+      // The worker running a gateway task of a 2025-era upstream's task-capable tool: the call is made a
+      // task on the upstream too, so its outcome (tool error vs protocol error) and questions carry over.
+      const asTask = request.params._meta?.[TASK_RUN_META] !== undefined && (await deps.catalog.legacyTaskSupport(tenantId, request.params.name)) !== undefined;
+      const options = relay(ctx, up.options.timeouts.callMs);
+      const result = (await callContext.run({ ctx }, () =>
+        deps.pool.get(up).run((c) => (asTask && c.getProtocolEra() === 'legacy' ? callAsUpstreamTask(c, params, options) : c.callTool(params, options)), false),
+      )) as Awaited<ReturnType<Client['callTool']>>;
       outcome = result.isError ? 'error' : 'ok';
       return asOwn(result) as never;
     } finally {

@@ -23,6 +23,7 @@ import { MissingRequiredClientCapabilityError, ProtocolErrorCode, type ServerCon
 import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
 import { pinnedAgent, type SsrfGuard } from './ssrf-guard.js';
+import { TaskAwareClient } from './upstream-tasks.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 
 /** Protocol generation an upstream speaks. */
@@ -228,7 +229,7 @@ export class UpstreamConnection {
     const common = { fetch: this.fetchFor(), requestInit: { headers }, ...(authProvider && { authProvider }) };
     const transport = up.transport === 'sse' ? new SSEClientTransport(target.url, common) : new StreamableHTTPClientTransport(target.url, common);
     const changed = (kind: 'tools' | 'prompts' | 'resources') => ({ autoRefresh: false, debounceMs: 50, onChanged: () => this.opts.onListChanged(kind) });
-    const client = new Client(
+    const client = new TaskAwareClient(
       { name: 'unified-mcp-gateway', version: this.opts.version },
       {
         // Input requests of the upstream are relayed to the caller (see relayInput); the caller's own

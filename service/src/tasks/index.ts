@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { TasksConfig } from './config.js';
-import { attachTasks, type TaskPolicyLookup } from './mcp-tasks.js';
+import { attachTasks, type RemoteTaskPort, type TaskPolicyLookup } from './mcp-tasks.js';
 import { queueSnapshotReader, registerQueueGauges, type QueueSnapshot } from './metrics.js';
 import { PolicyTable, type ToolPolicy } from './policy.js';
 import { TaskQueue } from './task-queue.js';
@@ -37,6 +37,8 @@ export interface TaskTierOptions {
   readonly registry?: Registry;
   /** The tenant's upstreams (federation) for `longRunning` tools. */
   readonly upstreams?: UpstreamLongRunning;
+  /** `execution.taskSupport` a 2025-era upstream declares for one of its tools (by exposed name). */
+  readonly upstreamTaskSupport?: (tenantId: string, tool: string) => Promise<'optional' | 'required' | undefined>;
 }
 
 /** The gateway-side task tier. */
@@ -45,6 +47,8 @@ export interface TaskTier {
   readonly policies: PolicyTable;
   /** Installs the task surface on a per-request server (call after toolsets and federation). */
   attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void;
+  /** Upstream-owned tasks (federation): their tasks/* requests are forwarded there. */
+  useRemote(remote: RemoteTaskPort): void;
   /** The queue's numbers from Redis (the same read the /metrics gauges use); rejects when Redis can't be read. */
   queueSnapshot(): Promise<QueueSnapshot>;
   close(): Promise<void>;
@@ -67,22 +71,29 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
   // One upstream read per per-request server at most (tools/list asks for every tool).
   const lookupFor = (): TaskPolicyLookup => {
     let upstreamsOnce: ReturnType<UpstreamLongRunning> | undefined;
-    return async (principal, tool): Promise<ToolPolicy | undefined> => {
-      const builtin = policies.builtin(tool);
-      if (builtin) return builtin;
+    return async (principal, tool, builtin): Promise<ToolPolicy | undefined> => {
+      if (builtin) return policies.builtin(tool);
       if (!opts.upstreams) return undefined;
       const sep = tool.indexOf('__');
       const upstreams = await (upstreamsOnce ??= opts.upstreams(principal.tenantId));
+      if (upstreams.length === 0) return undefined;
       const hit = upstreams.some((u) => (sep > 0 ? u.namespace === tool.slice(0, sep) && u.longRunning.includes(tool.slice(sep + 2)) : u.root && u.longRunning.includes(tool)));
-      return hit ? policies.forTool(tool) : undefined;
+      if (hit) return policies.forTool(tool);
+      // The upstream runs the task itself (with its own retries): one attempt on the gateway's tier.
+      const declared = await opts.upstreamTaskSupport?.(principal.tenantId, tool);
+      return declared ? policies.forUpstreamTask(declared) : undefined;
     };
   };
+  let remote: RemoteTaskPort | undefined;
 
   return {
     service,
     policies,
     attach(server, principal, facts) {
-      attachTasks(server, principal, facts.era, service, lookupFor());
+      attachTasks(server, principal, facts.era, service, lookupFor(), remote);
+    },
+    useRemote(port) {
+      remote = port;
     },
     queueSnapshot,
     close: () => queue.close(),

@@ -12,7 +12,7 @@
  *
  * State lives in the task store, so any replica answers any request about any task.
  */
-import { ProtocolError, ProtocolErrorCode, RELATED_TASK_META_KEY, type McpServer } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, RELATED_TASK_META_KEY, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
 import type { ToolPolicy } from './policy.js';
@@ -25,8 +25,19 @@ const MISSING_CAPABILITY = -32021;
 /** Tools that gather input synchronously (MRTR) before escalating to a task on the final round. */
 const GATHER_FIRST = new Set(['test_tool_with_task']);
 
-/** Resolves whether a tool runs as a task (built-in table, upstream `longRunning`). */
-export type TaskPolicyLookup = (principal: Principal, tool: string) => Promise<ToolPolicy | undefined>;
+/**
+ * Resolves whether a tool runs as a gateway task: `builtin` tools by the built-in table; upstream tools
+ * by their registration's `longRunning` or a 2025-era upstream's declared task support.
+ */
+export type TaskPolicyLookup = (principal: Principal, tool: string, builtin: boolean) => Promise<ToolPolicy | undefined>;
+
+/** Tasks that live on an upstream (federation): the 2026-07-28 tasks/* requests about them are forwarded. */
+export interface RemoteTaskPort {
+  owns(taskId: string): boolean;
+  get(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
+  update(principal: Principal, taskId: string, inputResponses: Record<string, unknown>, ctx: ServerContext): Promise<Record<string, unknown>>;
+  cancel(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
+}
 
 type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 /** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
@@ -94,8 +105,10 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Installs the task surface on `server` (after the toolsets and federation registered their tools). */
-export function attachTasks(server: McpServer, principal: Principal, era: 'modern' | 'legacy', service: TaskService, lookup: TaskPolicyLookup): void {
+export function attachTasks(server: McpServer, principal: Principal, era: 'modern' | 'legacy', service: TaskService, lookup: TaskPolicyLookup, remote?: RemoteTaskPort): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
+  const registered = (server as unknown as { _registeredTools?: Record<string, unknown> })._registeredTools ?? {};
+  const isBuiltin = (tool: string) => Object.hasOwn(registered, tool);
   const inner = handlers.get('tools/call');
   if (!inner) return;
   if (era === 'modern') {
@@ -109,7 +122,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     const ctx = rawCtx as Ctx;
     const params = request.params ?? {};
     const tool = typeof params['name'] === 'string' ? params['name'] : '';
-    const policy = tool ? await lookup(principal, tool) : undefined;
+    const policy = tool ? await lookup(principal, tool, isBuiltin(tool)) : undefined;
     if (!policy) return inner(request, rawCtx);
     const args = (params['arguments'] ?? {}) as Record<string, unknown>;
     // Bad arguments of a built-in tool become the caller's error (-32602) when the call would create a
@@ -117,9 +130,8 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     // tools are validated by the upstream). A call that runs synchronously is left to the SDK, which
     // answers a tool error the model can correct (SEP-1303), as for every other tool.
     const validateForTask = async () => {
-      const internals = server as unknown as { _registeredTools?: Record<string, unknown>; validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
-      const registered = internals._registeredTools?.[tool];
-      if (registered && internals.validateToolInput) await internals.validateToolInput.call(server, registered, args, tool);
+      const internals = server as unknown as { validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
+      if (isBuiltin(tool) && internals.validateToolInput) await internals.validateToolInput.call(server, registered[tool], args, tool);
     };
     const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
     const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
@@ -129,7 +141,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         return inner(request, rawCtx);
       }
       const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
-      if (GATHER_FIRST.has(tool) && !responses) return inner(request, rawCtx);
+      if (GATHER_FIRST.has(tool) && isBuiltin(tool) && !responses) return inner(request, rawCtx);
       await validateForTask();
       const task = await guard(() =>
         service.create(principal, {
@@ -169,7 +181,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       handlers.set('tools/list', async (request, ctx) => {
         const result = (await list(request, ctx)) as { tools?: { name: string; execution?: unknown }[] };
         for (const tool of result.tools ?? []) {
-          const policy = await lookup(principal, tool.name);
+          const policy = await lookup(principal, tool.name, isBuiltin(tool.name));
           if (policy) tool.execution = { taskSupport: policy.taskSupport };
         }
         return result;
@@ -182,12 +194,28 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       if (!declaresExtension(rawCtx as Ctx)) throw missingCapability();
       return guard(() => fn(p, rawCtx as Ctx));
     };
-    server.server.setRequestHandler('tasks/get', { params: TaskIdParams }, gated(TaskIdParams, async (p) => modernTask(await service.get(principal, p.taskId), true)) as never);
-    server.server.setRequestHandler('tasks/update', { params: UpdateParams }, gated(UpdateParams, async (p, ctx) => (await service.update(principal, p.taskId, ctx.mcpReq?.inputResponses ?? p.inputResponses), {})) as never);
+    // An upstream's task (federated id) is asked of that upstream; the gateway's own are in the store.
+    const upstreamOwned = (id: string) => remote?.owns(id) === true;
+    server.server.setRequestHandler(
+      'tasks/get',
+      { params: TaskIdParams },
+      gated(TaskIdParams, async (p, ctx) => (upstreamOwned(p.taskId) ? remote!.get(principal, p.taskId, ctx as unknown as ServerContext) : modernTask(await service.get(principal, p.taskId), true))) as never,
+    );
+    server.server.setRequestHandler(
+      'tasks/update',
+      { params: UpdateParams },
+      gated(UpdateParams, async (p, ctx) => {
+        const answers = ctx.mcpReq?.inputResponses ?? p.inputResponses;
+        if (upstreamOwned(p.taskId)) return remote!.update(principal, p.taskId, answers, ctx as unknown as ServerContext);
+        await service.update(principal, p.taskId, answers);
+        return {};
+      }) as never,
+    );
     server.server.setRequestHandler(
       'tasks/cancel',
       { params: TaskIdParams },
-      gated(TaskIdParams, async (p) => {
+      gated(TaskIdParams, async (p, ctx) => {
+        if (upstreamOwned(p.taskId)) return remote!.cancel(principal, p.taskId, ctx as unknown as ServerContext);
         // Idempotent: cancelling a finished task acknowledges too; unknown ids still get -32602.
         await service.cancel(principal, p.taskId).catch((err: unknown) => {
           if (!(err instanceof TaskStateError)) throw err;

@@ -64,6 +64,11 @@ export class PolicyTable {
     return o ? this.build(o) : undefined;
   }
 
+  /** A 2025-era upstream's task-capable tool: the upstream retries (if at all), so one attempt here. */
+  forUpstreamTask(taskSupport: 'optional' | 'required'): ToolPolicy {
+    return this.build({ taskSupport, attempts: 1 });
+  }
+
   /** The policy of any tool: built-in table, else (upstream `longRunning` tools) the defaults. */
   forTool(tool: string): ToolPolicy {
     return this.build(BUILTIN[tool] ?? {});

@@ -1,0 +1,183 @@
+/**
+ * Tasks of upstream tools (SEP-2663 tasks extension; 2025-11-25 tasks utility).
+ *
+ * - A 2026-07-28 upstream that answers a caller's `tools/call` with a `CreateTaskResult` owns that task:
+ *   the gateway hands the caller the task under a federated id (`up.<namespace>.<base64url(id)>`) and
+ *   routes the caller's `tasks/get` / `tasks/update` / `tasks/cancel` to the upstream ({@link RemoteTasks}).
+ *   Nothing about the task is stored on the gateway, so any replica serves any of those requests.
+ * - A 2025-era upstream's task-capable tool (its `tools/list` marks `execution.taskSupport`) runs as a
+ *   task on the gateway's worker tier; the worker calls it task-augmented on the upstream and waits in
+ *   `tasks/result` ({@link callAsUpstreamTask}), so the upstream's tool error completes the gateway's task
+ *   and its protocol error fails it, and its elicitations reach the gateway task's `input_required`.
+ *
+ * The SDK client (2.4) decodes only `complete` / `input_required` results of `tools/call`:
+ * {@link TaskAwareClient} lifts a task answer into a complete result carrying the task under
+ * {@link UPSTREAM_TASK_META} before the SDK decodes it.
+ */
+import { Client, ProtocolError, ProtocolErrorCode, type JSONRPCErrorResponse, type JSONRPCResponse } from '@modelcontextprotocol/client';
+import type { ServerContext } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Principal } from '../domain/principal.js';
+import type { ClientPool } from './client-pool.js';
+import { upstreamError } from './errors.js';
+import type { ResolvedUpstream } from './upstream-config.js';
+import type { UpstreamDirectory } from './upstream-directory.js';
+
+/** `_meta` key under which a lifted upstream task travels inside the gateway. */
+export const UPSTREAM_TASK_META = 'umcp.dev/upstream-task';
+/** `_meta` key the worker sets on the calls it makes for a task (the router may then run it as an upstream task). */
+export const TASK_RUN_META = 'umcp.dev/task-run';
+
+const FEDERATED_PREFIX = 'up.';
+
+/** A pooled client that understands task answers to `tools/call` (see the module comment). */
+export class TaskAwareClient extends Client {
+  protected override _onresponse(response: JSONRPCResponse | JSONRPCErrorResponse): void {
+    const result = (response as { result?: Record<string, unknown> }).result;
+    if (result && typeof result === 'object') {
+      // 2026-07-28 CreateTaskResult (flat task fields) / 2025-11-25 CreateTaskResult ({task}).
+      const task = result['resultType'] === 'task' ? stripResultType(result) : isLegacyTaskAnswer(result) ? (result['task'] as Record<string, unknown>) : undefined;
+      if (task) {
+        const complete = { content: [], _meta: { [UPSTREAM_TASK_META]: task } };
+        super._onresponse({ ...response, result: result['resultType'] === 'task' ? { resultType: 'complete', ...complete } : complete } as JSONRPCResponse);
+        return;
+      }
+    }
+    super._onresponse(response);
+  }
+}
+
+function stripResultType(r: Record<string, unknown>): Record<string, unknown> {
+  const { resultType: _rt, ...rest } = r;
+  return rest;
+}
+
+function isLegacyTaskAnswer(r: Record<string, unknown>): boolean {
+  const task = r['task'];
+  return r['content'] === undefined && typeof task === 'object' && task !== null && typeof (task as { taskId?: unknown }).taskId === 'string';
+}
+
+/** The upstream task a lifted result carries, if any. */
+export function upstreamTaskOf(result: Record<string, unknown>): Record<string, unknown> | undefined {
+  const meta = result['_meta'] as Record<string, unknown> | undefined;
+  const task = meta?.[UPSTREAM_TASK_META];
+  return task && typeof task === 'object' ? (task as Record<string, unknown>) : undefined;
+}
+
+/** The id a caller sees for an upstream's task. */
+export function federatedTaskId(namespace: string, upstreamTaskId: string): string {
+  return `${FEDERATED_PREFIX}${namespace}.${Buffer.from(upstreamTaskId, 'utf8').toString('base64url')}`;
+}
+
+/** Namespace and upstream id of a federated task id; undefined for the gateway's own task ids. */
+export function parseFederatedTaskId(id: string): { namespace: string; taskId: string } | undefined {
+  if (!id.startsWith(FEDERATED_PREFIX)) return undefined;
+  const rest = id.slice(FEDERATED_PREFIX.length);
+  const dot = rest.indexOf('.');
+  if (dot <= 0 || dot === rest.length - 1) return undefined;
+  const encoded = rest.slice(dot + 1);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
+  return { namespace: rest.slice(0, dot), taskId: Buffer.from(encoded, 'base64url').toString('utf8') };
+}
+
+/** The caller's view of an upstream's CreateTaskResult / DetailedTask: the id rewritten, protocol `_meta` dropped. */
+export function asCallerTask(namespace: string, task: Record<string, unknown>): Record<string, unknown> {
+  const { _meta: _dropped, resultType: _rt, ...rest } = task;
+  return { ...rest, taskId: federatedTaskId(namespace, String(task['taskId'])) };
+}
+
+const Passthrough = z.looseObject({});
+
+/** The caller's declared client capabilities (2026-07-28 envelope), forwarded so the upstream sees the caller's extensions. */
+function callerCapabilities(ctx: ServerContext): Record<string, unknown> | undefined {
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const caps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? envelope['clientCapabilities'];
+  return caps && typeof caps === 'object' ? (caps as Record<string, unknown>) : undefined;
+}
+
+/** `tasks/get` / `tasks/update` / `tasks/cancel` of upstream-owned tasks (2026-07-28 callers and upstreams). */
+export class RemoteTasks {
+  constructor(
+    private readonly directory: UpstreamDirectory,
+    private readonly pool: ClientPool,
+  ) {}
+
+  /** Whether `taskId` names an upstream's task. */
+  owns(taskId: string): boolean {
+    return taskId.startsWith(FEDERATED_PREFIX);
+  }
+
+  /** The DetailedTask, as the upstream reports it (the id is the caller's). */
+  async get(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>> {
+    const { up, id } = await this.resolve(principal, taskId);
+    return asCallerTask(up.namespace, await this.send(up, 'tasks/get', { taskId: id }, ctx));
+  }
+
+  /** Forwards the caller's answers; acknowledged with `{}`. */
+  async update(principal: Principal, taskId: string, inputResponses: Record<string, unknown>, ctx: ServerContext): Promise<Record<string, unknown>> {
+    const { up, id } = await this.resolve(principal, taskId);
+    await this.send(up, 'tasks/update', { taskId: id, inputResponses }, ctx);
+    return {};
+  }
+
+  /** Forwards the cancellation; acknowledged with `{}`. */
+  async cancel(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>> {
+    const { up, id } = await this.resolve(principal, taskId);
+    await this.send(up, 'tasks/cancel', { taskId: id }, ctx);
+    return {};
+  }
+
+  private async resolve(principal: Principal, taskId: string): Promise<{ up: ResolvedUpstream; id: string }> {
+    const parsed = parseFederatedTaskId(taskId);
+    const up = parsed && (await this.directory.list(principal.tenantId)).find((u) => u.namespace === parsed.namespace);
+    // Same answer as for an unknown id of the gateway's own: nothing tells a caller which upstreams exist.
+    if (!parsed || !up) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${taskId} not found`);
+    return { up, id: parsed.taskId };
+  }
+
+  private async send(up: ResolvedUpstream, method: string, params: Record<string, unknown>, ctx: ServerContext): Promise<Record<string, unknown>> {
+    const caps = callerCapabilities(ctx);
+    const conn = this.pool.get(up);
+    return conn.run(async (c) => {
+      if (c.getProtocolEra() !== 'modern') throw upstreamError(up.namespace, 'not-found', `no longer speaks 2026-07-28; its task ${String(params['taskId'])} cannot be reached`);
+      const request = { method, params: { ...params, _meta: { ...(caps && { 'io.modelcontextprotocol/clientCapabilities': caps }) } } };
+      return (await c.request(request as never, Passthrough, { timeout: up.options.timeouts.callMs, signal: ctx.mcpReq.signal })) as Record<string, unknown>;
+    }, method === 'tasks/get');
+  }
+}
+
+/** Upper bound of one `tasks/result` wait; the worker's job timeout normally ends it first. */
+const TASK_WAIT_MS = 24 * 3_600_000;
+
+const LegacyTask = z.looseObject({ taskId: z.string(), status: z.string(), pollInterval: z.number().optional() });
+
+/**
+ * A 2025-era upstream's task-capable tool, called for a gateway task: `tools/call` with `task`, then
+ * `tasks/result` (which the upstream answers once the task is terminal, sending its elicitations on that
+ * request's stream meanwhile). Resolves with the tool's result; an upstream protocol error (failed task)
+ * rejects with it. Aborting `signal` cancels the upstream task.
+ */
+export async function callAsUpstreamTask(
+  client: Client,
+  params: Record<string, unknown>,
+  options: { timeout: number; signal: AbortSignal; onprogress?: (p: { progress: number; total?: number; message?: string }) => void },
+): Promise<Record<string, unknown>> {
+  const created = (await client.callTool({ ...params, task: {} } as never, { timeout: options.timeout, signal: options.signal })) as Record<string, unknown>;
+  const lifted = upstreamTaskOf(created);
+  // The upstream chose to answer at once (or ignored the hint): that is the result.
+  if (!lifted) return created;
+  const task = LegacyTask.parse(lifted);
+  const cancel = () => void client.request({ method: 'tasks/cancel', params: { taskId: task.taskId } } as never, Passthrough, { timeout: 10_000 }).catch(() => undefined);
+  options.signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return (await client.request({ method: 'tasks/result', params: { taskId: task.taskId } } as never, Passthrough, {
+      signal: options.signal,
+      // The wait is bounded by the gateway task's own job timeout (its abort signal), not the call timeout.
+      timeout: TASK_WAIT_MS,
+      resetTimeoutOnProgress: true,
+      ...(options.onprogress && { onprogress: options.onprogress }),
+    })) as Record<string, unknown>;
+  } finally {
+    options.signal.removeEventListener('abort', cancel);
+  }
+}
