@@ -58,7 +58,7 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   if (sealed && (sealed['fed'] !== up.namespace || sealed['tool'] !== name)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState belongs to another tool');
 
   const finish = async (o: RoundOutcome, pendingId?: string, owner?: string): Promise<Record<string, unknown>> => {
-    if (o.kind === 'error') throw new ProtocolError(o.code, o.message.startsWith(`upstream "${up.namespace}"`) ? o.message : `upstream "${up.namespace}": ${o.message}`);
+    if (o.kind === 'error') throw new ProtocolError(o.code, o.message.startsWith(`upstream "${up.namespace}"`) ? o.message : `upstream "${up.namespace}": ${o.message}`, o.data);
     if (o.kind === 'input') {
       const requestState = await codec.mint({ fed: up.namespace, tool: name, p: pendingId, r: owner, n: o.round }, ctx);
       return { resultType: 'input_required', inputRequests: o.asks, requestState };

@@ -14,7 +14,7 @@ import type { InputAsk } from './call-context.js';
 export type RoundOutcome =
   | { kind: 'result'; result: Record<string, unknown> }
   | { kind: 'input'; round: number; asks: Record<string, InputAsk> }
-  | { kind: 'error'; code: number; message: string };
+  | { kind: 'error'; code: number; message: string; data?: unknown };
 
 const Ask = z.object({ method: z.string(), params: z.record(z.string(), z.unknown()) });
 const Outcome: z.ZodType<RoundOutcome> = z.union([
@@ -131,7 +131,10 @@ export class PendingInputs {
     this.expiries.set(id, expiry);
     run((a) => call.ask(a), call.abort.signal).then(
       (result) => call.emit({ kind: 'result', result }),
-      (err: unknown) => call.emit({ kind: 'error', code: (err as { code?: number }).code ?? -32603, message: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => {
+        const { code, data } = err as { code?: number; data?: unknown };
+        call.emit({ kind: 'error', code: code ?? -32603, message: err instanceof Error ? err.message : String(err), ...(data !== undefined && { data }) });
+      },
     );
     const first = call.next(this.opts.roundMs).then((o) => this.settle(id, o));
     return { id, first };

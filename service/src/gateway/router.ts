@@ -39,6 +39,8 @@ export interface RouterDeps {
 }
 
 const IDEMPOTENCY_META = 'io.modelcontextprotocol/idempotency-key';
+/** Resource not found (2025-era code; the 2026-07-28 wire maps it to -32602). */
+const RESOURCE_NOT_FOUND = -32002;
 
 type RawHandler = (request: { jsonrpc: '2.0'; id: unknown; method: string; params?: unknown }, ctx: ServerContext) => Promise<Record<string, unknown>>;
 type ListKey = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
@@ -268,27 +270,40 @@ export async function attachFederation(server: McpServer, principal: Principal, 
   };
 
   const builtinRead = original('resources/read');
-  low.setRequestHandler('resources/read', async (request, ctx) => {
-    const route = await routeUri(request.params.uri);
-    if (route) return (await readFrom(route.up, route.uri, ctx)) as never;
+  /** Reads `params.uri` from the upstream owning it, the built-ins, or the first root upstream that can. */
+  const readRouted = async (params: { uri: string }, ctx: ServerContext): Promise<Record<string, unknown>> => {
+    const route = await routeUri(params.uri);
+    if (route) return readFrom(route.up, route.uri, ctx);
     const roots = (await upstreams()).filter((u) => u.root);
     if (builtinRead) {
       try {
-        return (await callOriginal(builtinRead, 'resources/read', request.params, ctx)) as never;
+        return await callOriginal(builtinRead, 'resources/read', params, ctx);
       } catch (err) {
         if (!roots.length) throw err;
       }
     }
     // A URI of a root upstream's template: the first root upstream that can read it answers.
-    let last: unknown = new ProtocolError(-32002, `Resource ${request.params.uri} not found`);
+    let last: unknown = new ProtocolError(RESOURCE_NOT_FOUND, `Resource ${params.uri} not found`);
     for (const up of roots) {
       try {
-        return (await readFrom(up, request.params.uri, ctx)) as never;
+        return await readFrom(up, params.uri, ctx);
       } catch (err) {
         last = err;
       }
     }
     throw last;
+  };
+  low.setRequestHandler('resources/read', async (request, ctx) => {
+    try {
+      return (await readRouted(request.params, ctx)) as never;
+    } catch (err) {
+      // SEP-2164: a resource-not-found error names the URI in `data.uri`, the caller's (an upstream names
+      // its own URI, or none).
+      const data = err instanceof ProtocolError ? (err.data as Record<string, unknown> | undefined) : undefined;
+      const notFound = err instanceof ProtocolError && (err.code === RESOURCE_NOT_FOUND || (err.code === ProtocolErrorCode.InvalidParams && typeof data?.['uri'] === 'string'));
+      if (notFound) throw new ProtocolError(err.code, err.message, { ...data, uri: request.params.uri });
+      throw err;
+    }
   });
 
   if (facts.era === 'legacy') {

@@ -75,6 +75,17 @@ describe('federation: catalog and routing', function () {
         assert.equal(item.contents[0]?.uri, 'mod+mem://items/42');
       });
 
+      it('an unknown resource of either upstream generation is not-found naming the URI (SEP-2164 data.uri)', async () => {
+        for (const uri of ['leg+mem://nothing-here', 'mod+mem://nothing-here']) {
+          await assert.rejects(client.readResource({ uri }), (err: { code?: number; data?: { uri?: string }; message?: string }) => {
+            // 2025-era wire: -32002; 2026-07-28 maps resource-not-found to -32602.
+            assert.ok(err.code === -32002 || err.code === -32602, `${uri}: ${err.code} ${err.message}`);
+            assert.equal(err.data?.uri, uri);
+            return true;
+          });
+        }
+      });
+
       it('routes prompts/get', async () => {
         const { prompts } = await client.listPrompts();
         assert.ok(prompts.some((p) => p.name === 'leg__greet'));

@@ -25,8 +25,12 @@ const MessageArg = z.object({ message: z.string() });
 type Schema = ElicitRequestFormParams['requestedSchema'];
 
 /** The client's declared capabilities: the request envelope (2026) or the session's initialize (2025). */
-export function clientCapabilities(server: McpServer): ClientCapabilities {
-  return server.server.getClientCapabilities() ?? {};
+export function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities {
+  // The request's own declaration first (the 2026-07-28 envelope; a gateway forwards its caller's in
+  // `_meta` to a 2025-era upstream, whose session capabilities are the gateway's), else the session's.
+  const key = 'io.modelcontextprotocol/clientCapabilities';
+  const own = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[key] ?? (ctx.mcpReq._meta as Record<string, unknown> | undefined)?.[key];
+  return own !== null && typeof own === 'object' ? (own as ClientCapabilities) : (server.server.getClientCapabilities() ?? {});
 }
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });

@@ -163,7 +163,7 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
     'test_input_required_result_capabilities',
     { description: 'Requests only the inputs whose client capability was declared.', inputSchema: noArgs },
     async (_args, ctx) => {
-      const caps = clientCapabilities(server);
+      const caps = clientCapabilities(server, ctx);
       const responses = ctx.mcpReq.inputResponses;
       const requests: Record<string, ReturnType<typeof askName>> = {};
       if (caps.elicitation && !acceptedContent(responses, 'user_name', NameAnswer)) requests.user_name = askName();
