@@ -20,7 +20,7 @@ import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
-import { asCallerTask, callAsUpstreamTask, TASK_RUN_META, upstreamTaskOf } from './upstream-tasks.js';
+import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask, needsTasksExtension, TASK_RUN_META, UPSTREAM_CLIENT_CAPABILITIES, upstreamTaskOf } from './upstream-tasks.js';
 
 /** What the router needs. */
 export interface RouterDeps {
@@ -201,7 +201,17 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       const asTask = request.params._meta?.[TASK_RUN_META] !== undefined && (await deps.catalog.legacyTaskSupport(tenantId, request.params.name)) !== undefined;
       const options = relay(ctx, up.options.timeouts.callMs);
       const result = (await callContext.run({ ctx }, () =>
-        deps.pool.get(up).run((c) => (asTask && c.getProtocolEra() === 'legacy' ? callAsUpstreamTask(c, params, options) : c.callTool(params, options)), false),
+        deps.pool.get(up).run(async (c) => {
+          if (asTask && c.getProtocolEra() === 'legacy') return callAsUpstreamTask(c, params, options);
+          try {
+            return await c.callTool(params, options);
+          } catch (err) {
+            // A 2026-07-28 upstream's task-only tool, for a caller that cannot hold a task: the gateway
+            // takes the task and follows it to its end as this call.
+            if (c.getProtocolEra() !== 'modern' || !needsTasksExtension(err)) throw err;
+            return followUpstreamTask(c, params, options, UPSTREAM_CLIENT_CAPABILITIES, askOnSession(ctx));
+          }
+        }, false),
       )) as Awaited<ReturnType<Client['callTool']>>;
       outcome = result.isError ? 'error' : 'ok';
       return asOwn(result) as never;

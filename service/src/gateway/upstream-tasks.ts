@@ -16,6 +16,7 @@
  */
 import { Client, ProtocolError, ProtocolErrorCode, type JSONRPCErrorResponse, type JSONRPCResponse } from '@modelcontextprotocol/client';
 import type { ServerContext } from '@modelcontextprotocol/server';
+import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
 import type { ClientPool } from './client-pool.js';
@@ -29,6 +30,10 @@ export const UPSTREAM_TASK_META = 'umcp.dev/upstream-task';
 export const TASK_RUN_META = 'umcp.dev/task-run';
 
 const FEDERATED_PREFIX = 'up.';
+const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+const CAPABILITIES_META = 'io.modelcontextprotocol/clientCapabilities';
+/** What the gateway's pooled clients offer upstreams: every question kind, relayed to the caller. */
+export const UPSTREAM_CLIENT_CAPABILITIES = { elicitation: { form: {} }, sampling: {}, roots: {} };
 
 /** A pooled client that understands task answers to `tools/call` (see the module comment). */
 export class TaskAwareClient extends Client {
@@ -177,6 +182,88 @@ export async function callAsUpstreamTask(
       resetTimeoutOnProgress: true,
       ...(options.onprogress && { onprogress: options.onprogress }),
     })) as Record<string, unknown>;
+  } finally {
+    options.signal.removeEventListener('abort', cancel);
+  }
+}
+
+/** Whether an upstream refused a call because it only runs as a task, which the caller did not offer. */
+export function needsTasksExtension(err: unknown): boolean {
+  if (!(err instanceof ProtocolError) || err.code !== ProtocolErrorCode.MissingRequiredClientCapability) return false;
+  const data = err.data as { requiredCapabilities?: { extensions?: Record<string, unknown> } } | undefined;
+  return data?.requiredCapabilities?.extensions?.[TASKS_EXTENSION] !== undefined;
+}
+
+/** An upstream's question (a task's `inputRequests` entry), asked of the gateway's caller. */
+export type AskCaller = (request: { method: string; params?: Record<string, unknown> }) => Promise<unknown>;
+
+/** Asks a 2025-era caller (or the worker's in-memory session) on its own session. */
+export function askOnSession(ctx: ServerContext): AskCaller {
+  return async (request) => {
+    const params = (request.params ?? {}) as never;
+    if (request.method === 'elicitation/create') return ctx.mcpReq.elicitInput(params);
+    if (request.method === 'sampling/createMessage') return ctx.mcpReq.requestSampling(params);
+    if (request.method === 'roots/list') return ctx.mcpReq.send({ method: 'roots/list' } as never);
+    throw new ProtocolError(ProtocolErrorCode.InternalError, `the upstream asked with an unknown method ${request.method}`);
+  };
+}
+
+const DetailedTask = z.looseObject({
+  taskId: z.string(),
+  status: z.string(),
+  statusMessage: z.string().optional(),
+  pollIntervalMs: z.number().optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+  error: z.looseObject({ code: z.number().optional(), message: z.string().optional(), data: z.unknown().optional() }).optional(),
+  inputRequests: z.record(z.string(), z.looseObject({ method: z.string(), params: z.record(z.string(), z.unknown()).optional() })).optional(),
+});
+
+/**
+ * A 2026-07-28 upstream's task-only tool for a caller that cannot hold a task (a 2025-era session, or
+ * the gateway's worker): the gateway declares the tasks extension for this one call (`capabilities`
+ * plus the extension, in the request `_meta`), then follows the task to its end as the caller's
+ * synchronous call: it polls `tasks/get`, asks the task's questions through `ask` and answers them with
+ * `tasks/update`, reports status messages as progress, and returns the task's result (a failed task
+ * throws its error). Aborting `signal` cancels the upstream task.
+ */
+export async function followUpstreamTask(
+  client: Client,
+  params: Record<string, unknown>,
+  options: { timeout: number; signal: AbortSignal; onprogress?: (p: { progress: number; message?: string }) => void },
+  capabilities: Record<string, unknown>,
+  ask: AskCaller,
+): Promise<Record<string, unknown>> {
+  const caps = { ...capabilities, extensions: { ...((capabilities['extensions'] as object | undefined) ?? {}), [TASKS_EXTENSION]: {} } };
+  const withCaps = (p: Record<string, unknown>) => ({ ...p, _meta: { ...((p['_meta'] as object | undefined) ?? {}), [CAPABILITIES_META]: caps } });
+  const created = (await client.callTool(withCaps(params) as never, { timeout: options.timeout, signal: options.signal })) as Record<string, unknown>;
+  const lifted = upstreamTaskOf(created);
+  if (!lifted) return created;
+  let task = DetailedTask.parse(lifted);
+  const taskId = task.taskId;
+  const send = async (method: string, p: Record<string, unknown>, signal?: AbortSignal) =>
+    (await client.request({ method, params: withCaps(p) } as never, Passthrough, { timeout: options.timeout, ...(signal && { signal }) })) as Record<string, unknown>;
+  const cancel = () => void send('tasks/cancel', { taskId }).catch(() => undefined);
+  options.signal.addEventListener('abort', cancel, { once: true });
+  try {
+    const asked = new Set<string>();
+    let progress = 0;
+    let lastMessage: string | undefined;
+    for (;;) {
+      if (task.status === 'completed') return task.result ?? { content: [] };
+      if (task.status === 'failed') throw new ProtocolError(task.error?.code ?? ProtocolErrorCode.InternalError, task.error?.message ?? `upstream task ${taskId} failed`, task.error?.data);
+      if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InternalError, `upstream task ${taskId} was cancelled`);
+      if (task.statusMessage && task.statusMessage !== lastMessage) options.onprogress?.({ progress: ++progress, message: (lastMessage = task.statusMessage) });
+      // Each question once (the same key may come back with a new question in a later round).
+      const open = Object.entries(task.inputRequests ?? {}).filter(([key, request]) => !asked.has(`${key}\u0000${JSON.stringify(request)}`));
+      if (task.status === 'input_required' && open.length > 0) {
+        for (const [key, request] of open) asked.add(`${key}\u0000${JSON.stringify(request)}`);
+        const answers = await Promise.all(open.map(async ([key, request]) => [key, await ask(request)] as const));
+        await send('tasks/update', { taskId, inputResponses: Object.fromEntries(answers) }, options.signal);
+      } else {
+        await delay(Math.min(2_000, Math.max(100, task.pollIntervalMs ?? 500)), undefined, { signal: options.signal });
+      }
+      task = DetailedTask.parse(await send('tasks/get', { taskId }, options.signal));
+    }
   } finally {
     options.signal.removeEventListener('abort', cancel);
   }

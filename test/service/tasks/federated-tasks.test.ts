@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createTaskEnv, modernCall, RpcError, waitForTask, type TaskEnv } from './support.js';
+import { createTaskEnv, legacySession, modernCall, RpcError, waitForTask, type TaskEnv } from './support.js';
 
 describe('tasks of upstream tools (federated)', function () {
   this.timeout(120_000);
@@ -129,6 +129,28 @@ describe('tasks of upstream tools (federated)', function () {
         modernCall(mcp, acme.key, 'tools/call', { name: 'm__failing_job', arguments: {} }, { tasksExtension: false }),
         (err: unknown) => err instanceof RpcError && err.code === -32021,
       );
+    });
+  });
+
+  describe('2025-era caller, 2026-07-28 upstream: a task-only tool becomes a (long) synchronous call', () => {
+    it("the gateway takes the upstream's task and returns its outcome as the call's", async () => {
+      const s = await legacySession(mcp, acme.key);
+      const result = await s.call(mcp, 'tools/call', { name: 'm__failing_job', arguments: {} });
+      assert.equal(result['isError'], true);
+      assert.match((result['content'] as { text: string }[])[0]!.text, /failing_job failed on purpose/);
+    });
+
+    it("the upstream's question (asked before it creates the task) reaches the caller's session; the answer goes back", async () => {
+      const s = await legacySession(mcp, acme.key);
+      const asked: { method: string; params: unknown }[] = [];
+      const messages = await s.stream(mcp, 'tools/call', { name: 'm__test_tool_with_task', arguments: {} }, mcp, (req) => {
+        asked.push(req);
+        return { action: 'accept', content: { name: 'Alice' } };
+      });
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0]!.method, 'elicitation/create');
+      const final = messages.at(-1)!['result'] as { content: { text: string }[] };
+      assert.equal(final.content[0]!.text, 'Hello, Alice! (task)');
     });
   });
 
