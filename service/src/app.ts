@@ -34,6 +34,7 @@ import { createPgPool } from './store/pg/pool.js';
 import { loadMigrations, migrationsCurrent, runMigrations } from './store/pg/migrate.js';
 import { PgApiKeyStore } from './store/pg/pg-api-key-store.js';
 import { PgAuditLog } from './store/pg/pg-audit-log.js';
+import { BatchingAuditLog } from './store/pg/batching-audit-log.js';
 import { PgTenantStore } from './store/pg/pg-tenant-store.js';
 import { createRedisClients } from './store/redis/connection.js';
 import { RedisRateLimiter } from './store/redis/rate-limiter.js';
@@ -126,6 +127,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     // a tenant placed by its first write goes to its home region's shard.
     const tenantDb = new TenantDb(pool, { router: data.router, regionOf: async (id) => (await pgTenants.get(id))?.homeRegion });
     const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'), false, tenantDb);
+    // Tool calls are audited in batches (one shard transaction per batch, not per call); written within
+    // 50 ms, and everything queued is written on shutdown (this cleanup runs before the pools close).
+    const toolAudit = new BatchingAuditLog(audit);
+    cleanups.push(() => toolAudit.close());
 
     let migrated = false;
     // Each probe is bounded so /readyz answers within ~2 s even while a dependency hangs.
@@ -157,7 +162,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       allowlist: config.UPSTREAM_ALLOWLIST ?? [],
       ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }),
       ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }),
-      audit,
+      audit: toolAudit,
       registry,
       version: config.VERSION,
       listTtlMs: config.LIST_CACHE_TTL_MS,
@@ -181,7 +186,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       redisUrl: config.REDIS_URL,
       keyPrefix: config.REDIS_KEY_PREFIX,
       registry,
-      upstreams: async (tenantId) => (await federation.registry.list(tenantId)).map((u) => ({ namespace: u.namespace, root: u.root, longRunning: u.options.longRunning ?? [] })),
+      // Through the cached directory (as the router reads it), not the registry's PostgreSQL listing:
+      // this runs on every upstream tools/call.
+      upstreams: async (tenantId) => (await federation.directory.list(tenantId)).map((u) => ({ namespace: u.namespace, root: u.root, longRunning: u.options.longRunning })),
       upstreamTaskSupport: (tenantId, tool) => federation.catalog.legacyTaskSupport(tenantId, tool),
     });
     tasks.useRemote(federation.remoteTasks);
@@ -221,7 +228,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       keyPrefix: config.REDIS_KEY_PREFIX,
       tasks,
       largeResults: { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) },
-      audit,
+      audit: toolAudit,
       logger,
       registry,
       ...(opts.replicaId && { replicaId: opts.replicaId }),

@@ -80,6 +80,8 @@ export interface Federation {
   readonly catalog: Catalog;
   readonly pool: ClientPool;
   readonly secrets: SecretBox | undefined;
+  /** The tenant's registrations as the request path reads them (tiered cache, invalidated on change). */
+  readonly directory: UpstreamDirectory;
   /** tasks/get, tasks/update, tasks/cancel of tasks that live on an upstream (federated task ids). */
   readonly remoteTasks: RemoteTasks;
   /** Installs the tenant's upstream catalog on a per-request server (both protocol generations). */
@@ -153,6 +155,7 @@ export function createFederation(opts: FederationOptions): Federation {
     catalog,
     pool,
     secrets,
+    directory,
     remoteTasks: new RemoteTasks(directory, pool),
     attach(server, principal, facts) {
       return attachFederation(server, principal, facts, {

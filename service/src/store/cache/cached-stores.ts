@@ -33,6 +33,10 @@ const TenantSchema = z.object({
   createdAt: z.coerce.date(),
 });
 
+// Built once: a zod schema built per lookup (`.nullable()` on every call) cost more than the lookup itself.
+const NullablePrincipal = PrincipalSchema.nullable();
+const NullableTenant = TenantSchema.nullable();
+
 /** Options of the cached stores. */
 export interface CachedStoreOptions {
   /** Redis lifetime of a failed lookup (unknown key), ms. @defaultValue 5000 */
@@ -55,7 +59,7 @@ export class CachedApiKeyStore implements ApiKeyStore {
     const id = createHash('sha256').update(plainKey).digest('hex');
     // Unknown keys are cached briefly only, so a key created right after a failed try works soon.
     return this.cache.get(CACHE_NS.apiKeys, id, () => this.inner.verify(plainKey), {
-      schema: PrincipalSchema.nullable(),
+      schema: NullablePrincipal,
       ttlFor: (p) => (p === null ? (this.opts.negativeTtlMs ?? 5_000) : undefined),
     });
   }
@@ -87,11 +91,11 @@ export class CachedTenantStore implements TenantStore {
   }
 
   get(id: string): Promise<Tenant | null> {
-    return this.cache.get(CACHE_NS.tenants, id, () => this.inner.get(id), { schema: TenantSchema.nullable() });
+    return this.cache.get(CACHE_NS.tenants, id, () => this.inner.get(id), { schema: NullableTenant });
   }
 
   getByName(name: string): Promise<Tenant | null> {
-    return this.cache.get(CACHE_NS.tenantNames, name, () => this.inner.getByName(name), { schema: TenantSchema.nullable() });
+    return this.cache.get(CACHE_NS.tenantNames, name, () => this.inner.getByName(name), { schema: NullableTenant });
   }
 
   /** By id (a uuid) or by name, like the PostgreSQL store's find. */

@@ -53,26 +53,53 @@ export class PgAuditLog implements AuditLog {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    const insert = (q: Queryable) =>
-      q.query(
-        `INSERT INTO audit_log (tenant_id, actor, action, target, outcome, duration_ms, request_id, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          entry.tenantId,
-          entry.actor,
-          entry.action,
-          entry.target ?? null,
-          entry.outcome,
-          entry.durationMs === undefined ? null : Math.round(entry.durationMs),
-          entry.requestId ?? null,
-          entry.detail === undefined ? null : JSON.stringify(entry.detail),
-        ],
-      );
-    try {
-      await (entry.tenantId === null ? insert(this.pool) : this.db.write(entry.tenantId, insert));
-    } catch (err) {
-      this.onError(err, entry);
+    await this.recordMany([entry]);
+  }
+
+  /**
+   * Writes several entries with one multi-row INSERT per tenant (one transaction on the tenant's shard),
+   * so a batch costs the router's fence/lock statements once, not once per entry. Never throws: a failed
+   * batch is retried entry by entry, and an entry that still fails goes to `onError`.
+   */
+  async recordMany(entries: readonly AuditEntry[]): Promise<void> {
+    const byTenant = new Map<string | null, AuditEntry[]>();
+    for (const e of entries) {
+      const group = byTenant.get(e.tenantId);
+      if (group) group.push(e);
+      else byTenant.set(e.tenantId, [e]);
     }
+    await Promise.all(
+      [...byTenant].map(async ([tenantId, group]) => {
+        try {
+          await this.insert(tenantId, group);
+        } catch (err) {
+          if (group.length === 1) return this.onError(err, group[0]!);
+          // One bad entry must not take the others with it.
+          for (const e of group) await this.insert(tenantId, [e]).catch((err2: unknown) => this.onError(err2, e));
+        }
+      }),
+    );
+  }
+
+  private async insert(tenantId: string | null, entries: readonly AuditEntry[]): Promise<void> {
+    const values: unknown[] = [];
+    const rows = entries.map((entry) => {
+      const at = values.length;
+      values.push(
+        entry.tenantId,
+        entry.actor,
+        entry.action,
+        entry.target ?? null,
+        entry.outcome,
+        entry.durationMs === undefined ? null : Math.round(entry.durationMs),
+        entry.requestId ?? null,
+        entry.detail === undefined ? null : JSON.stringify(entry.detail),
+      );
+      return `(${Array.from({ length: 8 }, (_, i) => `$${at + i + 1}`).join(', ')})`;
+    });
+    const insert = (q: Queryable) =>
+      q.query(`INSERT INTO audit_log (tenant_id, actor, action, target, outcome, duration_ms, request_id, detail) VALUES ${rows.join(', ')}`, values);
+    await (tenantId === null ? insert(this.pool) : this.db.write(tenantId, insert));
   }
 
   async list(filter: { tenantId?: string; limit?: number }): Promise<(AuditEntry & { id: string; at: Date })[]> {
