@@ -137,7 +137,8 @@ async function run(argv: string[]): Promise<void> {
 }
 
 run(process.argv.slice(2)).then(
-  () => process.exit(0),
+  // A command may have set process.exitCode (e.g. a failed `upstreams test`): exit() keeps it.
+  () => process.exit(),
   (err: unknown) => {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(err as Error).message}\nRun "npm run admin -- --help" for usage.\n`);
