@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startGateway, type Gateway } from '../../../../service/src/app.js';
 import { loadConfig } from '../../../../service/src/config.js';
-import { createLogger } from '../../../../service/src/log/logger.js';
+import { createLogger, type Logger } from '../../../../service/src/log/logger.js';
 import { testEnv } from '../../../support/platform-gateway.js';
 import { createTestDatabase, createTestRedisPrefix, type TestDatabase } from '../../../support/platform-db.js';
 
@@ -27,8 +27,8 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Starts `n` replicas. */
-export async function startCluster(n = 1, env: Record<string, string> = {}): Promise<Cluster> {
+/** Starts `n` replicas (`opts.logger`: the gateways' logger, e.g. one writing to a capture stream; default silent). */
+export async function startCluster(n = 1, env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<Cluster> {
   const db = await createTestDatabase();
   const redis = createTestRedisPrefix();
   const adminToken = randomBytes(24).toString('hex');
@@ -37,7 +37,7 @@ export async function startCluster(n = 1, env: Record<string, string> = {}): Pro
   const clients: Client[] = [];
   const baseEnv = testEnv({ UPSTREAM_ALLOWLIST: '127.0.0.0/8,localhost', SECRETS_MASTER_KEY: masterKey, RATE_LIMIT_PER_MINUTE: '0', ...env }, db, redis.prefix, adminToken);
   try {
-    for (let i = 0; i < n; i++) gateways.push(await startGateway(loadConfig(baseEnv), { logger: createLogger({ level: 'silent' }) }));
+    for (let i = 0; i < n; i++) gateways.push(await startGateway(loadConfig(baseEnv), { logger: opts.logger ?? createLogger({ level: 'silent' }) }));
   } catch (err) {
     for (const g of gateways) await g.close();
     await db.drop().catch(() => undefined);
