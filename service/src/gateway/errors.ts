@@ -6,7 +6,7 @@ import { ProtocolError } from '@modelcontextprotocol/server';
 
 /** JSON-RPC error codes of the gateway (server-defined range). */
 export const UpstreamErrorCode = {
-  /** Connect failed, circuit open, concurrency limit reached. */
+  /** Connect failed, OAuth authentication failed, circuit open, concurrency limit reached. */
   Unavailable: -32050,
   /** The upstream did not answer within its timeout. */
   Timeout: -32051,
@@ -15,7 +15,7 @@ export const UpstreamErrorCode = {
 } as const;
 
 /** Why an upstream request failed, as reported in `error.data.reason`. */
-export type UpstreamFailure = 'connect' | 'circuit-open' | 'concurrency-limit' | 'timeout' | 'transport' | 'not-found' | 'denied';
+export type UpstreamFailure = 'connect' | 'auth' | 'circuit-open' | 'concurrency-limit' | 'timeout' | 'transport' | 'not-found' | 'denied';
 
 /** A JSON-RPC error about one upstream. */
 export function upstreamError(namespace: string, reason: UpstreamFailure, detail: string): ProtocolError {

@@ -5,16 +5,25 @@
  * 404 on a session). Every request runs through the upstream's resilience policy: bulkhead (concurrency
  * limit) -> circuit breaker (opens after consecutive transport failures, half-open probe after a pause)
  * -> SDK request timeout; idempotent list calls are retried once. Connections go through the SSRF
- * guard and an undici Agent pinned to the checked address (keep-alive, idle timeout).
+ * guard and an undici Agent pinned to the checked address (keep-alive, idle timeout). OAuth client
+ * credentials use the SDK's ClientCredentialsProvider (RFC 9728 / RFC 8414 discovery from the 401, token
+ * cached per connection, renewed on a 401) with the corrections of UpstreamClientCredentials.
  */
 import {
   Client,
   ClientCredentialsProvider,
+  OAuthClientFlowError,
+  OAuthError,
   ProtocolError,
   SSEClientTransport,
   SdkError,
   SdkErrorCode,
   StreamableHTTPClientTransport,
+  UnauthorizedError,
+  auth,
+  extractWWWAuthenticateParams,
+  type AddClientAuthentication,
+  type AuthProvider,
   type FetchLike,
 } from '@modelcontextprotocol/client';
 import { BrokenCircuitError, BulkheadRejectedError, ConsecutiveBreaker, CircuitState, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
@@ -22,9 +31,9 @@ import { fetch as undiciFetch, type Agent } from 'undici';
 import { MissingRequiredClientCapabilityError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
-import { pinnedAgent, type SsrfGuard } from './ssrf-guard.js';
+import { pinnedAgent, SsrfError, type SsrfGuard } from './ssrf-guard.js';
 import { TaskAwareClient } from './upstream-tasks.js';
-import type { ResolvedUpstream } from './upstream-config.js';
+import type { Credentials, ResolvedUpstream } from './upstream-config.js';
 
 /** Protocol generation an upstream speaks. */
 export type UpstreamEra = 'modern' | 'legacy';
@@ -58,9 +67,83 @@ export interface UpstreamConnectionOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** HTTP statuses whose responses have no body (the Response constructor refuses one). */
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
 const isSessionLost = (err: unknown) => err instanceof SdkError && (err as { status?: number }).status === 404;
 /** An upstream that answered with a JSON-RPC error is up; everything else counts against the breaker. */
 const isFailure = (err: Error) => !(err instanceof ProtocolError);
+
+/** An OAuth endpoint (authorization server, foreign resource metadata) the SSRF guard refused. */
+class AuthEndpointRefused extends Error {
+  constructor(origin: string, cause: SsrfError) {
+    super(`OAuth endpoint ${origin} refused by the SSRF guard: ${cause.message}`);
+    this.name = 'AuthEndpointRefused';
+  }
+}
+
+/** An authorization server that offers no client authentication method the gateway can use. */
+class NoClientAuthMethod extends Error {
+  constructor(supported: readonly string[]) {
+    super(`the authorization server accepts neither client_secret_basic nor client_secret_post (it lists ${supported.join(', ')})`);
+    this.name = 'NoClientAuthMethod';
+  }
+}
+
+/** Whether an error came out of the OAuth client-credentials flow (token request, discovery, 401 after renewal). */
+const isAuthFailure = (err: unknown) =>
+  err instanceof OAuthError ||
+  err instanceof OAuthClientFlowError ||
+  err instanceof UnauthorizedError ||
+  err instanceof AuthEndpointRefused ||
+  err instanceof NoClientAuthMethod ||
+  (err instanceof SdkError && (err.code === SdkErrorCode.ClientHttpAuthentication || err.code === SdkErrorCode.ClientHttpForbidden));
+
+/** RFC 6749 Appendix B: application/x-www-form-urlencoded encoding of one value. */
+const formEncode = (value: string) => new URLSearchParams([['v', value]]).toString().slice(2);
+
+/**
+ * OAuth client credentials of one upstream: the SDK's ClientCredentialsProvider (discovery from the 401's
+ * `WWW-Authenticate`, RFC 9728 resource metadata, RFC 8414 AS metadata, `client_credentials` token
+ * request with the RFC 8707 `resource`, token cached for the connection, a new one on the next 401) with
+ * two corrections for credentials an operator configured:
+ * - the configured `scope` is what is requested. The SDK asks for the 401 challenge's scope, else every
+ *   `scopes_supported` of the resource metadata, and falls back to the configured scope only when both
+ *   are absent; a client allowed fewer scopes than the resource lists then got `invalid_scope`.
+ * - client authentication per RFC 6749 §2.3.1. The SDK puts id and secret into the Basic header without
+ *   the required form-urlencoding, so a secret with `+`, `/`, `%`, `:` ... (common in generated secrets)
+ *   fails at authorization servers that decode it (Spring Authorization Server, Keycloak). Here: Basic
+ *   with encoded values, except that a secret whose encoding changes it goes in the body
+ *   (client_secret_post) when the AS offers that, since lenient servers do not decode Basic credentials.
+ */
+class UpstreamClientCredentials extends ClientCredentialsProvider {
+  private readonly configuredScope: string | undefined;
+  readonly addClientAuthentication: AddClientAuthentication;
+
+  constructor(oauth: NonNullable<Credentials['oauth']>) {
+    super({ clientId: oauth.clientId, clientSecret: oauth.clientSecret, clientName: 'unified-mcp-gateway', ...(oauth.scope && { scope: oauth.scope }) });
+    this.configuredScope = oauth.scope;
+    this.addClientAuthentication = (headers, params, _url, metadata) => {
+      // RFC 8414 §2: client_secret_basic when the AS metadata lists no methods.
+      const supported = metadata?.token_endpoint_auth_methods_supported?.length ? metadata.token_endpoint_auth_methods_supported : ['client_secret_basic'];
+      const id = formEncode(oauth.clientId);
+      const secret = formEncode(oauth.clientSecret);
+      const changedByEncoding = id !== oauth.clientId || secret !== oauth.clientSecret;
+      if (supported.includes('client_secret_basic') && !(changedByEncoding && supported.includes('client_secret_post'))) {
+        headers.set('Authorization', `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`);
+      } else if (supported.includes('client_secret_post')) {
+        params.set('client_id', oauth.clientId);
+        params.set('client_secret', oauth.clientSecret);
+      } else {
+        throw new NoClientAuthMethod(supported);
+      }
+    };
+  }
+
+  override prepareTokenRequest(scope?: string): URLSearchParams {
+    return super.prepareTokenRequest(this.configuredScope ?? scope);
+  }
+}
 
 /** A lazily connected, resilient client of one upstream. */
 export class UpstreamConnection {
@@ -76,6 +159,8 @@ export class UpstreamConnection {
   private readonly callers = new Set<CallScope>();
   /** Upstream resource URIs subscribed through this connection (re-subscribed after a reconnect). */
   private readonly subscribed = new Set<string>();
+  /** The Authorization header each upstream response's request carried (which token a 401 refused). */
+  private readonly sentAuthorization = new WeakMap<Response, string | null>();
   lastUsed = Date.now();
 
   constructor(readonly upstream: ResolvedUpstream, private readonly opts: UpstreamConnectionOptions) {
@@ -190,6 +275,10 @@ export class UpstreamConnection {
     this.lastError = message;
     this.opts.onError?.(err);
     if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) return upstreamError(ns, 'timeout', `no answer within the timeout (${message})`);
+    if (isAuthFailure(err)) {
+      const code = err instanceof OAuthError ? ` (${err.code})` : '';
+      return upstreamError(ns, 'auth', `OAuth client-credentials authentication failed${code}: ${message}`);
+    }
     return upstreamError(ns, 'transport', `unreachable: ${message}`);
   }
 
@@ -223,10 +312,14 @@ export class UpstreamConnection {
     // A reconnect re-checks the URL (DNS may have changed legitimately) and replaces the pinned agent.
     void this.agents.get(target.url.origin)?.close().catch(() => undefined);
     this.agents.set(target.url.origin, pinnedAgent(target, { keepAliveMs: this.opts.keepAliveMs ?? 30_000, connectTimeoutMs: up.options.timeouts.connectMs }));
-    const headers: Record<string, string> = { ...(up.credentials?.headers ?? {}) };
-    if (up.credentials?.bearer) headers['Authorization'] = `Bearer ${up.credentials.bearer}`;
-    const authProvider = up.credentials?.oauth ? new ClientCredentialsProvider({ ...up.credentials.oauth, clientName: 'unified-mcp-gateway' }) : undefined;
-    const common = { fetch: this.fetchFor(), requestInit: { headers }, ...(authProvider && { authProvider }) };
+    // Lower-case names: the SDK merges these under its own lower-cased ones for the OAuth requests, and a
+    // configured `Authorization` beside its `authorization` (the token request's Basic client
+    // authentication) would be sent as one combined value.
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(up.credentials?.headers ?? {})) headers[name.toLowerCase()] = value;
+    if (up.credentials?.bearer) headers['authorization'] = `Bearer ${up.credentials.bearer}`;
+    const authProvider = up.credentials?.oauth ? this.oauthSeam(new UpstreamClientCredentials(up.credentials.oauth)) : undefined;
+    const common = { fetch: this.fetchFor(target.url.origin, headers), requestInit: { headers }, ...(authProvider && { authProvider }) };
     const transport = up.transport === 'sse' ? new SSEClientTransport(target.url, common) : new StreamableHTTPClientTransport(target.url, common);
     const changed = (kind: 'tools' | 'prompts' | 'resources') => ({ autoRefresh: false, debounceMs: 50, onChanged: () => this.opts.onListChanged(kind) });
     const client = new TaskAwareClient(
@@ -280,19 +373,71 @@ export class UpstreamConnection {
   }
 
   /**
-   * fetch for the transports: requests to the upstream's origin use the pinned agent; any other origin
-   * (an OAuth authorization server) is checked by the SSRF guard and pinned the same way.
+   * The transports' auth seam for OAuth client credentials. The SDK's own adapter (what passing the
+   * provider itself gives) runs discovery and a token request for every request that got a 401, so N
+   * calls in flight when the token expires cost N token requests (measured: 8 concurrent calls, 8 token
+   * requests). Here a 401 of a request sent with an older token than the current one just retries with
+   * the current token, and concurrent 401s share one renewal (`auth()`, the same flow the SDK adapter runs).
    */
-  private fetchFor(): FetchLike {
+  private oauthSeam(provider: UpstreamClientCredentials): AuthProvider {
+    let renewal: Promise<void> | undefined;
+    return {
+      token: async () => provider.tokens()?.access_token,
+      onUnauthorized: async (ctx) => {
+        const current = provider.tokens()?.access_token;
+        const sent = this.sentAuthorization.get(ctx.response); // null: sent without; undefined: unknown
+        if (current !== undefined && sent !== undefined && sent !== `Bearer ${current}`) return;
+        renewal ??= (async () => {
+          const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(ctx.response);
+          const result = await auth(provider, { serverUrl: ctx.serverUrl, resourceMetadataUrl, scope, fetchFn: ctx.fetchFn });
+          if (result !== 'AUTHORIZED') throw new UnauthorizedError(`authorization ended with ${result}`);
+        })().finally(() => (renewal = undefined));
+        return renewal;
+      },
+    };
+  }
+
+  /**
+   * fetch for the transports: requests to the upstream's origin use the pinned agent; any other origin
+   * (an OAuth authorization server) is checked by the SSRF guard and pinned the same way, and never gets
+   * the upstream's configured headers, which the SDK's auth flow would otherwise copy onto every
+   * discovery and token request.
+   */
+  private fetchFor(origin: string, configured: Record<string, string>): FetchLike {
     return async (input, init) => {
       const url = new URL(String(input));
+      const own = url.origin === origin;
       let agent = this.agents.get(url.origin);
       if (!agent) {
-        agent = pinnedAgent(await this.opts.guard.check(url.href), { keepAliveMs: this.opts.keepAliveMs ?? 30_000 });
+        let target;
+        try {
+          target = await this.opts.guard.check(url.href);
+        } catch (err) {
+          throw err instanceof SsrfError && !own ? new AuthEndpointRefused(url.origin, err) : err;
+        }
+        agent = pinnedAgent(target, { keepAliveMs: this.opts.keepAliveMs ?? 30_000 });
         this.agents.set(url.origin, agent);
       }
+      if (!own && init?.headers) {
+        const headers = new Headers(init.headers);
+        // Only the configured values are dropped: the SDK's own headers (e.g. the token request's Basic
+        // client authentication) stay.
+        for (const [name, value] of Object.entries(configured)) if (headers.get(name) === value) headers.delete(name);
+        init = { ...init, headers };
+      }
       const res = await undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
-      return res as unknown as Response;
+      // The npm undici's Response is not the runtime's global Response class, and the SDK's OAuth code
+      // tells an error response from a string with `instanceof Response` (parseErrorResponse): handed the
+      // undici object, every token-endpoint error (invalid_client, invalid_scope, ...) became "Invalid
+      // OAuth error response: [object Response]" and the SDK's invalid_client handling never ran. Re-wrap
+      // it (same status, headers and body stream; null-body statuses must not carry a body).
+      const response = new Response(NULL_BODY_STATUS.has(res.status) ? null : (res.body as ReadableStream<Uint8Array> | null), {
+        status: res.status,
+        statusText: res.statusText,
+        headers: [...res.headers],
+      });
+      if (own) this.sentAuthorization.set(response, new Headers(init?.headers).get('authorization'));
+      return response;
     };
   }
 }
