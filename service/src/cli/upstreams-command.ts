@@ -3,7 +3,7 @@
  * client of /admin/v1/tenants/:tenant/upstreams and /admin/v1/secrets/rotate-master.
  *
  *   upstreams add <tenant> --name <namespace> --url <url> [--root] [--header 'K: V']... [--bearer <token>]
- *       [--oauth-client-id id --oauth-client-secret s [--oauth-scope s]] [--transport streamable-http|sse]
+ *       [--oauth-client-id id --oauth-client-secret s [--oauth-scope s] [--oauth-issuer url]] [--transport streamable-http|sse]
  *       [--timeout-ms n] [--connect-timeout-ms n] [--list-timeout-ms n] [--allow a,b] [--deny a,b]
  *       [--max-concurrency n] [--long-running a,b]
  *   upstreams list <tenant> | show <tenant> <name> | remove <tenant> <name> | test <tenant> <name>
@@ -22,6 +22,7 @@ export const UPSTREAM_CLI_OPTIONS = {
   'oauth-client-id': { type: 'string' },
   'oauth-client-secret': { type: 'string' },
   'oauth-scope': { type: 'string' },
+  'oauth-issuer': { type: 'string' },
   transport: { type: 'string' },
   'timeout-ms': { type: 'string' },
   'connect-timeout-ms': { type: 'string' },
@@ -36,7 +37,7 @@ export const UPSTREAM_CLI_OPTIONS = {
 
 /** Usage lines of these verbs (appended to the CLI's usage). */
 export const UPSTREAM_USAGE = `  upstreams add <tenant> --name <ns> --url <url> [--root] [--header 'K: V']... [--bearer <token>]
-        [--oauth-client-id id --oauth-client-secret s [--oauth-scope s]] [--transport streamable-http|sse]
+        [--oauth-client-id id --oauth-client-secret s [--oauth-scope s] [--oauth-issuer url]] [--transport streamable-http|sse]
         [--timeout-ms n] [--connect-timeout-ms n] [--list-timeout-ms n] [--allow a,b] [--deny a,b]
         [--max-concurrency n] [--long-running a,b] [--protocol auto|modern|legacy]   register an upstream
   upstreams list <tenant>                  list a tenant's upstreams (never credentials)
@@ -76,10 +77,18 @@ function bodyFrom(v: Values, usage: (m: string) => Error): Record<string, unknow
   const oauthId = v['oauth-client-id'] as string | undefined;
   const oauthSecret = v['oauth-client-secret'] as string | undefined;
   if ((oauthId === undefined) !== (oauthSecret === undefined)) throw usage('--oauth-client-id and --oauth-client-secret go together');
+  if (oauthId === undefined && (v['oauth-scope'] !== undefined || v['oauth-issuer'] !== undefined)) throw usage('--oauth-scope and --oauth-issuer need --oauth-client-id and --oauth-client-secret');
   const credentials = {
     ...(Object.keys(headers).length && { headers }),
     ...(v.bearer !== undefined && { bearer: v.bearer }),
-    ...(oauthId && { oauth: { clientId: oauthId, clientSecret: oauthSecret, ...(v['oauth-scope'] !== undefined && { scope: v['oauth-scope'] }) } }),
+    ...(oauthId && {
+      oauth: {
+        clientId: oauthId,
+        clientSecret: oauthSecret,
+        ...(v['oauth-scope'] !== undefined && { scope: v['oauth-scope'] }),
+        ...(v['oauth-issuer'] !== undefined && { issuer: v['oauth-issuer'] }),
+      },
+    }),
   };
   const timeouts = {
     ...(v['timeout-ms'] !== undefined && { callMs: int(v['timeout-ms'], 'timeout-ms', usage) }),

@@ -26,7 +26,13 @@ export const CredentialsInput = z.strictObject({
     .optional(),
   bearer: z.string().min(1).max(8192).optional(),
   oauth: z
-    .strictObject({ clientId: z.string().min(1).max(512), clientSecret: z.string().min(1).max(8192), scope: z.string().max(1024).optional() })
+    .strictObject({
+      clientId: z.string().min(1).max(512),
+      clientSecret: z.string().min(1).max(8192),
+      scope: z.string().max(1024).optional(),
+      /** The authorization server's issuer: the client credentials are sent to no other AS. */
+      issuer: z.url({ protocol: /^https?$/, error: "the authorization server's issuer URL (http or https)" }).max(2048).optional(),
+    })
     .optional(),
 });
 /** Decrypted credentials. */
@@ -121,6 +127,6 @@ export function credentialSummary(c: Credentials | undefined): Record<string, un
   return {
     ...(c.headers && { headerNames: Object.keys(c.headers) }),
     ...(c.bearer && { bearer: true }),
-    ...(c.oauth && { oauthClientId: c.oauth.clientId, ...(c.oauth.scope && { oauthScope: c.oauth.scope }) }),
+    ...(c.oauth && { oauthClientId: c.oauth.clientId, ...(c.oauth.scope && { oauthScope: c.oauth.scope }), ...(c.oauth.issuer && { oauthIssuer: c.oauth.issuer }) }),
   };
 }

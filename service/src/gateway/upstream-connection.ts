@@ -121,7 +121,16 @@ class UpstreamClientCredentials extends ClientCredentialsProvider {
   readonly addClientAuthentication: AddClientAuthentication;
 
   constructor(oauth: NonNullable<Credentials['oauth']>) {
-    super({ clientId: oauth.clientId, clientSecret: oauth.clientSecret, clientName: 'unified-mcp-gateway', ...(oauth.scope && { scope: oauth.scope }) });
+    // `expectedIssuer` (when configured): the SDK presents the credentials to that AS only (SEP-2352).
+    // Without it the upstream's resource metadata decides, and the SDK warns about that (console) on
+    // every connection.
+    super({
+      clientId: oauth.clientId,
+      clientSecret: oauth.clientSecret,
+      clientName: 'unified-mcp-gateway',
+      ...(oauth.scope && { scope: oauth.scope }),
+      ...(oauth.issuer && { expectedIssuer: oauth.issuer }),
+    });
     this.configuredScope = oauth.scope;
     this.addClientAuthentication = (headers, params, _url, metadata) => {
       // RFC 8414 §2: client_secret_basic when the AS metadata lists no methods.

@@ -64,7 +64,7 @@ describe('federation: OAuth client credentials to upstreams', function () {
     adminBodies.push(JSON.stringify(r.body ?? null));
     return r;
   };
-  const register = (tenant: string, name: string, url: string, oauth: { clientId: string; clientSecret: string; scope?: string }, extra: Record<string, unknown> = {}) =>
+  const register = (tenant: string, name: string, url: string, oauth: { clientId: string; clientSecret: string; scope?: string; issuer?: string }, extra: Record<string, unknown> = {}) =>
     admin('POST', `/tenants/${tenant}/upstreams`, { name, url, credentials: { oauth, ...extra } });
   const cli = (...args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -271,13 +271,66 @@ describe('federation: OAuth client credentials to upstreams', function () {
       const failed = await cli('upstreams', 'test', 'wrongco', 'viacli');
       assert.equal(failed.code, 1);
       assert.match(failed.stdout + failed.stderr, /upstream "viacli": OAuth client-credentials authentication failed \(invalid_client\)/);
-      const upd = await cli('upstreams', 'update', 'wrongco', 'viacli', '--oauth-client-id', 'gw-cli', '--oauth-client-secret', right, '--oauth-scope', 'mcp:read');
+      const upd = await cli('upstreams', 'update', 'wrongco', 'viacli', '--oauth-client-id', 'gw-cli', '--oauth-client-secret', right, '--oauth-scope', 'mcp:read', '--oauth-issuer', cliAs.issuer);
       assert.equal(upd.code, 0, upd.stderr);
       const ok = await cli('upstreams', 'test', 'wrongco', 'viacli');
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       assert.match(ok.stdout, /2025/);
       assert.deepEqual(cliAs.tokenRequests.at(-1)!.scope, 'mcp:read');
+      const shown = JSON.parse((await cli('upstreams', 'show', 'wrongco', 'viacli', '--json')).stdout) as { upstream: { auth: Record<string, unknown> } };
+      assert.deepEqual(shown.upstream.auth, { kind: 'oauth-client-credentials', oauthClientId: 'gw-cli', oauthScope: 'mcp:read', oauthIssuer: cliAs.issuer });
+      const usage = await cli('upstreams', 'update', 'wrongco', 'viacli', '--oauth-issuer', cliAs.issuer);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /--oauth-scope and --oauth-issuer need --oauth-client-id and --oauth-client-secret/);
       for (const out of [add, failed, upd, ok]) for (const s of [wrong, right]) assert.ok(!(out.stdout + out.stderr).includes(s), 'the CLI never prints a secret');
+    });
+  });
+
+  describe('issuer pinning (credentials.oauth.issuer)', () => {
+    let as: AuthServerFixture;
+    let up: ProtectedUpstreamFixture;
+    const clientId = 'gw-issuer';
+    let secret: string;
+    const unpinnedWarning = (lines: string[]) => lines.filter((l) => l.includes('Omitting `expectedIssuer` is deprecated')).length;
+
+    before(async () => {
+      secret = secretFor(clientId);
+      as = track(await startAuthServer({ clients: { [clientId]: { secret, scopes: ['mcp:tools'] } } }));
+      up = track(await startProtectedUpstream({ as, era: 'modern', label: 'iss' }));
+    });
+
+    it('the configured issuer (trailing slash tolerated) is used, without the SDK warning an unpinned client gets', async () => {
+      const add = await register('acme', 'pinned', up.url, { clientId, clientSecret: secret, issuer: `${as.issuer}/` });
+      assert.equal(add.status, 201, JSON.stringify(add.body));
+      assert.equal(add.body.upstream.auth.oauthIssuer, `${as.issuer}/`);
+      const warned = unpinnedWarning(consoleLines);
+      const test = await admin('POST', '/tenants/acme/upstreams/pinned/test');
+      assert.equal(test.body.test.ok, true, JSON.stringify(test.body));
+      assert.equal(unpinnedWarning(consoleLines), warned, 'no deprecation warning for a pinned client');
+      assert.equal(tokenRequestsOf(as, clientId).length, 1);
+      // The same credentials without an issuer: the SDK warns on the console for the connection.
+      assert.equal((await register('acme', 'unpinned', up.url, { clientId, clientSecret: secret })).status, 201);
+      assert.equal((await admin('POST', '/tenants/acme/upstreams/unpinned/test')).body.test.ok, true);
+      assert.equal(unpinnedWarning(consoleLines), warned + 1);
+    });
+
+    it('an upstream that names another AS never gets the credentials presented there', async () => {
+      const add = await register('acme', 'misdirected', up.url, { clientId, clientSecret: secret, issuer: 'https://login.example.com' });
+      assert.equal(add.status, 201, JSON.stringify(add.body));
+      const before = as.tokenRequests.length;
+      const test = await admin('POST', '/tenants/acme/upstreams/misdirected/test');
+      assert.equal(test.body.test.ok, false);
+      assert.match(
+        test.body.test.error,
+        new RegExp(`^upstream "misdirected": OAuth client-credentials authentication failed: Authorization server mismatch: credentials are bound to "https://login\.example\.com" but this call resolved "${as.issuer.replace(/\./g, '\\.')}"`),
+      );
+      assert.equal(as.tokenRequests.length, before, 'no token request reached the AS the upstream named');
+    });
+
+    it('refuses an issuer that is not an http(s) URL with 400 naming the field', async () => {
+      const r = await register('acme', 'bad-issuer', up.url, { clientId, clientSecret: secret, issuer: 'ftp://login.example.com' });
+      assert.equal(r.status, 400);
+      assert.match(JSON.stringify(r.body.error), /credentials\.oauth\.issuer.*the authorization server's issuer URL \(http or https\)/);
     });
   });
 
