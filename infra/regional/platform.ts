@@ -8,6 +8,7 @@ import { Cache } from './cache/index.js';
 import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
 import { Database } from './database/index.js';
 import { Network } from './network/index.js';
+import { SecretsKey } from './secrets/index.js';
 import { Storage } from './storage/index.js';
 
 /** Environment-dependent defaults, resolved once. */
@@ -46,8 +47,9 @@ function pgUrl(user: string, password: pulumi.Input<string>, host: pulumi.Input<
 
 /**
  * Everything one environment-region runs: network, EKS (or an existing cluster from a kubeconfig), Aurora,
- * ElastiCache, S3 and the workloads. The AWS-specific parts stay in here; App only sees a Kubernetes
- * provider, images and connection strings (the multi-cloud seam, docs/decisions.md).
+ * ElastiCache, S3, the KMS key of upstream credentials and the workloads. The AWS-specific parts stay in
+ * here; App only sees a Kubernetes provider, images and connection strings (the multi-cloud seam,
+ * docs/decisions.md).
  */
 export class RegionalPlatform extends pulumi.ComponentResource {
   readonly network: Network;
@@ -55,6 +57,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly database: Database;
   readonly cache: Cache;
   readonly storage: Storage;
+  readonly secretsKey: SecretsKey;
   readonly app: App;
   private readonly cfg: RegionalConfig;
 
@@ -94,6 +97,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       ...(cfg.peerRegion ? { peerRegion: cfg.peerRegion } : {}),
       noncurrentVersionDays: cfg.storage.noncurrentVersionDays, protect: d.prod, tags,
     }, inRegion);
+    // Upstream credentials: the KMS key wrapping the per-tenant data keys (SECRETS_KMS_KEY_ID below).
+    this.secretsKey = new SecretsKey(`${name}-secrets`, { aliasName: `${name}-${cfg.region}-secrets`, protect: d.prod, tags }, inRegion);
 
     // Kubernetes: EKS here, or any existing cluster from the kubeconfig secret (the seam).
     let k8sProvider: k8s.Provider;
@@ -111,14 +116,16 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         clusterName: cluster.name, region: cfg.region, vpcId: this.network.vpcId, k8sProvider, awsProvider: provider,
       }, { parent: this });
       appDependsOn = addons.ready;
-      // Workload IAM through Pod Identity: both tiers read/write the object store.
-      const objectAccess = policy([
+      // Workload IAM through Pod Identity: both tiers read/write the object store and wrap/unwrap the
+      // tenant data keys of upstream credentials (kms:Encrypt/Decrypt on the secrets key only).
+      const workloadAccess = policy([
         { Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: pulumi.interpolate`${this.storage.bucketArn}/*` },
         { Action: 's3:ListBucket', Resource: this.storage.bucketArn },
         { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: this.storage.kmsKeyArn },
+        this.secretsKey.wrapUnwrapStatement(),
       ]);
       for (const tier of ['gateway', 'worker']) {
-        podIdentityRole(`${name}-${tier}`, { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: objectAccess }, inRegion);
+        podIdentityRole(`${name}-${tier}`, { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: workloadAccess }, inRegion);
       }
     } else {
       k8sProvider = new k8s.Provider(`${name}-existing`, { kubeconfig: cfg.secrets.kubeconfig!, enableServerSideApply: true }, { parent: this });
@@ -141,6 +148,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         // Names from docs/data-layer.md (service/src/store): object store and shard map.
         BLOB_BACKEND: 's3', BLOB_S3_BUCKET: this.storage.bucketName, BLOB_S3_REGION: cfg.region,
         DEFAULT_SHARD_ID: shard0.id,
+        // Credential envelope encryption by KMS (service/src/gateway/crypto/kms-key-provider.ts); an ARN names its region.
+        SECRETS_KMS_KEY_ID: this.secretsKey.keyArn,
         SHARDS: pulumi.jsonStringify(this.database.shards.slice(1).map((s) => ({
           id: s.id, region: writerRegion, writerUrl: pgUrlNoPassword(user, s.writer), readerUrls: [pgUrlNoPassword(user, s.reader)],
         }))),

@@ -21,6 +21,7 @@ import { createStatusPage } from './http/status/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
 import { createFederation } from './gateway/federation.js';
+import { createKeyProvider } from './gateway/crypto/create-key-provider.js';
 import { createTaskTier, dlqAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { largeResultMetrics } from './mcp/large-results.js';
@@ -160,8 +161,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       tenantDb,
       cache: cacheLayer.cache,
       allowlist: config.UPSTREAM_ALLOWLIST ?? [],
-      ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }),
-      ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }),
+      // Credential envelope encryption: KMS when SECRETS_KMS_KEY_ID is set, else the local master key.
+      keyProvider: createKeyProvider(config, { logger: logger.child({ component: 'key-provider' }) }),
       audit: toolAudit,
       registry,
       version: config.VERSION,

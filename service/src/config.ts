@@ -97,6 +97,21 @@ export const CoreSchema = z.object({
     .pipe(z.array(z.string().refine((s) => Buffer.from(s, 'base64').length === 32, 'base64 of exactly 32 bytes')))
     .optional()
     .describe('Retired master keys (comma-separated base64) still accepted for unwrapping until `npm run admin -- keys rotate-master` has re-wrapped every data key.'),
+  SECRETS_KMS_KEY_ID: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+|alias\/[\w/-]+|(mrk-)?[0-9a-fA-F-]{32,36})$/, 'a KMS key id, key ARN, alias/<name> or alias ARN')
+    .optional()
+    .describe(
+      'AWS KMS key that wraps the per-tenant data keys (key id, key ARN, `alias/<name>` or alias ARN); production sets it instead of SECRETS_MASTER_KEY. New data keys are wrapped by KMS Encrypt, stored as `kms:<key ARN>`; a local master key still set only unwraps keys wrapped before the switch, until `npm run admin -- keys rotate-master`. Needs kms:Encrypt and kms:Decrypt on the key.',
+    ),
+  SECRETS_KMS_ENDPOINT: httpUrl
+    .optional()
+    .describe('KMS endpoint URL (a VPC interface endpoint, or a test server); default: the public KMS endpoint of the key\'s region.'),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'an AWS region name such as eu-west-1')
+    .optional()
+    .describe('AWS region of the KMS calls when SECRETS_KMS_KEY_ID is not an ARN (an ARN names its region). Credentials come from the AWS SDK default chain (Pod Identity / IRSA, environment, profile).'),
   FEDERATION_PAGE_SIZE: int(1, 10_000).default(100).describe('Items per page of the merged (built-in + upstream) tools/resources/templates/prompts lists.'),
   UPSTREAM_IDLE_MS: int(1_000, 86_400_000).default(300_000).describe('Close a pooled upstream client unused this long (ms).'),
   UPSTREAM_BREAKER_THRESHOLD: int(1, 1_000).default(3).describe('Consecutive upstream failures (transport errors, timeouts) that open its circuit breaker.'),
@@ -173,6 +188,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.OAUTH_ISSUER !== undefined && config.OAUTH_AUDIENCE === undefined && config.PUBLIC_URL === undefined) {
     issues.push('OAUTH_AUDIENCE: required with OAUTH_ISSUER when PUBLIC_URL is not set (the audience defaults to <PUBLIC_URL>/mcp)');
+  }
+  if (config.SECRETS_KMS_KEY_ID !== undefined && !config.SECRETS_KMS_KEY_ID.startsWith('arn:') && config.AWS_REGION === undefined) {
+    issues.push('AWS_REGION: required with SECRETS_KMS_KEY_ID unless it is a key or alias ARN (the ARN names the region)');
   }
   if (issues.length) throw new ConfigError(issues);
   return config;

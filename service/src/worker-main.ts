@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { loadConfigOrExit, type Config } from './config.js';
 import type { Principal } from './domain/principal.js';
 import { createFederation } from './gateway/federation.js';
+import { createKeyProvider } from './gateway/crypto/create-key-provider.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
 import { installLargeResults, largeResultMetrics } from './mcp/large-results.js';
@@ -71,7 +72,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
     const tenants = new PgTenantStore(pool);
     const tenantDb = new TenantDb(pool, { router: data.router, regionOf: async (id) => (await tenants.get(id))?.homeRegion });
     const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'), false, tenantDb);
-    const federation = createFederation({ pool, tenantDb, cache: cacheLayer.cache, allowlist: config.UPSTREAM_ALLOWLIST ?? [], ...(config.SECRETS_MASTER_KEY && { masterKey: config.SECRETS_MASTER_KEY }), ...(config.SECRETS_PREVIOUS_MASTER_KEYS && { previousMasterKeys: config.SECRETS_PREVIOUS_MASTER_KEYS }), audit, version: config.VERSION, listTtlMs: config.LIST_CACHE_TTL_MS });
+    const federation = createFederation({ pool, tenantDb, cache: cacheLayer.cache, allowlist: config.UPSTREAM_ALLOWLIST ?? [], keyProvider: createKeyProvider(config, { logger: logger.child({ component: 'key-provider' }) }), audit, version: config.VERSION, listTtlMs: config.LIST_CACHE_TTL_MS });
     cleanups.push(() => federation.close());
     // Tools may announce list changes; they reach the tenant's listeners on every gateway.
     const hub = new RedisServerEventBusHub({ redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onerror: (err) => logger.warn({ err }, 'worker: event bus error') });

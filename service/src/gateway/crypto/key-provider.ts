@@ -1,8 +1,10 @@
 /**
  * Key providers wrap and unwrap per-tenant data keys (envelope encryption). The local provider keeps the
- * master key in process memory (SECRETS_MASTER_KEY); a production deployment plugs in a KMS-backed
- * provider implementing the same interface (wrap = KMS Encrypt, unwrap = KMS Decrypt with the key id
- * stored next to the wrapped key), so the master key never leaves the KMS.
+ * master key in process memory (SECRETS_MASTER_KEY); production uses KmsKeyProvider (kms-key-provider.ts:
+ * wrap = KMS Encrypt, unwrap = KMS Decrypt with the key id stored next to the wrapped key), so the master
+ * key never leaves the KMS. CompositeKeyProvider lets a deployment move from one to the other: new wraps
+ * use the current provider, older wraps are unwrapped by the provider whose scheme their id names
+ * (`local:<hash>`, `kms:<key ARN>`) until `keys rotate-master` has re-wrapped them.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
@@ -14,14 +16,33 @@ export interface KeyProvider {
   wrap(dataKey: Buffer, context: string): Promise<{ wrappedKey: Buffer; masterKeyId: string }>;
   /** Decrypts a data key wrapped under master key `masterKeyId` (current or a retired one still configured). */
   unwrap(wrappedKey: Buffer, masterKeyId: string, context: string): Promise<Buffer>;
+  /** True when this provider can unwrap keys wrapped under `masterKeyId`. @defaultValue same scheme prefix as currentKeyId */
+  handles?(masterKeyId: string): boolean;
+  /**
+   * Settles `currentKeyId` (a KMS alias resolves to its key ARN). SecretBox awaits it before comparing
+   * stored key ids with the current one (rotation). Optional: providers whose id is known up front omit it.
+   */
+  ready?(): Promise<void>;
 }
 
-/** A master key the provider cannot use (not configured, or the ciphertext does not authenticate). */
+/**
+ * A master key the provider cannot use: not configured, access denied, disabled or deleted, or the
+ * ciphertext does not authenticate under it (wrong key, wrong context, tampered). `code` is the KMS
+ * error code when the KMS refused.
+ */
 export class KeyUnavailableError extends Error {
-  constructor(message: string) {
+  readonly code: string | undefined;
+  constructor(message: string, opts: { code?: string } = {}) {
     super(message);
     this.name = 'KeyUnavailableError';
+    this.code = opts.code;
   }
+}
+
+/** The scheme of a master key id: `local` of `local:0123abcd…`, `kms` of `kms:arn:aws:kms:…`. */
+export function keyScheme(masterKeyId: string): string {
+  const i = masterKeyId.indexOf(':');
+  return i < 0 ? '' : masterKeyId.slice(0, i);
 }
 
 const FORMAT = 1;
@@ -76,9 +97,60 @@ export class LocalKeyProvider implements KeyProvider {
     return { wrappedKey: sealAesGcm(this.keys.get(this.currentKeyId)!, dataKey, `dk:${context}`), masterKeyId: this.currentKeyId };
   }
 
+  handles(keyId: string): boolean {
+    return keyScheme(keyId) === 'local';
+  }
+
+  /** Ids of every configured master key (current first); safe to log. */
+  keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
   async unwrap(wrappedKey: Buffer, keyId: string, context: string): Promise<Buffer> {
     const key = this.keys.get(keyId);
     if (!key) throw new KeyUnavailableError(`master key ${keyId} is not configured (set it in SECRETS_PREVIOUS_MASTER_KEYS until rotation is done)`);
     return openAesGcm(key, wrappedKey, `dk:${context}`);
   }
+}
+
+/**
+ * One current provider for new wraps plus retired ones for unwrapping, chosen by the scheme of the stored
+ * key id: e.g. KMS current and the local master key still configured while `keys rotate-master` moves the
+ * data keys wrapped before the switch. The current provider is asked first.
+ */
+export class CompositeKeyProvider implements KeyProvider {
+  constructor(
+    private readonly current: KeyProvider,
+    private readonly retired: readonly KeyProvider[],
+  ) {}
+
+  get currentKeyId(): string {
+    return this.current.currentKeyId;
+  }
+
+  async ready(): Promise<void> {
+    await this.current.ready?.();
+  }
+
+  wrap(dataKey: Buffer, context: string): Promise<{ wrappedKey: Buffer; masterKeyId: string }> {
+    return this.current.wrap(dataKey, context);
+  }
+
+  handles(masterKeyId: string): boolean {
+    return [this.current, ...this.retired].some((p) => handledBy(p, masterKeyId));
+  }
+
+  unwrap(wrappedKey: Buffer, masterKeyId: string, context: string): Promise<Buffer> {
+    const provider = [this.current, ...this.retired].find((p) => handledBy(p, masterKeyId));
+    if (!provider) {
+      const scheme = keyScheme(masterKeyId);
+      const hint = scheme === 'local' ? 'set SECRETS_MASTER_KEY or SECRETS_PREVIOUS_MASTER_KEYS' : scheme === 'kms' ? 'set SECRETS_KMS_KEY_ID' : 'unknown key scheme';
+      return Promise.reject(new KeyUnavailableError(`no key provider configured for master key ${masterKeyId} (${hint} until rotation is done)`));
+    }
+    return provider.unwrap(wrappedKey, masterKeyId, context);
+  }
+}
+
+function handledBy(p: KeyProvider, masterKeyId: string): boolean {
+  return p.handles ? p.handles(masterKeyId) : keyScheme(p.currentKeyId) === keyScheme(masterKeyId);
 }

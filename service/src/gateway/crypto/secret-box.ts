@@ -31,10 +31,14 @@ export class SecretBox {
   }
 
   /**
-   * Re-wraps every data key not yet under the provider's current master key. Idempotent; returns how
-   * many keys were re-wrapped and how many remain (keys written concurrently are retried next run).
+   * Re-wraps every data key not yet under the provider's current master key (stored master_key_id differs
+   * from currentKeyId: an older local key, the local key after a move to KMS, or an older KMS key).
+   * Idempotent; returns how many keys were re-wrapped and how many remain (keys written concurrently are
+   * retried next run).
    */
   async rotateMaster(): Promise<{ rewrapped: number; remaining: number; masterKeyId: string }> {
+    // "Remaining" compares stored ids with currentKeyId: settle it first (a KMS alias -> its key ARN).
+    await this.provider.ready?.();
     let rewrapped = 0;
     for (;;) {
       const batch = await this.store.dataKeysNotWrappedBy(this.provider.currentKeyId);

@@ -1,0 +1,1 @@
+export { SecretsKey, checkSecretsKeyArgs, type SecretsKeyArgs } from './secrets-key.js';
