@@ -45,7 +45,7 @@ export const UPSTREAM_USAGE = `  upstreams add <tenant> --name <ns> --url <url> 
   upstreams update <tenant> <name> [opts]  change it (--no-root, --clear-credentials too)
   upstreams remove <tenant> <name>         unregister it
   upstreams test <tenant> <name>           connect, list, show protocol generation and counts
-  keys rotate-master                       re-wrap every tenant data key under SECRETS_MASTER_KEY`;
+  keys rotate-master                       re-wrap every tenant data key under the current master key (KMS or local)`;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface UpstreamJson {

@@ -17,6 +17,7 @@ import type { Tenant } from '../store/ports.js';
 import { CreateUpstreamBody, Namespace, UpdateUpstreamBody } from './upstream-config.js';
 import { UpstreamValidationError, type UpstreamRegistry } from './upstream-registry.js';
 import type { SecretBox } from './crypto/secret-box.js';
+import { KeyUnavailableError } from './crypto/key-provider.js';
 
 /** What admin.ts hands to an extension route. */
 export interface AdminRouteContext {
@@ -47,8 +48,12 @@ export function upstreamAdminRoute(registry: UpstreamRegistry, secrets: () => Se
     if (a === 'secrets' && t === 'rotate-master' && sub === undefined) {
       if (method !== 'POST') return fail(405, 'method_not_allowed', 'use POST /secrets/rotate-master');
       const box = secrets();
-      if (!box) return fail(400, 'no-master-key', 'SECRETS_MASTER_KEY is not configured on this gateway');
-      const result = await box.rotateMaster();
+      if (!box) return fail(400, 'no-master-key', 'neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured on this gateway');
+      const result = await box.rotateMaster().catch((err: unknown) => {
+        if (err instanceof KeyUnavailableError) return err;
+        throw err;
+      });
+      if (result instanceof KeyUnavailableError) return fail(503, 'key-unavailable', result.message);
       await ctx.audit({ tenantId: null, action: 'secrets.rotate-master', target: result.masterKeyId, detail: { rewrapped: result.rewrapped, remaining: result.remaining } });
       return json(200, result);
     }
@@ -85,6 +90,8 @@ export function upstreamAdminRoute(registry: UpstreamRegistry, secrets: () => Se
       return fail(405, 'method_not_allowed', `${method} not allowed on /tenants/:tenant/upstreams/:name`);
     } catch (err) {
       if (err instanceof UpstreamValidationError) return fail(400, err.rule ?? 'bad_request', err.message);
+      // The master key (local or KMS) cannot open or wrap the tenant's data key: the operator's to fix.
+      if (err instanceof KeyUnavailableError) return fail(503, 'key-unavailable', err.message);
       throw err;
     }
   };

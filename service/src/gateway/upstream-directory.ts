@@ -68,7 +68,7 @@ export class UpstreamDirectory {
     if (hit) return hit;
     let credentials;
     if (r.credentials) {
-      if (!this.box) throw new Error(`upstream "${r.namespace}" has encrypted credentials but SECRETS_MASTER_KEY is not configured`);
+      if (!this.box) throw new Error(`upstream "${r.namespace}" has encrypted credentials but neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured`);
       credentials = CredentialsInput.parse(JSON.parse(await this.box.open(r.tenantId, r.id, Buffer.from(r.credentials, 'base64'))));
     }
     const resolved: ResolvedUpstream = {

@@ -209,7 +209,7 @@ export class UpstreamRegistry {
   private async toWrite(up: ResolvedUpstream) {
     let sealed: Buffer | null = null;
     if (up.credentials && authKindOf(up.credentials) !== 'none') {
-      if (!this.deps.box) throw new UpstreamValidationError('credentials cannot be stored: SECRETS_MASTER_KEY is not configured on the gateway', 'no-master-key');
+      if (!this.deps.box) throw new UpstreamValidationError('credentials cannot be stored: neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured on the gateway', 'no-master-key');
       sealed = await this.deps.box.seal(up.tenantId, up.id, JSON.stringify(up.credentials satisfies Credentials));
     }
     return {

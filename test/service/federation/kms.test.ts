@@ -537,8 +537,12 @@ describe('federation: KMS key provider', function () {
         kms.setEnabled(keyB, false);
         await start({ ...kmsEnv, SECRETS_KMS_KEY_ID: keyB });
         const t = await admin('POST', '/tenants/acme/upstreams/secure/test');
-        assert.equal(t.status, 500, JSON.stringify(t.body));
-        assert.match(logLines.join(''), new RegExp(`KMS Decrypt with key ${keyB.replace(/[/]/g, '\\/')} for tenant [0-9a-f-]+ refused: DisabledException: the key is disabled`));
+        assert.equal(t.status, 503, JSON.stringify(t.body));
+        assert.equal(t.body.error.code, 'key-unavailable');
+        assert.match(t.body.error.message, /DisabledException/);
+        // The answer names the refusal; the log line says which key and tenant (no secret material).
+        assert.match(t.body.error.message, new RegExp(`KMS Decrypt with key ${keyB.replace(/[/]/g, '\\/')} for tenant [0-9a-f-]+ refused: DisabledException: the key is disabled`));
+        assert.match(logLines.join(''), new RegExp(`"op":"Decrypt","keyId":"${keyB.replace(/[/]/g, '\\/')}","tenantId":"[0-9a-f-]+","code":"DisabledException"`));
       } finally {
         kms.setEnabled(keyA, true);
         kms.setEnabled(keyB, true);
