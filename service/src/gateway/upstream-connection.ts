@@ -235,7 +235,9 @@ export class UpstreamConnection {
         try {
           return await attempt();
         } catch (err) {
-          if (!idempotent || err instanceof ProtocolError) throw err;
+          // An OAuth failure (wrong secret, scope, AS refused) would only fail again, costing the AS
+          // another round of token requests: no reconnect retry for it.
+          if (!idempotent || err instanceof ProtocolError || isAuthFailure(err)) throw err;
           await this.reset();
           return attempt();
         }
