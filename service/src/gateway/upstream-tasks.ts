@@ -173,17 +173,38 @@ export async function callAsUpstreamTask(
   if (!lifted) return created;
   const task = LegacyTask.parse(lifted);
   const cancel = () => void client.request({ method: 'tasks/cancel', params: { taskId: task.taskId } } as never, Passthrough, { timeout: 10_000 }).catch(() => undefined);
-  options.signal.addEventListener('abort', cancel, { once: true });
+  return tendUpstreamTask(options.signal, cancel, async (verdict) =>
+    (await client
+      .request({ method: 'tasks/result', params: { taskId: task.taskId } } as never, Passthrough, {
+        signal: options.signal,
+        // The wait is bounded by the gateway task's own job timeout (its abort signal), not the call timeout.
+        timeout: TASK_WAIT_MS,
+        resetTimeoutOnProgress: true,
+        ...(options.onprogress && { onprogress: options.onprogress }),
+      })
+      // A JSON-RPC error of tasks/result is the task's own failure; anything else leaves it running.
+      .catch((err: unknown) => Promise.reject(err instanceof ProtocolError ? verdict(err) : err))) as Record<string, unknown>,
+  );
+}
+
+/**
+ * Runs `body` while an upstream task is live: the caller going away (`signal`), or a failure on the
+ * gateway's side (timeout, lost connection, a question the caller could not answer), cancels the
+ * upstream task; an error `body` marks as the task's own `verdict` (it ended failed) does not.
+ */
+async function tendUpstreamTask<T>(signal: AbortSignal, cancel: () => void, body: (verdict: (err: Error) => Error) => Promise<T>): Promise<T> {
+  const verdicts = new WeakSet<Error>();
+  signal.addEventListener('abort', cancel, { once: true });
   try {
-    return (await client.request({ method: 'tasks/result', params: { taskId: task.taskId } } as never, Passthrough, {
-      signal: options.signal,
-      // The wait is bounded by the gateway task's own job timeout (its abort signal), not the call timeout.
-      timeout: TASK_WAIT_MS,
-      resetTimeoutOnProgress: true,
-      ...(options.onprogress && { onprogress: options.onprogress }),
-    })) as Record<string, unknown>;
+    return await body((err) => {
+      verdicts.add(err);
+      return err;
+    });
+  } catch (err) {
+    if (!signal.aborted && !(err instanceof Error && verdicts.has(err))) cancel();
+    throw err;
   } finally {
-    options.signal.removeEventListener('abort', cancel);
+    signal.removeEventListener('abort', cancel);
   }
 }
 
@@ -243,15 +264,14 @@ export async function followUpstreamTask(
   const send = async (method: string, p: Record<string, unknown>, signal?: AbortSignal) =>
     (await client.request({ method, params: withCaps(p) } as never, Passthrough, { timeout: options.timeout, ...(signal && { signal }) })) as Record<string, unknown>;
   const cancel = () => void send('tasks/cancel', { taskId }).catch(() => undefined);
-  options.signal.addEventListener('abort', cancel, { once: true });
-  try {
+  return tendUpstreamTask(options.signal, cancel, async (verdict) => {
     const asked = new Set<string>();
     let progress = 0;
     let lastMessage: string | undefined;
     for (;;) {
       if (task.status === 'completed') return task.result ?? { content: [] };
-      if (task.status === 'failed') throw new ProtocolError(task.error?.code ?? ProtocolErrorCode.InternalError, task.error?.message ?? `upstream task ${taskId} failed`, task.error?.data);
-      if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InternalError, `upstream task ${taskId} was cancelled`);
+      if (task.status === 'failed') throw verdict(new ProtocolError(task.error?.code ?? ProtocolErrorCode.InternalError, task.error?.message ?? `upstream task ${taskId} failed`, task.error?.data));
+      if (task.status === 'cancelled') throw verdict(new ProtocolError(ProtocolErrorCode.InternalError, `upstream task ${taskId} was cancelled`));
       if (task.statusMessage && task.statusMessage !== lastMessage) options.onprogress?.({ progress: ++progress, message: (lastMessage = task.statusMessage) });
       // Each question once (the same key may come back with a new question in a later round).
       const open = Object.entries(task.inputRequests ?? {}).filter(([key, request]) => !asked.has(`${key}\u0000${JSON.stringify(request)}`));
@@ -264,7 +284,5 @@ export async function followUpstreamTask(
       }
       task = DetailedTask.parse(await send('tasks/get', { taskId }, options.signal));
     }
-  } finally {
-    options.signal.removeEventListener('abort', cancel);
-  }
+  });
 }
