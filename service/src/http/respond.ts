@@ -23,8 +23,11 @@ export function apiError(status: number, code: string, message: string, issues?:
 }
 
 /**
- * Writes `response` to `res`. Streams (SSE) are piped chunk by chunk, waiting for 'drain' when the socket
- * buffer is full; the copy stops when the client goes away (`signal` aborted).
+ * Writes `response` to `res`. A complete body (anything but SSE: JSON, text) goes out in one write with
+ * its Content-Length. Streams (SSE) are piped chunk by chunk, waiting for 'drain' when the socket buffer
+ * is full; the copy stops when the client goes away (`signal` aborted). The headers are held (corked) until
+ * the next turn of the event loop: the headers, the result event and the end of a quick call then leave in
+ * one socket write instead of three (on loopback each write also runs the receiver's TCP path).
  */
 export async function writeWebResponse(res: ServerResponse, response: Response, signal?: AbortSignal): Promise<void> {
   const headers: Record<string, string | string[]> = {};
@@ -34,13 +37,38 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
   });
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.writeHead(response.status);
-  // An SSE stream may not produce its first event for a while; the client needs the headers now.
-  if (response.headers.get('content-type')?.startsWith('text/event-stream')) res.flushHeaders();
+  const sse = response.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
   if (response.body === null) {
+    res.writeHead(response.status);
     res.end();
     return;
   }
+  if (!sse) {
+    let body: Buffer;
+    try {
+      body = Buffer.from(await response.arrayBuffer());
+    } catch {
+      // The producer failed before the body was complete: nothing sensible can be sent.
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    res.setHeader('content-length', body.byteLength);
+    res.writeHead(response.status);
+    res.end(body);
+    return;
+  }
+  // Cork until the next turn of the event loop: a quick call's headers, result event and end then leave
+  // in one write; a slow stream's headers go out then (the client needs them before the first event).
+  res.cork();
+  let corked = true;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
+  setImmediate(uncork);
+  res.writeHead(response.status);
+  res.flushHeaders();
   const reader = response.body.getReader();
   const stop = () => void reader.cancel().catch(() => undefined);
   signal?.addEventListener('abort', stop, { once: true });
@@ -49,6 +77,9 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
       const { done, value } = await reader.read();
       if (done || res.destroyed) break;
       if (!res.write(value)) {
+        // Buffered while corked: let it go; wait only if the socket itself is full ('drain' comes only then).
+        uncork();
+        if (!res.socket?.writableNeedDrain) continue;
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off('drain', done);
@@ -59,13 +90,17 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
           res.on('close', done);
         });
       }
-      // Flush SSE events immediately rather than waiting for Nagle/compression buffers.
-      (res as { flush?: () => void }).flush?.();
     }
   } catch {
     // The producer failed mid-stream or the client left; nothing more can be sent on this response.
   } finally {
     signal?.removeEventListener('abort', stop);
-    if (!res.destroyed) res.end();
+    if (!res.destroyed) {
+      // Node writes end()'s terminating chunk before a chunk still held by the cork: uncork first, with the
+      // socket corked so the last event and the end still leave in one write (end() uncorks it fully).
+      res.socket?.cork();
+      uncork();
+      res.end();
+    }
   }
 }

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
+import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
 import { toWebRequest } from '@modelcontextprotocol/node';
 import { HTTP } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
@@ -103,14 +103,13 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
   };
 
-  const headersOnly = (req: IncomingMessage) => {
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined) continue;
-      if (Array.isArray(v)) v.forEach((x) => headers.append(k, x));
-      else headers.set(k, v);
-    }
-    return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers });
+  /** The SDK's Host/Origin checks on the raw header values (no web Request is built for them), as a 403. */
+  const hostOriginRefusal = (req: IncomingMessage): Response | undefined => {
+    const host = deps.allowedHosts ? validateHostHeader(req.headers.host, deps.allowedHosts) : { ok: true as const };
+    const result = host.ok ? validateOriginHeader(req.headers.origin, deps.allowedOrigins) : host;
+    if (result.ok) return undefined;
+    // The body and status the SDK's hostHeaderValidationResponse / originValidationResponse answer with.
+    return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: result.message }, id: null }, { status: 403, headers: { 'Content-Type': 'application/json' } });
   };
 
   /** The web Request with its body, or the 413 answer when the body is over MAX_BODY_BYTES. */
@@ -124,10 +123,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   };
 
   const serveMcp = async (req: IncomingMessage, res: ServerResponse, requestId: string, abort: AbortController): Promise<Response | 'written'> => {
-    const probe = headersOnly(req);
-    const guard =
-      (deps.allowedHosts ? hostHeaderValidationResponse(probe, deps.allowedHosts) : undefined) ??
-      originValidationResponse(probe, deps.allowedOrigins);
+    const guard = hostOriginRefusal(req);
     if (guard) {
       log.warn({ host: req.headers.host, origin: req.headers.origin }, 'mcp request refused by Host/Origin validation');
       return guard;
@@ -145,7 +141,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         });
       }
     }
-    const auth = await deps.authenticator.authenticate(probe.headers.get('authorization'));
+    const auth = await deps.authenticator.authenticate(req.headers.authorization ?? null);
     if (isAuthFailure(auth)) return unauthorized(req, auth.error, auth.description);
     const principal: Principal = auth;
     const ctx = currentLogContext();

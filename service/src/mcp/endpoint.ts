@@ -79,16 +79,20 @@ function acceptsJsonAndSse(accept: string | null): boolean {
   return types.includes('application/json') && types.includes('text/event-stream');
 }
 
-/** Reads a POST body's JSON-RPC method for metrics without consuming the request; undefined if unreadable. */
-async function peekBody(request: Request, limit: number): Promise<{ parsed?: unknown; tooLarge: boolean }> {
+/**
+ * Reads a POST body once: its text and, when it is JSON, the parsed value. Both legs get them from here
+ * (the SDK handler as `parsedBody`, the legacy leg as `preread`), so the body is neither cloned nor read
+ * and parsed a second time.
+ */
+async function readBody(request: Request, limit: number): Promise<{ text?: string; parsed?: unknown; tooLarge: boolean }> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limit) return { tooLarge: true };
-  const text = await request.clone().text();
+  const text = await request.text();
   if (Buffer.byteLength(text) > limit) return { tooLarge: true };
   try {
-    return { parsed: JSON.parse(text), tooLarge: false };
+    return { text, parsed: JSON.parse(text), tooLarge: false };
   } catch {
-    return { tooLarge: false };
+    return { text, tooLarge: false };
   }
 }
 
@@ -162,24 +166,28 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       return jsonRpcError(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
     }
     let parsed: unknown;
+    let text: string | undefined;
     if (isPost) {
-      const peek = await peekBody(request, config.MCP_MAX_BODY_BYTES);
-      if (peek.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${config.MCP_MAX_BODY_BYTES} bytes`);
-      parsed = peek.parsed;
+      const body = await readBody(request, config.MCP_MAX_BODY_BYTES);
+      if (body.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${config.MCP_MAX_BODY_BYTES} bytes`);
+      ({ parsed, text } = body);
       labels.method = methodLabel(Array.isArray(parsed) ? 'batch' : (parsed as { method?: unknown } | undefined)?.method);
     } else {
       labels.method = request.method.toUpperCase();
     }
-    const isLegacy = await isLegacyRequest(request, parsed, { maxRequestBodySize: config.MCP_MAX_BODY_BYTES });
+    // A POST whose body is empty or not JSON is the legacy leg's (as the SDK classifies it: 2025-era
+    // transports answer it with -32700); the body has been read, so the SDK predicate gets the value.
+    const isLegacy = isPost && parsed === undefined ? true : await isLegacyRequest(request, parsed, { maxRequestBodySize: config.MCP_MAX_BODY_BYTES });
     if (isLegacy) {
       labels.era = 'legacy';
-      return legacyLeg.handle(request, principal, info);
+      return legacyLeg.handle(request, principal, info, text === undefined ? undefined : { text, parsed });
     }
     labels.era = 'modern';
     const lease = modern.acquire(principal.tenantId);
     let response: Response;
     try {
-      response = await lease.handler.fetch(request, { authInfo: authInfoFor(principal, info.requestId) });
+      // parsedBody: the SDK classifies from the value and never reads the (already read) body.
+      response = await lease.handler.fetch(request, { authInfo: authInfoFor(principal, info.requestId), ...(isPost && { parsedBody: parsed }) });
     } catch (err) {
       lease.release();
       throw err;

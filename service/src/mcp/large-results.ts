@@ -86,10 +86,11 @@ function summary(bytes: number, link: ResourceLink, preview: string | undefined,
  * unchanged otherwise (also for task-created, input-required and other non-final results).
  */
 export async function offloadToolResult(result: unknown, tenantId: string, deps: LargeResultsDeps, toolName?: string): Promise<unknown> {
+  // Size first: almost every result is small, and the schema check copies the whole result.
+  const size = typeof result === 'object' && result !== null ? Buffer.byteLength(JSON.stringify(result)) : 0;
+  if (size <= deps.thresholdBytes) return result;
   const parsed = CompleteResult.safeParse(result);
   if (!parsed.success) return result;
-  const size = Buffer.byteLength(JSON.stringify(result));
-  if (size <= deps.thresholdBytes) return result;
   const { content, structuredContent, ...rest } = parsed.data;
   const keepStructured = structuredContent !== undefined && Buffer.byteLength(JSON.stringify(structuredContent)) <= deps.thresholdBytes;
   // Stored as plain text only when nothing else would be lost (structuredContent absent or inline).

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { McpConfig } from './config.js';
 import type { McpRequestInfo } from './endpoint.js';
-import { createLegacyHandler } from './legacy/index.js';
+import { createLegacyHandler, type PrereadBody } from './legacy/index.js';
 
 /** What the legacy leg gets from the endpoint. */
 export interface LegacyLegDeps {
@@ -26,7 +26,8 @@ export interface LegacyLegDeps {
 
 /** The legacy leg's face. */
 export interface LegacyLeg {
-  handle(request: Request, principal: Principal, info: McpRequestInfo): Promise<Response>;
+  /** `preread`: a POST body the endpoint has read already (its text and, when JSON, the parsed value). */
+  handle(request: Request, principal: Principal, info: McpRequestInfo, preread?: PrereadBody): Promise<Response>;
   /** Delivers a tenant-wide list_changed / resources/updated notification to every 2025-era session. */
   notifyTenant(tenantId: string, notification: Pick<JSONRPCNotification, 'method' | 'params'>): Promise<void>;
   drain(): Promise<void>;

@@ -20,7 +20,7 @@ import { ChannelHub } from './channel-hub.js';
 import { legacySettings, type LegacyConfig } from './config.js';
 import { publishControl, startControlListener, tenantChannel, type LegacyContext } from './context.js';
 import { legacyMetrics } from './metrics.js';
-import { handlePost } from './post.js';
+import { handlePost, type PrereadBody } from './post.js';
 import { jsonRpcError, sessionNotFound, sessionRequired } from './responses.js';
 import { ReplicaRouter } from './router.js';
 import type { SseStream } from './sse.js';
@@ -45,7 +45,7 @@ export interface LegacyHandlerDeps {
 /** The legacy leg as the endpoint uses it. */
 export interface LegacyMcpHandler {
   /** Serves one legacy-classified HTTP request to /mcp (POST, GET, DELETE). */
-  handle(request: Request, principal: Principal, info: McpRequestInfo): Promise<Response>;
+  handle(request: Request, principal: Principal, info: McpRequestInfo, preread?: PrereadBody): Promise<Response>;
   /** Publishes a tenant-wide notification (list_changed, resources/updated) to every session's GET stream. */
   notifyTenant(tenantId: string, notification: Pick<JSONRPCNotification, 'method' | 'params'>): Promise<void>;
   /** Refuses new sessions (503) and ends this replica's SSE streams with a retry hint. */
@@ -154,12 +154,12 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
   }
 
   return {
-    async handle(request, principal, info) {
+    async handle(request, principal, info, preread) {
       try {
         await ensureStarted();
         switch (request.method.toUpperCase()) {
           case 'POST':
-            return await handlePost(ctx, request, principal, loadSession);
+            return await handlePost(ctx, request, principal, loadSession, preread);
           case 'GET':
             return await handleGet(request, principal);
           case 'DELETE':

@@ -26,8 +26,14 @@ import { SessionTransport } from './session-transport.js';
 /** Loads and authorizes the session named by the request; a Response when that fails. */
 export type SessionLoader = (request: Request, principal: Principal) => Promise<SessionRecord | Response>;
 
-/** Serves one POST. */
-export async function handlePost(ctx: LegacyContext, request: Request, principal: Principal, loadSession: SessionLoader): Promise<Response> {
+/** A POST body the caller has read already: its text and, when it is JSON, the parsed value. */
+export interface PrereadBody {
+  readonly text: string;
+  readonly parsed?: unknown;
+}
+
+/** Serves one POST (`preread`: the body, when the caller read it already; otherwise it is read here). */
+export async function handlePost(ctx: LegacyContext, request: Request, principal: Principal, loadSession: SessionLoader, preread?: PrereadBody): Promise<Response> {
   const accept = request.headers.get('accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
     return jsonRpcError(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
@@ -35,11 +41,12 @@ export async function handlePost(ctx: LegacyContext, request: Request, principal
   if (!isJsonContentType(request.headers.get('content-type'))) {
     return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
   }
-  const body = await readRequestBody(request, ctx.settings.maxBodyBytes);
-  if (body.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${ctx.settings.maxBodyBytes} bytes`);
+  // The endpoint reads the body under the same limit (MCP_MAX_BODY_BYTES) before routing here.
+  const body = preread ?? (await readRequestBody(request, ctx.settings.maxBodyBytes));
+  if ('tooLarge' in body && body.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${ctx.settings.maxBodyBytes} bytes`);
   let raw: unknown;
   try {
-    raw = JSON.parse(body.text);
+    raw = preread?.parsed !== undefined ? preread.parsed : JSON.parse(body.text);
   } catch {
     return jsonRpcError(400, -32700, 'Parse error: Invalid JSON');
   }
