@@ -27,10 +27,11 @@ import {
   type FetchLike,
 } from '@modelcontextprotocol/client';
 import { BrokenCircuitError, BulkheadRejectedError, ConsecutiveBreaker, CircuitState, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
-import { fetch as undiciFetch, type Agent } from 'undici';
+import type { Agent } from 'undici';
 import { MissingRequiredClientCapabilityError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
+import { dispatcherFetch } from './dispatcher-fetch.js';
 import { pinnedAgent, SsrfError, type SsrfGuard } from './ssrf-guard.js';
 import { TaskAwareClient } from './upstream-tasks.js';
 import type { Credentials, ResolvedUpstream } from './upstream-config.js';
@@ -436,7 +437,8 @@ export class UpstreamConnection {
         for (const [name, value] of Object.entries(configured)) if (headers.get(name) === value) headers.delete(name);
         init = { ...init, headers };
       }
-      const res = await undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
+      // The transports' exchanges without undici's fetch machinery (dispatcher-fetch.ts: same answers).
+      const res = await dispatcherFetch(url, init, agent);
       // The npm undici's Response is not the runtime's global Response class, and the SDK's OAuth code
       // tells an error response from a string with `instanceof Response` (parseErrorResponse): handed the
       // undici object, every token-endpoint error (invalid_client, invalid_scope, ...) became "Invalid
