@@ -5,6 +5,7 @@
  * (target: gateway p50 <= 1.3x direct). Uses the test PostgreSQL/Redis (TEST_DATABASE_URL /
  * TEST_REDIS_URL or 127.0.0.1). `npx tsx bench/federation.ts [calls] [concurrency]`
  */
+import { cpus, loadavg } from 'node:os';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startCluster } from '../test/service/federation/support/gateway.js';
 import { startLegacyUpstream, startModernUpstream } from '../test/service/federation/support/upstream-fixtures.js';
@@ -36,6 +37,7 @@ async function measure(name: string, call: () => Promise<unknown>): Promise<Stat
 }
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0]!;
   const [cluster, modern, legacy] = await Promise.all([startCluster(1), startModernUpstream('bench'), startLegacyUpstream('bench')]);
   const clients: Client[] = [];
   try {
@@ -65,13 +67,18 @@ async function main(): Promise<void> {
       rows.push([label, d, g, b]);
     }
     console.log(`\nfederation bench: tools/call echo, ${N} sequential calls (p50/p99) + ${N} calls at concurrency ${CONCURRENCY} (throughput)`);
+    // The machine is usually shared: the load before the run says how far absolute figures can be trusted.
+    console.log(`machine: ${cpus().length} cores, 1-minute load average ${loadBefore.toFixed(2)} before the run; compare the ratios, they are measured in the same run`);
+    const summary: string[] = [];
     for (const [label, d, g, b] of rows) {
       console.log(`\n${label} (client speaks the same generation)`);
       for (const s of [d, g, b]) console.log(`  ${s.name.padEnd(8)} p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  ${s.rps.toFixed(0)} calls/s`);
       const ratio = g.p50Ms / d.p50Ms;
       console.log(`  ratio gateway/direct: p50 ${ratio.toFixed(2)}x (target <= 1.3x: ${ratio <= 1.3 ? 'met' : 'NOT met'}), p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x`);
       console.log(`  federation hop (gateway upstream call - gateway built-in call): p50 ${(g.p50Ms - b.p50Ms).toFixed(2)} ms`);
+      summary.push(`RATIO ${label}: gateway/direct p50 ${ratio.toFixed(2)}x, p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x (gateway p50 ${g.p50Ms.toFixed(2)} ms, direct ${d.p50Ms.toFixed(2)} ms)`);
     }
+    console.log(`\n${summary.join('\n')}`);
   } finally {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await cluster.stop();
