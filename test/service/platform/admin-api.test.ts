@@ -46,7 +46,10 @@ describe('admin API (/admin/v1)', () => {
       assert.deepEqual(j.tenant.toolsets, ['platform', 'diagnostics']);
       assert.match(j.apiKey, new RegExp(`^umcp_${j.key.prefix}_`));
       const keys = (await api('GET', '/tenants/acme/keys')).body;
-      assert.ok(!keys.includes(j.apiKey.split('_')[2]!), 'the secret is never listed');
+      // The secret is everything after `umcp_<prefix>_` (base64url: it may itself contain `_`).
+      const secret = j.apiKey.slice(`umcp_${j.key.prefix}_`.length);
+      assert.equal(secret.length, 43);
+      assert.ok(!keys.includes(secret), 'the secret is never listed');
     });
 
     it('lists and shows tenants by id or by name', async () => {
