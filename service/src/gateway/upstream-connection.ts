@@ -33,7 +33,7 @@ import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
 import { dispatcherFetch } from './dispatcher-fetch.js';
 import { pinnedAgent, SsrfError, type SsrfGuard } from './ssrf-guard.js';
-import { TaskAwareClient } from './upstream-tasks.js';
+import { TaskAwareClient, UPSTREAM_CLIENT_CAPABILITIES } from './upstream-tasks.js';
 import type { Credentials, ResolvedUpstream } from './upstream-config.js';
 
 /** Protocol generation an upstream speaks. */
@@ -339,7 +339,7 @@ export class UpstreamConnection {
       {
         // Input requests of the upstream are relayed to the caller (see relayInput); the caller's own
         // capabilities decide whether it can answer.
-        capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
+        capabilities: UPSTREAM_CLIENT_CAPABILITIES,
         versionNegotiation: {
           mode: up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
         },
