@@ -339,7 +339,7 @@ export class UpstreamConnection {
       {
         // Input requests of the upstream are relayed to the caller (see relayInput); the caller's own
         // capabilities decide whether it can answer.
-        capabilities: UPSTREAM_CLIENT_CAPABILITIES,
+        capabilities: structuredClone(UPSTREAM_CLIENT_CAPABILITIES),
         versionNegotiation: {
           mode: up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
         },
