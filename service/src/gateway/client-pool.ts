@@ -8,7 +8,9 @@ import { UpstreamConnection, type UpstreamConnectionOptions, type UpstreamHealth
 import type { ResolvedUpstream } from './upstream-config.js';
 
 /** Options of ClientPool. */
-export interface ClientPoolOptions extends Omit<UpstreamConnectionOptions, 'onListChanged' | 'onResourceUpdated'> {
+export interface ClientPoolOptions extends Omit<UpstreamConnectionOptions, 'onListChanged' | 'onResourceUpdated' | 'onError'> {
+  /** An upstream's transport or protocol trouble (the connection's own error report). */
+  readonly onError?: (err: unknown, upstream: ResolvedUpstream) => void;
   /** Close a connection unused this long, ms. @defaultValue 300000 */
   readonly idleMs?: number;
   readonly registry?: Registry;
@@ -41,6 +43,7 @@ export class ClientPool {
       ...this.opts,
       onListChanged: (kind) => this.opts.onListChanged(upstream.tenantId, upstream.namespace, kind),
       onResourceUpdated: (uri) => this.opts.onResourceUpdated?.(upstream, uri),
+      onError: (err) => this.opts.onError?.(err, upstream),
     });
     this.conns.set(slot, conn);
     return conn;

@@ -133,7 +133,8 @@ export function createFederation(opts: FederationOptions): Federation {
     ...(opts.idleMs !== undefined && { idleMs: opts.idleMs }),
     ...(opts.breakerThreshold !== undefined && { breakerThreshold: opts.breakerThreshold }),
     ...(opts.halfOpenAfterMs !== undefined && { halfOpenAfterMs: opts.halfOpenAfterMs }),
-    onError: (err) => opts.onError?.(err, 'upstream'),
+    // Named by tenant and namespace, never by URL (it may carry credentials in its query).
+    onError: (err, up) => opts.onError?.(err, `upstream ${up.tenantId}/${up.namespace}`),
     onResourceUpdated: (up, uri) => notifierFor?.(up.tenantId).resourceUpdated(exposedUri(up, uri)),
     onListChanged: (tenantId, _namespace, kind) => {
       catalog.invalidate(tenantId).then(
