@@ -25,6 +25,7 @@ import {
   type AddClientAuthentication,
   type AuthProvider,
   type FetchLike,
+  type McpSubscription,
 } from '@modelcontextprotocol/client';
 import { BrokenCircuitError, BulkheadRejectedError, ConsecutiveBreaker, CircuitState, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
 import type { Agent } from 'undici';
@@ -169,6 +170,8 @@ export class UpstreamConnection {
   private readonly callers = new Set<CallScope>();
   /** Upstream resource URIs subscribed through this connection (re-subscribed after a reconnect). */
   private readonly subscribed = new Set<string>();
+  /** The resource `subscriptions/listen` stream of a 2026-07-28 upstream, while URIs are subscribed. */
+  private resourceListen: McpSubscription | undefined;
   /** The Authorization header each upstream response's request carried (which token a 401 refused). */
   private readonly sentAuthorization = new WeakMap<Response, string | null>();
   lastUsed = Date.now();
@@ -256,10 +259,34 @@ export class UpstreamConnection {
     if (on) this.subscribed.add(uri);
     else this.subscribed.delete(uri);
     await this.run(async (c) => {
-      if (c.getProtocolEra() !== 'legacy' || !c.getServerCapabilities()?.resources?.subscribe) return;
+      if (!c.getServerCapabilities()?.resources?.subscribe) return;
+      // 2026-07-28: one `subscriptions/listen` stream carries every subscribed URI of this connection.
+      if (c.getProtocolEra() === 'modern') return this.listenResources(c);
       if (on) await c.subscribeResource({ uri }, { timeout: this.upstream.options.timeouts.listMs });
       else await c.unsubscribeResource({ uri }, { timeout: this.upstream.options.timeouts.listMs });
     }, true);
+  }
+
+  /**
+   * (Re)opens the resource `subscriptions/listen` stream of a 2026-07-28 upstream for the current set of
+   * subscribed URIs (the new stream is acknowledged before the old one closes, so no update falls in a
+   * gap); an unexpected end of the stream re-opens it after a pause while the client is still current.
+   */
+  private async listenResources(client: Client): Promise<void> {
+    const previous = this.resourceListen;
+    this.resourceListen = undefined;
+    if (this.subscribed.size > 0) {
+      const sub = await client.listen({ resourceSubscriptions: [...this.subscribed] }, { timeout: this.upstream.options.timeouts.listMs });
+      this.resourceListen = sub;
+      void sub.closed.then((why) => {
+        if (why !== 'remote' || this.resourceListen !== sub) return;
+        this.resourceListen = undefined;
+        setTimeout(() => {
+          if (this.client === client && !this.resourceListen) this.listenResources(client).catch((err: unknown) => this.opts.onError?.(err));
+        }, 1_000).unref();
+      });
+    }
+    await previous?.close().catch(() => undefined);
   }
 
   /** Closes the client and its HTTP agents. */
@@ -377,9 +404,10 @@ export class UpstreamConnection {
     this.lastError = undefined;
     // Ask for every log message; each caller's own level filters what it receives.
     if (client.getServerCapabilities()?.logging) await client.setLoggingLevel('debug', { timeout: up.options.timeouts.connectMs }).catch((err: unknown) => this.opts.onError?.(err));
-    if (this.subscribed.size && client.getProtocolEra() === 'legacy' && client.getServerCapabilities()?.resources?.subscribe) {
-      // A new upstream session starts without subscriptions: restore them.
-      for (const uri of this.subscribed) client.subscribeResource({ uri }).catch((err: unknown) => this.opts.onError?.(err));
+    if (this.subscribed.size && client.getServerCapabilities()?.resources?.subscribe) {
+      // A new upstream session (or connection) starts without subscriptions: restore them.
+      if (client.getProtocolEra() === 'modern') this.listenResources(client).catch((err: unknown) => this.opts.onError?.(err));
+      else for (const uri of this.subscribed) client.subscribeResource({ uri }).catch((err: unknown) => this.opts.onError?.(err));
     }
     return client;
   }

@@ -76,6 +76,31 @@ describe('federation: two replicas', function () {
     await onA.unsubscribeResource({ uri: 'subs+mem://readme' });
   });
 
+  it("relays a 2025-era client's subscription to a 2026-07-28 upstream over its subscriptions/listen, on every replica", async () => {
+    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'msubs', url: modern.url })).status, 201);
+    const onA = await cluster.client(apiKey, 'legacy', 0);
+    const onB = await cluster.client(apiKey, 'legacy', 1);
+    const updated: string[] = [];
+    for (const c of [onA, onB]) {
+      c.setNotificationHandler('notifications/resources/updated', async (n) => {
+        updated.push(n.params.uri);
+      });
+    }
+    await onA.subscribeResource({ uri: 'msubs+mem://readme' });
+    await onB.subscribeResource({ uri: 'msubs+mem://items/7' });
+    // The upstream only tells listeners that asked for the URI; both subscriptions reach it.
+    await within(3_000, async () => {
+      modern.touch('mem://readme');
+      modern.touch('mem://items/7');
+      return updated.includes('msubs+mem://readme') && updated.filter((u) => u === 'msubs+mem://items/7').length > 0;
+    });
+    modern.touch('mem://items/8');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!updated.includes('msubs+mem://items/8'), 'an unsubscribed URI is not relayed');
+    await onA.unsubscribeResource({ uri: 'msubs+mem://readme' });
+    await onB.unsubscribeResource({ uri: 'msubs+mem://items/7' });
+  });
+
   /** A raw 2026-07-28 tools/call of `tool` on replica `i` from a client that can answer elicitations. */
   const modernCall = async (i: number, tool: string, params: Record<string, unknown>) => {
     const res = await fetch(cluster.gateways[i]!.mcpUrl, {

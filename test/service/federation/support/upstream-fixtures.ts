@@ -24,7 +24,7 @@ export interface UpstreamFixture {
   readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number; aborted: number };
   /** Adds a tool and announces tools/list_changed. */
   addTool(name: string): void;
-  /** Sends notifications/resources/updated for `uri` to the sessions subscribed to it (2025-era only). */
+  /** Sends notifications/resources/updated for `uri` to the sessions (2025-era) or listen streams (2026-07-28) subscribed to it. */
   touch(uri: string): void;
   /** Forgets every session (2025-era only): the next request with an old session id gets 404. */
   dropSessions(): void;
@@ -42,7 +42,8 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
   const server = new McpServer(
     { name: `fixture-${label}`, version: '1.0.0' },
     {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {} },
+      // 2026-07-28: resource subscriptions ride `subscriptions/listen` (updates published on the event bus).
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true, ...(era === 'modern' && { subscribe: true }) }, prompts: { listChanged: true }, logging: {} },
       ...(hint && { cacheHints: { 'tools/list': hint, 'resources/list': hint, 'prompts/list': hint, 'resources/templates/list': hint } }),
     },
   );
@@ -129,7 +130,9 @@ export async function startModernUpstream(label = 'modern', listTtlMs?: number):
       extra.push(name);
       bus.publish({ kind: 'tools_list_changed' });
     },
-    touch() {},
+    touch(uri) {
+      bus.publish({ kind: 'resource_updated', uri });
+    },
     dropSessions() {},
     close: () => closeHttp(http),
     async restart() {
