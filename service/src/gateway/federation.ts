@@ -19,7 +19,7 @@ import { PgUpstreamStore } from '../store/pg/upstream-store.js';
 import type { TenantDb } from '../store/pg/routing/tenant-db.js';
 import type { AuditLog } from '../store/ports.js';
 import { BUILTIN_TOOLSETS, resolveToolsets, type ToolsetContext } from '../tools/index.js';
-import { Catalog, exposedUri } from './catalog.js';
+import { Catalog, exposedUri, upstreamUri } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -28,6 +28,7 @@ import { PendingInputs } from './pending-inputs.js';
 import { attachFederation } from './router.js';
 import { SsrfGuard, type Resolver } from './ssrf-guard.js';
 import { UpstreamDirectory } from './upstream-directory.js';
+import type { ResolvedUpstream } from './upstream-config.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import { RemoteTasks } from './upstream-tasks.js';
 
@@ -84,6 +85,12 @@ export interface Federation {
   readonly directory: UpstreamDirectory;
   /** tasks/get, tasks/update, tasks/cancel of tasks that live on an upstream (federated task ids). */
   readonly remoteTasks: RemoteTasks;
+  /**
+   * A 2026-07-28 caller opened `subscriptions/listen` with `resourceSubscriptions`: the upstream URIs
+   * among them are subscribed on this replica's pooled clients until the returned release runs (when
+   * the listen stream ends); the upstreams' updates then reach the stream through the tenant's bus.
+   */
+  holdResourceSubscriptions(tenantId: string, uris: readonly string[]): Promise<() => void>;
   /** Installs the tenant's upstream catalog on a per-request server (both protocol generations). */
   attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): Promise<void>;
   /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
@@ -158,6 +165,30 @@ export function createFederation(opts: FederationOptions): Federation {
     secrets,
     directory,
     remoteTasks: new RemoteTasks(directory, pool),
+    async holdResourceSubscriptions(tenantId, uris) {
+      const ups = uris.length ? await directory.list(tenantId) : [];
+      if (ups.length === 0) return () => undefined;
+      let roots: Record<string, string> | undefined;
+      const held: { up: ResolvedUpstream; uri: string }[] = [];
+      for (const uri of uris) {
+        const namespaced = ups.find((u) => !u.root && upstreamUri(u.namespace, uri) !== undefined);
+        if (namespaced) {
+          held.push({ up: namespaced, uri: upstreamUri(namespaced.namespace, uri)! });
+          continue;
+        }
+        roots ??= ups.some((u) => u.root) ? (await catalog.get(tenantId)).roots.resources : {};
+        const root = ups.find((u) => u.root && u.namespace === roots![uri]);
+        if (root) held.push({ up: root, uri });
+      }
+      const report = (err: unknown) => opts.onError?.(err, 'resource subscription');
+      await Promise.all(held.map((h) => pool.get(h.up).subscribe(h.uri, true).catch(report)));
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const h of held) pool.get(h.up).subscribe(h.uri, false).catch(report);
+      };
+    },
     attach(server, principal, facts) {
       return attachFederation(server, principal, facts, {
         directory,

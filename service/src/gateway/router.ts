@@ -78,8 +78,9 @@ export async function attachFederation(server: McpServer, principal: Principal, 
   const pageSize = deps.pageSize ?? 100;
   low.registerCapabilities({
     tools: { listChanged: true },
-    // 2025-era sessions may subscribe to upstream resources (relayed to the upstream, updates fanned out).
-    resources: { listChanged: true, ...(facts.era === 'legacy' && { subscribe: true }) },
+    // Upstream resources may be subscribed (2025-era `resources/subscribe`, 2026-07-28 listen
+    // `resourceSubscriptions`): relayed to the upstream, its updates fanned out to the tenant.
+    resources: { listChanged: true, subscribe: true },
     prompts: { listChanged: true },
     completions: {},
     // Upstream log messages are relayed to the caller, filtered by the caller's level.

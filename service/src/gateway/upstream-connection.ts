@@ -168,8 +168,8 @@ export class UpstreamConnection {
   private lastError: string | undefined;
   /** Contexts of the client requests currently calling this upstream (input requests go to them). */
   private readonly callers = new Set<CallScope>();
-  /** Upstream resource URIs subscribed through this connection (re-subscribed after a reconnect). */
-  private readonly subscribed = new Set<string>();
+  /** Upstream resource URIs subscribed through this connection, with their holders (re-subscribed after a reconnect). */
+  private readonly subscribed = new Map<string, number>();
   /** The resource `subscriptions/listen` stream of a 2026-07-28 upstream, while URIs are subscribed. */
   private resourceListen: McpSubscription | undefined;
   /** The Authorization header each upstream response's request carried (which token a 401 refused). */
@@ -256,8 +256,15 @@ export class UpstreamConnection {
    * for others the subscription is only remembered). Idempotent.
    */
   async subscribe(uri: string, on: boolean): Promise<void> {
-    if (on) this.subscribed.add(uri);
+    // Counted: several sessions and listen streams of the tenant may hold the same URI on this replica;
+    // the upstream subscription ends with the last of them (an unsubscribe for a URI this replica does
+    // not hold is a no-op: the session's subscription was made on another replica).
+    const held = this.subscribed.get(uri) ?? 0;
+    if (!on && held === 0) return;
+    const count = on ? held + 1 : held - 1;
+    if (count > 0) this.subscribed.set(uri, count);
     else this.subscribed.delete(uri);
+    if (on ? held > 0 : count > 0) return;
     await this.run(async (c) => {
       if (!c.getServerCapabilities()?.resources?.subscribe) return;
       // 2026-07-28: one `subscriptions/listen` stream carries every subscribed URI of this connection.
@@ -276,7 +283,7 @@ export class UpstreamConnection {
     const previous = this.resourceListen;
     this.resourceListen = undefined;
     if (this.subscribed.size > 0) {
-      const sub = await client.listen({ resourceSubscriptions: [...this.subscribed] }, { timeout: this.upstream.options.timeouts.listMs });
+      const sub = await client.listen({ resourceSubscriptions: [...this.subscribed.keys()] }, { timeout: this.upstream.options.timeouts.listMs });
       this.resourceListen = sub;
       void sub.closed.then((why) => {
         if (why !== 'remote' || this.resourceListen !== sub) return;
@@ -407,7 +414,7 @@ export class UpstreamConnection {
     if (this.subscribed.size && client.getServerCapabilities()?.resources?.subscribe) {
       // A new upstream session (or connection) starts without subscriptions: restore them.
       if (client.getProtocolEra() === 'modern') this.listenResources(client).catch((err: unknown) => this.opts.onError?.(err));
-      else for (const uri of this.subscribed) client.subscribeResource({ uri }).catch((err: unknown) => this.opts.onError?.(err));
+      else for (const uri of this.subscribed.keys()) client.subscribeResource({ uri }).catch((err: unknown) => this.opts.onError?.(err));
     }
     return client;
   }

@@ -59,12 +59,15 @@ export interface McpEndpointDeps {
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
-  federation?: Pick<Federation, 'attach' | 'useNotifier' | 'useRequestState'>;
+  federation?: Pick<Federation, 'attach' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
   tasks?: { attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void };
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
   largeResults?: LargeResultsDeps;
 }
+
+/** Most upstream resources one listen stream holds upstream subscriptions for. */
+const MAX_LISTEN_RESOURCES = 100;
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
@@ -183,17 +186,33 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       return legacyLeg.handle(request, principal, info, text === undefined ? undefined : { text, parsed });
     }
     labels.era = 'modern';
+    const listen = labels.method === 'subscriptions/listen';
+    // Upstream resources a listen stream asks for are subscribed upstream while the stream is open.
+    const unhold = listen ? await holdListenResources(principal, parsed) : undefined;
     const lease = modern.acquire(principal.tenantId);
+    const done = () => {
+      lease.release();
+      unhold?.();
+    };
     let response: Response;
     try {
       // parsedBody: the SDK classifies from the value and never reads the (already read) body.
       response = await lease.handler.fetch(request, { authInfo: authInfoFor(principal, info.requestId), ...(isPost && { parsedBody: parsed }) });
     } catch (err) {
-      lease.release();
+      done();
       throw err;
     }
     // In flight until a streamed response ends; a JSON response is complete already.
-    return sse.track(response, labels.method === 'subscriptions/listen', lease.release);
+    return sse.track(response, listen, done);
+  }
+
+  /** The upstream share of a listen request's `resourceSubscriptions`, held until the stream ends. */
+  async function holdListenResources(principal: Principal, parsed: unknown): Promise<(() => void) | undefined> {
+    const uris = (parsed as { params?: { notifications?: { resourceSubscriptions?: unknown } } } | undefined)?.params?.notifications?.resourceSubscriptions;
+    if (!deps.federation || !Array.isArray(uris) || uris.length === 0) return undefined;
+    // The SDK refuses a malformed filter itself; only well-formed URIs are held, at most as many as a listen may carry.
+    const wanted = uris.filter((u): u is string => typeof u === 'string' && u.length <= 2_048).slice(0, MAX_LISTEN_RESOURCES);
+    return deps.federation.holdResourceSubscriptions(principal.tenantId, wanted);
   }
 
   return {

@@ -101,6 +101,27 @@ describe('federation: two replicas', function () {
     await onB.unsubscribeResource({ uri: 'msubs+mem://items/7' });
   });
 
+  it("a 2026-07-28 client's subscriptions/listen for upstream resources gets the updates of either upstream generation", async () => {
+    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'lsm', url: modern.url })).status, 201);
+    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'lsl', url: legacy.url })).status, 201);
+    const client = await cluster.client(apiKey, 'modern', 1);
+    const updated: string[] = [];
+    client.setNotificationHandler('notifications/resources/updated', async (n) => {
+      updated.push(n.params.uri);
+    });
+    const sub = await client.listen({ resourceSubscriptions: ['lsm+mem://readme', 'lsl+mem://readme'] });
+    try {
+      assert.deepEqual([...(sub.honoredFilter.resourceSubscriptions ?? [])].sort(), ['lsl+mem://readme', 'lsm+mem://readme']);
+      await within(3_000, async () => {
+        modern.touch('mem://readme');
+        legacy.touch('mem://readme');
+        return updated.includes('lsm+mem://readme') && updated.includes('lsl+mem://readme');
+      });
+    } finally {
+      await sub.close();
+    }
+  });
+
   /** A raw 2026-07-28 tools/call of `tool` on replica `i` from a client that can answer elicitations. */
   const modernCall = async (i: number, tool: string, params: Record<string, unknown>) => {
     const res = await fetch(cluster.gateways[i]!.mcpUrl, {
