@@ -19,6 +19,16 @@ const WORKER_CONCURRENCY = 8;
 /** Seconds the pipeline's create phase (all tools/call answered) took, by worker count. */
 const createPhase = new Map<number, number>();
 
+/** N submissions from CONCURRENCY producers, each awaiting its own before the next; `submit` gets the 1-based number. */
+async function produce(submit: (n: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N) await submit(++next);
+    }),
+  );
+}
+
 async function pipeline(workers: number): Promise<number> {
   const env = await createTaskEnv({ WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), RATE_LIMIT_PER_MINUTE: '0' });
   const db = new pg.Client({ connectionString: env.db.url });
@@ -34,15 +44,7 @@ async function pipeline(workers: number): Promise<number> {
     await db.query('DELETE FROM tasks');
 
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < N) {
-          next++;
-          await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 0 } });
-        }
-      }),
-    );
+    await produce(() => modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 0 } }));
     createPhase.set(workers, (performance.now() - started) / 1000);
     const deadline = Date.now() + 300_000;
     while (Number((await db.query("SELECT count(*) FROM tasks WHERE status = 'completed'")).rows[0].count) < N) {
@@ -70,15 +72,7 @@ async function bare(consumers: number): Promise<number> {
   try {
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < N) {
-          next++;
-          await queue.add('noop', { n: next }, { removeOnComplete: true });
-        }
-      }),
-    );
+    await produce((n) => queue.add('noop', { n }, { removeOnComplete: true }));
     while (done < N) await new Promise((r) => setTimeout(r, 5));
     return N / ((performance.now() - started) / 1000);
   } finally {

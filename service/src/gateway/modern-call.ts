@@ -31,6 +31,13 @@ export function asOwn<T extends { _meta?: Record<string, unknown> }>(result: T):
   return (Object.keys(meta).length ? { ...rest, _meta: meta } : rest) as T;
 }
 
+/** The caller's declared client capabilities (2026-07-28 request envelope), forwarded so an upstream decides as for a direct caller. */
+export function callerCapabilities(ctx: ServerContext): Record<string, unknown> | undefined {
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const caps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? envelope['clientCapabilities'];
+  return caps && typeof caps === 'object' ? (caps as Record<string, unknown>) : undefined;
+}
+
 /** Inputs of callForModernCaller. */
 export interface ModernCall {
   readonly up: ResolvedUpstream;
@@ -76,15 +83,14 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
     return finish(await pending.resume(sealed['p'], sealed['r'], ctx.mcpReq.inputResponses ?? {}), sealed['p'], sealed['r']);
   }
   const upstreamState = sealed && typeof sealed['s'] === 'string' && sealed['s'] ? sealed['s'] : undefined;
-  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
-  const callerCaps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? envelope['clientCapabilities'];
+  const callerCaps = callerCapabilities(ctx);
   const params = {
     ...call.params,
     _meta: {
       // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
       'io.modelcontextprotocol/logLevel': 'debug',
       // The upstream decides what input it may ask for by the caller's capabilities, not the gateway's.
-      ...(callerCaps !== undefined && { 'io.modelcontextprotocol/clientCapabilities': callerCaps as Record<string, unknown> }),
+      ...(callerCaps !== undefined && { 'io.modelcontextprotocol/clientCapabilities': callerCaps }),
     },
     ...(ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
     ...(upstreamState && { requestState: upstreamState }),
@@ -98,7 +104,7 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   // The upstream call may outlive this HTTP request (waiting for the caller's answer): its own signal.
   // The caller's declared capabilities bound what may be asked of it (as a direct server would).
   const capability: Record<string, string> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
-  const caps = (callerCaps ?? {}) as Record<string, unknown>;
+  const caps = callerCaps ?? {};
   // A question the caller cannot answer ends this request with -32021 at once, as a direct server would
   // refuse (the upstream only sees its request fail; its call is cancelled below).
   let refuse: (err: Error) => void = () => undefined;

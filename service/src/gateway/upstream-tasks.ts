@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
 import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
+import { callerCapabilities } from './modern-call.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 
@@ -92,13 +93,6 @@ export function asCallerTask(namespace: string, task: Record<string, unknown>): 
 }
 
 const Passthrough = z.looseObject({});
-
-/** The caller's declared client capabilities (2026-07-28 envelope), forwarded so the upstream sees the caller's extensions. */
-function callerCapabilities(ctx: ServerContext): Record<string, unknown> | undefined {
-  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
-  const caps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? envelope['clientCapabilities'];
-  return caps && typeof caps === 'object' ? (caps as Record<string, unknown>) : undefined;
-}
 
 /** `tasks/get` / `tasks/update` / `tasks/cancel` of upstream-owned tasks (2026-07-28 callers and upstreams). */
 export class RemoteTasks {

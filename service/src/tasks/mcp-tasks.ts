@@ -135,6 +135,11 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     };
     const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
     const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
+    /** Validates the arguments, then records and enqueues the task (era-specific fields in `extra`). */
+    const createTask = async (extra?: { prefilled?: unknown[]; ttlMs?: number }) => {
+      await validateForTask();
+      return guard(() => service.create(principal, { era, tool, arguments: args, policy, ...(idempotencyKey && { idempotencyKey }), ...extra }));
+    };
     if (era === 'modern') {
       if (!declaresExtension(ctx)) {
         if (policy.taskSupport === 'required') throw missingCapability();
@@ -142,17 +147,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       }
       const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
       if (GATHER_FIRST.has(tool) && isBuiltin(tool) && !responses) return inner(request, rawCtx);
-      await validateForTask();
-      const task = await guard(() =>
-        service.create(principal, {
-          era,
-          tool,
-          arguments: args,
-          policy,
-          ...(idempotencyKey && { idempotencyKey }),
-          ...(responses && { prefilled: Object.values(responses) }),
-        }),
-      );
+      const task = await createTask(responses && { prefilled: Object.values(responses) });
       return { resultType: 'task', ...modernTask(task, false) };
     }
     const hint = params['task'] as { ttl?: unknown } | undefined;
@@ -160,17 +155,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       if (policy.taskSupport === 'required') throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
       return inner(request, rawCtx);
     }
-    await validateForTask();
-    const task = await guard(() =>
-      service.create(principal, {
-        era,
-        tool,
-        arguments: args,
-        policy,
-        ...(typeof hint.ttl === 'number' && { ttlMs: hint.ttl }),
-        ...(idempotencyKey && { idempotencyKey }),
-      }),
-    );
+    const task = await createTask(typeof hint.ttl === 'number' ? { ttlMs: hint.ttl } : undefined);
     return { task: legacyTask(task) };
   });
 

@@ -168,35 +168,7 @@ describe('federation: two replicas', function () {
 
   it("passes a 2026-07-28 upstream's input_required to a 2026-07-28 client; the retry may land on the other replica", async () => {
     assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mrtr', url: modern.url }, 0)).status, 201);
-    const rpc = async (i: number, params: Record<string, unknown>) => {
-      const res = await fetch(cluster.gateways[i]!.mcpUrl, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/call',
-          'mcp-name': 'mrtr__ask',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: {
-            name: 'mrtr__ask',
-            arguments: {},
-            ...params,
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-              'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-              'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
-            },
-          },
-        }),
-      });
-      return (await res.json()) as { result?: Record<string, any>; error?: { message: string } };
-    };
+    const rpc = (i: number, params: Record<string, unknown>) => modernCall(i, 'mrtr__ask', params);
     const first = await rpc(0, {});
     assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
     assert.ok(first.result!.inputRequests.name, 'the upstream\'s input request, under its own key');
