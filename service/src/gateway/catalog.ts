@@ -129,6 +129,8 @@ export class Catalog {
    */
   async legacyTaskSupport(tenantId: string, name: string): Promise<'optional' | 'required' | undefined> {
     const snap = await this.get(tenantId);
+    // Asked on every upstream tools/call: a tenant with only 2026-07-28 upstreams skips the tool scan.
+    if (!snap.upstreams.some((u) => u.era === 'legacy')) return undefined;
     const tool = snap.tools.find((t) => t.name === name) as { execution?: { taskSupport?: unknown } } | undefined;
     const support = tool?.execution?.taskSupport;
     if (support !== 'optional' && support !== 'required') return undefined;
