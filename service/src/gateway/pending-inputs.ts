@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { inputKeyHint, withoutInputKeyHint } from '../mcp/input-keys.js';
 import type { InputAsk } from './call-context.js';
 
 /** What one round ends with. */
@@ -46,7 +47,11 @@ class PendingCall {
   }
 
   ask(ask: InputAsk): Promise<unknown> {
-    const key = `upstream_input_${++this.asked}`;
+    // An upstream that names its question (an MRTR-native server on a 2025-era session, input-keys.ts)
+    // keeps its key, unless the name is already taken in this round; else a generated one.
+    const hint = inputKeyHint(ask.params);
+    const taken = (k: string) => this.answers.has(k) || (this.gathering !== undefined && k in this.gathering);
+    const key = hint !== undefined && !taken(hint) ? hint : this.generatedKey(taken);
     if (!this.gathering) {
       const asks: Record<string, InputAsk> = {};
       this.gathering = asks;
@@ -55,8 +60,15 @@ class PendingCall {
         this.emit({ kind: 'input', round: ++this.rounds, asks });
       }, GATHER_MS);
     }
-    this.gathering[key] = ask;
+    this.gathering[key] = { method: ask.method, params: withoutInputKeyHint(ask.params) };
     return new Promise((resolve) => this.answers.set(key, resolve));
+  }
+
+  private generatedKey(taken: (k: string) => boolean): string {
+    let key: string;
+    do key = `upstream_input_${++this.asked}`;
+    while (taken(key));
+    return key;
   }
 
   next(timeoutMs: number): Promise<RoundOutcome> {

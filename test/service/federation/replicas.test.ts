@@ -166,6 +166,23 @@ describe('federation: two replicas', function () {
     assert.match(again.error?.message ?? '', /gone/, 'a finished pending call cannot be answered twice');
   });
 
+  it('keeps the key a 2025-era upstream names for its question (umcp.dev/input-key); an unusable name gets a generated key', async () => {
+    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'named', url: legacy.url }, 0)).status, 201);
+    const first = await modernCall(0, 'named__ask_named', {});
+    assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
+    const asks = first.result!.inputRequests as Record<string, { method: string; params: { message: string; _meta?: Record<string, unknown> } }>;
+    const keys = Object.keys(asks).sort();
+    assert.equal(keys.length, 2, JSON.stringify(asks));
+    assert.equal(keys[0], 'nick');
+    assert.match(keys[1]!, /^upstream_input_\d+$/);
+    assert.equal(asks['nick']!.params.message, 'nick?');
+    assert.equal(asks['nick']!.params._meta, undefined, 'the name hint does not reach the caller');
+    assert.equal(asks[keys[1]!]!.params.message, 'not a key!?');
+    const answers = { nick: { action: 'accept', content: { name: 'Nia' } }, [keys[1]!]: { action: 'accept', content: { name: 'Ola' } } };
+    const done = await modernCall(1, 'named__ask_named', { inputResponses: answers, requestState: first.result!.requestState });
+    assert.equal(done.result?.content?.[0]?.text, 'Nia Ola', JSON.stringify(done));
+  });
+
   it("passes a 2026-07-28 upstream's input_required to a 2026-07-28 client; the retry may land on the other replica", async () => {
     assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mrtr', url: modern.url }, 0)).status, 201);
     const rpc = (i: number, params: Record<string, unknown>) => modernCall(i, 'mrtr__ask', params);

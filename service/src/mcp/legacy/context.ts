@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../../domain/principal.js';
 import type { RedisEventLog } from '../../store/redis/event-store.js';
 import type { RedisSessionStore, SessionRecord } from '../../store/redis/session-store.js';
+import { nameInputKeys } from '../input-keys.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { LegacySettings } from './config.js';
 import type { ReplicaRouter } from './router.js';
@@ -108,6 +109,8 @@ export async function openInstance(
   sink: TransportSink,
 ): Promise<LiveInstance> {
   const product = await ctx.factory({ era: 'legacy', authInfo: authInfoOf(principal), requestInfo: request });
+  // Questions of input_required handlers go out named, so a federating gateway can keep their keys.
+  nameInputKeys(product);
   const transport = new SessionTransport(session.sessionId, ctx.replicaId, sink);
   await product.connect(transport);
   const close = async () => {

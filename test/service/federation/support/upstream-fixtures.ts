@@ -76,6 +76,15 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
     const answer = await ctx.mcpReq.elicitInput({ mode: 'form', message: 'Your name?', requestedSchema: nameSchema });
     return { content: [{ type: 'text', text: answer.action === 'accept' ? `hello ${String(answer.content?.name)}` : `declined (${answer.action})` }] };
   });
+  if (era === 'legacy') {
+    // A 2025-era server that names its questions (`umcp.dev/input-key`, service/src/mcp/input-keys.ts),
+    // asking two at once: `nick` is a usable name, the second one is not (it must get a generated key).
+    server.registerTool('ask_named', { description: 'asks two named questions', inputSchema: z.object({}) }, async (_args, ctx) => {
+      const ask = (key: string) => ctx.mcpReq.elicitInput({ mode: 'form', message: `${key}?`, requestedSchema: nameSchema, _meta: { 'umcp.dev/input-key': key } });
+      const [a, b] = await Promise.all([ask('nick'), ask('not a key!')]);
+      return { content: [{ type: 'text', text: `${String(a.content?.name)} ${String(b.content?.name)}` }] };
+    });
+  }
   server.registerTool('chatty', { description: 'logs while working', inputSchema: z.object({}) }, async (_args, ctx) => {
     await ctx.mcpReq.log('warning', `${label} working`, 'fixture');
     return { content: [{ type: 'text', text: 'done' }] };

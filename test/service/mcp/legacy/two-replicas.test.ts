@@ -100,6 +100,21 @@ describe('legacy sessions across two replicas', function () {
     });
   }
 
+  it("names the question of an input_required handler with its key (umcp.dev/input-key), answered through B", async () => {
+    const sid = await initialize(a.url, 'acme', { capabilities: { elicitation: { form: {} } } });
+    const reader = new SseReader(await post(a.url, AUTH, sid, toolCall(3, 'elicit_mrtr', {})));
+    let request: SseEvent | undefined;
+    while (!request?.message?.method) request = await reader.next();
+    assert.equal(request.message!.method, 'elicitation/create');
+    const params = request.message!.params as { message: string; _meta?: Record<string, unknown> };
+    assert.equal(params.message, 'nick?');
+    assert.equal(params._meta?.['umcp.dev/input-key'], 'nick');
+    const ack = await post(b.url, AUTH, sid, { jsonrpc: '2.0', id: request.message!.id, result: { action: 'accept', content: { name: 'Ada' } } });
+    assert.equal(ack.status, 202);
+    const rest = await reader.rest();
+    assert.equal((rest.at(-1)?.message?.result?.content as { text: string }[])[0]!.text, 'nick:Ada');
+  });
+
   it('refuses elicitation for a client that did not declare it, as the original instance would', async () => {
     const sid = await initialize(a.url, 'acme', { capabilities: { sampling: {} } });
     const events = await new SseReader(await post(b.url, AUTH, sid, toolCall(4, 'elicit', {}))).rest();

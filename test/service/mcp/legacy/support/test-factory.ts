@@ -1,9 +1,10 @@
 /**
  * A small tenant-aware McpServer factory for the legacy-leg tests (B1's production factory is tested with
- * the endpoint): echo, whoami (reads authInfo.extra.principal), a progress `stream`, sampling, elicitation,
+ * the endpoint): echo, whoami (reads authInfo.extra.principal), a progress `stream`, sampling, elicitation
+ * (also as an input_required handler, `elicit_mrtr`),
  * roots, a long `sleep`, logging, standalone notifications (`notify`) and a subscribable resource.
  */
-import { McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
+import { acceptedContent, inputRequired, McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Principal } from '../../../../../service/src/domain/principal.js';
 
@@ -44,6 +45,12 @@ export const testFactory: McpServerFactory = ({ authInfo }) => {
   server.registerTool('elicit', { inputSchema: z.object({}) }, async (_args, ctx) => {
     const res = await ctx.mcpReq.elicitInput({ mode: 'form', message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } });
     return { content: [{ type: 'text', text: `elicited:${res.action}:${String(res.content?.name)}` }] };
+  });
+  // Written for 2026-07-28 (input_required); on a 2025-era session the SDK asks with elicitation/create.
+  server.registerTool('elicit_mrtr', { inputSchema: z.object({}) }, async (_args, ctx) => {
+    const answer = acceptedContent(ctx.mcpReq.inputResponses, 'nick', z.object({ name: z.string() }));
+    if (!answer) return inputRequired({ inputRequests: { nick: inputRequired.elicit({ message: 'nick?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }) } });
+    return { content: [{ type: 'text', text: `nick:${answer.name}` }] };
   });
   server.registerTool('log', { inputSchema: z.object({ level: z.enum(['debug', 'info', 'error']) }) }, async ({ level }, ctx) => {
     await ctx.mcpReq.log(level, `at ${level}`);
