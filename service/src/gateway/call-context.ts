@@ -15,14 +15,20 @@ export interface InputAsk {
 }
 
 /** Whom an upstream call is running for. */
-export interface CallScope {
-  readonly ctx: ServerContext;
-  /**
-   * Set for 2026-07-28 callers: resolves with the caller's answer, possibly from another replica.
-   * `related`: the upstream sent the request on this call's own response stream (not merely while it ran).
-   */
-  readonly ask?: (request: InputAsk, related: boolean) => Promise<unknown>;
-}
+export type CallScope =
+  | {
+      readonly ctx: ServerContext;
+      /**
+       * Set for 2026-07-28 callers: resolves with the caller's answer, possibly from another replica.
+       * `related`: the upstream sent the request on this call's own response stream (not merely while it ran).
+       */
+      readonly ask?: (request: InputAsk, related: boolean) => Promise<unknown>;
+    }
+  | {
+      /** No client request: a task the gateway follows on its own (its questions go to the task). */
+      readonly ctx?: undefined;
+      readonly ask: (request: InputAsk, related: boolean) => Promise<unknown>;
+    };
 
 /** Scope of the gateway request on whose behalf the current upstream call runs. */
 export const callContext = new AsyncLocalStorage<CallScope>();

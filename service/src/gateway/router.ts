@@ -20,7 +20,18 @@ import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
-import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask, needsTasksExtension, TASK_RUN_META, UPSTREAM_CLIENT_CAPABILITIES, upstreamTaskOf } from './upstream-tasks.js';
+import {
+  asCallerTask,
+  askOnSession,
+  callAsUpstreamTask,
+  followUpstreamTask,
+  needsTasksExtension,
+  TASK_CREATE_META,
+  TASK_RUN_META,
+  UPSTREAM_CLIENT_CAPABILITIES,
+  UPSTREAM_NAMESPACE_META,
+  upstreamTaskOf,
+} from './upstream-tasks.js';
 
 /** What the router needs. */
 export interface RouterDeps {
@@ -171,17 +182,23 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     try {
       if (facts.era === 'modern' && deps.requestState) {
         // 2026-07-28 caller: upstream input requests come back as input_required rounds (modern-call.ts).
+        // The task layer's call of a 2025-era upstream's task tool (TASK_CREATE_META): task-augmented
+        // upstream; questions it asks before creating the task come back as input_required rounds.
+        const createTask = request.params._meta?.[TASK_CREATE_META] !== undefined;
         const result = await callForModernCaller({
           ...modern(up, ctx),
           target: `tools/call:${name}`,
           params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
-          send: async (c, p, o) => (await c.callTool(p as { name: string }, o)) as Record<string, unknown>,
+          send: async (c, p, o) => (await c.callTool((createTask && c.getProtocolEra() === 'legacy' ? { ...p, task: {} } : p) as { name: string }, o)) as Record<string, unknown>,
         });
         // The upstream made the call a task (the caller declared the tasks extension): it stays the
         // upstream's, under a federated id the caller's tasks/* requests are routed by.
         const task = upstreamTaskOf(result);
         if (task) {
           outcome = 'ok';
+          // A 2025-era upstream's task is bound to this replica's upstream session: the task layer
+          // mirrors it in a gateway task and follows it from here (RemoteTasks.followLegacy).
+          if (deps.pool.get(up).era === 'legacy') return { ...result, _meta: { ...(result['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace } } as never;
           return { resultType: 'task', ...asCallerTask(up.namespace, task) } as never;
         }
         outcome = (result as { isError?: boolean }).isError ? 'error' : 'ok';

@@ -396,7 +396,7 @@ export class UpstreamConnection {
       }
       // 2026-07-28 caller: the question becomes an input_required round; else a request on its session.
       if (scope.ask) return scope.ask({ method, params: (params ?? {}) as Record<string, unknown> }, own !== undefined) as Promise<T>;
-      return ask(scope.ctx);
+      return scope.ctx ? ask(scope.ctx) : Promise.reject(new ProtocolError(ProtocolErrorCode.InternalError, `upstream "${up.namespace}" asked for ${what} with nobody to ask`));
     };
     client.setRequestHandler('elicitation/create', (req) => relay('elicitation', req.method, req.params, (ctx) => ctx.mcpReq.elicitInput(req.params)) as never);
     client.setRequestHandler('sampling/createMessage', (req) => relay('sampling', req.method, req.params, (ctx) => ctx.mcpReq.requestSampling(req.params)) as never);

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
 import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
+import { callContext } from './call-context.js';
 import { callerCapabilities } from './modern-call.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
@@ -29,6 +30,14 @@ import type { UpstreamDirectory } from './upstream-directory.js';
 export const UPSTREAM_TASK_META = 'umcp.dev/upstream-task';
 /** `_meta` key the worker sets on the calls it makes for a task (the router may then run it as an upstream task). */
 export const TASK_RUN_META = 'umcp.dev/task-run';
+/**
+ * `_meta` key the task layer sets on a 2026-07-28 caller's call of a 2025-era upstream's task tool: the
+ * router makes it task-augmented upstream and hands back the upstream's task (with its namespace under
+ * {@link UPSTREAM_NAMESPACE_META}) for the gateway to follow ({@link RemoteTasks.followLegacy}).
+ */
+export const TASK_CREATE_META = 'umcp.dev/task-create';
+/** `_meta` key naming the upstream whose task a lifted result carries (2025-era upstreams). */
+export const UPSTREAM_NAMESPACE_META = 'umcp.dev/upstream-namespace';
 
 const FEDERATED_PREFIX = 'up.';
 const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
@@ -68,6 +77,13 @@ export function upstreamTaskOf(result: Record<string, unknown>): Record<string, 
   const meta = result['_meta'] as Record<string, unknown> | undefined;
   const task = meta?.[UPSTREAM_TASK_META];
   return task && typeof task === 'object' ? (task as Record<string, unknown>) : undefined;
+}
+
+/** A 2025-era upstream's task handed back by the router for the gateway to follow. */
+export function legacyUpstreamTaskOf(result: Record<string, unknown>): { namespace: string; taskId: string } | undefined {
+  const task = upstreamTaskOf(result);
+  const namespace = (result['_meta'] as Record<string, unknown> | undefined)?.[UPSTREAM_NAMESPACE_META];
+  return task && typeof task['taskId'] === 'string' && typeof namespace === 'string' ? { namespace, taskId: task['taskId'] } : undefined;
 }
 
 /** The id a caller sees for an upstream's task. */
@@ -126,6 +142,19 @@ export class RemoteTasks {
     return {};
   }
 
+  /**
+   * Follows a 2025-era upstream's task to its end on this replica's pooled client, which holds the
+   * upstream session that created it (2025-era servers bind a task to its session): `tasks/result`,
+   * whose questions go to `hooks.ask`. Resolves with the task's result; its failure rejects with the
+   * upstream's error; aborting `hooks.signal` (also before the start) cancels the upstream task.
+   */
+  async followLegacy(principal: Principal, namespace: string, taskId: string, hooks: LegacyTaskHooks): Promise<Record<string, unknown>> {
+    const up = (await this.directory.list(principal.tenantId)).find((u) => u.namespace === namespace);
+    if (!up) throw upstreamError(namespace, 'not-found', `is no longer registered; its task ${taskId} cannot be followed`);
+    const ask = (request: { method: string; params: Record<string, unknown> }) => hooks.ask(request);
+    return callContext.run({ ask }, () => this.pool.get(up).run((c) => awaitLegacyTask(c, taskId, { signal: hooks.signal, ...(hooks.onprogress && { onprogress: hooks.onprogress }) }), false));
+  }
+
   private async resolve(principal: Principal, taskId: string): Promise<{ up: ResolvedUpstream; id: string }> {
     const parsed = parseFederatedTaskId(taskId);
     const up = parsed && (await this.directory.list(principal.tenantId)).find((u) => u.namespace === parsed.namespace);
@@ -165,11 +194,27 @@ export async function callAsUpstreamTask(
   const lifted = upstreamTaskOf(created);
   // The upstream chose to answer at once (or ignored the hint): that is the result.
   if (!lifted) return created;
-  const task = LegacyTask.parse(lifted);
-  const cancel = () => void client.request({ method: 'tasks/cancel', params: { taskId: task.taskId } } as never, Passthrough, { timeout: 10_000 }).catch(() => undefined);
+  return awaitLegacyTask(client, LegacyTask.parse(lifted).taskId, options);
+}
+
+/** How a followed 2025-era upstream task reports to the gateway task that mirrors it. */
+export interface LegacyTaskHooks {
+  readonly signal: AbortSignal;
+  /** A question of the upstream task; resolves with the answer. */
+  ask(request: { method: string; params: Record<string, unknown> }): Promise<unknown>;
+  onprogress?(p: { progress: number; total?: number; message?: string }): void;
+}
+
+/** Waits in `tasks/result` for a 2025-era upstream task created on `client`'s session. */
+async function awaitLegacyTask(
+  client: Client,
+  taskId: string,
+  options: { signal: AbortSignal; onprogress?: (p: { progress: number; total?: number; message?: string }) => void },
+): Promise<Record<string, unknown>> {
+  const cancel = () => void client.request({ method: 'tasks/cancel', params: { taskId } } as never, Passthrough, { timeout: 10_000 }).catch(() => undefined);
   return tendUpstreamTask(options.signal, cancel, async (verdict) =>
     (await client
-      .request({ method: 'tasks/result', params: { taskId: task.taskId } } as never, Passthrough, {
+      .request({ method: 'tasks/result', params: { taskId } } as never, Passthrough, {
         signal: options.signal,
         // The wait is bounded by the gateway task's own job timeout (its abort signal), not the call timeout.
         timeout: TASK_WAIT_MS,
@@ -187,6 +232,10 @@ export async function callAsUpstreamTask(
  * upstream task; an error `body` marks as the task's own `verdict` (it ended failed) does not.
  */
 async function tendUpstreamTask<T>(signal: AbortSignal, cancel: () => void, body: (verdict: (err: Error) => Error) => Promise<T>): Promise<T> {
+  if (signal.aborted) {
+    cancel();
+    throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
+  }
   const verdicts = new WeakSet<Error>();
   signal.addEventListener('abort', cancel, { once: true });
   try {
