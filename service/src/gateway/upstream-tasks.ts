@@ -5,10 +5,15 @@
  *   the gateway hands the caller the task under a federated id (`up.<namespace>.<base64url(id)>`) and
  *   routes the caller's `tasks/get` / `tasks/update` / `tasks/cancel` to the upstream ({@link RemoteTasks}).
  *   Nothing about the task is stored on the gateway, so any replica serves any of those requests.
- * - A 2025-era upstream's task-capable tool (its `tools/list` marks `execution.taskSupport`) runs as a
- *   task on the gateway's worker tier; the worker calls it task-augmented on the upstream and waits in
- *   `tasks/result` ({@link callAsUpstreamTask}), so the upstream's tool error completes the gateway's task
- *   and its protocol error fails it, and its elicitations reach the gateway task's `input_required`.
+ * - A 2025-era upstream's task-capable tool (its `tools/list` marks `execution.taskSupport`):
+ *   - for a 2026-07-28 caller, the router calls it task-augmented in the request (questions the upstream
+ *     asks before creating its task are input_required rounds of the call) and hands the upstream's task
+ *     to the task layer, which mirrors it in a gateway task and follows it from this replica
+ *     ({@link RemoteTasks.followLegacy}): a 2025-era server binds the task to the session that created it;
+ *   - for a 2025-era caller it runs as a task on the gateway's worker tier, whose worker calls it
+ *     task-augmented on the upstream ({@link callAsUpstreamTask}).
+ *   Either way the follower waits in `tasks/result`, so the upstream's tool error completes the gateway's
+ *   task and its protocol error fails it, and its elicitations reach the gateway task's `input_required`.
  *
  * The SDK client (2.4) decodes only `complete` / `input_required` results of `tools/call`:
  * {@link TaskAwareClient} lifts a task answer into a complete result carrying the task under
@@ -22,7 +27,7 @@ import type { Principal } from '../domain/principal.js';
 import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { callContext } from './call-context.js';
-import { callerCapabilities } from './modern-call.js';
+import { asOwn, callerCapabilities } from './modern-call.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 
@@ -152,7 +157,8 @@ export class RemoteTasks {
     const up = (await this.directory.list(principal.tenantId)).find((u) => u.namespace === namespace);
     if (!up) throw upstreamError(namespace, 'not-found', `is no longer registered; its task ${taskId} cannot be followed`);
     const ask = (request: { method: string; params: Record<string, unknown> }) => hooks.ask(request);
-    return callContext.run({ ask }, () => this.pool.get(up).run((c) => awaitLegacyTask(c, taskId, { signal: hooks.signal, ...(hooks.onprogress && { onprogress: hooks.onprogress }) }), false));
+    // The result as the gateway's own: the upstream's protocol `_meta` (its related-task key) is dropped.
+    return asOwn(await callContext.run({ ask }, () => this.pool.get(up).run((c) => awaitLegacyTask(c, taskId, { signal: hooks.signal, ...(hooks.onprogress && { onprogress: hooks.onprogress }) }), false)));
   }
 
   private async resolve(principal: Principal, taskId: string): Promise<{ up: ResolvedUpstream; id: string }> {

@@ -27,6 +27,11 @@ export function inputKeyHint(params: Record<string, unknown>): string | undefine
   return typeof hint === 'string' && KEY.test(hint) ? hint : undefined;
 }
 
+/** The question (request params) named `key`. */
+export function withInputKeyHint(params: Record<string, unknown> | undefined, key: string): Record<string, unknown> {
+  return { ...params, _meta: { ...((params?.['_meta'] as object | undefined) ?? {}), [INPUT_KEY_META]: key } };
+}
+
 /** The question without the key hint (it has been turned into the `inputRequests` key). */
 export function withoutInputKeyHint(params: Record<string, unknown>): Record<string, unknown> {
   const meta = params['_meta'] as Record<string, unknown> | undefined;
@@ -47,10 +52,7 @@ function named(result: unknown): unknown {
   for (const [key, entry] of Object.entries(r.inputRequests)) {
     const e = entry as { method?: unknown; params?: Record<string, unknown> } | undefined;
     // roots/list carries no params of its own; its answer needs no name to be matched.
-    inputRequests[key] =
-      e && typeof e === 'object' && e.params && typeof e.params === 'object'
-        ? { ...e, params: { ...e.params, _meta: { ...((e.params['_meta'] as object | undefined) ?? {}), [INPUT_KEY_META]: key } } }
-        : entry;
+    inputRequests[key] = e && typeof e === 'object' && e.params && typeof e.params === 'object' ? { ...e, params: withInputKeyHint(e.params, key) } : entry;
   }
   return { ...r, inputRequests };
 }

@@ -96,6 +96,9 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
       remote = port;
     },
     queueSnapshot,
-    close: () => queue.close(),
+    close: async () => {
+      await service.followed.close();
+      await queue.close();
+    },
   };
 }

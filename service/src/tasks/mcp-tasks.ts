@@ -9,12 +9,20 @@
  *   `tasks/result` / `tasks/list` stay -32601 (the SDK's era registry).
  * - 2025-11-25 tasks utility: `capabilities.tasks`; a `tools/call` carrying `task` creates one
  *   (`{task}`); `tasks/get`, `tasks/result` (waits for the terminal state), `tasks/list`, `tasks/cancel`.
+ *   A gather-first tool asks its questions on the `tools/call` stream before the task exists.
+ * - Upstream tools: a 2026-07-28 upstream decides and owns its tasks (federated ids, forwarded); a
+ *   2025-era upstream's task tool, for a 2026-07-28 caller, is called task-augmented in the request and
+ *   its task mirrored in a gateway task followed from this replica (followed-tasks.ts); for a 2025-era
+ *   caller it runs on the worker tier like the gateway's own task tools.
  *
  * State lives in the task store, so any replica answers any request about any task.
  */
 import { ProtocolError, ProtocolErrorCode, RELATED_TASK_META_KEY, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
+import { legacyUpstreamTaskOf, TASK_CREATE_META } from '../gateway/upstream-tasks.js';
+import { withInputKeyHint } from '../mcp/input-keys.js';
+import type { FollowHooks } from './followed-tasks.js';
 import type { ToolPolicy } from './policy.js';
 import type { TaskService } from './task-service.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
@@ -34,6 +42,8 @@ export type TaskPolicyLookup = (principal: Principal, tool: string, builtin: boo
 /** Tasks that live on an upstream (federation): the 2026-07-28 tasks/* requests about them are forwarded. */
 export interface RemoteTaskPort {
   owns(taskId: string): boolean;
+  /** Follows a 2025-era upstream's task (created by this request on this replica) to its end. */
+  followLegacy(principal: Principal, namespace: string, taskId: string, hooks: FollowHooks): Promise<Record<string, unknown>>;
   get(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
   update(principal: Principal, taskId: string, inputResponses: Record<string, unknown>, ctx: ServerContext): Promise<Record<string, unknown>>;
   cancel(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
@@ -104,6 +114,32 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Most input rounds a gather-first tool may ask before its task is created (2025-era wire). */
+const MAX_GATHER_ROUNDS = 8;
+
+/**
+ * Runs a gather-first built-in tool's input phase on a 2025-era request: the tool's `input_required`
+ * rounds are asked as `elicitation/create` requests on the request's stream (named with their keys)
+ * until the tool needs nothing more; resolves with the answers, in the order the task will be asked.
+ */
+async function gatherFirst(server: McpServer, registration: unknown, tool: string, args: Record<string, unknown>, ctx: Ctx): Promise<unknown[]> {
+  const internals = server as unknown as {
+    validateToolInput(t: unknown, a: unknown, name: string): Promise<unknown>;
+    executeToolHandler(t: unknown, a: unknown, c: unknown): Promise<{ resultType?: string; inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }> }>;
+  };
+  const parsed = await internals.validateToolInput(registration, args, tool);
+  const responses: Record<string, unknown> = {};
+  for (let round = 0; round < MAX_GATHER_ROUNDS; round++) {
+    const r = await internals.executeToolHandler(registration, parsed, { ...ctx, mcpReq: { ...ctx.mcpReq, inputResponses: { ...responses } } });
+    if (r.resultType !== 'input_required') return Object.values(responses);
+    for (const [key, entry] of Object.entries(r.inputRequests ?? {})) {
+      if (entry.method !== 'elicitation/create' || !ctx.mcpReq?.elicitInput) throw new ProtocolError(ProtocolErrorCode.InternalError, `${tool} asked with ${entry.method} before its task, which this session cannot answer`);
+      responses[key] = await ctx.mcpReq.elicitInput(withInputKeyHint(entry.params, key));
+    }
+  }
+  throw new ProtocolError(ProtocolErrorCode.InternalError, `${tool} asked more than ${MAX_GATHER_ROUNDS} rounds of questions before its task`);
+}
+
 /** Installs the task surface on `server` (after the toolsets and federation registered their tools). */
 export function attachTasks(server: McpServer, principal: Principal, era: 'modern' | 'legacy', service: TaskService, lookup: TaskPolicyLookup, remote?: RemoteTaskPort): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
@@ -133,7 +169,8 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       const internals = server as unknown as { validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
       if (isBuiltin(tool) && internals.validateToolInput) await internals.validateToolInput.call(server, registered[tool], args, tool);
     };
-    const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
+    // Only this layer asks the router for a task-augmented upstream call; a caller cannot.
+    const { [TASK_CREATE_META]: _ignored, ...meta } = (params['_meta'] ?? {}) as Record<string, unknown>;
     const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
     /** Validates the arguments, then records and enqueues the task (era-specific fields in `extra`). */
     const createTask = async (extra?: { prefilled?: unknown[]; ttlMs?: number }) => {
@@ -145,6 +182,18 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         if (policy.taskSupport === 'required') throw missingCapability();
         return inner(request, rawCtx);
       }
+      if (policy.upstreamOwned && remote) {
+        // A 2025-era upstream's own task tool: the router calls it task-augmented; questions it asks
+        // before creating its task are input_required rounds of this call (the MRTR phase, SEP-2663
+        // composition); the task it creates is mirrored here and followed from this replica.
+        const result = (await inner({ ...request, params: { ...params, _meta: { ...meta, [TASK_CREATE_META]: true } } }, rawCtx)) as Record<string, unknown>;
+        const upstream = legacyUpstreamTaskOf(result);
+        if (!upstream) return result; // an input_required round, or the upstream answered at once
+        const task = await guard(() =>
+          service.createFollowed(principal, { era, tool, arguments: args, ...(idempotencyKey && { idempotencyKey }) }, (hooks) => remote.followLegacy(principal, upstream.namespace, upstream.taskId, hooks)),
+        );
+        return { resultType: 'task', ...modernTask(task, false) };
+      }
       const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
       if (GATHER_FIRST.has(tool) && isBuiltin(tool) && !responses) return inner(request, rawCtx);
       const task = await createTask(responses && { prefilled: Object.values(responses) });
@@ -155,8 +204,11 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
       if (policy.taskSupport === 'required') throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
       return inner(request, rawCtx);
     }
-    const task = await createTask(typeof hint.ttl === 'number' ? { ttlMs: hint.ttl } : undefined);
-    return { task: legacyTask(task) };
+    const ttl = typeof hint.ttl === 'number' ? { ttlMs: hint.ttl } : undefined;
+    // Input before the task (SEP-2663 composition) on the 2025-era wire: the questions go out on this
+    // request's stream, named (input-keys.ts), before the CreateTaskResult; the task starts with the answers.
+    if (GATHER_FIRST.has(tool) && isBuiltin(tool)) return { task: legacyTask(await createTask({ ...ttl, prefilled: await gatherFirst(server, registered[tool], tool, args, ctx) })) };
+    return { task: legacyTask(await createTask(ttl)) };
   });
 
   if (era === 'legacy') {
@@ -243,7 +295,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         asked.add(key);
         if (request.method !== 'elicitation/create' || !mcpReq?.elicitInput) return;
         mcpReq
-          .elicitInput(request.params)
+          .elicitInput(withInputKeyHint(request.params, key))
           .then((answer) => service.update(principal, task.id, { [key]: answer }))
           .catch(() => undefined); // e.g. the client has no elicitation capability: tasks/get still shows the request
       };

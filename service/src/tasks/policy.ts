@@ -22,6 +22,11 @@ export interface ToolPolicy {
   readonly retryOn: 'errors' | 'errors-and-tool-errors';
   /** JSON-RPC error codes that never retry (bad input does not get better). */
   readonly permanentCodes: readonly number[];
+  /**
+   * A 2025-era upstream's own task tool: for a 2026-07-28 caller the upstream task is created in the
+   * request and followed (followed-tasks.ts); a 2025-era caller's runs on the worker tier.
+   */
+  readonly upstreamOwned?: boolean;
 }
 
 type Override = Partial<ToolPolicy>;
@@ -66,7 +71,7 @@ export class PolicyTable {
 
   /** A 2025-era upstream's task-capable tool: the upstream retries (if at all), so one attempt here. */
   forUpstreamTask(taskSupport: 'optional' | 'required'): ToolPolicy {
-    return this.build({ taskSupport, attempts: 1 });
+    return { ...this.build({ taskSupport, attempts: 1 }), upstreamOwned: true };
   }
 
   /** The policy of any tool: built-in table, else (upstream `longRunning` tools) the defaults. */

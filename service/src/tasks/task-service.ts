@@ -1,9 +1,10 @@
 /**
  * Task operations as callers see them, tenant-scoped: create (record first, then the job, so a task
- * is durable before its CreateTaskResult leaves), get, update (answers to pending input requests),
+ * is durable before its CreateTaskResult leaves), createFollowed (an upstream's own task, mirrored), get, update (answers to pending input requests),
  * cancel, list, and the DLQ replay. Both protocol generations' endpoints and the admin API use it.
  */
 import type { Principal } from '../domain/principal.js';
+import { FollowedTasks, type FollowHooks } from './followed-tasks.js';
 import type { PolicyTable, ToolPolicy } from './policy.js';
 import type { TaskQueue } from './task-queue.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord, type TaskStore } from './types.js';
@@ -16,12 +17,17 @@ export interface TaskDefaults {
 
 /** Tenant-scoped task operations. */
 export class TaskService {
+  /** Upstream tasks followed from this replica (createFollowed). */
+  readonly followed: FollowedTasks;
+
   constructor(
     readonly store: TaskStore,
     readonly queue: TaskQueue,
     readonly policies: PolicyTable,
     private readonly defaults: TaskDefaults,
-  ) {}
+  ) {
+    this.followed = new FollowedTasks(store);
+  }
 
   /** Creates the task and enqueues its job; an idempotency key already used returns the first task. */
   async create(
@@ -43,6 +49,32 @@ export class TaskService {
     // Also for an existing task (created=false): enqueue is a no-op while its job exists (jobId dedup), and
     // re-adds it if the producer died between the INSERT and the enqueue.
     if (created || !TERMINAL.has(task.status)) await this.queue.enqueue({ taskId: task.id, tenantId: task.tenantId, tool: task.tool, policy: input.policy });
+    return task;
+  }
+
+  /**
+   * Creates a task that mirrors an upstream's own task and starts following it on this replica
+   * (followed-tasks.ts): no queue job, the upstream runs the work. An idempotency key already used
+   * returns the first task, and the upstream task just created for the repeat is cancelled (`follow`
+   * runs with an aborted signal).
+   */
+  async createFollowed(
+    principal: Principal,
+    input: { era: 'modern' | 'legacy'; tool: string; arguments: Record<string, unknown>; idempotencyKey?: string },
+    follow: (hooks: FollowHooks) => Promise<Record<string, unknown>>,
+  ): Promise<TaskRecord> {
+    const { task, created } = await this.store.create({
+      tenantId: principal.tenantId,
+      subject: principal.subject,
+      era: input.era,
+      tool: input.tool,
+      arguments: input.arguments,
+      ttlMs: this.defaults.ttlMs,
+      pollIntervalMs: this.defaults.pollIntervalMs,
+      ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
+    });
+    if (created) this.followed.start(task, follow);
+    else void follow({ signal: AbortSignal.abort('duplicate'), ask: async () => ({ action: 'cancel' }), onprogress: () => undefined }).catch(() => undefined);
     return task;
   }
 

@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { QUEUE } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
+import { awaitTaskInput } from './followed-tasks.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PolicyTable } from './policy.js';
 import { queueConnection, type TaskJobData, type TaskQueue } from './task-queue.js';
@@ -112,7 +113,7 @@ export class TaskWorker {
             prefilled = rest;
             return first as Record<string, unknown>;
           }
-          return this.awaitInput(taskId, key, request, controller.signal);
+          return awaitTaskInput(this.deps.store, taskId, key, request, controller.signal, this.deps.inputPollMs ?? 200);
         },
       });
     } catch (err) {
@@ -163,21 +164,6 @@ export class TaskWorker {
     observe('failed');
     log.warn({ error: failure.message }, 'task failed; moved to the dead-letter queue');
     throw new UnrecoverableError(failure.message);
-  }
-
-  /** Parks the task in `input_required` until `key` is answered (tasks/update on any replica). */
-  private async awaitInput(taskId: string, key: string, request: { method: string; params: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>> {
-    let task = await this.deps.store.getFresh(taskId);
-    if (task && key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
-    await this.deps.store.transition(taskId, { status: 'input_required', inputRequests: { [key]: request }, statusMessage: 'waiting for client input' });
-    const pollMs = this.deps.inputPollMs ?? 200;
-    for (;;) {
-      signal.throwIfAborted();
-      await new Promise((r) => setTimeout(r, pollMs));
-      task = await this.deps.store.get(taskId);
-      if (!task || TERMINAL.has(task.status)) throw new Error('task ended while waiting for input');
-      if (key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
-    }
   }
 
   /**

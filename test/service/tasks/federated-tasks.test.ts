@@ -5,8 +5,11 @@
  *
  * - `m`: the upstream creates and runs the task; the caller gets it under a federated id and its
  *   tasks/get, tasks/update and tasks/cancel are forwarded (the front stores nothing);
- * - `l`: the tool runs as a task of the front, whose worker calls it task-augmented on the upstream, so
- *   a tool error completes the task, a protocol error fails it, and questions surface as input_required.
+ * - `l`: the front calls the tool task-augmented on the upstream in the request (questions asked before
+ *   the upstream creates its task are input_required rounds of the call), then mirrors the upstream's task
+ *   in a front task and follows it from the replica holding the upstream session, so a tool error
+ *   completes the task, a protocol error fails it, questions surface as input_required, and cancelling
+ *   the front task cancels the upstream's.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -175,6 +178,42 @@ describe('tasks of upstream tools (federated)', function () {
       await call('tasks/update', { taskId, inputResponses: { [key!]: { action: 'accept', content: { confirm: false } } } });
       const done = await waitForTask(get(taskId));
       assert.equal(text(done), 'kept b.txt');
+    });
+
+    it("input asked before the task (a gather-first tool): round 1 is input_required under the upstream's key, round 2 the task, which ends with the answer", async () => {
+      const caps = { _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } } } };
+      const first = await call('tools/call', { name: 'l__test_tool_with_task', arguments: {}, ...caps });
+      assert.equal(first['resultType'], 'input_required', JSON.stringify(first));
+      assert.equal(first['taskId'], undefined, 'no task exists yet');
+      assert.deepEqual(Object.keys(first['inputRequests'] as object), ['user_name'], 'the key the upstream named its question with');
+      const answer = { inputResponses: { user_name: { action: 'accept', content: { name: 'Alice' } } }, requestState: first['requestState'] };
+      const created = await call('tools/call', { name: 'l__test_tool_with_task', arguments: {}, ...answer, ...caps });
+      assert.equal(created['resultType'], 'task', JSON.stringify(created));
+      assert.equal(created['requestState'], undefined);
+      assert.doesNotMatch(created['taskId'] as string, /^up\./, 'a front task mirrors the upstream task');
+      const done = await waitForTask(get(created['taskId'] as string));
+      assert.equal(done['status'], 'completed', JSON.stringify(done));
+      assert.match(text(done), /Hello, Alice!/);
+      const meta = (done['result'] as { _meta?: Record<string, unknown> })._meta ?? {};
+      assert.equal(meta['io.modelcontextprotocol/related-task'], undefined, "the upstream's related-task key stays upstream");
+    });
+
+    it('tasks/cancel of the front task cancels the upstream task it follows', async () => {
+      const taskId = (await call('tools/call', { name: 'l__slow_compute', arguments: { seconds: 30, label: 'follow-cancel' } }))['taskId'] as string;
+      assert.equal((await waitForTask(get(taskId), (t) => t['status'] === 'working'))['status'], 'working');
+      await call('tasks/cancel', { taskId });
+      assert.equal((await call('tasks/get', { taskId }))['status'], 'cancelled');
+      const client = new pg.Client({ connectionString: upstream.db.url });
+      await client.connect();
+      try {
+        const upstreamStatus = async () =>
+          (await client.query<{ status: string }>("SELECT status FROM tasks WHERE tool = 'slow_compute' AND arguments->>'label' = 'follow-cancel'")).rows[0]?.status;
+        const deadline = Date.now() + 10_000;
+        while ((await upstreamStatus()) !== 'cancelled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await upstreamStatus(), 'cancelled', 'the upstream task was cancelled too');
+      } finally {
+        await client.end();
+      }
     });
   });
 });

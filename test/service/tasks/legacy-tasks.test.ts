@@ -70,9 +70,27 @@ describe('tasks (2025-11-25 utility)', function () {
     });
     assert.equal(asked.length, 1);
     assert.equal((asked[0] as { method: string }).method, 'elicitation/create');
+    // Named with the task's key (input-keys.ts), so a federating gateway can keep it.
+    assert.equal((asked[0] as { params: { _meta?: Record<string, unknown> } }).params._meta?.['umcp.dev/input-key'], 'input-1');
     assert.ok(messages.some((m) => m['method'] === 'notifications/tasks/status' && (m['params'] as { status: string }).status === 'input_required'));
     const final = messages.at(-1)!['result'] as { content: { text: string }[] };
     assert.equal(final.content[0]!.text, 'deleted x.txt');
+  });
+
+  it('a gather-first tool asks on the tools/call stream before it creates the task, which starts with the answer', async () => {
+    const s = await legacySession(a, tenant.key);
+    const asked: { method: string; params: { message?: string; _meta?: Record<string, unknown> } }[] = [];
+    const messages = await s.stream(a, 'tools/call', { name: 'test_tool_with_task', arguments: {}, task: {} }, b, (req) => {
+      asked.push(req as (typeof asked)[number]);
+      return { action: 'accept', content: { name: 'Grace' } };
+    });
+    assert.equal(asked.length, 1, 'one question before the task');
+    assert.equal(asked[0]!.method, 'elicitation/create');
+    assert.equal(asked[0]!.params._meta?.['umcp.dev/input-key'], 'user_name');
+    const created = messages.at(-1)!['result'] as { task?: { taskId: string; status: string } };
+    assert.ok(created.task, JSON.stringify(messages.at(-1)));
+    const result = await s.call(b, 'tasks/result', { taskId: created.task.taskId });
+    assert.equal((result['content'] as { text: string }[])[0]!.text, 'Hello, Grace! (task)');
   });
 
   it('tools/list marks task-capable tools with execution.taskSupport', async () => {
