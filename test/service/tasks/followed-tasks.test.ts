@@ -5,18 +5,13 @@
  * repeated idempotency key follows nothing new, and a replica shutdown fails what it follows.
  */
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import type pg from 'pg';
 import { ProtocolError } from '@modelcontextprotocol/server';
-import { createPgPool, loadMigrations, PgTenantStore, runMigrations } from '../../../service/src/store/pg/index.js';
 import type { FollowHooks } from '../../../service/src/tasks/followed-tasks.js';
-import { PolicyTable } from '../../../service/src/tasks/policy.js';
-import { TaskQueue } from '../../../service/src/tasks/task-queue.js';
-import { TaskService } from '../../../service/src/tasks/task-service.js';
-import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
+import type { TaskQueue } from '../../../service/src/tasks/task-queue.js';
+import type { TaskService } from '../../../service/src/tasks/task-service.js';
 import type { TaskRecord } from '../../../service/src/tasks/types.js';
 import type { Principal } from '../../../service/src/domain/principal.js';
-import { createTestDatabase, createTestRedisPrefix, testServiceUrls, type TestDatabase, type TestRedisPrefix } from '../../support/platform-db.js';
+import { createStoreEnv, type StoreEnv } from './support.js';
 
 /** Polls the task until `done`. */
 async function until(service: TaskService, p: Principal, id: string, done: (t: TaskRecord) => boolean, timeoutMs = 10_000): Promise<TaskRecord> {
@@ -44,33 +39,17 @@ function untilAborted(seen: { aborted?: unknown }) {
 
 describe('followed upstream tasks (task store)', function () {
   this.timeout(30_000);
-  let db: TestDatabase;
-  let prefix: TestRedisPrefix;
-  let pool: pg.Pool;
-  let redis: Redis;
+  let env: StoreEnv;
   let queue: TaskQueue;
   let service: TaskService;
   let alice: Principal;
 
   before(async () => {
-    db = await createTestDatabase();
-    prefix = createTestRedisPrefix();
-    pool = createPgPool({ connectionString: db.url, max: 4 });
-    await runMigrations(pool, loadMigrations());
-    redis = new Redis(testServiceUrls().redisUrl);
-    queue = new TaskQueue(testServiceUrls().redisUrl, `${prefix.prefix}bull`, `${prefix.prefix}tasks:cancel`);
-    service = new TaskService(new PgTaskStore(pool, redis, prefix.prefix), queue, new PolicyTable({ TASK_MAX_ATTEMPTS: 1, TASK_BACKOFF_MS: 100, TASK_JOB_TIMEOUT_MS: 1_000 }), { ttlMs: 60_000, pollIntervalMs: 500 });
-    const t = await new PgTenantStore(pool).create({ name: 'alice' });
-    alice = { tenantId: t.id, tenantName: 'alice', subject: 'key:alice', kind: 'api-key', toolsets: [], scopes: [] };
+    env = await createStoreEnv(1);
+    ({ queue, service } = env);
+    alice = await env.tenant('alice');
   });
-  after(async () => {
-    await service?.followed.close();
-    await queue?.close();
-    redis?.disconnect();
-    await pool?.end();
-    await db?.drop();
-    await prefix?.cleanup();
-  });
+  after(async () => env?.close());
 
   const input = (tool: string, idempotencyKey?: string) => ({ era: 'modern' as const, tool, arguments: {}, ...(idempotencyKey && { idempotencyKey }) });
 

@@ -10,6 +10,61 @@ import { loadConfig } from '../../../service/src/config.js';
 import { createLogger } from '../../../service/src/log/logger.js';
 import { createTestDatabase, createTestRedisPrefix, testServiceUrls, type TestDatabase } from '../../support/platform-db.js';
 import { testEnv, testRequestStateKeys } from '../../support/platform-gateway.js';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Principal } from '../../../service/src/domain/principal.js';
+import { createPgPool, loadMigrations, PgTenantStore, runMigrations } from '../../../service/src/store/pg/index.js';
+import { PolicyTable } from '../../../service/src/tasks/policy.js';
+import { TaskQueue } from '../../../service/src/tasks/task-queue.js';
+import { TaskService } from '../../../service/src/tasks/task-service.js';
+import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
+
+/** Task store, queue and service in process, on a fresh database and Redis prefix. */
+export interface StoreEnv {
+  readonly pool: pg.Pool;
+  readonly redis: Redis;
+  readonly queue: TaskQueue;
+  readonly store: PgTaskStore;
+  readonly service: TaskService;
+  readonly policies: PolicyTable;
+  /** Creates tenant `name` and returns an API-key principal of it. */
+  tenant(name: string): Promise<Principal>;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link StoreEnv}; `attempts` is TASK_MAX_ATTEMPTS. */
+export async function createStoreEnv(attempts = 3): Promise<StoreEnv> {
+  const db = await createTestDatabase();
+  const prefix = createTestRedisPrefix();
+  const pool = createPgPool({ connectionString: db.url, max: 4 });
+  await runMigrations(pool, loadMigrations());
+  const redis = new Redis(testServiceUrls().redisUrl);
+  const queue = new TaskQueue(testServiceUrls().redisUrl, `${prefix.prefix}bull`, `${prefix.prefix}tasks:cancel`);
+  const store = new PgTaskStore(pool, redis, prefix.prefix);
+  const policies = new PolicyTable({ TASK_MAX_ATTEMPTS: attempts, TASK_BACKOFF_MS: 100, TASK_JOB_TIMEOUT_MS: 1_000 });
+  const service = new TaskService(store, queue, policies, { ttlMs: 60_000, pollIntervalMs: 500 });
+  const tenants = new PgTenantStore(pool);
+  return {
+    pool,
+    redis,
+    queue,
+    store,
+    service,
+    policies,
+    async tenant(name) {
+      const t = await tenants.create({ name });
+      return { tenantId: t.id, tenantName: name, subject: `key:${name}`, kind: 'api-key', toolsets: [], scopes: [] };
+    },
+    async close() {
+      await service.followed.close();
+      await queue.close();
+      redis.disconnect();
+      await pool.end();
+      await db.drop();
+      await prefix.cleanup();
+    },
+  };
+}
 
 /** One test environment: database, Redis prefix, shared env of gateways and workers. */
 export interface TaskEnv {

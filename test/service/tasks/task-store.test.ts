@@ -3,57 +3,31 @@
  * id, a single terminal transition, cache consistency, tenant-scoped listing with cursors.
  */
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import type pg from 'pg';
-import { createPgPool, loadMigrations, PgTenantStore, runMigrations } from '../../../service/src/store/pg/index.js';
-import { PolicyTable } from '../../../service/src/tasks/policy.js';
-import { TaskQueue } from '../../../service/src/tasks/task-queue.js';
 import { TaskService } from '../../../service/src/tasks/task-service.js';
-import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
 import { TaskNotFoundError, TaskStateError } from '../../../service/src/tasks/types.js';
 import type { Principal } from '../../../service/src/domain/principal.js';
-import { createTestDatabase, createTestRedisPrefix, testServiceUrls, type TestDatabase, type TestRedisPrefix } from '../../support/platform-db.js';
+import type { PgTaskStore } from '../../../service/src/tasks/task-store.js';
+import type { TaskQueue } from '../../../service/src/tasks/task-queue.js';
+import { createStoreEnv, type StoreEnv } from './support.js';
 
 describe('task store and queue (PostgreSQL + Redis)', function () {
   this.timeout(30_000);
-  let db: TestDatabase;
-  let prefix: TestRedisPrefix;
-  let pool: pg.Pool;
-  let redis: Redis;
+  let env: StoreEnv;
   let queue: TaskQueue;
   let store: PgTaskStore;
   let service: TaskService;
   let alice: Principal;
   let bob: Principal;
-  const policies = new PolicyTable({ TASK_MAX_ATTEMPTS: 3, TASK_BACKOFF_MS: 100, TASK_JOB_TIMEOUT_MS: 1_000 });
 
   before(async () => {
-    db = await createTestDatabase();
-    prefix = createTestRedisPrefix();
-    pool = createPgPool({ connectionString: db.url, max: 4 });
-    await runMigrations(pool, loadMigrations());
-    redis = new Redis(testServiceUrls().redisUrl);
-    queue = new TaskQueue(testServiceUrls().redisUrl, `${prefix.prefix}bull`, `${prefix.prefix}tasks:cancel`);
-    store = new PgTaskStore(pool, redis, prefix.prefix);
-    service = new TaskService(store, queue, policies, { ttlMs: 60_000, pollIntervalMs: 500 });
-    const tenants = new PgTenantStore(pool);
-    const mk = async (name: string): Promise<Principal> => {
-      const t = await tenants.create({ name });
-      return { tenantId: t.id, tenantName: name, subject: `key:${name}`, kind: 'api-key', toolsets: [], scopes: [] };
-    };
-    alice = await mk('alice');
-    bob = await mk('bob');
+    env = await createStoreEnv();
+    ({ queue, store, service } = env);
+    alice = await env.tenant('alice');
+    bob = await env.tenant('bob');
   });
-  after(async () => {
-    await queue?.close();
-    redis?.disconnect();
-    await pool?.end();
-    await db?.drop();
-    await prefix?.cleanup();
-  });
-
+  after(async () => env?.close());
   const create = (p: Principal, idempotencyKey?: string) =>
-    service.create(p, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: policies.forTool('diagnostics.sleep'), ...(idempotencyKey && { idempotencyKey }) });
+    service.create(p, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: env.policies.forTool('diagnostics.sleep'), ...(idempotencyKey && { idempotencyKey }) });
 
   it('an idempotency key of the same tenant returns the first task; another tenant gets its own', async () => {
     const a = await create(alice, 'k1');
@@ -84,8 +58,8 @@ describe('task store and queue (PostgreSQL + Redis)', function () {
   });
 
   it('a task stays readable for its TTL and is gone (unknown id) after it; the sweeper deletes it', async () => {
-    const short = new TaskService(store, queue, policies, { ttlMs: 1_000, pollIntervalMs: 500 });
-    const t = await short.create(alice, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: policies.forTool('diagnostics.sleep') });
+    const short = new TaskService(store, queue, env.policies, { ttlMs: 1_000, pollIntervalMs: 500 });
+    const t = await short.create(alice, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: env.policies.forTool('diagnostics.sleep') });
     await store.transition(t.id, { status: 'completed', result: { content: [] } });
     assert.equal((await short.get(alice, t.id)).status, 'completed');
     await new Promise((r) => setTimeout(r, 1_200));
