@@ -70,6 +70,44 @@ function routeOf(path: string): string {
   return fixed.includes(path) ? path : 'other';
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * Reads a request body to completion as UTF-8 text, as toWebRequest reads it (same iteration, so a body
+ * over the limit leaves the connection in the same state; a leading BOM dropped, malformed sequences
+ * replaced); undefined when it is over `limit` bytes, by its Content-Length (nothing read) or as it arrives.
+ */
+async function readNodeBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  if (Number(req.headers['content-length']) > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    received += chunk.byteLength;
+    if (received > limit) return undefined;
+    chunks.push(chunk);
+  }
+  if (chunks.length === 0) return '';
+  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+}
+
+/** The web Request toWebRequest would build for `req` whose body was read as `body`. */
+function webRequest(req: IncomingMessage, signal: AbortSignal, body: string): Request {
+  const host = req.headers.host;
+  const headers = new Headers();
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  return new Request(`http://${host ?? 'localhost'}${req.url ?? '/'}`, {
+    method: req.method ?? 'POST',
+    headers,
+    signal,
+    ...(body.length > 0 && { body }),
+  });
+}
+
 /** Creates (but does not start) the HTTP server. */
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   let draining = false;
@@ -118,8 +156,19 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       return await toWebRequest(req, undefined, { signal: abort.signal, maxRequestBodySize: deps.maxBodyBytes });
     } catch (err) {
       if ((err as { status?: number }).status !== 413) throw err;
-      return jsonRpcError(413, -32600, `Request body larger than ${deps.maxBodyBytes} bytes`, { connection: 'close' });
+      return tooLarge();
     }
+  };
+  const tooLarge = () => jsonRpcError(413, -32600, `Request body larger than ${deps.maxBodyBytes} bytes`, { connection: 'close' });
+
+  /**
+   * An MCP POST: the web Request (with its body, as toWebRequest builds it) and the body's text, which the
+   * endpoint then takes instead of reading the Request's body stream back; or the 413 answer.
+   */
+  const readPost = async (req: IncomingMessage, abort: AbortController): Promise<{ request: Request; body: string } | Response> => {
+    const text = await readNodeBody(req, deps.maxBodyBytes);
+    if (text === undefined) return tooLarge();
+    return { request: webRequest(req, abort.signal, text), body: text };
   };
 
   const serveMcp = async (req: IncomingMessage, res: ServerResponse, requestId: string, abort: AbortController): Promise<Response | 'written'> => {
@@ -154,14 +203,17 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         });
       }
     }
-    const request = await readBody(req, abort);
-    if (request instanceof Response) return request;
+    // A POST's body is read here once, as text, and given to the endpoint along with the Request.
+    const read = req.method === 'POST' ? await readPost(req, abort) : await readBody(req, abort);
+    if (read instanceof Response) return read;
+    const request = read instanceof Request ? read : read.request;
+    const info = read instanceof Request ? { requestId } : { requestId, body: read.body };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimeoutError()), deps.requestTimeoutMs);
     });
     try {
-      const response = await Promise.race([deps.endpoint.handle(request, principal, { requestId }), deadline]);
+      const response = await Promise.race([deps.endpoint.handle(request, principal, info), deadline]);
       clearTimeout(timer);
       await writeWebResponse(res, response, abort.signal);
       return 'written';

@@ -33,6 +33,8 @@ import { TenantHandlers } from './tenant-handlers.js';
 
 export interface McpRequestInfo {
   readonly requestId: string;
+  /** A POST's body as the HTTP layer read it (the Request still carries it; it is then not read again). */
+  readonly body?: string;
 }
 
 export interface McpEndpoint {
@@ -87,10 +89,10 @@ function acceptsJsonAndSse(accept: string | null): boolean {
  * (the SDK handler as `parsedBody`, the legacy leg as `preread`), so the body is neither cloned nor read
  * and parsed a second time.
  */
-async function readBody(request: Request, limit: number): Promise<{ text?: string; parsed?: unknown; tooLarge: boolean }> {
+async function readBody(request: Request, limit: number, preread?: string): Promise<{ text?: string; parsed?: unknown; tooLarge: boolean }> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limit) return { tooLarge: true };
-  const text = await request.text();
+  const text = preread ?? (await request.text());
   if (Buffer.byteLength(text) > limit) return { tooLarge: true };
   try {
     return { text, parsed: JSON.parse(text), tooLarge: false };
@@ -171,7 +173,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     let parsed: unknown;
     let text: string | undefined;
     if (isPost) {
-      const body = await readBody(request, config.MCP_MAX_BODY_BYTES);
+      const body = await readBody(request, config.MCP_MAX_BODY_BYTES, info.body);
       if (body.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${config.MCP_MAX_BODY_BYTES} bytes`);
       ({ parsed, text } = body);
       labels.method = methodLabel(Array.isArray(parsed) ? 'batch' : (parsed as { method?: unknown } | undefined)?.method);
