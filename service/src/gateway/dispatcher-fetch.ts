@@ -1,7 +1,7 @@
 /**
  * The pooled upstream clients' HTTP requests over undici's dispatcher API (`dispatcher.request`) instead
  * of its WHATWG `fetch`: the MCP transport's POST/GET/DELETE exchanges (redirect: 'manual', no body or a
- * string body) are answered with undici's `Response`, exactly as its fetch would answer them, at a
+ * string body) are answered with a `Response`, exactly as its fetch would answer them, at a
  * fraction of fetch's per-request cost (no Request object, no web-IDL header conversion, the body written
  * in one socket write instead of an async-iterator copy). Profiled per federated tools/call, undici's
  * fetch machinery was the largest single item of the gateway's CPU.
@@ -14,7 +14,7 @@
  */
 import { Readable, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { fetch as undiciFetch, Headers as UndiciHeaders, Response as UndiciResponse, type Dispatcher } from 'undici';
+import { fetch as undiciFetch, type Dispatcher, type Response as UndiciResponse } from 'undici';
 
 /** Statuses whose response has no body (fetch spec). */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -30,14 +30,11 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** fetch(url, init) through `dispatcher`; see the file comment for what it handles itself. */
-export async function dispatcherFetch(url: URL, init: RequestInit | undefined, dispatcher: Dispatcher): Promise<UndiciResponse> {
-  const body = init?.body ?? undefined;
-  if ((body !== undefined && typeof body !== 'string') || init?.redirect !== 'manual') {
-    return undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]);
-  }
-  const signal = init.signal ?? undefined;
-  if (signal?.aborted) throw abortReason(signal);
+/**
+ * The request headers: fetch's defaults, then the caller's (a Headers, as the SDK transports pass them,
+ * is read in place rather than copied).
+ */
+function requestHeaders(url: URL, given: HeadersInit | undefined): Record<string, string> {
   const headers: Record<string, string> = {
     accept: '*/*',
     'accept-language': '*',
@@ -45,16 +42,33 @@ export async function dispatcherFetch(url: URL, init: RequestInit | undefined, d
     'user-agent': 'undici',
     'accept-encoding': url.protocol === 'https:' ? 'br, gzip, deflate' : 'gzip, deflate',
   };
-  new Headers(init.headers).forEach((value, name) => {
+  if (given === undefined) return headers;
+  (given instanceof Headers ? given : new Headers(given)).forEach((value, name) => {
     headers[name] = value;
   });
+  return headers;
+}
+
+/**
+ * fetch(url, init) through `dispatcher`; see the file comment for what it handles itself. Those answers
+ * are the runtime's own `Response` (what the SDK's `instanceof Response` checks expect); what goes to
+ * undici's fetch comes back as undici's `Response`.
+ */
+export async function dispatcherFetch(url: URL, init: RequestInit | undefined, dispatcher: Dispatcher): Promise<Response | UndiciResponse> {
+  const body = init?.body ?? undefined;
+  if ((body !== undefined && typeof body !== 'string') || init?.redirect !== 'manual') {
+    return undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]);
+  }
+  const signal = init.signal ?? undefined;
+  if (signal?.aborted) throw abortReason(signal);
+  const method = (init.method ?? 'GET').toUpperCase();
   let res: Dispatcher.ResponseData;
   try {
     res = await dispatcher.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
-      method: (init.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod,
-      headers,
+      method: method as Dispatcher.HttpMethod,
+      headers: requestHeaders(url, init.headers),
       ...(body !== undefined && { body }),
       ...(signal && { signal }),
     });
@@ -62,18 +76,29 @@ export async function dispatcherFetch(url: URL, init: RequestInit | undefined, d
     if (signal?.aborted) throw abortReason(signal);
     throw new TypeError('fetch failed', { cause: err });
   }
-  const responseHeaders = new UndiciHeaders();
-  for (const [name, value] of Object.entries(res.headers)) {
+  const responseHeaders = new Headers();
+  for (const name in res.headers) {
+    const value = res.headers[name];
     if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
     else if (value !== undefined) responseHeaders.append(name, value);
   }
   const init2 = { status: res.statusCode, statusText: res.statusText ?? '', headers: responseHeaders };
-  if (NULL_BODY_STATUS.has(res.statusCode) || (init.method ?? 'GET').toUpperCase() === 'HEAD') {
+  if (NULL_BODY_STATUS.has(res.statusCode) || method === 'HEAD') {
     res.body.resume();
-    return new UndiciResponse(null, init2);
+    return new Response(null, init2);
+  }
+  const encoding = responseHeaders.get('content-encoding');
+  const codings = encoding ? encoding.toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity') : [];
+  // A complete JSON answer is read here (the SDK reads it whole anyway); streams (SSE) stay streams.
+  if (!codings.length && responseHeaders.get('content-type')?.startsWith('application/json')) {
+    try {
+      return new Response((await res.body.bytes()) as Uint8Array<ArrayBuffer>, init2);
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw new TypeError('fetch failed', { cause: err });
+    }
   }
   let stream: Readable = res.body;
-  const codings = (responseHeaders.get('content-encoding') ?? '').toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity');
   if (codings.length) {
     if (!codings.every((c) => decoders[c])) {
       res.body.destroy();
@@ -82,14 +107,5 @@ export async function dispatcherFetch(url: URL, init: RequestInit | undefined, d
     // Applied in reverse order of how they were applied by the server; a decoding error fails the body.
     for (const c of codings.reverse()) stream = stream.pipe(decoders[c]!()).on('error', () => undefined);
   }
-  // A complete JSON answer is read here (the SDK reads it whole anyway); streams (SSE) stay streams.
-  if (!codings.length && responseHeaders.get('content-type')?.startsWith('application/json')) {
-    try {
-      return new UndiciResponse(await res.body.bytes(), init2);
-    } catch (err) {
-      if (signal?.aborted) throw abortReason(signal);
-      throw new TypeError('fetch failed', { cause: err });
-    }
-  }
-  return new UndiciResponse(Readable.toWeb(stream), init2);
+  return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, init2);
 }

@@ -452,7 +452,7 @@ export class UpstreamConnection {
    */
   private fetchFor(origin: string, configured: Record<string, string>): FetchLike {
     return async (input, init) => {
-      const url = new URL(String(input));
+      const url = input instanceof URL ? input : new URL(String(input));
       const own = url.origin === origin;
       let agent = this.agents.get(url.origin);
       if (!agent) {
@@ -474,17 +474,21 @@ export class UpstreamConnection {
       }
       // The transports' exchanges without undici's fetch machinery (dispatcher-fetch.ts: same answers).
       const res = await dispatcherFetch(url, init, agent);
-      // The npm undici's Response is not the runtime's global Response class, and the SDK's OAuth code
-      // tells an error response from a string with `instanceof Response` (parseErrorResponse): handed the
-      // undici object, every token-endpoint error (invalid_client, invalid_scope, ...) became "Invalid
-      // OAuth error response: [object Response]" and the SDK's invalid_client handling never ran. Re-wrap
-      // it (same status, headers and body stream; null-body statuses must not carry a body).
-      const response = new Response(NULL_BODY_STATUS.has(res.status) ? null : (res.body as ReadableStream<Uint8Array> | null), {
-        status: res.status,
-        statusText: res.statusText,
-        headers: [...res.headers],
-      });
-      if (own) this.sentAuthorization.set(response, new Headers(init?.headers).get('authorization'));
+      // What dispatcherFetch hands to undici's fetch comes back as the npm undici's Response, which is not
+      // the runtime's global Response class, and the SDK's OAuth code tells an error response from a
+      // string with `instanceof Response` (parseErrorResponse): handed the undici object, every
+      // token-endpoint error (invalid_client, invalid_scope, ...) became "Invalid OAuth error response:
+      // [object Response]" and the SDK's invalid_client handling never ran. Re-wrap it (same status,
+      // headers and body stream; null-body statuses must not carry a body).
+      const response =
+        res instanceof Response
+          ? res
+          : new Response(NULL_BODY_STATUS.has(res.status) ? null : (res.body as ReadableStream<Uint8Array> | null), {
+              status: res.status,
+              statusText: res.statusText,
+              headers: [...res.headers],
+            });
+      if (own && this.upstream.credentials?.oauth) this.sentAuthorization.set(response, new Headers(init?.headers).get('authorization'));
       return response;
     };
   }
