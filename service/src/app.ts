@@ -24,7 +24,7 @@ import { createFederation } from './gateway/federation.js';
 import { createKeyProvider } from './gateway/crypto/create-key-provider.js';
 import { createTaskTier, dlqAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
-import { largeResultMetrics, offloadToolResult } from './mcp/large-results.js';
+import { largeResultMetrics } from './mcp/large-results.js';
 import { createBlobStore } from './store/blob/create-blob-store.js';
 import { startBlobRetention } from './store/blob/retention-schedule.js';
 import { CachedApiKeyStore, CachedTenantStore, createCacheLayer } from './store/cache/index.js';
@@ -222,16 +222,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       cleanups.push(() => retention.stop());
     }
 
-    const largeResults = { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) };
-    // Results of upstream tasks followed here are offloaded like the worker's (its servers have the wrapper).
-    tasks.service.followed.useResultFilter(async (result, task) => (await offloadToolResult(result, task.tenantId, largeResults, task.tool)) as Record<string, unknown>);
     const endpoint = await (opts.createEndpoint ?? createMcpEndpoint)({
       federation,
       config,
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,
       tasks,
-      largeResults,
+      largeResults: { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) },
       audit: toolAudit,
       logger,
       registry,

@@ -18,7 +18,7 @@ import { createFederation } from './gateway/federation.js';
 import { createKeyProvider } from './gateway/crypto/create-key-provider.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
-import { installLargeResults, largeResultMetrics } from './mcp/large-results.js';
+import { installLargeResults, largeResultMetrics, offloadToolResult } from './mcp/large-results.js';
 import { createTenantServerFactory } from './mcp/server-factory.js';
 import { createBlobStore } from './store/blob/create-blob-store.js';
 import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
@@ -117,6 +117,10 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
         return server;
       },
       principalFor,
+      // Upstream-owned tasks (a 2025-era upstream's, created by a gateway for a 2026-07-28 caller): followed
+      // in the upstream session that created them; large results offloaded as the tools' are.
+      follow: async (principal, task, hooks) =>
+        (await offloadToolResult(await federation.remoteTasks.followLegacy(principal, task.follow, hooks), principal.tenantId, largeResults, task.tool)) as Record<string, unknown>,
       policies: tier.policies,
       logger: logger.child({ component: 'task-worker' }),
       metrics: workerMetrics(registry),

@@ -30,6 +30,7 @@ import {
   TASK_RUN_META,
   UPSTREAM_CLIENT_CAPABILITIES,
   UPSTREAM_NAMESPACE_META,
+  UPSTREAM_SESSION_META,
   upstreamTaskOf,
 } from './upstream-tasks.js';
 
@@ -196,9 +197,14 @@ export async function attachFederation(server: McpServer, principal: Principal, 
         const task = upstreamTaskOf(result);
         if (task) {
           outcome = 'ok';
-          // A 2025-era upstream's task is bound to this replica's upstream session: the task layer
-          // mirrors it in a gateway task and follows it from here (RemoteTasks.followLegacy).
-          if (deps.pool.get(up).era === 'legacy') return { ...result, _meta: { ...(result['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace } } as never;
+          // A 2025-era upstream's task is bound to the upstream session that created it (the pooled
+          // client's): the task layer mirrors it in a gateway task whose worker follows it in that session
+          // (RemoteTasks.followLegacy).
+          const conn = deps.pool.get(up);
+          if (conn.era === 'legacy') {
+            const session = conn.session();
+            return { ...result, _meta: { ...(result['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace, ...(session && { [UPSTREAM_SESSION_META]: session }) } } as never;
+          }
           return { resultType: 'task', ...asCallerTask(up.namespace, task) } as never;
         }
         outcome = (result as { isError?: boolean }).isError ? 'error' : 'ok';

@@ -156,6 +156,12 @@ class UpstreamClientCredentials extends ClientCredentialsProvider {
   }
 }
 
+/** A 2025-era upstream session another client may join: its id and negotiated protocol revision. */
+export interface UpstreamSession {
+  readonly sessionId: string;
+  readonly protocolVersion: string;
+}
+
 /** A lazily connected, resilient client of one upstream. */
 export class UpstreamConnection {
   readonly key: string;
@@ -352,12 +358,42 @@ export class UpstreamConnection {
     return this.connecting;
   }
 
-  private async open(): Promise<Client> {
+  /** The pooled client's upstream session (2025-era, Streamable HTTP), for work another process must do in it. */
+  session(): UpstreamSession | undefined {
+    const c = this.client;
+    const sessionId = (c?.transport as { sessionId?: string } | undefined)?.sessionId;
+    const protocolVersion = c?.getNegotiatedProtocolVersion();
+    if (!c || this.upstream.transport === 'sse' || c.getProtocolEra() !== 'legacy' || !sessionId || !protocolVersion) return undefined;
+    return { sessionId, protocolVersion };
+  }
+
+  /**
+   * Runs `fn` on a client of its own that joins upstream `session` (made by another client, possibly in
+   * another process: no `initialize`, no standalone stream) and leaves it without ending it. A 2025-era
+   * server binds tasks to the session that created them: this is how a worker follows such a task.
+   */
+  async inSession<T>(session: UpstreamSession, fn: (client: Client) => Promise<T>): Promise<T> {
+    let client: Client | undefined;
+    try {
+      client = await callContext.exit(() => this.open(session));
+      return await fn(client);
+    } catch (err) {
+      throw this.mapError(err);
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
+  }
+
+  private async open(join?: UpstreamSession): Promise<Client> {
     const up = this.upstream;
+    if (join && up.transport === 'sse') throw upstreamError(up.namespace, 'transport', 'speaks HTTP+SSE, whose sessions cannot be joined by another client');
     const target = await this.opts.guard.check(up.url);
-    // A reconnect re-checks the URL (DNS may have changed legitimately) and replaces the pinned agent.
-    void this.agents.get(target.url.origin)?.close().catch(() => undefined);
-    this.agents.set(target.url.origin, pinnedAgent(target, { keepAliveMs: this.opts.keepAliveMs ?? 30_000, connectTimeoutMs: up.options.timeouts.connectMs }));
+    // A reconnect re-checks the URL (DNS may have changed legitimately) and replaces the pinned agent;
+    // a client joining a session uses the current one.
+    if (!join || !this.agents.has(target.url.origin)) {
+      void this.agents.get(target.url.origin)?.close().catch(() => undefined);
+      this.agents.set(target.url.origin, pinnedAgent(target, { keepAliveMs: this.opts.keepAliveMs ?? 30_000, connectTimeoutMs: up.options.timeouts.connectMs }));
+    }
     // Lower-case names: the SDK merges these under its own lower-cased ones for the OAuth requests, and a
     // configured `Authorization` beside its `authorization` (the token request's Basic client
     // authentication) would be sent as one combined value.
@@ -366,7 +402,7 @@ export class UpstreamConnection {
     if (up.credentials?.bearer) headers['authorization'] = `Bearer ${up.credentials.bearer}`;
     const authProvider = up.credentials?.oauth ? this.oauthSeam(new UpstreamClientCredentials(up.credentials.oauth)) : undefined;
     const common = { fetch: this.fetchFor(target.url.origin, headers), requestInit: { headers }, ...(authProvider && { authProvider }) };
-    const transport = up.transport === 'sse' ? new SSEClientTransport(target.url, common) : new StreamableHTTPClientTransport(target.url, common);
+    const transport = up.transport === 'sse' ? new SSEClientTransport(target.url, common) : new StreamableHTTPClientTransport(target.url, { ...common, ...(join && { sessionId: join.sessionId }) });
     const changed = (kind: 'tools' | 'prompts' | 'resources') => ({ autoRefresh: false, debounceMs: 50, onChanged: () => this.opts.onListChanged(kind) });
     const client = new TaskAwareClient(
       { name: 'unified-mcp-gateway', version: this.opts.version },
@@ -375,13 +411,14 @@ export class UpstreamConnection {
         // capabilities decide whether it can answer.
         capabilities: structuredClone(UPSTREAM_CLIENT_CAPABILITIES),
         versionNegotiation: {
-          mode: up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
+          mode: join || up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
         },
         listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
       },
     );
     client.onerror = (err) => this.opts.onError?.(err);
     client.onclose = () => {
+      if (join) return;
       if (this.client === client) this.client = undefined;
       this.connecting = undefined;
     };
@@ -408,6 +445,11 @@ export class UpstreamConnection {
     });
     client.setNotificationHandler('notifications/resources/updated', async (n) => this.opts.onResourceUpdated?.(n.params.uri));
     await client.connect(transport, { timeout: up.options.timeouts.connectMs });
+    if (join) {
+      // Joined, not initialised: the session's revision goes on every request as its creator's did.
+      (transport as StreamableHTTPClientTransport).setProtocolVersion(join.protocolVersion);
+      return client;
+    }
     this.lastError = undefined;
     // Ask for every log message; each caller's own level filters what it receives.
     if (client.getServerCapabilities()?.logging) await client.setLoggingLevel('debug', { timeout: up.options.timeouts.connectMs }).catch((err: unknown) => this.opts.onError?.(err));

@@ -7,9 +7,9 @@
  *   Nothing about the task is stored on the gateway, so any replica serves any of those requests.
  * - A 2025-era upstream's task-capable tool (its `tools/list` marks `execution.taskSupport`):
  *   - for a 2026-07-28 caller, the router calls it task-augmented in the request (questions the upstream
- *     asks before creating its task are input_required rounds of the call) and hands the upstream's task
- *     to the task layer, which mirrors it in a gateway task and follows it from this replica
- *     ({@link RemoteTasks.followLegacy}): a 2025-era server binds the task to the session that created it;
+ *     asks before creating its task are input_required rounds of the call) and hands the upstream's task,
+ *     with the upstream session that created it, to the task layer: a gateway task whose worker follows
+ *     it in that session ({@link RemoteTasks.followLegacy}; a 2025-era server binds a task to its session);
  *   - for a 2025-era caller it runs as a task on the gateway's worker tier, whose worker calls it
  *     task-augmented on the upstream ({@link callAsUpstreamTask}).
  *   Either way the follower waits in `tasks/result`, so the upstream's tool error completes the gateway's
@@ -29,6 +29,7 @@ import { upstreamError } from './errors.js';
 import { callContext } from './call-context.js';
 import { asOwn, callerCapabilities } from './modern-call.js';
 import type { ResolvedUpstream } from './upstream-config.js';
+import type { UpstreamSession } from './upstream-connection.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 
 /** `_meta` key under which a lifted upstream task travels inside the gateway. */
@@ -41,8 +42,10 @@ export const TASK_RUN_META = 'umcp.dev/task-run';
  * {@link UPSTREAM_NAMESPACE_META}) for the gateway to follow ({@link RemoteTasks.followLegacy}).
  */
 export const TASK_CREATE_META = 'umcp.dev/task-create';
-/** `_meta` key naming the upstream whose task a lifted result carries (2025-era upstreams). */
+/** `_meta` key of a lifted 2025-era upstream task: where it lives ({@link LegacyTaskSpec} without the id). */
 export const UPSTREAM_NAMESPACE_META = 'umcp.dev/upstream-namespace';
+/** `_meta` key of a lifted 2025-era upstream task: the upstream session that created it. */
+export const UPSTREAM_SESSION_META = 'umcp.dev/upstream-session';
 
 const FEDERATED_PREFIX = 'up.';
 const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
@@ -85,10 +88,13 @@ export function upstreamTaskOf(result: Record<string, unknown>): Record<string, 
 }
 
 /** A 2025-era upstream's task handed back by the router for the gateway to follow. */
-export function legacyUpstreamTaskOf(result: Record<string, unknown>): { namespace: string; taskId: string } | undefined {
+export function legacyUpstreamTaskOf(result: Record<string, unknown>): LegacyTaskSpec | undefined {
   const task = upstreamTaskOf(result);
-  const namespace = (result['_meta'] as Record<string, unknown> | undefined)?.[UPSTREAM_NAMESPACE_META];
-  return task && typeof task['taskId'] === 'string' && typeof namespace === 'string' ? { namespace, taskId: task['taskId'] } : undefined;
+  const meta = result['_meta'] as Record<string, unknown> | undefined;
+  const namespace = meta?.[UPSTREAM_NAMESPACE_META];
+  const session = meta?.[UPSTREAM_SESSION_META] as UpstreamSession | undefined;
+  if (!task || typeof task['taskId'] !== 'string' || typeof namespace !== 'string') return undefined;
+  return { namespace, taskId: task['taskId'], ...(session && { session }) };
 }
 
 /** The id a caller sees for an upstream's task. */
@@ -148,17 +154,22 @@ export class RemoteTasks {
   }
 
   /**
-   * Follows a 2025-era upstream's task to its end on this replica's pooled client, which holds the
-   * upstream session that created it (2025-era servers bind a task to its session): `tasks/result`,
-   * whose questions go to `hooks.ask`. Resolves with the task's result; its failure rejects with the
-   * upstream's error; aborting `hooks.signal` (also before the start) cancels the upstream task.
+   * Follows a 2025-era upstream's task to its end: `tasks/result` in the upstream session that created
+   * it (`spec.session`, joined by a client of this process; without one, on the pooled client), its
+   * questions to `hooks.ask`. Resolves with the task's result (as the gateway's own); the task's failure
+   * rejects with the upstream's error. Aborting `hooks.signal` cancels the upstream task, except with the
+   * reason `shutdown` (the gateway task goes back to the queue and another worker follows on).
    */
-  async followLegacy(principal: Principal, namespace: string, taskId: string, hooks: LegacyTaskHooks): Promise<Record<string, unknown>> {
-    const up = (await this.directory.list(principal.tenantId)).find((u) => u.namespace === namespace);
-    if (!up) throw upstreamError(namespace, 'not-found', `is no longer registered; its task ${taskId} cannot be followed`);
+  async followLegacy(principal: Principal, spec: LegacyTaskSpec, hooks: LegacyTaskHooks): Promise<Record<string, unknown>> {
+    const up = (await this.directory.list(principal.tenantId)).find((u) => u.namespace === spec.namespace);
+    if (!up) throw upstreamError(spec.namespace, 'not-found', `is no longer registered; its task ${spec.taskId} cannot be followed`);
+    const conn = this.pool.get(up);
     const ask = (request: { method: string; params: Record<string, unknown> }) => hooks.ask(request);
+    const options = { signal: hooks.signal, keepOn: 'shutdown', ...(hooks.onprogress && { onprogress: hooks.onprogress }) };
+    const follow = (c: Client) => awaitLegacyTask(c, spec.taskId, options);
+    const result = await callContext.run({ ask }, () => (spec.session ? conn.inSession(spec.session, follow) : conn.run(follow, false)));
     // The result as the gateway's own: the upstream's protocol `_meta` (its related-task key) is dropped.
-    return asOwn(await callContext.run({ ask }, () => this.pool.get(up).run((c) => awaitLegacyTask(c, taskId, { signal: hooks.signal, ...(hooks.onprogress && { onprogress: hooks.onprogress }) }), false)));
+    return asOwn(result);
   }
 
   private async resolve(principal: Principal, taskId: string): Promise<{ up: ResolvedUpstream; id: string }> {
@@ -203,6 +214,14 @@ export async function callAsUpstreamTask(
   return awaitLegacyTask(client, LegacyTask.parse(lifted).taskId, options);
 }
 
+/** A 2025-era upstream's task the gateway follows: where it lives. */
+export interface LegacyTaskSpec {
+  readonly namespace: string;
+  readonly taskId: string;
+  /** The upstream session that created it (absent for HTTP+SSE upstreams: followed on the pooled client). */
+  readonly session?: UpstreamSession;
+}
+
 /** How a followed 2025-era upstream task reports to the gateway task that mirrors it. */
 export interface LegacyTaskHooks {
   readonly signal: AbortSignal;
@@ -215,9 +234,13 @@ export interface LegacyTaskHooks {
 async function awaitLegacyTask(
   client: Client,
   taskId: string,
-  options: { signal: AbortSignal; onprogress?: (p: { progress: number; total?: number; message?: string }) => void },
+  options: { signal: AbortSignal; keepOn?: string; onprogress?: (p: { progress: number; total?: number; message?: string }) => void },
 ): Promise<Record<string, unknown>> {
-  const cancel = () => void client.request({ method: 'tasks/cancel', params: { taskId } } as never, Passthrough, { timeout: 10_000 }).catch(() => undefined);
+  const cancel = () => {
+    // Aborted for `keepOn` (a worker shutting down): the task lives on and another follower takes it.
+    if (options.keepOn !== undefined && options.signal.aborted && options.signal.reason === options.keepOn) return undefined;
+    return client.request({ method: 'tasks/cancel', params: { taskId } } as never, Passthrough, { timeout: 10_000 });
+  };
   return tendUpstreamTask(options.signal, cancel, async (verdict) =>
     (await client
       .request({ method: 'tasks/result', params: { taskId } } as never, Passthrough, {
@@ -237,23 +260,28 @@ async function awaitLegacyTask(
  * gateway's side (timeout, lost connection, a question the caller could not answer), cancels the
  * upstream task; an error `body` marks as the task's own `verdict` (it ended failed) does not.
  */
-async function tendUpstreamTask<T>(signal: AbortSignal, cancel: () => void, body: (verdict: (err: Error) => Error) => Promise<T>): Promise<T> {
+async function tendUpstreamTask<T>(signal: AbortSignal, cancel: () => Promise<unknown> | undefined, body: (verdict: (err: Error) => Error) => Promise<T>): Promise<T> {
+  // The cancellation is awaited before this returns, so the client it goes out on is not closed under it.
+  let cancelling: Promise<unknown> | undefined;
+  const cancelOnce = () => void (cancelling ??= Promise.resolve(cancel()).catch(() => undefined));
   if (signal.aborted) {
-    cancel();
+    cancelOnce();
+    await cancelling;
     throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
   }
   const verdicts = new WeakSet<Error>();
-  signal.addEventListener('abort', cancel, { once: true });
+  signal.addEventListener('abort', cancelOnce, { once: true });
   try {
     return await body((err) => {
       verdicts.add(err);
       return err;
     });
   } catch (err) {
-    if (!signal.aborted && !(err instanceof Error && verdicts.has(err))) cancel();
+    if (!signal.aborted && !(err instanceof Error && verdicts.has(err))) cancelOnce();
     throw err;
   } finally {
-    signal.removeEventListener('abort', cancel);
+    signal.removeEventListener('abort', cancelOnce);
+    await cancelling;
   }
 }
 
@@ -312,7 +340,7 @@ export async function followUpstreamTask(
   const taskId = task.taskId;
   const send = async (method: string, p: Record<string, unknown>, signal?: AbortSignal) =>
     (await client.request({ method, params: withCaps(p) } as never, Passthrough, { timeout: options.timeout, ...(signal && { signal }) })) as Record<string, unknown>;
-  const cancel = () => void send('tasks/cancel', { taskId }).catch(() => undefined);
+  const cancel = () => send('tasks/cancel', { taskId });
   return tendUpstreamTask(options.signal, cancel, async (verdict) => {
     const asked = new Set<string>();
     let progress = 0;

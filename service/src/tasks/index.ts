@@ -96,9 +96,6 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
       remote = port;
     },
     queueSnapshot,
-    close: async () => {
-      await service.followed.close();
-      await queue.close();
-    },
+    close: () => queue.close(),
   };
 }

@@ -12,8 +12,8 @@
  *   A gather-first tool asks its questions on the `tools/call` stream before the task exists.
  * - Upstream tools: a 2026-07-28 upstream decides and owns its tasks (federated ids, forwarded); a
  *   2025-era upstream's task tool, for a 2026-07-28 caller, is called task-augmented in the request and
- *   its task mirrored in a gateway task followed from this replica (followed-tasks.ts); for a 2025-era
- *   caller it runs on the worker tier like the gateway's own task tools.
+ *   its task mirrored in a gateway task whose worker follows it (in the upstream session that created
+ *   it); for a 2025-era caller the worker runs the whole call, like the gateway's own task tools.
  *
  * State lives in the task store, so any replica answers any request about any task.
  */
@@ -22,8 +22,8 @@ import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
 import { legacyUpstreamTaskOf, TASK_CREATE_META } from '../gateway/upstream-tasks.js';
 import { withInputKeyHint } from '../mcp/input-keys.js';
-import type { FollowHooks } from './followed-tasks.js';
 import type { ToolPolicy } from './policy.js';
+import type { FollowSpec } from './task-queue.js';
 import type { TaskService } from './task-service.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
 
@@ -42,8 +42,6 @@ export type TaskPolicyLookup = (principal: Principal, tool: string, builtin: boo
 /** Tasks that live on an upstream (federation): the 2026-07-28 tasks/* requests about them are forwarded. */
 export interface RemoteTaskPort {
   owns(taskId: string): boolean;
-  /** Follows a 2025-era upstream's task (created by this request on this replica) to its end. */
-  followLegacy(principal: Principal, namespace: string, taskId: string, hooks: FollowHooks): Promise<Record<string, unknown>>;
   get(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
   update(principal: Principal, taskId: string, inputResponses: Record<string, unknown>, ctx: ServerContext): Promise<Record<string, unknown>>;
   cancel(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
@@ -173,7 +171,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     const { [TASK_CREATE_META]: _ignored, ...meta } = (params['_meta'] ?? {}) as Record<string, unknown>;
     const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
     /** Validates the arguments, then records and enqueues the task (era-specific fields in `extra`). */
-    const createTask = async (extra?: { prefilled?: unknown[]; ttlMs?: number }) => {
+    const createTask = async (extra?: { prefilled?: unknown[]; ttlMs?: number; follow?: FollowSpec }) => {
       await validateForTask();
       return guard(() => service.create(principal, { era, tool, arguments: args, policy, ...(idempotencyKey && { idempotencyKey }), ...extra }));
     };
@@ -182,17 +180,15 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         if (policy.taskSupport === 'required') throw missingCapability();
         return inner(request, rawCtx);
       }
-      if (policy.upstreamOwned && remote) {
+      if (policy.upstreamOwned) {
         // A 2025-era upstream's own task tool: the router calls it task-augmented; questions it asks
         // before creating its task are input_required rounds of this call (the MRTR phase, SEP-2663
-        // composition); the task it creates is mirrored here and followed from this replica.
+        // composition). The task it creates is mirrored in a gateway task whose worker follows it in the
+        // upstream session that created it.
         const result = (await inner({ ...request, params: { ...params, _meta: { ...meta, [TASK_CREATE_META]: true } } }, rawCtx)) as Record<string, unknown>;
-        const upstream = legacyUpstreamTaskOf(result);
-        if (!upstream) return result; // an input_required round, or the upstream answered at once
-        const task = await guard(() =>
-          service.createFollowed(principal, { era, tool, arguments: args, ...(idempotencyKey && { idempotencyKey }) }, (hooks) => remote.followLegacy(principal, upstream.namespace, upstream.taskId, hooks)),
-        );
-        return { resultType: 'task', ...modernTask(task, false) };
+        const follow = legacyUpstreamTaskOf(result);
+        if (!follow) return result; // an input_required round, or the upstream answered at once
+        return { resultType: 'task', ...modernTask(await createTask({ follow }), false) };
       }
       const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
       if (GATHER_FIRST.has(tool) && isBuiltin(tool) && !responses) return inner(request, rawCtx);

@@ -24,7 +24,7 @@ export interface ToolPolicy {
   readonly permanentCodes: readonly number[];
   /**
    * A 2025-era upstream's own task tool: for a 2026-07-28 caller the upstream task is created in the
-   * request and followed (followed-tasks.ts); a 2025-era caller's runs on the worker tier.
+   * request and the worker follows it; for a 2025-era caller the worker makes the whole call.
    */
   readonly upstreamOwned?: boolean;
 }

@@ -18,6 +18,18 @@ export interface TaskJobData {
   readonly tenantId: string;
   readonly tool: string;
   readonly policy: ToolPolicy;
+  /** Set when the job follows a task the upstream created and runs itself, instead of calling the tool. */
+  readonly follow?: FollowSpec;
+}
+
+/**
+ * A 2025-era upstream's own task (gateway/upstream-tasks.ts LegacyTaskSpec): its upstream, its id there,
+ * and the upstream session that created it (2025-era servers bind tasks to it).
+ */
+export interface FollowSpec {
+  readonly namespace: string;
+  readonly taskId: string;
+  readonly session?: { readonly sessionId: string; readonly protocolVersion: string };
 }
 
 /** A parked (dead-lettered) job. */

@@ -1,21 +1,13 @@
 /**
  * Task operations as callers see them, tenant-scoped: create (record first, then the job, so a task
- * is durable before its CreateTaskResult leaves), createFollowed (an upstream's own task, mirrored), get, update (answers to pending input requests),
+ * is durable before its CreateTaskResult leaves; the job runs the tool, or follows an upstream's own
+ * task), get, update (answers to pending input requests),
  * cancel, list, and the DLQ replay. Both protocol generations' endpoints and the admin API use it.
  */
 import type { Principal } from '../domain/principal.js';
-import { FollowedTasks, type FollowHooks } from './followed-tasks.js';
 import type { PolicyTable, ToolPolicy } from './policy.js';
-import type { TaskQueue } from './task-queue.js';
+import type { FollowSpec, TaskQueue } from './task-queue.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord, type TaskStore } from './types.js';
-
-/** What a caller's request says about the task it creates. */
-export interface NewTaskInput {
-  readonly era: 'modern' | 'legacy';
-  readonly tool: string;
-  readonly arguments: Record<string, unknown>;
-  readonly idempotencyKey?: string;
-}
 
 /** Defaults a created task gets. */
 export interface TaskDefaults {
@@ -25,53 +17,34 @@ export interface TaskDefaults {
 
 /** Tenant-scoped task operations. */
 export class TaskService {
-  /** Upstream tasks followed from this replica (createFollowed). */
-  readonly followed: FollowedTasks;
-
   constructor(
     readonly store: TaskStore,
     readonly queue: TaskQueue,
     readonly policies: PolicyTable,
     private readonly defaults: TaskDefaults,
-  ) {
-    this.followed = new FollowedTasks(store);
-  }
+  ) {}
 
   /** Creates the task and enqueues its job; an idempotency key already used returns the first task. */
-  async create(principal: Principal, input: NewTaskInput & { policy: ToolPolicy; ttlMs?: number; prefilled?: unknown[] }): Promise<TaskRecord> {
-    const { task, created } = await this.record(principal, input);
-    // Also for an existing task (created=false): enqueue is a no-op while its job exists (jobId dedup), and
-    // re-adds it if the producer died between the INSERT and the enqueue.
-    if (created || !TERMINAL.has(task.status)) await this.queue.enqueue({ taskId: task.id, tenantId: task.tenantId, tool: task.tool, policy: input.policy });
-    return task;
-  }
-
-  /**
-   * Creates a task that mirrors an upstream's own task and starts following it on this replica
-   * (followed-tasks.ts): no queue job, the upstream runs the work. An idempotency key already used
-   * returns the first task, and the upstream task just created for the repeat is cancelled (`follow`
-   * runs with an aborted signal).
-   */
-  async createFollowed(principal: Principal, input: NewTaskInput, follow: (hooks: FollowHooks) => Promise<Record<string, unknown>>): Promise<TaskRecord> {
-    const { task, created } = await this.record(principal, input);
-    if (created) this.followed.start(task, follow);
-    else void follow({ signal: AbortSignal.abort('duplicate'), ask: async () => ({ action: 'cancel' }), onprogress: () => undefined }).catch(() => undefined);
-    return task;
-  }
-
-  /** Writes the record (TTL capped by the configured one). */
-  private record(principal: Principal, input: NewTaskInput & { ttlMs?: number; prefilled?: unknown[] }): Promise<{ task: TaskRecord; created: boolean }> {
-    return this.store.create({
+  async create(
+    principal: Principal,
+    input: { era: 'modern' | 'legacy'; tool: string; arguments: Record<string, unknown>; policy: ToolPolicy; ttlMs?: number; idempotencyKey?: string; prefilled?: unknown[]; follow?: FollowSpec },
+  ): Promise<TaskRecord> {
+    const ttlMs = Math.min(Math.max(input.ttlMs ?? this.defaults.ttlMs, 1_000), this.defaults.ttlMs);
+    const { task, created } = await this.store.create({
       tenantId: principal.tenantId,
       subject: principal.subject,
       era: input.era,
       tool: input.tool,
       arguments: input.arguments,
-      ttlMs: Math.min(Math.max(input.ttlMs ?? this.defaults.ttlMs, 1_000), this.defaults.ttlMs),
+      ttlMs,
       pollIntervalMs: this.defaults.pollIntervalMs,
       ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
       ...(input.prefilled && { prefilled: input.prefilled }),
     });
+    // Also for an existing task (created=false): enqueue is a no-op while its job exists (jobId dedup), and
+    // re-adds it if the producer died between the INSERT and the enqueue.
+    if (created || !TERMINAL.has(task.status)) await this.queue.enqueue({ taskId: task.id, tenantId: task.tenantId, tool: task.tool, policy: input.policy, ...(input.follow && { follow: input.follow }) });
+    return task;
   }
 
   /** The caller's task; another tenant's or an unknown id is the same "unknown task". */

@@ -16,12 +16,25 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { QUEUE } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
-import { awaitTaskInput } from './followed-tasks.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PolicyTable } from './policy.js';
-import { queueConnection, type TaskJobData, type TaskQueue } from './task-queue.js';
-import { runTool, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
+import { queueConnection, type FollowSpec, type TaskJobData, type TaskQueue } from './task-queue.js';
+import { inputKeyHint, withoutInputKeyHint } from '../mcp/input-keys.js';
+import { errorOutcome, runTool, type RunHooks, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
 import { TERMINAL, type AttemptError, type TaskStore } from './types.js';
+
+/** How a followed upstream task reports to its gateway task (gateway/upstream-tasks.ts LegacyTaskHooks). */
+export interface FollowHooks {
+  readonly signal: AbortSignal;
+  ask(request: { method: string; params: Record<string, unknown> }): Promise<unknown>;
+  onprogress(p: { progress: number; total?: number; message?: string }): void;
+}
+
+/**
+ * Follows an upstream's own task to its end (RemoteTasks.followLegacy, with large results offloaded):
+ * resolves with its result, rejects with its error. Aborting with the reason `shutdown` leaves it running.
+ */
+export type UpstreamTaskFollower = (principal: Principal, task: { tool: string; follow: FollowSpec }, hooks: FollowHooks) => Promise<Record<string, unknown>>;
 
 /** What a worker needs. */
 export interface TaskWorkerDeps {
@@ -43,6 +56,8 @@ export interface TaskWorkerDeps {
   readonly policies: PolicyTable;
   /** How often a waiting elicitation re-reads the task, ms. @defaultValue 200 */
   readonly inputPollMs?: number;
+  /** Follows upstream-owned tasks (jobs with `follow`); without it such jobs fail. */
+  readonly follow?: UpstreamTaskFollower;
 }
 
 type StopReason = 'cancelled' | 'timeout' | 'shutdown';
@@ -99,23 +114,27 @@ export class TaskWorker {
     const started = performance.now();
     const observe = (outcome: string) => this.deps.metrics.duration.observe({ tool: job.data.tool, outcome }, (performance.now() - started) / 1000);
     let prefilled = [...task.prefilled];
+    const onProgress = (p: { progress: number; total?: number; message?: string }) => {
+      void job.updateProgress(p).catch(() => undefined);
+      void this.deps.store.transition(taskId, { statusMessage: p.message ?? `progress ${p.progress}${p.total ? ` of ${p.total}` : ''}` }).catch(() => undefined);
+    };
+    const hooks: RunHooks = {
+      signal: controller.signal,
+      onProgress,
+      onInputRequest: async (key, request) => {
+        if (prefilled.length > 0) {
+          const [first, ...rest] = prefilled;
+          prefilled = rest;
+          return first as Record<string, unknown>;
+        }
+        return this.awaitInput(taskId, key, request, controller.signal);
+      },
+    };
     let outcome: RunOutcome;
     try {
-      outcome = await runTool(this.deps.build, principal, { tool: task.tool, arguments: task.arguments, idempotencyKey: task.id }, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          void job.updateProgress(p).catch(() => undefined);
-          void this.deps.store.transition(taskId, { statusMessage: p.message ?? `progress ${p.progress}${p.total ? ` of ${p.total}` : ''}` }).catch(() => undefined);
-        },
-        onInputRequest: async (key, request) => {
-          if (prefilled.length > 0) {
-            const [first, ...rest] = prefilled;
-            prefilled = rest;
-            return first as Record<string, unknown>;
-          }
-          return awaitTaskInput(this.deps.store, taskId, key, request, controller.signal, this.deps.inputPollMs ?? 200);
-        },
-      });
+      outcome = job.data.follow
+        ? await this.followUpstream(principal, { tool: task.tool, follow: job.data.follow }, taskId, hooks)
+        : await runTool(this.deps.build, principal, { tool: task.tool, arguments: task.arguments, idempotencyKey: task.id }, hooks);
     } catch (err) {
       const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
       if (reason === 'cancelled') {
@@ -164,6 +183,42 @@ export class TaskWorker {
     observe('failed');
     log.warn({ error: failure.message }, 'task failed; moved to the dead-letter queue');
     throw new UnrecoverableError(failure.message);
+  }
+
+  /**
+   * Follows the upstream's own task of this job (created when the caller called the tool): its questions
+   * park the gateway task under the upstream's key (when it names one) until tasks/update answers, its
+   * progress becomes the status message. Its error is the run's error, as a tool's protocol error is.
+   */
+  private async followUpstream(principal: Principal, job: { tool: string; follow: FollowSpec }, taskId: string, hooks: RunHooks): Promise<RunOutcome> {
+    if (!this.deps.follow) return { kind: 'error', code: -32603, message: 'this worker cannot follow upstream tasks' };
+    const { signal } = hooks;
+    let asked = 0;
+    try {
+      const result = await this.deps.follow(principal, job, {
+        signal,
+        ask: (request) => this.awaitInput(taskId, inputKeyHint(request.params) ?? `input-${++asked}`, { method: request.method, params: withoutInputKeyHint(request.params) }, signal),
+        onprogress: hooks.onProgress,
+      });
+      return { kind: 'result', result };
+    } catch (err) {
+      return errorOutcome(err, signal);
+    }
+  }
+
+  /** Parks the task in `input_required` until `key` is answered (tasks/update on any replica). */
+  private async awaitInput(taskId: string, key: string, request: { method: string; params: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>> {
+    let task = await this.deps.store.getFresh(taskId);
+    if (task && key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
+    await this.deps.store.transition(taskId, { status: 'input_required', inputRequests: { [key]: request }, statusMessage: 'waiting for client input' });
+    const pollMs = this.deps.inputPollMs ?? 200;
+    for (;;) {
+      signal.throwIfAborted();
+      await new Promise((r) => setTimeout(r, pollMs));
+      task = await this.deps.store.get(taskId);
+      if (!task || TERMINAL.has(task.status)) throw new Error('task ended while waiting for input');
+      if (key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
+    }
   }
 
   /**

@@ -51,14 +51,19 @@ export async function runTool(
     );
     return { kind: 'result', result: result as Record<string, unknown> };
   } catch (err) {
-    hooks.signal.throwIfAborted();
-    const e = err as { code?: unknown; message?: unknown; data?: unknown };
-    if (typeof e.code === 'number') return { kind: 'error', code: e.code, message: String(e.message ?? 'error'), ...(e.data !== undefined && { data: e.data }) };
-    throw err;
+    return errorOutcome(err, hooks.signal);
   } finally {
     await client.close().catch(() => undefined);
     await server.close().catch(() => undefined);
   }
+}
+
+/** A JSON-RPC error (anything with a numeric code) as the run's outcome; an abort or other failure is rethrown. */
+export function errorOutcome(err: unknown, signal: AbortSignal): RunOutcome {
+  signal.throwIfAborted();
+  const e = err as { code?: unknown; message?: unknown; data?: unknown };
+  if (typeof e.code === 'number') return { kind: 'error', code: e.code, message: String(e.message ?? 'error'), ...(e.data !== undefined && { data: e.data }) };
+  throw err;
 }
 
 /**

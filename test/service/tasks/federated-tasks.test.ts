@@ -215,5 +215,28 @@ describe('tasks of upstream tools (federated)', function () {
         await client.end();
       }
     });
+
+    it('a worker that stops hands the task back; the next worker follows on in the same upstream session, the upstream task never cancelled', async () => {
+      // One worker with a short grace period, so the stop interrupts the follow.
+      await Promise.all(front.workers.map((w) => w.stop()));
+      const first = await front.startWorker({ WORKER_SHUTDOWN_GRACE_MS: '300' });
+      const taskId = (await call('tools/call', { name: 'l__slow_compute', arguments: { seconds: 6, label: 'handover' } }))['taskId'] as string;
+      await waitForTask(get(taskId), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+      await first.stop();
+      const client = new pg.Client({ connectionString: upstream.db.url });
+      await client.connect();
+      try {
+        const upstreamStatus = async () => (await client.query<{ status: string }>("SELECT status FROM tasks WHERE arguments->>'label' = 'handover'")).rows[0]?.status;
+        assert.equal(await upstreamStatus(), 'working', 'the stopping worker left the upstream task running');
+        assert.equal((await call('tasks/get', { taskId }))['status'], 'working');
+        await front.startWorker();
+        const done = await waitForTask(get(taskId));
+        assert.equal(done['status'], 'completed', JSON.stringify(done));
+        assert.equal(text(done), 'computed handover after 6s');
+        assert.equal(await upstreamStatus(), 'completed');
+      } finally {
+        await client.end();
+      }
+    });
   });
 });

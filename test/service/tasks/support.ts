@@ -56,7 +56,6 @@ export async function createStoreEnv(attempts = 3): Promise<StoreEnv> {
       return { tenantId: t.id, tenantName: name, subject: `key:${name}`, kind: 'api-key', toolsets: [], scopes: [] };
     },
     async close() {
-      await service.followed.close();
       await queue.close();
       redis.disconnect();
       await pool.end();
