@@ -2,16 +2,21 @@
  * Federation bench, one run: tools/call latency (p50/p99) and throughput of an upstream tool called
  * through the gateway (`<ns>__echo`, 2026-07-28 client -> gateway -> pooled client -> upstream) against
  * calling the same upstream directly, measured in the same process and run; prints the ratios
- * (target: gateway p50 <= 1.3x direct). Uses the test PostgreSQL/Redis (TEST_DATABASE_URL /
+ * (target: gateway p50 <= 1.3x direct) and writes them to bench/results/federation.json and
+ * federation-latency.svg. Uses the test PostgreSQL/Redis (TEST_DATABASE_URL /
  * TEST_REDIS_URL or 127.0.0.1). `npx tsx bench/federation.ts [calls] [concurrency]`
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { barChart } from './cluster/svg-chart.js';
 import { startCluster } from '../test/service/federation/support/gateway.js';
 import { startLegacyUpstream, startModernUpstream } from '../test/service/federation/support/upstream-fixtures.js';
 
 const N = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
+const RESULTS = join(import.meta.dirname, 'results');
 
 interface Stats { name: string; p50Ms: number; p99Ms: number; rps: number }
 
@@ -79,6 +84,13 @@ async function main(): Promise<void> {
       summary.push(`RATIO ${label}: gateway/direct p50 ${ratio.toFixed(2)}x, p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x (gateway p50 ${g.p50Ms.toFixed(2)} ms, direct ${d.p50Ms.toFixed(2)} ms)`);
     }
     console.log(`\n${summary.join('\n')}`);
+    // Also as files: bench/results/federation.json (figures) and federation-latency.svg (p50 / p99 bars).
+    const bars = rows.flatMap(([label, d, g, b]) => [d, g, b].map((x) => ({ label: `${label}: ${x.name}`, value: x.p50Ms, second: x.p99Ms })));
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'federation-latency.svg'), barChart(`tools/call echo through the gateway vs direct (${N} sequential calls)`, bars, 'ms', ['p50', 'p99']));
+    const figures = rows.map(([label, d, g, b]) => ({ upstream: label, direct: d, gateway: g, builtin: b, ratioP50: g.p50Ms / d.p50Ms, ratioP99: g.p99Ms / d.p99Ms, ratioThroughput: g.rps / d.rps }));
+    writeFileSync(join(RESULTS, 'federation.json'), `${JSON.stringify({ at: new Date().toISOString(), calls: N, concurrency: CONCURRENCY, cores: cpus().length, loadBefore, rows: figures }, null, 2)}\n`);
+    console.log(`written: ${join(RESULTS, 'federation-latency.svg')}, ${join(RESULTS, 'federation.json')}`);
   } finally {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await cluster.stop();
