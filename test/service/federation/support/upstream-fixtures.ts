@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
-import { acceptedContent, createMcpHandler, InMemoryServerEventBus, inputRequired, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { acceptedContent, createMcpHandler, InMemoryServerEventBus, inputRequired, McpServer, ProtocolError, ProtocolErrorCode, ResourceTemplate } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 /** A running fixture. */
@@ -20,8 +20,11 @@ export interface UpstreamFixture {
   readonly kind: 'modern' | 'legacy';
   readonly url: string;
   readonly port: number;
-  /** Authorization header of the most recent request (credential tests). */
-  readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number; aborted: number };
+  /**
+   * Authorization header of the most recent request (credential tests); `boundTasks` (2025-era): tasks
+   * of `bound_job` created, and `tasks/result` asked from the creating session / from another one.
+   */
+  readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number; aborted: number; boundTasks: { created: number; ownSession: number; otherSession: number } };
   /** Adds a tool and announces tools/list_changed. */
   addTool(name: string): void;
   /** Sends notifications/resources/updated for `uri` to the sessions (2025-era) or listen streams (2026-07-28) subscribed to it. */
@@ -120,7 +123,7 @@ function closeHttp(server: HttpServer): Promise<void> {
 export async function startModernUpstream(label = 'modern', listTtlMs?: number): Promise<UpstreamFixture> {
   const extra: string[] = [];
   const bus = new InMemoryServerEventBus();
-  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
+  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0, boundTasks: { created: 0, ownSession: 0, otherSession: 0 } };
   const handler = toNodeHandler(createMcpHandler(() => buildServer(label, extra, seen, listTtlMs, 'modern'), { legacy: 'reject', bus }));
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
@@ -151,11 +154,73 @@ export async function startModernUpstream(label = 'modern', listTtlMs?: number):
   };
 }
 
+/** Tasks of `bound_job`, shared by every session of one fixture (each remembers the session that made it). */
+const boundTaskStore = new Map<string, { session: string | undefined; done: Promise<string>; status: string }>();
+
+/**
+ * The 2025-11-25 tasks utility for one tool, `bound_job` (`{ms}`; `execution.taskSupport: required`),
+ * whose tasks are bound to the session that created them, as the spec's authorization-context rule asks
+ * and the Python SDK does: `tasks/get`, `tasks/result` and `tasks/cancel` from another session answer
+ * -32602 "Task not found". Installed on the low-level handlers (the SDK's v2 McpServer has no 2025 task
+ * surface of its own).
+ */
+function installBoundTasks(server: McpServer, session: () => string | undefined, seen: UpstreamFixture['seen']['boundTasks']): void {
+  type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
+  const set = server.server.setRequestHandler.bind(server.server) as unknown as (method: string, h: Handler) => void;
+  server.registerTool('bound_job', { description: 'task-only; its task is bound to the creating session', inputSchema: z.object({ ms: z.number().int() }) }, async () => ({
+    content: [{ type: 'text', text: 'only as a task' }],
+  }));
+  server.server.registerCapabilities({ tasks: { cancel: {}, requests: { tools: { call: {} } } } });
+  const list = handlers.get('tools/list')!;
+  handlers.set('tools/list', async (request, ctx) => {
+    const result = (await list(request, ctx)) as { tools: { name: string; execution?: unknown }[] };
+    for (const tool of result.tools) if (tool.name === 'bound_job') tool.execution = { taskSupport: 'required' };
+    return result;
+  });
+  const call = handlers.get('tools/call')!;
+  handlers.set('tools/call', async (request, ctx) => {
+    const p = request.params ?? {};
+    if (p['name'] !== 'bound_job') return call(request, ctx);
+    if (!p['task']) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'bound_job must be called as a task');
+    const taskId = randomUUID();
+    const ms = Number((p['arguments'] as { ms?: number } | undefined)?.ms ?? 100);
+    const entry = { session: session(), status: 'working', done: delay(ms).then(() => `bound job ${taskId} done`) };
+    void entry.done.then(() => (entry.status = entry.status === 'working' ? 'completed' : entry.status));
+    boundTaskStore.set(taskId, entry);
+    seen.created++;
+    const now = new Date().toISOString();
+    return { task: { taskId, status: 'working', createdAt: now, lastUpdatedAt: now, ttl: 60_000, pollInterval: 100 } };
+  });
+  const own = (request: { params?: Record<string, unknown> }) => {
+    const entry = boundTaskStore.get(String(request.params?.['taskId']));
+    const mine = entry !== undefined && entry.session === session();
+    if (entry) seen[mine ? 'ownSession' : 'otherSession']++;
+    if (!entry || !mine) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Task not found');
+    return entry;
+  };
+  set('tasks/result', async (request) => {
+    const text = await own(request).done;
+    return { content: [{ type: 'text', text }], _meta: { 'io.modelcontextprotocol/related-task': { taskId: request.params?.['taskId'] } } };
+  });
+  set('tasks/get', async (request) => {
+    const entry = own(request);
+    const now = new Date().toISOString();
+    return { taskId: request.params?.['taskId'], status: entry.status, createdAt: now, lastUpdatedAt: now, ttl: 60_000, pollInterval: 100 };
+  });
+  set('tasks/cancel', async (request) => {
+    const entry = own(request);
+    entry.status = 'cancelled';
+    const now = new Date().toISOString();
+    return { taskId: request.params?.['taskId'], status: 'cancelled', createdAt: now, lastUpdatedAt: now, ttl: 60_000 };
+  });
+}
+
 /** Starts a 2025-era sessionful upstream. */
 export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFixture> {
   const extra: string[] = [];
   const sessions = new Map<string, { transport: NodeStreamableHTTPServerTransport; server: McpServer; subscribed: Set<string> }>();
-  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0 };
+  const seen: UpstreamFixture['seen'] = { requests: 0, initializes: 0, aborted: 0, boundTasks: { created: 0, ownSession: 0, otherSession: 0 } };
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
     seen.authorization = req.headers.authorization;
@@ -188,6 +253,7 @@ export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFix
         sessions.set(id, { transport, server, subscribed });
       },
     });
+    installBoundTasks(server, () => transport.sessionId, seen.boundTasks);
     await server.connect(transport);
     await transport.handleRequest(req, res);
   };

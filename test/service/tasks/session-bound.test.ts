@@ -1,0 +1,59 @@
+/**
+ * A 2025-era upstream that binds its tasks to the session that created them (the spec's
+ * authorization-context rule; the Python SDK does so): the front gateway creates the task in the
+ * request on its pooled client's session, and its worker, another process, follows the task by joining
+ * that session (no `initialize` of its own) — a worker on a session of its own would get "Task not found".
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startLegacyUpstream, type UpstreamFixture } from '../federation/support/upstream-fixtures.js';
+import { createTaskEnv, modernCall, waitForTask, type TaskEnv } from './support.js';
+
+describe('tasks of a 2025-era upstream bound to their session', function () {
+  this.timeout(60_000);
+  let front: TaskEnv;
+  let fixture: UpstreamFixture;
+  let mcp: string;
+  let key: string;
+
+  before(async () => {
+    fixture = await startLegacyUpstream('bound');
+    front = await createTaskEnv({ UPSTREAM_ALLOWLIST: '127.0.0.1', SECRETS_MASTER_KEY: randomBytes(32).toString('base64') });
+    const gw = await front.startGateway();
+    mcp = gw.mcpUrl;
+    ({ key } = await front.tenant('acme'));
+    const res = await fetch(`${gw.url}/admin/v1/tenants/acme/upstreams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${front.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'fx', url: fixture.url, protocol: 'legacy' }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    await front.startWorker();
+  });
+  after(async () => {
+    await front?.cleanup();
+    await fixture?.close();
+  });
+
+  it('the worker follows the task in the session that created it, joining it without an initialize of its own', async () => {
+    const created = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 300 } });
+    assert.equal(created['resultType'], 'task', JSON.stringify(created));
+    const done = await waitForTask(() => modernCall(mcp, key, 'tasks/get', { taskId: created['taskId'] as string }));
+    assert.equal(done['status'], 'completed', JSON.stringify(done));
+    assert.match((done['result'] as { content: { text: string }[] }).content[0]!.text, /^bound job .+ done$/);
+    assert.deepEqual(fixture.seen.boundTasks, { created: 1, ownSession: 1, otherSession: 0 });
+    assert.equal(fixture.seen.initializes, 1, "only the gateway's pooled client initialised a session");
+  });
+
+  it('tasks/cancel reaches the upstream task in its session', async () => {
+    const created = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 30_000 } });
+    const taskId = created['taskId'] as string;
+    await waitForTask(() => modernCall(mcp, key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    const before = fixture.seen.boundTasks.ownSession;
+    await modernCall(mcp, key, 'tasks/cancel', { taskId });
+    const deadline = Date.now() + 5_000;
+    while (fixture.seen.boundTasks.ownSession === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(fixture.seen.boundTasks.ownSession > before, 'the cancel was sent in the creating session');
+    assert.equal(fixture.seen.boundTasks.otherSession, 0);
+  });
+});
