@@ -9,6 +9,7 @@
  * credentials use the SDK's ClientCredentialsProvider (RFC 9728 / RFC 8414 discovery from the 401, token
  * cached per connection, renewed on a 401) with the corrections of UpstreamClientCredentials.
  */
+import { randomInt } from 'node:crypto';
 import {
   Client,
   ClientCredentialsProvider,
@@ -416,6 +417,12 @@ export class UpstreamConnection {
         listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
       },
     );
+    if (join) {
+      // All clients in one upstream session share its JSON-RPC id space (the server routes each response
+      // by id), so a joining client numbers its requests from a random point far from the creator's,
+      // which counts from 0 (SDK 2.x Protocol counter).
+      (client as unknown as { _requestMessageId: number })._requestMessageId = randomInt(2 ** 40, 2 ** 40 + 2 ** 47);
+    }
     client.onerror = (err) => this.opts.onError?.(err);
     client.onclose = () => {
       if (join) return;

@@ -184,7 +184,10 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
         // A 2025-era upstream's own task tool: the router calls it task-augmented; questions it asks
         // before creating its task are input_required rounds of this call (the MRTR phase, SEP-2663
         // composition). The task it creates is mirrored in a gateway task whose worker follows it in the
-        // upstream session that created it.
+        // upstream session that created it. A repeated idempotency key gets the first task, and the
+        // upstream is not asked again.
+        const repeated = idempotencyKey ? await guard(() => service.byIdempotencyKey(principal, idempotencyKey)) : null;
+        if (repeated) return { resultType: 'task', ...modernTask(repeated, false) };
         const result = (await inner({ ...request, params: { ...params, _meta: { ...meta, [TASK_CREATE_META]: true } } }, rawCtx)) as Record<string, unknown>;
         const follow = legacyUpstreamTaskOf(result);
         if (!follow) return result; // an input_required round, or the upstream answered at once

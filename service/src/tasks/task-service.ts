@@ -47,6 +47,11 @@ export class TaskService {
     return task;
   }
 
+  /** The caller's live task created with `idempotencyKey`, if any. */
+  byIdempotencyKey(principal: Principal, idempotencyKey: string): Promise<TaskRecord | null> {
+    return this.store.findByIdempotencyKey(principal.tenantId, idempotencyKey);
+  }
+
   /** The caller's task; another tenant's or an unknown id is the same "unknown task". */
   async get(principal: Principal, taskId: string): Promise<TaskRecord> {
     const task = await this.store.get(taskId);

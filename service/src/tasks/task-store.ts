@@ -173,6 +173,13 @@ export class PgTaskStore implements TaskStore {
     return task;
   }
 
+  async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<TaskRecord | null> {
+    return this.db.read(tenantId, async (q) => {
+      const { rows } = await q.query('SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2 AND expires_at > now()', [tenantId, idempotencyKey]);
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+  }
+
   async getFresh(id: string): Promise<TaskRecord | null> {
     return this.onTask(id, 'read', async (q) => {
       const { rows } = await q.query('SELECT * FROM tasks WHERE id = $1 AND expires_at > now()', [id]);

@@ -86,6 +86,8 @@ export interface TaskStore {
   create(task: NewTask): Promise<{ task: TaskRecord; created: boolean }>;
   /** Reads through the cache; null when unknown or expired. */
   get(id: string): Promise<TaskRecord | null>;
+  /** The tenant's live task created with `idempotencyKey`, if any (read-your-writes). */
+  findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<TaskRecord | null>;
   /** Reads the durable record (bypasses the cache). */
   getFresh(id: string): Promise<TaskRecord | null>;
   /** Applies the transition when the status allows it; returns the new record or null (not applied). */

@@ -45,6 +45,24 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
     assert.equal(fixture.seen.initializes, 1, "only the gateway's pooled client initialised a session");
   });
 
+  it('tasks followed at the same time in one upstream session each get their own result', async () => {
+    // Every joining client shares the session's JSON-RPC id space with the others and with the gateway's.
+    const created = await Promise.all([400, 200, 300].map((ms) => modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms } })));
+    const done = await Promise.all(created.map((c) => waitForTask(() => modernCall(mcp, key, 'tasks/get', { taskId: c['taskId'] as string }))));
+    const texts = done.map((t) => (t['result'] as { content: { text: string }[] }).content[0]!.text);
+    assert.equal(new Set(texts).size, 3, `three different upstream tasks: ${texts.join(' | ')}`);
+    assert.equal(fixture.seen.boundTasks.otherSession, 0);
+  });
+
+  it('a repeated idempotency key answers the first task without asking the upstream again', async () => {
+    const call = () => modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 100 }, _meta: { 'io.modelcontextprotocol/idempotency-key': 'same-job' } });
+    const createdBefore = fixture.seen.boundTasks.created;
+    const first = await call();
+    const again = await call();
+    assert.equal(again['taskId'], first['taskId']);
+    assert.equal(fixture.seen.boundTasks.created, createdBefore + 1, 'one upstream task');
+  });
+
   it('tasks/cancel reaches the upstream task in its session', async () => {
     const created = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 30_000 } });
     const taskId = created['taskId'] as string;
