@@ -78,6 +78,20 @@ function decodeCursor(cursor: string, version: string): number {
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor: unknown, or the catalog changed since the first page; list again without a cursor');
 }
 
+/**
+ * Input schemas of a catalog's tools by name, built once per catalog snapshot (the tiered cache hands out
+ * the same snapshot object until the catalog is invalidated or expires; a new snapshot gets its own map).
+ */
+const schemasBySnapshot = new WeakMap<CatalogSnapshot, ReadonlyMap<string, Record<string, unknown>>>();
+function toolSchemas(snap: CatalogSnapshot): ReadonlyMap<string, Record<string, unknown>> {
+  let schemas = schemasBySnapshot.get(snap);
+  if (!schemas) {
+    schemas = new Map(snap.tools.map((t) => [t.name, t.inputSchema as Record<string, unknown>]));
+    schemasBySnapshot.set(snap, schemas);
+  }
+  return schemas;
+}
+
 /** Installs federation handlers on one server instance. */
 export async function attachFederation(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }, deps: RouterDeps): Promise<void> {
   // A tenant without upstreams keeps exactly its built-in surface (capabilities included).
@@ -103,8 +117,7 @@ export async function attachFederation(server: McpServer, principal: Principal, 
     // SEP-2243: the SDK's HTTP entry checks `Mcp-Param-*` headers against the called tool's `x-mcp-header`
     // declarations before dispatch, asking the server for the tool's input schema: upstream tools answer
     // with the schema their upstream lists (from the catalog), so the front rejects like a direct server.
-    const snap = await deps.catalog.get(tenantId);
-    const schemas = new Map(snap.tools.map((t) => [t.name, t.inputSchema as Record<string, unknown>]));
+    const schemas = toolSchemas(await deps.catalog.get(tenantId));
     const builtinSchema = server.toolInputSchemaJson.bind(server);
     server.toolInputSchemaJson = (name: string) => builtinSchema(name) ?? schemas.get(name);
   }
