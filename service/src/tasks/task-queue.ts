@@ -91,11 +91,13 @@ export class TaskQueue {
     });
   }
 
-  /** Tells every worker to stop the task's job; removes it from the queue when it has not started. */
+  /** Tells every worker to stop the task's job; removes it from the queue when it has not started (unless it follows an upstream task). */
   async cancel(taskId: string): Promise<void> {
     await this.publisher.publish(this.cancelChannel, taskId);
     const job = await this.queue.getJob(taskId);
-    if (job && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove().catch(() => undefined);
+    // A job that follows an upstream's own task stays: the worker that takes it sees the task cancelled
+    // and cancels the upstream task too (nothing else knows the upstream session).
+    if (job && !job.data.follow && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove().catch(() => undefined);
   }
 
   /** Dead letters, oldest first, optionally filtered. */

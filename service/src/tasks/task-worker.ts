@@ -102,7 +102,16 @@ export class TaskWorker {
     const { taskId, policy } = job.data;
     const log = this.deps.logger.child({ taskId, tool: job.data.tool, attempt: job.attemptsMade + 1 });
     const task = await this.deps.store.getFresh(taskId);
-    if (!task || TERMINAL.has(task.status)) return task ? `already ${task.status}` : 'task expired';
+    if (!task || TERMINAL.has(task.status)) {
+      // Cancelled (or expired) before any worker followed it: the upstream task it mirrors, created with
+      // the call, is cancelled too (a follow that starts aborted only sends tasks/cancel).
+      if (job.data.follow && (!task || task.status === 'cancelled')) {
+        const owner = await this.deps.principalFor(job.data.tenantId, task?.subject ?? 'anonymous');
+        const hooks = { signal: AbortSignal.abort('cancelled'), ask: async () => ({ action: 'cancel' }), onprogress: () => undefined };
+        if (owner) await this.deps.follow?.(owner, { tool: job.data.tool, follow: job.data.follow }, hooks).catch(() => undefined);
+      }
+      return task ? `already ${task.status}` : 'task expired';
+    }
     const principal = await this.deps.principalFor(task.tenantId, task.subject);
     if (!principal) throw new UnrecoverableError(`tenant ${task.tenantId} is unknown or disabled`);
     await this.deps.store.transition(taskId, { incrementRuns: true, statusMessage: `running (attempt ${job.attemptsMade + 1} of ${policy.attempts})` });

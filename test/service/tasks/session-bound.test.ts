@@ -63,6 +63,18 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
     assert.equal(fixture.seen.boundTasks.created, createdBefore + 1, 'one upstream task');
   });
 
+  it('a task cancelled before any worker follows it still gets its upstream task cancelled', async () => {
+    await Promise.all(front.workers.map((w) => w.stop()));
+    const created = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 30_000 } });
+    const before = fixture.seen.boundTasks.ownSession;
+    await modernCall(mcp, key, 'tasks/cancel', { taskId: created['taskId'] as string });
+    await front.startWorker();
+    const deadline = Date.now() + 10_000;
+    while (fixture.seen.boundTasks.ownSession === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fixture.seen.boundTasks.ownSession, before + 1, 'the worker sent tasks/cancel in the creating session');
+    assert.equal((await modernCall(mcp, key, 'tasks/get', { taskId: created['taskId'] as string }))['status'], 'cancelled');
+  });
+
   it('tasks/cancel reaches the upstream task in its session', async () => {
     const created = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 30_000 } });
     const taskId = created['taskId'] as string;
