@@ -2,43 +2,11 @@
  * Summarises a V8 .cpuprofile: self and total (inclusive) time by function, and self time by source
  * group (service/src files, node_modules packages, node internals). `npx tsx bench/profile/summary.ts <file> [top]`
  */
-import { readFileSync } from 'node:fs';
+import { frameKey as key, short, tally } from './cpuprofile.js';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[]; hitCount?: number }
 const file = process.argv[2]!;
 const top = Number(process.argv[3] ?? 40);
-const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
-const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-const parent = new Map<number, number>();
-for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-const selfUs = new Map<number, number>();
-prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'nm:').replace(/.*\/work\/main\//, '');
-const key = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
-const group = (n: Node) => {
-  const u = short(n.callFrame.url);
-  if (!u) return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native)';
-  if (u.startsWith('nm:')) { const p = u.slice(3).split('/'); return p[0]!.startsWith('@') ? `${p[0]}/${p[1]}` : p[0]!; }
-  if (u.startsWith('node:')) return 'node:' + u.slice(5).split('/')[0];
-  return u.split('/').slice(0, 4).join('/');
-};
-const self = new Map<string, number>();
-const total = new Map<string, number>();
-const groups = new Map<string, number>();
-let all = 0;
-for (const [id, us] of selfUs) {
-  const n = byId.get(id)!;
-  all += us;
-  self.set(key(n), (self.get(key(n)) ?? 0) + us);
-  groups.set(group(n), (groups.get(group(n)) ?? 0) + us);
-  const seen = new Set<string>();
-  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-    const k = key(byId.get(cur)!);
-    if (seen.has(k)) continue;
-    seen.add(k);
-    total.set(k, (total.get(k) ?? 0) + us);
-  }
-}
+const { byId, parent, selfUs, self, total, groups, all } = tally(file, { withIdle: true, projectDepth: 4 });
 const fmt = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / all).toFixed(1).padStart(5)}%`;
 const idle = self.get('(idle) :0') ?? 0;
 console.log(`${file}: ${(all / 1000).toFixed(0)} ms sampled, ${((all - idle) / 1000).toFixed(0)} ms busy`);
