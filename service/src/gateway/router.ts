@@ -25,6 +25,7 @@ import {
   askOnSession,
   callAsUpstreamTask,
   followUpstreamTask,
+  legacyUpstreamTaskOf,
   needsTasksExtension,
   TASK_CREATE_META,
   TASK_RUN_META,
@@ -203,21 +204,24 @@ export async function attachFederation(server: McpServer, principal: Principal, 
           ...modern(up, ctx),
           target: `tools/call:${name}`,
           params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
-          send: async (c, p, o) => (await c.callTool((createTask && c.getProtocolEra() === 'legacy' ? { ...p, task: {} } : p) as { name: string }, o)) as Record<string, unknown>,
+          send: async (c, p, o) => {
+            const legacyTask = createTask && c.getProtocolEra() === 'legacy';
+            const r = (await c.callTool((legacyTask ? { ...p, task: {} } : p) as { name: string }, o)) as Record<string, unknown>;
+            if (!legacyTask || !upstreamTaskOf(r)) return r;
+            // A 2025-era upstream's task is bound to the upstream session that created it: this client's,
+            // on this replica (the caller's answer to an earlier round may have landed on another one).
+            // The task layer mirrors it in a gateway task whose worker follows it in that session.
+            const session = deps.pool.get(up).sessionOf(c);
+            return { ...r, _meta: { ...(r['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace, ...(session && { [UPSTREAM_SESSION_META]: session }) } };
+          },
         });
-        // The upstream made the call a task (the caller declared the tasks extension): it stays the
-        // upstream's, under a federated id the caller's tasks/* requests are routed by.
         const task = upstreamTaskOf(result);
         if (task) {
           outcome = 'ok';
-          // A 2025-era upstream's task is bound to the upstream session that created it (the pooled
-          // client's): the task layer mirrors it in a gateway task whose worker follows it in that session
-          // (RemoteTasks.followLegacy).
-          const conn = deps.pool.get(up);
-          if (conn.era === 'legacy') {
-            const session = conn.session();
-            return { ...result, _meta: { ...(result['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace, ...(session && { [UPSTREAM_SESSION_META]: session }) } } as never;
-          }
+          // A 2025-era upstream's task goes to the task layer as it is (RemoteTasks.followLegacy).
+          if (legacyUpstreamTaskOf(result)) return result as never;
+          // A 2026-07-28 upstream made the call a task (the caller declared the tasks extension): it stays
+          // the upstream's, under a federated id the caller's tasks/* requests are routed by.
           return { resultType: 'task', ...asCallerTask(up.namespace, task) } as never;
         }
         outcome = (result as { isError?: boolean }).isError ? 'error' : 'ok';

@@ -359,12 +359,11 @@ export class UpstreamConnection {
     return this.connecting;
   }
 
-  /** The pooled client's upstream session (2025-era, Streamable HTTP), for work another process must do in it. */
-  session(): UpstreamSession | undefined {
-    const c = this.client;
-    const sessionId = (c?.transport as { sessionId?: string } | undefined)?.sessionId;
-    const protocolVersion = c?.getNegotiatedProtocolVersion();
-    if (!c || this.upstream.transport === 'sse' || c.getProtocolEra() !== 'legacy' || !sessionId || !protocolVersion) return undefined;
+  /** The upstream session of `client` (2025-era, Streamable HTTP), for work another process must do in it. */
+  sessionOf(client: Client): UpstreamSession | undefined {
+    const sessionId = (client.transport as { sessionId?: string } | undefined)?.sessionId;
+    const protocolVersion = client.getNegotiatedProtocolVersion();
+    if (this.upstream.transport === 'sse' || client.getProtocolEra() !== 'legacy' || !sessionId || !protocolVersion) return undefined;
     return { sessionId, protocolVersion };
   }
 

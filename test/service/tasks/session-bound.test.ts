@@ -16,11 +16,14 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
   let mcp: string;
   let key: string;
 
+  let other: string;
+
   before(async () => {
     fixture = await startLegacyUpstream('bound');
     front = await createTaskEnv({ UPSTREAM_ALLOWLIST: '127.0.0.1', SECRETS_MASTER_KEY: randomBytes(32).toString('base64') });
     const gw = await front.startGateway();
     mcp = gw.mcpUrl;
+    other = (await front.startGateway()).mcpUrl;
     ({ key } = await front.tenant('acme'));
     const res = await fetch(`${gw.url}/admin/v1/tenants/acme/upstreams`, {
       method: 'POST',
@@ -43,6 +46,26 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
     assert.match((done['result'] as { content: { text: string }[] }).content[0]!.text, /^bound job .+ done$/);
     assert.deepEqual(fixture.seen.boundTasks, { created: 1, ownSession: 1, otherSession: 0 });
     assert.equal(fixture.seen.initializes, 1, "only the gateway's pooled client initialised a session");
+  });
+
+  it("a question before the task answered through another replica: the task is followed in the session of the replica that asked", async () => {
+    const caps = { _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } } } };
+    const first = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 100, ask: true }, ...caps });
+    assert.equal(first['resultType'], 'input_required', JSON.stringify(first));
+    const [question] = Object.keys(first['inputRequests'] as object);
+    // Replica B never spoke to the upstream: the answer is forwarded to A, whose session made the task.
+    const created = await modernCall(other, key, 'tools/call', {
+      name: 'fx__bound_job',
+      arguments: { ms: 100, ask: true },
+      inputResponses: { [question!]: { action: 'accept', content: { name: 'Ada' } } },
+      requestState: first['requestState'],
+      ...caps,
+    });
+    assert.equal(created['resultType'], 'task', JSON.stringify(created));
+    const done = await waitForTask(() => modernCall(other, key, 'tasks/get', { taskId: created['taskId'] as string }));
+    assert.equal(done['status'], 'completed', JSON.stringify(done));
+    assert.match((done['result'] as { content: { text: string }[] }).content[0]!.text, /done for Ada$/);
+    assert.equal(fixture.seen.boundTasks.otherSession, 0);
   });
 
   it('tasks followed at the same time in one upstream session each get their own result', async () => {

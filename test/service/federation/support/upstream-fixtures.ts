@@ -158,7 +158,8 @@ export async function startModernUpstream(label = 'modern', listTtlMs?: number):
 const boundTaskStore = new Map<string, { session: string | undefined; done: Promise<string>; status: string }>();
 
 /**
- * The 2025-11-25 tasks utility for one tool, `bound_job` (`{ms}`; `execution.taskSupport: required`),
+ * The 2025-11-25 tasks utility for one tool, `bound_job` (`{ms, ask?}`; `execution.taskSupport: required`;
+ * `ask` first asks for a name on the tools/call stream),
  * whose tasks are bound to the session that created them, as the spec's authorization-context rule asks
  * and the Python SDK does: `tasks/get`, `tasks/result` and `tasks/cancel` from another session answer
  * -32602 "Task not found". Installed on the low-level handlers (the SDK's v2 McpServer has no 2025 task
@@ -168,7 +169,7 @@ function installBoundTasks(server: McpServer, session: () => string | undefined,
   type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
   const set = server.server.setRequestHandler.bind(server.server) as unknown as (method: string, h: Handler) => void;
-  server.registerTool('bound_job', { description: 'task-only; its task is bound to the creating session', inputSchema: z.object({ ms: z.number().int() }) }, async () => ({
+  server.registerTool('bound_job', { description: 'task-only; its task is bound to the creating session', inputSchema: z.object({ ms: z.number().int(), ask: z.boolean().optional() }) }, async () => ({
     content: [{ type: 'text', text: 'only as a task' }],
   }));
   server.server.registerCapabilities({ tasks: { cancel: {}, requests: { tools: { call: {} } } } });
@@ -183,9 +184,12 @@ function installBoundTasks(server: McpServer, session: () => string | undefined,
     const p = request.params ?? {};
     if (p['name'] !== 'bound_job') return call(request, ctx);
     if (!p['task']) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'bound_job must be called as a task');
+    const args = (p['arguments'] ?? {}) as { ms?: number; ask?: boolean };
+    // `ask`: a question on the tools/call stream before the task exists (input gathered first).
+    const named = args.ask ? await (ctx as { mcpReq: { elicitInput(p: unknown): Promise<{ content?: { name?: unknown } }> } }).mcpReq.elicitInput({ mode: 'form', message: 'Job name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }) : undefined;
     const taskId = randomUUID();
-    const ms = Number((p['arguments'] as { ms?: number } | undefined)?.ms ?? 100);
-    const entry = { session: session(), status: 'working', done: delay(ms).then(() => `bound job ${taskId} done`) };
+    const label = named ? ` for ${String(named.content?.name)}` : '';
+    const entry = { session: session(), status: 'working', done: delay(args.ms ?? 100).then(() => `bound job ${taskId} done${label}`) };
     void entry.done.then(() => (entry.status = entry.status === 'working' ? 'completed' : entry.status));
     boundTaskStore.set(taskId, entry);
     seen.created++;
