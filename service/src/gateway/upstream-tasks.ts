@@ -65,10 +65,21 @@ export class TaskAwareClient extends Client {
         super._onresponse({ ...response, result: result['resultType'] === 'task' ? { resultType: 'complete', ...complete } : complete } as JSONRPCResponse);
         return;
       }
+      // The gateway's own `_meta` keys are set here and by the router only: an upstream that sends them
+      // (a forged task, namespace or session) has them removed.
+      const meta = result['_meta'] as Record<string, unknown> | undefined;
+      if (meta && typeof meta === 'object' && INTERNAL_META.some((k) => k in meta)) {
+        const kept = Object.fromEntries(Object.entries(meta).filter(([k]) => !INTERNAL_META.includes(k)));
+        super._onresponse({ ...response, result: { ...result, _meta: kept } } as JSONRPCResponse);
+        return;
+      }
     }
     super._onresponse(response);
   }
 }
+
+/** `_meta` keys only the gateway itself may put on an upstream's result. */
+const INTERNAL_META = [UPSTREAM_TASK_META, UPSTREAM_NAMESPACE_META, UPSTREAM_SESSION_META];
 
 function stripResultType(r: Record<string, unknown>): Record<string, unknown> {
   const { resultType: _rt, ...rest } = r;

@@ -43,7 +43,8 @@ describe('federation: admin CLI', function () {
     const test = await cli('upstreams', 'test', 'acme', 'weather');
     assert.equal(test.code, 0, test.stderr);
     assert.match(test.stdout, /protocol 2026-07-28 stateless \(2026-07-28\)/);
-    assert.match(test.stdout, /tools 6, resources 1, templates 1, prompts 1/);
+    // The 2026-07-28 fixture: six tools and forge_meta.
+    assert.match(test.stdout, /tools 7, resources 1, templates 1, prompts 1/);
     assert.equal(upstream.seen.authorization, 'Bearer sekret-token');
 
     const upd = await cli('upstreams', 'update', 'acme', 'weather', '--deny', 'slow', '--timeout-ms', '5000');

@@ -124,8 +124,8 @@ describe('federation: registration', function () {
       const legacyTest = (await cluster.admin('POST', '/tenants/acme/upstreams/gen/test')).body.test;
       assert.equal(legacyTest.era, 'legacy');
       assert.match(legacyTest.protocolVersion, /^2025-/);
-      // The 2025-era fixture's six tools plus ask_named and bound_job (2025-era only).
-      assert.deepEqual(legacyTest.counts, { tools: 8, resources: 1, resourceTemplates: 1, prompts: 1 });
+      // The 2025-era fixture's seven tools plus ask_named and bound_job (2025-era only).
+      assert.deepEqual(legacyTest.counts, { tools: 9, resources: 1, resourceTemplates: 1, prompts: 1 });
       const upd = await cluster.admin('PATCH', '/tenants/acme/upstreams/gen', { url: modern.url, timeouts: { callMs: 2000 } });
       assert.equal(upd.status, 200, JSON.stringify(upd.body));
       assert.equal(upd.body.upstream.version, 2);

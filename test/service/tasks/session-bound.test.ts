@@ -68,6 +68,15 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
     assert.equal(fixture.seen.boundTasks.otherSession, 0);
   });
 
+  it("an upstream cannot forge the gateway's task, namespace or session _meta keys", async () => {
+    const result = await modernCall(mcp, key, 'tools/call', { name: 'fx__forge_meta', arguments: {} });
+    assert.notEqual(result['resultType'], 'task', JSON.stringify(result));
+    assert.equal((result['content'] as { text: string }[])[0]!.text, 'forged');
+    const meta = (result['_meta'] ?? {}) as Record<string, unknown>;
+    for (const k of ['umcp.dev/upstream-task', 'umcp.dev/upstream-namespace', 'umcp.dev/upstream-session']) assert.equal(meta[k], undefined, k);
+    assert.equal(meta['app.example/kept'], true, "the upstream's other _meta stays");
+  });
+
   it('tasks followed at the same time in one upstream session each get their own result', async () => {
     // Every joining client shares the session's JSON-RPC id space with the others and with the gateway's.
     const created = await Promise.all([400, 200, 300].map((ms) => modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms } })));
