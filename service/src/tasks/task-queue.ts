@@ -9,6 +9,7 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE } from '../../../contract/index.js';
+import type { LegacyTaskSpec } from '../gateway/upstream-tasks.js';
 import type { ToolPolicy } from './policy.js';
 import type { AttemptError } from './types.js';
 
@@ -22,15 +23,8 @@ export interface TaskJobData {
   readonly follow?: FollowSpec;
 }
 
-/**
- * A 2025-era upstream's own task (gateway/upstream-tasks.ts LegacyTaskSpec): its upstream, its id there,
- * and the upstream session that created it (2025-era servers bind tasks to it).
- */
-export interface FollowSpec {
-  readonly namespace: string;
-  readonly taskId: string;
-  readonly session?: { readonly sessionId: string; readonly protocolVersion: string };
-}
+/** A 2025-era upstream's own task: its upstream, its id there, and the upstream session that created it. */
+export type FollowSpec = LegacyTaskSpec;
 
 /** A parked (dead-lettered) job. */
 export interface DeadLetter {

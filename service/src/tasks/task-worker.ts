@@ -19,22 +19,16 @@ import type { Principal } from '../domain/principal.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PolicyTable } from './policy.js';
 import { queueConnection, type FollowSpec, type TaskJobData, type TaskQueue } from './task-queue.js';
+import type { LegacyTaskHooks } from '../gateway/upstream-tasks.js';
 import { inputKeyHint, withoutInputKeyHint } from '../mcp/input-keys.js';
 import { errorOutcome, runTool, type RunHooks, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
 import { TERMINAL, type AttemptError, type TaskStore } from './types.js';
-
-/** How a followed upstream task reports to its gateway task (gateway/upstream-tasks.ts LegacyTaskHooks). */
-export interface FollowHooks {
-  readonly signal: AbortSignal;
-  ask(request: { method: string; params: Record<string, unknown> }): Promise<unknown>;
-  onprogress(p: { progress: number; total?: number; message?: string }): void;
-}
 
 /**
  * Follows an upstream's own task to its end (RemoteTasks.followLegacy, with large results offloaded):
  * resolves with its result, rejects with its error. Aborting with the reason `shutdown` leaves it running.
  */
-export type UpstreamTaskFollower = (principal: Principal, task: { tool: string; follow: FollowSpec }, hooks: FollowHooks) => Promise<Record<string, unknown>>;
+export type UpstreamTaskFollower = (principal: Principal, task: { tool: string; follow: FollowSpec }, hooks: LegacyTaskHooks) => Promise<Record<string, unknown>>;
 
 /** What a worker needs. */
 export interface TaskWorkerDeps {
