@@ -1,7 +1,7 @@
 /**
- * The KMS key provider against a loopback server speaking the real KMS wire protocol (JSON 1.1,
- * `X-Amz-Target: TrentService.Encrypt|Decrypt`, SigV4 verified with the static test credentials): the
- * AWS SDK's requests really reach it. The server holds per-key AES-256-GCM material, authenticates the
+ * The KMS key provider against a loopback server speaking the real KMS wire protocol (test/support/fake-kms.ts:
+ * JSON 1.1, `X-Amz-Target: TrentService.Encrypt|Decrypt`, SigV4 verified with the static test credentials):
+ * the AWS SDK's requests really reach it. The server holds per-key AES-256-GCM material, authenticates the
  * EncryptionContext, and answers errors in KMS's shapes (AccessDeniedException, DisabledException,
  * IncorrectKeyException, InvalidCiphertextException, NotFoundException, ...).
  *
@@ -11,10 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -30,6 +27,7 @@ import { PgTenantStore } from '../../../service/src/store/pg/pg-tenant-store.js'
 import { PgUpstreamStore } from '../../../service/src/store/pg/upstream-store.js';
 import { createTestDatabase, createTestRedisPrefix, type TestDatabase } from '../../support/platform-db.js';
 import { testEnv } from '../../support/platform-gateway.js';
+import { FakeKms } from '../../support/fake-kms.js';
 import { startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
 
 const REGION = 'eu-west-1';
@@ -38,181 +36,9 @@ const CREDENTIALS = { accessKeyId: 'AKIAUMCPKMSTEST00001', secretAccessKey: rand
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
-// ---------------------------------------------------------------------------------------------------
-// A KMS on 127.0.0.1: TrentService.Encrypt / Decrypt over awsJson1_1 with SigV4.
-
-interface FakeKey {
-  readonly id: string;
-  readonly arn: string;
-  readonly material: Buffer;
-  enabled: boolean;
-}
-
-interface FakeCall {
-  readonly op: string;
-  readonly keyId: string | undefined;
-  readonly context: Record<string, string> | undefined;
-  readonly accessKeyId: string | undefined;
-  readonly status: number;
-}
-
-const MAGIC = Buffer.from('FKMS');
-
-class FakeKms {
-  readonly calls: FakeCall[] = [];
-  /** Every plaintext a caller asked to encrypt (the data keys): the log check looks for them. */
-  readonly plaintexts: Buffer[] = [];
-  readonly denied = new Set<string>();
-  private readonly keys = new Map<string, FakeKey>();
-  private readonly aliases = new Map<string, string>();
-  private failures: { code: string; status: number; left: number } | undefined;
-  private server!: Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-
-  createKey(alias?: string): string {
-    const id = randomUUID();
-    const arn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
-    this.keys.set(id, { id, arn, material: randomBytes(32), enabled: true });
-    if (alias) this.aliases.set(alias, id);
-    return arn;
-  }
-
-  setEnabled(arn: string, enabled: boolean): void {
-    this.keys.get(arn.split('/').pop()!)!.enabled = enabled;
-  }
-
-  /** The next `count` requests fail with a server-side error (the SDK retries those). */
-  failNext(count: number, code = 'KMSInternalException', status = 500): void {
-    this.failures = { code, status, left: count };
-  }
-
-  count(op: 'Encrypt' | 'Decrypt', status = 200): number {
-    return this.calls.filter((c) => c.op === op && c.status === status).length;
-  }
-
-  private resolve(keyId: string | undefined): FakeKey | undefined {
-    if (!keyId) return undefined;
-    const alias = /^arn:aws:kms:([^:]+):(\d{12}):(alias\/.+)$/.exec(keyId);
-    if (alias) return alias[1] === REGION && alias[2] === ACCOUNT ? this.keys.get(this.aliases.get(alias[3]!) ?? '') : undefined;
-    if (keyId.startsWith('alias/')) return this.keys.get(this.aliases.get(keyId) ?? '');
-    const arn = /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(keyId);
-    if (arn) return arn[1] === REGION && arn[2] === ACCOUNT ? this.keys.get(arn[3]!) : undefined;
-    return this.keys.get(keyId);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const op = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : target;
-    let input: { KeyId?: string; Plaintext?: string; CiphertextBlob?: string; EncryptionContext?: Record<string, string> } = {};
-    const send = (status: number, out: unknown, accessKeyId?: string) => {
-      this.calls.push({ op, keyId: input.KeyId, context: input.EncryptionContext, accessKeyId, status });
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() }).end(JSON.stringify(out));
-    };
-    const fail = (code: string, message: string, status = 400, accessKeyId?: string) => send(status, { __type: code, message }, accessKeyId);
-
-    if (req.method !== 'POST' || req.url !== '/' || req.headers['content-type'] !== 'application/x-amz-json-1.1') return fail('UnknownOperationException', 'expected POST / with application/x-amz-json-1.1');
-    try {
-      input = JSON.parse(body.toString('utf8'));
-    } catch {
-      return fail('SerializationException', 'body is not JSON');
-    }
-    const auth = verifySigV4(req, body, CREDENTIALS);
-    if (!auth.ok) return fail(auth.code, auth.message, 400, auth.accessKeyId);
-    if (this.failures && this.failures.left > 0) {
-      this.failures.left--;
-      return fail(this.failures.code, 'simulated failure', this.failures.status, auth.accessKeyId);
-    }
-    const aad = Buffer.from(JSON.stringify(Object.entries(input.EncryptionContext ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))));
-
-    if (op === 'Encrypt') {
-      const key = this.resolve(input.KeyId);
-      if (!key) return fail('NotFoundException', `Key '${input.KeyId}' does not exist`, 400, auth.accessKeyId);
-      if (this.denied.has(key.arn)) return fail('AccessDeniedException', `User: arn:aws:sts::${ACCOUNT}:assumed-role/umcp-gateway is not authorized to perform: kms:Encrypt on resource: ${key.arn}`, 400, auth.accessKeyId);
-      if (!key.enabled) return fail('DisabledException', `${key.arn} is disabled.`, 400, auth.accessKeyId);
-      const plaintext = Buffer.from(input.Plaintext ?? '', 'base64');
-      if (plaintext.length < 1 || plaintext.length > 4096) return fail('ValidationException', 'Plaintext must be 1..4096 bytes', 400, auth.accessKeyId);
-      this.plaintexts.push(plaintext);
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key.material, iv).setAAD(aad);
-      const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-      const blob = Buffer.concat([MAGIC, Buffer.from(key.id, 'ascii'), iv, cipher.getAuthTag(), ct]);
-      return send(200, { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }, auth.accessKeyId);
-    }
-    if (op === 'Decrypt') {
-      const blob = Buffer.from(input.CiphertextBlob ?? '', 'base64');
-      if (blob.length < 4 + 36 + 12 + 16 + 1 || !blob.subarray(0, 4).equals(MAGIC)) return fail('InvalidCiphertextException', '', 400, auth.accessKeyId);
-      const key = this.keys.get(blob.subarray(4, 40).toString('ascii'));
-      if (!key) return fail('InvalidCiphertextException', '', 400, auth.accessKeyId);
-      if (input.KeyId !== undefined) {
-        const named = this.resolve(input.KeyId);
-        if (!named) return fail('NotFoundException', `Key '${input.KeyId}' does not exist`, 400, auth.accessKeyId);
-        if (named.id !== key.id) return fail('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.', 400, auth.accessKeyId);
-      }
-      if (this.denied.has(key.arn)) return fail('AccessDeniedException', `not authorized to perform: kms:Decrypt on resource: ${key.arn}`, 400, auth.accessKeyId);
-      if (!key.enabled) return fail('DisabledException', `${key.arn} is disabled.`, 400, auth.accessKeyId);
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key.material, blob.subarray(40, 52)).setAAD(aad);
-        decipher.setAuthTag(blob.subarray(52, 68));
-        const plaintext = Buffer.concat([decipher.update(blob.subarray(68)), decipher.final()]);
-        return send(200, { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }, auth.accessKeyId);
-      } catch {
-        return fail('InvalidCiphertextException', '', 400, auth.accessKeyId);
-      }
-    }
-    return fail('UnknownOperationException', `unsupported target ${target}`, 400, auth.accessKeyId);
-  }
-}
-
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-
-/** Verifies an AWS Signature Version 4 header for service `kms` in REGION, as KMS does. */
-function verifySigV4(
-  req: IncomingMessage,
-  body: Buffer,
-  creds: { accessKeyId: string; secretAccessKey: string },
-): { ok: true; accessKeyId: string } | { ok: false; code: string; message: string; accessKeyId?: string } {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(String(req.headers.authorization ?? ''));
-  if (!m) return { ok: false, code: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
-  const [, accessKeyId, date, region, service, signedHeaders, signature] = m as unknown as string[];
-  if (accessKeyId !== creds.accessKeyId) return { ok: false, code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', accessKeyId: accessKeyId! };
-  if (region !== REGION || service !== 'kms') return { ok: false, code: 'InvalidSignatureException', message: `Credential should be scoped to a valid region and service kms (got ${region}/${service})`, accessKeyId };
-  const amzDate = String(req.headers['x-amz-date'] ?? '');
-  const headers = signedHeaders!.split(';');
-  if (!headers.includes('host') || !headers.includes('x-amz-date') || !amzDate.startsWith(date!)) return { ok: false, code: 'IncompleteSignatureException', message: 'host and x-amz-date must be signed', accessKeyId };
-  const canonicalHeaders = headers.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const payloadHash = String(req.headers['x-amz-content-sha256'] ?? sha256(body));
-  const canonicalRequest = [req.method, '/', '', canonicalHeaders, signedHeaders, payloadHash].join('\n');
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, date!), region!), service!), 'aws4_request');
-  const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
-  if (!timingSafeEqual(expected, Buffer.from(signature!, 'hex'))) {
-    return { ok: false, code: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.', accessKeyId };
-  }
-  return { ok: true, accessKeyId };
-}
-
-// ---------------------------------------------------------------------------------------------------
-
 describe('federation: KMS key provider', function () {
   this.timeout(60_000);
-  const kms = new FakeKms();
+  const kms = new FakeKms({ region: REGION, account: ACCOUNT, credentials: CREDENTIALS });
   let db: TestDatabase;
   let pool: pg.Pool;
   let store: PgUpstreamStore;
