@@ -2,6 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { METRICS } from '../../../contract/index.js';
 import { podIdentityRole, policy } from './iam.js';
+import { lbcPolicyJson } from './lbc-iam-policy.js';
 import { POOL_LABEL } from './node-groups.js';
 
 /** Arguments of {@link ClusterAddons}. */
@@ -50,14 +51,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     const lbcRole = podIdentityRole(`${name}-lbc`, {
       clusterName: args.clusterName, namespace: 'kube-system', serviceAccount: 'aws-load-balancer-controller',
-      // Condensed from the controller's reference policy: manage ALBs/target groups and their security groups.
-      policy: policy([
-        { Action: ['elasticloadbalancing:*', 'ec2:Describe*', 'ec2:CreateSecurityGroup', 'ec2:DeleteSecurityGroup',
-          'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:CreateTags', 'ec2:DeleteTags',
-          'acm:ListCertificates', 'acm:DescribeCertificate', 'wafv2:GetWebACLForResource', 'wafv2:AssociateWebACL',
-          'shield:GetSubscriptionState', 'cognito-idp:DescribeUserPoolClient', 'tag:GetResources'], Resource: '*' },
-        { Action: 'iam:CreateServiceLinkedRole', Resource: '*', Condition: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } } },
-      ]),
+      // The controller's official policy for the chart's controller version (lbc-iam-policy.ts), verbatim.
+      policy: lbcPolicyJson(aws),
     }, aws);
     const lbc = release('loadBalancerController', 'kube-system', {
       clusterName: args.clusterName, region: args.region, vpcId: args.vpcId, replicaCount: 2,
