@@ -6,6 +6,7 @@ import { requiredTags } from './tags.js';
 import { containerResources, pdbForReplicatedDeployments } from './kubernetes.js';
 import { deletionProtectionInProd } from './protection.js';
 import { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
+import { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 
 export { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
 export { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
@@ -13,6 +14,7 @@ export { requiredTags, REQUIRED_TAGS } from './tags.js';
 export { containerResources, pdbForReplicatedDeployments } from './kubernetes.js';
 export { deletionProtectionInProd } from './protection.js';
 export { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
+export { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 
 /** The pack's rules. */
 export const ALL_RULES: readonly Rule[] = [
@@ -27,4 +29,6 @@ export const ALL_RULES: readonly Rule[] = [
   deletionProtectionInProd,
   spotOnlyForWorkers,
   spotWorkerHygiene,
+  networkPolicyEnforced,
+  networkPolicyOnUnmanagedCluster,
 ];

@@ -32,6 +32,16 @@ const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'schedu
 const CLUSTER_POLICIES = ['AmazonEKSClusterPolicy'];
 const NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore'];
 
+/**
+ * EKS add-on configuration values (JSON, the add-on's configuration schema). The VPC CNI enforces
+ * NetworkPolicy only with `enableNetworkPolicy` (its network policy agent, VPC CNI >= v1.14; the EKS
+ * default version of every supported Kubernetes version is newer); without it the default-deny and
+ * allow policies of the app are accepted by the API server and silently ignored.
+ */
+export const ADDON_CONFIGURATION: Readonly<Record<string, string>> = {
+  'vpc-cni': JSON.stringify({ enableNetworkPolicy: 'true' }),
+};
+
 /** Rejects contradictory args before anything is created. */
 export function checkClusterArgs(args: ClusterArgs): string | undefined {
   if (args.privateEndpoint && args.publicAccessCidrs && args.publicAccessCidrs.length > 0 && args.publicAccessCidrs.join() !== '0.0.0.0/0') {
@@ -109,8 +119,11 @@ export class Cluster extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: nodeAttachments });
 
     for (const addon of ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns']) {
-      new aws.eks.Addon(`${name}-${addon}`, { clusterName: cluster.name, addonName: addon, resolveConflictsOnUpdate: 'OVERWRITE', tags },
-        { parent: this, dependsOn: addon === 'coredns' ? this.nodeGroups : [] });
+      const configurationValues = ADDON_CONFIGURATION[addon];
+      new aws.eks.Addon(`${name}-${addon}`, {
+        clusterName: cluster.name, addonName: addon, resolveConflictsOnUpdate: 'OVERWRITE', tags,
+        ...(configurationValues ? { configurationValues } : {}),
+      }, { parent: this, dependsOn: addon === 'coredns' ? this.nodeGroups : [] });
     }
 
     this.name = cluster.name;
