@@ -8,6 +8,10 @@ import { z } from 'zod';
 const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'a Kubernetes CPU quantity such as "500m"');
 const bytes = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/, 'a Kubernetes quantity such as "512Mi"');
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as "us-east-1"');
+/** An IPv4 CIDR that is not the whole internet (`/0`). */
+const ipv4Cidr = z.string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'an IPv4 CIDR such as "203.0.113.0/24"')
+  .refine((c) => !c.endsWith('/0'), 'not the whole internet: list the networks that need the API (docs/infra.md, "Reaching the cluster API")');
 
 /** Pod resource requests; limits equal requests for memory and ephemeral storage. */
 const resourcesSchema = z.object({
@@ -64,10 +68,17 @@ export const regionalConfigSchema = z.object({
     mode: z.enum(['eks', 'existing']).default('eks'),
     /** @defaultValue "1.33" */
     version: z.string().regex(/^1\.\d+$/).default('1.33'),
-    /** Disable the public API endpoint (reach it through VPN/bastion). @defaultValue false */
-    privateEndpoint: z.boolean().default(false),
-    /** CIDRs allowed to reach a public API endpoint. @defaultValue ["0.0.0.0/0"] */
-    publicAccessCidrs: z.array(z.string()).default(['0.0.0.0/0']),
+    /**
+     * The API endpoint is private (reachable from inside the VPC) unless CIDRs are listed here: then it is
+     * public for exactly these networks (e.g. the CI runners' egress), never for the whole internet.
+     * @defaultValue [] (private only)
+     */
+    publicAccessCidrs: z.array(ipv4Cidr).default([]),
+    /**
+     * Networks allowed to the private endpoint on 443 besides the cluster itself: a runner subnet in this
+     * VPC, a peered VPC or a VPN range, from where `pulumi up` reaches the API. @defaultValue []
+     */
+    privateAccessCidrs: z.array(ipv4Cidr).default([]),
     /** IAM role ARNs granted cluster-admin through EKS access entries. @defaultValue [] */
     adminRoleArns: z.array(z.string().startsWith('arn:')).default([]),
     nodeGroups: z.object({
@@ -75,7 +86,7 @@ export const regionalConfigSchema = z.object({
       gateway: nodeGroupSchema.optional(),
       workers: nodeGroupSchema.optional(),
     }).strict().default({}),
-  }).strict().default({ mode: 'eks', version: '1.33', privateEndpoint: false, publicAccessCidrs: ['0.0.0.0/0'], adminRoleArns: [], nodeGroups: {} }),
+  }).strict().default({ mode: 'eks', version: '1.33', publicAccessCidrs: [], privateAccessCidrs: [], adminRoleArns: [], nodeGroups: {} }),
   database: z.object({
     /** One Aurora global cluster per shard id. @defaultValue ["0"] */
     shards: z.array(z.string().regex(/^[a-z0-9]{1,8}$/)).min(1).default(['0']),

@@ -107,7 +107,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     if (onEks) {
       const cluster = new Cluster(`${name}-eks`, {
         clusterName, version: cfg.cluster.version, region: cfg.region, vpcId: this.network.vpcId, privateSubnetIds: privateSubnets,
-        privateEndpoint: cfg.cluster.privateEndpoint, publicAccessCidrs: cfg.cluster.publicAccessCidrs,
+        publicAccessCidrs: cfg.cluster.publicAccessCidrs, privateAccessCidrs: cfg.cluster.privateAccessCidrs,
         adminRoleArns: cfg.cluster.adminRoleArns, nodeGroups: d.nodeGroups, tags,
       }, inRegion);
       this.cluster = cluster;

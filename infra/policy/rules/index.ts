@@ -7,6 +7,7 @@ import { containerResources, pdbForReplicatedDeployments } from './kubernetes.js
 import { deletionProtectionInProd } from './protection.js';
 import { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 import { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
+import { eksEndpointNotOpen } from './cluster-endpoint.js';
 
 export { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
 export { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
@@ -15,6 +16,7 @@ export { containerResources, pdbForReplicatedDeployments } from './kubernetes.js
 export { deletionProtectionInProd } from './protection.js';
 export { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 export { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
+export { eksEndpointNotOpen } from './cluster-endpoint.js';
 
 /** The pack's rules. */
 export const ALL_RULES: readonly Rule[] = [
@@ -31,4 +33,5 @@ export const ALL_RULES: readonly Rule[] = [
   spotWorkerHygiene,
   networkPolicyEnforced,
   networkPolicyOnUnmanagedCluster,
+  eksEndpointNotOpen,
 ];

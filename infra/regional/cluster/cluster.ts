@@ -13,10 +13,13 @@ export interface ClusterArgs {
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets for the control plane ENIs and the nodes. */
   readonly privateSubnetIds: pulumi.Input<string>[];
-  /** Only a private API endpoint (reach it via VPN/bastion). @defaultValue false */
-  readonly privateEndpoint?: boolean;
-  /** CIDRs allowed on a public API endpoint. @defaultValue ["0.0.0.0/0"] */
+  /**
+   * CIDRs allowed on a public API endpoint; empty keeps the endpoint private (reachable from the VPC and
+   * `privateAccessCidrs` only). Never the whole internet. @defaultValue [] (private only)
+   */
   readonly publicAccessCidrs?: string[];
+  /** Networks (runner subnet, peered VPC, VPN) allowed to the private endpoint on 443. @defaultValue [] */
+  readonly privateAccessCidrs?: string[];
   /** IAM roles granted cluster admin through access entries. @defaultValue [] */
   readonly adminRoleArns?: string[];
   readonly nodeGroups: NodeGroupsSpec;
@@ -44,8 +47,9 @@ export const ADDON_CONFIGURATION: Readonly<Record<string, string>> = {
 
 /** Rejects contradictory args before anything is created. */
 export function checkClusterArgs(args: ClusterArgs): string | undefined {
-  if (args.privateEndpoint && args.publicAccessCidrs && args.publicAccessCidrs.length > 0 && args.publicAccessCidrs.join() !== '0.0.0.0/0') {
-    return 'publicAccessCidrs has no effect with privateEndpoint: true; remove one of them';
+  for (const [key, cidrs] of [['publicAccessCidrs', args.publicAccessCidrs], ['privateAccessCidrs', args.privateAccessCidrs]] as const) {
+    const open = (cidrs ?? []).find((c) => /\/0$/.test(c));
+    if (open) return `${key}: expected the networks that need the Kubernetes API, found ${open} (the whole internet)`;
   }
   for (const [pool, g] of Object.entries(args.nodeGroups)) {
     const problem = checkNodeGroup(pool, g);
@@ -88,15 +92,17 @@ export class Cluster extends pulumi.ComponentResource {
       name: `/aws/eks/${args.clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 90, tags,
     }, parent);
 
+    const publicCidrs = args.publicAccessCidrs ?? [];
     const cluster = new aws.eks.Cluster(`${name}-eks`, {
       name: args.clusterName,
       version: args.version,
       roleArn: clusterRole.arn,
       vpcConfig: {
         subnetIds: args.privateSubnetIds,
+        // Private by default: public only for listed networks (AWS would default an open public endpoint to 0.0.0.0/0).
         endpointPrivateAccess: true,
-        endpointPublicAccess: !args.privateEndpoint,
-        ...(args.privateEndpoint ? {} : { publicAccessCidrs: args.publicAccessCidrs ?? ['0.0.0.0/0'] }),
+        endpointPublicAccess: publicCidrs.length > 0,
+        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
       },
       encryptionConfig: { provider: { keyArn: key.arn }, resources: ['secrets'] },
       enabledClusterLogTypes: LOG_TYPES,
@@ -124,6 +130,16 @@ export class Cluster extends pulumi.ComponentResource {
         clusterName: cluster.name, addonName: addon, resolveConflictsOnUpdate: 'OVERWRITE', tags,
         ...(configurationValues ? { configurationValues } : {}),
       }, { parent: this, dependsOn: addon === 'coredns' ? this.nodeGroups : [] });
+    }
+
+    // The private endpoint's ENIs carry the cluster security group, which admits only the cluster itself:
+    // a runner (or VPN, peered VPC) that runs `pulumi up` against a private endpoint needs its network here.
+    const clusterSg = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
+    for (const [i, cidr] of (args.privateAccessCidrs ?? []).entries()) {
+      new aws.vpc.SecurityGroupIngressRule(`${name}-api-${i}`, {
+        securityGroupId: clusterSg, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: cidr,
+        description: 'Kubernetes API (private endpoint) from a listed network', tags,
+      }, parent);
     }
 
     this.name = cluster.name;

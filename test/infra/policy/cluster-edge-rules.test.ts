@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { evaluateRules } from '../../../infra/policy/run.js';
-import { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import { eksEndpointNotOpen, networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import { regionalConfigSchema } from '../../../infra/regional/config-schema.js';
+import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
 import type { PolicyTarget, Rule } from '../../../infra/policy/types.js';
 import { targetsOf } from '../../../infra/tools/plan/targets.js';
-import { REGIONAL_STACKS, runStack } from '../support/stacks.js';
+import { isProd, one, REGIONAL_STACKS, runStack } from '../support/stacks.js';
 
 const res = (type: string, name: string, props: Record<string, any>): PolicyTarget => ({ type, name, props });
 const NP = res('kubernetes:networking.k8s.io/v1:NetworkPolicy', 'deny', { spec: { podSelector: {} } });
@@ -47,11 +49,48 @@ describe('cluster and edge policy rules', () => {
     });
   });
 
+  describe('eks-endpoint-not-open', () => {
+    const eks = (vpcConfig: Record<string, unknown>) => res('aws:eks/cluster:Cluster', 'eks', { vpcConfig });
+    it('accepts a private-only endpoint and a public one for listed networks', () => {
+      assert.deepEqual(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: false }), {}), []);
+      assert.deepEqual(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['203.0.113.0/24'] }), {}), []);
+    });
+    it('rejects 0.0.0.0/0, a public endpoint without a list (AWS default: open) and no private endpoint', () => {
+      assert.match(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] }), {})[0]!,
+        /aws:eks\/cluster:Cluster "eks": vpcConfig.publicAccessCidrs: expected the networks .*, found 0\.0\.0\.0\/0/);
+      assert.match(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true }), {})[0]!, /found a public endpoint with no list/);
+      assert.match(eksEndpointNotOpen.check(eks({ endpointPublicAccess: false }), {})[0]!, /endpointPrivateAccess: expected true/);
+    });
+    it('config: private by default, refuses /0 anywhere', () => {
+      const base = regionalConfigSchema.parse({
+        role: 'regional', environment: 'dev', region: 'us-east-1', network: { cidr: '10.1.0.0/16' }, storage: { bucketPrefix: 'umcp-x' },
+        app: { hostname: 'a.example.com', gateway: { image: 'registry.k8s.io/pause:3.10' }, worker: { image: 'registry.k8s.io/pause:3.10' } },
+      });
+      assert.deepEqual(base.cluster.publicAccessCidrs, []);
+      const open = regionalConfigSchema.safeParse({ ...base, role: 'regional', cluster: { publicAccessCidrs: ['0.0.0.0/0'] } });
+      assert.equal(open.success, false);
+      assert.match(JSON.stringify(open.error!.issues), /not the whole internet/);
+    });
+    it('a prod stack without publicAccessCidrs gets a private-only endpoint', async () => {
+      const r = await runStackUnderMocks('prod-us-east-1', { config: { 'unified-mcp:cluster': { mode: 'eks', version: '1.33' } } });
+      const vpc = one(r, 'aws:eks/cluster:Cluster').inputs.vpcConfig;
+      assert.equal(vpc.endpointPublicAccess, false);
+      assert.equal(vpc.publicAccessCidrs, undefined);
+      assert.equal(vpc.endpointPrivateAccess, true);
+    });
+  });
+
   describe('regional stack files', () => {
     for (const stack of REGIONAL_STACKS) {
       it(`${stack}: passes the mandatory cluster and edge rules`, async () => {
-        const v = await violationsIn(stack, [networkPolicyEnforced]);
+        const v = await violationsIn(stack, [networkPolicyEnforced, eksEndpointNotOpen]);
         assert.deepEqual(v.map((x) => x.message), []);
+      });
+    }
+    for (const stack of REGIONAL_STACKS.filter(isProd)) {
+      it(`${stack}: API endpoint public only for the documentation range of the stack file`, async () => {
+        const vpc = one(await runStack(stack), 'aws:eks/cluster:Cluster').inputs.vpcConfig;
+        assert.deepEqual([vpc.endpointPublicAccess, vpc.publicAccessCidrs], [true, ['203.0.113.0/24']]);
       });
     }
     it('dev (existing cluster): warns that NetworkPolicy enforcement is a prerequisite', async () => {

@@ -109,10 +109,12 @@ describe('regional network and cluster', () => {
       assert.equal(checkNodeGroup('workers', defaultNodeGroups(true).workers), undefined);
     });
 
-    it('rejects publicAccessCidrs together with a private endpoint', () => {
+    it('rejects an API endpoint open to the whole internet', () => {
       const base = { clusterName: 'c', version: '1.33', region: 'us-east-1', vpcId: 'vpc', privateSubnetIds: [], nodeGroups: defaultNodeGroups(false) };
-      assert.match(checkClusterArgs({ ...base, privateEndpoint: true, publicAccessCidrs: ['1.2.3.4/32'] })!, /no effect with privateEndpoint/);
-      assert.equal(checkClusterArgs({ ...base, privateEndpoint: true }), undefined);
+      assert.match(checkClusterArgs({ ...base, publicAccessCidrs: ['0.0.0.0/0'] })!, /publicAccessCidrs: expected the networks .* found 0\.0\.0\.0\/0/);
+      assert.match(checkClusterArgs({ ...base, privateAccessCidrs: ['0.0.0.0/0'] })!, /privateAccessCidrs/);
+      assert.equal(checkClusterArgs({ ...base, publicAccessCidrs: ['203.0.113.0/24'] }), undefined);
+      assert.equal(checkClusterArgs(base), undefined, 'private only');
     });
   });
 });
