@@ -140,6 +140,8 @@ export const regionalConfigSchema = z.object({
       enabled: z.boolean().optional(),
       /** Cron (UTC). @defaultValue "0 20 * * 1-5" */ down: z.string().default('0 20 * * 1-5'),
       /** Cron (UTC). @defaultValue "0 7 * * 1-5" */ up: z.string().default('0 7 * * 1-5'),
+      /** kubectl image of the CronJobs, fully qualified and pinned. @defaultValue registry.k8s.io/kubectl of `cluster.version` */
+      image: z.string().optional(),
     }).strict().default({ down: '0 20 * * 1-5', up: '0 7 * * 1-5' }),
   }).strict(),
 }).strict().superRefine((c, ctx) => {

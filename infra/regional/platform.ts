@@ -4,6 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { HTTP } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
 import { App } from './app/index.js';
+import { kubectlImage } from './app/autoscaling.js';
 import { Cache } from './cache/index.js';
 import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
 import { Database } from './database/index.js';
@@ -171,7 +172,11 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       },
       dataCidrs: vpcCidr,
       ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
-      ...(d.scaleDown ? { scheduledScaleDown: { down: cfg.app.scheduledScaleDown.down, up: cfg.app.scheduledScaleDown.up } } : {}),
+      ...(d.scaleDown ? { scheduledScaleDown: {
+        down: cfg.app.scheduledScaleDown.down, up: cfg.app.scheduledScaleDown.up,
+        // kubectl of the cluster's minor version, from the Kubernetes project's registry, pinned.
+        image: cfg.app.scheduledScaleDown.image ?? kubectlImage(cfg.cluster.version),
+      } } : {}),
     }, { parent: this, dependsOn: appDependsOn });
 
     this.registerOutputs({ vpcId: this.network.vpcId, ingressHostname: this.app.ingressHostname });

@@ -8,6 +8,7 @@ import { deletionProtectionInProd } from './protection.js';
 import { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 import { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 import { eksEndpointNotOpen } from './cluster-endpoint.js';
+import { containerImageProvenance } from './images.js';
 
 export { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
 export { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
@@ -17,6 +18,7 @@ export { deletionProtectionInProd } from './protection.js';
 export { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 export { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 export { eksEndpointNotOpen } from './cluster-endpoint.js';
+export { containerImageProvenance, imageProblem } from './images.js';
 
 /** The pack's rules. */
 export const ALL_RULES: readonly Rule[] = [
@@ -34,4 +36,5 @@ export const ALL_RULES: readonly Rule[] = [
   networkPolicyEnforced,
   networkPolicyOnUnmanagedCluster,
   eksEndpointNotOpen,
+  containerImageProvenance,
 ];

@@ -84,8 +84,30 @@ export interface ScaleDownSchedule {
   readonly down: string;
   /** Cron (UTC) to scale back up. */
   readonly up: string;
-  /** kubectl image. @defaultValue "bitnami/kubectl:1.33" */
+  /** kubectl image, fully qualified and pinned. @defaultValue {@link kubectlImage} of {@link DEFAULT_KUBECTL_MINOR} */
   readonly image?: string;
+}
+
+/**
+ * The Kubernetes project's own kubectl image (registry.k8s.io/kubectl, published for every release since
+ * v1.28; debian-base with a shell, kubectl at /bin/kubectl), one verified patch release per minor.
+ * Bitnami's `bitnami/kubectl:<version>` tags are gone (versioned free images ended in 2025), and a
+ * CronJob stuck in ImagePullBackOff fails silently: the environment simply never scales down.
+ */
+export const KUBECTL_TAGS: Readonly<Record<string, string>> = { '1.32': 'v1.32.3', '1.33': 'v1.33.6', '1.34': 'v1.34.1' };
+export const DEFAULT_KUBECTL_MINOR = '1.33';
+
+/**
+ * kubectl image for a cluster's Kubernetes minor version (kubectl supports the API server's minor ±1).
+ * @throws Error naming the known minors when there is no verified tag for `minor`.
+ */
+export function kubectlImage(minor: string = DEFAULT_KUBECTL_MINOR): string {
+  const tag = KUBECTL_TAGS[minor];
+  if (!tag) {
+    throw new Error(`no verified registry.k8s.io/kubectl tag for Kubernetes ${minor} (known: ${Object.keys(KUBECTL_TAGS).join(', ')}); ` +
+      'add one to KUBECTL_TAGS or set app.scheduledScaleDown.image');
+  }
+  return `registry.k8s.io/kubectl:${tag}`;
 }
 
 /**
@@ -118,7 +140,7 @@ export function scheduledScaleDown(gateway: ResolvedTier, s: ScaleDownSchedule, 
         serviceAccountName: 'umcp-scaler', restartPolicy: 'OnFailure',
         securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
         containers: [{
-          name: 'kubectl', image: s.image ?? 'bitnami/kubectl:1.33', command: ['/bin/sh', '-c', script],
+          name: 'kubectl', image: s.image ?? kubectlImage(), command: ['/bin/sh', '-c', script],
           env: [{ name: 'HOME', value: '/tmp' }], volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           resources: { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '100Mi' }, limits: { memory: '128Mi', 'ephemeral-storage': '100Mi' } },
           securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },

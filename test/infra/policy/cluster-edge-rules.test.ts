@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { evaluateRules } from '../../../infra/policy/run.js';
-import { eksEndpointNotOpen, networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import { containerImageProvenance, eksEndpointNotOpen, imageProblem, networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import { kubectlImage, KUBECTL_TAGS } from '../../../infra/regional/app/autoscaling.js';
 import { regionalConfigSchema } from '../../../infra/regional/config-schema.js';
 import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
 import type { PolicyTarget, Rule } from '../../../infra/policy/types.js';
 import { targetsOf } from '../../../infra/tools/plan/targets.js';
-import { isProd, one, REGIONAL_STACKS, runStack } from '../support/stacks.js';
+import { isProd, ofType, one, REGIONAL_STACKS, runStack } from '../support/stacks.js';
 
 const res = (type: string, name: string, props: Record<string, any>): PolicyTarget => ({ type, name, props });
 const NP = res('kubernetes:networking.k8s.io/v1:NetworkPolicy', 'deny', { spec: { podSelector: {} } });
@@ -80,10 +81,38 @@ describe('cluster and edge policy rules', () => {
     });
   });
 
+  describe('container-image-provenance', () => {
+    it('accepts pinned, fully qualified images from allowed registries', () => {
+      for (const image of ['registry.k8s.io/kubectl:v1.33.6', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/umcp-gateway:1.0.0',
+        'ghcr.io/example/umcp-worker:1.0.0', `public.ecr.aws/x/y@sha256:${'a'.repeat(64)}`]) {
+        assert.equal(imageProblem(image), undefined, image);
+      }
+    });
+    it('rejects the retired bitnami kubectl tag, short names, latest, no tag and unknown registries', () => {
+      assert.match(imageProblem('bitnami/kubectl:1.33')!, /fully qualified/);
+      assert.match(imageProblem('docker.io/bitnami/kubectl:1.33')!, /Bitnami stopped publishing/);
+      assert.match(imageProblem('k8s.gcr.io/pause:3.9')!, /frozen since April 2023/);
+      assert.match(imageProblem('ghcr.io/example/umcp-gateway:latest')!, /pinned tag or digest, found "latest"/);
+      assert.match(imageProblem('ghcr.io/example/umcp-gateway')!, /found no tag/);
+      assert.match(imageProblem('registry.example.net/x:1')!, /expected a registry in .*found "registry\.example\.net"/);
+    });
+    it('names workload, container, expected and found; checks CronJob containers', () => {
+      const job = res('kubernetes:batch/v1:CronJob', 'scale-down', { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'kubectl', image: 'bitnami/kubectl:1.33' }] } } } } } });
+      assert.match(containerImageProvenance.check(job, {})[0]!, /kubernetes:batch\/v1:CronJob "scale-down": container "kubectl" image: expected a fully qualified reference .* found "bitnami\/kubectl:1\.33"/);
+    });
+    it('the scale-down CronJobs run registry.k8s.io/kubectl of the cluster minor', async () => {
+      assert.equal(kubectlImage('1.33'), 'registry.k8s.io/kubectl:v1.33.6');
+      assert.throws(() => kubectlImage('1.20'), /no verified registry\.k8s\.io\/kubectl tag for Kubernetes 1\.20/);
+      const jobs = ofType(await runStack('dev'), 'kubernetes:batch/v1:CronJob');
+      assert.equal(jobs.length, 2);
+      for (const j of jobs) assert.equal(j.inputs.spec.jobTemplate.spec.template.spec.containers[0].image, `registry.k8s.io/kubectl:${KUBECTL_TAGS['1.33']}`);
+    });
+  });
+
   describe('regional stack files', () => {
     for (const stack of REGIONAL_STACKS) {
       it(`${stack}: passes the mandatory cluster and edge rules`, async () => {
-        const v = await violationsIn(stack, [networkPolicyEnforced, eksEndpointNotOpen]);
+        const v = await violationsIn(stack, [networkPolicyEnforced, eksEndpointNotOpen, containerImageProvenance]);
         assert.deepEqual(v.map((x) => x.message), []);
       });
     }
