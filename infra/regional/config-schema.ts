@@ -45,6 +45,11 @@ export const regionalConfigSchema = z.object({
   peerRegion: awsRegion.optional(),
   /** Primary region of the Aurora global database and the ElastiCache global datastore. @defaultValue true */
   isPrimary: z.boolean().default(true),
+  /**
+   * A secondary reads the primary's outputs through this StackReference (`<org>/<project>/<stack>`).
+   * @defaultValue `<organization>/<project>/<environment>-<peerRegion>`
+   */
+  peerStack: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, '"<org>/<project>/<stack>"').optional(),
   /** Pool weight 0..1 for the edge load balancer's random steering (read by the global stack). @defaultValue 0.5 */
   steeringWeight: z.number().min(0).max(1).default(0.5),
   /** Team that owns the stack (`owner` tag). @defaultValue "platform" */
@@ -62,6 +67,12 @@ export const regionalConfigSchema = z.object({
     azCount: z.literal(3).default(3),
     /** Flow log retention in days. @defaultValue 30 */
     flowLogRetentionDays: z.number().int().positive().default(30),
+    /**
+     * VPC CIDR of the peer region (its stack file's `network.cidr`); required with `peerRegion`. Writes go to
+     * the Aurora global writer endpoint, which may sit in either region after a switchover, so the database
+     * security groups and the pods' egress policy admit it, and the VPC peering routes it.
+     */
+    peerCidr: z.string().regex(/^10\.\d{1,3}\.0\.0\/16$/, 'a private /16 such as "10.30.0.0/16"').optional(),
   }).strict(),
   cluster: z.object({
     /** `eks` creates a cluster; `existing` deploys onto the cluster of the `kubeconfig` secret. @defaultValue "eks" */
@@ -111,8 +122,6 @@ export const regionalConfigSchema = z.object({
      * service must then treat REDIS_CACHE_URL as read-only there). @defaultValue true when peerRegion is set
      */
     globalDatastore: z.boolean().optional(),
-    /** Id of the cache role's global datastore; required in a secondary region that has a peer. */
-    globalReplicationGroupId: z.string().optional(),
   }).strict().default({}),
   storage: z.object({
     /** Bucket names are `<bucketPrefix>-<region>`; must be globally unique. */
@@ -147,9 +156,11 @@ export const regionalConfigSchema = z.object({
 }).strict().superRefine((c, ctx) => {
   if (c.peerRegion === c.region) ctx.addIssue({ code: 'custom', path: ['peerRegion'], message: 'must differ from region' });
   if (!c.isPrimary && !c.peerRegion) ctx.addIssue({ code: 'custom', path: ['isPrimary'], message: 'a secondary region needs peerRegion (the primary)' });
-  if (!c.isPrimary && c.peerRegion && (c.cache.globalDatastore ?? true) && !c.cache.globalReplicationGroupId) {
-    ctx.addIssue({ code: 'custom', path: ['cache', 'globalReplicationGroupId'],
-      message: 'required in a secondary region: the id the primary stack exports as cacheGlobalReplicationGroupId' });
+  if (c.peerRegion && !c.network.peerCidr) {
+    ctx.addIssue({ code: 'custom', path: ['network', 'peerCidr'], message: 'required with peerRegion: the peer stack file\'s network.cidr' });
+  }
+  if (c.network.peerCidr && c.network.peerCidr === c.network.cidr) {
+    ctx.addIssue({ code: 'custom', path: ['network', 'peerCidr'], message: 'must differ from network.cidr (VPC peering needs disjoint ranges)' });
   }
   if (c.environment === 'prod' && c.cluster.mode === 'existing') {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'mode'], message: 'prod runs on EKS; "existing" is for dev/staging' });

@@ -5,10 +5,13 @@ import { HTTP } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
 import { App } from './app/index.js';
 import { kubectlImage } from './app/autoscaling.js';
+import { createOriginAccess } from './origin-access.js';
+import type { OriginAuth } from '../global/origin-access.js';
 import { Cache } from './cache/index.js';
 import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
 import { Database } from './database/index.js';
 import { Network } from './network/index.js';
+import { PeerStack, peerStackName, VpcPeering } from './peer/index.js';
 import { SecretsKey } from './secrets/index.js';
 import { Storage } from './storage/index.js';
 
@@ -61,6 +64,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly secretsKey: SecretsKey;
   readonly app: App;
   private readonly cfg: RegionalConfig;
+  /** The header the edge must send (stack output `originAuth`, secret); only for an ALB ingress. */
+  private readonly originAuth?: pulumi.Output<OriginAuth>;
 
   constructor(name: string, cfg: RegionalConfig, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:regional:RegionalPlatform', name, {}, opts);
@@ -79,23 +84,55 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     }, inRegion);
     const privateSubnets = this.network.privateSubnetIds;
     const vpcCidr = [cfg.network.cidr];
+    // Writes go to the Aurora global writer endpoint, which sits in either VPC depending on which region is
+    // primary now: both VPCs may reach the databases (over the peering below), and nothing else.
+    const dataCidrs = cfg.network.peerCidr ? [cfg.network.cidr, cfg.network.peerCidr] : vpcCidr;
+
+    // A secondary deploys after its primary and reads what it needs from the primary's outputs through a
+    // StackReference (global writer endpoints, cache datastore id, bucket, VPC): nothing is copied by hand.
+    // It also creates what spans both regions (VPC peering, S3 replication both ways), through a provider
+    // of the primary's region, because only the stack that runs second can see both sides.
+    const secondary = !cfg.isPrimary && cfg.peerRegion !== undefined;
+    const peer = secondary ? new PeerStack(`${name}-primary`, peerStackName(cfg), { parent: this }) : undefined;
+    const peerProvider = secondary
+      ? new aws.Provider(`${name}-aws-${cfg.peerRegion}`, { region: cfg.peerRegion as aws.Region, defaultTags: { tags } }, { parent: this })
+      : undefined;
+    if (peer && peerProvider) {
+      const peerCidr = cfg.network.peerCidr!;
+      new VpcPeering(`${name}-peering`, {
+        vpcId: this.network.vpcId, cidr: cfg.network.cidr, routeTableIds: this.network.privateRouteTableIds,
+        peerRegion: cfg.peerRegion!, peerVpcId: peer.require<string>('vpcId'),
+        peerCidr,
+        peerRouteTableIds: pulumi.all([peer.require<string[]>('privateRouteTableIds'), peer.require<string>('vpcCidr')]).apply(([ids, exported]) => {
+          if (exported !== peerCidr) throw new pulumi.ResourceError(`unified-mcp:network.peerCidr is ${peerCidr}, but ${peer.name} exports vpcCidr ${exported}`, this);
+          return ids;
+        }),
+        peerRouteTableCount: cfg.network.azCount, peerProvider, tags,
+      }, inRegion);
+    }
 
     this.database = new Database(`${name}-db`, {
       shards: cfg.database.shards, role: cfg.isPrimary ? 'primary' : 'secondary', global: cfg.peerRegion !== undefined,
       globalClusterPrefix: name, region: cfg.region,
       engineVersion: cfg.database.engineVersion, instanceClass: d.dbInstanceClass, readers: d.dbReaders,
       backupRetentionDays: d.backupRetentionDays, deletionProtection: d.prod, username: cfg.database.username,
-      password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
+      ...(peer ? { globalWriterEndpoints: peer.require<Record<string, string>>('globalWriterEndpoints') } : {}),
+      password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: dataCidrs, tags,
     }, inRegion);
     this.cache = new Cache(`${name}-redis`, {
       role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: d.cacheGlobalDatastore,
-      ...(cfg.cache.globalReplicationGroupId && !cfg.isPrimary && d.cacheGlobalDatastore ? { globalReplicationGroupId: cfg.cache.globalReplicationGroupId } : {}),
+      ...(peer && d.cacheGlobalDatastore ? { globalReplicationGroupId: peer.require<string>('cacheGlobalReplicationGroupId') } : {}),
       nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken, protect: d.prod,
       vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
     }, inRegion);
     this.storage = new Storage(`${name}-objects`, {
       bucketPrefix: cfg.storage.bucketPrefix, region: cfg.region, replicateToPeer: d.replicateToPeer,
+      role: cfg.isPrimary ? 'primary' : 'secondary',
       ...(cfg.peerRegion ? { peerRegion: cfg.peerRegion } : {}),
+      ...(peer && peerProvider && d.replicateToPeer ? { peer: {
+        bucketName: peer.require<string>('bucketName'), bucketArn: peer.require<string>('bucketArn'),
+        kmsKeyArn: peer.require<string>('bucketKmsKeyArn'), provider: peerProvider,
+      } } : {}),
       noncurrentVersionDays: cfg.storage.noncurrentVersionDays, protect: d.prod, tags,
     }, inRegion);
     // Upstream credentials: the KMS key wrapping the per-tenant data keys (SECRETS_KMS_KEY_ID below).
@@ -135,17 +172,20 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     const password = cfg.secrets.redisAuthToken;
     const redisUrl = (host: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`rediss://:${pulumi.output(password).apply(encodeURIComponent)}@${host}:6379`);
     const shard0 = this.database.shards[0]!;
-    // The Aurora writer of every shard lives in the primary region; a secondary forwards writes there.
+    // Shard writers are global writer endpoints (any region, follow switchovers); the shard map's region is
+    // the configured primary's.
     const writerRegion = cfg.isPrimary ? cfg.region : (cfg.peerRegion ?? cfg.region);
     const user = cfg.database.username;
+    // Only the edge reaches an internet-facing ALB: Cloudflare's ranges + a secret header (docs/edge.md).
+    const originAccess = cfg.app.ingressClassName === 'alb' ? createOriginAccess(name, cfg, this) : undefined;
+    this.originAuth = originAccess?.auth;
     this.app = new App(`${name}-app`, {
       provider: k8sProvider, namespace: cfg.app.namespace,
       gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
       worker: { ...cfg.app.worker, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'workers' }, tolerations: [{ ...SPOT_TAINT, operator: 'Equal' }] } : {}) },
       env: {
-        REGION: cfg.region, AWS_REGION: cfg.region, ENVIRONMENT: cfg.environment, PORT: String(HTTP.containerPort),
+        REGION: cfg.region, AWS_REGION: cfg.region, PORT: String(HTTP.containerPort),
         PUBLIC_URL: `https://${cfg.app.hostname}`, ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
-        IS_PRIMARY_REGION: String(cfg.isPrimary),
         // Names from docs/data-layer.md (service/src/store): object store and shard map.
         BLOB_BACKEND: 's3', BLOB_S3_BUCKET: this.storage.bucketName, BLOB_S3_REGION: cfg.region,
         DEFAULT_SHARD_ID: shard0.id,
@@ -164,13 +204,15 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
         REDIS_PASSWORD: password,
         ADMIN_TOKEN: cfg.secrets.adminApiKey,
+        REQUEST_STATE_KEYS: cfg.secrets.requestStateKeys,
       },
       queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
       ingress: {
         hostname: cfg.app.hostname, extraHostnames: cfg.app.extraHostnames, ingressClassName: cfg.app.ingressClassName,
         ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
+        ...(originAccess?.ingress ?? {}),
       },
-      dataCidrs: vpcCidr,
+      dataCidrs,
       ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
       ...(d.scaleDown ? { scheduledScaleDown: {
         down: cfg.app.scheduledScaleDown.down, up: cfg.app.scheduledScaleDown.up,
@@ -193,6 +235,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       healthUrl: `https://${cfg.app.hostname}${HTTP.readinessPath}`,
       steeringWeight: cfg.steeringWeight,
       isPrimary: cfg.isPrimary,
+      ...(this.originAuth ? { originAuth: this.originAuth } : {}),
       endpoints: pulumi.secret({
         databases: this.database.shards.map((s) => ({ shard: s.id, writer: s.writer, reader: s.reader })),
         redis: { state: this.cache.state.host, cache: this.cache.cache.host, port: 6379 },
@@ -204,6 +247,14 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       clusterName: this.cluster ? this.cluster.name : 'existing',
       ...(this.cluster ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(this.cache.globalReplicationGroupId ? { cacheGlobalReplicationGroupId: this.cache.globalReplicationGroupId } : {}),
+      // Read by the secondary through its StackReference (PEER_OUTPUTS in peer/peer-stack.ts).
+      ...(cfg.peerRegion !== undefined ? {
+        globalWriterEndpoints: pulumi.output(Object.fromEntries(this.database.shards.map((s) => [s.id, s.writer]))),
+        bucketArn: this.storage.bucketArn,
+        bucketKmsKeyArn: this.storage.kmsKeyArn,
+        vpcCidr: cfg.network.cidr,
+        privateRouteTableIds: this.network.privateRouteTableIds,
+      } : {}),
     };
   }
 }

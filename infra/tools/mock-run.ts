@@ -44,6 +44,11 @@ export interface MockRunOptions {
 
 export interface MockRunResult {
   resources: MockedResource[];
+  /**
+   * Resources the program read rather than registered (`pulumi.StackReference`, `X.get(...)`), with the state
+   * the mocks answered as `inputs` (a StackReference's `outputs`), as a stack policy sees them under the CLI.
+   */
+  reads?: MockedResource[];
   outputs: Record<string, unknown>;
   /** Names of stack outputs that are secret. */
   secretOutputs: string[];
@@ -51,13 +56,17 @@ export interface MockRunResult {
 
 const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const PROJECT = 'unified-mcp';
+/** `pulumi.getOrganization()` under mocks: the name a self-managed backend reports (stack refs `organization/<project>/<stack>`). */
+export const MOCK_ORGANIZATION = 'organization';
 
 /** Mock values for secrets a stack file leaves out (real stacks set them with `pulumi config set --secret`). */
 export const MOCK_SECRETS: Readonly<Record<string, string>> = {
   'unified-mcp:dbPassword': 'mock-db-password-0123456789',
   'unified-mcp:redisAuthToken': 'mock-redis-token-0123456789',
   'unified-mcp:adminApiKey': 'mock-admin-api-key-0123456789',
+  'unified-mcp:requestStateKeys': 'mock1:bW9jay1yZXF1ZXN0LXN0YXRlLWtleS0wMTIzNDU2Nzg5YWI=',
   'unified-mcp:kubeconfig': 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n',
+  'unified-mcp:alertWebhookUrl': 'https://alerts.example.com/hooks/mock-webhook-token-0123456789',
   'cloudflare:apiToken': 'mock-cloudflare-token-0123456789',
 };
 
@@ -143,7 +152,7 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
   await pulumi.runtime.setMocks({
     newResource: (args) => canned.newResource(args, ctx),
     call: (args) => canned.call(args, ctx),
-  }, PROJECT, stack, opts.preview ?? false);
+  }, PROJECT, stack, opts.preview ?? false, MOCK_ORGANIZATION);
 
   // Wrap the mock monitor to see parents, URNs and stack outputs, which MockResourceArgs does not carry.
   const settings = (await import('@pulumi/pulumi/runtime/settings.js')) as unknown as { getMonitor(): any };
@@ -162,6 +171,26 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
     const p = new Promise<void>((resolve) => {
       register(req, (err: any, res: any) => {
         if (!err && res) entry.urn = res.getUrn();
+        try { callback(err, res); } finally { resolve(); }
+      });
+    });
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+    return p;
+  };
+  const reads: MockedResource[] = [];
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req: any, callback: (err: any, res: any) => void) => {
+    const p = new Promise<void>((resolve) => {
+      read(req, (err: any, res: any) => {
+        if (!err && res) {
+          reads.push({
+            type: req.getType(), name: req.getName(), urn: res.getUrn(), custom: true,
+            inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(res.getProperties())),
+            ...(req.getParent() ? { parent: req.getParent() } : {}),
+            ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+          });
+        }
         try { callback(err, res); } finally { resolve(); }
       });
     });
@@ -199,5 +228,5 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
     if (isSecretValue(v)) secretOutputs.push(k);
     outputs[k] = unwrapSecrets(v);
   }
-  return { resources, outputs, secretOutputs };
+  return { resources, reads, outputs, secretOutputs };
 }

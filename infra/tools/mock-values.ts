@@ -4,6 +4,7 @@
  */
 import type * as pulumi from '@pulumi/pulumi';
 import { regionalOutputsForMocks } from '../global/mock-regional-outputs.js';
+import { peerOutputsForMocks } from './mock-peer-outputs.js';
 
 type MockResourceArgs = pulumi.runtime.MockResourceArgs;
 type MockCallArgs = pulumi.runtime.MockCallArgs;
@@ -42,7 +43,9 @@ function resourceState(args: MockResourceArgs, region: string, id: string): Reco
         endpoint: `${args.name}.cluster-mock.${region}.rds.amazonaws.com`,
         readerEndpoint: `${args.name}.cluster-ro-mock.${region}.rds.amazonaws.com`, port: 5432 };
     case 'aws:rds/globalCluster:GlobalCluster':
-      return { ...base, globalClusterIdentifier: i.globalClusterIdentifier ?? args.name };
+      // `endpoint`: the global writer endpoint (`<id>.global-<hash>.global.rds.amazonaws.com`).
+      return { ...base, globalClusterIdentifier: i.globalClusterIdentifier ?? args.name,
+        endpoint: `${i.globalClusterIdentifier ?? args.name}.global-mock.global.rds.amazonaws.com` };
     case 'aws:rds/proxy:Proxy':
       return { ...base, name: i.name ?? args.name, endpoint: `${args.name}.proxy-mock.${region}.rds.amazonaws.com` };
     case 'aws:rds/proxyEndpoint:ProxyEndpoint':
@@ -64,8 +67,8 @@ function resourceState(args: MockResourceArgs, region: string, id: string): Reco
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${i.name ?? args.name}`, name: i.name ?? args.name };
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? '').replace('https://', '')}` };
-    case 'pulumi:pulumi:StackReference': // the global stack reading a regional one (infra/global/)
-      return { name: i.name, outputs: regionalOutputsForMocks(String(i.name)), secretOutputNames: ['endpoints'] };
+    case 'pulumi:pulumi:StackReference': // the global stack reading a regional one, or a secondary its primary
+      return { name: i.name, outputs: { ...regionalOutputsForMocks(String(i.name)), ...peerOutputsForMocks(String(i.name)) }, secretOutputNames: ['endpoints'] };
     case 'kubernetes:networking.k8s.io/v1:Ingress':
       return { status: { loadBalancer: { ingress: [{ hostname: `k8s-${args.name}-mock.${region}.elb.amazonaws.com` }] } } };
     default:

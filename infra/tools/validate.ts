@@ -72,7 +72,7 @@ async function checkStack(stack: string, stacksDir: string, counts: Counts): Pro
   }
   const index = indexStack(run.resources);
   const environment = typeof config['unified-mcp:environment'] === 'string' ? config['unified-mcp:environment'] : undefined;
-  const { violations, skippedUnknown } = evaluateRules(targetsOf(run.resources), {
+  const { violations, skippedUnknown } = evaluateRules(targetsOf([...run.resources, ...(run.reads ?? [])]), {
     environment,
     providerPropsOf: (r) => {
       const m = r.urn ? index.byUrn.get(r.urn) : undefined;

@@ -9,6 +9,8 @@ import { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 import { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 import { eksEndpointNotOpen } from './cluster-endpoint.js';
 import { containerImageProvenance } from './images.js';
+import { globalWriterEndpoint } from './global-writer.js';
+import { replicationOrdering } from './replication-ordering.js';
 
 export { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
 export { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
@@ -19,6 +21,8 @@ export { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 export { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 export { eksEndpointNotOpen } from './cluster-endpoint.js';
 export { containerImageProvenance, imageProblem } from './images.js';
+export { globalWriterEndpoint, regionalEndpointKind, writerUrls } from './global-writer.js';
+export { replicationOrdering } from './replication-ordering.js';
 
 /** The pack's rules. */
 export const ALL_RULES: readonly Rule[] = [
@@ -37,4 +41,6 @@ export const ALL_RULES: readonly Rule[] = [
   networkPolicyOnUnmanagedCluster,
   eksEndpointNotOpen,
   containerImageProvenance,
+  globalWriterEndpoint,
+  replicationOrdering,
 ];

@@ -10,8 +10,11 @@ export interface CacheArgs {
   readonly role?: 'primary' | 'secondary';
   /** Create a global datastore for the cache role (needs a peer region). @defaultValue false */
   readonly globalDatastore?: boolean;
-  /** Id of the primary's global datastore; required for `secondary` with `globalDatastore`. */
-  readonly globalReplicationGroupId?: string;
+  /**
+   * Id of the primary's global datastore; required for `secondary` with `globalDatastore`. The regional
+   * program reads it from the primary stack's `cacheGlobalReplicationGroupId` output (StackReference).
+   */
+  readonly globalReplicationGroupId?: pulumi.Input<string>;
   /** @defaultValue "cache.r7g.large" */
   readonly nodeType?: pulumi.Input<string>;
   /** Nodes per replication group (1 primary + replicas), 2..6. @defaultValue 2 */
@@ -41,7 +44,7 @@ export function checkCacheArgs(args: CacheArgs): string | undefined {
   const nodes = args.nodes ?? 2;
   if (nodes < 2 || nodes > 6) return `nodes must be 2..6 for multi-AZ automatic failover, found ${nodes}`;
   if (args.role === 'secondary' && args.globalDatastore && !args.globalReplicationGroupId) {
-    return 'a secondary region joining the global datastore needs globalReplicationGroupId (the primary stack output cacheGlobalReplicationGroupId)';
+    return 'a secondary region joining the global datastore needs globalReplicationGroupId (the primary stack output cacheGlobalReplicationGroupId, read through a StackReference)';
   }
   if (args.role !== 'secondary' && args.globalReplicationGroupId) {
     return 'globalReplicationGroupId is only for a secondary region; the primary creates the global datastore';
@@ -78,7 +81,7 @@ export class Cache extends pulumi.ComponentResource {
     }, parent);
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-slow-log`, { retentionInDays: 30, tags }, parent);
 
-    const group = (role: CacheRole, joinGlobal?: string): aws.elasticache.ReplicationGroup => {
+    const group = (role: CacheRole, joinGlobal?: pulumi.Input<string>): aws.elasticache.ReplicationGroup => {
       const params = new aws.elasticache.ParameterGroup(`${name}-${role}`, {
         family, parameters: [{ name: 'maxmemory-policy', value: role === 'state' ? 'noeviction' : 'allkeys-lru' }], tags,
       }, parent);

@@ -15,6 +15,11 @@ export interface DatabaseArgs {
    * classes are not supported by global databases). @defaultValue true
    */
   readonly global?: boolean;
+  /**
+   * Global writer endpoint per shard id, from the primary stack's `globalWriterEndpoints` output; required
+   * for `secondary` (the primary takes it from its own GlobalCluster).
+   */
+  readonly globalWriterEndpoints?: pulumi.Input<Record<string, string>>;
   /** Region, part of the regional cluster ids. */
   readonly region: string;
   /** @defaultValue "16.6" */
@@ -49,6 +54,9 @@ export function checkDatabaseArgs(args: DatabaseArgs): string | undefined {
   const days = args.backupRetentionDays ?? 7;
   if (days < 1 || days > 35) return `backupRetentionDays must be 1..35, found ${days}`;
   if (args.role === 'secondary' && args.global === false) return 'a secondary region only exists within a global database; set global or role "primary"';
+  if (args.role === 'secondary' && !args.globalWriterEndpoints) {
+    return 'a secondary region needs globalWriterEndpoints (the primary stack output, read through a StackReference): its own cluster has no writer';
+  }
   if (args.global !== false && /^db\.t\d/.test(String(args.instanceClass ?? ''))) {
     return `instanceClass ${String(args.instanceClass)} is burstable; Aurora global databases need db.r* instances`;
   }
@@ -89,12 +97,17 @@ export class Database extends pulumi.ComponentResource {
 
     this.shards = (args.shards ?? ['0']).map((id) => createShard(id, {
       name, region: args.region, role: args.role ?? 'primary', global: args.global ?? true, globalClusterId: `${args.globalClusterPrefix}-shard-${id}`,
+      ...(args.globalWriterEndpoints ? { globalWriterEndpoint: pulumi.output(args.globalWriterEndpoints).apply((m) => {
+        const host = m[id];
+        if (!host) throw new pulumi.ResourceError(`globalWriterEndpoints has no shard "${id}" (found ${Object.keys(m).join(', ') || 'none'}): the primary and this stack must list the same shards`, this);
+        return host;
+      }) } : {}),
       engineVersion, instanceClass: args.instanceClass ?? 'db.r6g.large', readers: args.readers ?? 1,
       backupRetentionDays: args.backupRetentionDays ?? 7, deletionProtection, username: args.username ?? 'app',
       password: args.password, kmsKey, subnetGroupName: subnetGroup.name, subnetIds: args.subnetIds,
       securityGroupId: sg.id, parameterGroupName: params.name, tags,
     }, this));
     this.securityGroupId = sg.id;
-    this.registerOutputs({ shards: this.shards.map((s) => ({ id: s.id, writer: s.writer, reader: s.reader })) });
+    this.registerOutputs({ shards: this.shards.map((s) => ({ id: s.id, writer: s.writer, reader: s.reader })), securityGroupId: this.securityGroupId });
   }
 }

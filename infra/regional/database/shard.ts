@@ -5,10 +5,16 @@ import { assumeRolePolicy, policy } from '../cluster/iam.js';
 /** Connection endpoints of one shard in this region. */
 export interface ShardEndpoints {
   id: string;
-  /** RDS Proxy default (read/write) endpoint; in a secondary region it serves reads until failover. */
+  /**
+   * Where writes go. In a global database: the global writer endpoint, which Aurora points at the writer of
+   * whichever cluster is primary, in every region and after a switchover or failover (docs/decisions.md).
+   * Without one (single region): the RDS Proxy default (read/write) endpoint.
+   */
   writer: pulumi.Output<string>;
-  /** RDS Proxy read-only endpoint over the reader instances. */
+  /** RDS Proxy read-only endpoint over this region's reader instances. */
   reader: pulumi.Output<string>;
+  /** The proxy's default endpoint: read/write only while this region's cluster is primary; not for the app's writes. */
+  proxyEndpoint: pulumi.Output<string>;
   clusterIdentifier: pulumi.Output<string>;
 }
 
@@ -20,6 +26,8 @@ export interface ShardContext {
   /** Part of an Aurora global database. */
   readonly global: boolean;
   readonly globalClusterId: string;
+  /** Global writer endpoint of this shard, read from the primary's outputs; required for a global secondary. */
+  readonly globalWriterEndpoint?: pulumi.Input<string>;
   readonly engineVersion: string;
   readonly instanceClass: pulumi.Input<string>;
   readonly readers: number;
@@ -41,7 +49,8 @@ const ENGINE = 'aurora-postgresql';
  * One shard: the Aurora global cluster (created by the primary region only; none for a single-region
  * stack), this region's cluster
  * (primary: master credentials; secondary: joins the global cluster, no credentials), writer + reader
- * instances, and an RDS Proxy with a read-only endpoint.
+ * instances, and an RDS Proxy whose read-only endpoint serves this region's reads. Writes use the global
+ * writer endpoint (global) or the proxy's default endpoint (single region).
  */
 export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.Resource): ShardEndpoints {
   const n = `${ctx.name}-shard-${shardId}`;
@@ -50,12 +59,17 @@ export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.R
   const clusterIdentifier = `${ctx.name}-${ctx.region}-shard-${shardId}`;
 
   let globalClusterIdentifier: pulumi.Input<string> | undefined = ctx.global ? ctx.globalClusterId : undefined;
+  let globalWriter: pulumi.Input<string> | undefined = ctx.global ? ctx.globalWriterEndpoint : undefined;
   if (ctx.global && ctx.role === 'primary') {
     const global = new aws.rds.GlobalCluster(`${n}-global`, {
       globalClusterIdentifier: ctx.globalClusterId, engine: ENGINE, engineVersion: ctx.engineVersion,
       storageEncrypted: true, deletionProtection: ctx.deletionProtection,
     }, stateful);
     globalClusterIdentifier = global.id;
+    globalWriter = global.endpoint;
+  }
+  if (ctx.global && !globalWriter) {
+    throw new pulumi.ResourceError(`shard ${shardId}: a global secondary needs the global writer endpoint (the primary stack's globalWriterEndpoints output)`, parent);
   }
 
   const common: aws.rds.ClusterArgs = {
@@ -73,8 +87,8 @@ export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.R
   const cluster = ctx.role === 'primary'
     ? new aws.rds.Cluster(`${n}-cluster`, { ...common, masterUsername: ctx.username, masterPassword: pulumi.secret(ctx.password), databaseName: 'umcp' }, stateful)
     // A secondary inherits credentials and database from the global cluster; AWS rejects a password here.
-    // Write forwarding lets the app keep one writer URL per shard in every region.
-    : new aws.rds.Cluster(`${n}-cluster`, { ...common, enableGlobalWriteForwarding: true },
+    // No write forwarding: the app writes through the global writer endpoint in every region (decisions.md).
+    : new aws.rds.Cluster(`${n}-cluster`, common,
       { ...stateful, ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'] });
 
   // Instance 0 is the writer (in a secondary region: the writer after a managed failover).
@@ -115,5 +129,8 @@ export function createShard(shardId: string, ctx: ShardContext, parent: pulumi.R
     vpcSubnetIds: ctx.subnetIds, vpcSecurityGroupIds: [ctx.securityGroupId], tags: ctx.tags,
   }, opts);
 
-  return { id: shardId, writer: proxy.endpoint, reader: readerEndpoint.endpoint, clusterIdentifier: cluster.clusterIdentifier };
+  return {
+    id: shardId, writer: globalWriter ? pulumi.output(globalWriter) : proxy.endpoint, reader: readerEndpoint.endpoint,
+    proxyEndpoint: proxy.endpoint, clusterIdentifier: cluster.clusterIdentifier,
+  };
 }

@@ -39,6 +39,8 @@ export class Network extends pulumi.ComponentResource {
   readonly cidr: string;
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Route tables of the private subnets, one per AZ (the peer stack routes its VPC through them). */
+  readonly privateRouteTableIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:network:Network', name, {}, opts);
@@ -84,9 +86,10 @@ export class Network extends pulumi.ComponentResource {
         vpcId: vpc.id, cidrBlock, availabilityZone: azs[i]!, mapPublicIpOnLaunch: false,
         tags: { ...tags, ...clusterTag, Name: `${name}-private-${i}`, tier: 'private', 'kubernetes.io/role/internal-elb': '1' },
       }, parent);
-      const rt = new aws.ec2.RouteTable(`${name}-private-rt-${i}`, {
-        vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: nats[i % natCount]!.id }], tags: { ...tags, Name: `${name}-private-${i}` },
-      }, parent);
+      // Routes are separate resources, not inline `routes`: the peer stack adds its VPC-peering route to these
+      // tables, and an inline list would remove it on this stack's next update.
+      const rt = new aws.ec2.RouteTable(`${name}-private-rt-${i}`, { vpcId: vpc.id, tags: { ...tags, Name: `${name}-private-${i}` } }, parent);
+      new aws.ec2.Route(`${name}-private-default-${i}`, { routeTableId: rt.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nats[i % natCount]!.id }, parent);
       new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: rt.id }, parent);
       privateRts.push(rt);
       return subnet;
@@ -125,6 +128,7 @@ export class Network extends pulumi.ComponentResource {
     this.cidr = args.cidr;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.privateRouteTableIds = privateRts.map((rt) => rt.id);
     this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
   }
 }

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { assumeRolePolicy, policy } from '../cluster/iam.js';
+import { createReplication } from './replication.js';
 
 /** Arguments of {@link Storage}. */
 export interface StorageArgs {
@@ -9,8 +9,15 @@ export interface StorageArgs {
   readonly region: string;
   /** Region of the peer bucket to replicate to. @defaultValue none (no replication) */
   readonly peerRegion?: string;
-  /** Replicate to the peer (the peer bucket and its KMS alias must exist). @defaultValue true when peerRegion is set */
+  /**
+   * Replicate objects between this bucket and the peer's. The secondary region creates both directions (it
+   * deploys second, when the primary's bucket exists); the primary creates none. @defaultValue true when peerRegion is set
+   */
   readonly replicateToPeer?: boolean;
+  /** `secondary` creates the replication in both directions from `peer`. @defaultValue "primary" */
+  readonly role?: 'primary' | 'secondary';
+  /** The primary's bucket, read from its stack outputs, and the provider of its region; required for a replicating secondary. */
+  readonly peer?: { readonly bucketName: pulumi.Input<string>; readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string>; readonly provider: pulumi.ProviderResource };
   /** Days before noncurrent object versions expire. @defaultValue 30 */
   readonly noncurrentVersionDays?: pulumi.Input<number>;
   /** Keep the bucket on `pulumi destroy` (Pulumi protect) and refuse non-empty deletes. @defaultValue true */
@@ -23,6 +30,9 @@ export interface StorageArgs {
 export function checkStorageArgs(args: StorageArgs): string | undefined {
   if (args.replicateToPeer && !args.peerRegion) return 'replicateToPeer needs peerRegion';
   if (args.peerRegion === args.region) return 'peerRegion must differ from region';
+  if (args.role === 'secondary' && args.peerRegion && (args.replicateToPeer ?? true) && !args.peer) {
+    return 'a replicating secondary needs peer (the primary bucket, its KMS key and a provider of its region, from the primary stack outputs)';
+  }
   const name = `${args.bucketPrefix}-${args.region}`;
   if (name.length > 63) return `bucket name "${name}" exceeds 63 characters; shorten bucketPrefix`;
   return undefined;
@@ -46,7 +56,7 @@ export class Storage extends pulumi.ComponentResource {
     const aliasName = `alias/${args.bucketPrefix}-s3`;
 
     const key = new aws.kms.Key(`${name}-kms`, { description: `S3 SSE for ${args.bucketPrefix}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent);
-    // The peer region's replication targets this alias, so neither stack needs the other's key id.
+    // A stable name for operators; replication uses the key ARN, which the primary exports to its secondary.
     new aws.kms.Alias(`${name}-kms`, { name: aliasName, targetKeyId: key.keyId }, parent);
     const bucket = new aws.s3.Bucket(`${name}-bucket`, {
       bucket: `${args.bucketPrefix}-${args.region}`, forceDestroy: false, tags,
@@ -77,34 +87,19 @@ export class Storage extends pulumi.ComponentResource {
       }] }),
     }, { parent: this, dependsOn: [pab] });
 
-    if (args.peerRegion && (args.replicateToPeer ?? true)) {
-      const account = aws.getCallerIdentityOutput({}, parent).accountId;
-      const peerBucketArn = `arn:aws:s3:::${args.bucketPrefix}-${args.peerRegion}`;
-      const peerKeyArn = pulumi.interpolate`arn:aws:kms:${args.peerRegion}:${account}:${aliasName}`;
-      const role = new aws.iam.Role(`${name}-replication`, {
-        assumeRolePolicy: assumeRolePolicy('s3.amazonaws.com'),
-        inlinePolicies: [{ name: 'replicate', policy: policy([
-          { Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: bucket.arn },
-          { Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: pulumi.interpolate`${bucket.arn}/*` },
-          { Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: `${peerBucketArn}/*` },
-          { Action: 'kms:Decrypt', Resource: key.arn },
-          { Action: 'kms:Encrypt', Resource: '*', Condition: { StringLike: { 'kms:RequestAlias': aliasName } } },
-        ]) }],
-        tags,
-      }, parent);
-      new aws.s3.BucketReplicationConfig(`${name}-replication`, {
-        bucket: bucket.id, role: role.arn,
-        rules: [{
-          id: 'to-peer', status: 'Enabled', filter: {}, deleteMarkerReplication: { status: 'Enabled' },
-          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
-          destination: { bucket: peerBucketArn, storageClass: 'STANDARD', encryptionConfiguration: { replicaKmsKeyId: peerKeyArn } },
-        }],
-      }, { parent: this, dependsOn: [versioning] });
+    if (args.role === 'secondary' && args.peerRegion && args.peer && (args.replicateToPeer ?? true)) {
+      // Created by the stack that deploys second, so both buckets exist: ours (this stack) and the primary's
+      // (its outputs, read through a StackReference). Replicas are not replicated again, so two one-way rules
+      // do not loop. The primary's rule is applied in its region, through the peer provider.
+      const own = { bucketName: bucket.bucket, bucketArn: bucket.arn, kmsKeyArn: key.arn };
+      createReplication(`${name}-to-peer`, { source: own, destination: args.peer, ruleId: `to-${args.peerRegion}`, tags }, { parent: this, dependsOn: [versioning] });
+      createReplication(`${name}-from-peer`, { source: args.peer, destination: own, ruleId: `to-${args.region}`, tags },
+        { parent: this, provider: args.peer.provider, dependsOn: [versioning] });
     }
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = key.arn;
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn });
   }
 }

@@ -41,9 +41,15 @@ describe('regional config', () => {
     assert.match(await failure('dev', { config: { 'unified-mcp:role': 'regionl' } }), /stack "dev".*unified-mcp:role.*"regional" or "global"/);
   });
 
-  it('requires the global datastore id in a secondary region', async () => {
-    const msg = await failure('prod-eu-west-1', { config: { 'unified-mcp:cache': {} } });
-    assert.match(msg, /stack "prod-eu-west-1".*unified-mcp:cache\.globalReplicationGroupId/);
+  it('no longer accepts a hand-copied global datastore id: the secondary reads it from the primary stack', async () => {
+    const msg = await failure('prod-eu-west-1', { config: { 'unified-mcp:cache': { globalReplicationGroupId: 'ldgnf-umcp-prod-redis-cache' } } });
+    assert.match(msg, /stack "prod-eu-west-1".*unified-mcp:cache\.globalReplicationGroupId.*Unrecognized key/);
+  });
+
+  it('requires the peer VPC CIDR with a peer region, disjoint from its own', async () => {
+    const network = { cidr: '10.30.0.0/16' };
+    assert.match(await failure('prod-eu-west-1', { config: { 'unified-mcp:network': network } }), /unified-mcp:network\.peerCidr: required with peerRegion/);
+    assert.match(await failure('prod-eu-west-1', { config: { 'unified-mcp:network': { ...network, peerCidr: '10.30.0.0/16' } } }), /unified-mcp:network\.peerCidr: must differ/);
   });
 
   it('rejects prod without TLS and prod on an existing cluster', async () => {

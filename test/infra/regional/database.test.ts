@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { checkCacheArgs } from '../../../infra/regional/cache/index.js';
 import { checkDatabaseArgs } from '../../../infra/regional/database/index.js';
 import { checkStorageArgs } from '../../../infra/regional/storage/index.js';
-import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
+import { readStackConfig, runStackUnderMocks } from '../../../infra/tools/mock-run.js';
 import { ofType, one, runStack } from '../support/stacks.js';
 
 describe('regional data services', () => {
@@ -30,11 +30,29 @@ describe('regional data services', () => {
       assert.equal(r.outputs.cacheGlobalReplicationGroupId, 'ldgnf-umcp-prod-redis-cache');
     });
 
-    it('replicates the bucket to the peer region with the peer KMS alias', async () => {
+    it('creates no S3 replication: its peer bucket does not exist when it runs first (the secondary creates both directions)', async () => {
       const r = await runStack('prod-us-east-1');
-      const rule = one(r, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig').inputs.rules[0];
-      assert.equal(rule.destination.bucket, 'arn:aws:s3:::umcp-prod-objects-eu-west-1');
-      assert.equal(rule.destination.encryptionConfiguration.replicaKmsKeyId, 'arn:aws:kms:eu-west-1:123456789012:alias/umcp-prod-objects-s3');
+      assert.equal(ofType(r, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig').length, 0);
+    });
+
+    it('writes through the global writer endpoint of each shard, reads through its proxy read-only endpoint, and exports what the secondary reads', async () => {
+      const r = await runStack('prod-us-east-1');
+      const secret = one(r, 'kubernetes:core/v1:Secret', 'app-secret').inputs.stringData;
+      assert.match(secret.DATABASE_URL, /@umcp-prod-shard-0\.global-mock\.global\.rds\.amazonaws\.com:5432\/umcp\?sslmode=require$/);
+      assert.match(secret.DATABASE_READER_URLS, /@umcp-prod-db-shard-0-proxy-ro\.endpoint\.proxy-mock\.us-east-1\./);
+      const shards = JSON.parse(one(r, 'kubernetes:core/v1:ConfigMap', 'app-config').inputs.data.SHARDS);
+      assert.match(shards[0].writerUrl, /@umcp-prod-shard-1\.global-mock\.global\.rds\.amazonaws\.com:5432\/umcp\?sslmode=require$/);
+      assert.deepEqual(r.outputs.globalWriterEndpoints, { 0: 'umcp-prod-shard-0.global-mock.global.rds.amazonaws.com', 1: 'umcp-prod-shard-1.global-mock.global.rds.amazonaws.com' });
+      assert.equal(r.outputs.bucketArn, 'arn:aws:s3:::umcp-prod-objects-us-east-1');
+      assert.match(String(r.outputs.bucketKmsKeyArn), /^arn:aws:kms:us-east-1:/);
+      assert.equal(r.outputs.vpcCidr, '10.20.0.0/16');
+      assert.equal((r.outputs.privateRouteTableIds as string[]).length, 3);
+    });
+
+    it('admits the peer VPC to the databases (the writer may be reached from there after a switchover)', async () => {
+      const r = await runStack('prod-us-east-1');
+      const sg = one(r, 'aws:ec2/securityGroup:SecurityGroup', 'db-sg');
+      assert.deepEqual(sg.inputs.ingress[0].cidrBlocks, ['10.20.0.0/16', '10.30.0.0/16']);
     });
   });
 
@@ -49,15 +67,58 @@ describe('regional data services', () => {
         assert.equal(c.inputs.masterPassword, undefined, `${c.name} has no master password`);
         assert.equal(c.inputs.masterUsername, undefined, `${c.name} has no master user`);
         assert.match(c.inputs.kmsKeyId, /^arn:aws:kms:eu-west-1:/);
-        assert.equal(c.inputs.enableGlobalWriteForwarding, true, `${c.name} forwards writes to the primary`);
+        assert.equal(c.inputs.enableGlobalWriteForwarding, undefined, `${c.name}: writes use the global writer endpoint, not forwarding`);
       }
+    });
+
+    it('writes through the global writer endpoints it reads from the primary, never its local proxy or cluster', async () => {
+      const r = await runStack('prod-eu-west-1');
+      const secret = one(r, 'kubernetes:core/v1:Secret', 'app-secret').inputs.stringData;
+      assert.match(secret.DATABASE_URL, /@umcp-prod-shard-0\.global-mock\.global\.rds\.amazonaws\.com:5432\/umcp\?sslmode=require$/);
+      assert.match(secret.DATABASE_READER_URLS, /@umcp-prod-db-shard-0-proxy-ro\.endpoint\.proxy-mock\.eu-west-1\./, 'reads stay on the local proxy');
+      const shards = JSON.parse(one(r, 'kubernetes:core/v1:ConfigMap', 'app-config').inputs.data.SHARDS);
+      assert.match(shards[0].writerUrl, /@umcp-prod-shard-1\.global-mock\.global\.rds\.amazonaws\.com:5432\//);
+      assert.match(shards[0].readerUrls[0], /proxy-ro\.endpoint\.proxy-mock\.eu-west-1\./);
+    });
+
+    it('reads the primary through a StackReference named from config, with no hand-set value in its stack file', async () => {
+      const r = await runStack('prod-eu-west-1');
+      const refs = (r.reads ?? []).filter((x) => x.type === 'pulumi:pulumi:StackReference');
+      assert.deepEqual(refs.map((x) => x.inputs.name), ['organization/unified-mcp/prod-us-east-1']);
+      const file = readStackConfig('prod-eu-west-1');
+      assert.equal((file['unified-mcp:cache'] as Record<string, unknown> | undefined)?.['globalReplicationGroupId'], undefined);
+      const override = await runStackUnderMocks('prod-eu-west-1', { config: { 'unified-mcp:peerStack': 'acme/unified-mcp/prod-us-east-1' } });
+      assert.deepEqual((override.reads ?? []).map((x) => x.inputs.name), ['acme/unified-mcp/prod-us-east-1']);
+    });
+
+    it('creates the replication in both directions from its own bucket and the primary outputs', async () => {
+      const r = await runStack('prod-eu-west-1');
+      const configs = ofType(r, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig');
+      const to = configs.find((c) => c.name.endsWith('to-peer'))!;
+      const from = configs.find((c) => c.name.endsWith('from-peer'))!;
+      assert.equal(to.inputs.bucket, 'umcp-prod-objects-eu-west-1');
+      assert.equal(to.inputs.rules[0].destination.bucket, 'arn:aws:s3:::umcp-prod-objects-us-east-1');
+      assert.equal(to.inputs.rules[0].destination.encryptionConfiguration.replicaKmsKeyId, 'arn:aws:kms:us-east-1:123456789012:key/umcp-prod-objects-kms');
+      assert.equal(from.inputs.bucket, 'umcp-prod-objects-us-east-1');
+      assert.equal(from.inputs.rules[0].destination.bucket, 'arn:aws:s3:::umcp-prod-objects-eu-west-1');
+      assert.match(from.inputs.rules[0].destination.encryptionConfiguration.replicaKmsKeyId, /^arn:aws:kms:eu-west-1:/);
+      assert.match(String(from.provider), /umcp-prod-aws-us-east-1/, 'the primary bucket is configured in its own region');
+    });
+
+    it('peers the two VPCs and routes each to the other over its private route tables', async () => {
+      const r = await runStack('prod-eu-west-1');
+      const request = one(r, 'aws:ec2/vpcPeeringConnection:VpcPeeringConnection');
+      assert.deepEqual([request.inputs.peerVpcId, request.inputs.peerRegion], ['vpc-umcp-prod-net-vpc', 'us-east-1']);
+      assert.match(String(one(r, 'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter').provider), /umcp-prod-aws-us-east-1/);
+      const routes = ofType(r, 'aws:ec2/route:Route').filter((x) => x.inputs.vpcPeeringConnectionId);
+      assert.deepEqual(routes.map((x) => x.inputs.destinationCidrBlock).sort(), [...Array(3).fill('10.20.0.0/16'), ...Array(3).fill('10.30.0.0/16')]);
     });
 
     it('joins the cache global datastore; the state role stays regional and writable', async () => {
       const r = await runStack('prod-eu-west-1');
       assert.equal(ofType(r, 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup').length, 0);
       const cache = one(r, 'aws:elasticache/replicationGroup:ReplicationGroup', 'redis-cache');
-      assert.equal(cache.inputs.globalReplicationGroupId, 'ldgnf-umcp-prod-redis-cache');
+      assert.equal(cache.inputs.globalReplicationGroupId, 'ldgnf-umcp-prod-redis-cache', 'read from the primary stack, not the stack file');
       assert.equal(cache.inputs.authToken, undefined, 'AUTH is inherited from the global datastore');
       const state = one(r, 'aws:elasticache/replicationGroup:ReplicationGroup', 'redis-state');
       assert.equal(state.inputs.globalReplicationGroupId, undefined);
@@ -105,6 +166,7 @@ describe('regional data services', () => {
       assert.match(checkDatabaseArgs({ ...db, instanceClass: 'db.t4g.medium' })!, /burstable/);
       assert.equal(checkDatabaseArgs({ ...db, global: false, instanceClass: 'db.t4g.medium' }), undefined);
       assert.match(checkDatabaseArgs({ ...db, global: false, role: 'secondary' })!, /only exists within a global database/);
+      assert.match(checkDatabaseArgs({ ...db, role: 'secondary' })!, /needs globalWriterEndpoints/);
       assert.equal(checkDatabaseArgs(db), undefined);
     });
     it('rejects contradictory cache and storage args', () => {
@@ -114,6 +176,7 @@ describe('regional data services', () => {
       assert.match(checkCacheArgs({ ...cache, nodes: 1 })!, /2\.\.6/);
       assert.match(checkStorageArgs({ bucketPrefix: 'b', region: 'us-east-1', replicateToPeer: true })!, /needs peerRegion/);
       assert.equal(checkStorageArgs({ bucketPrefix: 'b', region: 'us-east-1', peerRegion: 'eu-west-1' }), undefined);
+      assert.match(checkStorageArgs({ bucketPrefix: 'b', region: 'eu-west-1', peerRegion: 'us-east-1', role: 'secondary' })!, /needs peer/);
     });
   });
 });
