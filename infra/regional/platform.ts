@@ -5,8 +5,6 @@ import { HTTP } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
 import { App } from './app/index.js';
 import { kubectlImage } from './app/autoscaling.js';
-import { createOriginAccess } from './origin-access.js';
-import type { OriginAuth } from '../global/origin-access.js';
 import { Cache } from './cache/index.js';
 import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
 import { Database } from './database/index.js';
@@ -64,8 +62,6 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly secretsKey: SecretsKey;
   readonly app: App;
   private readonly cfg: RegionalConfig;
-  /** The header the edge must send (stack output `originAuth`, secret); only for an ALB ingress. */
-  private readonly originAuth?: pulumi.Output<OriginAuth>;
 
   constructor(name: string, cfg: RegionalConfig, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:regional:RegionalPlatform', name, {}, opts);
@@ -176,16 +172,14 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // the configured primary's.
     const writerRegion = cfg.isPrimary ? cfg.region : (cfg.peerRegion ?? cfg.region);
     const user = cfg.database.username;
-    // Only the edge reaches an internet-facing ALB: Cloudflare's ranges + a secret header (docs/edge.md).
-    const originAccess = cfg.app.ingressClassName === 'alb' ? createOriginAccess(name, cfg, this) : undefined;
-    this.originAuth = originAccess?.auth;
     this.app = new App(`${name}-app`, {
       provider: k8sProvider, namespace: cfg.app.namespace,
       gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
       worker: { ...cfg.app.worker, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'workers' }, tolerations: [{ ...SPOT_TAINT, operator: 'Equal' }] } : {}) },
       env: {
-        REGION: cfg.region, AWS_REGION: cfg.region, PORT: String(HTTP.containerPort),
+        REGION: cfg.region, AWS_REGION: cfg.region, ENVIRONMENT: cfg.environment, PORT: String(HTTP.containerPort),
         PUBLIC_URL: `https://${cfg.app.hostname}`, ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
+        IS_PRIMARY_REGION: String(cfg.isPrimary),
         // Names from docs/data-layer.md (service/src/store): object store and shard map.
         BLOB_BACKEND: 's3', BLOB_S3_BUCKET: this.storage.bucketName, BLOB_S3_REGION: cfg.region,
         DEFAULT_SHARD_ID: shard0.id,
@@ -204,13 +198,11 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
         REDIS_PASSWORD: password,
         ADMIN_TOKEN: cfg.secrets.adminApiKey,
-        REQUEST_STATE_KEYS: cfg.secrets.requestStateKeys,
       },
       queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
       ingress: {
         hostname: cfg.app.hostname, extraHostnames: cfg.app.extraHostnames, ingressClassName: cfg.app.ingressClassName,
         ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
-        ...(originAccess?.ingress ?? {}),
       },
       dataCidrs,
       ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
@@ -235,7 +227,6 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       healthUrl: `https://${cfg.app.hostname}${HTTP.readinessPath}`,
       steeringWeight: cfg.steeringWeight,
       isPrimary: cfg.isPrimary,
-      ...(this.originAuth ? { originAuth: this.originAuth } : {}),
       endpoints: pulumi.secret({
         databases: this.database.shards.map((s) => ({ shard: s.id, writer: s.writer, reader: s.reader })),
         redis: { state: this.cache.state.host, cache: this.cache.cache.host, port: 6379 },
