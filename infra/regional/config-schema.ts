@@ -4,6 +4,8 @@
  * everything else is small. Secrets are not part of this schema (see infra/config.ts).
  */
 import { z } from 'zod';
+import { isIpOrCidr } from '../global/config.js';
+import { MAX_INBOUND_RULES } from '../global/origin-access.js';
 
 const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'a Kubernetes CPU quantity such as "500m"');
 const bytes = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/, 'a Kubernetes quantity such as "512Mi"');
@@ -142,6 +144,19 @@ export const regionalConfigSchema = z.object({
     certificateArn: z.string().startsWith('arn:').optional(),
     /** @defaultValue "alb" */
     ingressClassName: z.string().default('alb'),
+    /**
+     * Who may reach the internet-facing ALB (`ingressClassName: alb`): the edge only, so its WAF and rate
+     * limits cannot be bypassed (docs/edge.md, "Origin access").
+     */
+    originAccess: z.object({
+      /** Source CIDRs of the ALB's security group. @defaultValue Cloudflare's published ranges (infra/global/cloudflare-ip-ranges.json) */
+      allowedCidrs: z.array(z.string().refine((c) => isIpOrCidr(c) && !/\/0$/.test(c), 'an IP range that is not the whole internet, such as "173.245.48.0/20"'))
+        .min(1).max(MAX_INBOUND_RULES, `at most ${MAX_INBOUND_RULES}: one security group rule each (default quota)`).optional(),
+      /** Require the secret header the edge adds (a listener-rule condition; without it: 404). @defaultValue true */
+      requireEdgeHeader: z.boolean().default(true),
+      /** Bump to rotate the header's secret; the previous one stays accepted until the next bump. @defaultValue 1 */
+      secretVersion: z.number().int().min(1).default(1),
+    }).strict().default({ requireEdgeHeader: true, secretVersion: 1 }),
     gateway: tierSchema,
     worker: tierSchema,
     /** Scale non-prod down outside working hours. @defaultValue true outside prod */

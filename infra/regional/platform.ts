@@ -5,6 +5,8 @@ import { HTTP } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
 import { App } from './app/index.js';
 import { kubectlImage } from './app/autoscaling.js';
+import { createOriginAccess } from './origin-access.js';
+import type { OriginAuth } from '../global/origin-access.js';
 import { Cache } from './cache/index.js';
 import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
 import { Database } from './database/index.js';
@@ -62,6 +64,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly secretsKey: SecretsKey;
   readonly app: App;
   private readonly cfg: RegionalConfig;
+  /** The header the edge must send (stack output `originAuth`, secret); only for an ALB ingress. */
+  private readonly originAuth?: pulumi.Output<OriginAuth>;
 
   constructor(name: string, cfg: RegionalConfig, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:regional:RegionalPlatform', name, {}, opts);
@@ -172,6 +176,9 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // the configured primary's.
     const writerRegion = cfg.isPrimary ? cfg.region : (cfg.peerRegion ?? cfg.region);
     const user = cfg.database.username;
+    // Only the edge reaches an internet-facing ALB: Cloudflare's ranges + a secret header (docs/edge.md).
+    const originAccess = cfg.app.ingressClassName === 'alb' ? createOriginAccess(name, cfg, this) : undefined;
+    this.originAuth = originAccess?.auth;
     this.app = new App(`${name}-app`, {
       provider: k8sProvider, namespace: cfg.app.namespace,
       gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
@@ -203,6 +210,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       ingress: {
         hostname: cfg.app.hostname, extraHostnames: cfg.app.extraHostnames, ingressClassName: cfg.app.ingressClassName,
         ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
+        ...(originAccess?.ingress ?? {}),
       },
       dataCidrs,
       ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
@@ -227,6 +235,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       healthUrl: `https://${cfg.app.hostname}${HTTP.readinessPath}`,
       steeringWeight: cfg.steeringWeight,
       isPrimary: cfg.isPrimary,
+      ...(this.originAuth ? { originAuth: this.originAuth } : {}),
       endpoints: pulumi.secret({
         databases: this.database.shards.map((s) => ({ shard: s.id, writer: s.writer, reader: s.reader })),
         redis: { state: this.cache.state.host, cache: this.cache.cache.host, port: 6379 },
