@@ -10,7 +10,6 @@ import { checkRegionFor, type GlobalConfig } from './config.js';
 import { EdgeCache } from './edge-cache.js';
 import { EdgeProtection } from './edge-protection.js';
 import { GlobalLoadBalancer } from './load-balancer.js';
-import { OriginAuthHeaders } from './origin-auth.js';
 import { RegionPool } from './region-pool.js';
 import { ZoneTls } from './zone-tls.js';
 
@@ -54,12 +53,6 @@ export async function runGlobal(cfg: GlobalConfig): Promise<Record<string, unkno
   const cache = new EdgeCache('edge-cache', { zoneId: cfg.zoneId, assetsEdgeTtlSeconds: cfg.assetsEdgeTtlSeconds });
   const tls = new ZoneTls('edge-tls', { zoneId: cfg.zoneId, minTlsVersion: cfg.minTlsVersion, hsts: cfg.hsts });
   const protection = new EdgeProtection('edge-protection', { zoneId: cfg.zoneId, config: cfg });
-  // Origins accept only requests carrying their secret header (docs/edge.md, "Origin access").
-  const originAuth = new OriginAuthHeaders('edge-origin-auth', {
-    zoneId: cfg.zoneId,
-    hostnames: [cfg.mcpHostname, ...Object.values(lb.regionalHostnames)],
-    origins: regions.map(({ pool }) => pool.originAuth),
-  });
 
   return {
     mcpUrl: `https://${cfg.mcpHostname}${HTTP.mcpPath}`,
@@ -85,7 +78,6 @@ export async function runGlobal(cfg: GlobalConfig): Promise<Record<string, unkno
     cacheRulesetId: cache.cacheRulesetId,
     rateLimitRulesetId: protection.rateLimitRulesetId,
     firewallRulesetId: protection.firewallRulesetId,
-    originAuthRulesetId: originAuth.rulesetId,
     zoneSettings: tls.settings,
   };
 }
