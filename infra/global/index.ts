@@ -10,6 +10,7 @@ import { checkRegionFor, type GlobalConfig } from './config.js';
 import { EdgeCache } from './edge-cache.js';
 import { EdgeProtection } from './edge-protection.js';
 import { GlobalLoadBalancer } from './load-balancer.js';
+import { OriginAuthHeaders } from './origin-auth.js';
 import { RegionPool } from './region-pool.js';
 import { ZoneTls } from './zone-tls.js';
 
@@ -53,6 +54,12 @@ export async function runGlobal(cfg: GlobalConfig): Promise<Record<string, unkno
   const cache = new EdgeCache('edge-cache', { zoneId: cfg.zoneId, assetsEdgeTtlSeconds: cfg.assetsEdgeTtlSeconds });
   const tls = new ZoneTls('edge-tls', { zoneId: cfg.zoneId, minTlsVersion: cfg.minTlsVersion, hsts: cfg.hsts });
   const protection = new EdgeProtection('edge-protection', { zoneId: cfg.zoneId, config: cfg });
+  // Origins accept only requests carrying their secret header (docs/edge.md, "Origin access").
+  const originAuth = new OriginAuthHeaders('edge-origin-auth', {
+    zoneId: cfg.zoneId,
+    hostnames: [cfg.mcpHostname, ...Object.values(lb.regionalHostnames)],
+    origins: regions.map(({ pool }) => pool.originAuth),
+  });
 
   return {
     mcpUrl: `https://${cfg.mcpHostname}${HTTP.mcpPath}`,
@@ -78,6 +85,7 @@ export async function runGlobal(cfg: GlobalConfig): Promise<Record<string, unkno
     cacheRulesetId: cache.cacheRulesetId,
     rateLimitRulesetId: protection.rateLimitRulesetId,
     firewallRulesetId: protection.firewallRulesetId,
+    originAuthRulesetId: originAuth.rulesetId,
     zoneSettings: tls.settings,
   };
 }

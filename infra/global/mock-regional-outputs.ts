@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { HTTP } from '../../contract/index.js';
+import { originAuthHeader } from './origin-access.js';
 
 const STACKS_DIR = join(fileURLToPath(import.meta.url), '..', '..', '..', 'stacks');
 
@@ -36,5 +37,7 @@ export function regionalOutputsForMocks(stackRef: string, stacksDir: string = ST
     isPrimary: get('isPrimary') === true,
     regionalHostname: hostname,
     endpoints: { databases: [], redis: {}, bucket: `mock-${region}` },
+    // secret in a real stack; the global stack sets it at the edge and in the monitor
+    originAuth: { header: originAuthHeader(region), value: `mock-origin-secret-${region}` },
   };
 }

@@ -7,6 +7,7 @@
 import * as cloudflare from '@pulumi/cloudflare';
 import * as pulumi from '@pulumi/pulumi';
 import type { GlobalConfig } from './config.js';
+import { ORIGIN_AUTH_OUTPUT, type OriginAuth } from './origin-access.js';
 import { regionalHostname, regionalMismatches, type RegionalFacts } from './steering.js';
 
 /** Output names every regional stack exports (fixed contract with the regional program). */
@@ -61,6 +62,8 @@ export class RegionPool extends pulumi.ComponentResource {
   readonly healthUrl: pulumi.Output<string>;
   /** The region's public hostname (host of `healthUrl`): the pinned hostname for clients of this region. */
   readonly regionalHostname: pulumi.Output<string>;
+  /** The header its ALB requires (regional output `originAuth`, secret); undefined for an origin without one. */
+  readonly originAuth: pulumi.Output<OriginAuth | undefined>;
 
   constructor(name: string, args: RegionPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:global:RegionPool', name, args, opts);
@@ -93,6 +96,9 @@ export class RegionPool extends pulumi.ComponentResource {
     this.regionalHostname = facts.apply((f) => regionalHostname(f.healthUrl)!);
     // `regional`: the ingress rule and certificate of each region name only its own hostname.
     const hostHeader = args.originHost === 'regional' ? this.regionalHostname : pulumi.output(args.mcpHostname);
+    // The origin answers only requests carrying its secret header; monitors do not pass the transform
+    // rules, so the monitor sends it itself.
+    this.originAuth = (ref.getOutput(ORIGIN_AUTH_OUTPUT) as pulumi.Output<OriginAuth | undefined>).apply((a) => (a && a.header && a.value ? a : undefined));
 
     const monitor = new cloudflare.LoadBalancerMonitor(
       `${name}-monitor`,
@@ -103,7 +109,7 @@ export class RegionPool extends pulumi.ComponentResource {
         method: 'GET',
         path: facts.healthPath,
         // The ingress routes on Host and its certificate names a public hostname, not the ALB's DNS name.
-        header: hostHeader.apply((host) => ({ Host: [host] })),
+        header: pulumi.all([hostHeader, this.originAuth]).apply(([host, auth]) => ({ Host: [host], ...(auth ? { [auth.header]: [auth.value] } : {}) })),
         expectedCodes: args.monitor.expectedCodes,
         interval: args.monitor.intervalSeconds,
         timeout: args.monitor.timeoutSeconds,

@@ -4,7 +4,9 @@
  * everything else is small. Secrets are not part of this schema (see infra/config.ts).
  */
 import { z } from 'zod';
-import { DEFAULT_RUNBOOK_BASE_URL } from './app/alerts.js';
+import { isIpOrCidr } from '../global/config.js';
+import { MAX_INBOUND_RULES } from '../global/origin-access.js';
+import { cidrsOverlap } from './network/cidr.js';
 
 const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'a Kubernetes CPU quantity such as "500m"');
 const bytes = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/, 'a Kubernetes quantity such as "512Mi"');
@@ -35,51 +37,6 @@ const nodeGroupSchema = z.object({
   minSize: z.number().int().min(0),
   maxSize: z.number().int().min(1),
   desiredSize: z.number().int().min(0).optional(),
-}).strict();
-
-const receiverKind = z.enum(['sns', 'webhook']);
-const duration = z.string().regex(/^\d+[smh]$/, 'a duration such as "1h"');
-
-/** Alerting: thresholds of the PrometheusRule, runbook links, receivers (infra/regional/app/alert-routing.ts). */
-const alertingSchema = z.object({
-  /**
-   * Base URL of docs/operations.md as your team opens it (the repository's file view or a docs site); each
-   * alert's `runbook_url` is `<base>#<alert anchor>`. @defaultValue a placeholder repository URL
-   */
-  runbookBaseUrl: z.url({ protocol: /^https?$/ }).refine((u) => !u.includes('#'), 'no #fragment: the alert adds it').default(DEFAULT_RUNBOOK_BASE_URL),
-  /**
-   * SNS receiver: `{}` creates a KMS-encrypted topic `<prefix>-<env>-<region>-alerts` (optionally with
-   * email/HTTPS subscriptions); `topicArn` publishes to an existing topic instead. @defaultValue none
-   */
-  sns: z.object({
-    /** Existing topic in the stack's region. @defaultValue none: the stack creates one */
-    topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN').optional(),
-    /** Customer-managed KMS key of that existing topic. @defaultValue none */
-    kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, 'a KMS key ARN').optional(),
-    /** Email subscriptions of the created topic (each recipient confirms once). @defaultValue [] */
-    emails: z.array(z.email()).default([]),
-    /** HTTPS subscriptions of the created topic (paging services that confirm SNS subscriptions). @defaultValue [] */
-    httpsEndpoints: z.array(z.url({ protocol: /^https$/ })).default([]),
-  }).strict().optional(),
-  /** Webhook receiver; its URL is the secret `alertWebhookUrl` (Alertmanager webhook JSON). @defaultValue false */
-  webhook: z.boolean().default(false),
-  /** Receivers of `severity=page` alerts. @defaultValue every configured receiver */
-  page: z.array(receiverKind).optional(),
-  /** Receivers of `severity=ticket` alerts. @defaultValue every configured receiver */
-  ticket: z.array(receiverKind).optional(),
-  /** How often a firing page repeats. @defaultValue "1h" */
-  pageRepeatInterval: duration.optional(),
-  /** How often a firing ticket repeats. @defaultValue "12h" */
-  ticketRepeatInterval: duration.optional(),
-  /** Alert thresholds (docs/operations.md names the alert each one drives). */
-  thresholds: z.object({
-    /** UmcpHighErrorRate: share of 5xx over 5 m. @defaultValue 0.05 */ errorRate: z.number().gt(0).lt(1).optional(),
-    /** UmcpHighLatency: p99 MCP latency until the response starts, s. @defaultValue 2 */ p99LatencySeconds: z.number().positive().optional(),
-    /** UmcpQueueBacklogOld: oldest waiting job, s. @defaultValue 300 */ queueAgeSeconds: z.number().positive().optional(),
-    /** UmcpDeadLetters: jobs in the DLQ above which it alerts. @defaultValue 0 */ dlqSize: z.number().int().min(0).optional(),
-    /** UmcpPgPoolSaturated: queries waiting for a connection (5 m average). @defaultValue 0 */ poolWaiting: z.number().min(0).optional(),
-    /** UmcpReplicationLag: replica lag, s. @defaultValue 30 */ replicationLagSeconds: z.number().positive().optional(),
-  }).strict().default({}),
 }).strict();
 
 export const regionalConfigSchema = z.object({
@@ -136,6 +93,20 @@ export const regionalConfigSchema = z.object({
      * VPC, a peered VPC or a VPN range, from where `pulumi up` reaches the API. @defaultValue []
      */
     privateAccessCidrs: z.array(ipv4Cidr).default([]),
+    /**
+     * The network of the existing cluster (`mode: existing`, required there). The data stores admit
+     * `sourceCidrs`; with `vpcId` (same account and region) the stack peers that VPC with its own and adds
+     * routes both ways (`routeTableIds`: the route tables of the cluster's subnets). Without `vpcId` you
+     * provide the path (Transit Gateway, VPN). docs/infra.md, "Existing cluster". @defaultValue none
+     */
+    existing: z.object({
+      /** The cluster's VPC, same account and region. @defaultValue none: connectivity is yours */
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'a VPC id such as "vpc-0a1b2c3d4e5f60789"').optional(),
+      /** Addresses the cluster's pods and nodes send from (VPC CNI: the VPC CIDRs; overlay CNIs: the node subnets). */
+      sourceCidrs: z.array(ipv4Cidr).min(1),
+      /** Route tables of the cluster's subnets; required with `vpcId`. @defaultValue [] */
+      routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'a route table id such as "rtb-0a1b2c3d4e5f60789"')).default([]),
+    }).strict().optional(),
     /** IAM role ARNs granted cluster-admin through EKS access entries. @defaultValue [] */
     adminRoleArns: z.array(z.string().startsWith('arn:')).default([]),
     nodeGroups: z.object({
@@ -188,6 +159,19 @@ export const regionalConfigSchema = z.object({
     certificateArn: z.string().startsWith('arn:').optional(),
     /** @defaultValue "alb" */
     ingressClassName: z.string().default('alb'),
+    /**
+     * Who may reach the internet-facing ALB (`ingressClassName: alb`): the edge only, so its WAF and rate
+     * limits cannot be bypassed (docs/edge.md, "Origin access").
+     */
+    originAccess: z.object({
+      /** Source CIDRs of the ALB's security group. @defaultValue Cloudflare's published ranges (infra/global/cloudflare-ip-ranges.json) */
+      allowedCidrs: z.array(z.string().refine((c) => isIpOrCidr(c) && !/\/0$/.test(c), 'an IP range that is not the whole internet, such as "173.245.48.0/20"'))
+        .min(1).max(MAX_INBOUND_RULES, `at most ${MAX_INBOUND_RULES}: one security group rule each (default quota)`).optional(),
+      /** Require the secret header the edge adds (a listener-rule condition; without it: 404). @defaultValue true */
+      requireEdgeHeader: z.boolean().default(true),
+      /** Bump to rotate the header's secret; the previous one stays accepted until the next bump. @defaultValue 1 */
+      secretVersion: z.number().int().min(1).default(1),
+    }).strict().default({ requireEdgeHeader: true, secretVersion: 1 }),
     gateway: tierSchema,
     worker: tierSchema,
     /** Scale non-prod down outside working hours. @defaultValue true outside prod */
@@ -199,8 +183,6 @@ export const regionalConfigSchema = z.object({
       image: z.string().optional(),
     }).strict().default({ down: '0 20 * * 1-5', up: '0 7 * * 1-5' }),
   }).strict(),
-  /** Alert thresholds, runbook links and where alerts go (docs/operations.md). */
-  alerting: alertingSchema.default({ runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL, webhook: false, thresholds: {} }),
 }).strict().superRefine((c, ctx) => {
   if (c.peerRegion === c.region) ctx.addIssue({ code: 'custom', path: ['peerRegion'], message: 'must differ from region' });
   if (!c.isPrimary && !c.peerRegion) ctx.addIssue({ code: 'custom', path: ['isPrimary'], message: 'a secondary region needs peerRegion (the primary)' });
@@ -210,23 +192,21 @@ export const regionalConfigSchema = z.object({
   if (c.network.peerCidr && c.network.peerCidr === c.network.cidr) {
     ctx.addIssue({ code: 'custom', path: ['network', 'peerCidr'], message: 'must differ from network.cidr (VPC peering needs disjoint ranges)' });
   }
+  const existing = c.cluster.existing;
+  if (c.cluster.mode === 'existing' && !existing) {
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'existing'], message: 'required with mode "existing": the cluster\'s sourceCidrs (and vpcId + routeTableIds to peer), so the data stores admit its pods' });
+  }
+  if (existing?.vpcId && existing.routeTableIds.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'existing', 'routeTableIds'], message: 'required with vpcId: the route tables of the cluster\'s subnets get a route back to network.cidr' });
+  }
+  for (const [i, cidr] of (existing?.sourceCidrs ?? []).entries()) {
+    if (cidrsOverlap(cidr, c.network.cidr)) ctx.addIssue({ code: 'custom', path: ['cluster', 'existing', 'sourceCidrs', i], message: `overlaps network.cidr ${c.network.cidr}: peered VPCs need disjoint ranges` });
+  }
   if (c.environment === 'prod' && c.cluster.mode === 'existing') {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'mode'], message: 'prod runs on EKS; "existing" is for dev/staging' });
   }
   if (c.environment === 'prod' && !c.app.certificateArn) {
     ctx.addIssue({ code: 'custom', path: ['app', 'certificateArn'], message: 'required in prod (TLS on the ALB)' });
-  }
-  const receivers = [...(c.alerting.sns ? ['sns'] : []), ...(c.alerting.webhook ? ['webhook'] : [])];
-  if (c.environment === 'prod' && receivers.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['alerting'], message: 'prod needs an alert receiver: set alerting.sns (a topic) and/or alerting.webhook: true (secret alertWebhookUrl)' });
-  }
-  for (const severity of ['page', 'ticket'] as const) {
-    for (const r of c.alerting[severity] ?? []) {
-      if (!receivers.includes(r)) ctx.addIssue({ code: 'custom', path: ['alerting', severity], message: `names "${r}", which is not configured (configured: ${receivers.join(', ') || 'none'})` });
-    }
-  }
-  if (c.environment === 'prod' && c.alerting.page?.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['alerting', 'page'], message: 'prod pages must reach a receiver (remove the key to page every configured receiver)' });
   }
   for (const [tier, t] of Object.entries({ gateway: c.app.gateway, worker: c.app.worker })) {
     if (t.minReplicas !== undefined && t.maxReplicas !== undefined && t.minReplicas > t.maxReplicas) {

@@ -5,6 +5,9 @@ import { HTTP } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
 import { App } from './app/index.js';
 import { kubectlImage } from './app/autoscaling.js';
+import { createOriginAccess } from './origin-access.js';
+import { ExistingClusterPeering } from './network/existing-cluster.js';
+import type { OriginAuth } from '../global/origin-access.js';
 import { Cache } from './cache/index.js';
 import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POOL_LABEL, SPOT_TAINT, type NodeGroupsSpec } from './cluster/index.js';
 import { Database } from './database/index.js';
@@ -12,7 +15,6 @@ import { Network } from './network/index.js';
 import { PeerStack, peerStackName, VpcPeering } from './peer/index.js';
 import { SecretsKey } from './secrets/index.js';
 import { Storage } from './storage/index.js';
-import { AlertTopic } from './alerting/index.js';
 
 /** Environment-dependent defaults, resolved once. */
 export function resolveDefaults(cfg: RegionalConfig) {
@@ -62,9 +64,9 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly storage: Storage;
   readonly secretsKey: SecretsKey;
   readonly app: App;
-  /** The SNS receiver of the alerts (when `alerting.sns` is set). */
-  readonly alertTopic?: AlertTopic;
   private readonly cfg: RegionalConfig;
+  /** The header the edge must send (stack output `originAuth`, secret); only for an ALB ingress. */
+  private readonly originAuth?: pulumi.Output<OriginAuth>;
 
   constructor(name: string, cfg: RegionalConfig, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:regional:RegionalPlatform', name, {}, opts);
@@ -86,6 +88,17 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // Writes go to the Aurora global writer endpoint, which sits in either VPC depending on which region is
     // primary now: both VPCs may reach the databases (over the peering below), and nothing else.
     const dataCidrs = cfg.network.peerCidr ? [cfg.network.cidr, cfg.network.peerCidr] : vpcCidr;
+    // An existing cluster's pods send from their own VPC: the data stores admit its source CIDRs, and with its
+    // VPC id the two VPCs are peered (docs/infra.md, "Existing cluster"). The pods' egress policy needs no
+    // change: its destinations (this VPC's data stores) are the same.
+    const existing = cfg.cluster.mode === 'existing' ? cfg.cluster.existing : undefined;
+    const clusterCidrs = existing?.sourceCidrs ?? [];
+    if (existing?.vpcId) {
+      new ExistingClusterPeering(`${name}-cluster-peering`, {
+        vpcId: this.network.vpcId, cidr: cfg.network.cidr, routeTableIds: this.network.privateRouteTableIds,
+        clusterVpcId: existing.vpcId, clusterCidrs, clusterRouteTableIds: existing.routeTableIds, tags,
+      }, inRegion);
+    }
 
     // A secondary deploys after its primary and reads what it needs from the primary's outputs through a
     // StackReference (global writer endpoints, cache datastore id, bucket, VPC): nothing is copied by hand.
@@ -116,13 +129,13 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       engineVersion: cfg.database.engineVersion, instanceClass: d.dbInstanceClass, readers: d.dbReaders,
       backupRetentionDays: d.backupRetentionDays, deletionProtection: d.prod, username: cfg.database.username,
       ...(peer ? { globalWriterEndpoints: peer.require<Record<string, string>>('globalWriterEndpoints') } : {}),
-      password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: dataCidrs, tags,
+      password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...dataCidrs, ...clusterCidrs], tags,
     }, inRegion);
     this.cache = new Cache(`${name}-redis`, {
       role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: d.cacheGlobalDatastore,
       ...(peer && d.cacheGlobalDatastore ? { globalReplicationGroupId: peer.require<string>('cacheGlobalReplicationGroupId') } : {}),
       nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken, protect: d.prod,
-      vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: vpcCidr, tags,
+      vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...vpcCidr, ...clusterCidrs], tags,
     }, inRegion);
     this.storage = new Storage(`${name}-objects`, {
       bucketPrefix: cfg.storage.bucketPrefix, region: cfg.region, replicateToPeer: d.replicateToPeer,
@@ -136,19 +149,6 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     }, inRegion);
     // Upstream credentials: the KMS key wrapping the per-tenant data keys (SECRETS_KMS_KEY_ID below).
     this.secretsKey = new SecretsKey(`${name}-secrets`, { aliasName: `${name}-${cfg.region}-secrets`, protect: d.prod, tags }, inRegion);
-
-    // Alert delivery: the SNS topic Alertmanager publishes to (created, or an existing one from config). On
-    // EKS the Alertmanager gets a Pod Identity role with the publish policy; elsewhere a managed policy is
-    // created for the operator to attach to that cluster's Alertmanager identity (docs/operations.md).
-    const sns = cfg.alerting.sns;
-    if (sns) {
-      this.alertTopic = new AlertTopic(`${name}-alerts`, {
-        region: cfg.region, topicName: `${name}-${cfg.region}-alerts`,
-        ...(sns.topicArn ? { existingTopicArn: sns.topicArn } : {}),
-        ...(sns.kmsKeyArn ? { existingKmsKeyArn: sns.kmsKeyArn } : {}),
-        emails: sns.emails, httpsEndpoints: sns.httpsEndpoints, managedPolicy: cfg.cluster.mode !== 'eks', tags,
-      }, inRegion);
-    }
 
     // Kubernetes: EKS here, or any existing cluster from the kubeconfig secret (the seam).
     let k8sProvider: k8s.Provider;
@@ -164,7 +164,6 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       k8sProvider = cluster.provider;
       const addons = new ClusterAddons(`${name}-addons`, {
         clusterName: cluster.name, region: cfg.region, vpcId: this.network.vpcId, k8sProvider, awsProvider: provider,
-        ...(this.alertTopic ? { alertmanagerPolicy: this.alertTopic.publishPolicy } : {}),
       }, { parent: this });
       appDependsOn = addons.ready;
       // Workload IAM through Pod Identity: both tiers read/write the object store and wrap/unwrap the
@@ -189,6 +188,9 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // the configured primary's.
     const writerRegion = cfg.isPrimary ? cfg.region : (cfg.peerRegion ?? cfg.region);
     const user = cfg.database.username;
+    // Only the edge reaches an internet-facing ALB: Cloudflare's ranges + a secret header (docs/edge.md).
+    const originAccess = cfg.app.ingressClassName === 'alb' ? createOriginAccess(name, cfg, this) : undefined;
+    this.originAuth = originAccess?.auth;
     this.app = new App(`${name}-app`, {
       provider: k8sProvider, namespace: cfg.app.namespace,
       gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
@@ -220,6 +222,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       ingress: {
         hostname: cfg.app.hostname, extraHostnames: cfg.app.extraHostnames, ingressClassName: cfg.app.ingressClassName,
         ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
+        ...(originAccess?.ingress ?? {}),
       },
       dataCidrs,
       ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
@@ -228,15 +231,6 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         // kubectl of the cluster's minor version, from the Kubernetes project's registry, pinned.
         image: cfg.app.scheduledScaleDown.image ?? kubectlImage(cfg.cluster.version),
       } } : {}),
-      alerts: cfg.alerting.thresholds, runbookBaseUrl: cfg.alerting.runbookBaseUrl,
-      alertReceivers: {
-        ...(this.alertTopic ? { sns: { topicArn: this.alertTopic.topicArn, region: cfg.region } } : {}),
-        ...(cfg.secrets.alertWebhookUrl ? { webhookUrl: cfg.secrets.alertWebhookUrl } : {}),
-        ...(cfg.alerting.page ? { page: cfg.alerting.page } : {}),
-        ...(cfg.alerting.ticket ? { ticket: cfg.alerting.ticket } : {}),
-        ...(cfg.alerting.pageRepeatInterval ? { pageRepeatInterval: cfg.alerting.pageRepeatInterval } : {}),
-        ...(cfg.alerting.ticketRepeatInterval ? { ticketRepeatInterval: cfg.alerting.ticketRepeatInterval } : {}),
-      },
     }, { parent: this, dependsOn: appDependsOn });
 
     this.registerOutputs({ vpcId: this.network.vpcId, ingressHostname: this.app.ingressHostname });
@@ -253,6 +247,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       healthUrl: `https://${cfg.app.hostname}${HTTP.readinessPath}`,
       steeringWeight: cfg.steeringWeight,
       isPrimary: cfg.isPrimary,
+      ...(this.originAuth ? { originAuth: this.originAuth } : {}),
       endpoints: pulumi.secret({
         databases: this.database.shards.map((s) => ({ shard: s.id, writer: s.writer, reader: s.reader })),
         redis: { state: this.cache.state.host, cache: this.cache.cache.host, port: 6379 },
@@ -262,8 +257,6 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       bucketName: this.storage.bucketName,
       clusterName: this.cluster ? this.cluster.name : 'existing',
-      ...(this.alertTopic ? { alertTopicArn: this.alertTopic.topicArn } : {}),
-      ...(this.alertTopic?.publishPolicyArn ? { alertPublishPolicyArn: this.alertTopic.publishPolicyArn } : {}),
       ...(this.cluster ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(this.cache.globalReplicationGroupId ? { cacheGlobalReplicationGroupId: this.cache.globalReplicationGroupId } : {}),
       // Read by the secondary through its StackReference (PEER_OUTPUTS in peer/peer-stack.ts).

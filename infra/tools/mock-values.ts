@@ -68,7 +68,9 @@ function resourceState(args: MockResourceArgs, region: string, id: string): Reco
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? '').replace('https://', '')}` };
     case 'pulumi:pulumi:StackReference': // the global stack reading a regional one, or a secondary its primary
-      return { name: i.name, outputs: { ...regionalOutputsForMocks(String(i.name)), ...peerOutputsForMocks(String(i.name)) }, secretOutputNames: ['endpoints'] };
+      return { name: i.name, outputs: { ...regionalOutputsForMocks(String(i.name)), ...peerOutputsForMocks(String(i.name)) }, secretOutputNames: ['endpoints', 'originAuth'] };
+    case 'random:index/randomPassword:RandomPassword': // deterministic per name, never a real secret
+      return { ...base, result: `mock-random-${args.name}`.replace(/[^A-Za-z0-9]/g, '').slice(0, Number(i.length ?? 32)) };
     case 'kubernetes:networking.k8s.io/v1:Ingress':
       return { status: { loadBalancer: { ingress: [{ hostname: `k8s-${args.name}-mock.${region}.elb.amazonaws.com` }] } } };
     default:

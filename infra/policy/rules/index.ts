@@ -9,6 +9,7 @@ import { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 import { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 import { eksEndpointNotOpen } from './cluster-endpoint.js';
 import { containerImageProvenance } from './images.js';
+import { albOriginRestricted } from './origin-access.js';
 import { globalWriterEndpoint } from './global-writer.js';
 import { replicationOrdering } from './replication-ordering.js';
 
@@ -21,6 +22,7 @@ export { spotOnlyForWorkers, spotWorkerHygiene } from './capacity.js';
 export { networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from './network-policy.js';
 export { eksEndpointNotOpen } from './cluster-endpoint.js';
 export { containerImageProvenance, imageProblem } from './images.js';
+export { albOriginRestricted } from './origin-access.js';
 export { globalWriterEndpoint, regionalEndpointKind, writerUrls } from './global-writer.js';
 export { replicationOrdering } from './replication-ordering.js';
 
@@ -41,6 +43,7 @@ export const ALL_RULES: readonly Rule[] = [
   networkPolicyOnUnmanagedCluster,
   eksEndpointNotOpen,
   containerImageProvenance,
+  albOriginRestricted,
   globalWriterEndpoint,
   replicationOrdering,
 ];

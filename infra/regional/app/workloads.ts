@@ -1,5 +1,5 @@
 import * as k8s from '@pulumi/kubernetes';
-import type * as pulumi from '@pulumi/pulumi';
+import * as pulumi from '@pulumi/pulumi';
 import { HTTP } from '../../../contract/index.js';
 import { tierLabels, type ResolvedTier, type Tier } from './types.js';
 
@@ -91,10 +91,27 @@ export interface IngressArgs {
   readonly ingressClassName?: string;
   /** ACM certificate ARN; with it the ALB listens on HTTPS 443 only. */
   readonly certificateArn?: string;
+  /**
+   * Source CIDRs admitted by the ALB's security group (`inbound-cidrs`), e.g. the edge's published ranges.
+   * @defaultValue none: the controller opens the listener to 0.0.0.0/0
+   */
+  readonly inboundCidrs?: string[];
+  /**
+   * A header every listener rule requires (`conditions.<service>`, http-header) with one of `values` (at
+   * most 3, e.g. the current and the previous secret); requests without it match no rule and get the
+   * controller's default 404. @defaultValue none
+   */
+  readonly requiredHeader?: { readonly name: string; readonly values: pulumi.Input<string>[] };
 }
 
-/** ALB annotations (AWS Load Balancer Controller); SSE streams need the long idle timeout. */
-export function albAnnotations(a: IngressArgs): Record<string, string> {
+/** Backend Service of the gateway Ingress (also the name its ALB listener-rule conditions are keyed by). */
+export const GATEWAY_SERVICE = 'umcp-gateway';
+
+/**
+ * ALB annotations (AWS Load Balancer Controller); SSE streams need the long idle timeout. With
+ * `inboundCidrs` and/or `requiredHeader`, only the edge reaches the gateway (docs/edge.md, "Origin access").
+ */
+export function albAnnotations(a: IngressArgs): Record<string, pulumi.Input<string>> {
   const tls = a.certificateArn !== undefined;
   return {
     'alb.ingress.kubernetes.io/scheme': 'internet-facing',
@@ -105,11 +122,19 @@ export function albAnnotations(a: IngressArgs): Record<string, string> {
     ...(tls ? { 'alb.ingress.kubernetes.io/certificate-arn': a.certificateArn!, 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
     'alb.ingress.kubernetes.io/load-balancer-attributes': 'idle_timeout.timeout_seconds=3600,routing.http.drop_invalid_header_fields.enabled=true',
     'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=30',
+    ...(a.inboundCidrs?.length ? { 'alb.ingress.kubernetes.io/inbound-cidrs': a.inboundCidrs.join(',') } : {}),
+    ...(a.requiredHeader ? { [`alb.ingress.kubernetes.io/conditions.${GATEWAY_SERVICE}`]: requiredHeaderCondition(a.requiredHeader) } : {}),
   };
 }
 
+/** The listener-rule condition JSON; secret, since it carries the header's values. */
+function requiredHeaderCondition(h: NonNullable<IngressArgs['requiredHeader']>): pulumi.Output<string> {
+  if (h.values.length < 1 || h.values.length > 3) throw new Error(`requiredHeader ${h.name}: expected 1 to 3 values (ALB limit per condition), found ${h.values.length}`);
+  return pulumi.secret(pulumi.jsonStringify([{ field: 'http-header', httpHeaderConfig: { httpHeaderName: h.name, values: h.values } }]));
+}
+
 /** Controller-specific annotations: ALB settings, or unbuffered long-lived streams for ingress-nginx. */
-export function ingressAnnotations(className: string, a: IngressArgs): Record<string, string> {
+export function ingressAnnotations(className: string, a: IngressArgs): Record<string, pulumi.Input<string>> {
   if (className === 'alb') return albAnnotations(a);
   if (className === 'nginx') {
     return {
@@ -135,7 +160,7 @@ export function gatewayIngress(a: IngressArgs, ctx: WorkloadContext): { service:
     spec: {
       ingressClassName: className,
       rules: [a.hostname, ...(a.extraHostnames ?? [])].map((host) => ({
-        host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'umcp-gateway', port: { name: 'http' } } } }] },
+        host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GATEWAY_SERVICE, port: { name: 'http' } } } }] },
       })),
     },
   }, ctx.opts);

@@ -64,7 +64,7 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
   assert.deepEqual(health.mechanisms, { emails: [{ id: 'oncall@example.com' }] });
 
   const phases = run.ofType(T.ruleset).map((r) => r.inputs.phase).sort();
-  assert.deepEqual(phases, ['http_ratelimit', 'http_request_cache_settings', 'http_request_firewall_custom']);
+  assert.deepEqual(phases, ['http_ratelimit', 'http_request_cache_settings', 'http_request_firewall_custom', 'http_request_late_transform']);
 }
 
 describe('global stack under mocks', function () {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { evaluateRules } from '../../../infra/policy/run.js';
-import { containerImageProvenance, eksEndpointNotOpen, imageProblem, networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import { albOriginRestricted, containerImageProvenance, eksEndpointNotOpen, imageProblem, networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import { defaultOriginCidrs, originAuthHeader } from '../../../infra/global/origin-access.js';
 import { kubectlImage, KUBECTL_TAGS } from '../../../infra/regional/app/autoscaling.js';
 import { regionalConfigSchema } from '../../../infra/regional/config-schema.js';
 import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
@@ -109,10 +110,58 @@ describe('cluster and edge policy rules', () => {
     });
   });
 
+  describe('alb-origin-restricted', () => {
+    const ingress = (annotations: Record<string, string>) => res('kubernetes:networking.k8s.io/v1:Ingress', 'gw', {
+      metadata: { annotations: { 'alb.ingress.kubernetes.io/scheme': 'internet-facing', ...annotations } },
+      spec: { ingressClassName: 'alb', rules: [{ host: 'us.example.com', http: { paths: [{ path: '/', backend: { service: { name: 'umcp-gateway' } } }] } }] },
+    });
+    const header = JSON.stringify([{ field: 'http-header', httpHeaderConfig: { httpHeaderName: 'x-a', values: ['s'] } }]);
+    it('rejects an internet-facing ALB open to anyone, naming expected and found', () => {
+      assert.match(albOriginRestricted.check(ingress({}), {})[0]!,
+        /Ingress "gw": internet-facing ALB: expected .*inbound-cidrs .* found no inbound-cidrs \(the controller opens 0\.0\.0\.0\/0\) and no header condition for umcp-gateway/);
+      assert.equal(albOriginRestricted.check(ingress({ 'alb.ingress.kubernetes.io/inbound-cidrs': '0.0.0.0/0' }), {}).length, 1);
+    });
+    it('accepts restricted sources, a required header, or both; ignores internal ALBs and other classes', () => {
+      assert.deepEqual(albOriginRestricted.check(ingress({ 'alb.ingress.kubernetes.io/inbound-cidrs': '173.245.48.0/20,2400:cb00::/32' }), {}), []);
+      assert.deepEqual(albOriginRestricted.check(ingress({ 'alb.ingress.kubernetes.io/conditions.umcp-gateway': header }), {}), []);
+      assert.deepEqual(albOriginRestricted.check(ingress({ 'alb.ingress.kubernetes.io/scheme': 'internal' }), {}), []);
+      const nginx = res('kubernetes:networking.k8s.io/v1:Ingress', 'n', { spec: { ingressClassName: 'nginx' }, metadata: { annotations: {} } });
+      assert.deepEqual(albOriginRestricted.check(nginx, {}), []);
+    });
+  });
+
+  describe('origin access of the prod ALBs', () => {
+    for (const stack of REGIONAL_STACKS.filter(isProd)) {
+      it(`${stack}: admits Cloudflare's ranges only and requires the region's secret header, exported as a secret output`, async () => {
+        const r = await runStack(stack);
+        const ing = one(r, 'kubernetes:networking.k8s.io/v1:Ingress');
+        const a = ing.inputs.metadata.annotations;
+        assert.deepEqual(a['alb.ingress.kubernetes.io/inbound-cidrs'].split(','), defaultOriginCidrs());
+        const region = String(r.outputs.region);
+        const [cond] = JSON.parse(a['alb.ingress.kubernetes.io/conditions.umcp-gateway']);
+        const auth = r.outputs.originAuth as { header: string; value: string };
+        assert.deepEqual(cond, { field: 'http-header', httpHeaderConfig: { httpHeaderName: originAuthHeader(region), values: [auth.value] } });
+        assert.equal(auth.header, originAuthHeader(region));
+        assert.ok(r.secretOutputs.includes('originAuth'), 'originAuth output is secret');
+        assert.ok(ing.secretPaths?.some((p) => p.startsWith('metadata')), 'the annotation with the secret is secret in the state');
+      });
+    }
+    it('rotation: after a secretVersion bump the ALB accepts the new and the previous secret, the output names the new one', async () => {
+      const { readStackConfig } = await import('../../../infra/tools/mock-run.js');
+      const app = readStackConfig('prod-us-east-1')['unified-mcp:app'] as Record<string, unknown>;
+      const r = await runStackUnderMocks('prod-us-east-1', { config: { 'unified-mcp:app': { ...app, originAccess: { secretVersion: 3 } } } });
+      const secrets = ofType(r, 'random:index/randomPassword:RandomPassword').map((x) => x.name).sort();
+      assert.deepEqual(secrets.map((n) => n.replace(/^.*-origin-auth-/, '')), ['v2', 'v3']);
+      const [cond] = JSON.parse(one(r, 'kubernetes:networking.k8s.io/v1:Ingress').inputs.metadata.annotations['alb.ingress.kubernetes.io/conditions.umcp-gateway']);
+      assert.equal(cond.httpHeaderConfig.values.length, 2);
+      assert.equal((r.outputs.originAuth as { value: string }).value, cond.httpHeaderConfig.values[0]);
+    });
+  });
+
   describe('regional stack files', () => {
     for (const stack of REGIONAL_STACKS) {
       it(`${stack}: passes the mandatory cluster and edge rules`, async () => {
-        const v = await violationsIn(stack, [networkPolicyEnforced, eksEndpointNotOpen, containerImageProvenance]);
+        const v = await violationsIn(stack, [networkPolicyEnforced, eksEndpointNotOpen, containerImageProvenance, albOriginRestricted]);
         assert.deepEqual(v.map((x) => x.message), []);
       });
     }

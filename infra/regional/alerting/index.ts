@@ -1,1 +1,0 @@
-export { AlertTopic, checkAlertTopicArgs, publishPolicyDocument, type AlertTopicArgs } from './alert-topic.js';
