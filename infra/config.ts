@@ -19,6 +19,7 @@ export const REGIONAL_SECRETS = {
   redisAuthToken: 'AUTH token of the ElastiCache replication groups, 16-128 printable characters',
   adminApiKey: 'API key for the admin API (/admin/v1), stored in the app Secret',
   kubeconfig: 'kubeconfig of an existing cluster, only when cluster.mode is "existing"',
+  alertWebhookUrl: 'URL Alertmanager posts alerts to (webhook JSON), only when alerting.webhook is true; kept in a Kubernetes Secret',
 } as const;
 export type RegionalSecretKey = keyof typeof REGIONAL_SECRETS;
 
@@ -29,6 +30,8 @@ export interface RegionalSecrets {
   adminApiKey: pulumi.Output<string>;
   /** Only set when `cluster.mode` is `existing`. */
   kubeconfig?: pulumi.Output<string>;
+  /** Only set when `alerting.webhook` is true. */
+  alertWebhookUrl?: pulumi.Output<string>;
 }
 
 /** Config of a regional stack: validated settings plus secrets. */
@@ -95,6 +98,9 @@ function requireSecret(stack: string, key: RegionalSecretKey): pulumi.Output<str
   if (key === 'redisAuthToken' && (!/^[\x21-\x7e]{16,128}$/.test(value) || /[@"/]/.test(value))) {
     throw new ConfigError(stack, [key], `${NAMESPACE}:${key} must be 16-128 printable characters without @, " or /`);
   }
+  if (key === 'alertWebhookUrl' && !/^https?:\/\/[^\s/]+/.test(value)) {
+    throw new ConfigError(stack, [key], `${NAMESPACE}:${key} must be an http(s) URL`); // the value itself is never echoed
+  }
   return cfg.requireSecret(key);
 }
 
@@ -119,5 +125,6 @@ export function loadConfig(stack: string = pulumi.getStack()): StackConfig {
     adminApiKey: requireSecret(stack, 'adminApiKey'),
   };
   if (settings.cluster.mode === 'existing') secrets.kubeconfig = requireSecret(stack, 'kubeconfig');
+  if (settings.alerting.webhook) secrets.alertWebhookUrl = requireSecret(stack, 'alertWebhookUrl');
   return { ...settings, role: 'regional', stack, secrets };
 }

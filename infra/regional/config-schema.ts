@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isIpOrCidr } from '../global/config.js';
 import { MAX_INBOUND_RULES } from '../global/origin-access.js';
 import { cidrsOverlap } from './network/cidr.js';
+import { DEFAULT_RUNBOOK_BASE_URL } from './app/alerts.js';
 
 const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'a Kubernetes CPU quantity such as "500m"');
 const bytes = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/, 'a Kubernetes quantity such as "512Mi"');
@@ -37,6 +38,51 @@ const nodeGroupSchema = z.object({
   minSize: z.number().int().min(0),
   maxSize: z.number().int().min(1),
   desiredSize: z.number().int().min(0).optional(),
+}).strict();
+
+const receiverKind = z.enum(['sns', 'webhook']);
+const duration = z.string().regex(/^\d+[smh]$/, 'a duration such as "1h"');
+
+/** Alerting: thresholds of the PrometheusRule, runbook links, receivers (infra/regional/app/alert-routing.ts). */
+const alertingSchema = z.object({
+  /**
+   * Base URL of docs/operations.md as your team opens it (the repository's file view or a docs site); each
+   * alert's `runbook_url` is `<base>#<alert anchor>`. @defaultValue a placeholder repository URL
+   */
+  runbookBaseUrl: z.url({ protocol: /^https?$/ }).refine((u) => !u.includes('#'), 'no #fragment: the alert adds it').default(DEFAULT_RUNBOOK_BASE_URL),
+  /**
+   * SNS receiver: `{}` creates a KMS-encrypted topic `<prefix>-<env>-<region>-alerts` (optionally with
+   * email/HTTPS subscriptions); `topicArn` publishes to an existing topic instead. @defaultValue none
+   */
+  sns: z.object({
+    /** Existing topic in the stack's region. @defaultValue none: the stack creates one */
+    topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN').optional(),
+    /** Customer-managed KMS key of that existing topic. @defaultValue none */
+    kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, 'a KMS key ARN').optional(),
+    /** Email subscriptions of the created topic (each recipient confirms once). @defaultValue [] */
+    emails: z.array(z.email()).default([]),
+    /** HTTPS subscriptions of the created topic (paging services that confirm SNS subscriptions). @defaultValue [] */
+    httpsEndpoints: z.array(z.url({ protocol: /^https$/ })).default([]),
+  }).strict().optional(),
+  /** Webhook receiver; its URL is the secret `alertWebhookUrl` (Alertmanager webhook JSON). @defaultValue false */
+  webhook: z.boolean().default(false),
+  /** Receivers of `severity=page` alerts. @defaultValue every configured receiver */
+  page: z.array(receiverKind).optional(),
+  /** Receivers of `severity=ticket` alerts. @defaultValue every configured receiver */
+  ticket: z.array(receiverKind).optional(),
+  /** How often a firing page repeats. @defaultValue "1h" */
+  pageRepeatInterval: duration.optional(),
+  /** How often a firing ticket repeats. @defaultValue "12h" */
+  ticketRepeatInterval: duration.optional(),
+  /** Alert thresholds (docs/operations.md names the alert each one drives). */
+  thresholds: z.object({
+    /** UmcpHighErrorRate: share of 5xx over 5 m. @defaultValue 0.05 */ errorRate: z.number().gt(0).lt(1).optional(),
+    /** UmcpHighLatency: p99 MCP latency until the response starts, s. @defaultValue 2 */ p99LatencySeconds: z.number().positive().optional(),
+    /** UmcpQueueBacklogOld: oldest waiting job, s. @defaultValue 300 */ queueAgeSeconds: z.number().positive().optional(),
+    /** UmcpDeadLetters: jobs in the DLQ above which it alerts. @defaultValue 0 */ dlqSize: z.number().int().min(0).optional(),
+    /** UmcpPgPoolSaturated: queries waiting for a connection (5 m average). @defaultValue 0 */ poolWaiting: z.number().min(0).optional(),
+    /** UmcpReplicationLag: replica lag, s. @defaultValue 30 */ replicationLagSeconds: z.number().positive().optional(),
+  }).strict().default({}),
 }).strict();
 
 export const regionalConfigSchema = z.object({
@@ -183,6 +229,8 @@ export const regionalConfigSchema = z.object({
       image: z.string().optional(),
     }).strict().default({ down: '0 20 * * 1-5', up: '0 7 * * 1-5' }),
   }).strict(),
+  /** Alert thresholds, runbook links and where alerts go (docs/operations.md). */
+  alerting: alertingSchema.default({ runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL, webhook: false, thresholds: {} }),
 }).strict().superRefine((c, ctx) => {
   if (c.peerRegion === c.region) ctx.addIssue({ code: 'custom', path: ['peerRegion'], message: 'must differ from region' });
   if (!c.isPrimary && !c.peerRegion) ctx.addIssue({ code: 'custom', path: ['isPrimary'], message: 'a secondary region needs peerRegion (the primary)' });
@@ -207,6 +255,18 @@ export const regionalConfigSchema = z.object({
   }
   if (c.environment === 'prod' && !c.app.certificateArn) {
     ctx.addIssue({ code: 'custom', path: ['app', 'certificateArn'], message: 'required in prod (TLS on the ALB)' });
+  }
+  const receivers = [...(c.alerting.sns ? ['sns'] : []), ...(c.alerting.webhook ? ['webhook'] : [])];
+  if (c.environment === 'prod' && receivers.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['alerting'], message: 'prod needs an alert receiver: set alerting.sns (a topic) and/or alerting.webhook: true (secret alertWebhookUrl)' });
+  }
+  for (const severity of ['page', 'ticket'] as const) {
+    for (const r of c.alerting[severity] ?? []) {
+      if (!receivers.includes(r)) ctx.addIssue({ code: 'custom', path: ['alerting', severity], message: `names "${r}", which is not configured (configured: ${receivers.join(', ') || 'none'})` });
+    }
+  }
+  if (c.environment === 'prod' && c.alerting.page?.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['alerting', 'page'], message: 'prod pages must reach a receiver (remove the key to page every configured receiver)' });
   }
   for (const [tier, t] of Object.entries({ gateway: c.app.gateway, worker: c.app.worker })) {
     if (t.minReplicas !== undefined && t.maxReplicas !== undefined && t.minReplicas > t.maxReplicas) {

@@ -15,6 +15,7 @@ import { Network } from './network/index.js';
 import { PeerStack, peerStackName, VpcPeering } from './peer/index.js';
 import { SecretsKey } from './secrets/index.js';
 import { Storage } from './storage/index.js';
+import { AlertTopic } from './alerting/index.js';
 
 /** Environment-dependent defaults, resolved once. */
 export function resolveDefaults(cfg: RegionalConfig) {
@@ -64,6 +65,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly storage: Storage;
   readonly secretsKey: SecretsKey;
   readonly app: App;
+  /** The SNS receiver of the alerts (when `alerting.sns` is set). */
+  readonly alertTopic?: AlertTopic;
   private readonly cfg: RegionalConfig;
   /** The header the edge must send (stack output `originAuth`, secret); only for an ALB ingress. */
   private readonly originAuth?: pulumi.Output<OriginAuth>;
@@ -150,6 +153,19 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // Upstream credentials: the KMS key wrapping the per-tenant data keys (SECRETS_KMS_KEY_ID below).
     this.secretsKey = new SecretsKey(`${name}-secrets`, { aliasName: `${name}-${cfg.region}-secrets`, protect: d.prod, tags }, inRegion);
 
+    // Alert delivery: the SNS topic Alertmanager publishes to (created, or an existing one from config). On
+    // EKS the Alertmanager gets a Pod Identity role with the publish policy; elsewhere a managed policy is
+    // created for the operator to attach to that cluster's Alertmanager identity (docs/operations.md).
+    const sns = cfg.alerting.sns;
+    if (sns) {
+      this.alertTopic = new AlertTopic(`${name}-alerts`, {
+        region: cfg.region, topicName: `${name}-${cfg.region}-alerts`,
+        ...(sns.topicArn ? { existingTopicArn: sns.topicArn } : {}),
+        ...(sns.kmsKeyArn ? { existingKmsKeyArn: sns.kmsKeyArn } : {}),
+        emails: sns.emails, httpsEndpoints: sns.httpsEndpoints, managedPolicy: cfg.cluster.mode !== 'eks', tags,
+      }, inRegion);
+    }
+
     // Kubernetes: EKS here, or any existing cluster from the kubeconfig secret (the seam).
     let k8sProvider: k8s.Provider;
     let appDependsOn: pulumi.Resource[] = [];
@@ -164,6 +180,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       k8sProvider = cluster.provider;
       const addons = new ClusterAddons(`${name}-addons`, {
         clusterName: cluster.name, region: cfg.region, vpcId: this.network.vpcId, k8sProvider, awsProvider: provider,
+        ...(this.alertTopic ? { alertmanagerPolicy: this.alertTopic.publishPolicy } : {}),
       }, { parent: this });
       appDependsOn = addons.ready;
       // Workload IAM through Pod Identity: both tiers read/write the object store and wrap/unwrap the
@@ -231,6 +248,15 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         // kubectl of the cluster's minor version, from the Kubernetes project's registry, pinned.
         image: cfg.app.scheduledScaleDown.image ?? kubectlImage(cfg.cluster.version),
       } } : {}),
+      alerts: cfg.alerting.thresholds, runbookBaseUrl: cfg.alerting.runbookBaseUrl,
+      alertReceivers: {
+        ...(this.alertTopic ? { sns: { topicArn: this.alertTopic.topicArn, region: cfg.region } } : {}),
+        ...(cfg.secrets.alertWebhookUrl ? { webhookUrl: cfg.secrets.alertWebhookUrl } : {}),
+        ...(cfg.alerting.page ? { page: cfg.alerting.page } : {}),
+        ...(cfg.alerting.ticket ? { ticket: cfg.alerting.ticket } : {}),
+        ...(cfg.alerting.pageRepeatInterval ? { pageRepeatInterval: cfg.alerting.pageRepeatInterval } : {}),
+        ...(cfg.alerting.ticketRepeatInterval ? { ticketRepeatInterval: cfg.alerting.ticketRepeatInterval } : {}),
+      },
     }, { parent: this, dependsOn: appDependsOn });
 
     this.registerOutputs({ vpcId: this.network.vpcId, ingressHostname: this.app.ingressHostname });
@@ -257,6 +283,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       bucketName: this.storage.bucketName,
       clusterName: this.cluster ? this.cluster.name : 'existing',
+      ...(this.alertTopic ? { alertTopicArn: this.alertTopic.topicArn } : {}),
+      ...(this.alertTopic?.publishPolicyArn ? { alertPublishPolicyArn: this.alertTopic.publishPolicyArn } : {}),
       ...(this.cluster ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(this.cache.globalReplicationGroupId ? { cacheGlobalReplicationGroupId: this.cache.globalReplicationGroupId } : {}),
       // Read by the secondary through its StackReference (PEER_OUTPUTS in peer/peer-stack.ts).

@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
+import { alertmanagerConfig, checkAlertReceivers, type AlertReceivers } from './alert-routing.js';
 import { prometheusRule, podMonitor, type AlertThresholds } from './alerts.js';
 import { gatewayHpa, scheduledScaleDown, workerScaledObject, type GatewayScaling, type ScaleDownSchedule } from './autoscaling.js';
 import { networkPolicies } from './network-policies.js';
@@ -33,6 +34,10 @@ export interface AppArgs {
   readonly scheduledScaleDown?: ScaleDownSchedule;
   readonly gatewayScaling?: GatewayScaling;
   readonly alerts?: AlertThresholds;
+  /** Base URL of docs/operations.md for the alerts' `runbook_url`. @defaultValue DEFAULT_RUNBOOK_BASE_URL (alerts.ts) */
+  readonly runbookBaseUrl?: string;
+  /** Alertmanager receivers (AlertmanagerConfig in the namespace). @defaultValue none: no AlertmanagerConfig */
+  readonly alertReceivers?: AlertReceivers;
 }
 
 /** Rejects contradictory args; returns the message or undefined. */
@@ -47,13 +52,15 @@ export function checkAppArgs(args: AppArgs): string | undefined {
   if (args.scheduledScaleDown && args.scheduledScaleDown.down === args.scheduledScaleDown.up) {
     return 'scheduledScaleDown: down and up schedules are identical';
   }
+  if (args.alertReceivers) return checkAlertReceivers(args.alertReceivers);
   return undefined;
 }
 
 /**
  * The workloads: namespace, service accounts, config and Secret, gateway and worker Deployments with
  * PDBs, Service + Ingress, HPA (CPU + requests/s), KEDA ScaledObject on the BullMQ wait list, optional
- * off-hours scale-down, default-deny NetworkPolicies with the needed allows, PodMonitor and alerts.
+ * off-hours scale-down, default-deny NetworkPolicies with the needed allows, PodMonitor, alerts and their
+ * routing to the configured receivers (AlertmanagerConfig).
  */
 export class App extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
@@ -106,7 +113,8 @@ export class App extends pulumi.ComponentResource {
       ...(args.ingressSourceCidrs ? { ingressSourceCidrs: args.ingressSourceCidrs } : {}),
     });
     podMonitor(name, namespace, inNs);
-    prometheusRule(name, namespace, args.alerts ?? {}, inNs);
+    prometheusRule(name, namespace, args.alerts ?? {}, inNs, args.runbookBaseUrl ? { runbookBaseUrl: args.runbookBaseUrl } : {});
+    if (args.alertReceivers) alertmanagerConfig(name, namespace, args.alertReceivers, inNs);
 
     this.namespace = namespace;
     this.ingressHostname = ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? s?.loadBalancer?.ingress?.[0]?.ip ?? '');

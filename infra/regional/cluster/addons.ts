@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { METRICS } from '../../../contract/index.js';
+import { ALERTMANAGER_CONFIG_LABELS } from '../app/index.js';
 import { podIdentityRole, policy } from './iam.js';
 import { lbcPolicyJson } from './lbc-iam-policy.js';
 import { POOL_LABEL } from './node-groups.js';
@@ -14,7 +15,15 @@ export interface ClusterAddonsArgs {
   readonly k8sProvider: k8s.Provider;
   /** The AWS provider of the region (for the IAM roles). */
   readonly awsProvider: pulumi.ProviderResource;
+  /**
+   * IAM policy (JSON) of the Alertmanager's own AWS access, e.g. publishing to the alert SNS topic; given,
+   * its service account gets a Pod Identity role with exactly this policy. @defaultValue none
+   */
+  readonly alertmanagerPolicy?: pulumi.Input<string>;
 }
+
+/** Service account of the chart's Alertmanager (namespace `monitoring`), named so a Pod Identity role can bind it. */
+export const ALERTMANAGER_SERVICE_ACCOUNT = 'kube-prometheus-stack-alertmanager';
 
 /** Helm charts installed on EKS; an existing cluster must provide equivalents (docs/infra.md). */
 export const ADDON_CHARTS = {
@@ -78,12 +87,27 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     const metricsServer = release('metricsServer', 'kube-system', { ...onSystemPool });
     const keda = release('keda', 'keda', { ...onSystemPool });
+    // The association must exist before the Alertmanager pods start: Pod Identity credentials are injected at pod creation.
+    const amRole = args.alertmanagerPolicy === undefined ? undefined : podIdentityRole(`${name}-alertmanager`, {
+      clusterName: args.clusterName, namespace: 'monitoring', serviceAccount: ALERTMANAGER_SERVICE_ACCOUNT, policy: args.alertmanagerPolicy,
+    }, aws);
     const prometheus = release('prometheusStack', 'monitoring', {
       // Pick up every PrometheusRule/ServiceMonitor, not only the chart's own.
       prometheus: { prometheusSpec: { ruleSelectorNilUsesHelmValues: false, serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false, retention: '15d', ...onSystemPool } },
+      // Receivers come from AlertmanagerConfig objects (the app's, infra/regional/app/alert-routing.ts) in any
+      // namespace, selected by label; OnNamespace: each one routes only the alerts of its own namespace.
+      alertmanager: {
+        serviceAccount: { create: true, name: ALERTMANAGER_SERVICE_ACCOUNT },
+        alertmanagerSpec: {
+          alertmanagerConfigSelector: { matchLabels: { ...ALERTMANAGER_CONFIG_LABELS } },
+          alertmanagerConfigNamespaceSelector: {},
+          alertmanagerConfigMatcherStrategy: { type: 'OnNamespace' },
+          ...onSystemPool,
+        },
+      },
       grafana: { enabled: false },
-    });
+    }, amRole ? { dependsOn: [amRole] } : {});
     const adapter = release('prometheusAdapter', 'monitoring', {
       prometheus: { url: 'http://kube-prometheus-stack-prometheus.monitoring.svc', port: 9090 },
       rules: { default: false, custom: [{

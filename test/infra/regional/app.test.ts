@@ -84,7 +84,7 @@ describe('regional app', () => {
         const r = await runStack(stack);
         const rules = one(r, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs.spec.groups[0].rules;
         const exprs = rules.map((x: { expr: string }) => x.expr).join('\n');
-        for (const m of [METRICS.httpRequests, METRICS.httpDuration, METRICS.queueOldestWaitingAge, METRICS.dlqSize, METRICS.pgPoolWaiting, METRICS.replicationLag]) {
+        for (const m of [METRICS.httpRequests, METRICS.mcpDuration, METRICS.queueOldestWaitingAge, METRICS.dlqSize, METRICS.pgPoolWaiting, METRICS.replicationLag]) {
           assert.ok(exprs.includes(m), `an alert reads ${m}`);
         }
         assert.equal(rules.length, 6);
@@ -131,7 +131,7 @@ describe('regional app', () => {
     const shards = JSON.parse(env.SHARDS);
     assert.deepEqual(shards.map((x: { id: string; region: string }) => [x.id, x.region]), [['1', 'us-east-1']], 'writer region is the primary');
     assert.match(shards[0].writerUrl, /^postgres:\/\/app@[^:]+:5432\/umcp\?sslmode=require$/, 'no password in the shard map');
-    const secret = one(r, 'kubernetes:core/v1:Secret').inputs.stringData;
+    const secret = one(r, 'kubernetes:core/v1:Secret', '-app-secret').inputs.stringData;
     assert.match(secret.DATABASE_URL, /^postgres:\/\/app:mock-db-password-0123456789@umcp-prod-db-shard-0/);
     for (const k of ['DATABASE_READER_URLS', 'PGPASSWORD', 'REDIS_URL', 'REDIS_CACHE_URL', 'ADMIN_TOKEN']) assert.ok(secret[k], k);
     assert.ok(!JSON.stringify(env).includes('mock-db-password'), 'no secret in the ConfigMap');

@@ -80,12 +80,13 @@ describe('regional security', () => {
 
       it('marks secrets secret: Kubernetes Secret data, proxy credentials, endpoints output', async () => {
         const r = await runStack(stack);
-        const secret = one(r, 'kubernetes:core/v1:Secret');
-        assert.ok(secret.secretPaths?.some((p) => p === 'stringData' || p.startsWith('stringData.')), 'Secret stringData is secret');
+        for (const secret of ofType(r, 'kubernetes:core/v1:Secret')) {
+          assert.ok(secret.secretPaths?.some((p) => p === 'stringData' || p.startsWith('stringData.')), `${secret.name}: Secret stringData is secret`);
+        }
         for (const v of ofType(r, 'aws:secretsmanager/secretVersion:SecretVersion')) assert.ok(v.secretPaths?.includes('secretString'), v.name);
         assert.ok(r.secretOutputs.includes('endpoints'), 'endpoints output is secret');
         const plain = JSON.stringify(r.resources.filter((x) => !x.secretPaths).map((x) => x.inputs));
-        for (const value of ['mock-db-password-0123456789', 'mock-redis-token-0123456789', 'mock-admin-api-key-0123456789']) {
+        for (const value of ['mock-db-password-0123456789', 'mock-redis-token-0123456789', 'mock-admin-api-key-0123456789', 'mock-webhook-token-0123456789']) {
           assert.ok(!plain.includes(value), `a secret value leaks into non-secret inputs`);
         }
       });

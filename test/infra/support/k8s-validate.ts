@@ -49,6 +49,25 @@ export const CRD_SCHEMAS: Record<string, z.ZodType> = {
       labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional(),
     })).min(1) })).min(1) }),
   }),
+  // AlertmanagerConfig (v1alpha1): routes are raw JSON in the CRD; receivers are a list keyed by name.
+  'monitoring.coreos.com/v1alpha1/AlertmanagerConfig': crdBase.extend({
+    spec: z.object({
+      route: z.object({
+        receiver: z.string().min(1), groupBy: z.array(z.string()).optional(),
+        groupWait: z.string().regex(/^\d+[smh]$/).optional(), groupInterval: z.string().regex(/^\d+[smh]$/).optional(),
+        repeatInterval: z.string().regex(/^\d+[smh]$/).optional(),
+        matchers: z.array(z.object({ name: z.string().min(1), value: z.string(), matchType: z.enum(['=', '!=', '=~', '!~']) })).optional(),
+        routes: z.array(z.record(z.string(), z.unknown())).optional(),
+      }).loose(),
+      receivers: z.array(z.object({
+        name: z.string().min(1),
+        snsConfigs: z.array(z.object({ topicARN: z.string().min(1), sigv4: z.object({ region: z.string().min(1) }).loose().optional() }).loose()).optional(),
+        webhookConfigs: z.array(z.object({
+          url: z.string().optional(), urlSecret: z.object({ name, key: z.string().min(1) }).optional(),
+        }).loose().refine((w) => w.url !== undefined || w.urlSecret !== undefined, 'url or urlSecret')).optional(),
+      }).loose()).min(1),
+    }),
+  }),
   'monitoring.coreos.com/v1/PodMonitor': crdBase.extend({
     spec: z.object({ selector: z.object({ matchLabels: z.record(z.string(), z.string()) }), podMetricsEndpoints: z.array(z.object({ port: z.string() }).loose()).min(1) }),
   }),

@@ -1,0 +1,1 @@
+export { AlertTopic, checkAlertTopicArgs, publishPolicyDocument, type AlertTopicArgs } from './alert-topic.js';
