@@ -1,10 +1,13 @@
 /**
  * `npm run deploy -- --env prod [--dry-run] [--policy] [--quiet]`: ordered multi-region deploy through the
- * Pulumi Automation API. Previews every stack of the environment, then runs `up` on the primary region,
- * the secondary regions and the global stack, in that order, handing the primary's outputs to the
- * secondaries as config, and stops at the first failure with a summary table. `--dry-run` previews only.
- * `--policy` runs the infra/policy pack with every preview and update. Needs the pulumi CLI and a
- * logged-in backend; the stacks must exist (`pulumi stack init <name>`).
+ * Pulumi Automation API. Prints the plan (every step a fresh account needs, from the stack files, no CLI
+ * needed), previews every stack of the environment, then runs `up` on the primary region, the secondary
+ * regions and the global stack, in that order, and stops at the first failure with a summary table. Later
+ * stacks read earlier ones through StackReferences; one whose references have no outputs yet is previewed
+ * right before its `up`. `--dry-run` prints the plan and previews only (without the pulumi CLI: the plan,
+ * and a note that previews need the CLI). `--policy` runs the infra/policy pack with every preview and
+ * update. Previews and updates need the pulumi CLI and a logged-in backend; the stacks must exist
+ * (`pulumi stack init <name>`).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { crossCheck, deployOrder, readAllStackConfigs, type DeployTarget } from './deploy/order.js';
 import { runDeploy, type DeployReport, type StepResult } from './deploy/orchestrate.js';
+import { deploySteps, renderPlan } from './deploy/steps.js';
 import { AutomationWorkspace, PulumiCliMissingError } from './deploy/automation-workspace.js';
 import { ALL_RULES } from '../policy/rules/index.js';
 import { table } from './plan/format.js';
@@ -51,9 +55,9 @@ async function main(): Promise<number> {
   const configs = readAllStackConfigs(values.stacks);
   const targets = deployOrder(values.env, configs);
   const dryRun = values['dry-run'] ?? false;
-  console.log(`${dryRun ? 'Dry run (preview only)' : 'Deploy'} of environment "${values.env}": preview all, then up in this order:`);
-  targets.forEach((t, i) => console.log(`  ${i + 1}. ${t.name} (${t.role}${t.region ? `, ${t.region}` : ''})`));
+  console.log(renderPlan(values.env, deploySteps(targets, configs)));
   for (const w of crossCheck(targets, configs)) console.log(`warning: ${w}`);
+  console.log(`\n${dryRun ? 'Dry run: previewing' : 'Deploying'} (pulumi CLI through the Automation API)...`);
 
   let workspace: AutomationWorkspace;
   try {
@@ -63,7 +67,14 @@ async function main(): Promise<number> {
       policyPackConfigs: values.policy ? [policyConfigFile(values.env)] : [],
     });
   } catch (err) {
-    if (err instanceof PulumiCliMissingError) { console.error(`\n${err.message}`); return 3; }
+    if (err instanceof PulumiCliMissingError) {
+      if (dryRun) {
+        console.log(`Previews skipped: they need the pulumi CLI. ${err.message}`);
+        return 0;
+      }
+      console.error(`\n${err.message}`);
+      return 3;
+    }
     throw err;
   }
   const onStep = (s: StepResult) => console.log(`${s.status === 'failed' ? 'FAILED' : s.status.padEnd(6)} ${s.phase.padEnd(7)} ${s.stack}: ${s.detail}`);

@@ -1,6 +1,8 @@
 /**
- * The deploy orchestration: preview every stack, then `up` in order (primary, secondaries, global),
- * handing outputs of earlier stacks to later ones as config, and stopping at the first failure.
+ * The deploy orchestration: preview every stack, then `up` in order (primary, secondaries, global), stopping
+ * at the first failure. Later stacks read earlier ones through StackReferences (a secondary its primary, the
+ * global stack every region), so a stack whose references have no outputs yet (a fresh account) cannot be
+ * previewed up front: its preview is deferred to right before its `up`, after the stacks it reads.
  * Pure logic over the DeployWorkspace seam; prints nothing (the CLI renders the report).
  */
 import type { DeployTarget } from './order.js';
@@ -21,17 +23,19 @@ export interface Handoff {
 }
 
 /**
- * Outputs passed along. The global stack reads regional outputs (hostname, health URL, region, weight)
- * itself through StackReferences, so it needs no config handoff; the orchestrator only makes sure the
- * regional stacks are up before it runs.
+ * Outputs passed along as config: none. The secondary reads its primary (global writer endpoints, cache
+ * datastore id, bucket, VPC) and the global stack every region through StackReferences, so re-runs read
+ * the live values and nothing is copied; the orchestrator only guarantees the order. Kept as a seam for a
+ * value a program cannot read itself.
  */
-export const HANDOFFS: readonly Handoff[] = [
-  {
-    output: 'cacheGlobalReplicationGroupId', from: 'primary', to: 'secondary',
-    configKey: 'unified-mcp:cache.globalReplicationGroupId', path: true,
-    why: 'the ElastiCache global datastore the secondary region joins',
-  },
-];
+export const HANDOFFS: readonly Handoff[] = [];
+
+/** Stacks whose outputs `t` reads through StackReferences: a secondary its primaries, the global stack every region. */
+export function dependenciesOf(t: DeployTarget, targets: readonly DeployTarget[]): DeployTarget[] {
+  if (t.role === 'secondary') return targets.filter((s) => s.role === 'primary');
+  if (t.role === 'global') return targets.filter((s) => s.role !== 'global');
+  return [];
+}
 
 export type StepStatus = 'ok' | 'failed' | 'skipped';
 
@@ -109,16 +113,18 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
   };
 
   // 1. Select every stack and preview it, primary first. Outputs already deployed are handed over first
-  //    so a secondary previews against the real primary.
+  //    so a secondary previews against the real primary. A stack whose references have no outputs yet
+  //    (first deploy) is previewed later, right before its update.
   const stacks: DeployStack[] = [];
   const known: Record<string, StackOutputs> = {};
+  const deferred = new Set<string>();
   for (const [i, t] of targets.entries()) {
     const started = Date.now();
     let stack: DeployStack;
     try {
       stack = await workspace.selectStack(t.name);
       stacks.push(stack);
-      if (t.role === 'primary') known[t.name] = await stack.outputs();
+      if (t.role !== 'global') known[t.name] = await stack.outputs();
     } catch (err) {
       record(t, 'select', 'failed', errorText(err), started);
       skipRest(i + 1, ['preview'], 'an earlier stack failed');
@@ -129,6 +135,15 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
       skipRest(i + 1, ['preview'], 'an earlier stack failed');
       skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
       return done(false);
+    }
+    const missing = dependenciesOf(t, targets).filter((d) => Object.keys(known[d.name] ?? {}).length === 0);
+    if (missing.length > 0) {
+      deferred.add(t.name);
+      const names = missing.map((d) => d.name).join(', ');
+      record(t, 'preview', 'skipped', opts.dryRun
+        ? `needs outputs of ${names}, not deployed yet: previewed during the deploy, right after ${names}`
+        : `deferred: needs outputs of ${names} (first deploy); previewed right before its update`, Date.now());
+      continue;
     }
     const previewStarted = Date.now();
     try {
@@ -149,6 +164,17 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
     if (i > 0 && !(await applyHandoffs(t, stack, outputs))) {
       skipRest(i, ['up'], 'an earlier step failed');
       return done(false);
+    }
+    if (deferred.has(t.name)) {
+      const previewStarted = Date.now();
+      try {
+        const { changes } = await stack.preview();
+        record(t, 'preview', 'ok', describeChanges(changes), previewStarted);
+      } catch (err) {
+        record(t, 'preview', 'failed', errorText(err), previewStarted);
+        skipRest(i, ['up'], `the preview of ${t.name} failed`);
+        return done(false);
+      }
     }
     const started = Date.now();
     try {

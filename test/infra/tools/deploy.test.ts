@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { crossCheck, deployOrder, type DeployTarget } from '../../../infra/tools/deploy/order.js';
-import { runDeploy, HANDOFFS } from '../../../infra/tools/deploy/orchestrate.js';
+import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { crossCheck, deployOrder, readAllStackConfigs, type DeployTarget } from '../../../infra/tools/deploy/order.js';
+import { runDeploy, HANDOFFS, type Handoff } from '../../../infra/tools/deploy/orchestrate.js';
+import { deploySteps, renderPlan } from '../../../infra/tools/deploy/steps.js';
 import type { DeployStack, DeployWorkspace, StackOutputs } from '../../../infra/tools/deploy/workspace.js';
 import { PulumiCliMissingError, requirePulumiCli } from '../../../infra/tools/deploy/automation-workspace.js';
 import { renderReport } from '../../../infra/tools/deploy.js';
@@ -45,6 +48,11 @@ const TARGETS: DeployTarget[] = [
   { name: 'prod-global', role: 'global' },
 ];
 const PRIMARY_OUT: StackOutputs = { cacheGlobalReplicationGroupId: { value: 'ldgnf-umcp-cache', secret: false }, region: { value: 'us-east-1', secret: false } };
+const SECONDARY_OUT: StackOutputs = { region: { value: 'eu-west-1', secret: false } };
+/** Every regional stack already deployed once (a re-run). */
+const DEPLOYED = { 'prod-us-east-1': PRIMARY_OUT, 'prod-eu-west-1': SECONDARY_OUT };
+/** A handoff for the seam's tests (the real list is empty: stacks read each other through StackReferences). */
+const TEST_HANDOFF: Handoff = { output: 'cacheGlobalReplicationGroupId', from: 'primary', to: 'secondary', configKey: 'unified-mcp:x.y', path: true, why: 'test' };
 
 describe('deploy orchestrator', () => {
   describe('deployOrder', () => {
@@ -78,30 +86,59 @@ describe('deploy orchestrator', () => {
   });
 
   describe('runDeploy', () => {
-    it('previews every stack first, then updates primary, secondary, global in that order', async () => {
-      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT });
+    it('on a re-run previews every stack first, then updates primary, secondary, global in that order', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, {}, DEPLOYED);
       const report = await runDeploy(TARGETS, ws);
       assert.equal(report.ok, true);
       const ops = ws.log.filter((l) => /^(preview|up) /.test(l));
       assert.deepEqual(ops, ['preview prod-us-east-1', 'preview prod-eu-west-1', 'preview prod-global', 'up prod-us-east-1', 'up prod-eu-west-1', 'up prod-global']);
       assert.deepEqual(report.outputs['prod-us-east-1'], PRIMARY_OUT);
     });
-    it('passes the primary outputs to the secondary as config before the secondary updates', async () => {
-      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT });
+    it('on a fresh account previews the primary first, and each later stack right before its up, after what it reads', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT, 'prod-eu-west-1': SECONDARY_OUT });
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, true);
+      assert.deepEqual(ws.log.filter((l) => /^(preview|up) /.test(l)), [
+        'preview prod-us-east-1', 'up prod-us-east-1', 'preview prod-eu-west-1', 'up prod-eu-west-1', 'preview prod-global', 'up prod-global',
+      ]);
+      assert.match(report.steps.find((s) => s.stack === 'prod-eu-west-1' && s.status === 'skipped')!.detail, /deferred: needs outputs of prod-us-east-1/);
+      assert.match(report.steps.find((s) => s.stack === 'prod-global' && s.status === 'skipped')!.detail, /prod-us-east-1, prod-eu-west-1/);
+    });
+    it('a fresh-account dry run previews the primary and says why the others wait', async () => {
+      const ws = new FakeWorkspace();
+      const report = await runDeploy(TARGETS, ws, { dryRun: true });
+      assert.equal(report.ok, true);
+      assert.deepEqual(ws.log.filter((l) => /^(preview|up) /.test(l)), ['preview prod-us-east-1']);
+      assert.match(report.steps.find((s) => s.stack === 'prod-eu-west-1')!.detail, /needs outputs of prod-us-east-1, not deployed yet/);
+    });
+    it('stops before the update when a deferred preview fails', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, { 'prod-eu-west-1': 'preview' });
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, false);
+      assert.deepEqual(ws.log.filter((l) => /^(preview|up) /.test(l)), ['preview prod-us-east-1', 'up prod-us-east-1', 'preview prod-eu-west-1']);
+    });
+    it('hands no output over as config: the secondary reads its primary through a StackReference', async () => {
+      assert.deepEqual(HANDOFFS, []);
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, {}, DEPLOYED);
       await runDeploy(TARGETS, ws);
-      const handoff = HANDOFFS[0]!;
+      assert.deepEqual(ws.config, {});
+    });
+    it('the handoff seam still sets an output as config before the receiving stack updates', async () => {
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, {}, DEPLOYED);
+      await runDeploy(TARGETS, ws, { handoffs: [TEST_HANDOFF] });
+      const handoff = TEST_HANDOFF;
       assert.deepEqual(ws.config[`prod-eu-west-1 ${handoff.configKey}`], { value: 'ldgnf-umcp-cache', secret: false, path: true });
-      const setAt = ws.log.indexOf(`config prod-eu-west-1 ${handoff.configKey}=ldgnf-umcp-cache`);
+      const setAt = ws.log.lastIndexOf(`config prod-eu-west-1 ${handoff.configKey}=ldgnf-umcp-cache`);
       assert.ok(setAt > ws.log.indexOf('up prod-us-east-1') && setAt < ws.log.indexOf('up prod-eu-west-1'), ws.log.join('\n'));
       assert.equal(Object.keys(ws.config).some((k) => k.startsWith('prod-global ')), false);
     });
     it('hands over outputs an earlier deploy left before previewing the secondary', async () => {
-      const ws = new FakeWorkspace({}, {}, { 'prod-us-east-1': PRIMARY_OUT });
-      await runDeploy(TARGETS, ws, { dryRun: true });
-      assert.ok(ws.log.indexOf('config prod-eu-west-1 unified-mcp:cache.globalReplicationGroupId=ldgnf-umcp-cache') < ws.log.indexOf('preview prod-eu-west-1'));
+      const ws = new FakeWorkspace({}, {}, DEPLOYED);
+      await runDeploy(TARGETS, ws, { dryRun: true, handoffs: [TEST_HANDOFF] });
+      assert.ok(ws.log.indexOf('config prod-eu-west-1 unified-mcp:x.y=ldgnf-umcp-cache') < ws.log.indexOf('preview prod-eu-west-1'));
     });
     it('stops at the first failed update and skips the rest', async () => {
-      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, { 'prod-eu-west-1': 'up' });
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, { 'prod-eu-west-1': 'up' }, DEPLOYED);
       const report = await runDeploy(TARGETS, ws);
       assert.equal(report.ok, false);
       assert.equal(ws.log.includes('up prod-global'), false);
@@ -112,7 +149,7 @@ describe('deploy orchestrator', () => {
       assert.match(text, /prod-global\s+global\s+up\s+skipped/);
     });
     it('never updates anything when a preview fails', async () => {
-      const ws = new FakeWorkspace({}, { 'prod-global': 'preview' });
+      const ws = new FakeWorkspace({}, { 'prod-global': 'preview' }, DEPLOYED);
       const report = await runDeploy(TARGETS, ws);
       assert.equal(report.ok, false);
       assert.equal(ws.log.some((l) => l.startsWith('up ')), false);
@@ -126,12 +163,44 @@ describe('deploy orchestrator', () => {
       assert.match(report.steps.find((s) => s.status === 'failed')!.detail, /does not exist/);
     });
     it('dry run previews all stacks and never calls up', async () => {
-      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT });
+      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, {}, DEPLOYED);
       const report = await runDeploy(TARGETS, ws, { dryRun: true });
       assert.equal(report.ok, true);
       assert.equal(report.dryRun, true);
       assert.deepEqual(ws.log.filter((l) => /^(preview|up) /.test(l)), ['preview prod-us-east-1', 'preview prod-eu-west-1', 'preview prod-global']);
       assert.match(renderReport(TARGETS, report), /Dry run succeeded: prod-us-east-1 -> prod-eu-west-1 -> prod-global/);
+    });
+  });
+
+  describe('the plan (deploy --dry-run)', () => {
+    const configs = readAllStackConfigs();
+    const steps = deploySteps(deployOrder('prod', configs), configs);
+    it('lists every step a fresh account needs for prod, in order, including the cross-region ones', () => {
+      assert.deepEqual(steps.map((s) => [s.n, s.stack, s.role]), [[1, 'prod-us-east-1', 'primary'], [2, 'prod-eu-west-1', 'secondary'], [3, 'prod-global', 'global']]);
+      assert.match(steps[0]!.text, /^up prod-us-east-1 \(primary, us-east-1: .*Aurora global databases umcp-prod-shard-0, umcp-prod-shard-1.*cache global datastore.*no replication yet.*exports globalWriterEndpoints, cacheGlobalReplicationGroupId/);
+      assert.match(steps[1]!.text, /^up prod-eu-west-1 \(secondary, eu-west-1: reads <org>\/unified-mcp\/prod-us-east-1 through a StackReference .*joins the Aurora global databases.*peers its VPC with us-east-1.*S3 replication umcp-prod-objects-eu-west-1 -> umcp-prod-objects-us-east-1 and umcp-prod-objects-us-east-1 -> umcp-prod-objects-eu-west-1/);
+      assert.match(steps[2]!.text, /^up prod-global \(global: .*reads organization\/unified-mcp\/prod-us-east-1, organization\/unified-mcp\/prod-eu-west-1 through StackReferences/);
+      const text = renderPlan('prod', steps);
+      assert.doesNotMatch(text, /by hand|manually|copy|pulumi config set/i);
+    });
+    it('is printed by `deploy --env prod --dry-run` without the pulumi CLI, which then says previews need it (exit 0)', function () {
+      this.timeout(60000);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/tools/deploy.ts', '--env', 'prod', '--dry-run'], {
+        encoding: 'utf8', env: { ...process.env, PATH: dirname(process.execPath) },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const at = (s: string) => r.stdout.indexOf(s);
+      assert.ok(at('1. up prod-us-east-1') >= 0 && at('1. up prod-us-east-1') < at('2. up prod-eu-west-1') && at('2. up prod-eu-west-1') < at('3. up prod-global'), r.stdout);
+      assert.match(r.stdout, /Previews skipped: they need the pulumi CLI/);
+    });
+    it('without --dry-run and without the CLI prints the plan, then exits 3', function () {
+      this.timeout(60000);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/tools/deploy.ts', '--env', 'prod'], {
+        encoding: 'utf8', env: { ...process.env, PATH: dirname(process.execPath) },
+      });
+      assert.equal(r.status, 3);
+      assert.match(r.stdout, /1\. up prod-us-east-1/);
+      assert.match(r.stderr, /not installed or not on PATH/);
     });
   });
 
