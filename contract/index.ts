@@ -4,8 +4,13 @@
  * other; both import this module.
  */
 export const HTTP = {
-  /** Port the gateway listens on inside its container. */
+  /** Port the gateway listens on inside its container (PORT): /mcp, the admin API, health and /metrics. */
   containerPort: 8080,
+  /**
+   * Port of the worker's only listener (WORKER_METRICS_PORT): /healthz, /readyz and /metrics. The worker
+   * serves nothing on containerPort; its Deployment declares, probes and scrapes this one.
+   */
+  workerPort: 9464,
   mcpPath: '/mcp',
   livenessPath: '/healthz',
   readinessPath: '/readyz',

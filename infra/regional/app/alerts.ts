@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { HTTP, METRICS } from '../../../contract/index.js';
+import { TIER_PORTS } from './types.js';
 
 const METRICS_PATH = HTTP.metricsPath;
 
@@ -104,7 +105,9 @@ export function podMonitor(name: string, namespace: pulumi.Input<string>, opts: 
     metadata: { name: 'umcp', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
     spec: {
       selector: { matchLabels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
-      podMetricsEndpoints: [{ port: 'http', path: METRICS_PATH, interval: '15s' }],
+      // One endpoint per tier's port name: a pod yields a target only for a port it declares (gateway `http`,
+      // worker `metrics`), so each tier is scraped once, on the port that serves its /metrics.
+      podMetricsEndpoints: [...new Set(Object.values(TIER_PORTS).map((p) => p.name))].map((port) => ({ port, path: METRICS_PATH, interval: '15s' })),
     },
   }, opts);
 }

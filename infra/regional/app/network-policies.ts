@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
-import { tierLabels } from './types.js';
+import { TIER_PORTS, tierLabels } from './types.js';
 
 /** Who may talk to whom. */
 export interface NetworkPolicyArgs {
@@ -43,7 +43,8 @@ export function networkPolicies(a: NetworkPolicyArgs): k8s.networking.v1.Network
     }),
     np('allow-metrics-scrape', {
       podSelector: partOf, policyTypes: ['Ingress'],
-      ingress: [{ from: [nsSelector(a.monitoringNamespace ?? 'monitoring')], ports: http }],
+      // Each tier's metrics port (gateway `http`, worker `metrics`); a named port matches only pods declaring it.
+      ingress: [{ from: [nsSelector(a.monitoringNamespace ?? 'monitoring')], ports: [...new Set(Object.values(TIER_PORTS).map((p) => p.name))].map((port) => ({ protocol: 'TCP', port })) }],
     }),
     np('app-egress', {
       podSelector: partOf, policyTypes: ['Egress'],

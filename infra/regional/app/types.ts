@@ -1,4 +1,5 @@
 import type * as pulumi from '@pulumi/pulumi';
+import { HTTP } from '../../../contract/index.js';
 
 /** Container resource requests of a tier. */
 export interface ResourceRequests {
@@ -58,3 +59,14 @@ export type Tier = 'gateway' | 'worker';
 export function tierLabels(tier: Tier): Record<string, string> {
   return { 'app.kubernetes.io/name': `umcp-${tier}`, 'app.kubernetes.io/component': tier, 'app.kubernetes.io/part-of': 'unified-mcp' };
 }
+
+/**
+ * The one port each tier's process listens on (contract/index.ts): the gateway serves /mcp, health and
+ * /metrics on PORT; the worker serves only /healthz, /readyz and /metrics on WORKER_METRICS_PORT. Probes,
+ * the Prometheus annotations and the PodMonitor use these names; the runtime contract test runs the real
+ * entrypoints against them.
+ */
+export const TIER_PORTS: Record<Tier, { readonly name: string; readonly containerPort: number }> = {
+  gateway: { name: 'http', containerPort: HTTP.containerPort },
+  worker: { name: 'metrics', containerPort: HTTP.workerPort },
+};

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { HTTP } from '../../../contract/index.js';
-import { tierLabels, type ResolvedTier, type Tier } from './types.js';
+import { TIER_PORTS, tierLabels, type ResolvedTier, type Tier } from './types.js';
 
 /** What both Deployments share. */
 export interface WorkloadContext {
@@ -14,8 +14,8 @@ export interface WorkloadContext {
   readonly opts: pulumi.CustomResourceOptions;
 }
 
-const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-  httpGet: { path, port: 'http' }, periodSeconds, failureThreshold, timeoutSeconds: 2,
+const probe = (tier: Tier, path: string, periodSeconds: number, failureThreshold: number) => ({
+  httpGet: { path, port: TIER_PORTS[tier].name }, periodSeconds, failureThreshold, timeoutSeconds: 2,
 });
 
 /**
@@ -26,6 +26,7 @@ const probe = (path: string, periodSeconds: number, failureThreshold: number) =>
 export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.Deployment {
   const labels = tierLabels(tier);
   const { cpu, memory, ephemeralStorage } = t.resources;
+  const port = TIER_PORTS[tier];
   return new k8s.apps.v1.Deployment(`${ctx.name}-${tier}`, {
     metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels },
     spec: {
@@ -36,11 +37,11 @@ export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, se
       template: {
         metadata: {
           labels,
-          annotations: { 'umcp.io/config-hash': ctx.configHash, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(HTTP.containerPort), 'prometheus.io/path': HTTP.metricsPath },
+          annotations: { 'umcp.io/config-hash': ctx.configHash, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port.containerPort), 'prometheus.io/path': HTTP.metricsPath },
         },
         spec: {
           serviceAccountName,
-          terminationGracePeriodSeconds: 40, // > SHUTDOWN_GRACE_MS (25 s) so in-flight streams finish
+          terminationGracePeriodSeconds: 40, // > SHUTDOWN_GRACE_MS (25 s) and WORKER_SHUTDOWN_GRACE_MS (30 s): in-flight work finishes
           securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
           nodeSelector: t.nodeSelector,
           tolerations: t.tolerations,
@@ -51,19 +52,15 @@ export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, se
           containers: [{
             name: tier,
             image: t.image,
-            ports: [{ name: 'http', containerPort: HTTP.containerPort, protocol: 'TCP' }],
+            ports: [{ name: port.name, containerPort: port.containerPort, protocol: 'TCP' }],
             envFrom: [{ configMapRef: { name: ctx.configMapName } }, { secretRef: { name: ctx.secretName } }],
-            env: [
-              { name: 'UMCP_ROLE', value: tier },
-              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-            ],
             resources: {
               requests: { cpu, memory, 'ephemeral-storage': ephemeralStorage },
               limits: { memory, 'ephemeral-storage': ephemeralStorage },
             },
-            startupProbe: probe(HTTP.livenessPath, 2, 30),
-            readinessProbe: probe(HTTP.readinessPath, 5, 3),
-            livenessProbe: probe(HTTP.livenessPath, 10, 3),
+            startupProbe: probe(tier, HTTP.livenessPath, 2, 30),
+            readinessProbe: probe(tier, HTTP.readinessPath, 5, 3),
+            livenessProbe: probe(tier, HTTP.livenessPath, 10, 3),
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           }],

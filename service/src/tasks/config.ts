@@ -3,6 +3,7 @@
  * config schema (service/src/config.ts). Each key's env name, meaning and default are documented here.
  */
 import { z } from 'zod';
+import { HTTP } from '../../../contract/index.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -22,7 +23,7 @@ export const TasksConfigSchema = z.object({
   TASK_LOCK_MS: int(1_000, 600_000).default(30_000).describe('BullMQ job lock; a worker that stops renewing it (crash) loses its job after this, ms.'),
   TASK_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000).describe('How often workers look for stalled jobs (of crashed workers), ms.'),
   WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000).describe('On SIGTERM a worker finishes running jobs up to this long, then hands the rest back to the queue, ms.'),
-  WORKER_METRICS_PORT: int(0, 65_535).default(9_464).describe('Port of the worker\'s /metrics, /healthz and /readyz (0 = any free port).'),
+  WORKER_METRICS_PORT: int(0, 65_535).default(HTTP.workerPort).describe('Port of the worker\'s /metrics, /healthz and /readyz (0 = any free port).'),
 });
 
 /** Parsed task configuration. */

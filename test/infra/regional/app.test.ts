@@ -33,14 +33,21 @@ describe('regional app', () => {
         }
       });
 
-      it('probes /readyz and /healthz on the container port and spreads over zones', async () => {
+      it('probes /readyz and /healthz on the port each tier listens on and spreads over zones', async () => {
         const r = await runStack(stack);
-        for (const tier of ['gateway', 'worker']) {
+        // The gateway listens on PORT (8080); the worker only on WORKER_METRICS_PORT (9464), never on 8080.
+        const ports = { gateway: { name: 'http', containerPort: HTTP.containerPort }, worker: { name: 'metrics', containerPort: HTTP.workerPort } };
+        assert.equal(HTTP.workerPort, 9464);
+        for (const tier of ['gateway', 'worker'] as const) {
           const c = container(r, tier);
           assert.equal(c.readinessProbe.httpGet.path, HTTP.readinessPath);
           assert.equal(c.livenessProbe.httpGet.path, HTTP.livenessPath);
           assert.equal(c.startupProbe.httpGet.path, HTTP.livenessPath);
-          assert.equal(c.ports[0].containerPort, HTTP.containerPort);
+          assert.deepEqual(c.ports, [{ ...ports[tier], protocol: 'TCP' }], `${tier} container port`);
+          for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].httpGet.port, ports[tier].name, `${tier} ${probe} port`);
+          const annotations = one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.metadata.annotations;
+          assert.equal(annotations['prometheus.io/port'], String(ports[tier].containerPort), `${tier} scrape annotation`);
+          assert.equal(c.env, undefined, `${tier}: no env beyond the ConfigMap and Secret (UMCP_ROLE and POD_NAME were never read)`);
           const spec = one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.spec;
           assert.equal(spec.topologySpreadConstraints[0].topologyKey, 'topology.kubernetes.io/zone');
           assert.equal(spec.securityContext.runAsNonRoot, true);
@@ -78,6 +85,14 @@ describe('regional app', () => {
         assert.deepEqual(names, ['umcp-allow-dns', 'umcp-allow-metrics-scrape', 'umcp-app-egress', 'umcp-default-deny', 'umcp-gateway-ingress']);
         const deny = one(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', '-default-deny').inputs.spec;
         assert.deepEqual(deny, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+        const scrape = one(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', '-allow-metrics-scrape').inputs.spec;
+        assert.deepEqual(scrape.ingress[0].ports.map((p: { port: string }) => p.port), ['http', 'metrics'], 'both tiers\' metrics ports');
+      });
+
+      it('scrapes each tier on the port that serves its /metrics (gateway http, worker metrics)', async () => {
+        const r = await runStack(stack);
+        const pm = one(r, 'kubernetes:monitoring.coreos.com/v1:PodMonitor').inputs.spec;
+        assert.deepEqual(pm.podMetricsEndpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [['http', HTTP.metricsPath], ['metrics', HTTP.metricsPath]]);
       });
 
       it('alerts on error rate, latency, queue age, DLQ, pool saturation and replication lag', async () => {
