@@ -18,6 +18,7 @@ export const REGIONAL_SECRETS = {
   dbPassword: 'master password of the Aurora clusters (also used by the app and RDS Proxy)',
   redisAuthToken: 'AUTH token of the ElastiCache replication groups, 16-128 printable characters',
   adminApiKey: 'API key for the admin API (/admin/v1), stored in the app Secret',
+  requestStateKeys: 'REQUEST_STATE_KEYS of the service, `kid:base64secret` (secret >= 32 bytes, e.g. `k1:$(openssl rand -base64 32)`); the same value in every region of an environment',
   kubeconfig: 'kubeconfig of an existing cluster, only when cluster.mode is "existing"',
   alertWebhookUrl: 'URL Alertmanager posts alerts to (webhook JSON), only when alerting.webhook is true; kept in a Kubernetes Secret',
 } as const;
@@ -28,6 +29,8 @@ export interface RegionalSecrets {
   dbPassword: pulumi.Output<string>;
   redisAuthToken: pulumi.Output<string>;
   adminApiKey: pulumi.Output<string>;
+  /** REQUEST_STATE_KEYS of the service (seals Multi Round-Trip request state; shared by every replica and region). */
+  requestStateKeys: pulumi.Output<string>;
   /** Only set when `cluster.mode` is `existing`. */
   kubeconfig?: pulumi.Output<string>;
   /** Only set when `alerting.webhook` is true. */
@@ -98,6 +101,10 @@ function requireSecret(stack: string, key: RegionalSecretKey): pulumi.Output<str
   if (key === 'redisAuthToken' && (!/^[\x21-\x7e]{16,128}$/.test(value) || /[@"/]/.test(value))) {
     throw new ConfigError(stack, [key], `${NAMESPACE}:${key} must be 16-128 printable characters without @, " or /`);
   }
+  // The service refuses to start without a valid REQUEST_STATE_KEYS (service/src/mcp/config.ts): fail at preview instead.
+  if (key === 'requestStateKeys' && !value.split(',').every((k) => /^[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/=_-]+$/.test(k.trim()) && Buffer.from(k.trim().split(':')[1]!, 'base64').length >= 32)) {
+    throw new ConfigError(stack, [key], `${NAMESPACE}:${key} must be \`kid:base64secret\` entries, comma-separated, each secret at least 32 bytes`);
+  }
   if (key === 'alertWebhookUrl' && !/^https?:\/\/[^\s/]+/.test(value)) {
     throw new ConfigError(stack, [key], `${NAMESPACE}:${key} must be an http(s) URL`); // the value itself is never echoed
   }
@@ -123,6 +130,7 @@ export function loadConfig(stack: string = pulumi.getStack()): StackConfig {
     dbPassword: requireSecret(stack, 'dbPassword'),
     redisAuthToken: requireSecret(stack, 'redisAuthToken'),
     adminApiKey: requireSecret(stack, 'adminApiKey'),
+    requestStateKeys: requireSecret(stack, 'requestStateKeys'),
   };
   if (settings.cluster.mode === 'existing') secrets.kubeconfig = requireSecret(stack, 'kubeconfig');
   if (settings.alerting.webhook) secrets.alertWebhookUrl = requireSecret(stack, 'alertWebhookUrl');

@@ -213,9 +213,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
       worker: { ...cfg.app.worker, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'workers' }, tolerations: [{ ...SPOT_TAINT, operator: 'Equal' }] } : {}) },
       env: {
-        REGION: cfg.region, AWS_REGION: cfg.region, ENVIRONMENT: cfg.environment, PORT: String(HTTP.containerPort),
+        REGION: cfg.region, AWS_REGION: cfg.region, PORT: String(HTTP.containerPort),
         PUBLIC_URL: `https://${cfg.app.hostname}`, ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
-        IS_PRIMARY_REGION: String(cfg.isPrimary),
         // Names from docs/data-layer.md (service/src/store): object store and shard map.
         BLOB_BACKEND: 's3', BLOB_S3_BUCKET: this.storage.bucketName, BLOB_S3_REGION: cfg.region,
         DEFAULT_SHARD_ID: shard0.id,
@@ -234,6 +233,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
         REDIS_PASSWORD: password,
         ADMIN_TOKEN: cfg.secrets.adminApiKey,
+        REQUEST_STATE_KEYS: cfg.secrets.requestStateKeys,
       },
       queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
       ingress: {
