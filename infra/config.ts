@@ -95,9 +95,6 @@ function requireSecret(stack: string, key: RegionalSecretKey): pulumi.Output<str
     throw new ConfigError(stack, [key], `${NAMESPACE}:${key} is a missing secret (${REGIONAL_SECRETS[key]}); set it with ` +
       `\`pulumi config set --secret ${NAMESPACE}:${key} <value> --stack ${stack}\``);
   }
-  if (key === 'alertWebhookUrl' && !/^https?:\/\/[^\s/]+/.test(value)) {
-    throw new ConfigError(stack, [key], `${NAMESPACE}:${key} must be an http(s) URL`); // the value itself is never echoed
-  }
   if (!isSecretKey(`${NAMESPACE}:${key}`)) {
     throw new ConfigError(stack, [key], `${NAMESPACE}:${key} is stored in plain text; set it again with \`pulumi config set --secret\``);
   }

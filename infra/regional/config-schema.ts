@@ -4,7 +4,6 @@
  * everything else is small. Secrets are not part of this schema (see infra/config.ts).
  */
 import { z } from 'zod';
-import { DEFAULT_RUNBOOK_BASE_URL } from './app/alerts.js';
 import { isIpOrCidr } from '../global/config.js';
 import { MAX_INBOUND_RULES } from '../global/origin-access.js';
 import { cidrsOverlap } from './network/cidr.js';
