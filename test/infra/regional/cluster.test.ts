@@ -26,15 +26,23 @@ describe('regional network and cluster', () => {
         for (const svc of ['s3', 'ecr.api', 'ecr.dkr']) assert.ok(services.some((s) => s.endsWith(`.${svc}`)), `${svc} endpoint`);
       });
 
-      it('passes one regional AWS provider to every AWS resource', async () => {
+      it('passes one regional AWS provider to every AWS resource (a secondary also its primary region\'s, for the cross-region parts only)', async () => {
         const r = await runStack(stack);
         const providers = ofType(r, 'pulumi:providers:aws');
-        assert.equal(providers.length, 1);
-        const region = providers[0]!.inputs.region;
+        const own = providers.filter((p) => p.inputs.region === r.outputs.region);
+        assert.equal(own.length, 1);
         for (const x of r.resources.filter((x) => x.custom && x.type.startsWith('aws:'))) {
           assert.ok(x.provider?.includes('pulumi:providers:aws::'), `${x.type} ${x.name} uses the regional provider`);
         }
-        assert.equal(region, r.outputs.region);
+        const others = providers.filter((p) => p !== own[0]);
+        const secondary = r.outputs.isPrimary === false;
+        assert.equal(others.length, secondary ? 1 : 0);
+        for (const p of others) {
+          const inPeer = r.resources.filter((x) => x.provider?.split('::')[3] === p.name).map((x) => x.type);
+          assert.deepEqual([...new Set(inPeer)].sort(), [
+            'aws:ec2/route:Route', 'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter', 'aws:s3/bucketReplicationConfig:BucketReplicationConfig',
+          ], `${p.name}: only the peering acceptance, its return routes and the primary bucket's replication`);
+        }
       });
 
       it('passes a Kubernetes provider explicitly to every Kubernetes object', async () => {
