@@ -56,7 +56,7 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
 
   progress(`[1/5] running the ${role} program of stack "${stack}" under mocks (nothing is created)...`);
   const started = Date.now();
-  const { resources, outputs: rawOutputs, secretOutputs } = await runStackUnderMocks(stack, opts.mock);
+  const { resources, reads, outputs: rawOutputs, secretOutputs } = await runStackUnderMocks(stack, opts.mock);
   // Secret outputs are never printed, not even their mock values.
   const outputs = Object.fromEntries(Object.entries(rawOutputs).map(([k, v]) => [k, secretOutputs.includes(k) ? '[secret]' : v]));
   const index = indexStack(resources);
@@ -83,7 +83,8 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
   const hints = cost ? rightsizingHints(resources, cost, environment, prices) : [];
 
   progress('[5/5] checking the policy rules');
-  const { violations } = evaluateRules(targetsOf(resources), {
+  // Reads (StackReferences) count for the stack rules, as under the CLI; they are not in the inventory.
+  const { violations } = evaluateRules(targetsOf([...resources, ...(reads ?? [])]), {
     environment,
     providerPropsOf: (t) => {
       const r = t.urn ? index.byUrn.get(t.urn) : undefined;
