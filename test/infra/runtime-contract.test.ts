@@ -33,7 +33,7 @@ import { ConfigSchema, loadConfig } from '../../service/src/config.js';
 import type { MockRunResult } from '../../infra/tools/mock-run.js';
 import { effectiveArgv, numericUser, readDockerfile, type ImageSpec } from './support/runtime-contract/dockerfile.js';
 import { adapterRules, declaredContainers, kedaRedisLists, metricUses, resolvePort, scrapeEndpoints, secretKeysReadByCluster, type DeclaredContainer, type HttpProbe } from './support/runtime-contract/manifests.js';
-import { PodProcess, httpGet, pollUntil200, portIsFree } from './support/runtime-contract/pod-process.js';
+import { PodProcess, httpGet, otherListener, pollUntil200, portIsFree } from './support/runtime-contract/pod-process.js';
 import { REPLACEMENTS, StandIns, cleanReservedRedis } from './support/runtime-contract/stand-ins.js';
 import { REGIONAL_STACKS, runStack } from './support/stacks.js';
 
@@ -358,6 +358,7 @@ async function startAndProbe(stack: string, r: MockRunResult, run: Run, standIns
     const res = await httpGet(ep.port, ep.path, 10_000);
     if ('error' in res) run.scraped.push({ endpoint, families: undefined, error: res.error });
     else if (res.status !== 200) run.scraped.push({ endpoint, families: undefined, error: `HTTP ${res.status}` });
+    else if (otherListener(ep.port, proc.child.pid!) !== undefined) run.scraped.push({ endpoint, families: undefined, error: `answered by ${otherListener(ep.port, proc.child.pid!)}, not this container's process` });
     else run.scraped.push({ endpoint, families: new Set([...res.body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!)) });
   }
 }

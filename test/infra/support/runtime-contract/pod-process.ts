@@ -5,6 +5,7 @@
  * Probes are plain HTTP GETs with the probe's timeout, as the kubelet sends them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 
@@ -80,6 +81,50 @@ export function httpGet(port: number, path: string, timeoutMs: number): Promise<
   });
 }
 
+/** Inodes of the TCP sockets listening on `port` (any address), from /proc/net/tcp and tcp6. */
+function listeningInodes(port: number): Set<string> {
+  const out = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) out.add(f[9]!);
+    }
+  }
+  return out;
+}
+
+/** Pids holding one of `inodes` (scans /proc; only on the failure path). */
+function socketHolders(inodes: Set<string>): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readdirSync(`/proc/${pid}/fd`).some((fd) => inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''))) {
+        out.push(`pid ${pid} (${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().slice(0, 120)})`);
+      }
+    } catch { /* gone or not ours to read */ }
+  }
+  return out;
+}
+
+/**
+ * Who listens on `port`: undefined when it is `pid` itself, else a description of the other listener. The
+ * pods of a stack share this machine's network namespace here (in the cluster each has its own), so an
+ * answer on a port must be checked to come from the container that declares it.
+ */
+export function otherListener(port: number, pid: number): string | undefined {
+  const inodes = listeningInodes(port);
+  if (!inodes.size) return 'nothing listens';
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1]!)) return undefined;
+    }
+  } catch { /* exited */ }
+  return socketHolders(inodes).join(', ') || 'another process';
+}
+
 /**
  * Polls GET `path` on `port` until it answers 200 or `budgetMs` passes (measured from `since`), each try
  * bounded by `timeoutMs`. Returns when it first answered 200, or the last outcome.
@@ -89,7 +134,12 @@ export async function pollUntil200(p: PodProcess, port: number, path: string, ti
   while (Date.now() - since <= budgetMs) {
     if (p.exit) return { last: `the process exited (code ${p.exit.code}, signal ${p.exit.signal}) while probes ran; last probe: ${last}` };
     const r = await httpGet(port, path, timeoutMs);
-    if ('status' in r && r.status === 200) return { okAfterMs: Date.now() - since };
+    if ('status' in r && r.status === 200) {
+      const other = otherListener(port, p.child.pid!);
+      if (other === undefined) return { okAfterMs: Date.now() - since };
+      // Another pod's process answered (a shared network namespace here): in the cluster this one gets no answer.
+      return { last: `HTTP 200, but from ${other}, not this container's process: in its own pod nothing answers on :${port}` };
+    }
     last = 'status' in r ? `HTTP ${r.status} ${r.body.slice(0, 200)}` : r.error;
     await new Promise((res) => setTimeout(res, 250));
   }
