@@ -98,9 +98,11 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
     const blobs = createBlobStore(config.BLOB_BACKEND === 'local' ? { ...config, BLOB_LOCAL_DIR: resolve(config.BLOB_LOCAL_DIR) } : config);
     cleanups.push(() => blobs.close());
     const largeResults = { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) };
-    // With the registry: the queue gauges (depth, oldest waiting age, DLQ size) are on the worker's /metrics too
-    // (docs/tasks.md), so queue alerts still see them when no gateway runs.
-    const tier = createTaskTier({ config, pool, tenantDb, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, registry });
+    // Serving its own /metrics, the worker registers the queue gauges (depth, oldest waiting age, DLQ size) too
+    // (docs/tasks.md), so queue alerts still see them when no gateway runs. In process (`npm start`) it shares
+    // the gateway's registry, which has them already.
+    const ownMetrics = opts.serveMetrics !== false;
+    const tier = createTaskTier({ config, pool, tenantDb, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, ...(ownMetrics && { registry }) });
     cleanups.push(() => tier.close());
     const principalFor = async (tenantId: string, subject: string): Promise<Principal | null> => {
       const t = await tenants.get(tenantId);
