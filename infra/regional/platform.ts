@@ -13,7 +13,7 @@ import { Cluster, ClusterAddons, defaultNodeGroups, podIdentityRole, policy, POO
 import { Database } from './database/index.js';
 import { Network } from './network/index.js';
 import { PeerStack, peerStackName, VpcPeering } from './peer/index.js';
-import { SecretsKey } from './secrets/index.js';
+import { SecretsKey, SHARED_SECRETS, SharedSecrets, type SharedSecretValues } from './secrets/index.js';
 import { Storage } from './storage/index.js';
 import { AlertTopic } from './alerting/index.js';
 
@@ -64,6 +64,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly cache: Cache;
   readonly storage: Storage;
   readonly secretsKey: SecretsKey;
+  /** The secrets every region of the environment shares (config, the primary's, or generated here). */
+  readonly sharedSecrets: SharedSecrets;
   readonly app: App;
   /** The SNS receiver of the alerts (when `alerting.sns` is set). */
   readonly alertTopic?: AlertTopic;
@@ -112,6 +114,16 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     const peerProvider = secondary
       ? new aws.Provider(`${name}-aws-${cfg.peerRegion}`, { region: cfg.peerRegion as aws.Region, defaultTags: { tags } }, { parent: this })
       : undefined;
+    // dbPassword, redisAuthToken, adminApiKey, requestStateKeys: config wins; else a secondary reads the
+    // primary's (secret outputs) and a primary or single region generates them (secrets/shared-secrets.ts).
+    this.sharedSecrets = new SharedSecrets(`${name}-shared`, {
+      configured: cfg.secrets, stack: cfg.stack,
+      ...(peer ? {
+        primaryName: peer.name,
+        fromPrimary: Object.fromEntries(SHARED_SECRETS.map((k) => [k, peer.require<string>(k)])) as SharedSecretValues,
+      } : {}),
+    }, { parent: this });
+    const secrets = this.sharedSecrets.values;
     if (peer && peerProvider) {
       const peerCidr = cfg.network.peerCidr!;
       new VpcPeering(`${name}-peering`, {
@@ -132,12 +144,12 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       engineVersion: cfg.database.engineVersion, instanceClass: d.dbInstanceClass, readers: d.dbReaders,
       backupRetentionDays: d.backupRetentionDays, deletionProtection: d.prod, username: cfg.database.username,
       ...(peer ? { globalWriterEndpoints: peer.require<Record<string, string>>('globalWriterEndpoints') } : {}),
-      password: cfg.secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...dataCidrs, ...clusterCidrs], tags,
+      password: secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...dataCidrs, ...clusterCidrs], tags,
     }, inRegion);
     this.cache = new Cache(`${name}-redis`, {
       role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: d.cacheGlobalDatastore,
       ...(peer && d.cacheGlobalDatastore ? { globalReplicationGroupId: peer.require<string>('cacheGlobalReplicationGroupId') } : {}),
-      nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: cfg.secrets.redisAuthToken, protect: d.prod,
+      nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: secrets.redisAuthToken, protect: d.prod,
       vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...vpcCidr, ...clusterCidrs], tags,
     }, inRegion);
     this.storage = new Storage(`${name}-objects`, {
@@ -198,7 +210,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       k8sProvider = new k8s.Provider(`${name}-existing`, { kubeconfig: cfg.secrets.kubeconfig!, enableServerSideApply: true }, { parent: this });
     }
 
-    const password = cfg.secrets.redisAuthToken;
+    const password = secrets.redisAuthToken;
     const redisUrl = (host: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`rediss://:${pulumi.output(password).apply(encodeURIComponent)}@${host}:6379`);
     const shard0 = this.database.shards[0]!;
     // Shard writers are global writer endpoints (any region, follow switchovers); the shard map's region is
@@ -225,15 +237,15 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         }))),
       },
       secretEnv: {
-        DATABASE_URL: pgUrl(user, cfg.secrets.dbPassword, shard0.writer),
-        DATABASE_READER_URLS: pgUrl(user, cfg.secrets.dbPassword, shard0.reader),
+        DATABASE_URL: pgUrl(user, secrets.dbPassword, shard0.writer),
+        DATABASE_READER_URLS: pgUrl(user, secrets.dbPassword, shard0.reader),
         // Shard URLs carry no password (the shard map stores them); libpq takes it from PGPASSWORD.
-        PGPASSWORD: cfg.secrets.dbPassword,
+        PGPASSWORD: secrets.dbPassword,
         REDIS_URL: redisUrl(this.cache.state.host),
         REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
         REDIS_PASSWORD: password,
-        ADMIN_TOKEN: cfg.secrets.adminApiKey,
-        REQUEST_STATE_KEYS: cfg.secrets.requestStateKeys,
+        ADMIN_TOKEN: secrets.adminApiKey,
+        REQUEST_STATE_KEYS: secrets.requestStateKeys,
       },
       queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
       ingress: {
@@ -287,6 +299,9 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       ...(this.alertTopic?.publishPolicyArn ? { alertPublishPolicyArn: this.alertTopic.publishPolicyArn } : {}),
       ...(this.cluster ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(this.cache.globalReplicationGroupId ? { cacheGlobalReplicationGroupId: this.cache.globalReplicationGroupId } : {}),
+      // Secret outputs: the secondary reads them through its StackReference, and the operator reads the admin
+      // key with `pulumi stack output adminApiKey --show-secrets` (every regional stack exports its values).
+      ...Object.fromEntries(SHARED_SECRETS.map((k) => [k, pulumi.secret(this.sharedSecrets.values[k])])),
       // Read by the secondary through its StackReference (PEER_OUTPUTS in peer/peer-stack.ts).
       ...(cfg.peerRegion !== undefined ? {
         globalWriterEndpoints: pulumi.output(Object.fromEntries(this.database.shards.map((s) => [s.id, s.writer]))),

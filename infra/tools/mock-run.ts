@@ -1,9 +1,10 @@
 /**
  * Runs the Pulumi program for one stack file under `pulumi.runtime.setMocks`: no CLI, no cloud.
  *
- * Reads stacks/Pulumi.<stack>.yaml, sets its config (secrets the file does not hold get mock values and are
- * flagged secret), answers invokes with canned values (availability zones, caller identity, partition,
- * region, AMIs, EKS auth...), runs infra/index.ts inside a root stack, waits until every registration RPC
+ * Reads stacks/Pulumi.<stack>.yaml, sets its config (the operator's secrets get mock values and are flagged
+ * secret, also where the file holds them encrypted; the shared secrets stay unset unless the file or the
+ * caller sets them, so the program generates them), answers invokes with canned values (availability zones,
+ * caller identity, partition, region, AMIs, EKS auth...), runs infra/index.ts inside a root stack, waits until every registration RPC
  * is done, and returns every resource with its inputs plus the stack outputs. Safe to call for several
  * stacks one after another in one process (each call resets the mock monitor and the config).
  * Used by test/infra, `npm run validate` and `npm run plan`.
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
 import { canned, type MockContext } from './mock-values.js';
+import { SHARED_SECRETS } from '../regional/secrets/shared-secrets.js';
 
 /** A resource as the mock monitor saw it. `inputs` has secrets unwrapped; `secretPaths` lists where they were. */
 export interface MockedResource {
@@ -34,7 +36,12 @@ export interface MockRunOptions {
   stacksDir?: string;
   /** Config overrides, full keys (`unified-mcp:app`), objects JSON-encoded for you; `undefined` removes a key. */
   config?: Record<string, unknown>;
-  /** Secret values by full key; merged over the mock defaults; `undefined` removes one. */
+  /**
+   * Secret values by full key, set in config as secrets; merged over {@link MOCK_OPERATOR_SECRETS}; `undefined`
+   * removes one. The shared secrets (dbPassword, redisAuthToken, adminApiKey, requestStateKeys) are unset by
+   * default, so the program generates them (a secondary reads its primary's) as on a fresh stack; pass
+   * `secrets: MOCK_SECRETS` (or single keys) to set them in config instead.
+   */
   secrets?: Record<string, string | undefined>;
   /** The program; @defaultValue the default export of infra/index.ts. */
   program?: () => Promise<Record<string, unknown> | void>;
@@ -59,7 +66,10 @@ const PROJECT = 'unified-mcp';
 /** `pulumi.getOrganization()` under mocks: the name a self-managed backend reports (stack refs `organization/<project>/<stack>`). */
 export const MOCK_ORGANIZATION = 'organization';
 
-/** Mock values for secrets a stack file leaves out (real stacks set them with `pulumi config set --secret`). */
+/**
+ * Mock values for every secret key (real stacks set them with `pulumi config set --secret`). Only the
+ * operator's external ones ({@link MOCK_OPERATOR_SECRETS}) are set by default.
+ */
 export const MOCK_SECRETS: Readonly<Record<string, string>> = {
   'unified-mcp:dbPassword': 'mock-db-password-0123456789',
   'unified-mcp:redisAuthToken': 'mock-redis-token-0123456789',
@@ -69,6 +79,10 @@ export const MOCK_SECRETS: Readonly<Record<string, string>> = {
   'unified-mcp:alertWebhookUrl': 'https://alerts.example.com/hooks/mock-webhook-token-0123456789',
   'cloudflare:apiToken': 'mock-cloudflare-token-0123456789',
 };
+
+/** The secrets only an operator can provide (no program generates them): set by default in every mocked run. */
+export const MOCK_OPERATOR_SECRETS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['unified-mcp:kubeconfig', 'unified-mcp:alertWebhookUrl', 'cloudflare:apiToken'].map((k) => [k, MOCK_SECRETS[k]!]));
 
 const SIG_KEY = pulumi.runtime.specialSigKey;
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
@@ -90,8 +104,22 @@ export function unwrapSecrets(value: unknown, path = '', found: string[] = []): 
   return value;
 }
 
+/** Options of {@link readStackConfig}. */
+export interface ReadStackConfigOptions {
+  /**
+   * Return values the file holds encrypted (`pulumi config set --secret` writes `{ secure: ... }` there, the
+   * stack config folder being stacks/) as they are, instead of throwing. @defaultValue false
+   */
+  keepEncrypted?: boolean;
+}
+
+/** True for a value `pulumi config set --secret` stored encrypted in a stack file. */
+export function isEncryptedValue(v: unknown): v is { secure: string } {
+  return typeof v === 'object' && v !== null && 'secure' in v;
+}
+
 /** Reads a stack file's `config:` block. */
-export function readStackConfig(stack: string, stacksDir = join(repoRoot, 'stacks')): Record<string, unknown> {
+export function readStackConfig(stack: string, stacksDir = join(repoRoot, 'stacks'), options: ReadStackConfigOptions = {}): Record<string, unknown> {
   const file = join(stacksDir, `Pulumi.${stack}.yaml`);
   let doc: unknown;
   try {
@@ -100,8 +128,9 @@ export function readStackConfig(stack: string, stacksDir = join(repoRoot, 'stack
     throw new Error(`cannot read stack file ${file}: ${(err as Error).message}`);
   }
   const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
+  if (options.keepEncrypted) return config;
   for (const [k, v] of Object.entries(config)) {
-    if (v && typeof v === 'object' && 'secure' in v) {
+    if (isEncryptedValue(v)) {
       throw new Error(`${file}: ${k} holds an encrypted value the mocks cannot decrypt; pass it in opts.secrets`);
     }
   }
@@ -129,10 +158,21 @@ async function drain(pending: Set<Promise<unknown>>): Promise<void> {
  * @throws the program's error (e.g. a ConfigError naming key and stack) when it fails.
  */
 export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {}): Promise<MockRunResult> {
-  const fileConfig = readStackConfig(stack, opts.stacksDir);
+  const fileConfig = readStackConfig(stack, opts.stacksDir, { keepEncrypted: true });
+  // A secret the operator set (encrypted in the file) is set under mocks too, with its mock value.
+  const encrypted: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fileConfig)) {
+    if (!isEncryptedValue(v)) continue;
+    delete fileConfig[k];
+    if (opts.secrets && k in opts.secrets) continue;
+    if (MOCK_SECRETS[k] === undefined) {
+      throw new Error(`${join(opts.stacksDir ?? join(repoRoot, 'stacks'), `Pulumi.${stack}.yaml`)}: ${k} holds an encrypted value the mocks cannot decrypt; pass it in opts.secrets`);
+    }
+    encrypted[k] = MOCK_SECRETS[k]!;
+  }
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...fileConfig, ...opts.config })) if (v !== undefined) config[k] = encode(v);
-  const secrets: Record<string, string | undefined> = { ...MOCK_SECRETS, ...opts.secrets };
+  const secrets: Record<string, string | undefined> = { ...MOCK_OPERATOR_SECRETS, ...encrypted, ...opts.secrets };
   const secretKeys: string[] = [];
   for (const [k, v] of Object.entries(secrets)) {
     if (v === undefined) {
@@ -147,7 +187,10 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
   const resources: MockedResource[] = [];
   const pending = new Set<Promise<unknown>>();
   let stackOutputs: unknown;
-  const ctx: MockContext = { providerRegions: new Map(), defaultRegion: String(fileConfig['unified-mcp:region'] ?? fileConfig['aws:region'] ?? 'us-east-1') };
+  const configuredSharedSecrets = Object.fromEntries(SHARED_SECRETS.filter((k) => secretKeys.includes(`unified-mcp:${k}`)).map((k) => [k, config[`unified-mcp:${k}`]!]));
+  const ctx: MockContext = {
+    providerRegions: new Map(), defaultRegion: String(fileConfig['unified-mcp:region'] ?? fileConfig['aws:region'] ?? 'us-east-1'), configuredSharedSecrets,
+  };
 
   await pulumi.runtime.setMocks({
     newResource: (args) => canned.newResource(args, ctx),

@@ -5,6 +5,8 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { regionalOutputsForMocks } from '../global/mock-regional-outputs.js';
 import { peerOutputsForMocks } from './mock-peer-outputs.js';
+import { mockRandomBytes, mockRandomPassword } from './mock-random.js';
+import { SHARED_SECRETS } from '../regional/secrets/shared-secrets.js';
 
 type MockResourceArgs = pulumi.runtime.MockResourceArgs;
 type MockCallArgs = pulumi.runtime.MockCallArgs;
@@ -13,6 +15,11 @@ export interface MockContext {
   /** Provider reference (`urn::id`) → region, learned as aws providers register. */
   providerRegions: Map<string, string>;
   defaultRegion: string;
+  /**
+   * Shared secrets the run sets in config (full keys stripped to `dbPassword`...): a mocked secondary given
+   * them reads a primary that holds the same values, as two stacks configured alike would.
+   */
+  configuredSharedSecrets?: Record<string, string>;
 }
 
 export const MOCK_ACCOUNT = '123456789012';
@@ -28,7 +35,7 @@ function service(type: string): string {
   return type.split(':')[1]?.split('/')[0] ?? 'unknown';
 }
 
-function resourceState(args: MockResourceArgs, region: string, id: string): Record<string, unknown> {
+function resourceState(args: MockResourceArgs, region: string, id: string, ctx: MockContext): Record<string, unknown> {
   const i = args.inputs ?? {};
   const arn = `arn:aws:${service(args.type)}:${region}:${MOCK_ACCOUNT}:${args.name}`;
   const base: Record<string, unknown> = { arn, id };
@@ -68,9 +75,19 @@ function resourceState(args: MockResourceArgs, region: string, id: string): Reco
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? '').replace('https://', '')}` };
     case 'pulumi:pulumi:StackReference': // the global stack reading a regional one, or a secondary its primary
-      return { name: i.name, outputs: { ...regionalOutputsForMocks(String(i.name)), ...peerOutputsForMocks(String(i.name)) }, secretOutputNames: ['endpoints', 'originAuth'] };
+      // Secret outputs as the real engine reports them: the edge's origin header, the endpoints, the shared secrets.
+    {
+      const peer = peerOutputsForMocks(String(i.name));
+      const shared = Object.keys(peer).length ? ctx.configuredSharedSecrets ?? {} : {};
+      return { name: i.name, outputs: { ...regionalOutputsForMocks(String(i.name)), ...peer, ...shared },
+        secretOutputNames: ['endpoints', 'originAuth', ...SHARED_SECRETS] };
+    }
     case 'random:index/randomPassword:RandomPassword': // deterministic per name, never a real secret
-      return { ...base, result: `mock-random-${args.name}`.replace(/[^A-Za-z0-9]/g, '').slice(0, Number(i.length ?? 32)) };
+      return { ...base, result: mockRandomPassword(args.name, Number(i.length ?? 32)) };
+    case 'random:index/randomBytes:RandomBytes': {
+      const bytes = mockRandomBytes(args.name, Number(i.length ?? 32));
+      return { ...base, base64: bytes.toString('base64'), hex: bytes.toString('hex') };
+    }
     case 'kubernetes:networking.k8s.io/v1:Ingress':
       return { status: { loadBalancer: { ingress: [{ hostname: `k8s-${args.name}-mock.${region}.elb.amazonaws.com` }] } } };
     default:
@@ -103,7 +120,7 @@ export const canned = {
       // Invokes and children reference the provider as `<urn>::<id>`; remember its region by id.
       ctx.providerRegions.set(id, region);
     }
-    return { id, state: { ...args.inputs, ...resourceState(args, region, id) } };
+    return { id, state: { ...args.inputs, ...resourceState(args, region, id, ctx) } };
   },
 
   call(args: MockCallArgs, ctx: MockContext): Record<string, unknown> {

@@ -21,6 +21,15 @@ export const PEER_OUTPUTS = {
   vpcCidr: 'vpcCidr',
   privateRouteTableIds: 'privateRouteTableIds',
   region: 'region',
+  /**
+   * The shared secrets (secret outputs; SHARED_SECRETS of infra/regional/secrets/shared-secrets.ts): the
+   * primary's effective values (config or generated), which the Aurora global database, the cache global
+   * datastore and request-state sealing need identical in every region.
+   */
+  dbPassword: 'dbPassword',
+  redisAuthToken: 'redisAuthToken',
+  adminApiKey: 'adminApiKey',
+  requestStateKeys: 'requestStateKeys',
 } as const;
 
 export type PeerOutputName = keyof typeof PEER_OUTPUTS;

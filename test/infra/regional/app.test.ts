@@ -147,9 +147,10 @@ describe('regional app', () => {
     assert.deepEqual(shards.map((x: { id: string; region: string }) => [x.id, x.region]), [['1', 'us-east-1']], 'writer region is the primary');
     assert.match(shards[0].writerUrl, /^postgres:\/\/app@[^:]+:5432\/umcp\?sslmode=require$/, 'no password in the shard map');
     const secret = one(r, 'kubernetes:core/v1:Secret', '-app-secret').inputs.stringData;
-    assert.match(secret.DATABASE_URL, /^postgres:\/\/app:mock-db-password-0123456789@umcp-prod-shard-0\.global-mock\.global\.rds\.amazonaws\.com:/, 'the global writer endpoint');
+    const password = encodeURIComponent(String(r.outputs.dbPassword)); // the primary's, read through the StackReference
+    assert.ok(secret.DATABASE_URL.startsWith(`postgres://app:${password}@umcp-prod-shard-0.global-mock.global.rds.amazonaws.com:`), 'the global writer endpoint');
     for (const k of ['DATABASE_READER_URLS', 'PGPASSWORD', 'REDIS_URL', 'REDIS_CACHE_URL', 'ADMIN_TOKEN']) assert.ok(secret[k], k);
-    assert.ok(!JSON.stringify(env).includes('mock-db-password'), 'no secret in the ConfigMap');
+    assert.ok(!JSON.stringify(env).includes(String(r.outputs.dbPassword)), 'no secret in the ConfigMap');
   });
 
   it('rejects contradictory app args', () => {
