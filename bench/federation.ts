@@ -9,8 +9,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { barChart } from './cluster/svg-chart.js';
+import { connectClient, type ClientMode } from './support/mcp-client.js';
 import { startCluster } from '../test/service/federation/support/gateway.js';
 import { startLegacyUpstream, startModernUpstream } from '../test/service/federation/support/upstream-fixtures.js';
 
@@ -51,9 +52,8 @@ async function main(): Promise<void> {
       const r = await cluster.admin('POST', '/tenants/bench/upstreams', { name, url, maxConcurrency: 64 });
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
     }
-    const connect = async (url: string, headers: Record<string, string>, mode: 'auto' | 'legacy' | { pin: string }) => {
-      const c = new Client({ name: 'bench', version: '1' }, { versionNegotiation: { mode } });
-      await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    const connect = async (url: string, headers: Record<string, string>, mode: ClientMode) => {
+      const c = await connectClient(url, headers, mode);
       clients.push(c);
       return c;
     };

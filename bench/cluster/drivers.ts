@@ -107,3 +107,21 @@ async function postAccepted(url: string, body: string): Promise<void> {
   await res.body.text();
   if (res.statusCode >= 300) throw new Error(`mcp-hub POST: HTTP ${res.statusCode}`);
 }
+
+/**
+ * Sequential calls of several kinds, interleaved call by call (a, b, c, a, b, c, ...): slow drifts of a
+ * shared machine hit every kind alike. `warmup` rounds first (not counted); returns latency stats per kind.
+ */
+export async function interleaved<K extends string>(count: number, sends: Record<K, () => Promise<unknown>>, warmup = 100): Promise<Record<K, LatencyStats>> {
+  const kinds = Object.keys(sends) as K[];
+  for (let i = 0; i < warmup; i++) for (const k of kinds) await sends[k]();
+  const samples = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < count; i++) {
+    for (const k of kinds) {
+      const s = performance.now();
+      await sends[k]();
+      samples[k].push(performance.now() - s);
+    }
+  }
+  return Object.fromEntries(kinds.map((k) => [k, stats(samples[k])])) as Record<K, LatencyStats>;
+}
