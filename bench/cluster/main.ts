@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the cluster bench, loopback only, bounded (each throughput run BENCH_DURATION_S
+ * `npm run bench:cluster`: the cluster bench, loopback only, bounded (each throughput run BENCH_DURATION_S
  * seconds, default 6; latency runs a fixed count). Every figure is compared with a baseline measured in
  * the same run:
  * - throughput and p50/p99 (wrk) of a built-in tools/call through one gateway, through nginx over 1 and
