@@ -6,8 +6,10 @@
  * stacks read earlier ones through StackReferences; one whose references have no outputs yet is previewed
  * right before its `up`. `--dry-run` prints the plan and previews only (without the pulumi CLI: the plan,
  * and a note that previews need the CLI). `--policy` runs the infra/policy pack with every preview and
- * update. Previews and updates need the pulumi CLI and a logged-in backend; the stacks must exist
- * (`pulumi stack init <name>`).
+ * update. Previews and updates need the pulumi CLI and a logged-in backend; missing stacks are created
+ * (not by a dry run). Step 0 of the plan lists the prerequisites; before any preview or update the deploy
+ * checks every stack's external secrets (`pulumi config`) and stops printing the missing
+ * `pulumi config set --secret` commands (exit 1), and stops on a contradiction in the stack files.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { crossCheck, deployOrder, readAllStackConfigs, type DeployTarget } from './deploy/order.js';
 import { runDeploy, type DeployReport, type StepResult } from './deploy/orchestrate.js';
 import { deploySteps, renderPlan } from './deploy/steps.js';
+import { configStatusFromFile, missingOperatorSecrets, prerequisites, renderPrerequisites } from './deploy/prerequisites.js';
 import { AutomationWorkspace, PulumiCliMissingError } from './deploy/automation-workspace.js';
 import { ALL_RULES } from '../policy/rules/index.js';
 import { table } from './plan/format.js';
@@ -55,8 +58,14 @@ async function main(): Promise<number> {
   const configs = readAllStackConfigs(values.stacks);
   const targets = deployOrder(values.env, configs);
   const dryRun = values['dry-run'] ?? false;
-  console.log(renderPlan(values.env, deploySteps(targets, configs)));
+  const pre = prerequisites(targets, configs);
+  const inFiles = targets.flatMap((t) => missingOperatorSecrets(t, configStatusFromFile(configs[t.name])));
+  console.log(renderPlan(values.env, deploySteps(targets, configs), renderPrerequisites(pre, { secrets: inFiles, source: 'the stack files' })));
   for (const w of crossCheck(targets, configs)) console.log(`warning: ${w}`);
+  if (pre.problems.length) {
+    console.error(`\nStopped before any preview: fix the stack files first:\n${pre.problems.map((p) => `  ${p}`).join('\n')}`);
+    return 1;
+  }
   console.log(`\n${dryRun ? 'Dry run: previewing' : 'Deploying'} (pulumi CLI through the Automation API)...`);
 
   let workspace: AutomationWorkspace;
@@ -78,8 +87,11 @@ async function main(): Promise<number> {
     throw err;
   }
   const onStep = (s: StepResult) => console.log(`${s.status === 'failed' ? 'FAILED' : s.status.padEnd(6)} ${s.phase.padEnd(7)} ${s.stack}: ${s.detail}`);
-  const report = await runDeploy(targets, workspace, { dryRun, onStep });
+  const report = await runDeploy(targets, workspace, { dryRun, onStep, stackFiles: configs });
   console.log(`\n${renderReport(targets, report)}`);
+  if (report.missingSecrets.length) {
+    console.log(`\nMissing operator secrets (nothing was previewed or updated): set them, then run the deploy again:\n${report.missingSecrets.map((m) => `  ${m.command}   # ${m.why}`).join('\n')}`);
+  }
   return report.ok ? 0 : 1;
 }
 

@@ -1,10 +1,12 @@
 /**
  * The real DeployWorkspace: Pulumi Automation API over the program in the repository root
  * (Pulumi.yaml, stacks/Pulumi.<stack>.yaml). Needs the pulumi CLI on PATH and a logged-in backend.
+ * Missing stacks are created (`LocalWorkspace.createOrSelectStack`, i.e. `pulumi stack init`); the CLI then
+ * reads and writes their config in stacks/ (Pulumi.yaml `stackConfigDir`), the files in the repository.
  */
 import { spawnSync } from 'node:child_process';
-import { LocalWorkspace, type Stack } from '@pulumi/pulumi/automation/index.js';
-import type { DeployStack, DeployWorkspace, StackOutputs } from './workspace.js';
+import { LocalWorkspace, StackNotFoundError, type Stack } from '@pulumi/pulumi/automation/index.js';
+import { StackMissingError, type ConfigStatus, type DeployStack, type DeployWorkspace, type StackOutputs } from './workspace.js';
 
 /** Thrown when the pulumi CLI cannot be run; the message says how to fix it. */
 export class PulumiCliMissingError extends Error {
@@ -62,6 +64,13 @@ class AutomationStack implements DeployStack {
     return (await this.stack.outputs()) as StackOutputs;
   }
 
+  async configStatus(): Promise<ConfigStatus> {
+    // `pulumi config --json` (the Automation API shows secrets): keep only whether each key is secret, and
+    // plain values; secret values are dropped here and never logged.
+    const all = await this.stack.getAllConfig();
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.secret ? { secret: true, ...(v.value === '' ? { value: '' } : {}) } : { secret: false, value: v.value }]));
+  }
+
   async setConfig(key: string, value: string, opts: { secret?: boolean; path?: boolean } = {}) {
     await this.stack.setConfig(key, { value, secret: opts.secret ?? false }, opts.path ?? false);
   }
@@ -73,15 +82,14 @@ export class AutomationWorkspace implements DeployWorkspace {
     requirePulumiCli();
   }
 
-  async selectStack(name: string): Promise<DeployStack> {
+  async selectStack(name: string, opts: { create?: boolean } = {}): Promise<DeployStack> {
+    const args = { stackName: name, workDir: this.opts.workDir ?? process.cwd() };
     try {
-      const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: this.opts.workDir ?? process.cwd() });
+      // createOrSelectStack: `pulumi stack select`, else `pulumi stack init` (a fresh backend needs no manual step).
+      const stack = opts.create ? await LocalWorkspace.createOrSelectStack(args) : await LocalWorkspace.selectStack(args);
       return new AutomationStack(stack, this.opts);
     } catch (err) {
-      const text = (err as Error).message;
-      if (/no stack named|not found/i.test(text)) {
-        throw new Error(`stack "${name}" does not exist in the current backend; create it with \`pulumi stack init ${name}\` (config comes from stacks/Pulumi.${name}.yaml)`);
-      }
+      if (!opts.create && (err instanceof StackNotFoundError || /no stack named|not found/i.test((err as Error).message))) throw new StackMissingError(name);
       throw err;
     }
   }

@@ -1,12 +1,15 @@
 /**
- * The deploy orchestration: preview every stack, then `up` in order (primary, secondaries, global), stopping
- * at the first failure. Later stacks read earlier ones through StackReferences (a secondary its primary, the
+ * The deploy orchestration: select every stack (creating missing ones), check the operator's secrets of
+ * every stack before anything runs, preview every stack, then `up` in order (primary, secondaries, global),
+ * stopping at the first failure. Later stacks read earlier ones through StackReferences (a secondary its primary, the
  * global stack every region), so a stack whose references have no outputs yet (a fresh account) cannot be
  * previewed up front: its preview is deferred to right before its `up`, after the stacks it reads.
  * Pure logic over the DeployWorkspace seam; prints nothing (the CLI renders the report).
  */
-import type { DeployTarget } from './order.js';
-import type { ChangeSummary, DeployStack, DeployWorkspace, StackOutputs } from './workspace.js';
+import { SHARED_SECRETS } from '../../regional/secrets/shared-secrets.js';
+import type { DeployTarget, StackConfigs } from './order.js';
+import { configStatusFromFile, missingOperatorSecrets, type OperatorSecret } from './prerequisites.js';
+import { StackMissingError, type ChangeSummary, type ConfigStatus, type DeployStack, type DeployWorkspace, type StackOutputs } from './workspace.js';
 
 /** An output of one stack set as config on later stacks before they run. */
 export interface Handoff {
@@ -37,13 +40,22 @@ export function dependenciesOf(t: DeployTarget, targets: readonly DeployTarget[]
   return [];
 }
 
+/**
+ * Outputs a stack needs from each stack it reads before it can be previewed: a secondary the primary's
+ * shared secrets and network (a primary deployed by an older version lacks the secrets until its next up);
+ * the global stack any output of each region.
+ */
+export function requiredOutputsOf(t: DeployTarget): readonly string[] {
+  return t.role === 'secondary' ? ['vpcId', 'globalWriterEndpoints', ...SHARED_SECRETS] : [];
+}
+
 export type StepStatus = 'ok' | 'failed' | 'skipped';
 
 /** One row of the summary. */
 export interface StepResult {
   readonly stack: string;
   readonly role: DeployTarget['role'];
-  readonly phase: 'select' | 'preview' | 'handoff' | 'up';
+  readonly phase: 'select' | 'prerequisites' | 'preview' | 'handoff' | 'up';
   readonly status: StepStatus;
   readonly detail: string;
   readonly ms: number;
@@ -56,6 +68,8 @@ export interface DeployReport {
   readonly steps: StepResult[];
   /** Outputs of the stacks updated, by stack. */
   readonly outputs: Record<string, StackOutputs>;
+  /** The operator's secrets found missing (the deploy stopped before any preview when not empty). */
+  readonly missingSecrets: readonly OperatorSecret[];
 }
 
 /** Options of {@link runDeploy}. */
@@ -65,6 +79,11 @@ export interface DeployOptions {
   /** Called after every step (progress). */
   readonly onStep?: (step: StepResult) => void;
   readonly handoffs?: readonly Handoff[];
+  /**
+   * The stack files' config, for the secret check of a stack that does not exist yet (a dry run creates
+   * nothing; the deploy would create it with exactly that config). @defaultValue {}
+   */
+  readonly stackFiles?: StackConfigs;
 }
 
 /** `{ create: 3, same: 1 }` → `3 create, 1 same`. */
@@ -88,7 +107,8 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
   const skipRest = (from: number, phases: StepResult['phase'][], why: string) => {
     for (const t of targets.slice(from)) for (const phase of phases) record(t, phase, 'skipped', why, Date.now());
   };
-  const done = (ok: boolean): DeployReport => ({ ok, dryRun: opts.dryRun ?? false, steps, outputs });
+  const missingSecrets: OperatorSecret[] = [];
+  const done = (ok: boolean): DeployReport => ({ ok, dryRun: opts.dryRun ?? false, steps, outputs, missingSecrets });
 
   /** Sets the handoffs that `t` receives from the outputs known so far; returns false on failure. */
   const applyHandoffs = async (t: DeployTarget, stack: DeployStack, known: Record<string, StackOutputs>): Promise<boolean> => {
@@ -112,31 +132,68 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
     return true;
   };
 
-  // 1. Select every stack and preview it, primary first. Outputs already deployed are handed over first
-  //    so a secondary previews against the real primary. A stack whose references have no outputs yet
-  //    (first deploy) is previewed later, right before its update.
-  const stacks: DeployStack[] = [];
+  // 1. Select every stack, creating the missing ones (a dry run creates nothing: a missing stack is checked
+  //    against its stack file and previewed by the deploy). Read the outputs already deployed.
+  const stacks: (DeployStack | undefined)[] = [];
   const known: Record<string, StackOutputs> = {};
-  const deferred = new Set<string>();
-  for (const [i, t] of targets.entries()) {
+  const status: Record<string, ConfigStatus> = {};
+  for (const t of targets) {
     const started = Date.now();
-    let stack: DeployStack;
     try {
-      stack = await workspace.selectStack(t.name);
+      const stack = await workspace.selectStack(t.name, { create: !opts.dryRun });
       stacks.push(stack);
+      status[t.name] = await stack.configStatus();
       if (t.role !== 'global') known[t.name] = await stack.outputs();
     } catch (err) {
+      if (opts.dryRun && err instanceof StackMissingError) {
+        stacks.push(undefined);
+        status[t.name] = configStatusFromFile(opts.stackFiles?.[t.name]);
+        record(t, 'select', 'skipped', `does not exist yet: the deploy creates it (config from stacks/Pulumi.${t.name}.yaml)`, started);
+        continue;
+      }
       record(t, 'select', 'failed', errorText(err), started);
-      skipRest(i + 1, ['preview'], 'an earlier stack failed');
-      skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
+      skipRest(0, ['preview'], 'a stack could not be selected');
+      if (!opts.dryRun) skipRest(0, ['up'], 'a stack could not be selected');
       return done(false);
+    }
+  }
+
+  // 2. Before anything runs: every stack's external secrets (the global stack's Cloudflare token would
+  //    otherwise fail only after the regions are up).
+  for (const t of targets) {
+    const started = Date.now();
+    const missing = missingOperatorSecrets(t, status[t.name] ?? {});
+    missingSecrets.push(...missing);
+    record(t, 'prerequisites', missing.length ? 'failed' : 'ok', missing.length
+      ? `missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((m) => m.key).join(', ')}`
+      : 'operator secrets set', started);
+  }
+  if (missingSecrets.length) {
+    skipRest(0, opts.dryRun ? ['preview'] : ['preview', 'up'], 'operator secrets missing (see prerequisites)');
+    return done(false);
+  }
+
+  // 3. Preview every stack, primary first. Outputs already deployed are handed over first so a secondary
+  //    previews against the real primary. A stack whose references lack outputs (fresh account) is
+  //    previewed later, right before its update.
+  const deferred = new Set<string>();
+  for (const [i, t] of targets.entries()) {
+    const stack = stacks[i];
+    if (!stack) {
+      deferred.add(t.name);
+      record(t, 'preview', 'skipped', 'the stack does not exist yet: previewed during the deploy, right after it is created', Date.now());
+      continue;
     }
     if (!(await applyHandoffs(t, stack, known))) {
       skipRest(i + 1, ['preview'], 'an earlier stack failed');
       skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
       return done(false);
     }
-    const missing = dependenciesOf(t, targets).filter((d) => Object.keys(known[d.name] ?? {}).length === 0);
+    const needed = requiredOutputsOf(t);
+    const missing = dependenciesOf(t, targets).filter((d) => {
+      const out = known[d.name] ?? {};
+      return Object.keys(out).length === 0 || needed.some((n) => out[n] === undefined);
+    });
     if (missing.length > 0) {
       deferred.add(t.name);
       const names = missing.map((d) => d.name).join(', ');
@@ -158,9 +215,9 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
   }
   if (opts.dryRun) return done(true);
 
-  // 2. Update in order, passing the primary's fresh outputs to the later stacks.
+  // 4. Update in order, passing the primary's fresh outputs to the later stacks.
   for (const [i, t] of targets.entries()) {
-    const stack = stacks[i]!;
+    const stack = stacks[i]!; // every stack exists: only a dry run leaves one missing
     if (i > 0 && !(await applyHandoffs(t, stack, outputs))) {
       skipRest(i, ['up'], 'an earlier step failed');
       return done(false);

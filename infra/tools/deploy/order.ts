@@ -20,9 +20,12 @@ export interface DeployTarget {
 /** Config values the order depends on, per stack (lets tests skip the files). */
 export type StackConfigs = Record<string, Record<string, unknown>>;
 
-/** Reads the config block of every stack file in `stacksDir`. */
+/**
+ * Reads the config block of every stack file in `stacksDir`. Secrets set with `pulumi config set --secret`
+ * sit in these files encrypted (`{ secure: ... }`) and are kept as such: set, value unknown.
+ */
 export function readAllStackConfigs(stacksDir: string = join(process.cwd(), 'stacks')): StackConfigs {
-  return Object.fromEntries(listStacks(stacksDir).map((s) => [s, readStackConfig(s, stacksDir)]));
+  return Object.fromEntries(listStacks(stacksDir).map((s) => [s, readStackConfig(s, stacksDir, { keepEncrypted: true })]));
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * The deploy plan in words: every step a fresh account needs, in order, with what each stack creates and
  * reads from the stacks before it. Read from the stack files only (no Pulumi CLI, no cloud), so
- * `npm run deploy -- --dry-run` prints it anywhere. Nothing here is a manual step: each line is one `up`
- * the orchestrator runs.
+ * `npm run deploy -- --dry-run` prints it anywhere. Nothing here is a manual step: each numbered line is one
+ * `up` the orchestrator runs; what must exist before (step 0) is prerequisites.ts.
  */
 import type { DeployTarget, StackConfigs } from './order.js';
 import { dependenciesOf } from './orchestrate.js';
+import { SHARED_SECRETS } from '../../regional/secrets/shared-secrets.js';
 
 /** One numbered step of the plan. */
 export interface PlanStep {
@@ -46,16 +47,17 @@ export function deploySteps(targets: readonly DeployTarget[], configs: StackConf
       if (t.role === 'primary' && p.peer) {
         text = `up ${t.name} (primary, ${t.region}: VPC ${p.cidr}, ${p.cluster}, Aurora global databases ${p.globalIds} (primary clusters; ` +
           `their global writer endpoints are every region's DATABASE_URL/SHARDS writers), ElastiCache state group + cache global datastore, ` +
-          `S3 bucket ${p.bucket(t.region)} (no replication yet: its peer does not exist), workloads; exports globalWriterEndpoints, ` +
-          `cacheGlobalReplicationGroupId, bucketArn/bucketKmsKeyArn, vpcId/vpcCidr/privateRouteTableIds for its secondary)`;
+          `S3 bucket ${p.bucket(t.region)} (no replication yet: its peer does not exist), workloads; generates the shared secrets its config does not set; ` +
+          `exports globalWriterEndpoints, cacheGlobalReplicationGroupId, bucketArn/bucketKmsKeyArn, vpcId/vpcCidr/privateRouteTableIds and, as secret outputs, ` +
+          `${SHARED_SECRETS.join(', ')} for its secondary)`;
       } else if (t.role === 'primary') {
         text = `up ${t.name} (single region, ${t.region}: VPC ${p.cidr}, ${p.cluster}, Aurora clusters (shards ${p.globalIds}) behind RDS Proxy, ` +
-          `ElastiCache state + cache, S3 bucket ${p.bucket(t.region)}, workloads)`;
+          `ElastiCache state + cache, S3 bucket ${p.bucket(t.region)}, workloads; generates the shared secrets its config does not set)`;
       } else {
         const primary = targets.find((s) => s.role === 'primary' && s.region === p.peer) ?? targets.find((s) => s.role === 'primary');
         const ref = refName(primary?.name ?? `${get(c, 'environment')}-${p.peer}`, c);
         text = `up ${t.name} (secondary, ${t.region}: reads ${ref} through a StackReference (global writer endpoints, cache datastore id, ` +
-          `bucket + KMS key, VPC); VPC ${p.cidr}, ${p.cluster}; joins the Aurora global databases ${p.globalIds} and the cache global ` +
+          `bucket + KMS key, VPC, and the shared secrets ${SHARED_SECRETS.join(', ')}, still secret); VPC ${p.cidr}, ${p.cluster}; joins the Aurora global databases ${p.globalIds} and the cache global ` +
           `datastore; peers its VPC with ${p.peer} (request, acceptance, routes both ways); creates S3 replication ` +
           `${p.bucket(t.region)} -> ${p.bucket(p.peer)} and ${p.bucket(p.peer)} -> ${p.bucket(t.region)}; workloads writing through the global writer endpoints)`;
       }
@@ -64,11 +66,16 @@ export function deploySteps(targets: readonly DeployTarget[], configs: StackConf
   });
 }
 
-/** The plan as printed: numbered lines plus how previews and re-runs behave. */
-export function renderPlan(environment: string, steps: readonly PlanStep[]): string {
+/**
+ * The plan as printed: step 0 (prerequisites, renderPrerequisites' lines) when given, the numbered `up`s,
+ * then how stack creation, previews and re-runs behave.
+ */
+export function renderPlan(environment: string, steps: readonly PlanStep[], prerequisiteLines: readonly string[] = []): string {
   return [
-    `Deploy plan for environment "${environment}" (from the stack files; a fresh account needs exactly these steps, no manual one):`,
+    `Deploy plan for environment "${environment}" (from the stack files; after the prerequisites, a fresh account needs exactly these steps, each run by the deploy, no manual one):`,
+    ...prerequisiteLines,
     ...steps.map((s) => `  ${s.n}. ${s.text}`),
+    '  Stacks: each one missing in the backend is created first (create-or-select, config from stacks/Pulumi.<stack>.yaml); a dry run creates none.',
     '  Previews: a stack whose StackReferences have no outputs yet (fresh account) is previewed right before its up.',
     '  Re-runs: the same order; each stack reads the current outputs of the stacks before it, so a re-run changes nothing that is in place.',
   ].join('\n');
