@@ -4,8 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
-import { runStackUnderMocks, unwrapSecrets } from '../../../infra/tools/mock-run.js';
-import { runStack } from '../support/stacks.js';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MOCK_SECRETS, readStackConfig, runStackUnderMocks, unwrapSecrets } from '../../../infra/tools/mock-run.js';
+import { readAllStackConfigs } from '../../../infra/tools/deploy/order.js';
+import { runStack, STACKS_DIR } from '../support/stacks.js';
 
 describe('runStackUnderMocks', () => {
   it('gives the same result when a stack runs again after others in the same process', async () => {
@@ -39,6 +43,19 @@ describe('runStackUnderMocks', () => {
   it('surfaces a program error instead of hanging', async () => {
     await runStack('dev');
     await assert.rejects(runStackUnderMocks('dev', { program: async () => { throw new Error('boom'); } }), /boom/);
+  });
+
+  it('runs a stack file holding secrets encrypted (as `pulumi config set --secret` leaves it) with their mock values', async () => {
+    await runStack('dev');
+    const dir = mkdtempSync(join(tmpdir(), 'umcp-stacks-'));
+    const file = join(dir, 'Pulumi.dev.yaml');
+    copyFileSync(join(STACKS_DIR, 'Pulumi.dev.yaml'), file);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}  unified-mcp:dbPassword:\n    secure: v1:AAAA\n  unified-mcp:alertWebhookUrl:\n    secure: v1:BBBB\n`);
+    const r = await runStackUnderMocks('dev', { stacksDir: dir });
+    assert.equal(r.outputs.dbPassword, MOCK_SECRETS['unified-mcp:dbPassword'], 'an encrypted shared secret counts as set');
+    assert.ok(r.secretOutputs.includes('dbPassword'));
+    assert.throws(() => readStackConfig('dev', dir), /holds an encrypted value the mocks cannot decrypt/, 'the default read still refuses');
+    assert.deepEqual(readAllStackConfigs(dir)['dev']!['unified-mcp:alertWebhookUrl'], { secure: 'v1:BBBB' }, 'the deploy reads it as set');
   });
 
   it('unwraps secrets and lists their paths', () => {
