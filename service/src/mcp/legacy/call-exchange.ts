@@ -1,5 +1,6 @@
 /**
- * One POST carrying JSON-RPC requests: a fresh, restored server instance answers them on an SSE stream whose
+ * One POST carrying JSON-RPC requests: a live server instance of the session (pooled on this replica, or
+ * freshly restored) answers them on an SSE stream whose
  * every event is first appended to the Redis event log (so any replica can replay and live-tail it) and then
  * written to the client while it is still connected. This replica holds a renewed producer lease on the
  * stream until the last response is logged; if it dies, resuming readers fail the stream's pending requests.
@@ -9,7 +10,7 @@ import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextpr
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../domain/principal.js';
 import type { SessionRecord } from '../../store/redis/session-store.js';
-import { appendStandalone, messageExtra, openInstance, watchSession, type LegacyContext, type LiveInstance, type RunningExchange } from './context.js';
+import { acquireInstance, appendStandalone, messageExtra, releaseInstance, watchSession, type LegacyContext, type LiveInstance, type RunningExchange } from './context.js';
 import { SseStream } from './sse.js';
 
 /** Protocol versions whose clients understand an empty-data priming event (resumable before any message). */
@@ -27,17 +28,20 @@ export async function startCall(
 ): Promise<Response> {
   const streamId = randomBytes(16).toString('base64url');
   const sid = session.sessionId;
+  const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
+  const exchange = new CallExchange(ctx, session, principal, streamId, sse, requests);
+  // The instance first (no Redis), so its call records are written with the stream's setup.
+  const instance = await exchange.open(request);
   // Issued together: one connection runs them in order (meta + lease before the priming append), so this
   // costs one round trip before the response starts.
   const [, , primingId] = await Promise.all([
     ctx.log.openCallStream(sid, streamId, requests.map((r) => r.id), ctx.replicaId, ctx.settings.leaseMs),
     ctx.sessions.addStream(sid, ctx.log.keysOf(sid, streamId)),
     supportsPriming(session.protocolVersion) ? ctx.log.append(sid, streamId, undefined, { callStream: true }) : undefined,
+    instance ? ctx.router.register(sid, instance.transport, requests.map((r) => r.id), ctx.settings.leaseMs) : undefined,
   ]);
-  const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
-  const exchange = new CallExchange(ctx, session, streamId, sse, requests);
   if (primingId !== undefined) sse.event(primingId, undefined, ctx.settings.retryMs);
-  exchange.run(principal, request).catch((err: Error) => ctx.logger.error({ err, sessionId: sid }, 'legacy: call exchange failed'));
+  exchange.run(request).catch((err: Error) => ctx.logger.error({ err, sessionId: sid }, 'legacy: call exchange failed'));
   return sse.response;
 }
 
@@ -46,6 +50,9 @@ class CallExchange implements RunningExchange {
   private readonly ids: RequestId[];
   private chain: Promise<void> = Promise.resolve();
   private instance: LiveInstance | undefined;
+  private startError: Error | undefined;
+  /** The lease release and call records removal, issued right behind the final append. */
+  private releasing: Promise<unknown> | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   private finished = false;
@@ -53,6 +60,7 @@ class CallExchange implements RunningExchange {
   constructor(
     private readonly ctx: LegacyContext,
     private readonly session: SessionRecord,
+    private readonly principal: Principal,
     private readonly streamId: string,
     private readonly sse: SseStream,
     requests: readonly JSONRPCRequest[],
@@ -65,15 +73,19 @@ class CallExchange implements RunningExchange {
     return this.session.sessionId;
   }
 
-  async run(principal: Principal, request: Request): Promise<void> {
+  /**
+   * Takes a live instance of the session for this exchange (pooled, or built and restored) and starts watching
+   * the session; undefined when no instance could be started (`run` then fails the requests in the log).
+   */
+  async open(request: Request): Promise<LiveInstance | undefined> {
     const { ctx } = this;
     ctx.exchanges.add(this);
     this.leaseTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ctx.settings.leaseMs / 3)));
+    this.unwatch = watchSession(ctx, this.sid, (c) => {
+      if (c.type === 'deleted') void this.abort('session deleted');
+    });
     try {
-      this.unwatch = watchSession(ctx, this.sid, (c) => {
-        if (c.type === 'deleted') void this.abort('session deleted');
-      });
-      this.instance = await openInstance(ctx, this.session, principal, request, {
+      this.instance = await acquireInstance(ctx, this.session, this.principal, request, {
         related: (message, requestId) => this.enqueue(() => this.related(message, requestId)),
         standalone: (message) => appendStandalone(ctx, this.sid, message),
         unrelatedRequest: (message) =>
@@ -84,16 +96,34 @@ class CallExchange implements RunningExchange {
         cancelled: (requestId) => void this.enqueue(() => this.cancelled(requestId)),
       });
       if (this.finished) {
-        await this.instance.close();
-        return;
+        // Aborted (shutdown, session deleted) while the instance was being built: nothing was delivered to it.
+        releaseInstance(ctx, this.sid, this.principal, this.instance);
+        this.instance = undefined;
       }
-      await ctx.router.register(this.sid, this.instance.transport, this.ids, ctx.settings.leaseMs);
-      const extra = messageExtra(principal, request);
-      for (const r of this.pending.values()) this.instance.transport.deliver(r, extra);
+      return this.instance;
     } catch (err) {
-      ctx.logger.error({ err, sessionId: this.sid }, 'legacy: could not start a server instance for the session');
-      await this.enqueue(() => this.failAll(-32603, 'Internal error'));
+      this.startError = err as Error;
+      return undefined;
     }
+  }
+
+  /** Delivers the requests to the instance (registered with the stream's setup), or fails them. */
+  async run(request: Request): Promise<void> {
+    const { ctx } = this;
+    if (this.finished) {
+      // Aborted before the stream existed: its setup was written after the abort's failPending, so fail it now.
+      await ctx.log.failPending(this.sid, this.streamId, -32603, 'Request aborted before it started').catch(() => 0);
+      await ctx.log.releaseLease(this.sid, this.streamId).catch(() => {});
+      return;
+    }
+    if (!this.instance) {
+      ctx.logger.error({ err: this.startError, sessionId: this.sid }, 'legacy: could not start a server instance for the session');
+      await this.enqueue(() => this.failAll(-32603, 'Internal error'));
+      return;
+    }
+    if (this.finished) return;
+    const extra = messageExtra(this.principal, request);
+    for (const r of this.pending.values()) this.instance.transport.deliver(r, extra);
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
@@ -118,7 +148,11 @@ class CallExchange implements RunningExchange {
     }
     this.pending.delete(key);
     const final = this.pending.size === 0;
-    const id = await this.ctx.log.append(this.sid, this.streamId, message, { answers: requestId, final });
+    const appended = this.ctx.log.append(this.sid, this.streamId, message, { answers: requestId, final });
+    // Issued in the same tick, so it travels in the append's round trip and runs after it (one connection,
+    // in order): the lease ends only once the final event is logged.
+    if (final) this.releasing = this.release();
+    const id = await appended;
     if (id !== undefined) this.sse.event(id, message);
     if (final || id === undefined) await this.finish();
   }
@@ -139,7 +173,10 @@ class CallExchange implements RunningExchange {
   private async persistSideEffects(req: JSONRPCRequest): Promise<{ code: number; message: string } | undefined> {
     const { sessions, settings } = this.ctx;
     const params = (req.params ?? {}) as Record<string, unknown>;
-    if (req.method === 'logging/setLevel' && typeof params.level === 'string') await sessions.setLogLevel(this.sid, params.level);
+    if (req.method === 'logging/setLevel' && typeof params.level === 'string') {
+      await sessions.setLogLevel(this.sid, params.level);
+      if (this.instance) this.instance.logLevel = params.level;
+    }
     if (req.method === 'resources/subscribe' && typeof params.uri === 'string') {
       if (!(await sessions.isSubscribed(this.sid, params.uri)) && (await sessions.subscriptionCount(this.sid)) >= settings.maxSubscriptions) {
         return { code: -32603, message: `Subscription limit reached (${settings.maxSubscriptions} per session)` };
@@ -180,6 +217,15 @@ class CallExchange implements RunningExchange {
     await this.finish();
   }
 
+  /** Ends the producer lease and the call records (the instance stops receiving routed messages). */
+  private release(): Promise<unknown> {
+    const inst = this.instance;
+    return Promise.all([
+      this.ctx.log.releaseLease(this.sid, this.streamId).catch(() => {}),
+      inst ? this.ctx.router.unregister(this.sid, inst.transport, this.ids).catch(() => {}) : undefined,
+    ]);
+  }
+
   private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
@@ -187,11 +233,8 @@ class CallExchange implements RunningExchange {
     this.unwatch?.();
     this.ctx.exchanges.delete(this);
     this.sse.close();
-    const inst = this.instance;
-    await Promise.all([
-      this.ctx.log.releaseLease(this.sid, this.streamId).catch(() => {}),
-      inst ? this.ctx.router.unregister(this.sid, inst.transport, this.ids).catch(() => {}) : undefined,
-      inst?.close(),
-    ]);
+    await (this.releasing ?? this.release());
+    // Back to the pool when the exchange ended cleanly (every request answered), closed otherwise.
+    if (this.instance) releaseInstance(this.ctx, this.sid, this.principal, this.instance);
   }
 }

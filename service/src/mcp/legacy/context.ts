@@ -1,7 +1,7 @@
 /**
  * What every part of the legacy leg shares within one handler (one replica): stores, the pub/sub hub, the
- * router, settings, the open SSE streams and running exchanges, and the step that turns a stored session
- * into a live server instance.
+ * router, settings, the open SSE streams and running exchanges, the pool of idle live instances, and the
+ * step that turns a stored session into a live server instance.
  */
 import type { AuthInfo, JSONRPCMessage, McpServerFactory, MessageExtraInfo } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
@@ -12,6 +12,7 @@ import type { RedisSessionStore, SessionRecord } from '../../store/redis/session
 import { nameInputKeys } from '../input-keys.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { LegacySettings } from './config.js';
+import { principalFingerprint, type InstancePool } from './instance-pool.js';
 import type { ReplicaRouter } from './router.js';
 import { SessionTransport, type TransportSink } from './session-transport.js';
 import type { SseRegistry, SseStream } from './sse.js';
@@ -38,6 +39,8 @@ export interface LegacyContext {
   readonly keyPrefix: string;
   readonly sse: SseRegistry & { readonly streams: ReadonlySet<SseStream> };
   readonly exchanges: Set<RunningExchange>;
+  /** Live instances between exchanges, by session (this replica only). */
+  readonly pool: InstancePool;
   /** Local listeners of session control messages, by session id (fed by one pattern subscription). */
   readonly watchers: Map<string, Set<(c: SessionControl) => void>>;
   draining: boolean;
@@ -68,10 +71,21 @@ export function watchSession(ctx: LegacyContext, sid: string, onControl: (c: Ses
 export async function startControlListener(ctx: LegacyContext): Promise<void> {
   const base = `${ctx.keyPrefix}legacy:ctl:`;
   await ctx.hub.psubscribe(`${base}*`, (channel, payload) => {
-    const listeners = ctx.watchers.get(channel.slice(base.length));
-    if (!listeners) return;
+    const sid = channel.slice(base.length);
     const control = JSON.parse(payload) as SessionControl;
+    if (control.type === 'deleted') ctx.pool.dropSession(sid);
+    const listeners = ctx.watchers.get(sid);
+    if (!listeners) return;
     for (const l of [...listeners]) l(control);
+  });
+}
+
+/** Drops a tenant's pooled instances on every list change published for it (any replica's notifyTenant). */
+export async function startTenantListener(ctx: LegacyContext): Promise<void> {
+  const base = `${ctx.keyPrefix}legacy:tenant:`;
+  await ctx.hub.psubscribe(`${base}*`, (channel, payload) => {
+    const { method } = JSON.parse(payload) as { method?: string };
+    if (method !== 'notifications/resources/updated') ctx.pool.dropTenant(channel.slice(base.length));
   });
 }
 
@@ -90,14 +104,52 @@ export function messageExtra(principal: Principal, request: Request): MessageExt
   return { authInfo: authInfoOf(principal), request };
 }
 
-/** A live server instance bound to one exchange of a session. */
+/** A live server instance of a session, serving one exchange at a time. */
 export interface LiveInstance {
   readonly transport: SessionTransport;
+  /** The log level the instance applies (the session's when it was restored, then each `logging/setLevel` it served). */
+  logLevel: string | undefined;
   close(): Promise<void>;
 }
 
 /**
- * Builds a fresh server instance for `session` from the tenant factory and restores it: the stored
+ * A live instance of `session` for one exchange, sending to `sink`: an idle one from the replica's pool when
+ * it was built for the same principal (no restore; the stored log level re-applied if another replica changed
+ * it), otherwise a fresh, restored one (`openInstance`). Give it back with `releaseInstance`.
+ */
+export async function acquireInstance(ctx: LegacyContext, session: SessionRecord, principal: Principal, request: Request, sink: TransportSink): Promise<LiveInstance> {
+  const pooled = ctx.pool.take(session.sessionId, principalFingerprint(principal));
+  if (pooled) {
+    pooled.transport.bind(sink);
+    if (pooled.logLevel === session.logLevel) return pooled;
+    if (session.logLevel !== undefined) {
+      const set = await pooled.transport.internalRequest('logging/setLevel', { level: session.logLevel }).catch(() => undefined);
+      if (set && !('error' in set)) {
+        pooled.logLevel = session.logLevel;
+        return pooled;
+      }
+    }
+    await pooled.close();
+  }
+  return openInstance(ctx, session, principal, request, sink);
+}
+
+/** Gives an instance back after its exchange: pooled when it ended cleanly, otherwise closed. */
+export function releaseInstance(ctx: LegacyContext, sid: string, principal: Principal, instance: LiveInstance): void {
+  ctx.pool.give(sid, principal, instance);
+}
+
+/** A new server instance from the tenant factory, before it is connected (initialize, or a restore). */
+export async function buildServer(ctx: LegacyContext, principal: Principal, request: Request): Promise<Awaited<ReturnType<McpServerFactory>>> {
+  const product = await ctx.factory({ era: 'legacy', authInfo: authInfoOf(principal), requestInfo: request });
+  // Questions of input_required handlers go out named, so a federating gateway can keep their keys.
+  nameInputKeys(product);
+  return product;
+}
+
+/**
+ * Builds a fresh server instance for `session` from the tenant factory and restores it (once per session and
+ * replica while the instance is pooled, see instance-pool.ts): the stored
  * `initialize` parameters (and log level) are replayed through the SDK's own handlers, so the negotiated
  * version and client capabilities gate sampling/elicitation exactly as on the replica that initialized it.
  */
@@ -108,9 +160,7 @@ export async function openInstance(
   request: Request,
   sink: TransportSink,
 ): Promise<LiveInstance> {
-  const product = await ctx.factory({ era: 'legacy', authInfo: authInfoOf(principal), requestInfo: request });
-  // Questions of input_required handlers go out named, so a federating gateway can keep their keys.
-  nameInputKeys(product);
+  const product = await buildServer(ctx, principal, request);
   const transport = new SessionTransport(session.sessionId, ctx.replicaId, sink);
   await product.connect(transport);
   const close = async () => {
@@ -125,7 +175,7 @@ export async function openInstance(
     await close();
     throw err;
   }
-  return { transport, close };
+  return { transport, close, logLevel: session.logLevel };
 }
 
 /** Appends a message to the session's standalone (GET) stream log; the GET holder, wherever it is, sends it. */

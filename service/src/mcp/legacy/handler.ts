@@ -15,10 +15,11 @@ import type { Registry } from 'prom-client';
 import type { Principal } from '../../domain/principal.js';
 import { RedisEventLog, parseEventId } from '../../store/redis/event-store.js';
 import { RedisSessionStore, type SessionRecord } from '../../store/redis/session-store.js';
-import type { McpRequestInfo } from '../endpoint.js';
+import type { McpRequestInfo } from '../request-info.js';
 import { ChannelHub } from './channel-hub.js';
 import { legacySettings, type LegacyConfig } from './config.js';
-import { publishControl, startControlListener, tenantChannel, type LegacyContext } from './context.js';
+import { appendStandalone, publishControl, startControlListener, startTenantListener, tenantChannel, type LegacyContext } from './context.js';
+import { InstancePool, type InstancePoolOptions } from './instance-pool.js';
 import { legacyMetrics } from './metrics.js';
 import { handlePost, type PrereadBody } from './post.js';
 import { jsonRpcError, sessionNotFound, sessionRequired } from './responses.js';
@@ -40,6 +41,8 @@ export interface LegacyHandlerDeps {
   replicaId?: string;
   /** Registry for the session/stream gauges. @defaultValue prom-client's default registry */
   registry?: Registry;
+  /** Limits of the replica's pool of idle live instances (instance-pool.ts). @defaultValue InstancePool's */
+  instancePool?: InstancePoolOptions;
 }
 
 /** The legacy leg as the endpoint uses it. */
@@ -91,13 +94,17 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       },
     },
     exchanges: new Set(),
+    pool: new InstancePool(
+      (sid) => ({ related: async () => {}, standalone: (message) => appendStandalone(ctx, sid, message) }),
+      deps.instancePool,
+    ),
     watchers: new Map(),
     draining: false,
   };
   // Subscribing to this replica's routing channel; retried on the next request when Redis was unreachable.
   let started: Promise<void> | undefined;
   const ensureStarted = (): Promise<void> =>
-    (started ??= Promise.all([router.start(), startControlListener(ctx)]).then(() => undefined, (err: Error) => {
+    (started ??= Promise.all([router.start(), startControlListener(ctx), startTenantListener(ctx)]).then(() => undefined, (err: Error) => {
       started = undefined;
       logger.error({ err }, 'legacy: could not subscribe to the replica channel');
       throw err;
@@ -112,14 +119,13 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     if (version !== null && !LEGACY_VERSIONS.includes(version)) {
       return jsonRpcError(400, -32000, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${LEGACY_VERSIONS.join(', ')})`);
     }
-    const session = await sessions.get(sid);
+    // One round trip: the record, and its TTL slid when this principal owns it (the store checks the owner).
+    const session = await sessions.load(sid, principal);
     if (!session) return sessionNotFound();
     if (session.tenantId !== principal.tenantId || session.subject !== principal.subject) {
       logger.warn({ sessionId: sid, tenantId: principal.tenantId, subject: principal.subject }, 'legacy: session used by a principal that does not own it');
       return sessionNotFound();
     }
-    // Sliding the TTL need not delay the request: the session was just read.
-    sessions.touch(sid).catch((err: Error) => logger.warn({ err, sessionId: sid }, 'legacy: session touch failed'));
     return session;
   }
 
@@ -133,9 +139,6 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     const session = await loadSession(request, principal);
     if (session instanceof Response) return session;
     if (ctx.draining) return jsonRpcError(503, -32000, 'Server is shutting down; retry on another replica', { 'Retry-After': String(Math.ceil(settings.retryMs / 1000)) });
-    if (position && position.streamId !== 'get' && !(await log.exists(session.sessionId, position.streamId))) {
-      return jsonRpcError(400, -32000, 'Bad Request: Last-Event-ID names no stream of this session');
-    }
     return openReader(ctx, session, position?.streamId ?? 'get', position?.entryId);
   }
 
@@ -180,6 +183,7 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       await drain();
       await Promise.all([...ctx.exchanges].map((e) => e.abort('replica shutting down')));
       router.close();
+      ctx.pool.close();
       await hub.close();
     },
   };

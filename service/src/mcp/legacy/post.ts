@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../domain/principal.js';
 import { InitializeParamsSchema, type SessionRecord } from '../../store/redis/session-store.js';
 import { startCall } from './call-exchange.js';
-import { appendStandalone, messageExtra, openInstance, type LegacyContext } from './context.js';
+import { acquireInstance, appendStandalone, buildServer, messageExtra, releaseInstance, type LegacyContext } from './context.js';
 import { accepted, jsonRpcError } from './responses.js';
 import { SessionTransport } from './session-transport.js';
 
@@ -90,13 +90,15 @@ async function dispatchNotification(ctx: LegacyContext, session: SessionRecord, 
     if (typeof requestId === 'string' || typeof requestId === 'number') await ctx.router.routeCancel(session.sessionId, requestId, n);
     return;
   }
-  // Any other client notification (e.g. roots/list_changed) goes to a fresh instance of the session.
-  const inst = await openInstance(ctx, session, principal, request, {
+  // Any other client notification (e.g. roots/list_changed) goes to a live instance of the session; it is given
+  // back a little later, once what the notification started has had a chance to run (a request it sends to
+  // the client keeps the instance out of the pool).
+  const inst = await acquireInstance(ctx, session, principal, request, {
     related: async () => {},
     standalone: (message) => appendStandalone(ctx, session.sessionId, message),
   });
   inst.transport.deliver(n, messageExtra(principal, request));
-  setTimeout(() => void inst.close(), 50).unref();
+  setTimeout(() => releaseInstance(ctx, session.sessionId, principal, inst), 50).unref();
 }
 
 async function initialize(ctx: LegacyContext, request: Request, principal: Principal, init: JSONRPCRequest): Promise<Response> {
@@ -108,7 +110,7 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     return Response.json({ jsonrpc: '2.0', id: init.id, error: { code: -32602, message: 'Invalid initialize params' } }, { status: 400 });
   }
   const sessionId = randomBytes(32).toString('hex');
-  const product = await ctx.factory({ era: 'legacy', authInfo: messageExtra(principal, request).authInfo!, requestInfo: request });
+  const product = await buildServer(ctx, principal, request);
   let answer!: (m: JSONRPCMessage) => void;
   const answered = new Promise<JSONRPCMessage>((resolve) => (answer = resolve));
   const transport = new SessionTransport(sessionId, ctx.replicaId, {
@@ -118,6 +120,11 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     standalone: async () => {},
   });
   await product.connect(transport);
+  const close = async () => {
+    await transport.close().catch(() => {});
+    await product.close().catch(() => {});
+  };
+  let keep = false;
   try {
     transport.deliver(init, messageExtra(principal, request));
     let timer: NodeJS.Timeout | undefined;
@@ -129,9 +136,11 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     const protocolVersion = String((response.result as { protocolVersion?: unknown }).protocolVersion);
     await ctx.sessions.create(sessionId, { tenantId: principal.tenantId, subject: principal.subject, protocolVersion, initializeParams: params.data });
     ctx.logger.info({ sessionId, tenantId: principal.tenantId, protocolVersion }, 'legacy: session created');
+    // The instance that ran initialize serves the session's next exchange on this replica without a restore.
+    keep = true;
+    releaseInstance(ctx, sessionId, principal, { transport, close, logLevel: undefined });
     return Response.json(response, { headers: { 'mcp-session-id': sessionId } });
   } finally {
-    await transport.close().catch(() => {});
-    await product.close().catch(() => {});
+    if (!keep) await close();
   }
 }

@@ -35,7 +35,10 @@ export interface TransportSink {
 
 const RESTORE_TIMEOUT_MS = 10_000;
 
-/** Transport of one server instance serving one exchange of a session. */
+/**
+ * Transport of one server instance of a session. It serves one exchange at a time; between exchanges (the
+ * instance waits in the replica's instance pool) it is bound to another sink with `bind`.
+ */
 export class SessionTransport implements Transport {
   /** Names this instance in rewritten server-to-client request ids. */
   readonly tag = randomBytes(9).toString('base64url');
@@ -43,15 +46,32 @@ export class SessionTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   private readonly outbound = new Map<string, RequestId>();
+  /** Inbound client requests delivered and not answered yet (JSON of their ids). */
+  private readonly inflight = new Set<string>();
   private readonly internal = new Map<string, { resolve: (m: JSONRPCMessage) => void; reject: (e: Error) => void }>();
   private counter = 0;
   private closed = false;
+  /** Set when an exchange left state behind that a next exchange must not inherit (a cancelled request). */
+  private spent = false;
 
   constructor(
     readonly sessionId: string,
     private readonly replicaId: string,
-    private readonly sink: TransportSink,
+    private sink: TransportSink,
   ) {}
+
+  /** Routes the instance's outbound messages to `sink` from now on (the next exchange it serves). */
+  bind(sink: TransportSink): void {
+    this.sink = sink;
+  }
+
+  /**
+   * True when the instance is between exchanges: open, every delivered request answered, no server-to-client
+   * request waiting for the client. Only such an instance may serve another exchange.
+   */
+  get idle(): boolean {
+    return !this.closed && !this.spent && this.inflight.size === 0 && this.outbound.size === 0 && this.internal.size === 0;
+  }
 
   async start(): Promise<void> {}
 
@@ -64,6 +84,7 @@ export class SessionTransport implements Transport {
       return;
     }
     if (this.closed) throw new Error('session transport closed');
+    if (isResponse && message.id !== null && message.id !== undefined) this.inflight.delete(JSON.stringify(message.id));
     let out = message;
     if (isJSONRPCRequest(message)) {
       const wireId = `${this.replicaId}~${this.tag}~${String(message.id)}`;
@@ -78,10 +99,16 @@ export class SessionTransport implements Transport {
 
   /** Hands one inbound client message to the server instance. */
   deliver(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if (isJSONRPCRequest(message)) this.inflight.add(JSON.stringify(message.id));
     this.onmessage?.(message, extra);
     if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
       const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
-      if (typeof requestId === 'string' || typeof requestId === 'number') this.sink.cancelled?.(requestId);
+      if (typeof requestId === 'string' || typeof requestId === 'number') {
+        // The SDK sends no response for a cancelled request, so this transport cannot see its handler end:
+        // the instance is never reused.
+        this.spent = true;
+        this.sink.cancelled?.(requestId);
+      }
     }
   }
 
@@ -97,7 +124,7 @@ export class SessionTransport implements Transport {
 
   /**
    * Sends a request into the server instance outside any client exchange and resolves with its response.
-   * Used to restore a session: replaying the stored `initialize` (and `logging/setLevel`) through the SDK's
+   * Used to restore a session on a replica that has no live instance of it: replaying the stored `initialize` (and `logging/setLevel`) through the SDK's
    * own handlers sets the negotiated version, client info and capabilities exactly as on the original.
    */
   internalRequest(method: string, params: Record<string, unknown>): Promise<JSONRPCMessage> {

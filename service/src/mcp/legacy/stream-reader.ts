@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { compareEntryIds, type LoggedEvent } from '../../store/redis/event-store.js';
 import type { SessionRecord } from '../../store/redis/session-store.js';
 import { appendStandalone, publishControl, tenantChannel, watchSession, type LegacyContext } from './context.js';
+import { jsonRpcError } from './responses.js';
 import { SseStream } from './sse.js';
 
 /** Code and message of the error a request gets when the replica running it died. */
@@ -33,11 +34,24 @@ interface TenantNotification {
 export async function openReader(ctx: LegacyContext, session: SessionRecord, streamId: string, afterEntryId: string | undefined): Promise<Response> {
   const sid = session.sessionId;
   const standalone = streamId === 'get';
+  // The channel subscription (subscriber connection) and the log checks (state connection) go out together;
+  // the log is read only once the subscription is confirmed, so no append between the two is missed.
+  let wake = () => {};
+  const subscribed = ctx.hub.subscribe(ctx.log.channel(sid, streamId), () => wake());
+  subscribed.catch(() => {});
+  const [exists, trimmed] =
+    afterEntryId === undefined ? [true, false] : await ctx.log.resumeCheck(sid, streamId, afterEntryId, { mustExist: !standalone });
+  if (!exists) {
+    void subscribed.then((unsubscribe) => unsubscribe(), () => {});
+    return jsonRpcError(400, -32000, 'Bad Request: Last-Event-ID names no stream of this session');
+  }
   const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
   const cleanups: (() => void)[] = [];
   sse.onClose(() => cleanups.splice(0).forEach((fn) => fn()));
+  // Registered before the first await that may fail, so a closed stream always releases the channel.
+  cleanups.push(() => void subscribed.then((unsubscribe) => unsubscribe(), () => {}));
 
-  if (afterEntryId !== undefined && (await ctx.log.trimmedAfter(sid, streamId, afterEntryId))) {
+  if (trimmed) {
     ctx.logger.warn({ sessionId: sid, streamId }, 'legacy: resume from an event the log no longer keeps (EVENT_LOG_MAX_EVENTS); events may be lost');
   }
   // A fresh standalone stream starts after the newest logged event; a resume after the client's id.
@@ -80,7 +94,13 @@ export async function openReader(ctx: LegacyContext, session: SessionRecord, str
       else if (c.type === 'get-open' && standalone && c.token !== token) sse.close();
     }),
   );
-  cleanups.push(await ctx.hub.subscribe(ctx.log.channel(sid, streamId), () => void pump()));
+  wake = () => void pump();
+  try {
+    await subscribed;
+  } catch (err) {
+    sse.close();
+    throw err;
+  }
 
   let forwarding: Promise<void> = Promise.resolve();
   if (standalone) {

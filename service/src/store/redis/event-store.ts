@@ -235,6 +235,19 @@ export class RedisEventLog {
     return oldest !== undefined && compareEntryIds(oldest[0], entryId) > 0;
   }
 
+  /**
+   * The checks before resuming a stream after `entryId`, in one round trip: whether its log exists (skipped,
+   * reported true, unless `mustExist`) and whether the resume may have a gap (`trimmedAfter`).
+   */
+  async resumeCheck(sid: string, streamId: string, entryId: string, opts: { mustExist: boolean }): Promise<[exists: boolean, trimmed: boolean]> {
+    const key = this.streamKey(sid, streamId);
+    const [exists, oldest] = await Promise.all([
+      opts.mustExist ? this.redis.exists(key) : 1,
+      this.redis.xrange(key, '-', '+', 'COUNT', 1),
+    ]);
+    return [exists === 1, oldest[0] !== undefined && compareEntryIds(oldest[0][0], entryId) > 0];
+  }
+
   /** Entry id of the newest event of a stream, or undefined when the log is empty or gone. */
   async lastEntryId(sid: string, streamId: string): Promise<string | undefined> {
     const [newest] = await this.redis.xrevrange(this.streamKey(sid, streamId), '+', '-', 'COUNT', 1);

@@ -52,6 +52,26 @@ redis.call('ZADD', KEYS[4], tonumber(ARGV[2]) + tonumber(ARGV[1]), ARGV[3])
 return 1
 `;
 
+/**
+ * Reads a session and, when it belongs to the given tenant and subject, slides it as TOUCH does: a request's
+ * session check and TTL slide in one round trip. A session of another owner is returned untouched (the caller
+ * answers 404), so a foreign request never keeps someone else's session alive.
+ */
+const LOAD = `
+local raw = redis.call('HGETALL', KEYS[1])
+local data
+for i = 1, #raw, 2 do if raw[i] == 'data' then data = raw[i + 1] end end
+if not data then return raw end
+local ok, rec = pcall(cjson.decode, data)
+if not ok or type(rec) ~= 'table' or rec.tenantId ~= ARGV[4] or rec.subject ~= ARGV[5] then return raw end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[2]) + tonumber(ARGV[1]), ARGV[3])
+return raw
+`;
+
 /** Session ids are 256-bit random hex; anything else is unknown without a Redis round trip. */
 export const SESSION_ID_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -96,7 +116,34 @@ export class RedisSessionStore {
   /** Reads a session; null when unknown, expired or malformed. */
   async get(sessionId: string): Promise<SessionRecord | null> {
     if (!SESSION_ID_PATTERN.test(sessionId)) return null;
-    const raw = await this.redis.hgetall(this.key(sessionId));
+    return this.parse(sessionId, await this.redis.hgetall(this.key(sessionId)));
+  }
+
+  /**
+   * Reads a session and slides its TTL (as `touch`) when `owner` owns it, in one round trip; null when unknown,
+   * expired or malformed. A session of another owner is returned, not slid: the caller refuses the request.
+   */
+  async load(sessionId: string, owner: { tenantId: string; subject: string }): Promise<SessionRecord | null> {
+    if (!SESSION_ID_PATTERN.test(sessionId)) return null;
+    const flat = (await this.redis.eval(
+      LOAD,
+      4,
+      this.key(sessionId),
+      this.key(sessionId, ':subs'),
+      this.key(sessionId, ':streams'),
+      `${this.base}active`,
+      String(this.ttlMs),
+      String(Date.now()),
+      sessionId,
+      owner.tenantId,
+      owner.subject,
+    )) as string[];
+    const raw: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) raw[flat[i]!] = flat[i + 1]!;
+    return this.parse(sessionId, raw);
+  }
+
+  private parse(sessionId: string, raw: Record<string, string>): SessionRecord | null {
     if (raw.data === undefined) return null;
     const parsed = SessionDataSchema.safeParse(JSON.parse(raw.data));
     if (!parsed.success) return null;

@@ -3,6 +3,7 @@
  * `createLegacyHandler`, with a test principal taken from `Authorization: Bearer <tenant>:<subject>`.
  */
 import { toNodeHandler } from '@modelcontextprotocol/node';
+import type { McpServerFactory } from '@modelcontextprotocol/server';
 import { Redis } from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -52,11 +53,13 @@ export async function startReplica(opts: {
   config?: Partial<LegacyConfig>;
   /** Receives every log line (JSON objects) when given. */
   logLines?: Record<string, unknown>[];
+  /** The server factory. @defaultValue testFactory */
+  factory?: McpServerFactory;
 }): Promise<TestReplica> {
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   const registry = new Registry();
   const handler = createLegacyHandler({
-    factory: testFactory,
+    factory: opts.factory ?? testFactory,
     stateRedis: redis,
     keyPrefix: opts.keyPrefix,
     config: { ...TEST_CONFIG, ...opts.config },
