@@ -74,8 +74,8 @@ export type RateLimit = z.output<typeof limitSchema>;
 
 const regionSchema = z
   .object({
-    /** Regional stack, e.g. `acme/unified-mcp/prod-us-east-1`. */
-    stack: z.string().regex(STACK_NAME, 'expected "<org>/<project>/<stack>"'),
+    /** Regional stack: `prod-us-east-1` (this stack's org and project) or `acme/unified-mcp/prod-us-east-1`. */
+    stack: z.string().regex(STACK_NAME, 'expected "<stack>", "<project>/<stack>" or "<org>/<project>/<stack>"'),
     /** AWS region of that stack, e.g. `us-east-1`; checked against the stack's `region` output. */
     region: z.string().regex(AWS_REGION, 'expected an AWS region such as "eu-west-1"'),
     /** Cloudflare steering regions whose clients this region serves first (geo steering). */
