@@ -3,16 +3,7 @@
  * Every message names the upstream; `data` carries `{upstream, reason}` and never credentials.
  */
 import { ProtocolError } from '@modelcontextprotocol/server';
-
-/** JSON-RPC error codes of the gateway (server-defined range). */
-export const UpstreamErrorCode = {
-  /** Connect failed, OAuth authentication failed, circuit open, concurrency limit reached. */
-  Unavailable: -32050,
-  /** The upstream did not answer within its timeout. */
-  Timeout: -32051,
-  /** A name or URI that no upstream of this tenant serves (or a denied tool). */
-  NotFound: -32052,
-} as const;
+import { UpstreamErrorCode } from '../protocol/errors.js';
 
 /** Why an upstream request failed, as reported in `error.data.reason`. */
 export type UpstreamFailure = 'connect' | 'auth' | 'circuit-open' | 'concurrency-limit' | 'timeout' | 'transport' | 'not-found' | 'denied';

@@ -13,6 +13,7 @@ import { callContext, type InputAsk } from './call-context.js';
 import type { ClientPool } from './client-pool.js';
 import type { PendingInputs, RoundOutcome } from './pending-inputs.js';
 import type { ResolvedUpstream } from './upstream-config.js';
+import { CLIENT_CAPABILITIES_META, LOG_LEVEL_META } from '../protocol/meta-keys.js';
 
 /** Seals and opens Multi Round-Trip `requestState` with the keys every replica shares. */
 export interface RequestStateCodecPort {
@@ -34,7 +35,7 @@ export function asOwn<T extends { _meta?: Record<string, unknown> }>(result: T):
 /** The caller's declared client capabilities (2026-07-28 request envelope), forwarded so an upstream decides as for a direct caller. */
 export function callerCapabilities(ctx: ServerContext): Record<string, unknown> | undefined {
   const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
-  const caps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? envelope['clientCapabilities'];
+  const caps = envelope[CLIENT_CAPABILITIES_META] ?? envelope['clientCapabilities'];
   return caps && typeof caps === 'object' ? (caps as Record<string, unknown>) : undefined;
 }
 
@@ -88,9 +89,9 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
     ...call.params,
     _meta: {
       // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
-      'io.modelcontextprotocol/logLevel': 'debug',
+      [LOG_LEVEL_META]: 'debug',
       // The upstream decides what input it may ask for by the caller's capabilities, not the gateway's.
-      ...(callerCaps !== undefined && { 'io.modelcontextprotocol/clientCapabilities': callerCaps }),
+      ...(callerCaps !== undefined && { [CLIENT_CAPABILITIES_META]: callerCaps }),
     },
     ...(ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
     ...(upstreamState && { requestState: upstreamState }),

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { inputKeyHint, withoutInputKeyHint } from '../mcp/input-keys.js';
+import { inputKeyHint, withoutInputKeyHint } from '../protocol/input-keys.js';
+import { UpstreamErrorCode } from '../protocol/errors.js';
 import type { InputAsk } from './call-context.js';
 
 /** What one round ends with. */
@@ -77,7 +78,7 @@ class PendingCall {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
-        resolve({ kind: 'error', code: -32051, message: 'the upstream did not answer in time' });
+        resolve({ kind: 'error', code: UpstreamErrorCode.Timeout, message: 'the upstream did not answer in time' });
       }, timeoutMs);
       this.waiter = (o) => {
         clearTimeout(timer);
@@ -157,7 +158,7 @@ export class PendingInputs {
     if (owner === this.opts.replicaId) return this.resumeLocal(id, responses);
     const replyTo = `${this.opts.keyPrefix}fed:reply:${randomUUID()}`;
     const reply = new Promise<RoundOutcome>((resolve) => {
-      const timer = setTimeout(() => resolve({ kind: 'error', code: -32050, message: 'the replica holding the upstream call did not answer (it may have stopped); call the tool again' }), this.opts.roundMs + 2_000);
+      const timer = setTimeout(() => resolve({ kind: 'error', code: UpstreamErrorCode.Unavailable, message: 'the replica holding the upstream call did not answer (it may have stopped); call the tool again' }), this.opts.roundMs + 2_000);
       this.replies.set(replyTo, (o) => {
         clearTimeout(timer);
         resolve(o);
@@ -166,7 +167,7 @@ export class PendingInputs {
     await this.opts.subscriber.subscribe(replyTo);
     try {
       const receivers = await this.opts.redis.publish(`${this.opts.keyPrefix}fed:pending:${owner}`, JSON.stringify({ id, responses, replyTo }));
-      if (receivers === 0) return { kind: 'error', code: -32050, message: 'the replica holding the upstream call is gone; call the tool again' };
+      if (receivers === 0) return { kind: 'error', code: UpstreamErrorCode.Unavailable, message: 'the replica holding the upstream call is gone; call the tool again' };
       return await reply;
     } finally {
       this.replies.delete(replyTo);

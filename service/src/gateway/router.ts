@@ -20,20 +20,11 @@ import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
-import {
-  asCallerTask,
-  askOnSession,
-  callAsUpstreamTask,
-  followUpstreamTask,
-  legacyUpstreamTaskOf,
-  needsTasksExtension,
-  TASK_CREATE_META,
-  TASK_RUN_META,
-  UPSTREAM_CLIENT_CAPABILITIES,
-  UPSTREAM_NAMESPACE_META,
-  UPSTREAM_SESSION_META,
-  upstreamTaskOf,
-} from './upstream-tasks.js';
+import { UPSTREAM_CLIENT_CAPABILITIES } from './task-aware-client.js';
+import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask } from './upstream-tasks.js';
+import { needsTasksExtension } from '../protocol/errors.js';
+import { IDEMPOTENCY_KEY_META, LOG_LEVEL_META, TASK_CREATE_META, TASK_RUN_META, UPSTREAM_NAMESPACE_META, UPSTREAM_SESSION_META } from '../protocol/meta-keys.js';
+import { legacyUpstreamTaskOf, upstreamTaskOf } from '../protocol/upstream-task-meta.js';
 
 /** What the router needs. */
 export interface RouterDeps {
@@ -51,7 +42,6 @@ export interface RouterDeps {
   readonly pending?: PendingInputs;
 }
 
-const IDEMPOTENCY_META = 'io.modelcontextprotocol/idempotency-key';
 /** Resource not found (2025-era code; the 2026-07-28 wire maps it to -32602). */
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -231,9 +221,9 @@ export async function attachFederation(server: McpServer, principal: Principal, 
         name,
         // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
         _meta: {
-          'io.modelcontextprotocol/logLevel': 'debug',
+          [LOG_LEVEL_META]: 'debug',
           // A task's worker passes the task id, so a retried run can be recognised by the upstream.
-          ...(typeof request.params._meta?.[IDEMPOTENCY_META] === 'string' && { [IDEMPOTENCY_META]: request.params._meta[IDEMPOTENCY_META] }),
+          ...(typeof request.params._meta?.[IDEMPOTENCY_KEY_META] === 'string' && { [IDEMPOTENCY_KEY_META]: request.params._meta[IDEMPOTENCY_KEY_META] }),
         },
         ...(request.params.arguments && { arguments: request.params.arguments }),
       };

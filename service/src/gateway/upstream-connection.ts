@@ -35,7 +35,8 @@ import { callContext, type CallScope } from './call-context.js';
 import { upstreamError } from './errors.js';
 import { dispatcherFetch } from './dispatcher-fetch.js';
 import { pinnedAgent, SsrfError, type SsrfGuard } from './ssrf-guard.js';
-import { TaskAwareClient, UPSTREAM_CLIENT_CAPABILITIES } from './upstream-tasks.js';
+import { TaskAwareClient, UPSTREAM_CLIENT_CAPABILITIES } from './task-aware-client.js';
+import type { UpstreamSession } from '../protocol/upstream-task-meta.js';
 import type { Credentials, ResolvedUpstream } from './upstream-config.js';
 
 /** Protocol generation an upstream speaks. */
@@ -155,12 +156,6 @@ class UpstreamClientCredentials extends ClientCredentialsProvider {
   override prepareTokenRequest(scope?: string): URLSearchParams {
     return super.prepareTokenRequest(this.configuredScope ?? scope);
   }
-}
-
-/** A 2025-era upstream session another client may join: its id and negotiated protocol revision. */
-export interface UpstreamSession {
-  readonly sessionId: string;
-  readonly protocolVersion: string;
 }
 
 /** A lazily connected, resilient client of one upstream. */

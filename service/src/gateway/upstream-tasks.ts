@@ -15,11 +15,11 @@
  *   Either way the follower waits in `tasks/result`, so the upstream's tool error completes the gateway's
  *   task and its protocol error fails it, and its elicitations reach the gateway task's `input_required`.
  *
- * The SDK client (2.4) decodes only `complete` / `input_required` results of `tools/call`:
- * {@link TaskAwareClient} lifts a task answer into a complete result carrying the task under
- * {@link UPSTREAM_TASK_META} before the SDK decodes it.
+ * The SDK client (2.4) decodes only `complete` / `input_required` results of `tools/call`: the pooled
+ * clients (task-aware-client.ts) lift a task answer into a complete result carrying the task under
+ * `UPSTREAM_TASK_META` before the SDK decodes it.
  */
-import { Client, ProtocolError, ProtocolErrorCode, type JSONRPCErrorResponse, type JSONRPCResponse } from '@modelcontextprotocol/client';
+import { ProtocolError, ProtocolErrorCode, type Client } from '@modelcontextprotocol/client';
 import type { ServerContext } from '@modelcontextprotocol/server';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
@@ -29,100 +29,10 @@ import { upstreamError } from './errors.js';
 import { callContext } from './call-context.js';
 import { asOwn, callerCapabilities } from './modern-call.js';
 import type { ResolvedUpstream } from './upstream-config.js';
-import type { UpstreamSession } from './upstream-connection.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
-
-/** `_meta` key under which a lifted upstream task travels inside the gateway. */
-export const UPSTREAM_TASK_META = 'umcp.dev/upstream-task';
-/** `_meta` key the worker sets on the calls it makes for a task (the router may then run it as an upstream task). */
-export const TASK_RUN_META = 'umcp.dev/task-run';
-/**
- * `_meta` key the task layer sets on a 2026-07-28 caller's call of a 2025-era upstream's task tool: the
- * router makes it task-augmented upstream and hands back the upstream's task (with its namespace under
- * {@link UPSTREAM_NAMESPACE_META}) for the gateway to follow ({@link RemoteTasks.followLegacy}).
- */
-export const TASK_CREATE_META = 'umcp.dev/task-create';
-/** `_meta` key of a lifted 2025-era upstream task: where it lives ({@link LegacyTaskSpec} without the id). */
-export const UPSTREAM_NAMESPACE_META = 'umcp.dev/upstream-namespace';
-/** `_meta` key of a lifted 2025-era upstream task: the upstream session that created it. */
-export const UPSTREAM_SESSION_META = 'umcp.dev/upstream-session';
-
-const FEDERATED_PREFIX = 'up.';
-const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
-const CAPABILITIES_META = 'io.modelcontextprotocol/clientCapabilities';
-/** What the gateway's pooled clients offer upstreams: every question kind, relayed to the caller. */
-export const UPSTREAM_CLIENT_CAPABILITIES = { elicitation: { form: {} }, sampling: {}, roots: {} };
-
-/** A pooled client that understands task answers to `tools/call` (see the module comment). */
-export class TaskAwareClient extends Client {
-  protected override _onresponse(response: JSONRPCResponse | JSONRPCErrorResponse): void {
-    const result = (response as { result?: Record<string, unknown> }).result;
-    if (result && typeof result === 'object') {
-      // 2026-07-28 CreateTaskResult (flat task fields) / 2025-11-25 CreateTaskResult ({task}).
-      const task = result['resultType'] === 'task' ? stripResultType(result) : isLegacyTaskAnswer(result) ? (result['task'] as Record<string, unknown>) : undefined;
-      if (task) {
-        const complete = { content: [], _meta: { [UPSTREAM_TASK_META]: task } };
-        super._onresponse({ ...response, result: result['resultType'] === 'task' ? { resultType: 'complete', ...complete } : complete } as JSONRPCResponse);
-        return;
-      }
-      // The gateway's own `_meta` keys are set here and by the router only: an upstream that sends them
-      // (a forged task, namespace or session) has them removed.
-      const meta = result['_meta'] as Record<string, unknown> | undefined;
-      if (meta && typeof meta === 'object' && INTERNAL_META.some((k) => k in meta)) {
-        const kept = Object.fromEntries(Object.entries(meta).filter(([k]) => !INTERNAL_META.includes(k)));
-        super._onresponse({ ...response, result: { ...result, _meta: kept } } as JSONRPCResponse);
-        return;
-      }
-    }
-    super._onresponse(response);
-  }
-}
-
-/** `_meta` keys only the gateway itself may put on an upstream's result. */
-const INTERNAL_META = [UPSTREAM_TASK_META, UPSTREAM_NAMESPACE_META, UPSTREAM_SESSION_META];
-
-function stripResultType(r: Record<string, unknown>): Record<string, unknown> {
-  const { resultType: _rt, ...rest } = r;
-  return rest;
-}
-
-function isLegacyTaskAnswer(r: Record<string, unknown>): boolean {
-  const task = r['task'];
-  return r['content'] === undefined && typeof task === 'object' && task !== null && typeof (task as { taskId?: unknown }).taskId === 'string';
-}
-
-/** The upstream task a lifted result carries, if any. */
-export function upstreamTaskOf(result: Record<string, unknown>): Record<string, unknown> | undefined {
-  const meta = result['_meta'] as Record<string, unknown> | undefined;
-  const task = meta?.[UPSTREAM_TASK_META];
-  return task && typeof task === 'object' ? (task as Record<string, unknown>) : undefined;
-}
-
-/** A 2025-era upstream's task handed back by the router for the gateway to follow. */
-export function legacyUpstreamTaskOf(result: Record<string, unknown>): LegacyTaskSpec | undefined {
-  const task = upstreamTaskOf(result);
-  const meta = result['_meta'] as Record<string, unknown> | undefined;
-  const namespace = meta?.[UPSTREAM_NAMESPACE_META];
-  const session = meta?.[UPSTREAM_SESSION_META] as UpstreamSession | undefined;
-  if (!task || typeof task['taskId'] !== 'string' || typeof namespace !== 'string') return undefined;
-  return { namespace, taskId: task['taskId'], ...(session && { session }) };
-}
-
-/** The id a caller sees for an upstream's task. */
-export function federatedTaskId(namespace: string, upstreamTaskId: string): string {
-  return `${FEDERATED_PREFIX}${namespace}.${Buffer.from(upstreamTaskId, 'utf8').toString('base64url')}`;
-}
-
-/** Namespace and upstream id of a federated task id; undefined for the gateway's own task ids. */
-export function parseFederatedTaskId(id: string): { namespace: string; taskId: string } | undefined {
-  if (!id.startsWith(FEDERATED_PREFIX)) return undefined;
-  const rest = id.slice(FEDERATED_PREFIX.length);
-  const dot = rest.indexOf('.');
-  if (dot <= 0 || dot === rest.length - 1) return undefined;
-  const encoded = rest.slice(dot + 1);
-  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
-  return { namespace: rest.slice(0, dot), taskId: Buffer.from(encoded, 'base64url').toString('utf8') };
-}
+import { CLIENT_CAPABILITIES_META, TASKS_EXTENSION } from '../protocol/meta-keys.js';
+import { federatedTaskId, isFederatedTaskId, parseFederatedTaskId } from '../protocol/task-ids.js';
+import { upstreamTaskOf, type LegacyTaskSpec } from '../protocol/upstream-task-meta.js';
 
 /** The caller's view of an upstream's CreateTaskResult / DetailedTask: the id rewritten, protocol `_meta` dropped. */
 export function asCallerTask(namespace: string, task: Record<string, unknown>): Record<string, unknown> {
@@ -141,7 +51,7 @@ export class RemoteTasks {
 
   /** Whether `taskId` names an upstream's task. */
   owns(taskId: string): boolean {
-    return taskId.startsWith(FEDERATED_PREFIX);
+    return isFederatedTaskId(taskId);
   }
 
   /** The DetailedTask, as the upstream reports it (the id is the caller's). */
@@ -196,7 +106,7 @@ export class RemoteTasks {
     const conn = this.pool.get(up);
     return conn.run(async (c) => {
       if (c.getProtocolEra() !== 'modern') throw upstreamError(up.namespace, 'not-found', `no longer speaks 2026-07-28; its task ${String(params['taskId'])} cannot be reached`);
-      const request = { method, params: { ...params, _meta: { ...(caps && { 'io.modelcontextprotocol/clientCapabilities': caps }) } } };
+      const request = { method, params: { ...params, _meta: { ...(caps && { [CLIENT_CAPABILITIES_META]: caps }) } } };
       return (await c.request(request as never, Passthrough, { timeout: up.options.timeouts.callMs, signal: ctx.mcpReq.signal })) as Record<string, unknown>;
     }, method === 'tasks/get');
   }
@@ -225,15 +135,11 @@ export async function callAsUpstreamTask(
   return awaitLegacyTask(client, LegacyTask.parse(lifted).taskId, options);
 }
 
-/** A 2025-era upstream's task the gateway follows: where it lives. */
-export interface LegacyTaskSpec {
-  readonly namespace: string;
-  readonly taskId: string;
-  /** The upstream session that created it (absent for HTTP+SSE upstreams: followed on the pooled client). */
-  readonly session?: UpstreamSession;
-}
-
-/** How a followed 2025-era upstream task reports to the gateway task that mirrors it. */
+/**
+ * How a followed 2025-era upstream task reports to the gateway task that mirrors it (the task layer's
+ * `FollowHooks`, tasks/ports.ts, is this shape: the platform core hands {@link RemoteTasks.followLegacy}
+ * to the worker as its `UpstreamTaskFollower`).
+ */
 export interface LegacyTaskHooks {
   readonly signal: AbortSignal;
   /** A question of the upstream task; resolves with the answer. */
@@ -296,13 +202,6 @@ async function tendUpstreamTask<T>(signal: AbortSignal, cancel: () => Promise<un
   }
 }
 
-/** Whether an upstream refused a call because it only runs as a task, which the caller did not offer. */
-export function needsTasksExtension(err: unknown): boolean {
-  if (!(err instanceof ProtocolError) || err.code !== ProtocolErrorCode.MissingRequiredClientCapability) return false;
-  const data = err.data as { requiredCapabilities?: { extensions?: Record<string, unknown> } } | undefined;
-  return data?.requiredCapabilities?.extensions?.[TASKS_EXTENSION] !== undefined;
-}
-
 /** An upstream's question (a task's `inputRequests` entry), asked of the gateway's caller. */
 export type AskCaller = (request: { method: string; params?: Record<string, unknown> }) => Promise<unknown>;
 
@@ -343,7 +242,7 @@ export async function followUpstreamTask(
   ask: AskCaller,
 ): Promise<Record<string, unknown>> {
   const caps = { ...capabilities, extensions: { ...((capabilities['extensions'] as object | undefined) ?? {}), [TASKS_EXTENSION]: {} } };
-  const withCaps = (p: Record<string, unknown>) => ({ ...p, _meta: { ...((p['_meta'] as object | undefined) ?? {}), [CAPABILITIES_META]: caps } });
+  const withCaps = (p: Record<string, unknown>) => ({ ...p, _meta: { ...((p['_meta'] as object | undefined) ?? {}), [CLIENT_CAPABILITIES_META]: caps } });
   const created = (await client.callTool(withCaps(params) as never, { timeout: options.timeout, signal: options.signal })) as Record<string, unknown>;
   const lifted = upstreamTaskOf(created);
   if (!lifted) return created;

@@ -20,6 +20,7 @@ import type { RateLimiter } from '../store/ports.js';
 import { isAuthFailure, type Authenticator } from './auth.js';
 import type { HttpMetrics } from './metrics.js';
 import { apiError, json, jsonRpcError, writeWebResponse } from './respond.js';
+import { EdgeErrorCode } from '../protocol/errors.js';
 
 /** Dependencies of the HTTP server. */
 export interface HttpServerDeps {
@@ -123,7 +124,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const params = [`resource_metadata="${metadataUrl(req)}"`];
     // RFC 6750: no error code when the request carried no credentials at all.
     if (error === 'invalid_token') params.unshift('error="invalid_token"', `error_description="${description.replace(/["\\]/g, '')}"`);
-    return jsonRpcError(401, -32001, `Unauthorized: ${description}`, { 'www-authenticate': `Bearer ${params.join(', ')}` });
+    return jsonRpcError(401, EdgeErrorCode.Unavailable, `Unauthorized: ${description}`, { 'www-authenticate': `Bearer ${params.join(', ')}` });
   };
 
   const protectedResourceMetadata = (req: IncomingMessage) =>
@@ -147,7 +148,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const result = host.ok ? validateOriginHeader(req.headers.origin, deps.allowedOrigins) : host;
     if (result.ok) return undefined;
     // The body and status the SDK's hostHeaderValidationResponse / originValidationResponse answer with.
-    return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: result.message }, id: null }, { status: 403, headers: { 'Content-Type': 'application/json' } });
+    return Response.json({ jsonrpc: '2.0', error: { code: EdgeErrorCode.Refused, message: result.message }, id: null }, { status: 403, headers: { 'Content-Type': 'application/json' } });
   };
 
   /** The web Request with its body, or the 413 answer when the body is over MAX_BODY_BYTES. */
@@ -198,7 +199,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     if (deps.rateLimiter) {
       const r = await deps.rateLimiter.consume(principal.tenantId);
       if (!r.allowed) {
-        return jsonRpcError(429, -32000, 'Rate limit exceeded for this tenant', {
+        return jsonRpcError(429, EdgeErrorCode.Refused, 'Rate limit exceeded for this tenant', {
           'retry-after': String(Math.ceil(r.retryAfterMs / 1000)),
         });
       }
@@ -222,7 +223,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       if (err instanceof TimeoutError) {
         abort.abort();
         log.warn({ timeoutMs: deps.requestTimeoutMs }, 'mcp request timed out');
-        return jsonRpcError(504, -32001, `Request timed out after ${deps.requestTimeoutMs} ms`);
+        return jsonRpcError(504, EdgeErrorCode.Unavailable, `Request timed out after ${deps.requestTimeoutMs} ms`);
       }
       throw err;
     }

@@ -30,12 +30,10 @@ import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
 import { authInfoFor, createTenantServerFactory, principalOf } from './server-factory.js';
 import { SseTracker } from './sse-tracker.js';
 import { TenantHandlers } from './tenant-handlers.js';
+import { EdgeErrorCode } from '../protocol/errors.js';
+import type { McpRequestInfo } from './request-info.js';
 
-export interface McpRequestInfo {
-  readonly requestId: string;
-  /** A POST's body as the HTTP layer read it (the Request still carries it; it is then not read again). */
-  readonly body?: string;
-}
+export type { McpRequestInfo } from './request-info.js';
 
 export interface McpEndpoint {
   /** Serves one HTTP request to /mcp (POST, GET, DELETE). */
@@ -161,20 +159,20 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
 
   async function route(request: Request, principal: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
     if (draining) {
-      return jsonRpcError(503, -32000, 'Server is shutting down; retry on another replica', { 'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)) });
+      return jsonRpcError(503, EdgeErrorCode.Refused, 'Server is shutting down; retry on another replica', { 'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)) });
     }
     const isPost = request.method.toUpperCase() === 'POST';
     if (isPost && !isJsonContentType(request.headers.get('content-type'))) {
-      return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      return jsonRpcError(415, EdgeErrorCode.Refused, 'Unsupported Media Type: Content-Type must be application/json');
     }
     if (isPost && !acceptsJsonAndSse(request.headers.get('accept'))) {
-      return jsonRpcError(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+      return jsonRpcError(406, EdgeErrorCode.Refused, 'Not Acceptable: Client must accept both application/json and text/event-stream');
     }
     let parsed: unknown;
     let text: string | undefined;
     if (isPost) {
       const body = await readBody(request, config.MCP_MAX_BODY_BYTES, info.body);
-      if (body.tooLarge) return jsonRpcError(413, -32000, `Request body exceeds ${config.MCP_MAX_BODY_BYTES} bytes`);
+      if (body.tooLarge) return jsonRpcError(413, EdgeErrorCode.Refused, `Request body exceeds ${config.MCP_MAX_BODY_BYTES} bytes`);
       ({ parsed, text } = body);
       labels.method = methodLabel(Array.isArray(parsed) ? 'batch' : (parsed as { method?: unknown } | undefined)?.method);
     } else {

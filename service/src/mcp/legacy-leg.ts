@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { McpConfig } from './config.js';
-import type { McpRequestInfo } from './endpoint.js';
+import type { McpRequestInfo } from './request-info.js';
 import { createLegacyHandler, type PrereadBody } from './legacy/index.js';
 
 /** What the legacy leg gets from the endpoint. */

@@ -9,14 +9,13 @@
  * direct call shows `user_name`.
  *
  * So the platform's 2025-era sessions carry the name along: every question the SDK's legacy shim sends
- * for a handler's `input_required` result gets `_meta["umcp.dev/input-key"]` = the handler's key. A
- * gateway that reads it (service/src/gateway/pending-inputs.ts) offers the question under that key;
- * peers that do not know the key ignore it, as `_meta` allows.
+ * for a handler's `input_required` result gets `_meta["umcp.dev/input-key"]` = the handler's key
+ * (service/src/mcp/input-keys.ts stamps it). A gateway that reads it (service/src/gateway/pending-inputs.ts)
+ * offers the question under that key; peers that do not know the key ignore it, as `_meta` allows.
+ *
+ * Pure functions on request params: no I/O.
  */
-import { McpServer, type Server } from '@modelcontextprotocol/server';
-
-/** `_meta` key of a server-to-client request naming its `inputRequests` key. */
-export const INPUT_KEY_META = 'umcp.dev/input-key';
+import { INPUT_KEY_META } from './meta-keys.js';
 
 /** What a key may look like to be used as given (anything else gets a generated one). */
 const KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -39,32 +38,4 @@ export function withoutInputKeyHint(params: Record<string, unknown>): Record<str
   const { [INPUT_KEY_META]: _hint, ...rest } = meta;
   const { _meta: _old, ...others } = params;
   return Object.keys(rest).length ? { ...others, _meta: rest } : others;
-}
-
-type InputRequiredLike = { resultType?: unknown; inputRequests?: Record<string, unknown> };
-type Fulfill = (method: string, handler: (request: unknown, ctx: unknown) => Promise<unknown>, request: unknown, ctx: unknown, first: unknown) => Promise<unknown>;
-
-/** Stamps each embedded request of an `input_required` result with its key. */
-function named(result: unknown): unknown {
-  const r = result as InputRequiredLike | undefined;
-  if (!r || r.resultType !== 'input_required' || !r.inputRequests) return result;
-  const inputRequests: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(r.inputRequests)) {
-    const e = entry as { method?: unknown; params?: Record<string, unknown> } | undefined;
-    // roots/list carries no params of its own; its answer needs no name to be matched.
-    inputRequests[key] = e && typeof e === 'object' && e.params && typeof e.params === 'object' ? { ...e, params: withInputKeyHint(e.params, key) } : entry;
-  }
-  return { ...r, inputRequests };
-}
-
-/**
- * Makes `server` (serving a 2025-era session) name the questions its legacy shim sends. Relies on the
- * SDK's `Server._legacyInputRequiredShim()` (SDK 2.x): without it, questions go out unnamed as before.
- */
-export function nameInputKeys(server: McpServer | Server): void {
-  const host = (server instanceof McpServer ? server.server : server) as unknown as { _legacyInputRequiredShim?: () => { fulfill: Fulfill } };
-  const shim = host._legacyInputRequiredShim?.();
-  if (!shim || typeof shim.fulfill !== 'function') return;
-  const fulfill = shim.fulfill.bind(shim);
-  shim.fulfill = (method, handler, request, ctx, first) => fulfill(method, async (req, c) => named(await handler(req, c)), request, ctx, named(first));
 }

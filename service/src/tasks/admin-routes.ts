@@ -9,9 +9,11 @@
  * Replay reopens the task under its id and re-enqueues the job, so the client polling that id sees it
  * complete. A replay or purge needs a selector (`taskId`, `all: true`, or a filter) so an empty body
  * never touches everything.
+ *
+ * Structurally an `AdminRoute` (service/src/gateway/admin-routes.ts); the context is declared here so the
+ * task layer imports nothing from the gateway layer.
  */
 import { z } from 'zod';
-import type { AdminRoute } from '../gateway/admin-routes.js';
 import type { DeadLetterFilter } from './task-queue.js';
 import type { TaskService } from './task-service.js';
 
@@ -23,8 +25,21 @@ const Selector = z
   .strict()
   .refine((s) => s.taskId || s.all || s.tenant || s.tool, 'name a taskId, a filter (tenant, tool) or all: true');
 
+/** The parts of the admin API's route context these routes use. */
+export interface DlqAdminContext {
+  readonly request: Request;
+  /** Path segments after /admin/v1. */
+  readonly segments: readonly string[];
+  /** Resolves a tenant by id or name; throws NotFoundError. */
+  tenantOf(ref: string): Promise<{ readonly id: string }>;
+  /** Reads and validates the JSON body; throws the admin API's 400 error. */
+  body<T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>>;
+  /** Records an admin action in the audit log. */
+  audit(entry: { tenantId: string | null; action: string; target?: string; detail?: Record<string, unknown> }): Promise<void>;
+}
+
 /** The DLQ admin routes. */
-export function dlqAdminRoute(service: TaskService): AdminRoute {
+export function dlqAdminRoute(service: TaskService): (ctx: DlqAdminContext) => Promise<Response | undefined> {
   return async (ctx) => {
     const [root, id, ...rest] = ctx.segments;
     if (root !== 'dlq' || rest.length) return undefined;

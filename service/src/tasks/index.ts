@@ -8,7 +8,8 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { TasksConfig } from './config.js';
-import { attachTasks, type RemoteTaskPort, type TaskPolicyLookup } from './mcp-tasks.js';
+import { attachTasks, type TaskPolicyLookup } from './mcp-tasks.js';
+import type { RemoteTaskPort, UpstreamLongRunning, UpstreamTaskSupport } from './ports.js';
 import { queueSnapshotReader, registerQueueGauges, type QueueSnapshot } from './metrics.js';
 import { PolicyTable, type ToolPolicy } from './policy.js';
 import { TaskQueue } from './task-queue.js';
@@ -20,9 +21,7 @@ export { TasksConfigSchema, type TasksConfig } from './config.js';
 export { dlqAdminRoute } from './admin-routes.js';
 export { TaskService } from './task-service.js';
 export type { QueueSnapshot } from './metrics.js';
-
-/** Upstream registrations as far as tasks care: namespace and `longRunning` tool names. */
-export type UpstreamLongRunning = (tenantId: string) => Promise<readonly { namespace: string; root: boolean; longRunning: readonly string[] }[]>;
+export type { FollowHooks, FollowSpec, RemoteTaskPort, UpstreamLongRunning, UpstreamTaskFollower, UpstreamTaskSupport } from './ports.js';
 
 /** What the tier needs from its process. */
 export interface TaskTierOptions {
@@ -38,7 +37,7 @@ export interface TaskTierOptions {
   /** The tenant's upstreams (federation) for `longRunning` tools. */
   readonly upstreams?: UpstreamLongRunning;
   /** `execution.taskSupport` a 2025-era upstream declares for one of its tools (by exposed name). */
-  readonly upstreamTaskSupport?: (tenantId: string, tool: string) => Promise<'optional' | 'required' | undefined>;
+  readonly upstreamTaskSupport?: UpstreamTaskSupport;
 }
 
 /** The gateway-side task tier. */

@@ -20,16 +20,15 @@
 import { ProtocolError, ProtocolErrorCode, RELATED_TASK_META_KEY, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
-import { legacyUpstreamTaskOf, TASK_CREATE_META } from '../gateway/upstream-tasks.js';
-import { withInputKeyHint } from '../mcp/input-keys.js';
+import { tasksExtensionRequired } from '../protocol/errors.js';
+import { withInputKeyHint } from '../protocol/input-keys.js';
+import { CLIENT_CAPABILITIES_META, IDEMPOTENCY_KEY_META, TASK_CREATE_META, TASKS_EXTENSION } from '../protocol/meta-keys.js';
+import { legacyUpstreamTaskOf } from '../protocol/upstream-task-meta.js';
 import type { ToolPolicy } from './policy.js';
-import type { FollowSpec } from './task-queue.js';
+import type { FollowSpec, RemoteTaskPort } from './ports.js';
 import type { TaskService } from './task-service.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
 
-/** The tasks extension id (SEP-2663). */
-export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
-const MISSING_CAPABILITY = -32021;
 /** Tools that gather input synchronously (MRTR) before escalating to a task on the final round. */
 const GATHER_FIRST = new Set(['test_tool_with_task']);
 
@@ -39,13 +38,7 @@ const GATHER_FIRST = new Set(['test_tool_with_task']);
  */
 export type TaskPolicyLookup = (principal: Principal, tool: string, builtin: boolean) => Promise<ToolPolicy | undefined>;
 
-/** Tasks that live on an upstream (federation): the 2026-07-28 tasks/* requests about them are forwarded. */
-export interface RemoteTaskPort {
-  owns(taskId: string): boolean;
-  get(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
-  update(principal: Principal, taskId: string, inputResponses: Record<string, unknown>, ctx: ServerContext): Promise<Record<string, unknown>>;
-  cancel(principal: Principal, taskId: string, ctx: ServerContext): Promise<Record<string, unknown>>;
-}
+export type { RemoteTaskPort } from './ports.js';
 
 type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 /** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
@@ -89,14 +82,8 @@ export function legacyTask(t: TaskRecord): Record<string, unknown> {
 
 function declaresExtension(ctx: Ctx): boolean {
   const env = ctx.mcpReq?.envelope ?? {};
-  const caps = (env['io.modelcontextprotocol/clientCapabilities'] ?? env['clientCapabilities']) as { extensions?: Record<string, unknown> } | undefined;
+  const caps = (env[CLIENT_CAPABILITIES_META] ?? env['clientCapabilities']) as { extensions?: Record<string, unknown> } | undefined;
   return !!caps?.extensions?.[TASKS_EXTENSION];
-}
-
-function missingCapability(): ProtocolError {
-  return new ProtocolError(MISSING_CAPABILITY, `This request needs the ${TASKS_EXTENSION} extension: declare it in the client capabilities`, {
-    requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
-  });
 }
 
 /** Maps task errors to protocol errors (unknown id and another tenant's id are both -32602). */
@@ -169,7 +156,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     };
     // Only this layer asks the router for a task-augmented upstream call; a caller cannot.
     const { [TASK_CREATE_META]: _ignored, ...meta } = (params['_meta'] ?? {}) as Record<string, unknown>;
-    const idempotencyKey = typeof meta['io.modelcontextprotocol/idempotency-key'] === 'string' ? (meta['io.modelcontextprotocol/idempotency-key'] as string) : undefined;
+    const idempotencyKey = typeof meta[IDEMPOTENCY_KEY_META] === 'string' ? (meta[IDEMPOTENCY_KEY_META] as string) : undefined;
     /** Validates the arguments, then records and enqueues the task (era-specific fields in `extra`). */
     const createTask = async (extra?: { prefilled?: unknown[]; ttlMs?: number; follow?: FollowSpec }) => {
       await validateForTask();
@@ -177,7 +164,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     };
     if (era === 'modern') {
       if (!declaresExtension(ctx)) {
-        if (policy.taskSupport === 'required') throw missingCapability();
+        if (policy.taskSupport === 'required') throw tasksExtensionRequired();
         return inner(request, rawCtx);
       }
       if (policy.upstreamOwned) {
@@ -227,7 +214,7 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
 
   if (era === 'modern') {
     const gated = <P>(_schema: z.ZodType<P>, fn: (p: P, ctx: Ctx) => Promise<Record<string, unknown>>) => async (p: P, rawCtx: unknown) => {
-      if (!declaresExtension(rawCtx as Ctx)) throw missingCapability();
+      if (!declaresExtension(rawCtx as Ctx)) throw tasksExtensionRequired();
       return guard(() => fn(p, rawCtx as Ctx));
     };
     // An upstream's task (federated id) is asked of that upstream; the gateway's own are in the store.

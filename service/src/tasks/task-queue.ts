@@ -9,8 +9,8 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE } from '../../../contract/index.js';
-import type { LegacyTaskSpec } from '../gateway/upstream-tasks.js';
 import type { ToolPolicy } from './policy.js';
+import type { FollowSpec } from './ports.js';
 import type { AttemptError } from './types.js';
 
 /** Data of a task job. */
@@ -23,8 +23,7 @@ export interface TaskJobData {
   readonly follow?: FollowSpec;
 }
 
-/** A 2025-era upstream's own task: its upstream, its id there, and the upstream session that created it. */
-export type FollowSpec = LegacyTaskSpec;
+export type { FollowSpec } from './ports.js';
 
 /** A parked (dead-lettered) job. */
 export interface DeadLetter {

@@ -18,17 +18,13 @@ import { QUEUE } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PolicyTable } from './policy.js';
-import { queueConnection, type FollowSpec, type TaskJobData, type TaskQueue } from './task-queue.js';
-import type { LegacyTaskHooks } from '../gateway/upstream-tasks.js';
-import { inputKeyHint, withoutInputKeyHint } from '../mcp/input-keys.js';
+import { queueConnection, type TaskJobData, type TaskQueue } from './task-queue.js';
+import type { FollowSpec, UpstreamTaskFollower } from './ports.js';
+import { inputKeyHint, withoutInputKeyHint } from '../protocol/input-keys.js';
 import { errorOutcome, runTool, type RunHooks, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
 import { TERMINAL, type AttemptError, type TaskStore } from './types.js';
 
-/**
- * Follows an upstream's own task to its end (RemoteTasks.followLegacy, with large results offloaded):
- * resolves with its result, rejects with its error. Aborting with the reason `shutdown` leaves it running.
- */
-export type UpstreamTaskFollower = (principal: Principal, task: { tool: string; follow: FollowSpec }, hooks: LegacyTaskHooks) => Promise<Record<string, unknown>>;
+export type { UpstreamTaskFollower } from './ports.js';
 
 /** What a worker needs. */
 export interface TaskWorkerDeps {

@@ -7,7 +7,7 @@
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport, ProtocolError, ProtocolErrorCode, type McpServer } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
-import { TASK_RUN_META } from '../gateway/upstream-tasks.js';
+import { IDEMPOTENCY_KEY_META, TASK_RUN_META } from '../protocol/meta-keys.js';
 
 /** Builds the server a task's tool runs on (2025-era instance, the tenant's toolsets and upstreams). */
 export type TaskServerBuilder = (principal: Principal) => Promise<McpServer>;
@@ -46,7 +46,7 @@ export async function runTool(
     await server.connect(serverSide);
     await client.connect(clientSide);
     const result = await client.callTool(
-      { name: call.tool, arguments: call.arguments, _meta: { 'io.modelcontextprotocol/idempotency-key': call.idempotencyKey, [TASK_RUN_META]: true } },
+      { name: call.tool, arguments: call.arguments, _meta: { [IDEMPOTENCY_KEY_META]: call.idempotencyKey, [TASK_RUN_META]: true } },
       { signal: hooks.signal, onprogress: (p) => hooks.onProgress(p), timeout: 24 * 3_600_000, resetTimeoutOnProgress: true },
     );
     return { kind: 'result', result: result as Record<string, unknown> };

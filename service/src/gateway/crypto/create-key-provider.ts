@@ -7,12 +7,21 @@
  * - else SECRETS_MASTER_KEY: the local provider (retired keys from SECRETS_PREVIOUS_MASTER_KEYS).
  * - else none: upstreams can only be registered without credentials.
  */
-import type { Config } from '../../config.js';
 import type { Logger } from '../../log/logger.js';
 import { CompositeKeyProvider, LocalKeyProvider, type KeyProvider } from './key-provider.js';
 import { KmsKeyProvider, type KmsKeyProviderOptions } from './kms-key-provider.js';
 
-type KeyConfig = Pick<Config, 'SECRETS_MASTER_KEY' | 'SECRETS_PREVIOUS_MASTER_KEYS' | 'SECRETS_KMS_KEY_ID' | 'SECRETS_KMS_ENDPOINT' | 'AWS_REGION'>;
+/**
+ * The configuration keys this reads, as service/src/config.ts parses them (declared here, not picked from
+ * `Config`, so the gateway layer does not import the process configuration that assembles every layer).
+ */
+export interface KeyConfig {
+  readonly SECRETS_MASTER_KEY?: string | undefined;
+  readonly SECRETS_PREVIOUS_MASTER_KEYS?: readonly string[] | undefined;
+  readonly SECRETS_KMS_KEY_ID?: string | undefined;
+  readonly SECRETS_KMS_ENDPOINT?: string | undefined;
+  readonly AWS_REGION?: string | undefined;
+}
 
 /** Builds the configured provider, or undefined when no master key of any kind is configured. */
 export function createKeyProvider(config: KeyConfig, opts: { logger?: Pick<Logger, 'info' | 'warn'>; kms?: Partial<KmsKeyProviderOptions> } = {}): KeyProvider | undefined {

@@ -18,6 +18,7 @@ import {
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ToolsetContext } from '../types.js';
+import { CLIENT_CAPABILITIES_META } from '../../protocol/meta-keys.js';
 
 const noArgs = z.object({});
 const PromptArg = z.object({ prompt: z.string() });
@@ -28,7 +29,7 @@ type Schema = ElicitRequestFormParams['requestedSchema'];
 export function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities {
   // The request's own declaration first (the 2026-07-28 envelope; a gateway forwards its caller's in
   // `_meta` to a 2025-era upstream, whose session capabilities are the gateway's), else the session's.
-  const key = 'io.modelcontextprotocol/clientCapabilities';
+  const key = CLIENT_CAPABILITIES_META;
   const own = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[key] ?? (ctx.mcpReq._meta as Record<string, unknown> | undefined)?.[key];
   return own !== null && typeof own === 'object' ? (own as ClientCapabilities) : (server.server.getClientCapabilities() ?? {});
 }
