@@ -9,27 +9,16 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { loadConfigOrExit, type Config } from './config.js';
 import type { Principal } from './domain/principal.js';
-import { createFederation } from './gateway/federation.js';
-import { createKeyProvider } from './gateway/crypto/create-key-provider.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
 import { installLargeResults, largeResultMetrics, offloadToolResult } from './mcp/large-results.js';
 import { createTenantServerFactory } from './mcp/server-factory.js';
-import { createBlobStore } from './store/blob/create-blob-store.js';
-import { CacheConfigSchema, createCacheLayer } from './store/cache/index.js';
-import { loadMigrations, runMigrations } from './store/pg/migrate.js';
-import { PgAuditLog } from './store/pg/pg-audit-log.js';
-import { PgTenantStore } from './store/pg/pg-tenant-store.js';
-import { createPgDataLayer, RedisLsnTracker, TenantDb } from './store/pg/routing/index.js';
-import { createPgPool } from './store/pg/pool.js';
-import { createRedisClients } from './store/redis/connection.js';
-import { RedisServerEventBusHub } from './store/redis/server-event-bus.js';
-import { cancelChannel, createTaskTier } from './tasks/index.js';
+import { createPlatform } from './platform/platform.js';
+import { cancelChannel } from './tasks/index.js';
 import { workerMetrics } from './tasks/metrics.js';
 import { TaskWorker } from './tasks/task-worker.js';
 
@@ -47,37 +36,13 @@ export interface RunningWorker {
 export async function startWorker(config: Config, opts: { logger?: Logger; registry?: Registry; serveMetrics?: boolean } = {}): Promise<RunningWorker> {
   const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, base: { service: 'worker', region: config.REGION, version: config.VERSION } });
   const registry = opts.registry ?? new Registry();
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'worker cleanup step failed'));
-  };
+  // Serving its own /metrics, the worker registers the queue gauges (depth, oldest waiting age, DLQ size) too
+  // (docs/tasks.md), so queue alerts still see them when no gateway runs. In process (`npm start`) it shares
+  // the gateway's registry, which has them already.
+  const ownMetrics = opts.serveMetrics !== false;
+  const platform = await createPlatform(config, { role: 'worker', logger, ...(ownMetrics && { queueGauges: registry }) });
+  const { pool, redis, federation, blobs, audit, eventBus: hub, tasks: tier, tenants } = platform;
   try {
-    const pool = createPgPool({ connectionString: config.DATABASE_URL, max: Math.min(config.PG_POOL_MAX, config.WORKER_CONCURRENCY + 2), statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, idleTimeoutMs: config.PG_IDLE_TIMEOUT_MS, connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS, applicationName: `umcp-worker-${config.REGION}` });
-    cleanups.push(() => pool.end());
-    await runMigrations(pool, loadMigrations());
-    const redis = createRedisClients({ stateUrl: config.REDIS_URL, ...(config.REDIS_CACHE_URL && { cacheUrl: config.REDIS_CACHE_URL }), keyPrefix: config.REDIS_KEY_PREFIX, name: 'umcp-worker', onError: (err, role) => logger.warn({ err: err.message, role }, 'redis connection error') });
-    cleanups.push(() => redis.close());
-    await redis.connect();
-    const cacheLayer = await createCacheLayer({ config: CacheConfigSchema.parse({}), cacheRedis: redis.cache, stateRedis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onError: (err, where) => logger.warn({ err, where }, 'cache error') });
-    cleanups.push(() => cacheLayer.close());
-    // Tenant-scoped data on the tenant's shard, through the same routing layer as the gateway (issue 8).
-    const data = await createPgDataLayer({
-      config,
-      writerPool: pool,
-      lsn: new RedisLsnTracker(redis.state, config.REDIS_KEY_PREFIX, config.PG_LSN_TTL_MS),
-      applicationName: `umcp-worker-${config.REGION}`,
-      onError: (err, where) => logger.warn({ err: err.message, where }, 'data layer error'),
-    });
-    cleanups.push(() => data.close());
-    const tenants = new PgTenantStore(pool);
-    const tenantDb = new TenantDb(pool, { router: data.router, regionOf: async (id) => (await tenants.get(id))?.homeRegion });
-    const audit = new PgAuditLog(pool, (err, entry) => logger.error({ err, action: entry.action }, 'audit record failed'), false, tenantDb);
-    const federation = createFederation({ pool, tenantDb, cache: cacheLayer.cache, allowlist: config.UPSTREAM_ALLOWLIST ?? [], keyProvider: createKeyProvider(config, { logger: logger.child({ component: 'key-provider' }) }), audit, version: config.VERSION, listTtlMs: config.LIST_CACHE_TTL_MS });
-    cleanups.push(() => federation.close());
-    // Tools may announce list changes; they reach the tenant's listeners on every gateway.
-    const hub = new RedisServerEventBusHub({ redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onerror: (err) => logger.warn({ err }, 'worker: event bus error') });
-    await hub.start();
-    cleanups.push(() => hub.close());
     const factory = createTenantServerFactory({
       config,
       audit,
@@ -95,15 +60,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       requestState: new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller),
     });
     // Large task results go to object storage like the gateway's (same BLOB_* and LARGE_RESULT_BYTES).
-    const blobs = createBlobStore(config.BLOB_BACKEND === 'local' ? { ...config, BLOB_LOCAL_DIR: resolve(config.BLOB_LOCAL_DIR) } : config);
-    cleanups.push(() => blobs.close());
     const largeResults = { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) };
-    // Serving its own /metrics, the worker registers the queue gauges (depth, oldest waiting age, DLQ size) too
-    // (docs/tasks.md), so queue alerts still see them when no gateway runs. In process (`npm start`) it shares
-    // the gateway's registry, which has them already.
-    const ownMetrics = opts.serveMetrics !== false;
-    const tier = createTaskTier({ config, pool, tenantDb, stateRedis: redis.state, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, ...(ownMetrics && { registry }) });
-    cleanups.push(() => tier.close());
     const principalFor = async (tenantId: string, subject: string): Promise<Principal | null> => {
       const t = await tenants.get(tenantId);
       if (!t || t.status !== 'active') return null;
@@ -135,11 +92,11 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       cancelChannel: cancelChannel(config.REDIS_KEY_PREFIX),
     });
     await worker.start();
-    cleanups.push(() => worker.close());
+    platform.onClose(() => worker.close());
     // Expired task records go away (their TTL promise has been kept).
     const sweeper = setInterval(() => void tier.service.store.sweep().catch((err: unknown) => logger.warn({ err }, 'task sweep failed')), 60_000);
     sweeper.unref();
-    cleanups.push(async () => clearInterval(sweeper));
+    platform.onClose(async () => clearInterval(sweeper));
 
     let http: Server | undefined;
     let draining = false;
@@ -159,7 +116,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       http.listen(config.WORKER_METRICS_PORT, config.HOST);
       await once(http, 'listening');
       const server = http;
-      cleanups.push(() => new Promise((r) => server.close(r)));
+      platform.onClose(() => new Promise((r) => server.close(r)));
     }
     const metricsPort = http ? (http.address() as AddressInfo).port : undefined;
     logger.info({ concurrency: config.WORKER_CONCURRENCY, metricsPort }, 'task worker running');
@@ -171,12 +128,12 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       close: () =>
         (closed ??= (async () => {
           draining = true;
-          await cleanup();
+          await platform.close();
           logger.info('task worker stopped');
         })()),
     };
   } catch (err) {
-    await cleanup();
+    await platform.close();
     throw err;
   }
 }

@@ -8,7 +8,7 @@
  * `notifications/{tools,resources,prompts}/list_changed` to the tenant's sessions and listen streams
  * (the MCP layer's notifier fans out over Redis to every replica).
  */
-import { McpServer, type ServerNotifier } from '@modelcontextprotocol/server';
+import type { McpServer, ServerNotifier } from '@modelcontextprotocol/server';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -18,7 +18,6 @@ import type { TieredCache } from '../store/cache/tiered-cache.js';
 import { PgUpstreamStore } from '../store/pg/upstream-store.js';
 import type { TenantDb } from '../store/pg/routing/tenant-db.js';
 import type { AuditLog } from '../store/ports.js';
-import { BUILTIN_TOOLSETS, resolveToolsets, type ToolsetContext } from '../tools/index.js';
 import { Catalog, exposedUri, upstreamUri } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
@@ -72,6 +71,11 @@ export interface FederationOptions {
   readonly replicaId?: string;
   /** Injectable DNS (tests). */
   readonly resolver?: Resolver;
+  /**
+   * Names of the built-in tools and prompts a tenant's toolsets register (service/src/tools), so a root
+   * mount cannot shadow them; injected so the federation layer does not import its peer tools/.
+   */
+  readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   readonly onError?: (err: unknown, where: string) => void;
 }
 
@@ -100,21 +104,6 @@ export interface Federation {
   /** Subscribes the cross-replica channels; call before serving. */
   start(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Names of the built-in tools and prompts a set of toolsets registers. */
-export function builtinNames(toolsets: readonly string[]): { tools: Set<string>; prompts: Set<string> } {
-  const probe = new McpServer({ name: 'probe', version: '0' });
-  const noop = () => undefined;
-  const ctx = {
-    principal: { tenantId: '', tenantName: '', subject: 'probe', kind: 'anonymous', toolsets, scopes: [] },
-    deployment: { region: '', version: '', health: async () => ({}) },
-    notify: { toolsChanged: noop, promptsChanged: noop, resourcesChanged: noop, resourceUpdated: noop },
-    requestState: { mint: async () => '' },
-  } as unknown as ToolsetContext;
-  for (const t of resolveToolsets(toolsets.filter((n) => BUILTIN_TOOLSETS.has(n)))) t.register(probe, ctx);
-  const internals = probe as unknown as { _registeredTools: Record<string, unknown>; _registeredPrompts: Record<string, unknown> };
-  return { tools: new Set(Object.keys(internals._registeredTools)), prompts: new Set(Object.keys(internals._registeredPrompts)) };
 }
 
 /** Builds the federation layer. */
@@ -157,7 +146,7 @@ export function createFederation(opts: FederationOptions): Federation {
     opts.stateRedis && subscriber
       ? new PendingInputs({ redis: opts.stateRedis, subscriber, keyPrefix: opts.keyPrefix ?? 'umcp:', replicaId: opts.replicaId ?? randomUUID(), roundMs: 120_000 })
       : undefined;
-  const registry = new UpstreamRegistry({ store, directory, catalog, pool, guard, box: secrets, builtinNames, announce: (t) => announce(t), version: opts.version });
+  const registry = new UpstreamRegistry({ store, directory, catalog, pool, guard, box: secrets, builtinNames: opts.builtinNames, announce: (t) => announce(t), version: opts.version });
   return {
     registry,
     catalog,

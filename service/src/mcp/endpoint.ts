@@ -64,6 +64,11 @@ export interface McpEndpointDeps {
   tasks?: { attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void };
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
   largeResults?: LargeResultsDeps;
+  /**
+   * Cross-replica server events (list changes), started; owned by the caller (the platform core).
+   * @defaultValue one the endpoint creates on `stateRedis`, starts and closes
+   */
+  eventBus?: RedisServerEventBusHub;
 }
 
 /** Most upstream resources one listen stream holds upstream subscriptions for. */
@@ -104,8 +109,9 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   const { config, logger } = deps;
   const log = logger.child({ component: 'mcp' });
   const onerror = (err: Error) => log.debug({ err: err.message }, 'mcp: request rejected or out-of-band error');
-  const hub = new RedisServerEventBusHub({ redis: deps.stateRedis, keyPrefix: deps.keyPrefix, onerror: (err) => log.warn({ err }, 'mcp: event bus error') });
-  await hub.start();
+  const ownHub = deps.eventBus === undefined;
+  const hub = deps.eventBus ?? new RedisServerEventBusHub({ redis: deps.stateRedis, keyPrefix: deps.keyPrefix, onerror: (err) => log.warn({ err }, 'mcp: event bus error') });
+  if (ownHub) await hub.start();
   const requestState = new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller);
 
   // Created below: the legacy leg needs the server factory, whose notifier reaches the legacy leg.
@@ -242,7 +248,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       sse.closeAll(config.SSE_RETRY_MS);
       await modern.closeAll();
       await legacyLeg.close();
-      await hub.close();
+      if (ownHub) await hub.close();
     },
   };
 }
