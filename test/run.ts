@@ -1,7 +1,7 @@
 /**
  * The one test command (`npm test`, also run by `.ci/run`).
  *
- * Steps, in order: the type check, the build (dist/, what the images run), the mocha suites (service against real PostgreSQL + Redis, infra under
+ * Steps, in order: the type check, the import rules (`npm run lint:imports`), the build (dist/, what the images run), the mocha suites (service against real PostgreSQL + Redis, infra under
  * Pulumi mocks), then the step scripts listed below (conformance, config validation...). Each step writes
  * its counts to a JSON file; the run ends with one line `N passed, N failed` and exits non-zero on any failure.
  *
@@ -20,6 +20,8 @@ interface Step { name: string; cmd: string[]; counts: 'summary-file' | 'exit-cod
 const bin = (name: string) => join('node_modules', '.bin', name);
 const STEPS: Step[] = [
   { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', 'tsconfig.json'], counts: 'exit-code' },
+  // The import rules of ARCHITECTURE.md (layers, no cycles, service/infra apart): .dependency-cruiser.cjs.
+  { name: 'imports', cmd: [bin('depcruise'), 'service', 'infra', 'contract'], counts: 'exit-code' },
   // dist/ as the images build it: the runtime contract test (test/infra/runtime-contract.test.ts) runs it.
   { name: 'build', cmd: ['node', 'service/build.mjs'], counts: 'exit-code' },
   { name: 'mocha', cmd: [bin('mocha'), '--reporter', './test/support/summary-reporter.cjs', 'test/**/*.test.ts'], counts: 'summary-file' },
