@@ -15,7 +15,7 @@
  *   gateway/ | tasks/ | tools/   peers: none imports another (tasks/ports.ts declares what tasks need of
  *             the gateway; the platform core passes the gateway's implementation in)
  *   store/    persistence ports and adapters
- *   domain/, log/   shared types (Principal) and the logger
+ *   domain/, log/   shared types (Principal) and the logger; both may read protocol/
  *   protocol/ the wire vocabulary: pure, imports nothing of the service and no I/O module
  *
  * Every module may also read contract/ (names both halves share) and npm packages.
@@ -34,7 +34,7 @@ const above = {
   tools: [ENTRY, `${SRC}platform/`, `${SRC}config\\.ts$`, layer('http'), layer('mcp'), layer('gateway'), layer('tasks')],
   store: [ENTRY, `${SRC}platform/`, `${SRC}config\\.ts$`, layer('http'), layer('mcp'), layer('gateway'), layer('tasks'), layer('tools')],
   domain: [`${SRC}(?!protocol/|domain/)`],
-  log: [`${SRC}(?!log/)`],
+  log: [`${SRC}(?!log/|protocol/)`],
   protocol: [`${SRC}(?!protocol/)`],
 };
 
