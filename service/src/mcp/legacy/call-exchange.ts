@@ -80,7 +80,6 @@ class CallExchange implements RunningExchange {
   async open(request: Request): Promise<LiveInstance | undefined> {
     const { ctx } = this;
     ctx.exchanges.add(this);
-    this.leaseTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ctx.settings.leaseMs / 3)));
     this.unwatch = watchSession(ctx, this.sid, (c) => {
       if (c.type === 'deleted') void this.abort('session deleted');
     });
@@ -116,6 +115,8 @@ class CallExchange implements RunningExchange {
       await ctx.log.releaseLease(this.sid, this.streamId).catch(() => {});
       return;
     }
+    // Renewed from here on: the lease was taken with the stream's setup, after `open`.
+    this.leaseTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ctx.settings.leaseMs / 3)));
     if (!this.instance) {
       ctx.logger.error({ err: this.startError, sessionId: this.sid }, 'legacy: could not start a server instance for the session');
       await this.enqueue(() => this.failAll(-32603, 'Internal error'));
