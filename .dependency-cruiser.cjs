@@ -94,12 +94,7 @@ module.exports = {
       name: 'no-circular',
       comment: 'No import cycles (type-only imports included).',
       severity: 'error',
-      // EXCEPTION legacy-instance-pool-cycle: mcp/legacy/context.ts imports principalFingerprint from
-      // mcp/legacy/instance-pool.ts, which names context.ts's LiveInstance type. Both are being reworked
-      // in the 2025-era session leg (another session's work, not restructured here); only a cycle of these
-      // two files alone escapes this rule (any longer cycle is still reported from its other modules).
-      // Remove once LiveInstance lives in a module of its own.
-      from: { path: '^(service|infra|contract)/', pathNot: '^service/src/mcp/legacy/(context|instance-pool)\\.ts$' },
+      from: { path: '^(service|infra|contract)/' },
       to: { circular: true },
     },
     {

@@ -10,7 +10,8 @@ import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextpr
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../domain/principal.js';
 import type { SessionRecord } from '../../store/redis/session-store.js';
-import { acquireInstance, appendStandalone, messageExtra, releaseInstance, watchSession, type LegacyContext, type LiveInstance, type RunningExchange } from './context.js';
+import { acquireInstance, appendStandalone, messageExtra, releaseInstance, watchSession, type LegacyContext, type RunningExchange } from './context.js';
+import type { LiveInstance } from './instance-pool.js';
 import { SseStream } from './sse.js';
 
 /** Protocol versions whose clients understand an empty-data priming event (resumable before any message). */

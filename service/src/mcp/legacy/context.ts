@@ -12,7 +12,7 @@ import type { RedisSessionStore, SessionRecord } from '../../store/redis/session
 import { nameInputKeys } from '../input-keys.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { LegacySettings } from './config.js';
-import { principalFingerprint, type InstancePool } from './instance-pool.js';
+import { principalFingerprint, type InstancePool, type LiveInstance } from './instance-pool.js';
 import type { ReplicaRouter } from './router.js';
 import { SessionTransport, type TransportSink } from './session-transport.js';
 import type { SseRegistry, SseStream } from './sse.js';
@@ -102,14 +102,6 @@ export function authInfoOf(principal: Principal): AuthInfo {
 /** The extra info each inbound message is delivered with. */
 export function messageExtra(principal: Principal, request: Request): MessageExtraInfo {
   return { authInfo: authInfoOf(principal), request };
-}
-
-/** A live server instance of a session, serving one exchange at a time. */
-export interface LiveInstance {
-  readonly transport: SessionTransport;
-  /** The log level the instance applies (the session's when it was restored, then each `logging/setLevel` it served). */
-  logLevel: string | undefined;
-  close(): Promise<void>;
 }
 
 /**

@@ -17,8 +17,15 @@
  * (oldest session evicted first) and `maxIdlePerSession` per session.
  */
 import type { Principal } from '../../domain/principal.js';
-import type { TransportSink } from './session-transport.js';
-import type { LiveInstance } from './context.js';
+import type { SessionTransport, TransportSink } from './session-transport.js';
+
+/** A live server instance of a session, serving one exchange at a time. */
+export interface LiveInstance {
+  readonly transport: SessionTransport;
+  /** The log level the instance applies (the session's when it was restored, then each `logging/setLevel` it served). */
+  logLevel: string | undefined;
+  close(): Promise<void>;
+}
 
 /** Limits of the pool. */
 export interface InstancePoolOptions {
