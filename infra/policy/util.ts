@@ -62,3 +62,25 @@ export function at(obj: unknown, path: string): any {
   }
   return cur;
 }
+
+/** Where the pod spec sits, per workload type. */
+const POD_SPEC_PATH: Record<string, string> = {
+  'kubernetes:apps/v1:Deployment': 'spec.template.spec',
+  'kubernetes:apps/v1:StatefulSet': 'spec.template.spec',
+  'kubernetes:apps/v1:DaemonSet': 'spec.template.spec',
+  'kubernetes:apps/v1:ReplicaSet': 'spec.template.spec',
+  'kubernetes:batch/v1:Job': 'spec.template.spec',
+  'kubernetes:batch/v1:CronJob': 'spec.jobTemplate.spec.template.spec',
+  'kubernetes:core/v1:Pod': 'spec',
+};
+
+/** The init containers and containers of a Kubernetes workload (`undefined` when `r` is not a workload). */
+export function workloadContainers(r: Pick<PolicyTarget, 'type' | 'props'>): any[] | undefined {
+  const path = POD_SPEC_PATH[r.type];
+  if (!path) return undefined;
+  const spec = at(r.props, path);
+  return [
+    ...(Array.isArray(spec?.initContainers) ? spec.initContainers : []),
+    ...(Array.isArray(spec?.containers) ? spec.containers : []),
+  ];
+}

@@ -5,18 +5,7 @@
  * ImagePullBackOff: none of that is visible to `pulumi up`, which only sees the manifest accepted.
  */
 import type { ResourceRule } from '../types.js';
-import { at, label } from '../util.js';
-
-/** Where the pod spec sits, per workload type. */
-const POD_SPEC_PATH: Record<string, string> = {
-  'kubernetes:apps/v1:Deployment': 'spec.template.spec',
-  'kubernetes:apps/v1:StatefulSet': 'spec.template.spec',
-  'kubernetes:apps/v1:DaemonSet': 'spec.template.spec',
-  'kubernetes:apps/v1:ReplicaSet': 'spec.template.spec',
-  'kubernetes:batch/v1:Job': 'spec.template.spec',
-  'kubernetes:batch/v1:CronJob': 'spec.jobTemplate.spec.template.spec',
-  'kubernetes:core/v1:Pod': 'spec',
-};
+import { label, workloadContainers } from '../util.js';
 
 /** Registries images may come from (exact hosts), plus private ECR in any region and partition. */
 export const ALLOWED_REGISTRIES = ['registry.k8s.io', 'public.ecr.aws', 'ghcr.io', 'quay.io', 'docker.io', 'mcr.microsoft.com', 'gcr.io'] as const;
@@ -65,14 +54,7 @@ export const containerImageProvenance: ResourceRule = {
   description: 'Every container image of a Kubernetes workload is fully qualified, from an allowlisted registry that still serves it, and pinned (a tag other than latest, or a digest).',
   level: 'mandatory',
   check(r) {
-    const path = POD_SPEC_PATH[r.type];
-    if (!path) return [];
-    const spec = at(r.props, path);
-    const containers = [
-      ...(Array.isArray(spec?.initContainers) ? spec.initContainers : []),
-      ...(Array.isArray(spec?.containers) ? spec.containers : []),
-    ];
-    return containers.flatMap((c) => {
+    return (workloadContainers(r) ?? []).flatMap((c) => {
       const problem = imageProblem(c?.image);
       return problem ? [`${label(r)}: container "${c?.name ?? '?'}" image: ${problem}.`] : [];
     });

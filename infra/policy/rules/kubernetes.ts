@@ -1,17 +1,6 @@
 /** Kubernetes workload rules: container requests/limits, and disruption budgets for replicated Deployments. */
 import type { PolicyTarget, ResourceRule, StackFinding, StackRule } from '../types.js';
-import { at, label } from '../util.js';
-
-/** Where the pod spec sits, per workload type. */
-const POD_SPEC_PATH: Record<string, string> = {
-  'kubernetes:apps/v1:Deployment': 'spec.template.spec',
-  'kubernetes:apps/v1:StatefulSet': 'spec.template.spec',
-  'kubernetes:apps/v1:DaemonSet': 'spec.template.spec',
-  'kubernetes:apps/v1:ReplicaSet': 'spec.template.spec',
-  'kubernetes:batch/v1:Job': 'spec.template.spec',
-  'kubernetes:batch/v1:CronJob': 'spec.jobTemplate.spec.template.spec',
-  'kubernetes:core/v1:Pod': 'spec',
-};
+import { at, label, workloadContainers } from '../util.js';
 
 /**
  * Settings every container must have. A CPU limit is deliberately not required: CPU is compressible,
@@ -26,13 +15,8 @@ export const containerResources: ResourceRule = {
   description: 'Every container of a Deployment, StatefulSet, DaemonSet, Job or CronJob sets requests.cpu, requests.memory and limits.memory.',
   level: 'mandatory',
   check(r) {
-    const path = POD_SPEC_PATH[r.type];
-    if (!path) return [];
-    const podSpec = at(r.props, path);
-    const containers = [
-      ...(Array.isArray(podSpec?.initContainers) ? podSpec.initContainers : []),
-      ...(Array.isArray(podSpec?.containers) ? podSpec.containers : []),
-    ];
+    const containers = workloadContainers(r);
+    if (!containers) return [];
     const problems: string[] = [];
     for (const c of containers) {
       const missing = REQUIRED_RESOURCE_FIELDS.filter((f) => {
