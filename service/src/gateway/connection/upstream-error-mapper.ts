@@ -1,0 +1,63 @@
+/**
+ * What a failed upstream request becomes for the caller: the upstream's JSON-RPC errors prefixed with its
+ * namespace, everything else a typed upstream error (circuit open, concurrency limit, timeout, OAuth,
+ * transport), remembering the last failure for the health view.
+ */
+import { OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, UnauthorizedError } from '@modelcontextprotocol/client';
+import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
+import { MissingRequiredClientCapabilityError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { upstreamError } from '../errors.js';
+import type { ResolvedUpstream } from '../upstream-config.js';
+import { AuthEndpointRefused } from './upstream-agents.js';
+import { NoClientAuthMethod } from './upstream-client-credentials.js';
+
+/** Whether an error came out of the OAuth client-credentials flow (token request, discovery, 401 after renewal). */
+export const isAuthFailure = (err: unknown) =>
+  err instanceof OAuthError ||
+  err instanceof OAuthClientFlowError ||
+  err instanceof UnauthorizedError ||
+  err instanceof AuthEndpointRefused ||
+  err instanceof NoClientAuthMethod ||
+  (err instanceof SdkError && (err.code === SdkErrorCode.ClientHttpAuthentication || err.code === SdkErrorCode.ClientHttpForbidden));
+
+/** Maps the errors of one upstream's requests and keeps the last failure's message. */
+export class UpstreamErrorMapper {
+  private lastError: string | undefined;
+
+  constructor(private readonly upstream: ResolvedUpstream, private readonly onError: (err: unknown) => void) {}
+
+  /** The message of the last failure since the last successful connect. */
+  get last(): string | undefined {
+    return this.lastError;
+  }
+
+  /** Forgets the last failure (a new upstream session was opened). */
+  clear(): void {
+    this.lastError = undefined;
+  }
+
+  map(err: unknown): Error {
+    const ns = this.upstream.namespace;
+    if (err instanceof ProtocolError) {
+      if (err.message.startsWith(`upstream "${ns}"`)) return err;
+      const data = err.data as { requiredCapabilities?: Record<string, unknown> } | undefined;
+      // The caller lacks a capability the upstream needs: keep the typed error so the wire form (HTTP 400,
+      // data.requiredCapabilities) is what a direct server would send.
+      if (err.code === ProtocolErrorCode.MissingRequiredClientCapability && data?.requiredCapabilities) {
+        return new MissingRequiredClientCapabilityError({ requiredCapabilities: data.requiredCapabilities }, `upstream "${ns}": ${err.message}`);
+      }
+      return new ProtocolError(err.code, `upstream "${ns}": ${err.message}`, err.data);
+    }
+    if (err instanceof BrokenCircuitError) return upstreamError(ns, 'circuit-open', `circuit open after repeated failures (last: ${this.lastError ?? 'unknown'}); retrying shortly`);
+    if (err instanceof BulkheadRejectedError) return upstreamError(ns, 'concurrency-limit', `concurrency limit of ${this.upstream.options.maxConcurrency} reached`);
+    const message = err instanceof Error ? err.message : String(err);
+    this.lastError = message;
+    this.onError(err);
+    if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) return upstreamError(ns, 'timeout', `no answer within the timeout (${message})`);
+    if (isAuthFailure(err)) {
+      const code = err instanceof OAuthError ? ` (${err.code})` : '';
+      return upstreamError(ns, 'auth', `OAuth client-credentials authentication failed${code}: ${message}`);
+    }
+    return upstreamError(ns, 'transport', `unreachable: ${message}`);
+  }
+}
