@@ -22,7 +22,12 @@ import { provisionTestServices } from '../test/support/provision.js';
 
 const N = Number(process.argv[2] ?? 2000);
 
-interface Stats { name: string; meanUs: number; p50Us: number; p99Us: number }
+interface Stats {
+  name: string;
+  meanUs: number;
+  p50Us: number;
+  p99Us: number;
+}
 
 async function measure(name: string, fn: () => Promise<unknown>): Promise<Stats> {
   for (let i = 0; i < Math.min(200, N / 10); i++) await fn(); // warm-up
@@ -40,7 +45,9 @@ function print(title: string, baseline: Stats, others: Stats[]): void {
   console.log(`\n${title} (${N} sequential calls each)`);
   for (const s of [baseline, ...others]) {
     const ratio = baseline.meanUs / s.meanUs;
-    console.log(`  ${s.name.padEnd(34)} mean ${s.meanUs.toFixed(0).padStart(6)} us  p50 ${s.p50Us.toFixed(0).padStart(6)} us  p99 ${s.p99Us.toFixed(0).padStart(6)} us  ${s === baseline ? '(baseline)' : `speed-up ${ratio.toFixed(1)}x`}`);
+    console.log(
+      `  ${s.name.padEnd(34)} mean ${s.meanUs.toFixed(0).padStart(6)} us  p50 ${s.p50Us.toFixed(0).padStart(6)} us  p99 ${s.p99Us.toFixed(0).padStart(6)} us  ${s === baseline ? '(baseline)' : `speed-up ${ratio.toFixed(1)}x`}`,
+    );
   }
 }
 
@@ -69,7 +76,11 @@ try {
     await measure('cache on, in-process LRU hit', () => new CachedApiKeyStore(pgKeys, lruCache).verify(key)),
   ]);
 
-  const tools = Array.from({ length: 200 }, (_, i) => ({ name: `ns__tool_${i}`, description: 'x'.repeat(200), inputSchema: { type: 'object', properties: { a: { type: 'string' } } } }));
+  const tools = Array.from({ length: 200 }, (_, i) => ({
+    name: `ns__tool_${i}`,
+    description: 'x'.repeat(200),
+    inputSchema: { type: 'object', properties: { a: { type: 'string' } } },
+  }));
   await pool.query('CREATE TABLE catalog_snapshots (tenant_id uuid PRIMARY KEY, doc jsonb NOT NULL)');
   await pool.query('INSERT INTO catalog_snapshots VALUES ($1, $2)', [tenant.id, JSON.stringify({ tools })]);
   const Catalog = z.object({ tools: z.array(z.looseObject({ name: z.string() })) });
@@ -89,10 +100,22 @@ try {
     if (target.role === 'reader') break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  print('Tenant query, 50 rows by index', await measure('writer (primary)', q((fn) => router.readFromWriter(fn))), [
-    await measure('reader (streaming replica)', q((fn) => router.read({}, fn))),
-  ]);
-  console.log('\nReader and writer run on the same machine here, so their latency should match (ratio ~1x); the gain from replicas is capacity: the writer is not loaded by reads.');
+  print(
+    'Tenant query, 50 rows by index',
+    await measure(
+      'writer (primary)',
+      q((fn) => router.readFromWriter(fn)),
+    ),
+    [
+      await measure(
+        'reader (streaming replica)',
+        q((fn) => router.read({}, fn)),
+      ),
+    ],
+  );
+  console.log(
+    '\nReader and writer run on the same machine here, so their latency should match (ratio ~1x); the gain from replicas is capacity: the writer is not loaded by reads.',
+  );
 } finally {
   lruCache.close();
   redisOnly.close();

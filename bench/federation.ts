@@ -19,7 +19,12 @@ const N = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
 const RESULTS = join(import.meta.dirname, 'results');
 
-interface Stats { name: string; p50Ms: number; p99Ms: number; rps: number }
+interface Stats {
+  name: string;
+  p50Ms: number;
+  p99Ms: number;
+  rps: number;
+}
 
 async function measure(name: string, call: () => Promise<unknown>): Promise<Stats> {
   for (let i = 0; i < Math.min(200, N / 10); i++) await call(); // warm-up (connections, JIT, caches)
@@ -48,7 +53,10 @@ async function main(): Promise<void> {
   const clients: Client[] = [];
   try {
     const { apiKey } = await cluster.tenant('bench');
-    for (const [name, url] of [['m', modern.url], ['l', legacy.url]] as const) {
+    for (const [name, url] of [
+      ['m', modern.url],
+      ['l', legacy.url],
+    ] as const) {
       const r = await cluster.admin('POST', '/tenants/bench/upstreams', { name, url, maxConcurrency: 64 });
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
     }
@@ -73,23 +81,43 @@ async function main(): Promise<void> {
     }
     console.log(`\nfederation bench: tools/call echo, ${N} sequential calls (p50/p99) + ${N} calls at concurrency ${CONCURRENCY} (throughput)`);
     // The machine is usually shared: the load before the run says how far absolute figures can be trusted.
-    console.log(`machine: ${cpus().length} cores, 1-minute load average ${loadBefore.toFixed(2)} before the run; compare the ratios, they are measured in the same run`);
+    console.log(
+      `machine: ${cpus().length} cores, 1-minute load average ${loadBefore.toFixed(2)} before the run; compare the ratios, they are measured in the same run`,
+    );
     const summary: string[] = [];
     for (const [label, d, g, b] of rows) {
       console.log(`\n${label} (client speaks the same generation)`);
       for (const s of [d, g, b]) console.log(`  ${s.name.padEnd(8)} p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  ${s.rps.toFixed(0)} calls/s`);
       const ratio = g.p50Ms / d.p50Ms;
-      console.log(`  ratio gateway/direct: p50 ${ratio.toFixed(2)}x (target <= 1.3x: ${ratio <= 1.3 ? 'met' : 'NOT met'}), p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x`);
+      console.log(
+        `  ratio gateway/direct: p50 ${ratio.toFixed(2)}x (target <= 1.3x: ${ratio <= 1.3 ? 'met' : 'NOT met'}), p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x`,
+      );
       console.log(`  federation hop (gateway upstream call - gateway built-in call): p50 ${(g.p50Ms - b.p50Ms).toFixed(2)} ms`);
-      summary.push(`RATIO ${label}: gateway/direct p50 ${ratio.toFixed(2)}x, p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x (gateway p50 ${g.p50Ms.toFixed(2)} ms, direct ${d.p50Ms.toFixed(2)} ms)`);
+      summary.push(
+        `RATIO ${label}: gateway/direct p50 ${ratio.toFixed(2)}x, p99 ${(g.p99Ms / d.p99Ms).toFixed(2)}x, throughput ${(g.rps / d.rps).toFixed(2)}x (gateway p50 ${g.p50Ms.toFixed(2)} ms, direct ${d.p50Ms.toFixed(2)} ms)`,
+      );
     }
     console.log(`\n${summary.join('\n')}`);
     // Also as files: bench/results/federation.json (figures) and federation-latency.svg (p50 / p99 bars).
     const bars = rows.flatMap(([label, d, g, b]) => [d, g, b].map((x) => ({ label: `${label}: ${x.name}`, value: x.p50Ms, second: x.p99Ms })));
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'federation-latency.svg'), barChart(`tools/call echo through the gateway vs direct (${N} sequential calls)`, bars, 'ms', ['p50', 'p99']));
-    const figures = rows.map(([label, d, g, b]) => ({ upstream: label, direct: d, gateway: g, builtin: b, ratioP50: g.p50Ms / d.p50Ms, ratioP99: g.p99Ms / d.p99Ms, ratioThroughput: g.rps / d.rps }));
-    writeFileSync(join(RESULTS, 'federation.json'), `${JSON.stringify({ at: new Date().toISOString(), calls: N, concurrency: CONCURRENCY, cores: cpus().length, loadBefore, rows: figures }, null, 2)}\n`);
+    writeFileSync(
+      join(RESULTS, 'federation-latency.svg'),
+      barChart(`tools/call echo through the gateway vs direct (${N} sequential calls)`, bars, 'ms', ['p50', 'p99']),
+    );
+    const figures = rows.map(([label, d, g, b]) => ({
+      upstream: label,
+      direct: d,
+      gateway: g,
+      builtin: b,
+      ratioP50: g.p50Ms / d.p50Ms,
+      ratioP99: g.p99Ms / d.p99Ms,
+      ratioThroughput: g.rps / d.rps,
+    }));
+    writeFileSync(
+      join(RESULTS, 'federation.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), calls: N, concurrency: CONCURRENCY, cores: cpus().length, loadBefore, rows: figures }, null, 2)}\n`,
+    );
     console.log(`written: ${join(RESULTS, 'federation-latency.svg')}, ${join(RESULTS, 'federation.json')}`);
   } finally {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

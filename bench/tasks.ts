@@ -29,9 +29,17 @@ async function pipeline(workers: number): Promise<TaskPipelineRate> {
 
 const rows: string[] = [];
 for (const n of [1, 2]) {
-  const baseline = await bareBullmq({ redisUrl: testServiceUrls().redisUrl, n: N, concurrency: CONCURRENCY, consumers: n, workerConcurrency: WORKER_CONCURRENCY });
+  const baseline = await bareBullmq({
+    redisUrl: testServiceUrls().redisUrl,
+    n: N,
+    concurrency: CONCURRENCY,
+    consumers: n,
+    workerConcurrency: WORKER_CONCURRENCY,
+  });
   const ours = await pipeline(n);
-  rows.push(`${n} worker${n > 1 ? 's' : ' '}  pipeline ${ours.tasksPerS.toFixed(1).padStart(8)} tasks/s   bare BullMQ ${baseline.toFixed(1).padStart(8)} jobs/s   ratio ${(ours.tasksPerS / baseline).toFixed(3)}   (create phase alone: ${ours.createPerS.toFixed(1)} tasks/s)`);
+  rows.push(
+    `${n} worker${n > 1 ? 's' : ' '}  pipeline ${ours.tasksPerS.toFixed(1).padStart(8)} tasks/s   bare BullMQ ${baseline.toFixed(1).padStart(8)} jobs/s   ratio ${(ours.tasksPerS / baseline).toFixed(3)}   (create phase alone: ${ours.createPerS.toFixed(1)} tasks/s)`,
+  );
 }
 console.log(`\ntasks bench: ${N} no-op tasks, ${CONCURRENCY} concurrent clients, worker concurrency ${WORKER_CONCURRENCY}`);
 for (const r of rows) console.log(r);

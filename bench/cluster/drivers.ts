@@ -19,7 +19,13 @@ export function stats(samples: number[], elapsedMs?: number): LatencyStats {
   const s = [...samples].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
   const round = (v: number) => Math.round(v * 1000) / 1000;
-  return { n: s.length, p50Ms: round(q(0.5)), p99Ms: round(q(0.99)), meanMs: round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)), ...(elapsedMs && { rps: Math.round((s.length / elapsedMs) * 1000) }) };
+  return {
+    n: s.length,
+    p50Ms: round(q(0.5)),
+    p99Ms: round(q(0.99)),
+    meanMs: round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)),
+    ...(elapsedMs && { rps: Math.round((s.length / elapsedMs) * 1000) }),
+  };
 }
 
 const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000, pipelining: 1 });
@@ -52,7 +58,9 @@ export async function closedLoop(count: number, concurrency: number, send: (i: n
 }
 
 /** An mcp-hub client session over HTTP+SSE: call(name, args) resolves with the matching result. */
-export async function openHubSession(baseUrl: string): Promise<{ call(name: string, args: Record<string, unknown>): Promise<any>; listTools(): Promise<string[]>; close(): void }> {
+export async function openHubSession(
+  baseUrl: string,
+): Promise<{ call(name: string, args: Record<string, unknown>): Promise<any>; listTools(): Promise<string[]>; close(): void }> {
   const controller = new AbortController();
   const res = await fetch(`${baseUrl}/mcp`, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
   if (!res.ok || !res.body) throw new Error(`mcp-hub GET /mcp: HTTP ${res.status}`);
@@ -71,7 +79,11 @@ export async function openHubSession(baseUrl: string): Promise<{ call(name: stri
       buffer = blocks.pop() ?? '';
       for (const b of blocks) {
         const ev = /^event:\s*(.+)$/m.exec(b)?.[1]?.trim();
-        const data = b.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        const data = b
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .join('\n');
         if (ev === 'endpoint') {
           endpoint = new URL(data, baseUrl).toString();
           endpointReady();

@@ -9,7 +9,14 @@ import { openHubSession } from './drivers.js';
 /** Starts bench/cluster/raw-echo-server.ts; resolves with its URL and process. */
 export async function startRawEcho(dir: string): Promise<{ url: string; process: ManagedProcess }> {
   const port = await freePort();
-  const proc = new ManagedProcess({ name: 'raw-echo', command: process.execPath, args: ['--import', 'tsx', 'bench/cluster/raw-echo-server.ts'], cwd: REPO_ROOT, env: { ...process.env, PORT: String(port) }, logFile: join(dir, 'raw-echo.log') });
+  const proc = new ManagedProcess({
+    name: 'raw-echo',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'bench/cluster/raw-echo-server.ts'],
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: String(port) },
+    logFile: join(dir, 'raw-echo.log'),
+  });
   proc.start();
   const url = `http://127.0.0.1:${port}/`;
   await waitFor('raw echo server', async () => (await fetch(url, { method: 'POST', body: '{}' })).ok, { timeoutMs: 30_000, proc });

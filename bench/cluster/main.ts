@@ -41,7 +41,14 @@ async function main(): Promise<void> {
   const wrk = ensureTool('wrk', 'wrk', (l) => log(`bench: ${l}`));
   const dir = mkdtempSync(join(tmpdir(), 'umcp-bench-'));
   // The inspector (loopback, random port) lets the session phase force full GCs in gateway-1.
-  const cluster = await startLocalCluster({ replicas: 3, workers: 0, singleReplicaListener: true, gatewayNodeArgs: ['--inspect=127.0.0.1:0'], env: { LOG_LEVEL: 'warn' }, log: (l) => log(`cluster ${l}`) });
+  const cluster = await startLocalCluster({
+    replicas: 3,
+    workers: 0,
+    singleReplicaListener: true,
+    gatewayNodeArgs: ['--inspect=127.0.0.1:0'],
+    env: { LOG_LEVEL: 'warn' },
+    log: (l) => log(`cluster ${l}`),
+  });
   const extra: { stop(): Promise<void> }[] = [];
   try {
     const raw = await startRawEcho(dir);
@@ -82,7 +89,9 @@ async function main(): Promise<void> {
     for (const [name, url, tool, k] of runs) {
       log(`bench: wrk ${CONNECTIONS} connections x ${DURATION_S} s: ${name}`);
       throughput[name] = await wrkRun(name, url, tool, k);
-      log(`       ${throughput[name]!.rps.toFixed(0)} req/s, p50 ${throughput[name]!.p50Ms} ms, p99 ${throughput[name]!.p99Ms} ms, non-2xx ${throughput[name]!.non2xx}`);
+      log(
+        `       ${throughput[name]!.rps.toFixed(0)} req/s, p50 ${throughput[name]!.p50Ms} ms, p99 ${throughput[name]!.p99Ms} ms, non-2xx ${throughput[name]!.non2xx}`,
+      );
     }
     // 1 vs 3 replicas: alternated twice (1, 3, 1, 3), the better run of each kept, to damp the shared machine's noise.
     let rssLoad: number[] = [];
@@ -111,7 +120,9 @@ async function main(): Promise<void> {
     log('bench: gateway vs mcp-hub (Node driver, 16 in flight, 1500 calls each)');
     const vsHub: Record<string, LatencyStats> = {};
     vsHub['upstream fixture direct'] = await closedLoop(1500, 16, () => postOnce(cluster.fixtureUrl, toolCallHeaders('echo'), toolCallBody('echo')));
-    vsHub['gateway (federated fixture__echo)'] = await closedLoop(1500, 16, () => postOnce(gwMcp, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')));
+    vsHub['gateway (federated fixture__echo)'] = await closedLoop(1500, 16, () =>
+      postOnce(gwMcp, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')),
+    );
     let hubRss: number | undefined;
     if (hub) {
       const s = await openHubSession(hub.baseUrl);
@@ -127,13 +138,21 @@ async function main(): Promise<void> {
     log('bench: hop latency (sequential, 600 calls each)');
     const hop: Record<string, LatencyStats> = {};
     hop['upstream fixture direct'] = await closedLoop(600, 1, () => postOnce(cluster.fixtureUrl, toolCallHeaders('echo'), toolCallBody('echo')));
-    const upstreamRequests = async () => ((await (await fetch(cluster.fixtureUrl.replace(/\/mcp$/, '/stats'))).json()) as { httpRequests: number }).httpRequests;
+    const upstreamRequests = async () =>
+      ((await (await fetch(cluster.fixtureUrl.replace(/\/mcp$/, '/stats'))).json()) as { httpRequests: number }).httpRequests;
     const requestsBefore = await upstreamRequests();
-    hop['gateway -> upstream (federated)'] = await closedLoop(600, 1, () => postOnce(gwMcp, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')), 0);
-    const upstreamRequestsPerCall = Math.round(((await upstreamRequests()) - requestsBefore) / 600 * 100) / 100;
+    hop['gateway -> upstream (federated)'] = await closedLoop(
+      600,
+      1,
+      () => postOnce(gwMcp, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')),
+      0,
+    );
+    const upstreamRequestsPerCall = Math.round((((await upstreamRequests()) - requestsBefore) / 600) * 100) / 100;
     log(`       upstream HTTP requests per federated call: ${upstreamRequestsPerCall}`);
     hop['gateway built-in echo'] = await closedLoop(600, 1, () => postOnce(gwMcp, toolCallHeaders('diagnostics.echo', key), toolCallBody('diagnostics.echo')));
-    hop['nginx -> gateway -> upstream'] = await closedLoop(600, 1, () => postOnce(cluster.mcpUrl, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')));
+    hop['nginx -> gateway -> upstream'] = await closedLoop(600, 1, () =>
+      postOnce(cluster.mcpUrl, toolCallHeaders('fixture__echo', key), toolCallBody('fixture__echo')),
+    );
     hop['raw node:http JSON echo'] = await closedLoop(600, 1, () => postOnce(raw.url, {}, toolCallBody('echo')));
 
     log('bench: RSS growth per 1,000 idle 2025-era sessions (gateway-1, 3 rounds)');
@@ -185,7 +204,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

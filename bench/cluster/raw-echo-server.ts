@@ -24,5 +24,7 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.stdout.write(`RAW_ECHO_URL=http://127.0.0.1:${(server.address() as AddressInfo).port}/\n`));
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () =>
+  process.stdout.write(`RAW_ECHO_URL=http://127.0.0.1:${(server.address() as AddressInfo).port}/\n`),
+);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

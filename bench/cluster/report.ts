@@ -17,10 +17,28 @@ type Lat = { p50Ms: number; p99Ms: number; rps?: number };
 export function renderPlots(r: Result): Record<string, string> {
   const hop = Object.entries(r.hopLatency).filter((e): e is [string, Lat] => typeof e[1] === 'object' && e[1] !== null && 'p50Ms' in e[1]);
   return {
-    'cluster-throughput.svg': barChart('tools/call throughput (wrk, same run)', Object.entries(r.throughput).map(([label, t]) => ({ label, value: t.rps })), 'req/s'),
-    'cluster-latency.svg': barChart('tools/call latency under load (wrk): p50 / p99', Object.entries(r.throughput).map(([label, t]) => ({ label, value: t.p50Ms, second: t.p99Ms })), 'ms', ['p50', 'p99']),
-    'cluster-hop-latency.svg': barChart('sequential call latency: p50 / p99', hop.map(([label, t]) => ({ label, value: t.p50Ms, second: t.p99Ms })), 'ms', ['p50', 'p99']),
-    'cluster-vs-mcp-hub.svg': barChart('gateway vs mcp-hub, same upstream (16 in flight): req/s', Object.entries(r.vsMcpHub).map(([label, t]) => ({ label, value: t.rps ?? 0 })), 'req/s'),
+    'cluster-throughput.svg': barChart(
+      'tools/call throughput (wrk, same run)',
+      Object.entries(r.throughput).map(([label, t]) => ({ label, value: t.rps })),
+      'req/s',
+    ),
+    'cluster-latency.svg': barChart(
+      'tools/call latency under load (wrk): p50 / p99',
+      Object.entries(r.throughput).map(([label, t]) => ({ label, value: t.p50Ms, second: t.p99Ms })),
+      'ms',
+      ['p50', 'p99'],
+    ),
+    'cluster-hop-latency.svg': barChart(
+      'sequential call latency: p50 / p99',
+      hop.map(([label, t]) => ({ label, value: t.p50Ms, second: t.p99Ms })),
+      'ms',
+      ['p50', 'p99'],
+    ),
+    'cluster-vs-mcp-hub.svg': barChart(
+      'gateway vs mcp-hub, same upstream (16 in flight): req/s',
+      Object.entries(r.vsMcpHub).map(([label, t]) => ({ label, value: t.rps ?? 0 })),
+      'req/s',
+    ),
     'cluster-rss.svg': barChart(
       'RSS per gateway replica: idle / under load (MB)',
       r.rss.idleMb.map((v, i) => ({ label: `gateway-${i + 1}`, value: v, second: r.rss.underLoadPeakMb[i] ?? v })),

@@ -14,12 +14,21 @@ async function openSession(url: string, key: string): Promise<void> {
   const res = await request(url, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'umcp-bench', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'umcp-bench', version: '1' } },
+    }),
   });
   await res.body.text();
   const sid = res.headers['mcp-session-id'];
   if (res.statusCode !== 200 || typeof sid !== 'string') throw new Error(`initialize: HTTP ${res.statusCode}`);
-  const ack = await request(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const ack = await request(url, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
   await ack.body.text();
 }
 
@@ -64,7 +73,12 @@ export async function sessionGrowth(mcpUrl: string, key: string, inspector: Insp
       await openMany(mcpUrl, key, 1000);
       await new Promise((res) => setTimeout(res, 500));
       const after = await inspector.memoryAfterGc();
-      out.push({ rssBeforeMb: mb(before.rss), rssAfterMb: mb(after.rss), kbPer1000: Math.round((after.rss - before.rss) / 1024), heapKbPer1000: Math.round((after.heapUsed - before.heapUsed) / 1024) });
+      out.push({
+        rssBeforeMb: mb(before.rss),
+        rssAfterMb: mb(after.rss),
+        kbPer1000: Math.round((after.rss - before.rss) / 1024),
+        heapKbPer1000: Math.round((after.heapUsed - before.heapUsed) / 1024),
+      });
     }
     const redisAfter = await redisUsedBytes(redis);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

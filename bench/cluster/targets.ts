@@ -24,7 +24,14 @@ export function toolCallHeaders(name: string, apiKey?: string): Record<string, s
 
 /** Throws unless `text` is a successful echo result of `expected`. */
 export function assertEcho(text: string, expected = 'hello bench'): void {
-  const body = text.startsWith('{') ? text : (text.split(/\r?\n/).filter((l) => l.startsWith('data:')).pop() ?? '').slice(5);
+  const body = text.startsWith('{')
+    ? text
+    : (
+        text
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data:'))
+          .pop() ?? ''
+      ).slice(5);
   const msg = JSON.parse(body) as { result?: { content?: { text?: string }[]; isError?: boolean }; error?: { message: string } };
   if (msg.error || msg.result?.isError || msg.result?.content?.[0]?.text !== expected) throw new Error(`unexpected answer: ${text.slice(0, 200)}`);
 }

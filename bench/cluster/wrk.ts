@@ -41,11 +41,25 @@ export function parseWrk(out: string): WrkResult {
 }
 
 /** Runs wrk against `url` with a POST of `body`. */
-export async function wrkPost(wrkPath: string, dir: string, name: string, url: string, headers: Record<string, string>, body: string, opts: { connections: number; durationS: number }): Promise<WrkResult> {
+export async function wrkPost(
+  wrkPath: string,
+  dir: string,
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  opts: { connections: number; durationS: number },
+): Promise<WrkResult> {
   const script = join(dir, `${name}.lua`);
-  const h = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n');
+  const h = Object.entries(headers)
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+    .join('\n');
   writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n${h}\n`);
-  const { stdout } = await run(wrkPath, ['-t', '1', '-c', String(opts.connections), '-d', `${opts.durationS}s`, '--timeout', '10s', '--latency', '-s', script, url], { timeout: (opts.durationS + 30) * 1000 });
+  const { stdout } = await run(
+    wrkPath,
+    ['-t', '1', '-c', String(opts.connections), '-d', `${opts.durationS}s`, '--timeout', '10s', '--latency', '-s', script, url],
+    { timeout: (opts.durationS + 30) * 1000 },
+  );
   const r = parseWrk(stdout);
   if (!Number.isFinite(r.rps)) throw new Error(`cannot parse wrk output for ${name}:\n${stdout}`);
   return r;

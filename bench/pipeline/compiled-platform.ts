@@ -34,7 +34,8 @@ export interface CompiledPlatform {
 
 /** Starts the compiled gateway on a fresh database and Redis prefix; `dir` receives the logs. */
 export async function startCompiledPlatform(dir: string, extraEnv: Record<string, string> = {}): Promise<CompiledPlatform> {
-  for (const f of [GATEWAY_JS, WORKER_JS]) if (!existsSync(join(REPO_ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (\`npm run bench\` does)`);
+  for (const f of [GATEWAY_JS, WORKER_JS])
+    if (!existsSync(join(REPO_ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (\`npm run bench\` does)`);
   const db = await createTestDatabase();
   const redis = createTestRedisPrefix();
   const adminToken = randomBytes(24).toString('hex');
@@ -60,7 +61,14 @@ export async function startCompiledPlatform(dir: string, extraEnv: Record<string
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const gateway = new ManagedProcess({ name: 'gateway', command: process.execPath, args: [GATEWAY_JS], cwd: REPO_ROOT, env, logFile: join(dir, 'gateway.log') });
+  const gateway = new ManagedProcess({
+    name: 'gateway',
+    command: process.execPath,
+    args: [GATEWAY_JS],
+    cwd: REPO_ROOT,
+    env,
+    logFile: join(dir, 'gateway.log'),
+  });
   const workers: ManagedProcess[] = [];
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -70,7 +78,11 @@ export async function startCompiledPlatform(dir: string, extraEnv: Record<string
     await redis.cleanup().catch(() => undefined);
   };
   const admin = async (path: string, body: unknown) => {
-    const res = await fetch(`${url}/admin/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/admin/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     if (res.status !== 201) throw new Error(`admin POST ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as Record<string, unknown>;
@@ -93,7 +105,14 @@ export async function startCompiledPlatform(dir: string, extraEnv: Record<string
     },
     async startWorker(extra = {}) {
       const metricsPort = await freePort();
-      const w = new ManagedProcess({ name: `worker-${workers.length + 1}`, command: process.execPath, args: [WORKER_JS], cwd: REPO_ROOT, env: { ...env, WORKER_METRICS_PORT: String(metricsPort), ...extra }, logFile: join(dir, `worker-${workers.length + 1}.log`) });
+      const w = new ManagedProcess({
+        name: `worker-${workers.length + 1}`,
+        command: process.execPath,
+        args: [WORKER_JS],
+        cwd: REPO_ROOT,
+        env: { ...env, WORKER_METRICS_PORT: String(metricsPort), ...extra },
+        logFile: join(dir, `worker-${workers.length + 1}.log`),
+      });
       workers.push(w);
       w.start();
       await waitFor(w.spec.name, () => httpOk(`http://127.0.0.1:${metricsPort}/readyz`), { timeoutMs: 60_000, proc: w });

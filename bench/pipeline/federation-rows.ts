@@ -26,7 +26,12 @@ export interface FederationFigures {
 }
 
 /** Measures `target` through the gateway at `gatewayMcpUrl` (tenant key `apiKey`). */
-export async function measureFederationRow(target: FederationTarget, gatewayMcpUrl: string, apiKey: string, opts: { calls: number; warmup: number }): Promise<FederationFigures> {
+export async function measureFederationRow(
+  target: FederationTarget,
+  gatewayMcpUrl: string,
+  apiKey: string,
+  opts: { calls: number; warmup: number },
+): Promise<FederationFigures> {
   const clients: Client[] = [];
   try {
     const direct = await connectClient(target.upstreamUrl, {}, target.mode);

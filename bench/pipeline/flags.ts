@@ -25,7 +25,8 @@ export interface PipelineFlags {
   readonly out: string;
 }
 
-const USAGE = 'npm run bench -- [--duration S] [--rounds N] [--connections N] [--load-s S] [--calls N] [--warmup N] [--tasks N] [--task-clients N] [--worker-concurrency N] [--out DIR]';
+const USAGE =
+  'npm run bench -- [--duration S] [--rounds N] [--connections N] [--load-s S] [--calls N] [--warmup N] [--tasks N] [--task-clients N] [--worker-concurrency N] [--out DIR]';
 
 /** Parses `argv` (without node and the script). Throws naming the flag on a bad value. */
 export function parseFlags(argv: string[], defaultOut: string): PipelineFlags {

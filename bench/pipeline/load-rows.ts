@@ -31,10 +31,16 @@ export interface LoadFigures {
 }
 
 /** Runs the load phase and the throughput rounds. */
-export async function measureLoadRows(t: LoadTargets, opts: { connections: number; loadS: number; durationS: number; rounds: number }, log: (line: string) => void): Promise<LoadFigures> {
+export async function measureLoadRows(
+  t: LoadTargets,
+  opts: { connections: number; loadS: number; durationS: number; rounds: number },
+  log: (line: string) => void,
+): Promise<LoadFigures> {
   const wrk = (name: string, url: string, tool: string, key: string | undefined, connections: number, durationS: number) =>
     wrkPost(t.wrkPath, t.dir, name, url, toolCallHeaders(tool, key), toolCallBody(tool), { connections, durationS });
-  log(`load: ${opts.connections} connections for ${opts.loadS} s (${opts.connections / 2} built-in echo + ${opts.connections / 2} federated ${t.federatedTool})`);
+  log(
+    `load: ${opts.connections} connections for ${opts.loadS} s (${opts.connections / 2} built-in echo + ${opts.connections / 2} federated ${t.federatedTool})`,
+  );
   const sampler = sampleRss([t.gatewayPid]);
   const half = Math.max(1, Math.floor(opts.connections / 2));
   const [builtIn, federated] = await Promise.all([
@@ -43,7 +49,11 @@ export async function measureLoadRows(t: LoadTargets, opts: { connections: numbe
   ]);
   const gatewayAfterLoadMb = rssMb(t.gatewayPid);
   const gatewayPeakUnderLoadMb = sampler.stop()[0]!;
-  for (const [name, r] of [['built-in', builtIn], ['federated', federated]] as const) if (r.non2xx + r.errors > 0) throw new Error(`load (${name}): ${r.non2xx} non-2xx answers, ${r.errors} socket errors`);
+  for (const [name, r] of [
+    ['built-in', builtIn],
+    ['federated', federated],
+  ] as const)
+    if (r.non2xx + r.errors > 0) throw new Error(`load (${name}): ${r.non2xx} non-2xx answers, ${r.errors} socket errors`);
   log(`RSS after load: gateway ${gatewayAfterLoadMb} MB (peak ${gatewayPeakUnderLoadMb} MB); ${builtIn.rps.toFixed(0)} + ${federated.rps.toFixed(0)} req/s`);
 
   const rounds: { gatewayRps: number; rawRps: number }[] = [];

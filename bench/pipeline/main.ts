@@ -45,7 +45,10 @@ async function main(): Promise<void> {
   const stops: (() => Promise<unknown>)[] = [];
   try {
     const [modern, legacy] = await Promise.all([startModernUpstream('bench'), startLegacyUpstream('bench')]);
-    stops.push(() => modern.close(), () => legacy.close());
+    stops.push(
+      () => modern.close(),
+      () => legacy.close(),
+    );
     const raw = await startRawEcho(dir);
     stops.push(() => raw.process.stop());
     log('starting the compiled gateway (node dist/service/src/gateway-main.js)');
@@ -77,12 +80,20 @@ async function main(): Promise<void> {
     ]) {
       log(`sequential calls, ${target.label}: ${flags.warmup} warm-up + ${flags.calls} x (direct, gateway, built-in), interleaved`);
       const f = await measureFederationRow(target, platform.mcpUrl, key, flags);
-      log(`  p50 direct ${f.direct.p50Ms} ms, gateway ${f.gateway.p50Ms} ms, built-in ${f.builtIn.p50Ms} ms (ratio ${(f.gateway.p50Ms / f.direct.p50Ms).toFixed(2)}x)`);
+      log(
+        `  p50 direct ${f.direct.p50Ms} ms, gateway ${f.gateway.p50Ms} ms, built-in ${f.builtIn.p50Ms} ms (ratio ${(f.gateway.p50Ms / f.direct.p50Ms).toFixed(2)}x)`,
+      );
       federation.push(f);
     }
 
     log(`tasks: ${flags.tasks} no-op jobs through bare BullMQ (1 consumer, concurrency ${flags.workerConcurrency}, ${flags.taskClients} producers)`);
-    const bare = await bareBullmq({ redisUrl: testServiceUrls().redisUrl, n: flags.tasks, concurrency: flags.taskClients, consumers: 1, workerConcurrency: flags.workerConcurrency });
+    const bare = await bareBullmq({
+      redisUrl: testServiceUrls().redisUrl,
+      n: flags.tasks,
+      concurrency: flags.taskClients,
+      consumers: 1,
+      workerConcurrency: flags.workerConcurrency,
+    });
     log(`  ${bare.toFixed(1)} jobs/s; starting 1 compiled worker (node dist/service/src/worker-main.js)`);
     await platform.startWorker();
     const taskKey = await platform.tenant('tasks', ['diagnostics']);
@@ -92,12 +103,40 @@ async function main(): Promise<void> {
 
     const [modernRow, legacyRow] = federation as [FederationFigures, FederationFigures];
     const rows = [
-      row('1', 'built-in `diagnostics.echo` tools/call throughput (wrk)', load.throughput.gateway.rps, load.throughput.raw.rps, 'req/s', 'bare node:http JSON echo', { on: 'ratio', op: '>=', target: 0.25 }),
-      row('2', 'federated call, 2026-07-28 upstream: p50 (sequential)', modernRow.gateway.p50Ms, modernRow.direct.p50Ms, 'ms', 'upstream called directly', { on: 'ratio', op: '<=', target: 1.3 }),
-      row('3', 'federated call, 2025-era upstream: p50 (sequential)', legacyRow.gateway.p50Ms, legacyRow.direct.p50Ms, 'ms', 'upstream called directly', { on: 'ratio', op: '<=', target: 2 }),
+      row(
+        '1',
+        'built-in `diagnostics.echo` tools/call throughput (wrk)',
+        load.throughput.gateway.rps,
+        load.throughput.raw.rps,
+        'req/s',
+        'bare node:http JSON echo',
+        { on: 'ratio', op: '>=', target: 0.25 },
+      ),
+      row('2', 'federated call, 2026-07-28 upstream: p50 (sequential)', modernRow.gateway.p50Ms, modernRow.direct.p50Ms, 'ms', 'upstream called directly', {
+        on: 'ratio',
+        op: '<=',
+        target: 1.3,
+      }),
+      row('3', 'federated call, 2025-era upstream: p50 (sequential)', legacyRow.gateway.p50Ms, legacyRow.direct.p50Ms, 'ms', 'upstream called directly', {
+        on: 'ratio',
+        op: '<=',
+        target: 2,
+      }),
       row('4a', 'gateway RSS after start', rssAfterStart.gateway, rssAfterStart.raw, 'MB', 'bare echo after start', { on: 'value', op: '<=', target: 120 }),
-      row('4b', `gateway RSS after ${flags.loadS} s at ${flags.connections} connections`, load.rss.gatewayAfterLoadMb, load.rss.rawPeakUnderLoadMb, 'MB', 'bare echo peak under wrk', { on: 'value', op: '<=', target: 300 }),
-      row('5', `no-op task end to end, 1 worker (${flags.tasks} tasks, ${flags.taskClients} clients)`, tasks.tasksPerS, bare, '/s', 'bare BullMQ', { on: 'ratio', op: '>=', target: 0.5 }),
+      row(
+        '4b',
+        `gateway RSS after ${flags.loadS} s at ${flags.connections} connections`,
+        load.rss.gatewayAfterLoadMb,
+        load.rss.rawPeakUnderLoadMb,
+        'MB',
+        'bare echo peak under wrk',
+        { on: 'value', op: '<=', target: 300 },
+      ),
+      row('5', `no-op task end to end, 1 worker (${flags.tasks} tasks, ${flags.taskClients} clients)`, tasks.tasksPerS, bare, '/s', 'bare BullMQ', {
+        on: 'ratio',
+        op: '>=',
+        target: 0.5,
+      }),
     ];
     const loadAfter = loadavg();
     const machine = { cores: cpus().length, node: process.version, loadavgBefore: loadBefore, loadavgAfter: loadAfter };
@@ -105,15 +144,26 @@ async function main(): Promise<void> {
     const result = {
       startedAt: new Date(started).toISOString(),
       durationS: Math.round((Date.now() - started) / 1000),
-      machine: { ...machine, note: 'shared machine: absolute figures are rough when the load average is above the core count; the ratios compare figures of the same run' },
-      settings: { ...flags, out: shown(flags.out), wrk: wrk.path, gateway: 'node dist/service/src/gateway-main.js', worker: 'node dist/service/src/worker-main.js' },
+      machine: {
+        ...machine,
+        note: 'shared machine: absolute figures are rough when the load average is above the core count; the ratios compare figures of the same run',
+      },
+      settings: {
+        ...flags,
+        out: shown(flags.out),
+        wrk: wrk.path,
+        gateway: 'node dist/service/src/gateway-main.js',
+        worker: 'node dist/service/src/worker-main.js',
+      },
       rows,
       figures: { rssAfterStart, load, federation, tasks: { ...tasks, bareJobsPerS: bare } },
     };
     mkdirSync(flags.out, { recursive: true });
     writeFileSync(join(flags.out, 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(flags.out, 'pipeline-goals.svg'), goalPlot(rows, note));
-    process.stdout.write(`\nIssue 17 measures, one run (${result.startedAt}, ${result.durationS} s; ${note}; figures from a loaded machine are rough, compare the ratios)\n\n${markdownTable(rows)}\n\n`);
+    process.stdout.write(
+      `\nIssue 17 measures, one run (${result.startedAt}, ${result.durationS} s; ${note}; figures from a loaded machine are rough, compare the ratios)\n\n${markdownTable(rows)}\n\n`,
+    );
     process.stdout.write(`written: ${shown(join(flags.out, 'pipeline.json'))}, ${shown(join(flags.out, 'pipeline-goals.svg'))}\n`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => log(`stop failed: ${err instanceof Error ? err.message : String(err)}`));

@@ -35,14 +35,18 @@ export function row(id: string, measure: string, value: number, baseline: number
 
 const num = (v: number) => (!Number.isFinite(v) ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ratioText = (v: number) => (!Number.isFinite(v) ? 'n/a' : v < 1 ? v.toFixed(3) : `${v.toFixed(2)}x`);
-const goalText = (g: Goal) => `${g.on === 'ratio' ? 'ratio' : 'value'} ${g.op} ${g.on === 'ratio' && g.op === '<=' ? `${g.target}x` : g.target}${g.on === 'value' ? ' MB' : ''}`;
+const goalText = (g: Goal) =>
+  `${g.on === 'ratio' ? 'ratio' : 'value'} ${g.op} ${g.on === 'ratio' && g.op === '<=' ? `${g.target}x` : g.target}${g.on === 'value' ? ' MB' : ''}`;
 
 /** The Markdown table: measure | value | baseline | ratio | goal | met? */
 export function markdownTable(rows: readonly Row[]): string {
   return [
     '| # | measure | value | baseline (same run) | ratio | goal | met? |',
     '|---|---|---:|---:|---:|---|---|',
-    ...rows.map((r) => `| ${r.id} | ${r.measure} | ${num(r.value)} ${r.unit} | ${num(r.baseline)} ${r.unit} (${r.baselineName}) | ${ratioText(r.ratio)} | ${goalText(r.goal)} | ${r.met ? 'yes' : 'no'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.id} | ${r.measure} | ${num(r.value)} ${r.unit} | ${num(r.baseline)} ${r.unit} (${r.baselineName}) | ${ratioText(r.ratio)} | ${goalText(r.goal)} | ${r.met ? 'yes' : 'no'} |`,
+    ),
   ].join('\n');
 }
 
@@ -50,7 +54,11 @@ export function markdownTable(rows: readonly Row[]): string {
 export function goalPlot(rows: readonly Row[], subtitle: string): string {
   return barChart(
     `Issue 17 goals, one run: measured / goal (${subtitle})`,
-    rows.map((r) => ({ label: `${r.id} ${r.goal.on === 'ratio' ? ratioText(r.ratio) : `${num(r.value)} MB`} (goal ${r.goal.op} ${r.goal.target})`, value: Math.round(r.attainment * 1000) / 1000, second: 1 })),
+    rows.map((r) => ({
+      label: `${r.id} ${r.goal.on === 'ratio' ? ratioText(r.ratio) : `${num(r.value)} MB`} (goal ${r.goal.op} ${r.goal.target})`,
+      value: Math.round(r.attainment * 1000) / 1000,
+      second: 1,
+    })),
     'x goal',
     ['measured / goal', 'goal (1.00)'],
   );

@@ -8,7 +8,11 @@ export interface ProfileNode {
 }
 
 /** A URL without the machine's prefixes (`nm:` for node_modules, the repository path dropped). */
-export const short = (url: string) => url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'nm:').replace(/.*\/work\/main\//, '');
+export const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/.*\/node_modules\//, 'nm:')
+    .replace(/.*\/work\/main\//, '');
 
 /** `function url:line` of a frame. */
 export const frameKey = (n: ProfileNode) => `${n.callFrame.functionName || '(anon)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;

@@ -20,7 +20,8 @@ const print = (title: string, ma: Map<string, number>, mb: Map<string, number>) 
   const keys = new Set([...ma.keys(), ...mb.keys()]);
   const rows = [...keys].map((k) => [k, (ma.get(k) ?? 0) - (mb.get(k) ?? 0), ma.get(k) ?? 0, mb.get(k) ?? 0] as const);
   console.log(`\n== ${title} (µs/call: a - b, a, b)`);
-  for (const [k, d, x, y] of rows.sort((p, q) => q[1] - p[1]).slice(0, top)) console.log(`${d.toFixed(1).padStart(8)} ${x.toFixed(1).padStart(8)} ${y.toFixed(1).padStart(8)}  ${k}`);
+  for (const [k, d, x, y] of rows.sort((p, q) => q[1] - p[1]).slice(0, top))
+    console.log(`${d.toFixed(1).padStart(8)} ${x.toFixed(1).padStart(8)} ${y.toFixed(1).padStart(8)}  ${k}`);
 };
 print('self by group', a.groups, b.groups);
 print('self by function', a.self, b.self);

@@ -53,7 +53,10 @@ async function round(calls: InterleavedCalls, n: number): Promise<Record<Kind, {
  * Warms up, runs `rounds` rounds of `n` calls of each kind and prints the results, each line prefixed with
  * `label` (e.g. INPROC, LEGACY).
  */
-export async function measureInterleaved(calls: InterleavedCalls, opts: { n: number; rounds: number; warmup: number; label: string; profilePrefix: string }): Promise<void> {
+export async function measureInterleaved(
+  calls: InterleavedCalls,
+  opts: { n: number; rounds: number; warmup: number; label: string; profilePrefix: string },
+): Promise<void> {
   for (let i = 0; i < opts.warmup; i++) for (const k of KINDS) await calls[k]();
   const profDir = process.env['PROF_DIR'] ?? '/tmp/prof';
   const session = process.env['PROFILE'] === '1' ? await startProfiler(profDir) : undefined;
@@ -71,12 +74,19 @@ export async function measureInterleaved(calls: InterleavedCalls, opts: { n: num
       break;
     }
     const res = await round(calls, opts.n);
-    for (const k of KINDS) { p50s[k].push(res[k].p50); cpus[k].push(res[k].cpu); }
+    for (const k of KINDS) {
+      p50s[k].push(res[k].p50);
+      cpus[k].push(res[k].cpu);
+    }
     const row = (k: Kind) => `${k} ${res[k].p50.toFixed(3)} ms (${res[k].cpu.toFixed(0)} µs CPU)`;
     console.log(`round ${r + 1}: ${row('direct')}, ${row('gateway')}, ${row('builtin')}, ratio ${(res.gateway.p50 / res.direct.p50).toFixed(2)}`);
   }
   if (p50s.direct.length === 0) return;
   const ratios = p50s.gateway.map((g, i) => g / p50s.direct[i]!);
-  console.log(`${opts.label} median p50: direct ${median(p50s.direct).toFixed(3)} ms, gateway ${median(p50s.gateway).toFixed(3)} ms, built-in ${median(p50s.builtin).toFixed(3)} ms, ratio ${median(ratios).toFixed(2)}x`);
-  console.log(`${opts.label} median CPU/call: direct ${median(cpus.direct).toFixed(0)} µs, gateway ${median(cpus.gateway).toFixed(0)} µs, built-in ${median(cpus.builtin).toFixed(0)} µs, gateway - direct ${(median(cpus.gateway) - median(cpus.direct)).toFixed(0)} µs`);
+  console.log(
+    `${opts.label} median p50: direct ${median(p50s.direct).toFixed(3)} ms, gateway ${median(p50s.gateway).toFixed(3)} ms, built-in ${median(p50s.builtin).toFixed(3)} ms, ratio ${median(ratios).toFixed(2)}x`,
+  );
+  console.log(
+    `${opts.label} median CPU/call: direct ${median(cpus.direct).toFixed(0)} µs, gateway ${median(cpus.gateway).toFixed(0)} µs, built-in ${median(cpus.builtin).toFixed(0)} µs, gateway - direct ${(median(cpus.gateway) - median(cpus.direct)).toFixed(0)} µs`,
+  );
 }

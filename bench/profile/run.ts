@@ -38,10 +38,19 @@ interface Child {
 }
 
 async function startChild(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [...(process.env['CHILD_IMPORT'] ? ['--import', process.env['CHILD_IMPORT']] : []), '--import', 'tsx', new URL('./gateway-process.ts', import.meta.url).pathname], {
-    env: { ...process.env, NODE_OPTIONS: '', ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      ...(process.env['CHILD_IMPORT'] ? ['--import', process.env['CHILD_IMPORT']] : []),
+      '--import',
+      'tsx',
+      new URL('./gateway-process.ts', import.meta.url).pathname,
+    ],
+    {
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const out = createInterface({ input: proc.stdout });
   const nextLine = () =>
     new Promise<string>((resolve, reject) => {
@@ -79,7 +88,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 const [modern, legacy] = await Promise.all([startModernUpstream('bench'), startLegacyUpstream('bench')]);
 const [gateway, baseline] = await Promise.all([
-  startChild({ UPSTREAMS: JSON.stringify([['m', modern.url], ['l', legacy.url]]), GATEWAY_ENV: process.env['GATEWAY_ENV'] ?? '{}' }),
+  startChild({
+    UPSTREAMS: JSON.stringify([
+      ['m', modern.url],
+      ['l', legacy.url],
+    ]),
+    GATEWAY_ENV: process.env['GATEWAY_ENV'] ?? '{}',
+  }),
   startChild({ SERVE: 'fixture' }),
 ]);
 const era = scenario.endsWith('legacy') ? 'legacy' : 'modern';
@@ -95,7 +110,8 @@ const rows: { gw: number; base: number; p50: number }[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const last = round === ROUNDS - 1;
   if (profile && last) await gateway.command('start');
-  const strace = last && process.env['STRACE'] ? spawn('strace', ['-c', '-f', '-p', String(gateway.proc.pid), '-o', process.env['STRACE']], { stdio: 'ignore' }) : undefined;
+  const strace =
+    last && process.env['STRACE'] ? spawn('strace', ['-c', '-f', '-p', String(gateway.proc.pid), '-o', process.env['STRACE']], { stdio: 'ignore' }) : undefined;
   if (strace) await new Promise((r) => setTimeout(r, 1000));
   const [g0, b0] = [gateway.cpu(), baseline.cpu()];
   const times: number[] = [];
@@ -112,9 +128,16 @@ for (let round = 0; round < ROUNDS; round++) {
     await new Promise((r) => strace.once('exit', r));
   }
   if (profile && last) await gateway.command(`stop ${profDir}/${scenario}.cpuprofile`);
-  console.log(`  round ${round + 1}: gateway ${row.gw.toFixed(2)} ms CPU/call, baseline ${row.base.toFixed(2)}, ratio ${(row.gw / row.base).toFixed(2)}, gateway p50 ${row.p50.toFixed(2)} ms`);
+  console.log(
+    `  round ${round + 1}: gateway ${row.gw.toFixed(2)} ms CPU/call, baseline ${row.base.toFixed(2)}, ratio ${(row.gw / row.base).toFixed(2)}, gateway p50 ${row.p50.toFixed(2)} ms`,
+  );
 }
-const m = { gw: median(rows.map((r) => r.gw)), base: median(rows.map((r) => r.base)), ratio: median(rows.map((r) => r.gw / r.base)), p50: median(rows.map((r) => r.p50)) };
+const m = {
+  gw: median(rows.map((r) => r.gw)),
+  base: median(rows.map((r) => r.base)),
+  ratio: median(rows.map((r) => r.gw / r.base)),
+  p50: median(rows.map((r) => r.p50)),
+};
 console.log(
   `${scenario} via ${tool}: ${N} sequential calls x ${ROUNDS} rounds (medians): gateway ${m.gw.toFixed(2)} ms CPU/call, ` +
     `baseline SDK server ${m.base.toFixed(2)} ms, ratio ${m.ratio.toFixed(2)}, gateway p50 ${m.p50.toFixed(2)} ms${profile ? ' (profiler on)' : ''}`,

@@ -54,7 +54,8 @@ function frameStage(n: ProfileNode, leaf: boolean): Stage | undefined {
   if (/^nm:(ioredis|@ioredis|redis-parser|redis-errors)\//.test(w) || w.startsWith('src:store/redis/')) return 'Redis';
   if (/^nm:(pg|pg-pool|pg-protocol|pg-types|postgres-[a-z]+)\//.test(w) || w.startsWith('src:store/pg/')) return 'PG';
   if (/^nm:(undici|@modelcontextprotocol\/client)\//.test(w)) return 'SDK client / undici';
-  if (/^nm:(pino|pino-std-serializers|sonic-boom|prom-client|thread-stream)\//.test(w) || w.startsWith('src:log/') || /^src:.*metrics\.ts$/.test(w)) return 'logging / metrics';
+  if (/^nm:(pino|pino-std-serializers|sonic-boom|prom-client|thread-stream)\//.test(w) || w.startsWith('src:log/') || /^src:.*metrics\.ts$/.test(w))
+    return 'logging / metrics';
   if (w.startsWith('src:gateway/') || /^nm:cockatiel\//.test(w)) return 'federation router';
   if (w.startsWith('src:tasks/')) return 'tasks layer';
   if (w.startsWith('src:tools/')) return 'built-in tools';

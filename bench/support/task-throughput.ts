@@ -58,7 +58,14 @@ const sleepTask = (mcpUrl: string, key: string) => modernCall(mcpUrl, key, 'tool
  * Runs `n` no-op tasks through a running gateway (`mcpUrl`, tenant `key` with the diagnostics toolset)
  * and its workers, on the database at `dbUrl`; 20 warm-up tasks first (not counted, then deleted).
  */
-export async function taskPipeline(opts: { mcpUrl: string; key: string; dbUrl: string; n: number; concurrency: number; timeoutMs?: number }): Promise<TaskPipelineRate> {
+export async function taskPipeline(opts: {
+  mcpUrl: string;
+  key: string;
+  dbUrl: string;
+  n: number;
+  concurrency: number;
+  timeoutMs?: number;
+}): Promise<TaskPipelineRate> {
   const db = new pg.Client({ connectionString: opts.dbUrl });
   await db.connect();
   try {

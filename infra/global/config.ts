@@ -10,9 +10,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Cloudflare load-balancer steering region codes (geo steering `regionPools` keys). */
-export const STEERING_REGIONS = [
-  'WNAM', 'ENAM', 'WEU', 'EEU', 'NSAM', 'SSAM', 'OC', 'ME', 'NAF', 'SAF', 'SAS', 'SEAS', 'NEAS',
-] as const;
+export const STEERING_REGIONS = ['WNAM', 'ENAM', 'WEU', 'EEU', 'NSAM', 'SSAM', 'OC', 'ME', 'NAF', 'SAF', 'SAS', 'SEAS', 'NEAS'] as const;
 export type SteeringRegion = (typeof STEERING_REGIONS)[number];
 
 /** Health-check regions use the same codes except India (`IN`) stands for the steering code `SAS`. */
@@ -120,13 +118,17 @@ const rateLimitsSchema = z
   .object({
     /** Counting window in seconds. @defaultValue 60 */
     periodSeconds: lenient(
-      z.union(RATE_LIMIT_PERIODS.map((p) => z.literal(p)), { error: `expected one of ${RATE_LIMIT_PERIODS.join(', ')}` }),
+      z.union(
+        RATE_LIMIT_PERIODS.map((p) => z.literal(p)),
+        { error: `expected one of ${RATE_LIMIT_PERIODS.join(', ')}` },
+      ),
     ).default(60),
     /** How long a client stays blocked after exceeding a limit, in seconds. @defaultValue 60 */
     mitigationTimeoutSeconds: positiveInt(10, 86_400).default(60),
     /** Limits per `Mcp-Method` value. @defaultValue `{"tools/call": {perKey: 120, perIp: 30}}` */
-    methods: lenient(z.record(z.string().regex(/^[a-z][a-zA-Z/_]*$/, 'expected an MCP method such as "tools/call"'), limitSchema))
-      .default({ 'tools/call': { perKey: 120, perIp: 30 } }),
+    methods: lenient(z.record(z.string().regex(/^[a-z][a-zA-Z/_]*$/, 'expected an MCP method such as "tools/call"'), limitSchema)).default({
+      'tools/call': { perKey: 120, perIp: 30 },
+    }),
     /** Limit for any other `Mcp-Method`. @defaultValue `{perKey: 1200, perIp: 300}` */
     otherMethods: lenient(limitSchema).default({ perKey: 1200, perIp: 300 }),
     /** Limit for 2025-era requests to /mcp without `Mcp-Method`. @defaultValue `{perKey: 600, perIp: 120}` */
@@ -274,7 +276,5 @@ export function parseGlobalConfig(raw: Record<string, unknown>, stack = 'prod-gl
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }

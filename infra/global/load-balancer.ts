@@ -63,14 +63,27 @@ export class GlobalLoadBalancer extends pulumi.ComponentResource {
     }
     const parent = this;
     const poolIds = pulumi.all(args.regions.map((r) => r.pool.poolId));
-    const fallbackAt = pulumi
-      .all(args.regions.map((r) => r.pool.isPrimary))
-      .apply((primary) => fallbackIndex(args.regions.map((r) => r.config), primary, args.fallbackRegion));
+    const fallbackAt = pulumi.all(args.regions.map((r) => r.pool.isPrimary)).apply((primary) =>
+      fallbackIndex(
+        args.regions.map((r) => r.config),
+        primary,
+        args.fallbackRegion,
+      ),
+    );
     const fallback = pulumi.all([poolIds, fallbackAt]).apply(([ids, i]) => ids[i]!);
-    const maps = poolIds.apply((ids) => geoMaps(args.regions.map((r) => r.config), ids));
-    const weights = pulumi
-      .all([poolIds, pulumi.all(args.regions.map((r) => r.pool.steeringWeight))])
-      .apply(([ids, reported]) => poolWeights(ids, args.regions.map((r) => r.config.weight), reported));
+    const maps = poolIds.apply((ids) =>
+      geoMaps(
+        args.regions.map((r) => r.config),
+        ids,
+      ),
+    );
+    const weights = pulumi.all([poolIds, pulumi.all(args.regions.map((r) => r.pool.steeringWeight))]).apply(([ids, reported]) =>
+      poolWeights(
+        ids,
+        args.regions.map((r) => r.config.weight),
+        reported,
+      ),
+    );
 
     const affinity = args.sessionAffinity.enabled
       ? {

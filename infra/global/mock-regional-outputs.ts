@@ -22,7 +22,7 @@ export function regionalOutputsForMocks(stackRef: string, stacksDir: string = ST
   if (!existsSync(file)) {
     throw new Error(`StackReference "${stackRef}": no ${file} to derive its outputs from under mocks`);
   }
-  const config = ((parseYaml(readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null)?.config ?? {});
+  const config = (parseYaml(readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null)?.config ?? {};
   const get = (key: string): unknown => config[`unified-mcp:${key}`];
   const region = String(get('region') ?? '');
   const hostname = String((get('app') as { hostname?: unknown } | undefined)?.hostname ?? `${region}.invalid`);

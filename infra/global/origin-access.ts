@@ -27,7 +27,12 @@ export function originAuthHeader(region: string): string {
   return `x-umcp-origin-auth-${region}`;
 }
 
-interface RangesFile { source: string; retrieved: string; ipv4: string[]; ipv6: string[] }
+interface RangesFile {
+  source: string;
+  retrieved: string;
+  ipv4: string[];
+  ipv6: string[];
+}
 
 /** Cloudflare's published edge ranges as vendored in cloudflare-ip-ranges.json. */
 export function cloudflareRanges(): RangesFile {

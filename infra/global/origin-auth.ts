@@ -22,14 +22,16 @@ export interface OriginAuthArgs {
 export function originAuthRules(hostnames: readonly string[], origins: readonly (OriginAuth | undefined)[]): cloudflare.types.input.RulesetRule[] {
   const known = origins.filter((o): o is OriginAuth => o !== undefined);
   if (known.length === 0) return [];
-  return [{
-    ref: 'origin_auth_headers',
-    description: 'Secret origin headers: each regional ALB routes only requests that carry its own',
-    expression: `http.host in {${[...new Set(hostnames)].sort().map(quote).join(' ')}}`,
-    action: 'rewrite',
-    actionParameters: { headers: Object.fromEntries(known.map((o) => [o.header, { operation: 'set', value: o.value }])) },
-    enabled: true,
-  }];
+  return [
+    {
+      ref: 'origin_auth_headers',
+      description: 'Secret origin headers: each regional ALB routes only requests that carry its own',
+      expression: `http.host in {${[...new Set(hostnames)].sort().map(quote).join(' ')}}`,
+      action: 'rewrite',
+      actionParameters: { headers: Object.fromEntries(known.map((o) => [o.header, { operation: 'set', value: o.value }])) },
+      enabled: true,
+    },
+  ];
 }
 
 /** The zone's late request transform ruleset with the origin headers (`unified-mcp:global:OriginAuth`). */
@@ -40,15 +42,19 @@ export class OriginAuthHeaders extends pulumi.ComponentResource {
   constructor(name: string, args: OriginAuthArgs, opts?: pulumi.ComponentResourceOptions) {
     super('unified-mcp:global:OriginAuth', name, {}, opts);
     const rules = pulumi.all([pulumi.all(args.hostnames), pulumi.all(args.origins)]).apply(([hosts, origins]) => originAuthRules(hosts, origins));
-    const ruleset = new cloudflare.Ruleset(`${name}-transform`, {
-      zoneId: args.zoneId,
-      kind: 'zone',
-      phase: 'http_request_late_transform',
-      name: 'unified-mcp origin headers',
-      description: 'Adds the secret header each regional origin requires (origin reachable only from the edge)',
-      // The rules carry the secrets: keep them encrypted in the state.
-      rules: pulumi.secret(rules),
-    }, { parent: this });
+    const ruleset = new cloudflare.Ruleset(
+      `${name}-transform`,
+      {
+        zoneId: args.zoneId,
+        kind: 'zone',
+        phase: 'http_request_late_transform',
+        name: 'unified-mcp origin headers',
+        description: 'Adds the secret header each regional origin requires (origin reachable only from the edge)',
+        // The rules carry the secrets: keep them encrypted in the state.
+        rules: pulumi.secret(rules),
+      },
+      { parent: this },
+    );
     this.rulesetId = ruleset.id;
     this.registerOutputs({ rulesetId: this.rulesetId });
   }

@@ -96,7 +96,12 @@ export function rateLimitRules(cfg: GlobalConfig): RulesetRule[] {
     description: `All MCP requests: ${limits.ipCeiling} / ${limits.periodSeconds}s per client IP, any key`,
     expression: MCP,
     ...blockWith(429, -32000, 'Rate limit exceeded for this address; retry later'),
-    ratelimit: { period: limits.periodSeconds, mitigationTimeout: limits.mitigationTimeoutSeconds, characteristics: IP_CHARACTERISTICS, requestsPerPeriod: limits.ipCeiling },
+    ratelimit: {
+      period: limits.periodSeconds,
+      mitigationTimeout: limits.mitigationTimeoutSeconds,
+      characteristics: IP_CHARACTERISTICS,
+      requestsPerPeriod: limits.ipCeiling,
+    },
     enabled: true,
   });
   return rules;
@@ -166,7 +171,13 @@ export function firewallRules(cfg: GlobalConfig): RulesetRule[] {
       // IP lists in the Rules language are unquoted: {192.0.2.0/24 2001:db8::/32}
       expression: and(pathUnder(admin), not(`ip.src in {${cfg.adminAllowedCidrs.join(' ')}}`)),
       action: 'block',
-      actionParameters: { response: { statusCode: 403, contentType: 'application/json', content: JSON.stringify({ error: { code: 'forbidden', message: 'admin API not reachable from this network' } }) } },
+      actionParameters: {
+        response: {
+          statusCode: 403,
+          contentType: 'application/json',
+          content: JSON.stringify({ error: { code: 'forbidden', message: 'admin API not reachable from this network' } }),
+        },
+      },
       enabled: true,
     });
   }

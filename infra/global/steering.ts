@@ -130,7 +130,9 @@ export function regionalMismatches(stack: string, expected: RegionalExpectations
       problems.push(`${at} regional hostname "${host}" equal to the global MCP hostname; give the region its own name`);
     }
     if (host === facts.ingressHostname.toLowerCase()) {
-      problems.push(`${at} ingressHostname equal to its public hostname "${host}"; export the load balancer's own DNS name, or Cloudflare would proxy to itself`);
+      problems.push(
+        `${at} ingressHostname equal to its public hostname "${host}"; export the load balancer's own DNS name, or Cloudflare would proxy to itself`,
+      );
     }
   }
   return problems;

@@ -9,6 +9,7 @@ import { toPolicies } from './pack.js';
 import { ALL_RULES } from './rules/index.js';
 
 new PolicyPack('unified-mcp', {
-  description: 'Unified MCP Platform guardrails: encryption, no public data stores, tags, container resources, PDBs, deletion protection, spot for workers only.',
+  description:
+    'Unified MCP Platform guardrails: encryption, no public data stores, tags, container resources, PDBs, deletion protection, spot for workers only.',
   policies: toPolicies(ALL_RULES),
 });

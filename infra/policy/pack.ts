@@ -3,12 +3,7 @@
  * function is the same one the unit tests and `npm run validate` call. Unknown values (preview) make the
  * policy proxy throw `UnknownValueError`, which @pulumi/policy catches and treats as "skip".
  */
-import type {
-  Policies,
-  PolicyConfigSchema,
-  ResourceValidationPolicy,
-  StackValidationPolicy,
-} from '@pulumi/policy';
+import type { Policies, PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
 import type { Rule } from './types.js';
 
 /** Per-policy config: `environment` lets a deploy tell the pack which environment it checks. */
@@ -16,7 +11,9 @@ const CONFIG_SCHEMA: PolicyConfigSchema = {
   properties: { environment: { type: 'string', description: 'Stack environment (dev, prod...); default: the env tag.' } },
 };
 
-interface PackConfig { environment?: string }
+interface PackConfig {
+  environment?: string;
+}
 
 /** One @pulumi/policy policy for one rule. */
 export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidationPolicy {

@@ -47,7 +47,9 @@ function guarded<T>(fn: () => T, onUnknown: () => void, fallback: T): T {
 export function evaluateRules(resources: readonly PolicyTarget[], opts: EvaluateOptions = {}): Evaluation {
   const violations: Violation[] = [];
   let skippedUnknown = 0;
-  const skip = () => { skippedUnknown++; };
+  const skip = () => {
+    skippedUnknown++;
+  };
   const proxied = resources.map((r) => ({ ...r, props: unknownCheckingProxy(r.props) as Record<string, any> }));
   for (const rule of opts.rules ?? ALL_RULES) {
     if (rule.kind === 'resource') {

@@ -79,8 +79,5 @@ export function workloadContainers(r: Pick<PolicyTarget, 'type' | 'props'>): any
   const path = POD_SPEC_PATH[r.type];
   if (!path) return undefined;
   const spec = at(r.props, path);
-  return [
-    ...(Array.isArray(spec?.initContainers) ? spec.initContainers : []),
-    ...(Array.isArray(spec?.containers) ? spec.containers : []),
-  ];
+  return [...(Array.isArray(spec?.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec?.containers) ? spec.containers : [])];
 }

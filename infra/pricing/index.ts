@@ -43,7 +43,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Path of the newest `prices-YYYY-MM-DD.json` in infra/pricing. */
 export function latestPriceFile(dir: string = here): string {
-  const files = readdirSync(dir).filter((f) => /^prices-\d{4}-\d{2}-\d{2}\.json$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^prices-\d{4}-\d{2}-\d{2}\.json$/.test(f))
+    .sort();
   const last = files.at(-1);
   if (!last) throw new Error(`no prices-YYYY-MM-DD.json price table in ${dir}`);
   return join(dir, last);

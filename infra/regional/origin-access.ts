@@ -23,9 +23,16 @@ export function createOriginAccess(name: string, cfg: RegionalConfig, parent: pu
   const o = cfg.app.originAccess;
   const inboundCidrs = o.allowedCidrs ?? defaultOriginCidrs();
   if (!o.requireEdgeHeader) return { ingress: { inboundCidrs } };
-  const secret = (version: number) => new random.RandomPassword(`${name}-origin-auth-v${version}`, {
-    length: 48, special: false, keepers: { version: String(version) },
-  }, { parent }).result;
+  const secret = (version: number) =>
+    new random.RandomPassword(
+      `${name}-origin-auth-v${version}`,
+      {
+        length: 48,
+        special: false,
+        keepers: { version: String(version) },
+      },
+      { parent },
+    ).result;
   const current = secret(o.secretVersion);
   const previous = o.secretVersion > 1 ? [secret(o.secretVersion - 1)] : [];
   const header = originAuthHeader(cfg.region);

@@ -84,10 +84,17 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     const clusterName = `${name}-${cfg.region}`;
 
     const azs = aws.getAvailabilityZonesOutput({ state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] }, inRegion).names;
-    this.network = new Network(`${name}-net`, {
-      cidr: cfg.network.cidr, availabilityZones: azs, natGateways: d.natGateways,
-      flowLogRetentionDays: cfg.network.flowLogRetentionDays, clusterName,
-    }, inRegion);
+    this.network = new Network(
+      `${name}-net`,
+      {
+        cidr: cfg.network.cidr,
+        availabilityZones: azs,
+        natGateways: d.natGateways,
+        flowLogRetentionDays: cfg.network.flowLogRetentionDays,
+        clusterName,
+      },
+      inRegion,
+    );
     const privateSubnets = this.network.privateSubnetIds;
     const vpcCidr = [cfg.network.cidr];
     // Writes go to the Aurora global writer endpoint, which sits in either VPC depending on which region is
@@ -99,10 +106,19 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     const existing = cfg.cluster.mode === 'existing' ? cfg.cluster.existing : undefined;
     const clusterCidrs = existing?.sourceCidrs ?? [];
     if (existing?.vpcId) {
-      new ExistingClusterPeering(`${name}-cluster-peering`, {
-        vpcId: this.network.vpcId, cidr: cfg.network.cidr, routeTableIds: this.network.privateRouteTableIds,
-        clusterVpcId: existing.vpcId, clusterCidrs, clusterRouteTableIds: existing.routeTableIds, tags,
-      }, inRegion);
+      new ExistingClusterPeering(
+        `${name}-cluster-peering`,
+        {
+          vpcId: this.network.vpcId,
+          cidr: cfg.network.cidr,
+          routeTableIds: this.network.privateRouteTableIds,
+          clusterVpcId: existing.vpcId,
+          clusterCidrs,
+          clusterRouteTableIds: existing.routeTableIds,
+          tags,
+        },
+        inRegion,
+      );
     }
 
     // A secondary deploys after its primary and reads what it needs from the primary's outputs through a
@@ -116,52 +132,109 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       : undefined;
     // dbPassword, redisAuthToken, adminApiKey, requestStateKeys: config wins; else a secondary reads the
     // primary's (secret outputs) and a primary or single region generates them (secrets/shared-secrets.ts).
-    this.sharedSecrets = new SharedSecrets(`${name}-shared`, {
-      configured: cfg.secrets, stack: cfg.stack,
-      ...(peer ? {
-        primaryName: peer.name,
-        fromPrimary: Object.fromEntries(SHARED_SECRETS.map((k) => [k, peer.require<string>(k)])) as SharedSecretValues,
-      } : {}),
-    }, { parent: this });
+    this.sharedSecrets = new SharedSecrets(
+      `${name}-shared`,
+      {
+        configured: cfg.secrets,
+        stack: cfg.stack,
+        ...(peer
+          ? {
+              primaryName: peer.name,
+              fromPrimary: Object.fromEntries(SHARED_SECRETS.map((k) => [k, peer.require<string>(k)])) as SharedSecretValues,
+            }
+          : {}),
+      },
+      { parent: this },
+    );
     const secrets = this.sharedSecrets.values;
     if (peer && peerProvider) {
       const peerCidr = cfg.network.peerCidr!;
-      new VpcPeering(`${name}-peering`, {
-        vpcId: this.network.vpcId, cidr: cfg.network.cidr, routeTableIds: this.network.privateRouteTableIds,
-        peerRegion: cfg.peerRegion!, peerVpcId: peer.require<string>('vpcId'),
-        peerCidr,
-        peerRouteTableIds: pulumi.all([peer.require<string[]>('privateRouteTableIds'), peer.require<string>('vpcCidr')]).apply(([ids, exported]) => {
-          if (exported !== peerCidr) throw new pulumi.ResourceError(`unified-mcp:network.peerCidr is ${peerCidr}, but ${peer.name} exports vpcCidr ${exported}`, this);
-          return ids;
-        }),
-        peerRouteTableCount: cfg.network.azCount, peerProvider, tags,
-      }, inRegion);
+      new VpcPeering(
+        `${name}-peering`,
+        {
+          vpcId: this.network.vpcId,
+          cidr: cfg.network.cidr,
+          routeTableIds: this.network.privateRouteTableIds,
+          peerRegion: cfg.peerRegion!,
+          peerVpcId: peer.require<string>('vpcId'),
+          peerCidr,
+          peerRouteTableIds: pulumi.all([peer.require<string[]>('privateRouteTableIds'), peer.require<string>('vpcCidr')]).apply(([ids, exported]) => {
+            if (exported !== peerCidr)
+              throw new pulumi.ResourceError(`unified-mcp:network.peerCidr is ${peerCidr}, but ${peer.name} exports vpcCidr ${exported}`, this);
+            return ids;
+          }),
+          peerRouteTableCount: cfg.network.azCount,
+          peerProvider,
+          tags,
+        },
+        inRegion,
+      );
     }
 
-    this.database = new Database(`${name}-db`, {
-      shards: cfg.database.shards, role: cfg.isPrimary ? 'primary' : 'secondary', global: cfg.peerRegion !== undefined,
-      globalClusterPrefix: name, region: cfg.region,
-      engineVersion: cfg.database.engineVersion, instanceClass: d.dbInstanceClass, readers: d.dbReaders,
-      backupRetentionDays: d.backupRetentionDays, deletionProtection: d.prod, username: cfg.database.username,
-      ...(peer ? { globalWriterEndpoints: peer.require<Record<string, string>>('globalWriterEndpoints') } : {}),
-      password: secrets.dbPassword, vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...dataCidrs, ...clusterCidrs], tags,
-    }, inRegion);
-    this.cache = new Cache(`${name}-redis`, {
-      role: cfg.isPrimary ? 'primary' : 'secondary', globalDatastore: d.cacheGlobalDatastore,
-      ...(peer && d.cacheGlobalDatastore ? { globalReplicationGroupId: peer.require<string>('cacheGlobalReplicationGroupId') } : {}),
-      nodeType: d.cacheNodeType, nodes: d.cacheNodes, authToken: secrets.redisAuthToken, protect: d.prod,
-      vpcId: this.network.vpcId, subnetIds: privateSubnets, allowedCidrs: [...vpcCidr, ...clusterCidrs], tags,
-    }, inRegion);
-    this.storage = new Storage(`${name}-objects`, {
-      bucketPrefix: cfg.storage.bucketPrefix, region: cfg.region, replicateToPeer: d.replicateToPeer,
-      role: cfg.isPrimary ? 'primary' : 'secondary',
-      ...(cfg.peerRegion ? { peerRegion: cfg.peerRegion } : {}),
-      ...(peer && peerProvider && d.replicateToPeer ? { peer: {
-        bucketName: peer.require<string>('bucketName'), bucketArn: peer.require<string>('bucketArn'),
-        kmsKeyArn: peer.require<string>('bucketKmsKeyArn'), provider: peerProvider,
-      } } : {}),
-      noncurrentVersionDays: cfg.storage.noncurrentVersionDays, protect: d.prod, tags,
-    }, inRegion);
+    this.database = new Database(
+      `${name}-db`,
+      {
+        shards: cfg.database.shards,
+        role: cfg.isPrimary ? 'primary' : 'secondary',
+        global: cfg.peerRegion !== undefined,
+        globalClusterPrefix: name,
+        region: cfg.region,
+        engineVersion: cfg.database.engineVersion,
+        instanceClass: d.dbInstanceClass,
+        readers: d.dbReaders,
+        backupRetentionDays: d.backupRetentionDays,
+        deletionProtection: d.prod,
+        username: cfg.database.username,
+        ...(peer ? { globalWriterEndpoints: peer.require<Record<string, string>>('globalWriterEndpoints') } : {}),
+        password: secrets.dbPassword,
+        vpcId: this.network.vpcId,
+        subnetIds: privateSubnets,
+        allowedCidrs: [...dataCidrs, ...clusterCidrs],
+        tags,
+      },
+      inRegion,
+    );
+    this.cache = new Cache(
+      `${name}-redis`,
+      {
+        role: cfg.isPrimary ? 'primary' : 'secondary',
+        globalDatastore: d.cacheGlobalDatastore,
+        ...(peer && d.cacheGlobalDatastore ? { globalReplicationGroupId: peer.require<string>('cacheGlobalReplicationGroupId') } : {}),
+        nodeType: d.cacheNodeType,
+        nodes: d.cacheNodes,
+        authToken: secrets.redisAuthToken,
+        protect: d.prod,
+        vpcId: this.network.vpcId,
+        subnetIds: privateSubnets,
+        allowedCidrs: [...vpcCidr, ...clusterCidrs],
+        tags,
+      },
+      inRegion,
+    );
+    this.storage = new Storage(
+      `${name}-objects`,
+      {
+        bucketPrefix: cfg.storage.bucketPrefix,
+        region: cfg.region,
+        replicateToPeer: d.replicateToPeer,
+        role: cfg.isPrimary ? 'primary' : 'secondary',
+        ...(cfg.peerRegion ? { peerRegion: cfg.peerRegion } : {}),
+        ...(peer && peerProvider && d.replicateToPeer
+          ? {
+              peer: {
+                bucketName: peer.require<string>('bucketName'),
+                bucketArn: peer.require<string>('bucketArn'),
+                kmsKeyArn: peer.require<string>('bucketKmsKeyArn'),
+                provider: peerProvider,
+              },
+            }
+          : {}),
+        noncurrentVersionDays: cfg.storage.noncurrentVersionDays,
+        protect: d.prod,
+        tags,
+      },
+      inRegion,
+    );
     // Upstream credentials: the KMS key wrapping the per-tenant data keys (SECRETS_KMS_KEY_ID below).
     this.secretsKey = new SecretsKey(`${name}-secrets`, { aliasName: `${name}-${cfg.region}-secrets`, protect: d.prod, tags }, inRegion);
 
@@ -170,12 +243,20 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // created for the operator to attach to that cluster's Alertmanager identity (docs/operations.md).
     const sns = cfg.alerting.sns;
     if (sns) {
-      this.alertTopic = new AlertTopic(`${name}-alerts`, {
-        region: cfg.region, topicName: `${name}-${cfg.region}-alerts`,
-        ...(sns.topicArn ? { existingTopicArn: sns.topicArn } : {}),
-        ...(sns.kmsKeyArn ? { existingKmsKeyArn: sns.kmsKeyArn } : {}),
-        emails: sns.emails, httpsEndpoints: sns.httpsEndpoints, managedPolicy: cfg.cluster.mode !== 'eks', tags,
-      }, inRegion);
+      this.alertTopic = new AlertTopic(
+        `${name}-alerts`,
+        {
+          region: cfg.region,
+          topicName: `${name}-${cfg.region}-alerts`,
+          ...(sns.topicArn ? { existingTopicArn: sns.topicArn } : {}),
+          ...(sns.kmsKeyArn ? { existingKmsKeyArn: sns.kmsKeyArn } : {}),
+          emails: sns.emails,
+          httpsEndpoints: sns.httpsEndpoints,
+          managedPolicy: cfg.cluster.mode !== 'eks',
+          tags,
+        },
+        inRegion,
+      );
     }
 
     // Kubernetes: EKS here, or any existing cluster from the kubeconfig secret (the seam).
@@ -183,17 +264,36 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     let appDependsOn: pulumi.Resource[] = [];
     const onEks = cfg.cluster.mode === 'eks';
     if (onEks) {
-      const cluster = new Cluster(`${name}-eks`, {
-        clusterName, version: cfg.cluster.version, region: cfg.region, vpcId: this.network.vpcId, privateSubnetIds: privateSubnets,
-        publicAccessCidrs: cfg.cluster.publicAccessCidrs, privateAccessCidrs: cfg.cluster.privateAccessCidrs,
-        adminRoleArns: cfg.cluster.adminRoleArns, nodeGroups: d.nodeGroups, tags,
-      }, inRegion);
+      const cluster = new Cluster(
+        `${name}-eks`,
+        {
+          clusterName,
+          version: cfg.cluster.version,
+          region: cfg.region,
+          vpcId: this.network.vpcId,
+          privateSubnetIds: privateSubnets,
+          publicAccessCidrs: cfg.cluster.publicAccessCidrs,
+          privateAccessCidrs: cfg.cluster.privateAccessCidrs,
+          adminRoleArns: cfg.cluster.adminRoleArns,
+          nodeGroups: d.nodeGroups,
+          tags,
+        },
+        inRegion,
+      );
       this.cluster = cluster;
       k8sProvider = cluster.provider;
-      const addons = new ClusterAddons(`${name}-addons`, {
-        clusterName: cluster.name, region: cfg.region, vpcId: this.network.vpcId, k8sProvider, awsProvider: provider,
-        ...(this.alertTopic ? { alertmanagerPolicy: this.alertTopic.publishPolicy } : {}),
-      }, { parent: this });
+      const addons = new ClusterAddons(
+        `${name}-addons`,
+        {
+          clusterName: cluster.name,
+          region: cfg.region,
+          vpcId: this.network.vpcId,
+          k8sProvider,
+          awsProvider: provider,
+          ...(this.alertTopic ? { alertmanagerPolicy: this.alertTopic.publishPolicy } : {}),
+        },
+        { parent: this },
+      );
       appDependsOn = addons.ready;
       // Workload IAM through Pod Identity: both tiers read/write the object store and wrap/unwrap the
       // tenant data keys of upstream credentials (kms:Encrypt/Decrypt on the secrets key only).
@@ -204,14 +304,19 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         this.secretsKey.wrapUnwrapStatement(),
       ]);
       for (const tier of ['gateway', 'worker']) {
-        podIdentityRole(`${name}-${tier}`, { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: workloadAccess }, inRegion);
+        podIdentityRole(
+          `${name}-${tier}`,
+          { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: workloadAccess },
+          inRegion,
+        );
       }
     } else {
       k8sProvider = new k8s.Provider(`${name}-existing`, { kubeconfig: cfg.secrets.kubeconfig!, enableServerSideApply: true }, { parent: this });
     }
 
     const password = secrets.redisAuthToken;
-    const redisUrl = (host: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`rediss://:${pulumi.output(password).apply(encodeURIComponent)}@${host}:6379`);
+    const redisUrl = (host: pulumi.Input<string>) =>
+      pulumi.secret(pulumi.interpolate`rediss://:${pulumi.output(password).apply(encodeURIComponent)}@${host}:6379`);
     const shard0 = this.database.shards[0]!;
     // Shard writers are global writer endpoints (any region, follow switchovers); the shard map's region is
     // the configured primary's.
@@ -220,56 +325,79 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     // Only the edge reaches an internet-facing ALB: Cloudflare's ranges + a secret header (docs/edge.md).
     const originAccess = cfg.app.ingressClassName === 'alb' ? createOriginAccess(name, cfg, this) : undefined;
     this.originAuth = originAccess?.auth;
-    this.app = new App(`${name}-app`, {
-      provider: k8sProvider, namespace: cfg.app.namespace,
-      gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
-      worker: { ...cfg.app.worker, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'workers' }, tolerations: [{ ...SPOT_TAINT, operator: 'Equal' }] } : {}) },
-      env: {
-        REGION: cfg.region, AWS_REGION: cfg.region, PORT: String(HTTP.containerPort),
-        PUBLIC_URL: `https://${cfg.app.hostname}`, ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
-        // Names from docs/data-layer.md (service/src/store): object store and shard map.
-        BLOB_BACKEND: 's3', BLOB_S3_BUCKET: this.storage.bucketName, BLOB_S3_REGION: cfg.region,
-        DEFAULT_SHARD_ID: shard0.id,
-        // Credential envelope encryption by KMS (service/src/gateway/crypto/kms-key-provider.ts); an ARN names its region.
-        SECRETS_KMS_KEY_ID: this.secretsKey.keyArn,
-        SHARDS: pulumi.jsonStringify(this.database.shards.slice(1).map((s) => ({
-          id: s.id, region: writerRegion, writerUrl: pgUrlNoPassword(user, s.writer), readerUrls: [pgUrlNoPassword(user, s.reader)],
-        }))),
+    this.app = new App(
+      `${name}-app`,
+      {
+        provider: k8sProvider,
+        namespace: cfg.app.namespace,
+        gateway: { ...cfg.app.gateway, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'gateway' } } : {}) },
+        worker: { ...cfg.app.worker, ...(onEks ? { nodeSelector: { [POOL_LABEL]: 'workers' }, tolerations: [{ ...SPOT_TAINT, operator: 'Equal' }] } : {}) },
+        env: {
+          REGION: cfg.region,
+          AWS_REGION: cfg.region,
+          PORT: String(HTTP.containerPort),
+          PUBLIC_URL: `https://${cfg.app.hostname}`,
+          ALLOWED_HOSTS: [cfg.app.hostname, ...cfg.app.extraHostnames].join(','),
+          // Names from docs/data-layer.md (service/src/store): object store and shard map.
+          BLOB_BACKEND: 's3',
+          BLOB_S3_BUCKET: this.storage.bucketName,
+          BLOB_S3_REGION: cfg.region,
+          DEFAULT_SHARD_ID: shard0.id,
+          // Credential envelope encryption by KMS (service/src/gateway/crypto/kms-key-provider.ts); an ARN names its region.
+          SECRETS_KMS_KEY_ID: this.secretsKey.keyArn,
+          SHARDS: pulumi.jsonStringify(
+            this.database.shards.slice(1).map((s) => ({
+              id: s.id,
+              region: writerRegion,
+              writerUrl: pgUrlNoPassword(user, s.writer),
+              readerUrls: [pgUrlNoPassword(user, s.reader)],
+            })),
+          ),
+        },
+        secretEnv: {
+          DATABASE_URL: pgUrl(user, secrets.dbPassword, shard0.writer),
+          DATABASE_READER_URLS: pgUrl(user, secrets.dbPassword, shard0.reader),
+          // Shard URLs carry no password (the shard map stores them); libpq takes it from PGPASSWORD.
+          PGPASSWORD: secrets.dbPassword,
+          REDIS_URL: redisUrl(this.cache.state.host),
+          REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
+          REDIS_PASSWORD: password,
+          ADMIN_TOKEN: secrets.adminApiKey,
+          REQUEST_STATE_KEYS: secrets.requestStateKeys,
+        },
+        queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
+        ingress: {
+          hostname: cfg.app.hostname,
+          extraHostnames: cfg.app.extraHostnames,
+          ingressClassName: cfg.app.ingressClassName,
+          ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
+          ...(originAccess?.ingress ?? {}),
+        },
+        dataCidrs,
+        ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
+        ...(d.scaleDown
+          ? {
+              scheduledScaleDown: {
+                down: cfg.app.scheduledScaleDown.down,
+                up: cfg.app.scheduledScaleDown.up,
+                // kubectl of the cluster's minor version, from the Kubernetes project's registry, pinned.
+                image: cfg.app.scheduledScaleDown.image ?? kubectlImage(cfg.cluster.version),
+              },
+            }
+          : {}),
+        alerts: cfg.alerting.thresholds,
+        runbookBaseUrl: cfg.alerting.runbookBaseUrl,
+        alertReceivers: {
+          ...(this.alertTopic ? { sns: { topicArn: this.alertTopic.topicArn, region: cfg.region } } : {}),
+          ...(cfg.secrets.alertWebhookUrl ? { webhookUrl: cfg.secrets.alertWebhookUrl } : {}),
+          ...(cfg.alerting.page ? { page: cfg.alerting.page } : {}),
+          ...(cfg.alerting.ticket ? { ticket: cfg.alerting.ticket } : {}),
+          ...(cfg.alerting.pageRepeatInterval ? { pageRepeatInterval: cfg.alerting.pageRepeatInterval } : {}),
+          ...(cfg.alerting.ticketRepeatInterval ? { ticketRepeatInterval: cfg.alerting.ticketRepeatInterval } : {}),
+        },
       },
-      secretEnv: {
-        DATABASE_URL: pgUrl(user, secrets.dbPassword, shard0.writer),
-        DATABASE_READER_URLS: pgUrl(user, secrets.dbPassword, shard0.reader),
-        // Shard URLs carry no password (the shard map stores them); libpq takes it from PGPASSWORD.
-        PGPASSWORD: secrets.dbPassword,
-        REDIS_URL: redisUrl(this.cache.state.host),
-        REDIS_CACHE_URL: redisUrl(this.cache.cache.host),
-        REDIS_PASSWORD: password,
-        ADMIN_TOKEN: secrets.adminApiKey,
-        REQUEST_STATE_KEYS: secrets.requestStateKeys,
-      },
-      queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
-      ingress: {
-        hostname: cfg.app.hostname, extraHostnames: cfg.app.extraHostnames, ingressClassName: cfg.app.ingressClassName,
-        ...(cfg.app.certificateArn ? { certificateArn: cfg.app.certificateArn } : {}),
-        ...(originAccess?.ingress ?? {}),
-      },
-      dataCidrs,
-      ...(onEks ? { ingressSourceCidrs: vpcCidr } : {}),
-      ...(d.scaleDown ? { scheduledScaleDown: {
-        down: cfg.app.scheduledScaleDown.down, up: cfg.app.scheduledScaleDown.up,
-        // kubectl of the cluster's minor version, from the Kubernetes project's registry, pinned.
-        image: cfg.app.scheduledScaleDown.image ?? kubectlImage(cfg.cluster.version),
-      } } : {}),
-      alerts: cfg.alerting.thresholds, runbookBaseUrl: cfg.alerting.runbookBaseUrl,
-      alertReceivers: {
-        ...(this.alertTopic ? { sns: { topicArn: this.alertTopic.topicArn, region: cfg.region } } : {}),
-        ...(cfg.secrets.alertWebhookUrl ? { webhookUrl: cfg.secrets.alertWebhookUrl } : {}),
-        ...(cfg.alerting.page ? { page: cfg.alerting.page } : {}),
-        ...(cfg.alerting.ticket ? { ticket: cfg.alerting.ticket } : {}),
-        ...(cfg.alerting.pageRepeatInterval ? { pageRepeatInterval: cfg.alerting.pageRepeatInterval } : {}),
-        ...(cfg.alerting.ticketRepeatInterval ? { ticketRepeatInterval: cfg.alerting.ticketRepeatInterval } : {}),
-      },
-    }, { parent: this, dependsOn: appDependsOn });
+      { parent: this, dependsOn: appDependsOn },
+    );
 
     this.registerOutputs({ vpcId: this.network.vpcId, ingressHostname: this.app.ingressHostname });
   }
@@ -303,13 +431,15 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       // key with `pulumi stack output adminApiKey --show-secrets` (every regional stack exports its values).
       ...Object.fromEntries(SHARED_SECRETS.map((k) => [k, pulumi.secret(this.sharedSecrets.values[k])])),
       // Read by the secondary through its StackReference (PEER_OUTPUTS in peer/peer-stack.ts).
-      ...(cfg.peerRegion !== undefined ? {
-        globalWriterEndpoints: pulumi.output(Object.fromEntries(this.database.shards.map((s) => [s.id, s.writer]))),
-        bucketArn: this.storage.bucketArn,
-        bucketKmsKeyArn: this.storage.kmsKeyArn,
-        vpcCidr: cfg.network.cidr,
-        privateRouteTableIds: this.network.privateRouteTableIds,
-      } : {}),
+      ...(cfg.peerRegion !== undefined
+        ? {
+            globalWriterEndpoints: pulumi.output(Object.fromEntries(this.database.shards.map((s) => [s.id, s.writer]))),
+            bucketArn: this.storage.bucketArn,
+            bucketKmsKeyArn: this.storage.kmsKeyArn,
+            vpcCidr: cfg.network.cidr,
+            privateRouteTableIds: this.network.privateRouteTableIds,
+          }
+        : {}),
     };
   }
 }

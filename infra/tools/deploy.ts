@@ -28,7 +28,14 @@ const USAGE = 'usage: npm run deploy -- --env <environment> [--dry-run] [--polic
 
 /** The summary table printed at the end (and on failure). */
 export function renderReport(targets: readonly DeployTarget[], report: DeployReport): string {
-  const rows = report.steps.map((s) => [s.stack, s.role, s.phase, s.status === 'failed' ? 'FAILED' : s.status, s.status === 'skipped' ? '' : `${(s.ms / 1000).toFixed(1)} s`, s.detail]);
+  const rows = report.steps.map((s) => [
+    s.stack,
+    s.role,
+    s.phase,
+    s.status === 'failed' ? 'FAILED' : s.status,
+    s.status === 'skipped' ? '' : `${(s.ms / 1000).toFixed(1)} s`,
+    s.detail,
+  ]);
   const failed = report.steps.find((s) => s.status === 'failed');
   const verdict = report.ok
     ? `${report.dryRun ? 'Dry run' : 'Deploy'} succeeded: ${targets.map((t) => t.name).join(' -> ')}.`
@@ -45,16 +52,28 @@ function policyConfigFile(environment: string): string {
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: {
-      env: { type: 'string' }, 'dry-run': { type: 'boolean' }, policy: { type: 'boolean' }, quiet: { type: 'boolean' },
-      stacks: { type: 'string' }, help: { type: 'boolean' },
-    } }));
+    ({ values } = parseArgs({
+      options: {
+        env: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        policy: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        stacks: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (values.help) { console.log(USAGE); return 0; }
-  if (!values.env) { console.error(`missing --env\n${USAGE}`); return 2; }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.env) {
+    console.error(`missing --env\n${USAGE}`);
+    return 2;
+  }
   const configs = readAllStackConfigs(values.stacks);
   const targets = deployOrder(values.env, configs);
   const dryRun = values['dry-run'] ?? false;
@@ -90,7 +109,9 @@ async function main(): Promise<number> {
   const report = await runDeploy(targets, workspace, { dryRun, onStep, stackFiles: configs });
   console.log(`\n${renderReport(targets, report)}`);
   if (report.missingSecrets.length) {
-    console.log(`\nMissing operator secrets (nothing was previewed or updated): set them, then run the deploy again:\n${report.missingSecrets.map((m) => `  ${m.command}   # ${m.why}`).join('\n')}`);
+    console.log(
+      `\nMissing operator secrets (nothing was previewed or updated): set them, then run the deploy again:\n${report.missingSecrets.map((m) => `  ${m.command}   # ${m.why}`).join('\n')}`,
+    );
   }
   return report.ok ? 0 : 1;
 }

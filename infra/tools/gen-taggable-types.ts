@@ -9,8 +9,26 @@ import { dirname, join } from 'node:path';
 
 /** AWS service modules scanned; add one here when the program starts using a new service. */
 export const SCANNED_MODULES = [
-  'acm', 'alb', 'autoscaling', 'cloudwatch', 'ec2', 'ecr', 'ecs', 'efs', 'eks', 'elasticache', 'iam',
-  'kms', 'lb', 'rds', 'route53', 's3', 'secretsmanager', 'sns', 'sqs', 'wafv2',
+  'acm',
+  'alb',
+  'autoscaling',
+  'cloudwatch',
+  'ec2',
+  'ecr',
+  'ecs',
+  'efs',
+  'eks',
+  'elasticache',
+  'iam',
+  'kms',
+  'lb',
+  'rds',
+  'route53',
+  's3',
+  'secretsmanager',
+  'sns',
+  'sqs',
+  'wafv2',
 ];
 
 /** Returns the sorted type tokens of taggable resources found under the @pulumi/aws package root. */

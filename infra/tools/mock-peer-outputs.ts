@@ -20,7 +20,7 @@ export function peerOutputsForMocks(stackRef: string, stacksDir: string = STACKS
   const stack = stackRef.split('/').pop() ?? stackRef;
   const file = join(stacksDir, `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) return {};
-  const config = ((parseYaml(readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null)?.config ?? {});
+  const config = (parseYaml(readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null)?.config ?? {};
   const get = (key: string): any => config[`unified-mcp:${key}`];
   if (get('role') !== 'regional' || !get('peerRegion')) return {};
   const region = String(get('region'));
@@ -37,8 +37,12 @@ export function peerOutputsForMocks(stackRef: string, stacksDir: string = STACKS
     vpcCidr: get('network')?.cidr,
     privateRouteTableIds: [0, 1, 2].map((i) => `routetable-${name}-net-private-rt-${i}`),
     // The shared secrets the primary generates under mocks (no value in its config): same names, same values.
-    ...Object.fromEntries((['dbPassword', 'redisAuthToken', 'adminApiKey'] as const).map((k) =>
-      [k, mockRandomPassword(generatedSecretName(`${name}-shared`, k), GENERATED_SECRET_SPECS[k].length)])),
+    ...Object.fromEntries(
+      (['dbPassword', 'redisAuthToken', 'adminApiKey'] as const).map((k) => [
+        k,
+        mockRandomPassword(generatedSecretName(`${name}-shared`, k), GENERATED_SECRET_SPECS[k].length),
+      ]),
+    ),
     requestStateKeys: `${GENERATED_REQUEST_STATE_KEY.kid}:${mockRandomBytes(generatedSecretName(`${name}-shared`, 'requestStateKeys'), GENERATED_REQUEST_STATE_KEY.bytes).toString('base64')}`,
   };
 }

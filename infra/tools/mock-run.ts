@@ -82,7 +82,8 @@ export const MOCK_SECRETS: Readonly<Record<string, string>> = {
 
 /** The secrets only an operator can provide (no program generates them): set by default in every mocked run. */
 export const MOCK_OPERATOR_SECRETS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['unified-mcp:kubeconfig', 'unified-mcp:alertWebhookUrl', 'cloudflare:apiToken'].map((k) => [k, MOCK_SECRETS[k]!]));
+  ['unified-mcp:kubeconfig', 'unified-mcp:alertWebhookUrl', 'cloudflare:apiToken'].map((k) => [k, MOCK_SECRETS[k]!]),
+);
 
 const SIG_KEY = pulumi.runtime.specialSigKey;
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
@@ -145,7 +146,11 @@ function encode(v: unknown): string {
 async function drain(pending: Set<Promise<unknown>>): Promise<void> {
   // Resources register from inside applies and component constructors; loop until quiet.
   for (let quietRounds = 0; quietRounds < 3;) {
-    if (pending.size === 0) { quietRounds++; await new Promise((r) => setImmediate(r)); continue; }
+    if (pending.size === 0) {
+      quietRounds++;
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
     quietRounds = 0;
     await Promise.allSettled([...pending]);
   }
@@ -166,7 +171,9 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
     delete fileConfig[k];
     if (opts.secrets && k in opts.secrets) continue;
     if (MOCK_SECRETS[k] === undefined) {
-      throw new Error(`${join(opts.stacksDir ?? join(repoRoot, 'stacks'), `Pulumi.${stack}.yaml`)}: ${k} holds an encrypted value the mocks cannot decrypt; pass it in opts.secrets`);
+      throw new Error(
+        `${join(opts.stacksDir ?? join(repoRoot, 'stacks'), `Pulumi.${stack}.yaml`)}: ${k} holds an encrypted value the mocks cannot decrypt; pass it in opts.secrets`,
+      );
     }
     encrypted[k] = MOCK_SECRETS[k]!;
   }
@@ -187,15 +194,25 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
   const resources: MockedResource[] = [];
   const pending = new Set<Promise<unknown>>();
   let stackOutputs: unknown;
-  const configuredSharedSecrets = Object.fromEntries(SHARED_SECRETS.filter((k) => secretKeys.includes(`unified-mcp:${k}`)).map((k) => [k, config[`unified-mcp:${k}`]!]));
+  const configuredSharedSecrets = Object.fromEntries(
+    SHARED_SECRETS.filter((k) => secretKeys.includes(`unified-mcp:${k}`)).map((k) => [k, config[`unified-mcp:${k}`]!]),
+  );
   const ctx: MockContext = {
-    providerRegions: new Map(), defaultRegion: String(fileConfig['unified-mcp:region'] ?? fileConfig['aws:region'] ?? 'us-east-1'), configuredSharedSecrets,
+    providerRegions: new Map(),
+    defaultRegion: String(fileConfig['unified-mcp:region'] ?? fileConfig['aws:region'] ?? 'us-east-1'),
+    configuredSharedSecrets,
   };
 
-  await pulumi.runtime.setMocks({
-    newResource: (args) => canned.newResource(args, ctx),
-    call: (args) => canned.call(args, ctx),
-  }, PROJECT, stack, opts.preview ?? false, MOCK_ORGANIZATION);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => canned.newResource(args, ctx),
+      call: (args) => canned.call(args, ctx),
+    },
+    PROJECT,
+    stack,
+    opts.preview ?? false,
+    MOCK_ORGANIZATION,
+  );
 
   // Wrap the mock monitor to see parents, URNs and stack outputs, which MockResourceArgs does not carry.
   const settings = (await import('@pulumi/pulumi/runtime/settings.js')) as unknown as { getMonitor(): any };
@@ -205,7 +222,10 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
     const found: string[] = [];
     const inputs = unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()), '', found);
     const entry: MockedResource = {
-      type: req.getType(), name: req.getName(), inputs, custom: req.getCustom(),
+      type: req.getType(),
+      name: req.getName(),
+      inputs,
+      custom: req.getCustom(),
       ...(req.getParent() ? { parent: req.getParent() } : {}),
       ...(req.getProvider() ? { provider: req.getProvider() } : {}),
       ...(found.length ? { secretPaths: found } : {}),
@@ -214,7 +234,11 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
     const p = new Promise<void>((resolve) => {
       register(req, (err: any, res: any) => {
         if (!err && res) entry.urn = res.getUrn();
-        try { callback(err, res); } finally { resolve(); }
+        try {
+          callback(err, res);
+        } finally {
+          resolve();
+        }
       });
     });
     pending.add(p);
@@ -228,13 +252,20 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
       read(req, (err: any, res: any) => {
         if (!err && res) {
           reads.push({
-            type: req.getType(), name: req.getName(), urn: res.getUrn(), custom: true,
+            type: req.getType(),
+            name: req.getName(),
+            urn: res.getUrn(),
+            custom: true,
             inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(res.getProperties())),
             ...(req.getParent() ? { parent: req.getParent() } : {}),
             ...(req.getProvider() ? { provider: req.getProvider() } : {}),
           });
         }
-        try { callback(err, res); } finally { resolve(); }
+        try {
+          callback(err, res);
+        } finally {
+          resolve();
+        }
       });
     });
     pending.add(p);
@@ -249,7 +280,9 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
 
   const program = opts.program ?? (await import('../index.js')).default;
   const errors: unknown[] = [];
-  const onUnhandled = (err: unknown) => { errors.push(err); };
+  const onUnhandled = (err: unknown) => {
+    errors.push(err);
+  };
   process.on('unhandledRejection', onUnhandled);
   try {
     await pulumi.runtime.runInPulumiStack(async () => (await program()) ?? {});

@@ -41,31 +41,50 @@ function resourceState(args: MockResourceArgs, region: string, id: string, ctx: 
   const base: Record<string, unknown> = { arn, id };
   switch (args.type) {
     case 'aws:eks/cluster:Cluster':
-      return { ...base, name: i.name ?? args.name, endpoint: `https://${args.name}.gr7.${region}.eks.amazonaws.com`,
+      return {
+        ...base,
+        name: i.name ?? args.name,
+        endpoint: `https://${args.name}.gr7.${region}.eks.amazonaws.com`,
         certificateAuthority: { data: Buffer.from('mock-ca').toString('base64') },
         identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/MOCK${args.name}` }] }],
-        vpcConfig: { ...(i.vpcConfig ?? {}), clusterSecurityGroupId: `sg-${args.name}-cluster` } };
+        vpcConfig: { ...(i.vpcConfig ?? {}), clusterSecurityGroupId: `sg-${args.name}-cluster` },
+      };
     case 'aws:rds/cluster:Cluster':
-      return { ...base, clusterIdentifier: i.clusterIdentifier ?? args.name,
+      return {
+        ...base,
+        clusterIdentifier: i.clusterIdentifier ?? args.name,
         endpoint: `${args.name}.cluster-mock.${region}.rds.amazonaws.com`,
-        readerEndpoint: `${args.name}.cluster-ro-mock.${region}.rds.amazonaws.com`, port: 5432 };
+        readerEndpoint: `${args.name}.cluster-ro-mock.${region}.rds.amazonaws.com`,
+        port: 5432,
+      };
     case 'aws:rds/globalCluster:GlobalCluster':
       // `endpoint`: the global writer endpoint (`<id>.global-<hash>.global.rds.amazonaws.com`).
-      return { ...base, globalClusterIdentifier: i.globalClusterIdentifier ?? args.name,
-        endpoint: `${i.globalClusterIdentifier ?? args.name}.global-mock.global.rds.amazonaws.com` };
+      return {
+        ...base,
+        globalClusterIdentifier: i.globalClusterIdentifier ?? args.name,
+        endpoint: `${i.globalClusterIdentifier ?? args.name}.global-mock.global.rds.amazonaws.com`,
+      };
     case 'aws:rds/proxy:Proxy':
       return { ...base, name: i.name ?? args.name, endpoint: `${args.name}.proxy-mock.${region}.rds.amazonaws.com` };
     case 'aws:rds/proxyEndpoint:ProxyEndpoint':
       return { ...base, endpoint: `${args.name}.endpoint.proxy-mock.${region}.rds.amazonaws.com` };
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
-      return { ...base, replicationGroupId: i.replicationGroupId ?? args.name, port: 6379,
+      return {
+        ...base,
+        replicationGroupId: i.replicationGroupId ?? args.name,
+        port: 6379,
         primaryEndpointAddress: `master.${args.name}.mock.${region}.cache.amazonaws.com`,
-        readerEndpointAddress: `replica.${args.name}.mock.${region}.cache.amazonaws.com` };
+        readerEndpointAddress: `replica.${args.name}.mock.${region}.cache.amazonaws.com`,
+      };
     case 'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup':
       return { ...base, globalReplicationGroupId: `ldgnf-${i.globalReplicationGroupIdSuffix ?? args.name}` };
     case 'aws:s3/bucket:Bucket':
-      return { ...base, arn: `arn:aws:s3:::${i.bucket ?? args.name}`, bucket: i.bucket ?? args.name,
-        bucketRegionalDomainName: `${i.bucket ?? args.name}.s3.${region}.amazonaws.com` };
+      return {
+        ...base,
+        arn: `arn:aws:s3:::${i.bucket ?? args.name}`,
+        bucket: i.bucket ?? args.name,
+        bucketRegionalDomainName: `${i.bucket ?? args.name}.s3.${region}.amazonaws.com`,
+      };
     case 'aws:ec2/vpc:Vpc':
       return { ...base, id: `vpc-${args.name}`, defaultSecurityGroupId: `sg-${args.name}-default` };
     case 'aws:kms/key:Key':
@@ -74,13 +93,16 @@ function resourceState(args: MockResourceArgs, region: string, id: string, ctx: 
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${i.name ?? args.name}`, name: i.name ?? args.name };
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? '').replace('https://', '')}` };
-    case 'pulumi:pulumi:StackReference': // the global stack reading a regional one, or a secondary its primary
-      // Secret outputs as the real engine reports them: the edge's origin header, the endpoints, the shared secrets.
-    {
+    case 'pulumi:pulumi:StackReference': {
+      // The global stack reading a regional one, or a secondary its primary. Secret outputs as the real
+      // engine reports them: the edge's origin header, the endpoints, the shared secrets.
       const peer = peerOutputsForMocks(String(i.name));
-      const shared = Object.keys(peer).length ? ctx.configuredSharedSecrets ?? {} : {};
-      return { name: i.name, outputs: { ...regionalOutputsForMocks(String(i.name)), ...peer, ...shared },
-        secretOutputNames: ['endpoints', 'originAuth', ...SHARED_SECRETS] };
+      const shared = Object.keys(peer).length ? (ctx.configuredSharedSecrets ?? {}) : {};
+      return {
+        name: i.name,
+        outputs: { ...regionalOutputsForMocks(String(i.name)), ...peer, ...shared },
+        secretOutputNames: ['endpoints', 'originAuth', ...SHARED_SECRETS],
+      };
     }
     case 'random:index/randomPassword:RandomPassword': // deterministic per name, never a real secret
       return { ...base, result: mockRandomPassword(args.name, Number(i.length ?? 32)) };
@@ -127,8 +149,12 @@ export const canned = {
     const region = regionOf({ ...(args.provider ? { provider: args.provider } : {}) }, ctx);
     switch (args.token) {
       case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-        return { id: region, names: ['a', 'b', 'c', 'd'].map((z) => `${region}${z}`),
-          zoneIds: [1, 2, 3, 4].map((n) => `${region.slice(0, 3)}-az${n}`), state: 'available' };
+        return {
+          id: region,
+          names: ['a', 'b', 'c', 'd'].map((z) => `${region}${z}`),
+          zoneIds: [1, 2, 3, 4].map((n) => `${region.slice(0, 3)}-az${n}`),
+          state: 'available',
+        };
       case 'aws:index/getCallerIdentity:getCallerIdentity':
         return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: 'AIDAMOCK' };
       case 'aws:index/getPartition:getPartition':

@@ -25,7 +25,12 @@ export function renderPlan(p: StackPlan): string {
   out.push(`== 1. What this stack would create: ${p.resourceCount} resources in ${p.componentCount} components ==`);
   for (const g of p.inventory) {
     out.push('', `${g.component}  [${g.componentType}]  ${g.items.length} resources`);
-    out.push(table(['TYPE', 'NAME', 'KEY PROPERTIES'], g.items.map((i) => [i.type, i.name, props(i.props)])).replace(/^/gm, '  '));
+    out.push(
+      table(
+        ['TYPE', 'NAME', 'KEY PROPERTIES'],
+        g.items.map((i) => [i.type, i.name, props(i.props)]),
+      ).replace(/^/gm, '  '),
+    );
   }
   out.push('', '== 2. Diagram of the component tree ==', `${p.diagramPath}  (open it in a browser)`, '');
   out.push('== 3. Estimated monthly cost (USD) ==');
@@ -66,11 +71,20 @@ async function main(): Promise<number> {
     console.error(`${(err as Error).message}\n${usage()}`);
     return 2;
   }
-  if (args.values.help) { console.log(usage()); return 0; }
+  if (args.values.help) {
+    console.log(usage());
+    return 0;
+  }
   const stack = args.values.stack;
   const known = listStacks('stacks');
-  if (!stack) { console.error(`missing --stack (stacks: ${known.join(', ')})\n${usage()}`); return 2; }
-  if (!known.includes(stack)) { console.error(`no stack file stacks/Pulumi.${stack}.yaml; stacks: ${known.join(', ')}`); return 2; }
+  if (!stack) {
+    console.error(`missing --stack (stacks: ${known.join(', ')})\n${usage()}`);
+    return 2;
+  }
+  if (!known.includes(stack)) {
+    console.error(`no stack file stacks/Pulumi.${stack}.yaml; stacks: ${known.join(', ')}`);
+    return 2;
+  }
   const plan = await planStack(stack, { outDir: args.values.out, progress: (l) => console.error(l) });
   console.log(args.values.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
   return 0;

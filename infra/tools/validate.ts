@@ -22,7 +22,11 @@ import { indexStack } from './plan/tree.js';
 import { targetsOf } from './plan/targets.js';
 import { exitWhenFlushed } from './exit.js';
 
-interface Counts { passed: number; failed: number; skipped: number }
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
 
 const secs = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
@@ -50,8 +54,13 @@ async function checkStack(stack: string, stacksDir: string, counts: Counts): Pro
   }
   const problems = Object.keys(config).length ? stackConfigProblems(stack, config) : ['(unreadable)'];
   if (Object.keys(config).length) {
-    if (problems.length === 0) { counts.passed++; console.log(`ok    ${stack}: config`); }
-    else { counts.failed++; console.log(`FAIL  ${stack}: config\n${problems.map((p) => `      ${p}`).join('\n')}`); }
+    if (problems.length === 0) {
+      counts.passed++;
+      console.log(`ok    ${stack}: config`);
+    } else {
+      counts.failed++;
+      console.log(`FAIL  ${stack}: config\n${problems.map((p) => `      ${p}`).join('\n')}`);
+    }
   }
   if (problems.length) {
     counts.skipped += ALL_RULES.length;
@@ -79,15 +88,19 @@ async function checkStack(stack: string, stacksDir: string, counts: Counts): Pro
       return m ? index.providerOf(m)?.inputs : undefined;
     },
   });
-  console.log(`      ${stack}: ${run.resources.length} resources under mocks (${secs(t)})${skippedUnknown ? `, ${skippedUnknown} checks skipped on unknown values` : ''}`);
+  console.log(
+    `      ${stack}: ${run.resources.length} resources under mocks (${secs(t)})${skippedUnknown ? `, ${skippedUnknown} checks skipped on unknown values` : ''}`,
+  );
   for (const rule of ALL_RULES) {
     const mine = violations.filter((v) => v.policy === rule.name);
     const failed = rule.level === 'mandatory' && mine.length > 0;
-    if (failed) counts.failed++; else counts.passed++;
+    if (failed) counts.failed++;
+    else counts.passed++;
     const status = failed ? 'FAIL ' : mine.length ? 'warn ' : 'ok   ';
     console.log(`${status} ${stack}: ${rule.name} [${rule.level}]${mine.length ? `: ${mine.length} violation(s)` : ''}`);
     for (const v of mine) console.log(`      ${stack} / ${v.policy} / ${v.resource ? `${v.resource.type} "${v.resource.name}"` : '(stack)'}: ${v.message}`);
-    if (rule.level === 'mandatory') result.mandatory += mine.length; else result.advisory += mine.length;
+    if (rule.level === 'mandatory') result.mandatory += mine.length;
+    else result.advisory += mine.length;
   }
   return result;
 }
@@ -102,7 +115,10 @@ async function main(): Promise<number> {
   if (values['skip-typecheck'] || underNpmTest) console.log(`skip  type check (${underNpmTest ? 'npm test runs it as its own step' : '--skip-typecheck'})`);
   else typecheck(counts);
   const stacks = listStacks(stacksDir);
-  if (stacks.length === 0) { counts.failed++; console.log(`FAIL  no Pulumi.<stack>.yaml in ${stacksDir}`); }
+  if (stacks.length === 0) {
+    counts.failed++;
+    console.log(`FAIL  no Pulumi.<stack>.yaml in ${stacksDir}`);
+  }
   let mandatory = 0;
   let advisory = 0;
   for (const stack of stacks) {
@@ -110,8 +126,10 @@ async function main(): Promise<number> {
     mandatory += r.mandatory;
     advisory += r.advisory;
   }
-  console.log(`\nvalidate: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped; ` +
-    `${mandatory} mandatory and ${advisory} advisory violation(s) over ${stacks.length} stack(s) in ${secs(started)}`);
+  console.log(
+    `\nvalidate: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped; ` +
+      `${mandatory} mandatory and ${advisory} advisory violation(s) over ${stacks.length} stack(s) in ${secs(started)}`,
+  );
   if (process.env['TEST_SUMMARY_FILE']) writeFileSync(process.env['TEST_SUMMARY_FILE'], JSON.stringify(counts));
   return counts.failed > 0 ? 1 : 0;
 }

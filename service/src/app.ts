@@ -74,7 +74,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const registry = new Registry();
   registry.setDefaultLabels({ region: config.REGION });
   const metrics = createHttpMetrics(registry);
-  const platform = await createPlatform(config, { role: 'gateway', logger, registry, queueGauges: registry, ...(opts.replicaId && { replicaId: opts.replicaId }) });
+  const platform = await createPlatform(config, {
+    role: 'gateway',
+    logger,
+    registry,
+    queueGauges: registry,
+    ...(opts.replicaId && { replicaId: opts.replicaId }),
+  });
   const { pool, redis, data, federation, tasks, blobs, audit, toolAudit, cacheLayer, migrations } = platform;
 
   try {
@@ -83,9 +89,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     let migrated = false;
     // Each probe is bounded so /readyz answers within ~2 s even while a dependency hangs.
     const probe = (p: Promise<unknown>) =>
-      Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), READY_PROBE_TIMEOUT_MS).unref())]);
+      Promise.race([
+        p.then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((r) => setTimeout(() => r(false), READY_PROBE_TIMEOUT_MS).unref()),
+      ]);
     const checkReady = async () => {
-      const [postgres, redisOk] = await Promise.all([probe(pool.query('SELECT 1')), probe(redis.ping().then((ok) => (ok ? ok : Promise.reject(new Error('ping')))))]);
+      const [postgres, redisOk] = await Promise.all([
+        probe(pool.query('SELECT 1')),
+        probe(redis.ping().then((ok) => (ok ? ok : Promise.reject(new Error('ping'))))),
+      ]);
       if (!migrated && postgres) migrated = await migrationsCurrent(pool, migrations).catch(() => false);
       return { postgres, redis: redisOk, migrations: migrated };
     };
@@ -96,7 +111,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
     // Object storage: the retention purge runs on one replica at a time.
     if (config.BLOB_RETENTION_DAYS > 0) {
-      const retention = startBlobRetention({ store: blobs, redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, intervalMs: config.BLOB_PURGE_INTERVAL_MS, logger });
+      const retention = startBlobRetention({
+        store: blobs,
+        redis: redis.state,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        intervalMs: config.BLOB_PURGE_INTERVAL_MS,
+        logger,
+      });
       platform.onClose(() => retention.stop());
     }
 
@@ -106,7 +127,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       stateRedis: redis.state,
       keyPrefix: config.REDIS_KEY_PREFIX,
       tasks,
-      largeResults: { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) },
+      largeResults: {
+        store: blobs,
+        thresholdBytes: config.LARGE_RESULT_BYTES,
+        retentionDays: config.BLOB_RETENTION_DAYS,
+        logger,
+        metrics: largeResultMetrics(registry),
+      },
       audit: toolAudit,
       logger,
       registry,
@@ -163,7 +190,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         checkReady,
         checkQueue: async () => {
           const q = await tasks.queueSnapshot();
-          return { waiting: q.waiting, active: q.active, delayed: q.delayed, failed: q.failed, deadLettered: q.dlq, oldestWaitingSeconds: q.oldestWaitingAgeSeconds };
+          return {
+            waiting: q.waiting,
+            active: q.active,
+            delayed: q.delayed,
+            failed: q.failed,
+            deadLettered: q.dlq,
+            oldestWaitingSeconds: q.oldestWaitingAgeSeconds,
+          };
         },
         draining: () => http.draining,
       }).handle,

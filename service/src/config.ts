@@ -32,7 +32,12 @@ export function isLoopbackHost(host: string): boolean {
 const list = (what: string) =>
   z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[A-Za-z0-9._:*\[\]\/-]+$/, `a comma-separated list of ${what}`)));
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -46,12 +51,18 @@ export const CoreSchema = z.object({
   PUBLIC_URL: httpUrl
     .optional()
     .describe('Public base URL clients use (e.g. https://mcp.example.com). The resource URL is `<PUBLIC_URL>/mcp`; default: the listening address.'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').describe('PostgreSQL connection URL (writer/primary).'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .describe('PostgreSQL connection URL (writer/primary).'),
   PG_POOL_MAX: int(1, 1000).default(10).describe('Maximum connections in the PostgreSQL pool of this process.'),
   PG_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000).describe('Server-side statement timeout for every query (ms).'),
   PG_IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(30_000).describe('Close pooled connections idle this long (ms).'),
   PG_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000).describe('Give up acquiring a new PostgreSQL connection after this long (ms).'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').describe('Redis of the "state" role: sessions, event log, pub/sub, rate limits, queue (noeviction).'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .describe('Redis of the "state" role: sessions, event log, pub/sub, rate limits, queue (noeviction).'),
   REDIS_CACHE_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
@@ -63,23 +74,26 @@ export const CoreSchema = z.object({
     .min(16, 'at least 16 characters')
     .optional()
     .describe('Bearer token of the admin API (/admin/v1); the admin API answers 404 when unset.'),
-  ANONYMOUS_TENANT: z
-    .string()
-    .optional()
-    .describe('Tenant name that requests without credentials act as. Refused unless HOST is a loopback address.'),
+  ANONYMOUS_TENANT: z.string().optional().describe('Tenant name that requests without credentials act as. Refused unless HOST is a loopback address.'),
   TOOLSETS: list('toolset names').default(['platform', 'diagnostics']).describe('Built-in toolsets enabled for the `demo` tenant created by `npm start`.'),
   ALLOWED_HOSTS: list('host names')
     .optional()
-    .describe('Host header allowlist for /mcp (DNS-rebinding protection), hostnames without port; `*` disables. Default: loopback names when HOST is loopback, else the PUBLIC_URL host, else no check.'),
+    .describe(
+      'Host header allowlist for /mcp (DNS-rebinding protection), hostnames without port; `*` disables. Default: loopback names when HOST is loopback, else the PUBLIC_URL host, else no check.',
+    ),
   ALLOWED_ORIGINS: list('origin host names')
     .optional()
-    .describe('Origin allowlist for /mcp (hostnames, no scheme/port). Requests without Origin always pass. Default: loopback names when HOST is loopback, else none (any browser Origin is refused).'),
+    .describe(
+      'Origin allowlist for /mcp (hostnames, no scheme/port). Requests without Origin always pass. Default: loopback names when HOST is loopback, else none (any browser Origin is refused).',
+    ),
   OAUTH_ISSUER: httpUrl.optional().describe('OAuth 2.1 authorization server (JWT `iss`); enables JWT access tokens.'),
   OAUTH_JWKS_URL: httpUrl.optional().describe('JWKS URL of the issuer (required with OAUTH_ISSUER).'),
   OAUTH_AUDIENCE: z.string().min(1).optional().describe('Expected JWT `aud`; default: the resource URL `<PUBLIC_URL>/mcp`.'),
   OAUTH_TENANT_CLAIM: z.string().min(1).default('tenant').describe('JWT claim holding the tenant name (or id).'),
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(600).describe('Requests per tenant per minute across all replicas; 0 disables.'),
-  MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(4 * 1024 * 1024).describe('Largest accepted request body (bytes); larger -> 413.'),
+  MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024)
+    .default(4 * 1024 * 1024)
+    .describe('Largest accepted request body (bytes); larger -> 413.'),
   REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(120_000).describe('Deadline for a non-streaming response (ms); later -> 504.'),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(25_000).describe('On SIGTERM, how long in-flight requests may take to finish (ms).'),
   API_KEY_CACHE_MS: int(0, 60_000).default(5_000).describe('How long a verified API key is cached in-process (ms); bounds how late a revocation takes effect.'),
@@ -90,35 +104,51 @@ export const CoreSchema = z.object({
     .string()
     .refine((s) => Buffer.from(s, 'base64').length === 32, 'base64 of exactly 32 bytes')
     .optional()
-    .describe('Envelope-encryption master key (base64, 32 bytes) for stored secrets (upstream credentials). Without it, upstreams can only be registered without credentials.'),
+    .describe(
+      'Envelope-encryption master key (base64, 32 bytes) for stored secrets (upstream credentials). Without it, upstreams can only be registered without credentials.',
+    ),
   SECRETS_PREVIOUS_MASTER_KEYS: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().refine((s) => Buffer.from(s, 'base64').length === 32, 'base64 of exactly 32 bytes')))
     .optional()
-    .describe('Retired master keys (comma-separated base64) still accepted for unwrapping until `npm run admin -- keys rotate-master` has re-wrapped every data key.'),
+    .describe(
+      'Retired master keys (comma-separated base64) still accepted for unwrapping until `npm run admin -- keys rotate-master` has re-wrapped every data key.',
+    ),
   SECRETS_KMS_KEY_ID: z
     .string()
-    .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+|alias\/[\w/-]+|(mrk-)?[0-9a-fA-F-]{32,36})$/, 'a KMS key id, key ARN, alias/<name> or alias ARN')
+    .regex(
+      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+|alias\/[\w/-]+|(mrk-)?[0-9a-fA-F-]{32,36})$/,
+      'a KMS key id, key ARN, alias/<name> or alias ARN',
+    )
     .optional()
     .describe(
       'AWS KMS key that wraps the per-tenant data keys (key id, key ARN, `alias/<name>` or alias ARN); production sets it instead of SECRETS_MASTER_KEY. New data keys are wrapped by KMS Encrypt, stored as `kms:<key ARN>`; a local master key still set only unwraps keys wrapped before the switch, until `npm run admin -- keys rotate-master`. Needs kms:Encrypt and kms:Decrypt on the key.',
     ),
   SECRETS_KMS_ENDPOINT: httpUrl
     .optional()
-    .describe('KMS endpoint URL (a VPC interface endpoint, or a test server); default: the public KMS endpoint of the key\'s region.'),
+    .describe("KMS endpoint URL (a VPC interface endpoint, or a test server); default: the public KMS endpoint of the key's region."),
   AWS_REGION: z
     .string()
     .regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'an AWS region name such as eu-west-1')
     .optional()
-    .describe('AWS region of the KMS calls when SECRETS_KMS_KEY_ID is not an ARN (an ARN names its region). Credentials come from the AWS SDK default chain (Pod Identity / IRSA, environment, profile).'),
+    .describe(
+      'AWS region of the KMS calls when SECRETS_KMS_KEY_ID is not an ARN (an ARN names its region). Credentials come from the AWS SDK default chain (Pod Identity / IRSA, environment, profile).',
+    ),
   FEDERATION_PAGE_SIZE: int(1, 10_000).default(100).describe('Items per page of the merged (built-in + upstream) tools/resources/templates/prompts lists.'),
   UPSTREAM_IDLE_MS: int(1_000, 86_400_000).default(300_000).describe('Close a pooled upstream client unused this long (ms).'),
   UPSTREAM_BREAKER_THRESHOLD: int(1, 1_000).default(3).describe('Consecutive upstream failures (transport errors, timeouts) that open its circuit breaker.'),
   UPSTREAM_HALF_OPEN_MS: int(100, 3_600_000).default(5_000).describe('How long an open upstream breaker waits before a half-open probe (ms).'),
   UPSTREAM_ALLOWLIST: list('host names, *.suffix patterns, IPs or CIDRs')
     .optional()
-    .describe('Upstream hosts/addresses allowed despite the SSRF rules (loopback, private, link-local, metadata), e.g. `10.0.0.0/8,mcp.internal`. `npm start` defaults to loopback.'),
+    .describe(
+      'Upstream hosts/addresses allowed despite the SSRF rules (loopback, private, link-local, metadata), e.g. `10.0.0.0/8,mcp.internal`. `npm start` defaults to loopback.',
+    ),
 });
 
 /** The full schema: platform keys plus the MCP layer's. */
@@ -184,7 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issues.push(`ANONYMOUS_TENANT: refused because HOST=${config.HOST} is not a loopback address (anonymous mode is for local use only)`);
   }
   if ((config.OAUTH_ISSUER === undefined) !== (config.OAUTH_JWKS_URL === undefined)) {
-    issues.push(`${config.OAUTH_ISSUER === undefined ? 'OAUTH_ISSUER' : 'OAUTH_JWKS_URL'}: required when ${config.OAUTH_ISSUER === undefined ? 'OAUTH_JWKS_URL' : 'OAUTH_ISSUER'} is set`);
+    issues.push(
+      `${config.OAUTH_ISSUER === undefined ? 'OAUTH_ISSUER' : 'OAUTH_JWKS_URL'}: required when ${config.OAUTH_ISSUER === undefined ? 'OAUTH_JWKS_URL' : 'OAUTH_ISSUER'} is set`,
+    );
   }
   if (config.OAUTH_ISSUER !== undefined && config.OAUTH_AUDIENCE === undefined && config.PUBLIC_URL === undefined) {
     issues.push('OAUTH_AUDIENCE: required with OAUTH_ISSUER when PUBLIC_URL is not set (the audience defaults to <PUBLIC_URL>/mcp)');

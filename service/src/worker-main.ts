@@ -60,7 +60,13 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       requestState: new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller),
     });
     // Large task results go to object storage like the gateway's (same BLOB_* and LARGE_RESULT_BYTES).
-    const largeResults = { store: blobs, thresholdBytes: config.LARGE_RESULT_BYTES, retentionDays: config.BLOB_RETENTION_DAYS, logger, metrics: largeResultMetrics(registry) };
+    const largeResults = {
+      store: blobs,
+      thresholdBytes: config.LARGE_RESULT_BYTES,
+      retentionDays: config.BLOB_RETENTION_DAYS,
+      logger,
+      metrics: largeResultMetrics(registry),
+    };
     const principalFor = async (tenantId: string, subject: string): Promise<Principal | null> => {
       const t = await tenants.get(tenantId);
       if (!t || t.status !== 'active') return null;
@@ -81,7 +87,12 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       // Upstream-owned tasks (a 2025-era upstream's, created by a gateway for a 2026-07-28 caller): followed
       // in the upstream session that created them; large results offloaded as the tools' are.
       follow: async (principal, task, hooks) =>
-        (await offloadToolResult(await federation.remoteTasks.followLegacy(principal, task.follow, hooks), principal.tenantId, largeResults, task.tool)) as Record<string, unknown>,
+        (await offloadToolResult(
+          await federation.remoteTasks.followLegacy(principal, task.follow, hooks),
+          principal.tenantId,
+          largeResults,
+          task.tool,
+        )) as Record<string, unknown>,
       policies: tier.policies,
       logger: logger.child({ component: 'task-worker' }),
       metrics: workerMetrics(registry),
@@ -104,7 +115,10 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       http = createServer((req, res) => {
         const path = (req.url ?? '/').split('?')[0];
         if (path === '/metrics') {
-          registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
+          registry.metrics().then(
+            (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+            () => res.writeHead(500).end(),
+          );
         } else if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         else if (path === '/readyz') {
           Promise.all([pool.query('SELECT 1'), redis.ping()]).then(
@@ -152,10 +166,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'worker shutting down');
-    running.close().then(() => process.exit(0), (err: unknown) => {
-      logger.error({ err }, 'worker shutdown failed');
-      process.exit(1);
-    });
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'worker shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

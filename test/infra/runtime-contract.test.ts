@@ -32,7 +32,17 @@ import { METRICS, QUEUE } from '../../contract/index.js';
 import { ConfigSchema, loadConfig } from '../../service/src/config.js';
 import type { MockRunResult } from '../../infra/tools/mock-run.js';
 import { effectiveArgv, numericUser, readDockerfile, type ImageSpec } from './support/runtime-contract/dockerfile.js';
-import { adapterRules, declaredContainers, kedaRedisLists, metricUses, resolvePort, scrapeEndpoints, secretKeysReadByCluster, type DeclaredContainer, type HttpProbe } from './support/runtime-contract/manifests.js';
+import {
+  adapterRules,
+  declaredContainers,
+  kedaRedisLists,
+  metricUses,
+  resolvePort,
+  scrapeEndpoints,
+  secretKeysReadByCluster,
+  type DeclaredContainer,
+  type HttpProbe,
+} from './support/runtime-contract/manifests.js';
 import { PodProcess, httpGet, otherListener, pollUntil200, portIsFree } from './support/runtime-contract/pod-process.js';
 import { REPLACEMENTS, StandIns, cleanReservedRedis } from './support/runtime-contract/stand-ins.js';
 import { REGIONAL_STACKS, runStack } from './support/stacks.js';
@@ -79,7 +89,9 @@ const METRIC_OWNERS: Record<string, string[]> = {
 /** Keys of the service's configuration (service/src/config.ts, with every schema it merges). */
 const SERVICE_KEYS = new Set(Object.keys(ConfigSchema.shape));
 /** Keys without a default: the process refuses to start without them. */
-const REQUIRED_KEYS = Object.entries(ConfigSchema.shape).filter(([, s]) => !(s as { safeParse(v: unknown): { success: boolean } }).safeParse(undefined).success).map(([k]) => k);
+const REQUIRED_KEYS = Object.entries(ConfigSchema.shape)
+  .filter(([, s]) => !(s as { safeParse(v: unknown): { success: boolean } }).safeParse(undefined).success)
+  .map(([k]) => k);
 
 /** Keys in the README's "Configuration reference (service)" section (every table there). */
 function readmeKeys(): Set<string> {
@@ -96,7 +108,8 @@ function nodeFor(image: ImageSpec): string {
   const bin = existsSync(pinned) ? realpathSync(pinned) : process.execPath;
   const tag = /^node:(\d+(?:\.\d+)*)/.exec(image.from)?.[1];
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
-  if (tag && !`${version}.`.startsWith(`${tag}.`)) throw new Error(`${image.file}: the image runs node ${tag} (FROM ${image.from}), the local stand-in is ${version}`);
+  if (tag && !`${version}.`.startsWith(`${tag}.`))
+    throw new Error(`${image.file}: the image runs node ${tag} (FROM ${image.from}), the local stand-in is ${version}`);
   return bin;
 }
 
@@ -143,7 +156,7 @@ interface Run {
 
 const where = (stack: string, c: DeclaredContainer) => `${stack}: Deployment ${c.deployment}, container ${c.name}`;
 
-describe('runtime contract: every stack\'s gateway and worker containers run the real entrypoint as declared', function () {
+describe("runtime contract: every stack's gateway and worker containers run the real entrypoint as declared", function () {
   this.timeout(240_000);
 
   before(() => {
@@ -193,14 +206,23 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
         const problems: string[] = [];
         for (const { c, image } of runs) {
           const ports = c.ports.map((p) => p.containerPort).sort();
-          if (JSON.stringify([...image.expose].sort()) !== JSON.stringify(ports)) problems.push(`${where(stack, c)}: ${relative(ROOT, image.file)} EXPOSEs ${image.expose.join(', ') || 'nothing'}, the container declares ports ${ports.join(', ') || 'none'}`);
+          if (JSON.stringify([...image.expose].sort()) !== JSON.stringify(ports))
+            problems.push(
+              `${where(stack, c)}: ${relative(ROOT, image.file)} EXPOSEs ${image.expose.join(', ') || 'nothing'}, the container declares ports ${ports.join(', ') || 'none'}`,
+            );
           const user = numericUser(image.user);
-          if (!user) problems.push(`${where(stack, c)}: ${relative(ROOT, image.file)} has USER ${image.user}, a name: runAsNonRoot cannot verify it and it need not match runAsUser ${c.runAsUser}; use a numeric USER`);
-          else if (c.runAsUser !== undefined && user.uid !== c.runAsUser) problems.push(`${where(stack, c)}: ${relative(ROOT, image.file)} USER ${image.user} but runAsUser ${c.runAsUser}`);
-          else if (user && c.runAsGroup !== undefined && user.gid !== undefined && user.gid !== c.runAsGroup) problems.push(`${where(stack, c)}: USER group ${user.gid} but runAsGroup ${c.runAsGroup}`);
+          if (!user)
+            problems.push(
+              `${where(stack, c)}: ${relative(ROOT, image.file)} has USER ${image.user}, a name: runAsNonRoot cannot verify it and it need not match runAsUser ${c.runAsUser}; use a numeric USER`,
+            );
+          else if (c.runAsUser !== undefined && user.uid !== c.runAsUser)
+            problems.push(`${where(stack, c)}: ${relative(ROOT, image.file)} USER ${image.user} but runAsUser ${c.runAsUser}`);
+          else if (user && c.runAsGroup !== undefined && user.gid !== undefined && user.gid !== c.runAsGroup)
+            problems.push(`${where(stack, c)}: USER group ${user.gid} but runAsGroup ${c.runAsGroup}`);
           const imageArgv = effectiveArgv(image);
           const argv = effectiveArgv(image, c.command, c.args);
-          if (JSON.stringify(argv) !== JSON.stringify(imageArgv)) problems.push(`${where(stack, c)}: the manifest runs ${JSON.stringify(argv)}, the image ${JSON.stringify(imageArgv)}`);
+          if (JSON.stringify(argv) !== JSON.stringify(imageArgv))
+            problems.push(`${where(stack, c)}: the manifest runs ${JSON.stringify(argv)}, the image ${JSON.stringify(imageArgv)}`);
           if (!imageArgv.length) problems.push(`${where(stack, c)}: ${relative(ROOT, image.file)} has neither ENTRYPOINT nor CMD`);
         }
         assert.deepEqual(problems, []);
@@ -214,12 +236,15 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
           for (const key of Object.keys(c.env).sort()) {
             const clusterReader = [...readByCluster.entries()].find(([secret, keys]) => c.envSource[key] === `Secret ${secret}` && keys.has(key))?.[1].get(key);
             if (!SERVICE_KEYS.has(key) && !READ_BY_LIBRARIES[key] && !clusterReader) {
-              problems.push(`${where(stack, c)}: sets ${key} (${c.envSource[key]}), which the service never reads (not in its config schema, no library or add-on reads it)`);
+              problems.push(
+                `${where(stack, c)}: sets ${key} (${c.envSource[key]}), which the service never reads (not in its config schema, no library or add-on reads it)`,
+              );
             } else if (!documented.has(key)) {
               problems.push(`${where(stack, c)}: sets ${key} (${c.envSource[key]}), not documented in README.md "Configuration reference (service)"`);
             }
           }
-          for (const key of REQUIRED_KEYS) if (!(key in c.env)) problems.push(`${where(stack, c)}: the service requires ${key} (no default), the manifests do not set it`);
+          for (const key of REQUIRED_KEYS)
+            if (!(key in c.env)) problems.push(`${where(stack, c)}: the service requires ${key} (no default), the manifests do not set it`);
           try {
             loadConfig({ ...c.env });
           } catch (err) {
@@ -243,14 +268,30 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
         const { uses, problems } = metricUses(r, rules);
         for (const u of uses) {
           const owners = u.deployment ? runs.filter((x) => x.c.deployment === u.deployment).map((x) => x.c.name) : METRIC_OWNERS[u.metric];
-          if (!owners?.length) { problems.push(`${stack}: ${u.usedBy} reads ${u.metric}, which no tier is known to emit (add it to METRIC_OWNERS from the code)`); continue; }
+          if (!owners?.length) {
+            problems.push(`${stack}: ${u.usedBy} reads ${u.metric}, which no tier is known to emit (add it to METRIC_OWNERS from the code)`);
+            continue;
+          }
           for (const tier of owners) {
             const run = runs.find((x) => x.c.name === tier);
-            if (!run) { problems.push(`${stack}: ${u.usedBy} reads ${u.metric} from ${tier}, which the stack does not run`); continue; }
-            if (!scrapeEndpoints(r, run.c).length) { problems.push(`${where(stack, run.c)}: ${u.usedBy} reads ${u.metric}, but no PodMonitor endpoint matches a port of this container (ports: ${run.c.ports.map((p) => `${p.name}=${p.containerPort}`).join(', ')})`); continue; }
-            if (!run.scraped.length) { problems.push(`${where(stack, run.c)}: ${u.usedBy} reads ${u.metric}; not scraped: the container never passed its startup probe`); continue; }
+            if (!run) {
+              problems.push(`${stack}: ${u.usedBy} reads ${u.metric} from ${tier}, which the stack does not run`);
+              continue;
+            }
+            if (!scrapeEndpoints(r, run.c).length) {
+              problems.push(
+                `${where(stack, run.c)}: ${u.usedBy} reads ${u.metric}, but no PodMonitor endpoint matches a port of this container (ports: ${run.c.ports.map((p) => `${p.name}=${p.containerPort}`).join(', ')})`,
+              );
+              continue;
+            }
+            if (!run.scraped.length) {
+              problems.push(`${where(stack, run.c)}: ${u.usedBy} reads ${u.metric}; not scraped: the container never passed its startup probe`);
+              continue;
+            }
             if (!run.scraped.some((s) => s.families?.has(u.metric))) {
-              problems.push(`${where(stack, run.c)}: ${u.usedBy} reads ${u.metric}; Prometheus scrapes ${run.scraped.map((s) => `${s.endpoint} (${s.error ?? `${s.families!.size} families, not this one`})`).join('; ')}`);
+              problems.push(
+                `${where(stack, run.c)}: ${u.usedBy} reads ${u.metric}; Prometheus scrapes ${run.scraped.map((s) => `${s.endpoint} (${s.error ?? `${s.families!.size} families, not this one`})`).join('; ')}`,
+              );
             }
           }
         }
@@ -261,15 +302,23 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
         const problems: string[] = [];
         for (const t of kedaRedisLists(r)) {
           const run = runs.find((x) => x.c.deployment === t.target);
-          if (!run) { problems.push(`${stack}: ScaledObject ${t.scaledObject} scales ${t.target}, which is not a Deployment of the stack`); continue; }
+          if (!run) {
+            problems.push(`${stack}: ScaledObject ${t.scaledObject} scales ${t.target}, which is not a Deployment of the stack`);
+            continue;
+          }
           let prefix = 'bull';
-          try { prefix = loadConfig({ ...run.c.env }).TASK_QUEUE_PREFIX; } catch { /* reported by the config check */ }
+          try {
+            prefix = loadConfig({ ...run.c.env }).TASK_QUEUE_PREFIX;
+          } catch {
+            /* reported by the config check */
+          }
           const expected = `${prefix}:${QUEUE.name}:wait`;
           if (t.listName !== expected) problems.push(`${where(stack, run.c)}: KEDA reads list ${t.listName}, the worker's queue waits in ${expected}`);
         }
         for (const [secret, keys] of secretKeysReadByCluster(r)) {
           const s = r.resources.find((x) => x.type === 'kubernetes:core/v1:Secret' && x.inputs.metadata?.name === secret);
-          for (const [key, reader] of keys) if (!s || !(key in (s.inputs.stringData ?? {}))) problems.push(`${stack}: ${reader} reads key ${key} of Secret ${secret}, which does not hold it`);
+          for (const [key, reader] of keys)
+            if (!s || !(key in (s.inputs.stringData ?? {}))) problems.push(`${stack}: ${reader} reads key ${key} of Secret ${secret}, which does not hold it`);
         }
         assert.deepEqual(problems, []);
       });
@@ -278,23 +327,32 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
         const problems: string[] = [];
         for (const run of runs) {
           const { c } = run;
-          if (run.procStatus && (run.procStatus.uid !== run.uid || run.procStatus.gid !== run.gid)) problems.push(`${where(stack, c)}: ran as ${run.procStatus.uid}:${run.procStatus.gid}, declared ${run.uid}:${run.gid}`);
+          if (run.procStatus && (run.procStatus.uid !== run.uid || run.procStatus.gid !== run.gid))
+            problems.push(`${where(stack, c)}: ran as ${run.procStatus.uid}:${run.procStatus.gid}, declared ${run.uid}:${run.gid}`);
           if (run.uid === 0) problems.push(`${where(stack, c)}: runs as root`);
           if (!c.readOnlyRootFilesystem) problems.push(`${where(stack, c)}: readOnlyRootFilesystem is not set`);
           // The working copy stands in for the image's root filesystem: root-owned, not writable by the uid.
           const cwd = statSync(ROOT);
-          if (cwd.uid === run.uid || (cwd.mode & 0o002) !== 0) problems.push(`${where(stack, c)}: the stand-in root filesystem (${ROOT}) is writable by uid ${run.uid}; the check would prove nothing`);
+          if (cwd.uid === run.uid || (cwd.mode & 0o002) !== 0)
+            problems.push(`${where(stack, c)}: the stand-in root filesystem (${ROOT}) is writable by uid ${run.uid}; the check would prove nothing`);
           // Anything the uid wrote outside its volumes (world-writable places a container would not have).
           for (const dir of ['/tmp', '/var/tmp', '/dev/shm']) {
             let entries: string[] = [];
-            try { entries = readdirSync(dir); } catch { continue; }
+            try {
+              entries = readdirSync(dir);
+            } catch {
+              continue;
+            }
             for (const e of entries) {
               const p = join(dir, e);
               if (standIns.tmpDirs.some((d) => resolve(d) === resolve(p))) continue; // the volumes' stand-ins
               try {
                 const st = statSync(p);
-                if (st.uid === run.uid && st.mtimeMs >= (run.proc?.startedAt ?? 0) - 1000) problems.push(`${where(stack, c)}: wrote ${p} outside its declared volumes (${c.volumeMounts.join(', ') || 'none'})`);
-              } catch { /* gone */ }
+                if (st.uid === run.uid && st.mtimeMs >= (run.proc?.startedAt ?? 0) - 1000)
+                  problems.push(`${where(stack, c)}: wrote ${p} outside its declared volumes (${c.volumeMounts.join(', ') || 'none'})`);
+              } catch {
+                /* gone */
+              }
             }
           }
         }
@@ -302,14 +360,17 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
       });
 
       it('ends on SIGTERM with exit code 0 within terminationGracePeriodSeconds', async () => {
-        const results = await Promise.all(runs.map(async (run) => {
-          if (!run.proc || run.proc.exit) return `${where(stack, run.c)}: not running (${run.startError ?? `exited ${run.proc?.exit?.code}`})`;
-          const graceMs = run.c.terminationGracePeriodSeconds * 1000;
-          const t = await run.proc.terminate(graceMs);
-          if (t.ms === undefined) return `${where(stack, run.c)}: still running ${run.c.terminationGracePeriodSeconds} s after SIGTERM; the kubelet would SIGKILL it\n${run.proc.tail()}`;
-          if (t.code !== 0) return `${where(stack, run.c)}: SIGTERM ended it with code ${t.code} signal ${t.signal} after ${t.ms} ms\n${run.proc.tail()}`;
-          return undefined;
-        }));
+        const results = await Promise.all(
+          runs.map(async (run) => {
+            if (!run.proc || run.proc.exit) return `${where(stack, run.c)}: not running (${run.startError ?? `exited ${run.proc?.exit?.code}`})`;
+            const graceMs = run.c.terminationGracePeriodSeconds * 1000;
+            const t = await run.proc.terminate(graceMs);
+            if (t.ms === undefined)
+              return `${where(stack, run.c)}: still running ${run.c.terminationGracePeriodSeconds} s after SIGTERM; the kubelet would SIGKILL it\n${run.proc.tail()}`;
+            if (t.code !== 0) return `${where(stack, run.c)}: SIGTERM ended it with code ${t.code} signal ${t.signal} after ${t.ms} ms\n${run.proc.tail()}`;
+            return undefined;
+          }),
+        );
         assert.deepEqual(results.filter(Boolean), []);
       });
     });
@@ -319,7 +380,10 @@ describe('runtime contract: every stack\'s gateway and worker containers run the
 /** Starts one container's process and records what its probes and scrapes saw. */
 async function startAndProbe(stack: string, r: MockRunResult, run: Run, standIns: StandIns): Promise<void> {
   const { c, image, argv } = run;
-  if (argv[0] !== 'node') { run.startError = `the image runs ${JSON.stringify(argv)}; the test knows how to stand in for \`node\` only`; return; }
+  if (argv[0] !== 'node') {
+    run.startError = `the image runs ${JSON.stringify(argv)}; the test knows how to stand in for \`node\` only`;
+    return;
+  }
   let env: Record<string, string>;
   try {
     env = await standIns.environment({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/', ...image.env, ...c.env }, run.tmp ?? '/tmp');
@@ -328,7 +392,14 @@ async function startAndProbe(stack: string, r: MockRunResult, run: Run, standIns
     run.startError = `stand-ins failed: ${(err as Error).message}`;
     return;
   }
-  const proc = new PodProcess({ label: `${stack}/${c.name}`, argv: [nodeFor(image), ...argv.slice(1)], cwd: ROOT /* image WORKDIR */, env, uid: run.uid, gid: run.gid });
+  const proc = new PodProcess({
+    label: `${stack}/${c.name}`,
+    argv: [nodeFor(image), ...argv.slice(1)],
+    cwd: ROOT /* image WORKDIR */,
+    env,
+    uid: run.uid,
+    gid: run.gid,
+  });
   run.proc = proc;
   const t0 = proc.startedAt;
 
@@ -336,10 +407,16 @@ async function startAndProbe(stack: string, r: MockRunResult, run: Run, standIns
     const p = c.probes[kind];
     if (!p) return undefined;
     const port = resolvePort(c, p.httpGet.port);
-    if (port === undefined) { run.probes.push(`${kind} uses port "${p.httpGet.port}", which the container does not declare`); return undefined; }
+    if (port === undefined) {
+      run.probes.push(`${kind} uses port "${p.httpGet.port}", which the container does not declare`);
+      return undefined;
+    }
     const { timeoutMs, budgetMs } = probeBudget(p);
     const res = await pollUntil200(proc, port, p.httpGet.path, timeoutMs, budgetOverrideMs ?? budgetMs, since);
-    if ('last' in res) run.probes.push(`${kind} GET :${port}${p.httpGet.path} (port ${JSON.stringify(p.httpGet.port)}) got no 200 within ${(budgetOverrideMs ?? budgetMs) / 1000} s; last answer: ${res.last}`);
+    if ('last' in res)
+      run.probes.push(
+        `${kind} GET :${port}${p.httpGet.path} (port ${JSON.stringify(p.httpGet.port)}) got no 200 within ${(budgetOverrideMs ?? budgetMs) / 1000} s; last answer: ${res.last}`,
+      );
     return res;
   };
   const startup = await probe('startupProbe', t0);
@@ -350,15 +427,21 @@ async function startAndProbe(stack: string, r: MockRunResult, run: Run, standIns
   try {
     const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
     run.procStatus = { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)![1]) };
-  } catch { /* exited: reported by the probes */ }
+  } catch {
+    /* exited: reported by the probes */
+  }
 
   for (const ep of scrapeEndpoints(r, c)) {
     const endpoint = `${ep.monitor} port ${JSON.stringify(ep.portName)}${ep.port ? ` (:${ep.port})` : ''}${ep.path}`;
-    if (ep.port === undefined) { run.scraped.push({ endpoint, families: undefined, error: 'port not declared' }); continue; }
+    if (ep.port === undefined) {
+      run.scraped.push({ endpoint, families: undefined, error: 'port not declared' });
+      continue;
+    }
     const res = await httpGet(ep.port, ep.path, 10_000);
     if ('error' in res) run.scraped.push({ endpoint, families: undefined, error: res.error });
     else if (res.status !== 200) run.scraped.push({ endpoint, families: undefined, error: `HTTP ${res.status}` });
-    else if (otherListener(ep.port, proc.child.pid!) !== undefined) run.scraped.push({ endpoint, families: undefined, error: `answered by ${otherListener(ep.port, proc.child.pid!)}, not this container's process` });
+    else if (otherListener(ep.port, proc.child.pid!) !== undefined)
+      run.scraped.push({ endpoint, families: undefined, error: `answered by ${otherListener(ep.port, proc.child.pid!)}, not this container's process` });
     else run.scraped.push({ endpoint, families: new Set([...res.body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!)) });
   }
 }

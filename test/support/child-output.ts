@@ -10,7 +10,10 @@ export class OutputReader {
   private ended = false;
   private waiters = new Set<() => void>();
 
-  constructor(stream: Readable, private readonly describeOther: () => string = () => '') {
+  constructor(
+    stream: Readable,
+    private readonly describeOther: () => string = () => '',
+  ) {
     stream.on('data', (c: Buffer | string) => {
       this.text += c.toString();
       this.wake();

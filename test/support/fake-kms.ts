@@ -128,7 +128,8 @@ export class FakeKms {
     };
     const fail = (code: string, message: string, status = 400, accessKeyId?: string) => send(status, { __type: code, message }, accessKeyId);
 
-    if (req.method !== 'POST' || req.url !== '/' || req.headers['content-type'] !== 'application/x-amz-json-1.1') return fail('UnknownOperationException', 'expected POST / with application/x-amz-json-1.1');
+    if (req.method !== 'POST' || req.url !== '/' || req.headers['content-type'] !== 'application/x-amz-json-1.1')
+      return fail('UnknownOperationException', 'expected POST / with application/x-amz-json-1.1');
     try {
       input = JSON.parse(body.toString('utf8'));
     } catch {
@@ -145,7 +146,13 @@ export class FakeKms {
     if (op === 'Encrypt') {
       const key = this.resolve(input.KeyId);
       if (!key) return fail('NotFoundException', `Key '${input.KeyId}' does not exist`, 400, auth.accessKeyId);
-      if (this.denied.has(key.arn)) return fail('AccessDeniedException', `User: arn:aws:sts::${this.options.account}:assumed-role/umcp-gateway is not authorized to perform: kms:Encrypt on resource: ${key.arn}`, 400, auth.accessKeyId);
+      if (this.denied.has(key.arn))
+        return fail(
+          'AccessDeniedException',
+          `User: arn:aws:sts::${this.options.account}:assumed-role/umcp-gateway is not authorized to perform: kms:Encrypt on resource: ${key.arn}`,
+          400,
+          auth.accessKeyId,
+        );
       if (!key.enabled) return fail('DisabledException', `${key.arn} is disabled.`, 400, auth.accessKeyId);
       const plaintext = Buffer.from(input.Plaintext ?? '', 'base64');
       if (plaintext.length < 1 || plaintext.length > 4096) return fail('ValidationException', 'Plaintext must be 1..4096 bytes', 400, auth.accessKeyId);
@@ -164,9 +171,11 @@ export class FakeKms {
       if (input.KeyId !== undefined) {
         const named = this.resolve(input.KeyId);
         if (!named) return fail('NotFoundException', `Key '${input.KeyId}' does not exist`, 400, auth.accessKeyId);
-        if (named.id !== key.id) return fail('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.', 400, auth.accessKeyId);
+        if (named.id !== key.id)
+          return fail('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.', 400, auth.accessKeyId);
       }
-      if (this.denied.has(key.arn)) return fail('AccessDeniedException', `not authorized to perform: kms:Decrypt on resource: ${key.arn}`, 400, auth.accessKeyId);
+      if (this.denied.has(key.arn))
+        return fail('AccessDeniedException', `not authorized to perform: kms:Decrypt on resource: ${key.arn}`, 400, auth.accessKeyId);
       if (!key.enabled) return fail('DisabledException', `${key.arn} is disabled.`, 400, auth.accessKeyId);
       try {
         const decipher = createDecipheriv('aes-256-gcm', key.material, blob.subarray(40, 52)).setAAD(aad);
@@ -191,15 +200,32 @@ function verifySigV4(
   creds: FakeKmsCredentials,
   expectedRegion: string,
 ): { ok: true; accessKeyId: string } | { ok: false; code: string; message: string; accessKeyId?: string } {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(String(req.headers.authorization ?? ''));
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+    String(req.headers.authorization ?? ''),
+  );
   if (!m) return { ok: false, code: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
   const [, accessKeyId, date, region, service, signedHeaders, signature] = m as unknown as string[];
-  if (accessKeyId !== creds.accessKeyId) return { ok: false, code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', accessKeyId: accessKeyId! };
-  if (region !== expectedRegion || service !== 'kms') return { ok: false, code: 'InvalidSignatureException', message: `Credential should be scoped to a valid region and service kms (got ${region}/${service})`, accessKeyId };
+  if (accessKeyId !== creds.accessKeyId)
+    return { ok: false, code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', accessKeyId: accessKeyId! };
+  if (region !== expectedRegion || service !== 'kms')
+    return {
+      ok: false,
+      code: 'InvalidSignatureException',
+      message: `Credential should be scoped to a valid region and service kms (got ${region}/${service})`,
+      accessKeyId,
+    };
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const headers = signedHeaders!.split(';');
-  if (!headers.includes('host') || !headers.includes('x-amz-date') || !amzDate.startsWith(date!)) return { ok: false, code: 'IncompleteSignatureException', message: 'host and x-amz-date must be signed', accessKeyId };
-  const canonicalHeaders = headers.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  if (!headers.includes('host') || !headers.includes('x-amz-date') || !amzDate.startsWith(date!))
+    return { ok: false, code: 'IncompleteSignatureException', message: 'host and x-amz-date must be signed', accessKeyId };
+  const canonicalHeaders = headers
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const payloadHash = String(req.headers['x-amz-content-sha256'] ?? sha256(body));
   const canonicalRequest = [req.method, '/', '', canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
@@ -207,7 +233,12 @@ function verifySigV4(
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, date!), region!), service!), 'aws4_request');
   const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
   if (!timingSafeEqual(expected, Buffer.from(signature!, 'hex'))) {
-    return { ok: false, code: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.', accessKeyId };
+    return {
+      ok: false,
+      code: 'InvalidSignatureException',
+      message: 'The request signature we calculated does not match the signature you provided.',
+      accessKeyId,
+    };
   }
   return { ok: true, accessKeyId };
 }

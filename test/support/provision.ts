@@ -14,7 +14,11 @@ import { Redis } from 'ioredis';
 import { startEmbeddedPostgres, newPgPassword } from '../../service/src/local/embedded-postgres.js';
 import { startRedisChild } from '../../service/src/local/redis-child.js';
 
-export interface TestServices { databaseUrl: string; redisUrl: string; stop(): Promise<void> }
+export interface TestServices {
+  databaseUrl: string;
+  redisUrl: string;
+  stop(): Promise<void>;
+}
 
 const LOCAL_PG = ['postgres://postgres@127.0.0.1:5432/test', 'postgres://postgres@127.0.0.1:5432/postgres'];
 const LOCAL_REDIS = 'redis://127.0.0.1:6379';

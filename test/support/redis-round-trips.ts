@@ -43,7 +43,9 @@ export function countRedisRoundTrips(prefix: string): RedisRoundTripCounter {
   proto.sendCommand = function (this: Redis, command, stream) {
     // ioredis passes a command through sendCommand again when it flushes its offline queue: count it once.
     const tagged = command as { name: string; args: unknown[]; __counted?: boolean };
-    const key = tagged.args.find((a): a is string => typeof a === 'string' && a.startsWith(prefix)) ?? (Buffer.isBuffer(tagged.args[0]) && tagged.args[0].toString().startsWith(prefix) ? tagged.args[0].toString() : undefined);
+    const key =
+      tagged.args.find((a): a is string => typeof a === 'string' && a.startsWith(prefix)) ??
+      (Buffer.isBuffer(tagged.args[0]) && tagged.args[0].toString().startsWith(prefix) ? tagged.args[0].toString() : undefined);
     if (key !== undefined && !tagged.__counted) {
       tagged.__counted = true;
       if (!open) {
@@ -74,7 +76,12 @@ export function countRedisRoundTrips(prefix: string): RedisRoundTripCounter {
     describe() {
       const lines: string[] = [];
       for (let t = 0; t < trips; t++) {
-        lines.push(`  ${t + 1}: ${commands.filter((c) => c.trip === t).map((c) => `${c.name} ${c.key.replace(/[0-9a-f]{64}/, '<sid>').replace(/:[A-Za-z0-9_-]{22}(?=$|:)/, ':<stream>')}`).join(', ')}`);
+        lines.push(
+          `  ${t + 1}: ${commands
+            .filter((c) => c.trip === t)
+            .map((c) => `${c.name} ${c.key.replace(/[0-9a-f]{64}/, '<sid>').replace(/:[A-Za-z0-9_-]{22}(?=$|:)/, ':<stream>')}`)
+            .join(', ')}`,
+        );
       }
       return `${trips} round trips, ${commands.length} commands\n${lines.join('\n')}`;
     },

@@ -57,7 +57,9 @@ export const spotWorkerHygiene: ResourceRule = {
     const types = r.props['instanceTypes'];
     if (!Array.isArray(types) || types.length < 2) problems.push(message(r, 'instanceTypes', 'at least 2 instance types', types));
     if (!nodeTaints(r).some((t) => t?.effect === 'NO_SCHEDULE' || t?.effect === 'NO_EXECUTE')) {
-      problems.push(`${label(r)}: taints: expected a NO_SCHEDULE taint so only worker pods (which tolerate it) land on spot, found ${JSON.stringify(nodeTaints(r))}.`);
+      problems.push(
+        `${label(r)}: taints: expected a NO_SCHEDULE taint so only worker pods (which tolerate it) land on spot, found ${JSON.stringify(nodeTaints(r))}.`,
+      );
     }
     return problems;
   },

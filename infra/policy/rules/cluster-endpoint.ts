@@ -19,12 +19,16 @@ export const eksEndpointNotOpen: ResourceRule = {
     const vpc = at(r.props, 'vpcConfig') ?? {};
     const problems: string[] = [];
     if (vpc.endpointPrivateAccess !== true) {
-      problems.push(`${label(r)}: vpcConfig.endpointPrivateAccess: expected true (nodes and in-VPC runners reach the API privately), found ${JSON.stringify(vpc.endpointPrivateAccess ?? 'not set')}.`);
+      problems.push(
+        `${label(r)}: vpcConfig.endpointPrivateAccess: expected true (nodes and in-VPC runners reach the API privately), found ${JSON.stringify(vpc.endpointPrivateAccess ?? 'not set')}.`,
+      );
     }
     if (vpc.endpointPublicAccess === false) return problems;
     const cidrs: unknown = vpc.publicAccessCidrs;
     if (!Array.isArray(cidrs) || cidrs.length === 0) {
-      problems.push(`${label(r)}: vpcConfig.publicAccessCidrs: expected endpointPublicAccess false or a list of networks, found a public endpoint with ${Array.isArray(cidrs) ? 'an empty list' : 'no list'} (AWS opens it to 0.0.0.0/0).`);
+      problems.push(
+        `${label(r)}: vpcConfig.publicAccessCidrs: expected endpointPublicAccess false or a list of networks, found a public endpoint with ${Array.isArray(cidrs) ? 'an empty list' : 'no list'} (AWS opens it to 0.0.0.0/0).`,
+      );
       return problems;
     }
     const open = cidrs.filter((c) => typeof c === 'string' && OPEN.test(c));

@@ -3,11 +3,7 @@ import type { PolicyTarget, ResourceRule, StackFinding, StackRule } from '../typ
 import { at, label, message } from '../util.js';
 
 /** Types whose `storageEncrypted` must be true. Aurora cluster instances inherit it from their cluster. */
-const STORAGE_ENCRYPTED_TYPES = new Set([
-  'aws:rds/cluster:Cluster',
-  'aws:rds/instance:Instance',
-  'aws:rds/globalCluster:GlobalCluster',
-]);
+const STORAGE_ENCRYPTED_TYPES = new Set(['aws:rds/cluster:Cluster', 'aws:rds/instance:Instance', 'aws:rds/globalCluster:GlobalCluster']);
 
 /** RDS/Aurora storage, ElastiCache at-rest encryption, EKS envelope encryption of Kubernetes secrets. */
 export const encryptionAtRest: ResourceRule = {
@@ -25,9 +21,7 @@ export const encryptionAtRest: ResourceRule = {
     if (r.type === 'aws:elasticache/replicationGroup:ReplicationGroup') {
       // A secondary member of a global datastore inherits encryption from the global group.
       if (p['globalReplicationGroupId'] !== undefined) return [];
-      return p['atRestEncryptionEnabled'] === true
-        ? []
-        : [message(r, 'atRestEncryptionEnabled', 'true', p['atRestEncryptionEnabled'])];
+      return p['atRestEncryptionEnabled'] === true ? [] : [message(r, 'atRestEncryptionEnabled', 'true', p['atRestEncryptionEnabled'])];
     }
     if (r.type === 'aws:eks/cluster:Cluster') {
       const cfg = p['encryptionConfig'];
@@ -55,9 +49,7 @@ export const encryptionInTransit: ResourceRule = {
     const p = r.props;
     if (r.type === 'aws:elasticache/replicationGroup:ReplicationGroup') {
       if (p['globalReplicationGroupId'] !== undefined) return [];
-      return p['transitEncryptionEnabled'] === true
-        ? []
-        : [message(r, 'transitEncryptionEnabled', 'true', p['transitEncryptionEnabled'])];
+      return p['transitEncryptionEnabled'] === true ? [] : [message(r, 'transitEncryptionEnabled', 'true', p['transitEncryptionEnabled'])];
     }
     if (r.type === 'aws:lb/listener:Listener' || r.type === 'aws:alb/listener:Listener') {
       if (p['protocol'] !== 'HTTP') return [];
@@ -93,9 +85,7 @@ export function ownerBucket(sub: PolicyTarget, buckets: ReturnType<typeof bucket
   if (byRef) return byRef.bucket;
   const siblings = buckets.filter((b) => sub.parent !== undefined && b.bucket.parent === sub.parent);
   if (siblings.length === 1) return siblings[0]!.bucket;
-  return buckets
-    .filter((b) => sub.name.startsWith(b.bucket.name))
-    .sort((a, b) => b.bucket.name.length - a.bucket.name.length)[0]?.bucket;
+  return buckets.filter((b) => sub.name.startsWith(b.bucket.name)).sort((a, b) => b.bucket.name.length - a.bucket.name.length)[0]?.bucket;
 }
 
 /** Every S3 bucket has default server-side encryption (inline or a separate configuration resource). */

@@ -42,13 +42,22 @@ export function writerUrls(r: PolicyTarget): Array<[string, string]> {
     if ((WRITER_KEYS as readonly string[]).includes(key)) found.push([where, raw]);
     if ((SHARD_MAP_KEYS as readonly string[]).includes(key)) {
       let shards: unknown;
-      try { shards = JSON.parse(raw); } catch { return; }
+      try {
+        shards = JSON.parse(raw);
+      } catch {
+        return;
+      }
       if (!Array.isArray(shards)) return;
-      shards.forEach((s, i) => { if (typeof s?.writerUrl === 'string') found.push([`${where}[${i}].writerUrl`, s.writerUrl]); });
+      shards.forEach((s, i) => {
+        if (typeof s?.writerUrl === 'string') found.push([`${where}[${i}].writerUrl`, s.writerUrl]);
+      });
     }
   };
   if (r.type === 'kubernetes:core/v1:ConfigMap' || r.type === 'kubernetes:core/v1:Secret') {
-    for (const [field, base64] of [['data', r.type.endsWith(':Secret')], ['stringData', false]] as const) {
+    for (const [field, base64] of [
+      ['data', r.type.endsWith(':Secret')],
+      ['stringData', false],
+    ] as const) {
       const map = r.props[field];
       if (!map || typeof map !== 'object') continue;
       for (const [k, v] of Object.entries(map)) if (typeof v === 'string') take(`${field}.${k}`, k, decode(v, base64));
@@ -66,7 +75,8 @@ export function writerUrls(r: PolicyTarget): Array<[string, string]> {
 export const globalWriterEndpoint: StackRule = {
   kind: 'stack',
   name: 'global-database-writer-endpoint',
-  description: 'In a stack whose Aurora cluster is part of a global database, DATABASE_URL and every SHARDS writerUrl use the global writer endpoint, never a regional RDS Proxy, cluster or instance endpoint (no writer in a secondary; none after a switchover in the primary).',
+  description:
+    'In a stack whose Aurora cluster is part of a global database, DATABASE_URL and every SHARDS writerUrl use the global writer endpoint, never a regional RDS Proxy, cluster or instance endpoint (no writer in a secondary; none after a switchover in the primary).',
   level: 'mandatory',
   check(resources) {
     const members = resources.filter((r) => r.type === CLUSTER && r.props['globalClusterIdentifier']);
@@ -81,7 +91,8 @@ export const globalWriterEndpoint: StackRule = {
         if (!kind) continue;
         findings.push({
           resource: r,
-          message: `${label(r)}: ${where}: the stack's Aurora cluster ${members[0]!.name} is a ${role}: expected the global writer endpoint ` +
+          message:
+            `${label(r)}: ${where}: the stack's Aurora cluster ${members[0]!.name} is a ${role}: expected the global writer endpoint ` +
             `(<global-cluster>.global-<id>.global.rds.amazonaws.com), found ${kind} "${host}".`,
         });
       }

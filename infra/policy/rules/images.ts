@@ -14,7 +14,10 @@ const ECR = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 /** Registries and repositories that no longer serve versioned images, with the reason. */
 export const RETIRED_SOURCES: readonly { prefix: string; why: string }[] = [
   { prefix: 'k8s.gcr.io/', why: 'frozen since April 2023; use registry.k8s.io' },
-  { prefix: 'docker.io/bitnami/', why: 'Bitnami stopped publishing versioned free images in 2025; use the upstream project\'s image (e.g. registry.k8s.io/kubectl)' },
+  {
+    prefix: 'docker.io/bitnami/',
+    why: "Bitnami stopped publishing versioned free images in 2025; use the upstream project's image (e.g. registry.k8s.io/kubectl)",
+  },
 ];
 
 /** `ghcr.io/a/b:1.0@sha256:…` → its registry, repository, tag and digest (Docker reference grammar). */
@@ -37,7 +40,9 @@ export function imageProblem(image: unknown): string | undefined {
   const { registry, repository, tag, digest } = parseImage(image);
   if (!registry) return `expected a fully qualified reference (<registry>/<repository>:<tag>), found "${image}" (resolved against the node's default registry)`;
   const full = `${registry}/${repository}`;
-  const retired = RETIRED_SOURCES.find((r) => `${full}/`.startsWith(r.prefix) || (registry === 'registry-1.docker.io' && `docker.io/${repository}/`.startsWith(r.prefix)));
+  const retired = RETIRED_SOURCES.find(
+    (r) => `${full}/`.startsWith(r.prefix) || (registry === 'registry-1.docker.io' && `docker.io/${repository}/`.startsWith(r.prefix)),
+  );
   if (retired) return `expected an image from a registry that still serves it, found "${image}" (${retired.why})`;
   if (!(ALLOWED_REGISTRIES as readonly string[]).includes(registry) && !ECR.test(registry)) {
     return `expected a registry in ${[...ALLOWED_REGISTRIES, '<account>.dkr.ecr.<region>.amazonaws.com'].join(', ')}, found "${registry}" in "${image}"`;
@@ -51,7 +56,8 @@ export function imageProblem(image: unknown): string | undefined {
 export const containerImageProvenance: ResourceRule = {
   kind: 'resource',
   name: 'container-image-provenance',
-  description: 'Every container image of a Kubernetes workload is fully qualified, from an allowlisted registry that still serves it, and pinned (a tag other than latest, or a digest).',
+  description:
+    'Every container image of a Kubernetes workload is fully qualified, from an allowlisted registry that still serves it, and pinned (a tag other than latest, or a digest).',
   level: 'mandatory',
   check(r) {
     return (workloadContainers(r) ?? []).flatMap((c) => {

@@ -61,7 +61,7 @@ export function minReplicas(deployment: PolicyTarget, resources: readonly Policy
     if (target?.name !== name || (target?.kind ?? 'Deployment') !== 'Deployment') continue;
     const otherNs = namespaceOf(r);
     if (ns && otherNs && ns !== otherNs) continue;
-    const m = isHpa ? at(r.props, 'spec.minReplicas') ?? 1 : at(r.props, 'spec.minReplicaCount') ?? 0;
+    const m = isHpa ? (at(r.props, 'spec.minReplicas') ?? 1) : (at(r.props, 'spec.minReplicaCount') ?? 0);
     if (typeof m === 'number') min = Math.max(min, m);
   }
   return min;

@@ -37,7 +37,9 @@ function vpcCniProblems(addon: PolicyTarget): string[] {
   const version = addon.props['addonVersion'];
   const parsed = versionOf(version);
   if (version !== undefined && version !== null && (!parsed || !atLeast(parsed, MIN_VPC_CNI_FOR_NETWORK_POLICY))) {
-    problems.push(`${label(addon)}: addonVersion: expected v${MIN_VPC_CNI_FOR_NETWORK_POLICY.join('.')} or later (network policy agent), found ${JSON.stringify(version)}.`);
+    problems.push(
+      `${label(addon)}: addonVersion: expected v${MIN_VPC_CNI_FOR_NETWORK_POLICY.join('.')} or later (network policy agent), found ${JSON.stringify(version)}.`,
+    );
   }
   return problems;
 }
@@ -67,14 +69,16 @@ export const networkPolicyEnforced: StackRule = {
 export const networkPolicyOnUnmanagedCluster: StackRule = {
   kind: 'stack',
   name: 'network-policy-on-unmanaged-cluster',
-  description: 'NetworkPolicies deployed onto a cluster the stack does not create are enforced only if that cluster\'s CNI does (docs/infra.md prerequisites).',
+  description: "NetworkPolicies deployed onto a cluster the stack does not create are enforced only if that cluster's CNI does (docs/infra.md prerequisites).",
   level: 'advisory',
   check(resources) {
     const policies = resources.filter((r) => r.type === NETWORK_POLICY);
     if (policies.length === 0 || resources.some((r) => r.type === EKS_CLUSTER)) return [];
-    return [{
-      resource: policies[0]!,
-      message: `${label(policies[0]!)} and ${policies.length - 1} more: target an existing cluster: expected its CNI to enforce NetworkPolicy (EKS: vpc-cni add-on with enableNetworkPolicy "true"; or Calico/Cilium), found nothing this stack can verify; check it before the first deploy (docs/infra.md).`,
-    }];
+    return [
+      {
+        resource: policies[0]!,
+        message: `${label(policies[0]!)} and ${policies.length - 1} more: target an existing cluster: expected its CNI to enforce NetworkPolicy (EKS: vpc-cni add-on with enableNetworkPolicy "true"; or Calico/Cilium), found nothing this stack can verify; check it before the first deploy (docs/infra.md).`,
+      },
+    ];
   },
 };

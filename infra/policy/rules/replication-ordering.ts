@@ -24,7 +24,10 @@ function ownBuckets(resources: readonly PolicyTarget[]): Set<string> {
   const own = new Set<string>();
   for (const b of resources.filter((r) => BUCKETS.has(r.type))) {
     const name = b.props['bucket'];
-    if (typeof name === 'string') { own.add(name); own.add(`arn:aws:s3:::${name}`); }
+    if (typeof name === 'string') {
+      own.add(name);
+      own.add(`arn:aws:s3:::${name}`);
+    }
     if (typeof b.props['arn'] === 'string') own.add(b.props['arn']);
   }
   return own;
@@ -34,7 +37,8 @@ function ownBuckets(resources: readonly PolicyTarget[]): Set<string> {
 export const replicationOrdering: StackRule = {
   kind: 'stack',
   name: 's3-replication-ordering',
-  description: 'An S3 BucketReplicationConfig names only buckets this stack creates or reads from a StackReference output (a stack deployed earlier), so a first deploy never targets a bucket that does not exist yet.',
+  description:
+    'An S3 BucketReplicationConfig names only buckets this stack creates or reads from a StackReference output (a stack deployed earlier), so a first deploy never targets a bucket that does not exist yet.',
   level: 'mandatory',
   check(resources) {
     const configs = resources.filter((r) => r.type === REPLICATION);
@@ -56,7 +60,8 @@ export const replicationOrdering: StackRule = {
         if (typeof dest === 'string' && !known(dest)) {
           findings.push({
             resource: c,
-            message: `${label(c)}: rules[${i}].destination.bucket: expected ${expected}, found "${dest}" (a name built by hand: ` +
+            message:
+              `${label(c)}: rules[${i}].destination.bucket: expected ${expected}, found "${dest}" (a name built by hand: ` +
               'on a fresh account that bucket does not exist yet and the replication fails).',
           });
         }

@@ -70,44 +70,83 @@ export class AlertTopic extends pulumi.ComponentResource {
       this.topicArn = pulumi.output(args.existingTopicArn);
       if (args.existingKmsKeyArn !== undefined) this.kmsKeyArn = pulumi.output(args.existingKmsKeyArn);
     } else {
-      const key = new aws.kms.Key(`${name}-kms`, {
-        description: `Server-side encryption of the alert topic ${args.topicName}`,
-        keyUsage: 'ENCRYPT_DECRYPT',
-        customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      }, parent);
+      const key = new aws.kms.Key(
+        `${name}-kms`,
+        {
+          description: `Server-side encryption of the alert topic ${args.topicName}`,
+          keyUsage: 'ENCRYPT_DECRYPT',
+          customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+          tags,
+        },
+        parent,
+      );
       new aws.kms.Alias(`${name}-kms`, { name: `alias/${args.topicName}`, targetKeyId: key.keyId }, parent);
       const topic = new aws.sns.Topic(`${name}-topic`, { name: args.topicName, kmsMasterKeyId: key.arn, tags }, parent);
       // Publishing only over TLS (SigV4 requests from the Alertmanager always are).
-      new aws.sns.TopicPolicy(`${name}-topic`, {
-        arn: topic.arn,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [{
-            Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topic.arn,
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }],
-        }),
-      }, parent);
-      (args.emails ?? []).forEach((email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, {
-        topic: topic.arn, protocol: 'email', endpoint: email,
-      }, parent));
-      (args.httpsEndpoints ?? []).forEach((url, i) => new aws.sns.TopicSubscription(`${name}-https-${i}`, {
-        // Paging services (PagerDuty, Opsgenie, ...) confirm SNS subscriptions themselves.
-        topic: topic.arn, protocol: 'https', endpoint: url, endpointAutoConfirms: true, rawMessageDelivery: false,
-      }, parent));
+      new aws.sns.TopicPolicy(
+        `${name}-topic`,
+        {
+          arn: topic.arn,
+          policy: pulumi.jsonStringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'DenyInsecureTransport',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 'sns:Publish',
+                Resource: topic.arn,
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              },
+            ],
+          }),
+        },
+        parent,
+      );
+      (args.emails ?? []).forEach(
+        (email, i) =>
+          new aws.sns.TopicSubscription(
+            `${name}-email-${i}`,
+            {
+              topic: topic.arn,
+              protocol: 'email',
+              endpoint: email,
+            },
+            parent,
+          ),
+      );
+      (args.httpsEndpoints ?? []).forEach(
+        (url, i) =>
+          new aws.sns.TopicSubscription(
+            `${name}-https-${i}`,
+            {
+              // Paging services (PagerDuty, Opsgenie, ...) confirm SNS subscriptions themselves.
+              topic: topic.arn,
+              protocol: 'https',
+              endpoint: url,
+              endpointAutoConfirms: true,
+              rawMessageDelivery: false,
+            },
+            parent,
+          ),
+      );
       this.topicArn = topic.arn;
       this.kmsKeyArn = key.arn;
     }
 
     this.publishPolicy = publishPolicyDocument(this.topicArn, this.kmsKeyArn, args.region);
     if (args.managedPolicy) {
-      this.publishPolicyArn = new aws.iam.Policy(`${name}-publish`, {
-        description: `Publish alerts to ${args.topicName} (attach to the Alertmanager's AWS identity)`,
-        policy: this.publishPolicy, tags,
-      }, parent).arn;
+      this.publishPolicyArn = new aws.iam.Policy(
+        `${name}-publish`,
+        {
+          description: `Publish alerts to ${args.topicName} (attach to the Alertmanager's AWS identity)`,
+          policy: this.publishPolicy,
+          tags,
+        },
+        parent,
+      ).arn;
     }
     this.registerOutputs({ topicArn: this.topicArn, publishPolicy: this.publishPolicy });
   }
@@ -119,10 +158,17 @@ export function publishPolicyDocument(topicArn: pulumi.Input<string>, kmsKeyArn:
     Version: '2012-10-17',
     Statement: [
       { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn },
-      ...(kmsKeyArn !== undefined ? [{
-        Sid: 'EncryptAlertsViaSns', Effect: 'Allow', Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: kmsKeyArn,
-        Condition: { StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` } },
-      }] : []),
+      ...(kmsKeyArn !== undefined
+        ? [
+            {
+              Sid: 'EncryptAlertsViaSns',
+              Effect: 'Allow',
+              Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+              Resource: kmsKeyArn,
+              Condition: { StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` } },
+            },
+          ]
+        : []),
     ],
   });
 }

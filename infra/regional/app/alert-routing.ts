@@ -69,19 +69,31 @@ export const RECEIVER_NAMES = { page: 'umcp-page', ticket: 'umcp-ticket' } as co
 export function alertmanagerConfigSpec(r: AlertReceivers): Record<string, unknown> {
   const configured = configuredKinds(r);
   const integrations = (kinds: readonly ReceiverKind[], severity: 'page' | 'ticket') => ({
-    ...(kinds.includes('sns') && r.sns ? { snsConfigs: [{
-      sendResolved: true,
-      topicARN: r.sns.topicArn,
-      // No keys: SigV4 signs with the Alertmanager pod's credentials (EKS Pod Identity), region of the topic.
-      sigv4: { region: r.sns.region },
-      // SNS limits an email subject to 100 ASCII characters; alert names are short.
-      subject: `[${severity.toUpperCase()}] {{ .Status | toUpper }} {{ .GroupLabels.alertname }} ({{ .CommonLabels.namespace }})`,
-      attributes: { severity },
-    }] } : {}),
-    ...(kinds.includes('webhook') && r.webhookUrl !== undefined ? { webhookConfigs: [{
-      sendResolved: true,
-      urlSecret: { name: ALERT_WEBHOOK_SECRET.name, key: ALERT_WEBHOOK_SECRET.key },
-    }] } : {}),
+    ...(kinds.includes('sns') && r.sns
+      ? {
+          snsConfigs: [
+            {
+              sendResolved: true,
+              topicARN: r.sns.topicArn,
+              // No keys: SigV4 signs with the Alertmanager pod's credentials (EKS Pod Identity), region of the topic.
+              sigv4: { region: r.sns.region },
+              // SNS limits an email subject to 100 ASCII characters; alert names are short.
+              subject: `[${severity.toUpperCase()}] {{ .Status | toUpper }} {{ .GroupLabels.alertname }} ({{ .CommonLabels.namespace }})`,
+              attributes: { severity },
+            },
+          ],
+        }
+      : {}),
+    ...(kinds.includes('webhook') && r.webhookUrl !== undefined
+      ? {
+          webhookConfigs: [
+            {
+              sendResolved: true,
+              urlSecret: { name: ALERT_WEBHOOK_SECRET.name, key: ALERT_WEBHOOK_SECRET.key },
+            },
+          ],
+        }
+      : {}),
   });
   return {
     route: {
@@ -106,22 +118,38 @@ export function alertmanagerConfigSpec(r: AlertReceivers): Record<string, unknow
  * Creates the webhook Secret (when a webhook is configured) and the AlertmanagerConfig. Returns undefined
  * when no receiver is configured (nothing to route to: the chart's default route keeps the alerts).
  */
-export function alertmanagerConfig(name: string, namespace: pulumi.Input<string>, r: AlertReceivers, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource | undefined {
+export function alertmanagerConfig(
+  name: string,
+  namespace: pulumi.Input<string>,
+  r: AlertReceivers,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource | undefined {
   if (configuredKinds(r).length === 0) return undefined;
   const labels = { 'app.kubernetes.io/part-of': 'unified-mcp' };
   const dependsOn: pulumi.Resource[] = [];
   if (r.webhookUrl !== undefined) {
-    dependsOn.push(new k8s.core.v1.Secret(`${name}-alert-webhook`, {
-      metadata: { name: ALERT_WEBHOOK_SECRET.name, namespace, labels },
-      type: 'Opaque',
-      stringData: { [ALERT_WEBHOOK_SECRET.key]: pulumi.secret(r.webhookUrl) },
-    }, opts));
+    dependsOn.push(
+      new k8s.core.v1.Secret(
+        `${name}-alert-webhook`,
+        {
+          metadata: { name: ALERT_WEBHOOK_SECRET.name, namespace, labels },
+          type: 'Opaque',
+          stringData: { [ALERT_WEBHOOK_SECRET.key]: pulumi.secret(r.webhookUrl) },
+        },
+        opts,
+      ),
+    );
   }
-  return new k8s.apiextensions.CustomResource(`${name}-alertmanager-config`, {
-    apiVersion: 'monitoring.coreos.com/v1alpha1', kind: 'AlertmanagerConfig',
-    metadata: { name: 'umcp-alert-routing', namespace, labels: { ...labels, ...ALERTMANAGER_CONFIG_LABELS } },
-    spec: alertmanagerConfigSpec(r),
-  }, { ...opts, dependsOn: [...toArray(opts.dependsOn), ...dependsOn] });
+  return new k8s.apiextensions.CustomResource(
+    `${name}-alertmanager-config`,
+    {
+      apiVersion: 'monitoring.coreos.com/v1alpha1',
+      kind: 'AlertmanagerConfig',
+      metadata: { name: 'umcp-alert-routing', namespace, labels: { ...labels, ...ALERTMANAGER_CONFIG_LABELS } },
+      spec: alertmanagerConfigSpec(r),
+    },
+    { ...opts, dependsOn: [...toArray(opts.dependsOn), ...dependsOn] },
+  );
 }
 
 function toArray(d: pulumi.CustomResourceOptions['dependsOn']): pulumi.Input<pulumi.Resource>[] {

@@ -16,7 +16,11 @@ export const DEFAULT_RUNBOOK_BASE_URL = `https://github.com/example/unified-mcp/
 
 /** GitHub's heading anchor of `heading`: lowercase, punctuation dropped, spaces to dashes. */
 export function runbookAnchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 /** Alert thresholds (stack config `alerting.thresholds`). */
@@ -60,54 +64,102 @@ export interface AlertRule {
 export function alertRules(t: AlertThresholds = {}, o: AlertRuleOptions = {}): AlertRule[] {
   const status = t.statusLabel ?? 'status';
   const base = o.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
-  const rule = (alert: string, expr: string, forDuration: string, severity: 'page' | 'ticket', summary: string, description: string): AlertRule =>
-    ({ alert, expr, for: forDuration, labels: { severity }, annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(alert)}` } });
+  const rule = (alert: string, expr: string, forDuration: string, severity: 'page' | 'ticket', summary: string, description: string): AlertRule => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(alert)}` },
+  });
   // Kubelet probes and Prometheus scrapes are not client traffic (a draining pod's /readyz answers 503).
   const clientRoutes = `route!~"${[HTTP.livenessPath, HTTP.readinessPath, HTTP.metricsPath].join('|')}"`;
   return [
-    rule('UmcpHighErrorRate',
+    rule(
+      'UmcpHighErrorRate',
       `sum by (namespace) (rate(${METRICS.httpRequests}{${status}=~"5..",${clientRoutes}}[5m])) / clamp_min(sum by (namespace) (rate(${METRICS.httpRequests}{${clientRoutes}}[5m])), 1e-9) > ${t.errorRate ?? 0.05}`,
-      '5m', 'page', 'More than the allowed share of requests fail with 5xx',
-      `{{ $value | humanizePercentage }} of requests in {{ $labels.namespace }} answered 5xx over 5 minutes (threshold alerting.thresholds.errorRate = ${t.errorRate ?? 0.05}).`),
-    rule('UmcpHighLatency',
+      '5m',
+      'page',
+      'More than the allowed share of requests fail with 5xx',
+      `{{ $value | humanizePercentage }} of requests in {{ $labels.namespace }} answered 5xx over 5 minutes (threshold alerting.thresholds.errorRate = ${t.errorRate ?? 0.05}).`,
+    ),
+    rule(
+      'UmcpHighLatency',
       `histogram_quantile(0.99, sum by (namespace, le) (rate(${METRICS.mcpDuration}_bucket[5m]))) > ${t.p99LatencySeconds ?? 2}`,
-      '10m', 'page', 'p99 MCP request latency above target',
-      `p99 time until an MCP response starts is {{ $value | humanizeDuration }} in {{ $labels.namespace }} (threshold alerting.thresholds.p99LatencySeconds = ${t.p99LatencySeconds ?? 2} s).`),
-    rule('UmcpQueueBacklogOld', `max by (namespace) (${METRICS.queueOldestWaitingAge}) > ${t.queueAgeSeconds ?? 300}`,
-      '5m', 'page', 'Oldest waiting task is too old: workers are not keeping up',
-      `The oldest waiting task job has waited {{ $value | humanizeDuration }} (threshold alerting.thresholds.queueAgeSeconds = ${t.queueAgeSeconds ?? 300} s).`),
-    rule('UmcpDeadLetters', `max by (namespace) (${METRICS.dlqSize}) > ${t.dlqSize ?? 0}`,
-      '15m', 'ticket', 'Jobs in the dead-letter queue; inspect and replay',
-      `{{ $value }} task jobs are in the dead-letter queue (threshold alerting.thresholds.dlqSize = ${t.dlqSize ?? 0}).`),
-    rule('UmcpPgPoolSaturated',
+      '10m',
+      'page',
+      'p99 MCP request latency above target',
+      `p99 time until an MCP response starts is {{ $value | humanizeDuration }} in {{ $labels.namespace }} (threshold alerting.thresholds.p99LatencySeconds = ${t.p99LatencySeconds ?? 2} s).`,
+    ),
+    rule(
+      'UmcpQueueBacklogOld',
+      `max by (namespace) (${METRICS.queueOldestWaitingAge}) > ${t.queueAgeSeconds ?? 300}`,
+      '5m',
+      'page',
+      'Oldest waiting task is too old: workers are not keeping up',
+      `The oldest waiting task job has waited {{ $value | humanizeDuration }} (threshold alerting.thresholds.queueAgeSeconds = ${t.queueAgeSeconds ?? 300} s).`,
+    ),
+    rule(
+      'UmcpDeadLetters',
+      `max by (namespace) (${METRICS.dlqSize}) > ${t.dlqSize ?? 0}`,
+      '15m',
+      'ticket',
+      'Jobs in the dead-letter queue; inspect and replay',
+      `{{ $value }} task jobs are in the dead-letter queue (threshold alerting.thresholds.dlqSize = ${t.dlqSize ?? 0}).`,
+    ),
+    rule(
+      'UmcpPgPoolSaturated',
       `max by (namespace, pod, shard, role) (avg_over_time(${METRICS.pgPoolWaiting}[5m])) > ${t.poolWaiting ?? 0}`,
-      '10m', 'ticket', 'Queries wait for a PostgreSQL connection: the pool is exhausted',
-      `{{ $labels.pod }} ({{ $labels.shard }}/{{ $labels.role }}): on average {{ $value | printf "%.1f" }} queries waited for a connection over 5 minutes (threshold alerting.thresholds.poolWaiting = ${t.poolWaiting ?? 0}).`),
-    rule('UmcpReplicationLag', `max by (namespace) (${METRICS.replicationLag}) > ${t.replicationLagSeconds ?? 30}`,
-      '5m', 'page', 'Read replicas lag behind the writer',
-      `The most lagging read replica is {{ $value | humanizeDuration }} behind (threshold alerting.thresholds.replicationLagSeconds = ${t.replicationLagSeconds ?? 30} s).`),
+      '10m',
+      'ticket',
+      'Queries wait for a PostgreSQL connection: the pool is exhausted',
+      `{{ $labels.pod }} ({{ $labels.shard }}/{{ $labels.role }}): on average {{ $value | printf "%.1f" }} queries waited for a connection over 5 minutes (threshold alerting.thresholds.poolWaiting = ${t.poolWaiting ?? 0}).`,
+    ),
+    rule(
+      'UmcpReplicationLag',
+      `max by (namespace) (${METRICS.replicationLag}) > ${t.replicationLagSeconds ?? 30}`,
+      '5m',
+      'page',
+      'Read replicas lag behind the writer',
+      `The most lagging read replica is {{ $value | humanizeDuration }} behind (threshold alerting.thresholds.replicationLagSeconds = ${t.replicationLagSeconds ?? 30} s).`,
+    ),
   ];
 }
 
 /** PrometheusRule (Prometheus operator CRD) with the platform alerts. */
-export function prometheusRule(name: string, namespace: pulumi.Input<string>, t: AlertThresholds, opts: pulumi.CustomResourceOptions, o: AlertRuleOptions = {}): k8s.apiextensions.CustomResource {
-  return new k8s.apiextensions.CustomResource(`${name}-alerts`, {
-    apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule',
-    metadata: { name: 'umcp-alerts', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp', role: 'alert-rules' } },
-    spec: { groups: [{ name: 'unified-mcp', rules: alertRules(t, o) }] },
-  }, opts);
+export function prometheusRule(
+  name: string,
+  namespace: pulumi.Input<string>,
+  t: AlertThresholds,
+  opts: pulumi.CustomResourceOptions,
+  o: AlertRuleOptions = {},
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    `${name}-alerts`,
+    {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: { name: 'umcp-alerts', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp', role: 'alert-rules' } },
+      spec: { groups: [{ name: 'unified-mcp', rules: alertRules(t, o) }] },
+    },
+    opts,
+  );
 }
 
 /** PodMonitor so the Prometheus operator scrapes both tiers' /metrics. */
 export function podMonitor(name: string, namespace: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
-  return new k8s.apiextensions.CustomResource(`${name}-pod-monitor`, {
-    apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor',
-    metadata: { name: 'umcp', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
-    spec: {
-      selector: { matchLabels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
-      // One endpoint per tier's port name: a pod yields a target only for a port it declares (gateway `http`,
-      // worker `metrics`), so each tier is scraped once, on the port that serves its /metrics.
-      podMetricsEndpoints: [...new Set(Object.values(TIER_PORTS).map((p) => p.name))].map((port) => ({ port, path: METRICS_PATH, interval: '15s' })),
+  return new k8s.apiextensions.CustomResource(
+    `${name}-pod-monitor`,
+    {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: 'umcp', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
+        // One endpoint per tier's port name: a pod yields a target only for a port it declares (gateway `http`,
+        // worker `metrics`), so each tier is scraped once, on the port that serves its /metrics.
+        podMetricsEndpoints: [...new Set(Object.values(TIER_PORTS).map((p) => p.name))].map((port) => ({ port, path: METRICS_PATH, interval: '15s' })),
+      },
     },
-  }, opts);
+    opts,
+  );
 }

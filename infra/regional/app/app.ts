@@ -42,7 +42,10 @@ export interface AppArgs {
 
 /** Rejects contradictory args; returns the message or undefined. */
 export function checkAppArgs(args: AppArgs): string | undefined {
-  for (const [tier, t] of [['gateway', args.gateway], ['worker', args.worker]] as const) {
+  for (const [tier, t] of [
+    ['gateway', args.gateway],
+    ['worker', args.worker],
+  ] as const) {
     const r = resolveTier(t);
     if (r.minReplicas > r.maxReplicas) return `${tier}: minReplicas ${r.minReplicas} exceeds maxReplicas ${r.maxReplicas}`;
   }
@@ -77,29 +80,55 @@ export class App extends pulumi.ComponentResource {
     this.gateway = resolveTier(args.gateway);
     this.worker = resolveTier(args.worker);
 
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-      metadata: { name: args.namespace ?? 'umcp', labels: { 'app.kubernetes.io/part-of': 'unified-mcp', 'pod-security.kubernetes.io/enforce': 'restricted' } },
-    }, k);
+    const ns = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      {
+        metadata: {
+          name: args.namespace ?? 'umcp',
+          labels: { 'app.kubernetes.io/part-of': 'unified-mcp', 'pod-security.kubernetes.io/enforce': 'restricted' },
+        },
+      },
+      k,
+    );
     const namespace = ns.metadata.name;
     const inNs = { ...k, dependsOn: [ns] };
 
-    const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
-      metadata: { name: 'umcp-config', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
-      data: args.env ?? {},
-    }, inNs);
-    const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-      metadata: { name: 'umcp-secrets', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
-      type: 'Opaque',
-      stringData: pulumi.secret(args.secretEnv),
-    }, inNs);
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: { name: 'umcp-config', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
+        data: args.env ?? {},
+      },
+      inNs,
+    );
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { name: 'umcp-secrets', namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
+        type: 'Opaque',
+        stringData: pulumi.secret(args.secretEnv),
+      },
+      inNs,
+    );
     // Roll the pods when config or secrets change; only a hash of the values reaches the pod template.
-    const configHash = pulumi.all([pulumi.output(args.env ?? {}), pulumi.unsecret(pulumi.output(args.secretEnv))])
-      .apply(([env, sec]) => createHash('sha256').update(JSON.stringify([env, sec])).digest('hex').slice(0, 16));
+    const configHash = pulumi.all([pulumi.output(args.env ?? {}), pulumi.unsecret(pulumi.output(args.secretEnv))]).apply(([env, sec]) =>
+      createHash('sha256')
+        .update(JSON.stringify([env, sec]))
+        .digest('hex')
+        .slice(0, 16),
+    );
     const ctx: WorkloadContext = { name, namespace, configMapName: config.metadata.name, secretName: secret.metadata.name, configHash, opts: inNs };
 
-    const accounts = (['gateway', 'worker'] as const).map((tier) => new k8s.core.v1.ServiceAccount(`${name}-${tier}`, {
-      metadata: { name: `umcp-${tier}`, namespace, labels: tierLabels(tier), annotations: this[tier].serviceAccountAnnotations },
-    }, inNs));
+    const accounts = (['gateway', 'worker'] as const).map(
+      (tier) =>
+        new k8s.core.v1.ServiceAccount(
+          `${name}-${tier}`,
+          {
+            metadata: { name: `umcp-${tier}`, namespace, labels: tierLabels(tier), annotations: this[tier].serviceAccountAnnotations },
+          },
+          inNs,
+        ),
+    );
     const gw = deployment('gateway', this.gateway, ctx, accounts[0]!.metadata.name);
     deployment('worker', this.worker, ctx, accounts[1]!.metadata.name);
     disruptionBudget('gateway', ctx);
@@ -109,7 +138,10 @@ export class App extends pulumi.ComponentResource {
     workerScaledObject(this.worker, ctx, { redisAddress: args.queueRedisAddress });
     if (args.scheduledScaleDown) scheduledScaleDown(this.gateway, args.scheduledScaleDown, ctx);
     networkPolicies({
-      name, namespace, dataCidrs: args.dataCidrs, opts: inNs,
+      name,
+      namespace,
+      dataCidrs: args.dataCidrs,
+      opts: inNs,
       ...(args.ingressSourceCidrs ? { ingressSourceCidrs: args.ingressSourceCidrs } : {}),
     });
     podMonitor(name, namespace, inNs);

@@ -18,27 +18,36 @@ export interface GatewayScaling {
 
 /** HPA for the gateway on CPU utilisation and requests per second per pod (a Pods metric). */
 export function gatewayHpa(t: ResolvedTier, ctx: WorkloadContext, s: GatewayScaling = {}): k8s.autoscaling.v2.HorizontalPodAutoscaler {
-  return new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${ctx.name}-gateway`, {
-    metadata: {
-      name: 'umcp-gateway', namespace: ctx.namespace, labels: tierLabels('gateway'),
-      // The off-hours CronJob patches min/maxReplicas; take the fields back on the next `pulumi up`.
-      annotations: { 'pulumi.com/patchForce': 'true' },
-    },
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'umcp-gateway' },
-      minReplicas: t.minReplicas,
-      maxReplicas: t.maxReplicas,
-      metrics: [
-        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: s.cpuUtilization ?? 70 } } },
-        { type: 'Pods', pods: { metric: { name: REQUESTS_PER_SECOND_METRIC }, target: { type: 'AverageValue', averageValue: String(s.requestsPerSecond ?? 50) } } },
-      ],
-      behavior: {
-        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 100, periodSeconds: 30 }] },
-        // Long SSE streams: scale in slowly.
-        scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+  return new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+    `${ctx.name}-gateway`,
+    {
+      metadata: {
+        name: 'umcp-gateway',
+        namespace: ctx.namespace,
+        labels: tierLabels('gateway'),
+        // The off-hours CronJob patches min/maxReplicas; take the fields back on the next `pulumi up`.
+        annotations: { 'pulumi.com/patchForce': 'true' },
+      },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'umcp-gateway' },
+        minReplicas: t.minReplicas,
+        maxReplicas: t.maxReplicas,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: s.cpuUtilization ?? 70 } } },
+          {
+            type: 'Pods',
+            pods: { metric: { name: REQUESTS_PER_SECOND_METRIC }, target: { type: 'AverageValue', averageValue: String(s.requestsPerSecond ?? 50) } },
+          },
+        ],
+        behavior: {
+          scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 100, periodSeconds: 30 }] },
+          // Long SSE streams: scale in slowly.
+          scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+        },
       },
     },
-  }, ctx.opts);
+    ctx.opts,
+  );
 }
 
 /** Worker queue scaling. */
@@ -53,29 +62,40 @@ export interface WorkerScaling {
 
 /** KEDA ScaledObject (+ TriggerAuthentication) scaling workers on the BullMQ wait list length and CPU. */
 export function workerScaledObject(t: ResolvedTier, ctx: WorkloadContext, w: WorkerScaling): k8s.apiextensions.CustomResource {
-  const auth = new k8s.apiextensions.CustomResource(`${ctx.name}-worker-redis-auth`, {
-    apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication',
-    metadata: { name: 'umcp-worker-redis', namespace: ctx.namespace, labels: tierLabels('worker') },
-    spec: { secretTargetRef: [{ parameter: 'password', name: ctx.secretName, key: w.passwordKey ?? 'REDIS_PASSWORD' }] },
-  }, ctx.opts);
-  return new k8s.apiextensions.CustomResource(`${ctx.name}-worker`, {
-    apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject',
-    metadata: { name: 'umcp-worker', namespace: ctx.namespace, labels: tierLabels('worker') },
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'umcp-worker' },
-      minReplicaCount: t.minReplicas,
-      maxReplicaCount: t.maxReplicas,
-      pollingInterval: 15,
-      cooldownPeriod: 300,
-      triggers: [
-        {
-          type: 'redis', authenticationRef: { name: 'umcp-worker-redis' },
-          metadata: { address: w.redisAddress, listName: QUEUE_WAIT_LIST, listLength: String(w.jobsPerReplica ?? 10), enableTLS: 'true', databaseIndex: '0' },
-        },
-        { type: 'cpu', metricType: 'Utilization', metadata: { value: '75' } },
-      ],
+  const auth = new k8s.apiextensions.CustomResource(
+    `${ctx.name}-worker-redis-auth`,
+    {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'TriggerAuthentication',
+      metadata: { name: 'umcp-worker-redis', namespace: ctx.namespace, labels: tierLabels('worker') },
+      spec: { secretTargetRef: [{ parameter: 'password', name: ctx.secretName, key: w.passwordKey ?? 'REDIS_PASSWORD' }] },
     },
-  }, { ...ctx.opts, dependsOn: [auth] });
+    ctx.opts,
+  );
+  return new k8s.apiextensions.CustomResource(
+    `${ctx.name}-worker`,
+    {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'umcp-worker', namespace: ctx.namespace, labels: tierLabels('worker') },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'umcp-worker' },
+        minReplicaCount: t.minReplicas,
+        maxReplicaCount: t.maxReplicas,
+        pollingInterval: 15,
+        cooldownPeriod: 300,
+        triggers: [
+          {
+            type: 'redis',
+            authenticationRef: { name: 'umcp-worker-redis' },
+            metadata: { address: w.redisAddress, listName: QUEUE_WAIT_LIST, listLength: String(w.jobsPerReplica ?? 10), enableTLS: 'true', databaseIndex: '0' },
+          },
+          { type: 'cpu', metricType: 'Utilization', metadata: { value: '75' } },
+        ],
+      },
+    },
+    { ...ctx.opts, dependsOn: [auth] },
+  );
 }
 
 /** Off-hours schedule for non-prod. */
@@ -104,8 +124,10 @@ export const DEFAULT_KUBECTL_MINOR = '1.33';
 export function kubectlImage(minor: string = DEFAULT_KUBECTL_MINOR): string {
   const tag = KUBECTL_TAGS[minor];
   if (!tag) {
-    throw new Error(`no verified registry.k8s.io/kubectl tag for Kubernetes ${minor} (known: ${Object.keys(KUBECTL_TAGS).join(', ')}); ` +
-      'add one to KUBECTL_TAGS or set app.scheduledScaleDown.image');
+    throw new Error(
+      `no verified registry.k8s.io/kubectl tag for Kubernetes ${minor} (known: ${Object.keys(KUBECTL_TAGS).join(', ')}); ` +
+        'add one to KUBECTL_TAGS or set app.scheduledScaleDown.image',
+    );
   }
   return `registry.k8s.io/kubectl:${tag}`;
 }
@@ -119,36 +141,70 @@ export function scheduledScaleDown(gateway: ResolvedTier, s: ScaleDownSchedule, 
   const labels = { 'app.kubernetes.io/name': 'umcp-scaler', 'app.kubernetes.io/part-of': 'unified-mcp' };
   const meta = (name: string) => ({ name, namespace: ctx.namespace, labels });
   const sa = new k8s.core.v1.ServiceAccount(`${ctx.name}-scaler`, { metadata: meta('umcp-scaler') }, ctx.opts);
-  const role = new k8s.rbac.v1.Role(`${ctx.name}-scaler`, {
-    metadata: meta('umcp-scaler'),
-    rules: [
-      { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], resourceNames: ['umcp-gateway'], verbs: ['get', 'patch'] },
-      { apiGroups: ['keda.sh'], resources: ['scaledobjects'], resourceNames: ['umcp-worker'], verbs: ['get', 'patch'] },
-    ],
-  }, ctx.opts);
-  new k8s.rbac.v1.RoleBinding(`${ctx.name}-scaler`, {
-    metadata: meta('umcp-scaler'),
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'umcp-scaler' },
-    subjects: [{ kind: 'ServiceAccount', name: 'umcp-scaler', namespace: ctx.namespace }],
-  }, { ...ctx.opts, dependsOn: [role, sa] });
-
-  const job = (id: 'down' | 'up', schedule: string, script: string) => new k8s.batch.v1.CronJob(`${ctx.name}-scale-${id}`, {
-    metadata: meta(`umcp-scale-${id}`),
-    spec: {
-      schedule, timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3,
-      jobTemplate: { spec: { backoffLimit: 2, template: { metadata: { labels }, spec: {
-        serviceAccountName: 'umcp-scaler', restartPolicy: 'OnFailure',
-        securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [{
-          name: 'kubectl', image: s.image ?? kubectlImage(), command: ['/bin/sh', '-c', script],
-          env: [{ name: 'HOME', value: '/tmp' }], volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-          resources: { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '100Mi' }, limits: { memory: '128Mi', 'ephemeral-storage': '100Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-        }],
-        volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '100Mi' } }],
-      } } } },
+  const role = new k8s.rbac.v1.Role(
+    `${ctx.name}-scaler`,
+    {
+      metadata: meta('umcp-scaler'),
+      rules: [
+        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], resourceNames: ['umcp-gateway'], verbs: ['get', 'patch'] },
+        { apiGroups: ['keda.sh'], resources: ['scaledobjects'], resourceNames: ['umcp-worker'], verbs: ['get', 'patch'] },
+      ],
     },
-  }, ctx.opts);
+    ctx.opts,
+  );
+  new k8s.rbac.v1.RoleBinding(
+    `${ctx.name}-scaler`,
+    {
+      metadata: meta('umcp-scaler'),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'umcp-scaler' },
+      subjects: [{ kind: 'ServiceAccount', name: 'umcp-scaler', namespace: ctx.namespace }],
+    },
+    { ...ctx.opts, dependsOn: [role, sa] },
+  );
+
+  const job = (id: 'down' | 'up', schedule: string, script: string) =>
+    new k8s.batch.v1.CronJob(
+      `${ctx.name}-scale-${id}`,
+      {
+        metadata: meta(`umcp-scale-${id}`),
+        spec: {
+          schedule,
+          timeZone: 'Etc/UTC',
+          concurrencyPolicy: 'Forbid',
+          successfulJobsHistoryLimit: 1,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 2,
+              template: {
+                metadata: { labels },
+                spec: {
+                  serviceAccountName: 'umcp-scaler',
+                  restartPolicy: 'OnFailure',
+                  securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+                  containers: [
+                    {
+                      name: 'kubectl',
+                      image: s.image ?? kubectlImage(),
+                      command: ['/bin/sh', '-c', script],
+                      env: [{ name: 'HOME', value: '/tmp' }],
+                      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                      resources: {
+                        requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '100Mi' },
+                        limits: { memory: '128Mi', 'ephemeral-storage': '100Mi' },
+                      },
+                      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                    },
+                  ],
+                  volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '100Mi' } }],
+                },
+              },
+            },
+          },
+        },
+      },
+      ctx.opts,
+    );
   const hpa = (min: number, max: number) => `kubectl patch hpa umcp-gateway --type merge -p '{"spec":{"minReplicas":${min},"maxReplicas":${max}}}'`;
   return [
     job('down', s.down, `set -e; ${hpa(1, 1)}; kubectl annotate scaledobject umcp-worker autoscaling.keda.sh/paused-replicas=0 --overwrite`),

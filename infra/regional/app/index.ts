@@ -3,4 +3,12 @@ export { alertRules, runbookAnchor, DEFAULT_RUNBOOK_BASE_URL, RUNBOOK_DOC, type 
 export { QUEUE_WAIT_LIST } from './autoscaling.js';
 export { REQUESTS_PER_SECOND_METRIC } from './metric-names.js';
 export { DEFAULT_REQUESTS, TIER_PORTS, resolveTier, type TierArgs, type ResourceRequests } from './types.js';
-export { ALERTMANAGER_CONFIG_LABELS, ALERT_WEBHOOK_SECRET, RECEIVER_NAMES, alertmanagerConfigSpec, checkAlertReceivers, type AlertReceivers, type ReceiverKind } from './alert-routing.js';
+export {
+  ALERTMANAGER_CONFIG_LABELS,
+  ALERT_WEBHOOK_SECRET,
+  RECEIVER_NAMES,
+  alertmanagerConfigSpec,
+  checkAlertReceivers,
+  type AlertReceivers,
+  type ReceiverKind,
+} from './alert-routing.js';

@@ -24,32 +24,63 @@ const nsSelector = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kuber
 
 /** Default deny for the namespace, then the allows the platform needs. */
 export function networkPolicies(a: NetworkPolicyArgs): k8s.networking.v1.NetworkPolicy[] {
-  const np = (id: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) => new k8s.networking.v1.NetworkPolicy(`${a.name}-${id}`, {
-    metadata: { name: `umcp-${id}`, namespace: a.namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } }, spec,
-  }, a.opts);
+  const np = (id: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+    new k8s.networking.v1.NetworkPolicy(
+      `${a.name}-${id}`,
+      {
+        metadata: { name: `umcp-${id}`, namespace: a.namespace, labels: { 'app.kubernetes.io/part-of': 'unified-mcp' } },
+        spec,
+      },
+      a.opts,
+    );
   const http = [{ protocol: 'TCP', port: 'http' }];
   return [
     np('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     np('allow-dns', {
-      podSelector: {}, policyTypes: ['Egress'],
-      egress: [{ to: [{ ...nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }],
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ ...nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
     }),
     np('gateway-ingress', {
-      podSelector: { matchLabels: tierLabels('gateway') }, policyTypes: ['Ingress'],
-      ingress: [{
-        from: [...(a.ingressSourceCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })), ...(a.ingressNamespaces ?? ['ingress-nginx']).map(nsSelector)],
-        ports: http,
-      }],
+      podSelector: { matchLabels: tierLabels('gateway') },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [...(a.ingressSourceCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })), ...(a.ingressNamespaces ?? ['ingress-nginx']).map(nsSelector)],
+          ports: http,
+        },
+      ],
     }),
     np('allow-metrics-scrape', {
-      podSelector: partOf, policyTypes: ['Ingress'],
+      podSelector: partOf,
+      policyTypes: ['Ingress'],
       // Each tier's metrics port (gateway `http`, worker `metrics`); a named port matches only pods declaring it.
-      ingress: [{ from: [nsSelector(a.monitoringNamespace ?? 'monitoring')], ports: [...new Set(Object.values(TIER_PORTS).map((p) => p.name))].map((port) => ({ protocol: 'TCP', port })) }],
+      ingress: [
+        {
+          from: [nsSelector(a.monitoringNamespace ?? 'monitoring')],
+          ports: [...new Set(Object.values(TIER_PORTS).map((p) => p.name))].map((port) => ({ protocol: 'TCP', port })),
+        },
+      ],
     }),
     np('app-egress', {
-      podSelector: partOf, policyTypes: ['Egress'],
+      podSelector: partOf,
+      policyTypes: ['Egress'],
       egress: [
-        { to: a.dataCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 5432 }, { protocol: 'TCP', port: 6379 }] },
+        {
+          to: a.dataCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: [
+            { protocol: 'TCP', port: 5432 },
+            { protocol: 'TCP', port: 6379 },
+          ],
+        },
         { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: (a.egressPorts ?? [443, 80]).map((port) => ({ protocol: 'TCP', port })) },
       ],
     }),

@@ -15,7 +15,10 @@ export interface WorkloadContext {
 }
 
 const probe = (tier: Tier, path: string, periodSeconds: number, failureThreshold: number) => ({
-  httpGet: { path, port: TIER_PORTS[tier].name }, periodSeconds, failureThreshold, timeoutSeconds: 2,
+  httpGet: { path, port: TIER_PORTS[tier].name },
+  periodSeconds,
+  failureThreshold,
+  timeoutSeconds: 2,
 });
 
 /**
@@ -27,56 +30,71 @@ export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, se
   const labels = tierLabels(tier);
   const { cpu, memory, ephemeralStorage } = t.resources;
   const port = TIER_PORTS[tier];
-  return new k8s.apps.v1.Deployment(`${ctx.name}-${tier}`, {
-    metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels },
-    spec: {
-      // No `replicas`: the HPA (gateway) and KEDA (worker) own the scale; setting it here would reset it on every up.
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: labels },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
-      template: {
-        metadata: {
-          labels,
-          annotations: { 'umcp.io/config-hash': ctx.configHash, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port.containerPort), 'prometheus.io/path': HTTP.metricsPath },
-        },
-        spec: {
-          serviceAccountName,
-          terminationGracePeriodSeconds: 40, // > SHUTDOWN_GRACE_MS (25 s) and WORKER_SHUTDOWN_GRACE_MS (30 s): in-flight work finishes
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-          nodeSelector: t.nodeSelector,
-          tolerations: t.tolerations,
-          topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
-            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
-          ],
-          containers: [{
-            name: tier,
-            image: t.image,
-            ports: [{ name: port.name, containerPort: port.containerPort, protocol: 'TCP' }],
-            envFrom: [{ configMapRef: { name: ctx.configMapName } }, { secretRef: { name: ctx.secretName } }],
-            resources: {
-              requests: { cpu, memory, 'ephemeral-storage': ephemeralStorage },
-              limits: { memory, 'ephemeral-storage': ephemeralStorage },
+  return new k8s.apps.v1.Deployment(
+    `${ctx.name}-${tier}`,
+    {
+      metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels },
+      spec: {
+        // No `replicas`: the HPA (gateway) and KEDA (worker) own the scale; setting it here would reset it on every up.
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: labels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              'umcp.io/config-hash': ctx.configHash,
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(port.containerPort),
+              'prometheus.io/path': HTTP.metricsPath,
             },
-            startupProbe: probe(tier, HTTP.livenessPath, 2, 30),
-            readinessProbe: probe(tier, HTTP.readinessPath, 5, 3),
-            livenessProbe: probe(tier, HTTP.livenessPath, 10, 3),
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-          }],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: ephemeralStorage } }],
+          },
+          spec: {
+            serviceAccountName,
+            terminationGracePeriodSeconds: 40, // > SHUTDOWN_GRACE_MS (25 s) and WORKER_SHUTDOWN_GRACE_MS (30 s): in-flight work finishes
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+            nodeSelector: t.nodeSelector,
+            tolerations: t.tolerations,
+            topologySpreadConstraints: [
+              { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
+              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
+            ],
+            containers: [
+              {
+                name: tier,
+                image: t.image,
+                ports: [{ name: port.name, containerPort: port.containerPort, protocol: 'TCP' }],
+                envFrom: [{ configMapRef: { name: ctx.configMapName } }, { secretRef: { name: ctx.secretName } }],
+                resources: {
+                  requests: { cpu, memory, 'ephemeral-storage': ephemeralStorage },
+                  limits: { memory, 'ephemeral-storage': ephemeralStorage },
+                },
+                startupProbe: probe(tier, HTTP.livenessPath, 2, 30),
+                readinessProbe: probe(tier, HTTP.readinessPath, 5, 3),
+                livenessProbe: probe(tier, HTTP.livenessPath, 10, 3),
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              },
+            ],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: ephemeralStorage } }],
+          },
         },
       },
     },
-  }, ctx.opts);
+    ctx.opts,
+  );
 }
 
 /** PodDisruptionBudget: at most one pod of the tier down during voluntary disruptions. */
 export function disruptionBudget(tier: Tier, ctx: WorkloadContext): k8s.policy.v1.PodDisruptionBudget {
-  return new k8s.policy.v1.PodDisruptionBudget(`${ctx.name}-${tier}`, {
-    metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels: tierLabels(tier) },
-    spec: { maxUnavailable: 1, selector: { matchLabels: tierLabels(tier) } },
-  }, ctx.opts);
+  return new k8s.policy.v1.PodDisruptionBudget(
+    `${ctx.name}-${tier}`,
+    {
+      metadata: { name: `umcp-${tier}`, namespace: ctx.namespace, labels: tierLabels(tier) },
+      spec: { maxUnavailable: 1, selector: { matchLabels: tierLabels(tier) } },
+    },
+    ctx.opts,
+  );
 }
 
 /** Arguments of the gateway's Service + Ingress. */
@@ -116,7 +134,9 @@ export function albAnnotations(a: IngressArgs): Record<string, pulumi.Input<stri
     'alb.ingress.kubernetes.io/healthcheck-path': HTTP.readinessPath,
     'alb.ingress.kubernetes.io/healthcheck-port': 'traffic-port',
     'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(tls ? [{ HTTPS: 443 }] : [{ HTTP: 80 }]),
-    ...(tls ? { 'alb.ingress.kubernetes.io/certificate-arn': a.certificateArn!, 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
+    ...(tls
+      ? { 'alb.ingress.kubernetes.io/certificate-arn': a.certificateArn!, 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' }
+      : {}),
     'alb.ingress.kubernetes.io/load-balancer-attributes': 'idle_timeout.timeout_seconds=3600,routing.http.drop_invalid_header_fields.enabled=true',
     'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=30',
     ...(a.inboundCidrs?.length ? { 'alb.ingress.kubernetes.io/inbound-cidrs': a.inboundCidrs.join(',') } : {}),
@@ -126,7 +146,8 @@ export function albAnnotations(a: IngressArgs): Record<string, pulumi.Input<stri
 
 /** The listener-rule condition JSON; secret, since it carries the header's values. */
 function requiredHeaderCondition(h: NonNullable<IngressArgs['requiredHeader']>): pulumi.Output<string> {
-  if (h.values.length < 1 || h.values.length > 3) throw new Error(`requiredHeader ${h.name}: expected 1 to 3 values (ALB limit per condition), found ${h.values.length}`);
+  if (h.values.length < 1 || h.values.length > 3)
+    throw new Error(`requiredHeader ${h.name}: expected 1 to 3 values (ALB limit per condition), found ${h.values.length}`);
   return pulumi.secret(pulumi.jsonStringify([{ field: 'http-header', httpHeaderConfig: { httpHeaderName: h.name, values: h.values } }]));
 }
 
@@ -147,19 +168,28 @@ export function ingressAnnotations(className: string, a: IngressArgs): Record<st
 /** ClusterIP Service and Ingress for the gateway. */
 export function gatewayIngress(a: IngressArgs, ctx: WorkloadContext): { service: k8s.core.v1.Service; ingress: k8s.networking.v1.Ingress } {
   const labels = tierLabels('gateway');
-  const service = new k8s.core.v1.Service(`${ctx.name}-gateway`, {
-    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels },
-    spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
-  }, ctx.opts);
-  const className = a.ingressClassName ?? 'alb';
-  const ingress = new k8s.networking.v1.Ingress(`${ctx.name}-gateway`, {
-    metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels, annotations: ingressAnnotations(className, a) },
-    spec: {
-      ingressClassName: className,
-      rules: [a.hostname, ...(a.extraHostnames ?? [])].map((host) => ({
-        host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GATEWAY_SERVICE, port: { name: 'http' } } } }] },
-      })),
+  const service = new k8s.core.v1.Service(
+    `${ctx.name}-gateway`,
+    {
+      metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels },
+      spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
     },
-  }, ctx.opts);
+    ctx.opts,
+  );
+  const className = a.ingressClassName ?? 'alb';
+  const ingress = new k8s.networking.v1.Ingress(
+    `${ctx.name}-gateway`,
+    {
+      metadata: { name: 'umcp-gateway', namespace: ctx.namespace, labels, annotations: ingressAnnotations(className, a) },
+      spec: {
+        ingressClassName: className,
+        rules: [a.hostname, ...(a.extraHostnames ?? [])].map((host) => ({
+          host,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GATEWAY_SERVICE, port: { name: 'http' } } } }] },
+        })),
+      },
+    },
+    ctx.opts,
+  );
   return { service, ingress };
 }

@@ -37,7 +37,11 @@ export interface CacheArgs {
 }
 
 /** Connection details of one Redis role. */
-export interface RedisEndpoint { host: pulumi.Output<string>; readerHost: pulumi.Output<string>; port: number }
+export interface RedisEndpoint {
+  host: pulumi.Output<string>;
+  readerHost: pulumi.Output<string>;
+  port: number;
+}
 
 /** Rejects contradictory args; returns the message or undefined. */
 export function checkCacheArgs(args: CacheArgs): string | undefined {
@@ -73,52 +77,99 @@ export class Cache extends pulumi.ComponentResource {
     const engineVersion = args.engineVersion ?? '7.1';
     const family = `redis${engineVersion.split('.')[0]}`;
 
-    const kmsKey = new aws.kms.Key(`${name}-kms`, { description: `ElastiCache at-rest encryption for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent);
+    const kmsKey = new aws.kms.Key(
+      `${name}-kms`,
+      { description: `ElastiCache at-rest encryption for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      parent,
+    );
     const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, tags }, parent);
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
-      vpcId: args.vpcId, description: 'Redis from inside the VPC',
-      ingress: [{ protocol: 'tcp', fromPort: 6379, toPort: 6379, cidrBlocks: args.allowedCidrs, description: 'VPC' }], tags,
-    }, parent);
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: 'Redis from inside the VPC',
+        ingress: [{ protocol: 'tcp', fromPort: 6379, toPort: 6379, cidrBlocks: args.allowedCidrs, description: 'VPC' }],
+        tags,
+      },
+      parent,
+    );
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-slow-log`, { retentionInDays: 30, tags }, parent);
 
     const group = (role: CacheRole, joinGlobal?: pulumi.Input<string>): aws.elasticache.ReplicationGroup => {
-      const params = new aws.elasticache.ParameterGroup(`${name}-${role}`, {
-        family, parameters: [{ name: 'maxmemory-policy', value: role === 'state' ? 'noeviction' : 'allkeys-lru' }], tags,
-      }, parent);
+      const params = new aws.elasticache.ParameterGroup(
+        `${name}-${role}`,
+        {
+          family,
+          parameters: [{ name: 'maxmemory-policy', value: role === 'state' ? 'noeviction' : 'allkeys-lru' }],
+          tags,
+        },
+        parent,
+      );
       const placement = {
-        description: `unified-mcp ${role} Redis`, subnetGroupName: subnetGroup.name, securityGroupIds: [sg.id],
-        numCacheClusters: args.nodes ?? 2, automaticFailoverEnabled: true, multiAzEnabled: true,
+        description: `unified-mcp ${role} Redis`,
+        subnetGroupName: subnetGroup.name,
+        securityGroupIds: [sg.id],
+        numCacheClusters: args.nodes ?? 2,
+        automaticFailoverEnabled: true,
+        multiAzEnabled: true,
         snapshotRetentionLimit: args.snapshotRetentionDays ?? 7,
         logDeliveryConfigurations: [{ destination: logGroup.name, destinationType: 'cloudwatch-logs', logFormat: 'json', logType: 'slow-log' }],
         tags,
       };
       if (joinGlobal) {
         // Engine, node type, encryption and AUTH are inherited from the global datastore's primary group.
-        return new aws.elasticache.ReplicationGroup(`${name}-${role}`, {
-          ...placement, replicationGroupId: `${name}-${role}`, globalReplicationGroupId: joinGlobal,
-        }, stateful);
+        return new aws.elasticache.ReplicationGroup(
+          `${name}-${role}`,
+          {
+            ...placement,
+            replicationGroupId: `${name}-${role}`,
+            globalReplicationGroupId: joinGlobal,
+          },
+          stateful,
+        );
       }
-      return new aws.elasticache.ReplicationGroup(`${name}-${role}`, {
-        ...placement, replicationGroupId: `${name}-${role}`, engine: 'redis', engineVersion, nodeType: args.nodeType ?? 'cache.r7g.large',
-        parameterGroupName: params.name, port: 6379,
-        atRestEncryptionEnabled: true, kmsKeyId: kmsKey.arn,
-        transitEncryptionEnabled: true, transitEncryptionMode: 'required',
-        authToken: pulumi.secret(args.authToken), authTokenUpdateStrategy: 'ROTATE',
-      }, stateful);
+      return new aws.elasticache.ReplicationGroup(
+        `${name}-${role}`,
+        {
+          ...placement,
+          replicationGroupId: `${name}-${role}`,
+          engine: 'redis',
+          engineVersion,
+          nodeType: args.nodeType ?? 'cache.r7g.large',
+          parameterGroupName: params.name,
+          port: 6379,
+          atRestEncryptionEnabled: true,
+          kmsKeyId: kmsKey.arn,
+          transitEncryptionEnabled: true,
+          transitEncryptionMode: 'required',
+          authToken: pulumi.secret(args.authToken),
+          authTokenUpdateStrategy: 'ROTATE',
+        },
+        stateful,
+      );
     };
 
     const state = group('state');
     const secondaryJoin = args.role === 'secondary' && args.globalDatastore ? args.globalReplicationGroupId : undefined;
     const cache = group('cache', secondaryJoin);
     if (args.globalDatastore && args.role !== 'secondary') {
-      const global = new aws.elasticache.GlobalReplicationGroup(`${name}-cache-global`, {
-        globalReplicationGroupIdSuffix: `${name}-cache`, primaryReplicationGroupId: cache.id,
-        globalReplicationGroupDescription: 'unified-mcp catalog/config cache, read-only in secondary regions',
-      }, parent);
+      const global = new aws.elasticache.GlobalReplicationGroup(
+        `${name}-cache-global`,
+        {
+          globalReplicationGroupIdSuffix: `${name}-cache`,
+          primaryReplicationGroupId: cache.id,
+          globalReplicationGroupDescription: 'unified-mcp catalog/config cache, read-only in secondary regions',
+        },
+        parent,
+      );
       this.globalReplicationGroupId = global.globalReplicationGroupId;
     }
 
-    const endpoint = (g: aws.elasticache.ReplicationGroup): RedisEndpoint => ({ host: g.primaryEndpointAddress, readerHost: g.readerEndpointAddress, port: 6379 });
+    const endpoint = (g: aws.elasticache.ReplicationGroup): RedisEndpoint => ({
+      host: g.primaryEndpointAddress,
+      readerHost: g.readerEndpointAddress,
+      port: 6379,
+    });
     this.state = endpoint(state);
     this.cache = endpoint(cache);
     this.registerOutputs({ stateHost: this.state.host, cacheHost: this.cache.host, globalReplicationGroupId: this.globalReplicationGroupId });

@@ -47,7 +47,10 @@ export const ADDON_CONFIGURATION: Readonly<Record<string, string>> = {
 
 /** Rejects contradictory args before anything is created. */
 export function checkClusterArgs(args: ClusterArgs): string | undefined {
-  for (const [key, cidrs] of [['publicAccessCidrs', args.publicAccessCidrs], ['privateAccessCidrs', args.privateAccessCidrs]] as const) {
+  for (const [key, cidrs] of [
+    ['publicAccessCidrs', args.publicAccessCidrs],
+    ['privateAccessCidrs', args.privateAccessCidrs],
+  ] as const) {
     const open = (cidrs ?? []).find((c) => /\/0$/.test(c));
     if (open) return `${key}: expected the networks that need the Kubernetes API, found ${open} (the whole internet)`;
   }
@@ -81,77 +84,148 @@ export class Cluster extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, parent).partition;
     const managed = (p: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${p}`;
 
-    const key = new aws.kms.Key(`${name}-secrets`, {
-      description: `EKS secrets envelope encryption for ${args.clusterName}`,
-      enableKeyRotation: true, deletionWindowInDays: 30, tags,
-    }, parent);
-    const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: assumeRolePolicy('eks.amazonaws.com', ['sts:AssumeRole', 'sts:TagSession']), tags }, parent);
-    const attachments = CLUSTER_POLICIES.map((p) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: managed(p) }, parent));
+    const key = new aws.kms.Key(
+      `${name}-secrets`,
+      {
+        description: `EKS secrets envelope encryption for ${args.clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags,
+      },
+      parent,
+    );
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster`,
+      { assumeRolePolicy: assumeRolePolicy('eks.amazonaws.com', ['sts:AssumeRole', 'sts:TagSession']), tags },
+      parent,
+    );
+    const attachments = CLUSTER_POLICIES.map(
+      (p) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: managed(p) }, parent),
+    );
     // EKS creates this group itself without retention; owning it first keeps logs bounded.
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, {
-      name: `/aws/eks/${args.clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 90, tags,
-    }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      {
+        name: `/aws/eks/${args.clusterName}/cluster`,
+        retentionInDays: args.logRetentionDays ?? 90,
+        tags,
+      },
+      parent,
+    );
 
     const publicCidrs = args.publicAccessCidrs ?? [];
-    const cluster = new aws.eks.Cluster(`${name}-eks`, {
-      name: args.clusterName,
-      version: args.version,
-      roleArn: clusterRole.arn,
-      vpcConfig: {
-        subnetIds: args.privateSubnetIds,
-        // Private by default: public only for listed networks (AWS would default an open public endpoint to 0.0.0.0/0).
-        endpointPrivateAccess: true,
-        endpointPublicAccess: publicCidrs.length > 0,
-        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+    const cluster = new aws.eks.Cluster(
+      `${name}-eks`,
+      {
+        name: args.clusterName,
+        version: args.version,
+        roleArn: clusterRole.arn,
+        vpcConfig: {
+          subnetIds: args.privateSubnetIds,
+          // Private by default: public only for listed networks (AWS would default an open public endpoint to 0.0.0.0/0).
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicCidrs.length > 0,
+          ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+        },
+        encryptionConfig: { provider: { keyArn: key.arn }, resources: ['secrets'] },
+        enabledClusterLogTypes: LOG_TYPES,
+        accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
+        tags,
       },
-      encryptionConfig: { provider: { keyArn: key.arn }, resources: ['secrets'] },
-      enabledClusterLogTypes: LOG_TYPES,
-      accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
-      tags,
-    }, { parent: this, dependsOn: [...attachments, logGroup] });
+      { parent: this, dependsOn: [...attachments, logGroup] },
+    );
 
     for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
       const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn: arn, type: 'STANDARD' }, parent);
-      new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
-        clusterName: cluster.name, principalArn: arn, accessScope: { type: 'cluster' },
-        policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-      }, { parent: this, dependsOn: [entry] });
+      new aws.eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        {
+          clusterName: cluster.name,
+          principalArn: arn,
+          accessScope: { type: 'cluster' },
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        },
+        { parent: this, dependsOn: [entry] },
+      );
     }
 
     const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'), tags }, parent);
-    const nodeAttachments = NODE_POLICIES.map((p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: managed(p) }, parent));
-    this.nodeGroups = createNodeGroups(`${name}-ng`, {
-      clusterName: cluster.name, nodeRoleArn: nodeRole.arn, subnetIds: args.privateSubnetIds, groups: args.nodeGroups, tags,
-    }, { parent: this, dependsOn: nodeAttachments });
+    const nodeAttachments = NODE_POLICIES.map(
+      (p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: managed(p) }, parent),
+    );
+    this.nodeGroups = createNodeGroups(
+      `${name}-ng`,
+      {
+        clusterName: cluster.name,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: args.privateSubnetIds,
+        groups: args.nodeGroups,
+        tags,
+      },
+      { parent: this, dependsOn: nodeAttachments },
+    );
 
     for (const addon of ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns']) {
       const configurationValues = ADDON_CONFIGURATION[addon];
-      new aws.eks.Addon(`${name}-${addon}`, {
-        clusterName: cluster.name, addonName: addon, resolveConflictsOnUpdate: 'OVERWRITE', tags,
-        ...(configurationValues ? { configurationValues } : {}),
-      }, { parent: this, dependsOn: addon === 'coredns' ? this.nodeGroups : [] });
+      new aws.eks.Addon(
+        `${name}-${addon}`,
+        {
+          clusterName: cluster.name,
+          addonName: addon,
+          resolveConflictsOnUpdate: 'OVERWRITE',
+          tags,
+          ...(configurationValues ? { configurationValues } : {}),
+        },
+        { parent: this, dependsOn: addon === 'coredns' ? this.nodeGroups : [] },
+      );
     }
 
     // The private endpoint's ENIs carry the cluster security group, which admits only the cluster itself:
     // a runner (or VPN, peered VPC) that runs `pulumi up` against a private endpoint needs its network here.
     const clusterSg = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
     for (const [i, cidr] of (args.privateAccessCidrs ?? []).entries()) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-api-${i}`, {
-        securityGroupId: clusterSg, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: cidr,
-        description: 'Kubernetes API (private endpoint) from a listed network', tags,
-      }, parent);
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-api-${i}`,
+        {
+          securityGroupId: clusterSg,
+          ipProtocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          cidrIpv4: cidr,
+          description: 'Kubernetes API (private endpoint) from a listed network',
+          tags,
+        },
+        parent,
+      );
     }
 
     this.name = cluster.name;
     this.endpoint = cluster.endpoint;
     this.kmsKeyArn = key.arn;
     this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
-    this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) => JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': n,
-      clusters: [{ name: n, cluster: { server: endpoint, 'certificate-authority-data': ca.data } }],
-      contexts: [{ name: n, context: { cluster: n, user: n } }],
-      users: [{ name: n, user: { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', n, '--region', args.region] } } }],
-    })));
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) =>
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': n,
+          clusters: [{ name: n, cluster: { server: endpoint, 'certificate-authority-data': ca.data } }],
+          contexts: [{ name: n, context: { cluster: n, user: n } }],
+          users: [
+            {
+              name: n,
+              user: {
+                exec: {
+                  apiVersion: 'client.authentication.k8s.io/v1beta1',
+                  command: 'aws',
+                  args: ['eks', 'get-token', '--cluster-name', n, '--region', args.region],
+                },
+              },
+            },
+          ],
+        }),
+      ),
+    );
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: this.nodeGroups });
     this.registerOutputs({ name: this.name, endpoint: this.endpoint, kubeconfig: this.kubeconfig, clusterSecurityGroupId: this.clusterSecurityGroupId });
   }

@@ -81,32 +81,75 @@ export class Database extends pulumi.ComponentResource {
     const engineVersion = args.engineVersion ?? '16.6';
     const deletionProtection = args.deletionProtection ?? true;
 
-    const kmsKey = new aws.kms.Key(`${name}-kms`, { description: `Aurora storage and secrets for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent);
+    const kmsKey = new aws.kms.Key(
+      `${name}-kms`,
+      { description: `Aurora storage and secrets for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      parent,
+    );
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, tags }, parent);
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
-      vpcId: args.vpcId, description: 'PostgreSQL from inside the VPC',
-      ingress: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrBlocks: args.allowedCidrs, description: 'VPC' }],
-      egress: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrBlocks: args.allowedCidrs, description: 'proxy to instances' }],
-      tags,
-    }, parent);
-    const params = new aws.rds.ClusterParameterGroup(`${name}-params`, {
-      family: `aurora-postgresql${engineVersion.split('.')[0]}`,
-      parameters: [{ name: 'rds.force_ssl', value: '1' }, { name: 'log_min_duration_statement', value: '1000' }],
-      tags,
-    }, parent);
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: 'PostgreSQL from inside the VPC',
+        ingress: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrBlocks: args.allowedCidrs, description: 'VPC' }],
+        egress: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrBlocks: args.allowedCidrs, description: 'proxy to instances' }],
+        tags,
+      },
+      parent,
+    );
+    const params = new aws.rds.ClusterParameterGroup(
+      `${name}-params`,
+      {
+        family: `aurora-postgresql${engineVersion.split('.')[0]}`,
+        parameters: [
+          { name: 'rds.force_ssl', value: '1' },
+          { name: 'log_min_duration_statement', value: '1000' },
+        ],
+        tags,
+      },
+      parent,
+    );
 
-    this.shards = (args.shards ?? ['0']).map((id) => createShard(id, {
-      name, region: args.region, role: args.role ?? 'primary', global: args.global ?? true, globalClusterId: `${args.globalClusterPrefix}-shard-${id}`,
-      ...(args.globalWriterEndpoints ? { globalWriterEndpoint: pulumi.output(args.globalWriterEndpoints).apply((m) => {
-        const host = m[id];
-        if (!host) throw new pulumi.ResourceError(`globalWriterEndpoints has no shard "${id}" (found ${Object.keys(m).join(', ') || 'none'}): the primary and this stack must list the same shards`, this);
-        return host;
-      }) } : {}),
-      engineVersion, instanceClass: args.instanceClass ?? 'db.r6g.large', readers: args.readers ?? 1,
-      backupRetentionDays: args.backupRetentionDays ?? 7, deletionProtection, username: args.username ?? 'app',
-      password: args.password, kmsKey, subnetGroupName: subnetGroup.name, subnetIds: args.subnetIds,
-      securityGroupId: sg.id, parameterGroupName: params.name, tags,
-    }, this));
+    this.shards = (args.shards ?? ['0']).map((id) =>
+      createShard(
+        id,
+        {
+          name,
+          region: args.region,
+          role: args.role ?? 'primary',
+          global: args.global ?? true,
+          globalClusterId: `${args.globalClusterPrefix}-shard-${id}`,
+          ...(args.globalWriterEndpoints
+            ? {
+                globalWriterEndpoint: pulumi.output(args.globalWriterEndpoints).apply((m) => {
+                  const host = m[id];
+                  if (!host)
+                    throw new pulumi.ResourceError(
+                      `globalWriterEndpoints has no shard "${id}" (found ${Object.keys(m).join(', ') || 'none'}): the primary and this stack must list the same shards`,
+                      this,
+                    );
+                  return host;
+                }),
+              }
+            : {}),
+          engineVersion,
+          instanceClass: args.instanceClass ?? 'db.r6g.large',
+          readers: args.readers ?? 1,
+          backupRetentionDays: args.backupRetentionDays ?? 7,
+          deletionProtection,
+          username: args.username ?? 'app',
+          password: args.password,
+          kmsKey,
+          subnetGroupName: subnetGroup.name,
+          subnetIds: args.subnetIds,
+          securityGroupId: sg.id,
+          parameterGroupName: params.name,
+          tags,
+        },
+        this,
+      ),
+    );
     this.securityGroupId = sg.id;
     this.registerOutputs({ shards: this.shards.map((s) => ({ id: s.id, writer: s.writer, reader: s.reader })), securityGroupId: this.securityGroupId });
   }

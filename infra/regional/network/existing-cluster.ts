@@ -30,10 +30,11 @@ export interface ExistingClusterPeeringArgs {
 
 /** Rejects contradictory args; returns the message or undefined. */
 export function checkExistingClusterPeeringArgs(args: ExistingClusterPeeringArgs): string | undefined {
-  if (args.clusterCidrs.length === 0) return 'clusterCidrs: expected the CIDRs the cluster\'s pods and nodes send from, found none';
+  if (args.clusterCidrs.length === 0) return "clusterCidrs: expected the CIDRs the cluster's pods and nodes send from, found none";
   const overlap = args.clusterCidrs.find((c) => cidrsOverlap(c, args.cidr));
   if (overlap) return `clusterCidrs: ${overlap} overlaps network.cidr ${args.cidr}: peered VPCs need disjoint ranges`;
-  if (args.clusterRouteTableIds.length === 0) return 'clusterRouteTableIds: expected the route tables of the cluster\'s subnets (they need a route back), found none';
+  if (args.clusterRouteTableIds.length === 0)
+    return "clusterRouteTableIds: expected the route tables of the cluster's subnets (they need a route back), found none";
   return undefined;
 }
 
@@ -47,16 +48,43 @@ export class ExistingClusterPeering extends pulumi.ComponentResource {
     if (problem) throw new pulumi.ResourceError(problem, this);
     const tags = args.tags ?? {};
     // Same account and region: the requester can accept its own request.
-    const connection = new aws.ec2.VpcPeeringConnection(`${name}-peering`, {
-      vpcId: args.vpcId, peerVpcId: args.clusterVpcId, autoAccept: true, tags: { ...tags, Name: name },
-    }, { parent: this });
+    const connection = new aws.ec2.VpcPeeringConnection(
+      `${name}-peering`,
+      {
+        vpcId: args.vpcId,
+        peerVpcId: args.clusterVpcId,
+        autoAccept: true,
+        tags: { ...tags, Name: name },
+      },
+      { parent: this },
+    );
     const routed = { parent: this, dependsOn: [connection] };
-    args.routeTableIds.forEach((routeTableId, i) => args.clusterCidrs.forEach((cidr, j) => new aws.ec2.Route(`${name}-to-cluster-${i}-${j}`, {
-      routeTableId, destinationCidrBlock: cidr, vpcPeeringConnectionId: connection.id,
-    }, routed)));
-    args.clusterRouteTableIds.forEach((routeTableId) => new aws.ec2.Route(`${name}-from-cluster-${routeTableId}`, {
-      routeTableId, destinationCidrBlock: args.cidr, vpcPeeringConnectionId: connection.id,
-    }, routed));
+    args.routeTableIds.forEach((routeTableId, i) =>
+      args.clusterCidrs.forEach(
+        (cidr, j) =>
+          new aws.ec2.Route(
+            `${name}-to-cluster-${i}-${j}`,
+            {
+              routeTableId,
+              destinationCidrBlock: cidr,
+              vpcPeeringConnectionId: connection.id,
+            },
+            routed,
+          ),
+      ),
+    );
+    args.clusterRouteTableIds.forEach(
+      (routeTableId) =>
+        new aws.ec2.Route(
+          `${name}-from-cluster-${routeTableId}`,
+          {
+            routeTableId,
+            destinationCidrBlock: args.cidr,
+            vpcPeeringConnectionId: connection.id,
+          },
+          routed,
+        ),
+    );
     this.connectionId = connection.id;
     this.registerOutputs({ connectionId: this.connectionId });
   }

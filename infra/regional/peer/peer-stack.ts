@@ -66,8 +66,11 @@ export class PeerStack {
     const output = PEER_OUTPUTS[key];
     return this.ref.getOutput(output).apply((v) => {
       if (v === undefined || v === null) {
-        throw new pulumi.ResourceError(`StackReference "${this.name}": output "${output}" is missing: deploy the primary region first ` +
-          `(npm run deploy -- --env <env> does, in order) or set unified-mcp:peerStack to the primary's stack`, this.ref);
+        throw new pulumi.ResourceError(
+          `StackReference "${this.name}": output "${output}" is missing: deploy the primary region first ` +
+            `(npm run deploy -- --env <env> does, in order) or set unified-mcp:peerStack to the primary's stack`,
+          this.ref,
+        );
       }
       return v as T;
     });

@@ -43,26 +43,53 @@ export class VpcPeering extends pulumi.ComponentResource {
     const problem = checkVpcPeeringArgs(args);
     if (problem) throw new pulumi.ResourceError(problem, this);
     const tags = args.tags ?? {};
-    const connection = new aws.ec2.VpcPeeringConnection(`${name}-request`, {
-      vpcId: args.vpcId, peerVpcId: args.peerVpcId, peerRegion: args.peerRegion, autoAccept: false,
-      tags: { ...tags, Name: name },
-    }, { parent: this });
-    const accepter = new aws.ec2.VpcPeeringConnectionAccepter(`${name}-accept`, {
-      vpcPeeringConnectionId: connection.id, autoAccept: true, tags: { ...tags, Name: name },
-    }, { parent: this, provider: args.peerProvider });
+    const connection = new aws.ec2.VpcPeeringConnection(
+      `${name}-request`,
+      {
+        vpcId: args.vpcId,
+        peerVpcId: args.peerVpcId,
+        peerRegion: args.peerRegion,
+        autoAccept: false,
+        tags: { ...tags, Name: name },
+      },
+      { parent: this },
+    );
+    const accepter = new aws.ec2.VpcPeeringConnectionAccepter(
+      `${name}-accept`,
+      {
+        vpcPeeringConnectionId: connection.id,
+        autoAccept: true,
+        tags: { ...tags, Name: name },
+      },
+      { parent: this, provider: args.peerProvider },
+    );
     const routed = { parent: this, dependsOn: [accepter] };
-    args.routeTableIds.forEach((routeTableId, i) => new aws.ec2.Route(`${name}-to-peer-${i}`, {
-      routeTableId, destinationCidrBlock: args.peerCidr, vpcPeeringConnectionId: connection.id,
-    }, routed));
+    args.routeTableIds.forEach(
+      (routeTableId, i) =>
+        new aws.ec2.Route(
+          `${name}-to-peer-${i}`,
+          {
+            routeTableId,
+            destinationCidrBlock: args.peerCidr,
+            vpcPeeringConnectionId: connection.id,
+          },
+          routed,
+        ),
+    );
     const peerTables = pulumi.output(args.peerRouteTableIds);
     for (let i = 0; i < args.peerRouteTableCount; i++) {
-      new aws.ec2.Route(`${name}-from-peer-${i}`, {
-        routeTableId: peerTables.apply((ids) => {
-          if (!ids[i]) throw new pulumi.ResourceError(`peer exports ${ids.length} private route tables, expected ${args.peerRouteTableCount}`, this);
-          return ids[i]!;
-        }),
-        destinationCidrBlock: args.cidr, vpcPeeringConnectionId: connection.id,
-      }, { ...routed, provider: args.peerProvider });
+      new aws.ec2.Route(
+        `${name}-from-peer-${i}`,
+        {
+          routeTableId: peerTables.apply((ids) => {
+            if (!ids[i]) throw new pulumi.ResourceError(`peer exports ${ids.length} private route tables, expected ${args.peerRouteTableCount}`, this);
+            return ids[i]!;
+          }),
+          destinationCidrBlock: args.cidr,
+          vpcPeeringConnectionId: connection.id,
+        },
+        { ...routed, provider: args.peerProvider },
+      );
     }
     this.connectionId = connection.id;
     this.registerOutputs({ connectionId: this.connectionId });

@@ -40,14 +40,18 @@ export class SecretsKey extends pulumi.ComponentResource {
     const problem = checkSecretsKeyArgs(args);
     if (problem) throw new pulumi.ResourceError(problem, this);
     this.aliasName = `alias/${args.aliasName}`;
-    const key = new aws.kms.Key(`${name}-kms`, {
-      description: `Envelope encryption of upstream credentials (tenant data keys), ${args.aliasName}`,
-      keyUsage: 'ENCRYPT_DECRYPT',
-      customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-      enableKeyRotation: true,
-      deletionWindowInDays: args.deletionWindowInDays ?? 30,
-      tags: args.tags ?? {},
-    }, { parent: this, protect: args.protect ?? true });
+    const key = new aws.kms.Key(
+      `${name}-kms`,
+      {
+        description: `Envelope encryption of upstream credentials (tenant data keys), ${args.aliasName}`,
+        keyUsage: 'ENCRYPT_DECRYPT',
+        customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+        enableKeyRotation: true,
+        deletionWindowInDays: args.deletionWindowInDays ?? 30,
+        tags: args.tags ?? {},
+      },
+      { parent: this, protect: args.protect ?? true },
+    );
     new aws.kms.Alias(`${name}-kms`, { name: this.aliasName, targetKeyId: key.keyId }, { parent: this });
     this.keyArn = key.arn;
     this.keyId = key.keyId;

@@ -77,14 +77,19 @@ export class SharedSecrets extends pulumi.ComponentResource {
       const primary = args.fromPrimary?.[key];
       if (primary && own) {
         const stack = args.stack ?? pulumi.getStack();
-        return pulumi.secret(pulumi.all([own, primary]).apply(([a, b]) => {
-          // Never echo either value: only which key disagrees and how to fix it.
-          if (a !== b) {
-            throw new pulumi.ResourceError(`unified-mcp:${key} is set on stack "${stack}" and differs from ${args.primaryName ?? 'the primary'}'s: ` +
-              `a secondary uses its primary's value; remove it (\`pulumi config rm unified-mcp:${key} --stack ${stack}\`) and set it on the primary to rotate`, this);
-          }
-          return a;
-        }));
+        return pulumi.secret(
+          pulumi.all([own, primary]).apply(([a, b]) => {
+            // Never echo either value: only which key disagrees and how to fix it.
+            if (a !== b) {
+              throw new pulumi.ResourceError(
+                `unified-mcp:${key} is set on stack "${stack}" and differs from ${args.primaryName ?? 'the primary'}'s: ` +
+                  `a secondary uses its primary's value; remove it (\`pulumi config rm unified-mcp:${key} --stack ${stack}\`) and set it on the primary to rotate`,
+                this,
+              );
+            }
+            return a;
+          }),
+        );
       }
       if (own) return pulumi.secret(own);
       if (primary) return pulumi.secret(primary);

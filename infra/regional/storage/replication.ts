@@ -26,23 +26,45 @@ export interface ReplicationArgs {
  */
 export function createReplication(name: string, args: ReplicationArgs, opts: pulumi.CustomResourceOptions): aws.s3.BucketReplicationConfig {
   const { source, destination } = args;
-  const role = new aws.iam.Role(`${name}-role`, {
-    assumeRolePolicy: assumeRolePolicy('s3.amazonaws.com'),
-    inlinePolicies: [{ name: 'replicate', policy: policy([
-      { Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: source.bucketArn },
-      { Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: pulumi.interpolate`${source.bucketArn}/*` },
-      { Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: pulumi.interpolate`${destination.bucketArn}/*` },
-      { Action: 'kms:Decrypt', Resource: source.kmsKeyArn },
-      { Action: 'kms:Encrypt', Resource: destination.kmsKeyArn },
-    ]) }],
-    tags: args.tags,
-  }, { parent: opts.parent });
-  return new aws.s3.BucketReplicationConfig(name, {
-    bucket: source.bucketName, role: role.arn,
-    rules: [{
-      id: args.ruleId, status: 'Enabled', filter: {}, deleteMarkerReplication: { status: 'Enabled' },
-      sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
-      destination: { bucket: destination.bucketArn, storageClass: 'STANDARD', encryptionConfiguration: { replicaKmsKeyId: destination.kmsKeyArn } },
-    }],
-  }, opts);
+  const role = new aws.iam.Role(
+    `${name}-role`,
+    {
+      assumeRolePolicy: assumeRolePolicy('s3.amazonaws.com'),
+      inlinePolicies: [
+        {
+          name: 'replicate',
+          policy: policy([
+            { Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: source.bucketArn },
+            {
+              Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+              Resource: pulumi.interpolate`${source.bucketArn}/*`,
+            },
+            { Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: pulumi.interpolate`${destination.bucketArn}/*` },
+            { Action: 'kms:Decrypt', Resource: source.kmsKeyArn },
+            { Action: 'kms:Encrypt', Resource: destination.kmsKeyArn },
+          ]),
+        },
+      ],
+      tags: args.tags,
+    },
+    { parent: opts.parent },
+  );
+  return new aws.s3.BucketReplicationConfig(
+    name,
+    {
+      bucket: source.bucketName,
+      role: role.arn,
+      rules: [
+        {
+          id: args.ruleId,
+          status: 'Enabled',
+          filter: {},
+          deleteMarkerReplication: { status: 'Enabled' },
+          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+          destination: { bucket: destination.bucketArn, storageClass: 'STANDARD', encryptionConfiguration: { replicaKmsKeyId: destination.kmsKeyArn } },
+        },
+      ],
+    },
+    opts,
+  );
 }

@@ -11,8 +11,10 @@ import { StackMissingError, type ConfigStatus, type DeployStack, type DeployWork
 /** Thrown when the pulumi CLI cannot be run; the message says how to fix it. */
 export class PulumiCliMissingError extends Error {
   constructor(detail: string) {
-    super(`The pulumi CLI is not installed or not on PATH (${detail}). Install it (see the Pulumi docs, "Download & install"), ` +
-      'run `pulumi login` for your state backend, then run the deploy again. `npm run plan` and `npm run validate` work without it.');
+    super(
+      `The pulumi CLI is not installed or not on PATH (${detail}). Install it (see the Pulumi docs, "Download & install"), ` +
+        'run `pulumi login` for your state backend, then run the deploy again. `npm run plan` and `npm run validate` work without it.',
+    );
     this.name = 'PulumiCliMissingError';
   }
 }
@@ -38,9 +40,14 @@ export interface AutomationWorkspaceOptions {
 }
 
 class AutomationStack implements DeployStack {
-  constructor(private readonly stack: Stack, private readonly opts: AutomationWorkspaceOptions) {}
+  constructor(
+    private readonly stack: Stack,
+    private readonly opts: AutomationWorkspaceOptions,
+  ) {}
 
-  get name(): string { return this.stack.name; }
+  get name(): string {
+    return this.stack.name;
+  }
 
   private common() {
     return {
@@ -68,7 +75,9 @@ class AutomationStack implements DeployStack {
     // `pulumi config --json` (the Automation API shows secrets): keep only whether each key is secret, and
     // plain values; secret values are dropped here and never logged.
     const all = await this.stack.getAllConfig();
-    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.secret ? { secret: true, ...(v.value === '' ? { value: '' } : {}) } : { secret: false, value: v.value }]));
+    return Object.fromEntries(
+      Object.entries(all).map(([k, v]) => [k, v.secret ? { secret: true, ...(v.value === '' ? { value: '' } : {}) } : { secret: false, value: v.value }]),
+    );
   }
 
   async setConfig(key: string, value: string, opts: { secret?: boolean; path?: boolean } = {}) {

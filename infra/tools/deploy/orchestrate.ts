@@ -88,7 +88,9 @@ export interface DeployOptions {
 
 /** `{ create: 3, same: 1 }` → `3 create, 1 same`. */
 export function describeChanges(changes: ChangeSummary): string {
-  const parts = Object.entries(changes).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+  const parts = Object.entries(changes)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${n} ${op}`);
   return parts.length ? parts.join(', ') : 'no changes';
 }
 
@@ -164,9 +166,13 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
     const started = Date.now();
     const missing = missingOperatorSecrets(t, status[t.name] ?? {});
     missingSecrets.push(...missing);
-    record(t, 'prerequisites', missing.length ? 'failed' : 'ok', missing.length
-      ? `missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((m) => m.key).join(', ')}`
-      : 'operator secrets set', started);
+    record(
+      t,
+      'prerequisites',
+      missing.length ? 'failed' : 'ok',
+      missing.length ? `missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((m) => m.key).join(', ')}` : 'operator secrets set',
+      started,
+    );
   }
   if (missingSecrets.length) {
     skipRest(0, opts.dryRun ? ['preview'] : ['preview', 'up'], 'operator secrets missing (see prerequisites)');
@@ -197,9 +203,15 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
     if (missing.length > 0) {
       deferred.add(t.name);
       const names = missing.map((d) => d.name).join(', ');
-      record(t, 'preview', 'skipped', opts.dryRun
-        ? `needs outputs of ${names}, not deployed yet: previewed during the deploy, right after ${names}`
-        : `deferred: needs outputs of ${names} (first deploy); previewed right before its update`, Date.now());
+      record(
+        t,
+        'preview',
+        'skipped',
+        opts.dryRun
+          ? `needs outputs of ${names}, not deployed yet: previewed during the deploy, right after ${names}`
+          : `deferred: needs outputs of ${names} (first deploy); previewed right before its update`,
+        Date.now(),
+      );
       continue;
     }
     const previewStarted = Date.now();

@@ -38,7 +38,10 @@ export function deployOrder(environment: string, configs: StackConfigs): DeployT
   for (const [name, c] of Object.entries(configs).sort(([a], [b]) => a.localeCompare(b))) {
     if (c['unified-mcp:environment'] !== environment) continue;
     const role = c['unified-mcp:role'];
-    if (role === 'global') { global.push({ name, role: 'global' }); continue; }
+    if (role === 'global') {
+      global.push({ name, role: 'global' });
+      continue;
+    }
     if (role !== 'regional') continue;
     const isPrimary = c['unified-mcp:isPrimary'] !== false && c['unified-mcp:isPrimary'] !== 'false'; // schema default: true
     const region = c['unified-mcp:region'] ?? c['aws:region'];
@@ -66,10 +69,12 @@ export function crossCheck(targets: readonly DeployTarget[], configs: StackConfi
     for (const t of regional) {
       const entry = listed.find((l) => short(l.stack) === t.name);
       if (!entry) warnings.push(`${g.name}: unified-mcp:regions does not list ${t.name}; that region would get no traffic`);
-      else if (t.region && entry.region !== t.region) warnings.push(`${g.name}: lists ${t.name} as region ${String(entry.region)}, but the stack is in ${t.region}`);
+      else if (t.region && entry.region !== t.region)
+        warnings.push(`${g.name}: lists ${t.name} as region ${String(entry.region)}, but the stack is in ${t.region}`);
     }
     for (const l of listed) {
-      if (!regional.some((t) => t.name === short(l.stack))) warnings.push(`${g.name}: lists ${String(l.stack)}, which is not a regional stack of this environment`);
+      if (!regional.some((t) => t.name === short(l.stack)))
+        warnings.push(`${g.name}: lists ${String(l.stack)}, which is not a regional stack of this environment`);
     }
   }
   return warnings;

@@ -50,11 +50,17 @@ export function requiredOperatorSecrets(t: DeployTarget, config: Record<string, 
   const out: OperatorSecret[] = [];
   const add = (key: string, placeholder: string, why: string) => out.push({ stack: t.name, key, why, command: secretCommand(key, placeholder, t.name) });
   if (t.role === 'global') {
-    add('cloudflare:apiToken', '<token>', 'the Cloudflare API token (Zone Load Balancers, Zone Settings, Zone WAF, Cache Rules, Account Load Balancing: Monitors and Pools, Notifications)');
+    add(
+      'cloudflare:apiToken',
+      '<token>',
+      'the Cloudflare API token (Zone Load Balancers, Zone Settings, Zone WAF, Cache Rules, Account Load Balancing: Monitors and Pools, Notifications)',
+    );
     return out;
   }
-  if (value(config, 'unified-mcp:cluster')?.mode === 'existing') add('unified-mcp:kubeconfig', '"$(cat <kubeconfig file>)"', 'cluster.mode is existing: the kubeconfig of that cluster');
-  if (value(config, 'unified-mcp:alerting')?.webhook === true) add('unified-mcp:alertWebhookUrl', '<https://... webhook URL>', 'alerting.webhook is true: the URL Alertmanager posts to');
+  if (value(config, 'unified-mcp:cluster')?.mode === 'existing')
+    add('unified-mcp:kubeconfig', '"$(cat <kubeconfig file>)"', 'cluster.mode is existing: the kubeconfig of that cluster');
+  if (value(config, 'unified-mcp:alerting')?.webhook === true)
+    add('unified-mcp:alertWebhookUrl', '<https://... webhook URL>', 'alerting.webhook is true: the URL Alertmanager posts to');
   return out;
 }
 
@@ -69,7 +75,11 @@ export function configStatusFromFile(config: Record<string, unknown> | undefined
 
 /** The required external secrets of `t` that `status` does not hold as a non-empty secret. */
 export function missingOperatorSecrets(t: DeployTarget, status: ConfigStatus): OperatorSecret[] {
-  const plain = Object.fromEntries(Object.entries(status).filter(([, s]) => !s.secret).map(([k, s]) => [k, s.value]));
+  const plain = Object.fromEntries(
+    Object.entries(status)
+      .filter(([, s]) => !s.secret)
+      .map(([k, s]) => [k, s.value]),
+  );
   return requiredOperatorSecrets(t, plain).filter((s) => {
     const found = status[s.key];
     return !found || !found.secret || found.value === '';
@@ -85,14 +95,25 @@ export function prerequisites(targets: readonly DeployTarget[], configs: StackCo
   const regional = targets.filter((t) => t.role !== 'global');
   const notes: string[] = [];
   const problems: string[] = [];
-  notes.push('the pulumi CLI on PATH and `pulumi login` to the state backend (with its secrets provider); the deploy creates every missing stack ' +
-    `(${targets.map((t) => t.name).join(', ')}) with its config from stacks/Pulumi.<stack>.yaml: no \`pulumi stack init\``);
-  const regions = [...new Set(regional.flatMap((t) => [t.region, value(configs[t.name], 'unified-mcp:peerRegion')]).filter((r): r is string => typeof r === 'string'))];
-  if (regional.length) notes.push(`AWS credentials of the target account for ${regions.join(', ')} (the default chain: AWS_PROFILE, environment, SSO), and the aws CLI (the kubeconfig runs \`aws eks get-token\`)`);
-  const images = [...new Set(regional.flatMap((t) => {
-    const app = value(configs[t.name], 'unified-mcp:app');
-    return [app?.gateway?.image, app?.worker?.image].filter((i): i is string => typeof i === 'string');
-  }))];
+  notes.push(
+    'the pulumi CLI on PATH and `pulumi login` to the state backend (with its secrets provider); the deploy creates every missing stack ' +
+      `(${targets.map((t) => t.name).join(', ')}) with its config from stacks/Pulumi.<stack>.yaml: no \`pulumi stack init\``,
+  );
+  const regions = [
+    ...new Set(regional.flatMap((t) => [t.region, value(configs[t.name], 'unified-mcp:peerRegion')]).filter((r): r is string => typeof r === 'string')),
+  ];
+  if (regional.length)
+    notes.push(
+      `AWS credentials of the target account for ${regions.join(', ')} (the default chain: AWS_PROFILE, environment, SSO), and the aws CLI (the kubeconfig runs \`aws eks get-token\`)`,
+    );
+  const images = [
+    ...new Set(
+      regional.flatMap((t) => {
+        const app = value(configs[t.name], 'unified-mcp:app');
+        return [app?.gateway?.image, app?.worker?.image].filter((i): i is string => typeof i === 'string');
+      }),
+    ),
+  ];
   if (images.length) notes.push(`container images built from the service's Dockerfiles and pushed, tags as pinned in the stack files: ${images.join(', ')}`);
   for (const t of regional) {
     const app = value(configs[t.name], 'unified-mcp:app');
@@ -101,18 +122,24 @@ export function prerequisites(targets: readonly DeployTarget[], configs: StackCo
     if (typeof arn === 'string') {
       notes.push(`an issued ACM certificate for ${app?.hostname} in ${t.region}: ${arn}`);
       if (alb && t.region && arnRegion(arn) !== t.region) {
-        problems.push(`${t.name}: unified-mcp:app.certificateArn is in ${arnRegion(arn)}, but the ALB is in ${t.region}: ACM certificates must be in the load balancer's region`);
+        problems.push(
+          `${t.name}: unified-mcp:app.certificateArn is in ${arnRegion(arn)}, but the ALB is in ${t.region}: ACM certificates must be in the load balancer's region`,
+        );
       }
     }
   }
   for (const t of targets.filter((x) => x.role === 'global')) {
     const c = configs[t.name];
-    notes.push(`the Cloudflare zone ${value(c, 'unified-mcp:domain')} (zoneId ${value(c, 'unified-mcp:zoneId')}) active in account ${value(c, 'unified-mcp:accountId')}, with Load Balancing enabled`);
+    notes.push(
+      `the Cloudflare zone ${value(c, 'unified-mcp:domain')} (zoneId ${value(c, 'unified-mcp:zoneId')}) active in account ${value(c, 'unified-mcp:accountId')}, with Load Balancing enabled`,
+    );
   }
   const primaries = regional.filter((t) => t.role === 'primary').map((t) => t.name);
   const secondaries = regional.filter((t) => t.role === 'secondary').map((t) => t.name);
-  notes.push(`not needed: ${SHARED_SECRETS.join(', ')} are generated by ${primaries.join(', ')}` +
-    `${secondaries.length ? ` and read by ${secondaries.join(', ')} through its StackReference` : ''}; set one with --secret on the primary only to choose or rotate it`);
+  notes.push(
+    `not needed: ${SHARED_SECRETS.join(', ')} are generated by ${primaries.join(', ')}` +
+      `${secondaries.length ? ` and read by ${secondaries.join(', ')} through its StackReference` : ''}; set one with --secret on the primary only to choose or rotate it`,
+  );
   return { secrets, notes, problems };
 }
 
@@ -121,10 +148,14 @@ export function prerequisites(targets: readonly DeployTarget[], configs: StackCo
  * `source` says) each secret is marked set or missing; without it they are what the deploy will check.
  */
 export function renderPrerequisites(p: Prerequisites, missing?: { secrets: readonly OperatorSecret[]; source: string }): string[] {
-  const lines = ['  0. prerequisites (outside Pulumi; before any preview or up the deploy checks the secrets below and the problems, and stops naming what is missing):'];
+  const lines = [
+    '  0. prerequisites (outside Pulumi; before any preview or up the deploy checks the secrets below and the problems, and stops naming what is missing):',
+  ];
   for (const n of p.notes) lines.push(`     - ${n}`);
   if (p.secrets.length) {
-    lines.push(`     - the operator's secrets (external credentials no stack can generate)${missing ? `; [set]/[missing] as found in ${missing.source}` : ''}:`);
+    lines.push(
+      `     - the operator's secrets (external credentials no stack can generate)${missing ? `; [set]/[missing] as found in ${missing.source}` : ''}:`,
+    );
     for (const s of p.secrets) {
       const mark = !missing ? '' : missing.secrets.some((m) => m.stack === s.stack && m.key === s.key) ? '  [missing]' : '  [set]';
       lines.push(`         ${s.command}${mark}   # ${s.why}`);

@@ -45,18 +45,21 @@ export function deploySteps(targets: readonly DeployTarget[], configs: StackConf
     } else {
       const p = regionalParts(c);
       if (t.role === 'primary' && p.peer) {
-        text = `up ${t.name} (primary, ${t.region}: VPC ${p.cidr}, ${p.cluster}, Aurora global databases ${p.globalIds} (primary clusters; ` +
+        text =
+          `up ${t.name} (primary, ${t.region}: VPC ${p.cidr}, ${p.cluster}, Aurora global databases ${p.globalIds} (primary clusters; ` +
           `their global writer endpoints are every region's DATABASE_URL/SHARDS writers), ElastiCache state group + cache global datastore, ` +
           `S3 bucket ${p.bucket(t.region)} (no replication yet: its peer does not exist), workloads; generates the shared secrets its config does not set; ` +
           `exports globalWriterEndpoints, cacheGlobalReplicationGroupId, bucketArn/bucketKmsKeyArn, vpcId/vpcCidr/privateRouteTableIds and, as secret outputs, ` +
           `${SHARED_SECRETS.join(', ')} for its secondary)`;
       } else if (t.role === 'primary') {
-        text = `up ${t.name} (single region, ${t.region}: VPC ${p.cidr}, ${p.cluster}, Aurora clusters (shards ${p.globalIds}) behind RDS Proxy, ` +
+        text =
+          `up ${t.name} (single region, ${t.region}: VPC ${p.cidr}, ${p.cluster}, Aurora clusters (shards ${p.globalIds}) behind RDS Proxy, ` +
           `ElastiCache state + cache, S3 bucket ${p.bucket(t.region)}, workloads; generates the shared secrets its config does not set)`;
       } else {
         const primary = targets.find((s) => s.role === 'primary' && s.region === p.peer) ?? targets.find((s) => s.role === 'primary');
         const ref = refName(primary?.name ?? `${get(c, 'environment')}-${p.peer}`, c);
-        text = `up ${t.name} (secondary, ${t.region}: reads ${ref} through a StackReference (global writer endpoints, cache datastore id, ` +
+        text =
+          `up ${t.name} (secondary, ${t.region}: reads ${ref} through a StackReference (global writer endpoints, cache datastore id, ` +
           `bucket + KMS key, VPC, and the shared secrets ${SHARED_SECRETS.join(', ')}, still secret); VPC ${p.cidr}, ${p.cluster}; joins the Aurora global databases ${p.globalIds} and the cache global ` +
           `datastore; peers its VPC with ${p.peer} (request, acceptance, routes both ways); creates S3 replication ` +
           `${p.bucket(t.region)} -> ${p.bucket(p.peer)} and ${p.bucket(p.peer)} -> ${p.bucket(t.region)}; workloads writing through the global writer endpoints)`;

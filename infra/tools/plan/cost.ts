@@ -41,7 +41,11 @@ export interface CostLine {
 }
 
 /** A resource the estimate could not price, and why. */
-export interface Unpriced { readonly type: string; readonly name: string; readonly reason: string }
+export interface Unpriced {
+  readonly type: string;
+  readonly name: string;
+  readonly reason: string;
+}
 
 /** The estimate of one stack. */
 export interface CostEstimate {
@@ -80,8 +84,13 @@ function isAlbIngress(r: MockedResource): boolean {
 }
 
 /** Prices the resources of one stack in `region`. */
-export function estimateCost(resources: readonly MockedResource[], index: StackIndex, region: string, table: PriceTable,
-  usage: UsageAssumptions = DEFAULT_USAGE): CostEstimate {
+export function estimateCost(
+  resources: readonly MockedResource[],
+  index: StackIndex,
+  region: string,
+  table: PriceTable,
+  usage: UsageAssumptions = DEFAULT_USAGE,
+): CostEstimate {
   const p: RegionPrices = pricesFor(table, region);
   const H = table.hoursPerMonth;
   const lines: CostLine[] = [];
@@ -107,15 +116,19 @@ export function estimateCost(resources: readonly MockedResource[], index: StackI
         const od = avg('onDemand') * H * n;
         const sp = avg('spot') * H * n;
         const label = known.length > 1 ? `${known[0]} (+${known.length - 1} types, avg)` : known[0]!;
-        lines.push(line(c, `EKS node group "${r.name}" (${spot ? 'spot' : 'on-demand'})`, `${n} x ${label}`, od, sp,
-          avg('savingsPlan') * H * n, spot ? sp : od));
+        lines.push(
+          line(c, `EKS node group "${r.name}" (${spot ? 'spot' : 'on-demand'})`, `${n} x ${label}`, od, sp, avg('savingsPlan') * H * n, spot ? sp : od),
+        );
         break;
       }
       case 'aws:rds/clusterInstance:ClusterInstance':
       case 'aws:rds/instance:Instance': {
         const cls = i['instanceClass'];
         const price = typeof cls === 'string' ? p.auroraPostgres[cls] : undefined;
-        if (!price) { unpriced.push({ type: r.type, name: r.name, reason: `instance class ${JSON.stringify(cls)} not in the price table` }); break; }
+        if (!price) {
+          unpriced.push({ type: r.type, name: r.name, reason: `instance class ${JSON.stringify(cls)} not in the price table` });
+          break;
+        }
         lines.push(line(c, `Aurora instance "${r.name}"`, `1 x ${cls}`, price.onDemand * H, price.onDemand * H, price.reserved * H));
         break;
       }
@@ -135,14 +148,18 @@ export function estimateCost(resources: readonly MockedResource[], index: StackI
       case 'aws:elasticache/replicationGroup:ReplicationGroup': {
         const nodeType = i['nodeType'];
         const price = typeof nodeType === 'string' ? p.elasticache[nodeType] : undefined;
-        if (!price) { unpriced.push({ type: r.type, name: r.name, reason: `node type ${JSON.stringify(nodeType)} not in the price table` }); break; }
+        if (!price) {
+          unpriced.push({ type: r.type, name: r.name, reason: `node type ${JSON.stringify(nodeType)} not in the price table` });
+          break;
+        }
         const n = cacheNodes(r);
         lines.push(line(c, `ElastiCache "${r.name}"`, `${n} x ${nodeType}`, price.onDemand * H * n, price.onDemand * H * n, price.reserved * H * n));
         break;
       }
       case 'aws:ec2/natGateway:NatGateway':
-        lines.push(line(c, `NAT gateway "${r.name}"`, `${H} h + ${usage.natGbPerGateway} GB (assumed)`,
-          p.natGatewayHour * H + p.natGatewayGb * usage.natGbPerGateway));
+        lines.push(
+          line(c, `NAT gateway "${r.name}"`, `${H} h + ${usage.natGbPerGateway} GB (assumed)`, p.natGatewayHour * H + p.natGatewayGb * usage.natGbPerGateway),
+        );
         break;
       case 'aws:s3/bucket:Bucket':
       case 'aws:s3/bucketV2:BucketV2':
@@ -157,8 +174,14 @@ export function estimateCost(resources: readonly MockedResource[], index: StackI
         const group = i['metadata']?.['annotations']?.['alb.ingress.kubernetes.io/group.name'] ?? r.name;
         if (albGroups.has(group)) break;
         albGroups.add(group);
-        lines.push(line(c, `ALB for ingress "${r.name}" (created by the AWS Load Balancer Controller)`, `${H} h + ${usage.albLcu} LCU (assumed)`,
-          (p.albHour + p.albLcuHour * usage.albLcu) * H));
+        lines.push(
+          line(
+            c,
+            `ALB for ingress "${r.name}" (created by the AWS Load Balancer Controller)`,
+            `${H} h + ${usage.albLcu} LCU (assumed)`,
+            (p.albHour + p.albLcuHour * usage.albLcu) * H,
+          ),
+        );
         break;
       }
       case 'aws:ec2/vpcEndpoint:VpcEndpoint': {

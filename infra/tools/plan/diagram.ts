@@ -62,17 +62,21 @@ export function componentTreeSvg(roots: readonly TreeNode[]): string {
     for (const kx of xs) lines.push(`<line x1="${x + W / 2}" y1="${y + H}" x2="${kx + W / 2}" y2="${y + H + GAP_Y}"/>`);
     const own = node.children.length - kids.length;
     const r = node.resource;
-    boxes.push(`<g class="${providerClass(r.type)}"><rect x="${x}" y="${y}" width="${W}" height="${H}" rx="6"/>` +
-      `<text x="${x + 8}" y="${y + 18}" class="n">${esc(r.name.length > 26 ? `${r.name.slice(0, 25)}…` : r.name)}</text>` +
-      `<text x="${x + 8}" y="${y + 36}">${esc(shortType(r.type))}, ${own} resources</text><title>${esc(r.type)}</title></g>`);
+    boxes.push(
+      `<g class="${providerClass(r.type)}"><rect x="${x}" y="${y}" width="${W}" height="${H}" rx="6"/>` +
+        `<text x="${x + 8}" y="${y + 18}" class="n">${esc(r.name.length > 26 ? `${r.name.slice(0, 25)}…` : r.name)}</text>` +
+        `<text x="${x + 8}" y="${y + 36}">${esc(shortType(r.type))}, ${own} resources</text><title>${esc(r.type)}</title></g>`,
+    );
     return x;
   };
   for (const root of roots.filter((r) => r.resource.custom === false)) place(root, 0);
   const width = Math.max(1, nextLeaf) * (W + GAP_X);
   const height = (maxDepth + 1) * (H + GAP_Y);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="component tree">` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="component tree">` +
     `<style>line{stroke:#57606a;stroke-width:1.5}rect{stroke:#57606a;fill:#f6f8fa}.pulumi rect{fill:#e8e0ff}text{font:11px system-ui,sans-serif;fill:#444}.n{font-weight:bold;fill:#1b1f24}</style>` +
-    `${lines.join('')}${boxes.join('')}</svg>`;
+    `${lines.join('')}${boxes.join('')}</svg>`
+  );
 }
 
 /** The HTML page for a stack's tree. */

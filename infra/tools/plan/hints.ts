@@ -34,8 +34,7 @@ export function halfSize(type: string): string | undefined {
 }
 
 /** Hints for one stack. `environment` is the stack's (dev, prod...). */
-export function rightsizingHints(resources: readonly MockedResource[], estimate: CostEstimate, environment: string,
-  table: PriceTable): string[] {
+export function rightsizingHints(resources: readonly MockedResource[], estimate: CostEstimate, environment: string, table: PriceTable): string[] {
   const hints: string[] = [];
   const prices = pricesFor(table, estimate.region);
   const H = table.hoursPerMonth;
@@ -43,14 +42,18 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
 
   const nats = resources.filter((r) => r.type === 'aws:ec2/natGateway:NatGateway');
   if (!prod && nats.length > 1) {
-    hints.push(`${environment} runs ${nats.length} NAT gateways; one NAT is enough outside prod (network.natGateways: single) and saves about ${usd((nats.length - 1) * prices.natGatewayHour * H)}/month.`);
+    hints.push(
+      `${environment} runs ${nats.length} NAT gateways; one NAT is enough outside prod (network.natGateways: single) and saves about ${usd((nats.length - 1) * prices.natGatewayHour * H)}/month.`,
+    );
   }
 
   const endpoints = resources.filter((r) => r.type === 'aws:ec2/vpcEndpoint:VpcEndpoint' && r.inputs['vpcEndpointType'] === 'Interface');
   if (!prod && endpoints.length > 0) {
     const azHours = endpoints.reduce((s, r) => s + (Array.isArray(r.inputs['subnetIds']) ? r.inputs['subnetIds'].length : 1), 0) * H;
     const cost = azHours * prices.vpcInterfaceEndpointAzHour;
-    hints.push(`${endpoints.length} interface VPC endpoints cost ${usd(cost)}/month in ${environment}; below about ${Math.round(cost / prices.natGatewayGb)} GB/month of ECR/STS traffic, sending it through the NAT gateway is cheaper.`);
+    hints.push(
+      `${endpoints.length} interface VPC endpoints cost ${usd(cost)}/month in ${environment}; below about ${Math.round(cost / prices.natGatewayGb)} GB/month of ECR/STS traffic, sending it through the NAT gateway is cheaper.`,
+    );
   }
 
   const groups = resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup');
@@ -60,8 +63,10 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
   const workerNodes = workers.reduce((s, g) => s + size(g), 0);
   if (workerNodes > 0) {
     const share = Math.round((100 * spotWorkerNodes) / workerNodes);
-    hints.push(`Spot share of worker nodes: ${share}% (${spotWorkerNodes} of ${workerNodes}).` +
-      (share < 100 ? ' Workers are interruptible (jobs retry), so running them all on spot saves money.' : ''));
+    hints.push(
+      `Spot share of worker nodes: ${share}% (${spotWorkerNodes} of ${workerNodes}).` +
+        (share < 100 ? ' Workers are interruptible (jobs retry), so running them all on spot saves money.' : ''),
+    );
   }
 
   const deployments = resources.map(target).filter((t) => t.type === 'kubernetes:apps/v1:Deployment');
@@ -85,7 +90,9 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
       const k = g.inputs['capacityType'] === 'SPOT' ? 'spot' : 'onDemand';
       const avg = (ts: string[]) => ts.reduce((v, t) => v + prices.ec2[t]![k], 0) / ts.length;
       const save = smaller.length ? (avg(known) - avg(smaller)) * size(g) * H : 0;
-      hints.push(`${base} Oversized: use ${smaller.length ? smaller.join('/') : 'a smaller instance size'} or a lower desiredSize; the cluster autoscaler adds nodes when pods scale out${save > 0 ? ` (about ${usd(save)}/month less at ${k === 'spot' ? 'spot' : 'on-demand'} prices)` : ''}.`);
+      hints.push(
+        `${base} Oversized: use ${smaller.length ? smaller.join('/') : 'a smaller instance size'} or a lower desiredSize; the cluster autoscaler adds nodes when pods scale out${save > 0 ? ` (about ${usd(save)}/month less at ${k === 'spot' ? 'spot' : 'on-demand'} prices)` : ''}.`,
+      );
     } else if (pct > 90) {
       hints.push(`${base} Little headroom: raise desiredSize so a rollout or a node loss does not leave pods pending.`);
     } else {
@@ -95,7 +102,10 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
 
   if (groups.length === 0) {
     const cores = deployments.reduce((s, d) => s + podCores(d) * minReplicas(d, targets), 0);
-    if (cores > 0) hints.push(`No node groups in this stack (it deploys onto an existing cluster, not priced here): its Deployments request ${cores.toFixed(1)} vCPU at minimum replicas; size that cluster for it.`);
+    if (cores > 0)
+      hints.push(
+        `No node groups in this stack (it deploys onto an existing cluster, not priced here): its Deployments request ${cores.toFixed(1)} vCPU at minimum replicas; size that cluster for it.`,
+      );
   }
 
   if (!prod) {
@@ -112,7 +122,9 @@ export function rightsizingHints(resources: readonly MockedResource[], estimate:
   const saving = base.reduce((s, l) => s + (l.onDemand - l.committed), 0);
   if (saving > 0 && prod) {
     const baseCost = base.reduce((s, l) => s + l.onDemand, 0);
-    hints.push(`The always-on base (on-demand nodes, Aurora, ElastiCache) costs ${usd(baseCost)}/month; a 1-year Savings Plan and reserved nodes would save about ${usd(saving)}/month (${Math.round((100 * saving) / baseCost)}%).`);
+    hints.push(
+      `The always-on base (on-demand nodes, Aurora, ElastiCache) costs ${usd(baseCost)}/month; a 1-year Savings Plan and reserved nodes would save about ${usd(saving)}/month (${Math.round((100 * saving) / baseCost)}%).`,
+    );
   }
   if (estimate.unpriced.length) {
     hints.push(`${estimate.unpriced.length} resource(s) could not be priced (see "Not priced"); add their types to the price table.`);

@@ -15,9 +15,21 @@ const KEY_PROPS: Record<string, string[]> = {
   'aws:rds/cluster:Cluster': ['engine', 'engineVersion', 'storageEncrypted', 'deletionProtection', 'backupRetentionPeriod'],
   'aws:rds/clusterInstance:ClusterInstance': ['instanceClass', 'publiclyAccessible'],
   'aws:rds/proxy:Proxy': ['engineFamily', 'requireTls'],
-  'aws:elasticache/replicationGroup:ReplicationGroup': ['nodeType', 'numCacheClusters', 'multiAzEnabled', 'automaticFailoverEnabled', 'transitEncryptionEnabled', 'atRestEncryptionEnabled'],
+  'aws:elasticache/replicationGroup:ReplicationGroup': [
+    'nodeType',
+    'numCacheClusters',
+    'multiAzEnabled',
+    'automaticFailoverEnabled',
+    'transitEncryptionEnabled',
+    'atRestEncryptionEnabled',
+  ],
   'aws:s3/bucket:Bucket': ['bucket'],
-  'kubernetes:apps/v1:Deployment': ['metadata.namespace', 'spec.replicas', 'spec.template.spec.containers.0.image', 'spec.template.spec.containers.0.resources.requests'],
+  'kubernetes:apps/v1:Deployment': [
+    'metadata.namespace',
+    'spec.replicas',
+    'spec.template.spec.containers.0.image',
+    'spec.template.spec.containers.0.resources.requests',
+  ],
   'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': ['spec.minReplicas', 'spec.maxReplicas'],
   'kubernetes:policy/v1:PodDisruptionBudget': ['spec.minAvailable', 'spec.maxUnavailable'],
   'kubernetes:networking.k8s.io/v1:Ingress': ['spec.ingressClassName', 'spec.rules.0.host'],
@@ -25,9 +37,17 @@ const KEY_PROPS: Record<string, string[]> = {
 };
 
 /** One row of the inventory. */
-export interface InventoryItem { readonly type: string; readonly name: string; readonly props: Record<string, unknown> }
+export interface InventoryItem {
+  readonly type: string;
+  readonly name: string;
+  readonly props: Record<string, unknown>;
+}
 /** Rows grouped by the component that creates them. */
-export interface InventoryGroup { readonly component: string; readonly componentType: string; readonly items: InventoryItem[] }
+export interface InventoryGroup {
+  readonly component: string;
+  readonly componentType: string;
+  readonly items: InventoryItem[];
+}
 
 function at(obj: unknown, path: string): unknown {
   return path.split('.').reduce<any>((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);

@@ -93,7 +93,18 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
   });
 
   return {
-    stack, role, environment, region, resourceCount: resources.length, componentCount: components.length,
-    inventory: groups, diagramPath, cost, costSkippedReason, hints, violations, outputs,
+    stack,
+    role,
+    environment,
+    region,
+    resourceCount: resources.length,
+    componentCount: components.length,
+    inventory: groups,
+    diagramPath,
+    cost,
+    costSkippedReason,
+    hints,
+    violations,
+    outputs,
   };
 }

@@ -6,8 +6,18 @@
 export function whenStalled(stack: string): { promise: Promise<never>; dispose(): void } {
   let onIdle = (): void => undefined;
   const promise = new Promise<never>((_, reject) => {
-    onIdle = () => reject(new Error(`the program of stack "${stack}" never finished under mocks (it awaits a value that never resolves, e.g. a StackReference output the mocks do not provide)`));
+    onIdle = () =>
+      reject(
+        new Error(
+          `the program of stack "${stack}" never finished under mocks (it awaits a value that never resolves, e.g. a StackReference output the mocks do not provide)`,
+        ),
+      );
     process.once('beforeExit', onIdle);
   });
-  return { promise, dispose: () => { process.off('beforeExit', onIdle); } };
+  return {
+    promise,
+    dispose: () => {
+      process.off('beforeExit', onIdle);
+    },
+  };
 }

@@ -3,7 +3,12 @@ import { HTTP } from '../../../contract/index.js';
 
 /** An admin API error (HTTP status + the API's code and message). */
 export class AdminApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly issues: readonly string[] = []) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: readonly string[] = [],
+  ) {
     super(message);
     this.name = 'AdminApiError';
   }
@@ -11,7 +16,11 @@ export class AdminApiError extends Error {
 
 /** Calls the admin API at `baseUrl` with `token`. */
 export class AdminClient {
-  constructor(private readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 15_000) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs = 15_000,
+  ) {}
 
   /** Sends one request; returns the parsed JSON body (undefined for 204). */
   async call(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -18,14 +18,30 @@ export const DLQ_USAGE = `  dlq list [--tenant t] [--tool n]        dead-lettere
   dlq purge <taskId> | --all | --tenant t [--tool n]    delete dead letters`;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
-interface Letter { taskId: string; tenantId: string; tool: string; attempts: number; failedAt: string; errors: { attempt: number; message: string }[] }
+interface Letter {
+  taskId: string;
+  tenantId: string;
+  tool: string;
+  attempts: number;
+  failedAt: string;
+  errors: { attempt: number; message: string }[];
+}
 
 /** Runs a `dlq` verb; returns false when the command is not one. */
-export async function runDlqCommand(api: AdminClient, positionals: readonly string[], values: Values, out: (line: string) => void, usage: (message: string) => Error): Promise<boolean> {
+export async function runDlqCommand(
+  api: AdminClient,
+  positionals: readonly string[],
+  values: Values,
+  out: (line: string) => void,
+  usage: (message: string) => Error,
+): Promise<boolean> {
   const [group, verb, ...args] = positionals;
   if (group !== 'dlq') return false;
   const print = printer(values.json, out);
-  const filter = { ...(typeof values['tenant'] === 'string' && { tenant: values['tenant'] }), ...(typeof values['tool'] === 'string' && { tool: values['tool'] }) };
+  const filter = {
+    ...(typeof values['tenant'] === 'string' && { tenant: values['tenant'] }),
+    ...(typeof values['tool'] === 'string' && { tool: values['tool'] }),
+  };
   const line = (l: Letter) => `${l.taskId}\t${l.tool}\t${l.attempts} attempts\t${l.failedAt}\t${l.errors.at(-1)?.message ?? '-'}`;
   switch (verb) {
     case 'list': {

@@ -30,15 +30,37 @@ Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
 
 class UsageError extends Error {}
 
-interface TenantJson { id: string; name: string; status: string; toolsets: string[]; createdAt: string }
-interface KeyJson { id: string; prefix: string; name: string; createdAt: string; revokedAt: string | null; lastUsedAt: string | null }
-interface AuditJson { at: string; actor: string; action: string; target?: string; outcome: string; tenantId: string | null; durationMs?: number }
+interface TenantJson {
+  id: string;
+  name: string;
+  status: string;
+  toolsets: string[];
+  createdAt: string;
+}
+interface KeyJson {
+  id: string;
+  prefix: string;
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+interface AuditJson {
+  at: string;
+  actor: string;
+  action: string;
+  target?: string;
+  outcome: string;
+  tenantId: string | null;
+  durationMs?: number;
+}
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 const tenantLine = (t: TenantJson) => `${t.name}\t${t.id}\t${t.status}\t${t.toolsets.join(',') || '-'}`;
-const keyLine = (k: KeyJson) => `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}`;
+const keyLine = (k: KeyJson) =>
+  `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}`;
 
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -79,8 +101,14 @@ async function run(argv: string[]): Promise<void> {
   switch (`${group} ${verb ?? ''}`.trim()) {
     case 'tenants create': {
       const [name] = need(1, 'tenants create <name>');
-      const toolsets = values.toolsets?.split(',').map((s) => s.trim()).filter(Boolean);
-      const r = (await api.call('POST', '/tenants', { name: decodeURIComponent(name!), ...(toolsets && { toolsets }) })) as { tenant: TenantJson; apiKey: string };
+      const toolsets = values.toolsets
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const r = (await api.call('POST', '/tenants', { name: decodeURIComponent(name!), ...(toolsets && { toolsets }) })) as {
+        tenant: TenantJson;
+        apiKey: string;
+      };
       return print(r, () => {
         out(`created tenant ${r.tenant.name} (${r.tenant.id}), toolsets: ${r.tenant.toolsets.join(',') || '-'}`);
         out(`API_KEY=${r.apiKey}`);
@@ -128,7 +156,9 @@ async function run(argv: string[]): Promise<void> {
       if (values.limit) q.set('limit', values.limit);
       const r = (await api.call('GET', `/audit${q.size ? `?${q}` : ''}`)) as { entries: AuditJson[] };
       return print(r, () =>
-        r.entries.forEach((e) => out(`${e.at}\t${e.actor}\t${e.action}\t${e.target ?? '-'}\t${e.outcome}${e.durationMs !== undefined ? `\t${e.durationMs}ms` : ''}`)),
+        r.entries.forEach((e) =>
+          out(`${e.at}\t${e.actor}\t${e.action}\t${e.target ?? '-'}\t${e.outcome}${e.durationMs !== undefined ? `\t${e.durationMs}ms` : ''}`),
+        ),
       );
     }
     default:

@@ -16,8 +16,24 @@ export const SHARD_USAGE = `  tenants move <tenant> --to <shard>      move a ten
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-interface ShardJson { id: string; region: string; writerUrl: string; readerUrls: string[]; accepting: boolean; tenants: number }
-interface MoveJson { tenantId: string; from: string; to: string; rows: Record<string, number>; catchUpPasses: number; freezeMs: number; totalMs: number; purged: number }
+interface ShardJson {
+  id: string;
+  region: string;
+  writerUrl: string;
+  readerUrls: string[];
+  accepting: boolean;
+  tenants: number;
+}
+interface MoveJson {
+  tenantId: string;
+  from: string;
+  to: string;
+  rows: Record<string, number>;
+  catchUpPasses: number;
+  freezeMs: number;
+  totalMs: number;
+  purged: number;
+}
 
 /** Runs a shard verb; false when `positionals` is not one of them. */
 export async function runShardCommand(
@@ -32,7 +48,9 @@ export async function runShardCommand(
   if (group === 'shards' && verb === 'list') {
     if (args.length) throw usage('shards list takes no arguments');
     const r = (await api.call('GET', '/shards')) as { shards: ShardJson[] };
-    print(r, () => r.shards.forEach((s) => out(`${s.id}\t${s.region}\t${s.tenants} tenant(s)\t${s.readerUrls.length} reader(s)${s.accepting ? '' : '\tnot accepting'}`)));
+    print(r, () =>
+      r.shards.forEach((s) => out(`${s.id}\t${s.region}\t${s.tenants} tenant(s)\t${s.readerUrls.length} reader(s)${s.accepting ? '' : '\tnot accepting'}`)),
+    );
     return true;
   }
   if (group === 'tenants' && verb === 'shard') {
@@ -46,7 +64,11 @@ export async function runShardCommand(
     if (args.length !== 1 || typeof to !== 'string' || !to) throw usage('expected tenants move <tenant> --to <shard>');
     const r = (await api.call('POST', `/tenants/${encodeURIComponent(args[0]!)}/move`, { toShard: to })) as { move: MoveJson };
     const m = r.move;
-    print(r, () => out(`moved ${args[0]} from ${m.from} to ${m.to} in ${m.totalMs} ms (writes frozen ${m.freezeMs} ms, ${m.catchUpPasses} pass(es), rows ${JSON.stringify(m.rows)})`));
+    print(r, () =>
+      out(
+        `moved ${args[0]} from ${m.from} to ${m.to} in ${m.totalMs} ms (writes frozen ${m.freezeMs} ms, ${m.catchUpPasses} pass(es), rows ${JSON.stringify(m.rows)})`,
+      ),
+    );
     return true;
   }
   return false;

@@ -58,7 +58,13 @@ interface UpstreamJson {
   health?: { state: string; era?: string; lastError?: string };
 }
 
-const csv = (s: unknown) => (typeof s === 'string' ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const csv = (s: unknown) =>
+  typeof s === 'string'
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 const int = (s: unknown, name: string, usage: (m: string) => Error) => {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -77,7 +83,8 @@ function bodyFrom(v: Values, usage: (m: string) => Error): Record<string, unknow
   const oauthId = v['oauth-client-id'] as string | undefined;
   const oauthSecret = v['oauth-client-secret'] as string | undefined;
   if ((oauthId === undefined) !== (oauthSecret === undefined)) throw usage('--oauth-client-id and --oauth-client-secret go together');
-  if (oauthId === undefined && (v['oauth-scope'] !== undefined || v['oauth-issuer'] !== undefined)) throw usage('--oauth-scope and --oauth-issuer need --oauth-client-id and --oauth-client-secret');
+  if (oauthId === undefined && (v['oauth-scope'] !== undefined || v['oauth-issuer'] !== undefined))
+    throw usage('--oauth-scope and --oauth-issuer need --oauth-client-id and --oauth-client-secret');
   const credentials = {
     ...(Object.keys(headers).length && { headers }),
     ...(v.bearer !== undefined && { bearer: v.bearer }),
@@ -177,14 +184,24 @@ export async function runUpstreamCommand(
     case 'test': {
       const [t, n] = need(2, 'test <tenant> <name>');
       const r = (await api.call('POST', `/tenants/${t}/upstreams/${n}/test`)) as {
-        test: { ok: boolean; era?: string; protocolVersion?: string; counts?: Record<string, number>; latencyMs: number; error?: string; serverInfo?: { name: string; version: string } };
+        test: {
+          ok: boolean;
+          era?: string;
+          protocolVersion?: string;
+          counts?: Record<string, number>;
+          latencyMs: number;
+          error?: string;
+          serverInfo?: { name: string; version: string };
+        };
       };
       print(r, () => {
         const x = r.test;
         if (!x.ok) return out(`FAILED after ${x.latencyMs} ms: ${x.error}`);
         const gen = x.era === 'modern' ? 'stateless (2026-07-28)' : 'sessionful (2025-era)';
         out(`ok in ${x.latencyMs} ms: ${x.serverInfo ? `${x.serverInfo.name} ${x.serverInfo.version}, ` : ''}protocol ${x.protocolVersion ?? '?'} ${gen}`);
-        out(`tools ${x.counts?.tools ?? 0}, resources ${x.counts?.resources ?? 0}, templates ${x.counts?.resourceTemplates ?? 0}, prompts ${x.counts?.prompts ?? 0}`);
+        out(
+          `tools ${x.counts?.tools ?? 0}, resources ${x.counts?.resources ?? 0}, templates ${x.counts?.resourceTemplates ?? 0}, prompts ${x.counts?.prompts ?? 0}`,
+        );
       });
       if (!r.test.ok) process.exitCode = 1;
       return true;

@@ -35,7 +35,8 @@ export interface AdminRouteContext {
 /** An extension route: a Response when it owns the path, undefined otherwise. */
 export type AdminRoute = (ctx: AdminRouteContext) => Promise<Response | undefined>;
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 /** The URL without query or fragment (they may carry tokens; the audit log must not). */
 const withoutQuery = (url: string) => url.replace(/[?#].*$/, '');
 const fail = (status: number, code: string, message: string) => json(status, { error: { code, message } });
@@ -54,7 +55,12 @@ export function upstreamAdminRoute(registry: UpstreamRegistry, secrets: () => Se
         throw err;
       });
       if (result instanceof KeyUnavailableError) return fail(503, 'key-unavailable', result.message);
-      await ctx.audit({ tenantId: null, action: 'secrets.rotate-master', target: result.masterKeyId, detail: { rewrapped: result.rewrapped, remaining: result.remaining } });
+      await ctx.audit({
+        tenantId: null,
+        action: 'secrets.rotate-master',
+        target: result.masterKeyId,
+        detail: { rewrapped: result.rewrapped, remaining: result.remaining },
+      });
       return json(200, result);
     }
     if (a !== 'tenants' || t === undefined || sub !== 'upstreams' || rest.length) return undefined;
@@ -65,7 +71,12 @@ export function upstreamAdminRoute(registry: UpstreamRegistry, secrets: () => Se
         if (method !== 'POST') return fail(405, 'method_not_allowed', `${method} not allowed on /tenants/:tenant/upstreams`);
         const input = await ctx.body(ctx.request, CreateUpstreamBody);
         const upstream = await registry.add(tenant, input);
-        await ctx.audit({ tenantId: tenant.id, action: 'upstream.create', target: upstream.namespace, detail: { url: withoutQuery(upstream.url), root: upstream.root, auth: upstream.auth.kind } });
+        await ctx.audit({
+          tenantId: tenant.id,
+          action: 'upstream.create',
+          target: upstream.namespace,
+          detail: { url: withoutQuery(upstream.url), root: upstream.root, auth: upstream.auth.kind },
+        });
         return json(201, { upstream });
       }
       const ns = Namespace.safeParse(decodeURIComponent(name));

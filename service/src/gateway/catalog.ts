@@ -160,7 +160,17 @@ export class Catalog {
     const maxTtl = this.opts.maxTtlMs ?? 60_000;
     let ttlMs = maxTtl;
     let cacheScope: 'public' | 'private' = 'public';
-    const snap: z.infer<typeof Snapshot> = { version: randomUUID(), ttlMs, cacheScope, upstreams: [], tools: [], resources: [], resourceTemplates: [], prompts: [], roots: { tools: {}, prompts: {}, resources: {} } };
+    const snap: z.infer<typeof Snapshot> = {
+      version: randomUUID(),
+      ttlMs,
+      cacheScope,
+      upstreams: [],
+      tools: [],
+      resources: [],
+      resourceTemplates: [],
+      prompts: [],
+      roots: { tools: {}, prompts: {}, resources: {} },
+    };
     for (const entry of listings) {
       const { up } = entry;
       if (!('listing' in entry) || !entry.listing) {

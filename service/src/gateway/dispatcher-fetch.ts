@@ -88,7 +88,13 @@ export async function dispatcherFetch(url: URL, init: RequestInit | undefined, d
     return new Response(null, init2);
   }
   const encoding = responseHeaders.get('content-encoding');
-  const codings = encoding ? encoding.toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity') : [];
+  const codings = encoding
+    ? encoding
+        .toLowerCase()
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c && c !== 'identity')
+    : [];
   // A complete JSON answer is read here (the SDK reads it whole anyway); streams (SSE) stay streams.
   if (!codings.length && responseHeaders.get('content-type')?.startsWith('application/json')) {
     try {

@@ -11,6 +11,10 @@ export type UpstreamFailure = 'connect' | 'auth' | 'circuit-open' | 'concurrency
 /** A JSON-RPC error about one upstream. */
 export function upstreamError(namespace: string, reason: UpstreamFailure, detail: string): ProtocolError {
   const code =
-    reason === 'timeout' ? UpstreamErrorCode.Timeout : reason === 'not-found' || reason === 'denied' ? UpstreamErrorCode.NotFound : UpstreamErrorCode.Unavailable;
+    reason === 'timeout'
+      ? UpstreamErrorCode.Timeout
+      : reason === 'not-found' || reason === 'denied'
+        ? UpstreamErrorCode.NotFound
+        : UpstreamErrorCode.Unavailable;
   return new ProtocolError(code, `upstream "${namespace}": ${detail}`, { upstream: namespace, reason });
 }

@@ -144,9 +144,25 @@ export function createFederation(opts: FederationOptions): Federation {
   subscriber?.on('error', (err: Error) => opts.onError?.(err, 'pending-input subscriber'));
   const pending =
     opts.stateRedis && subscriber
-      ? new PendingInputs({ redis: opts.stateRedis, subscriber, keyPrefix: opts.keyPrefix ?? 'umcp:', replicaId: opts.replicaId ?? randomUUID(), roundMs: 120_000 })
+      ? new PendingInputs({
+          redis: opts.stateRedis,
+          subscriber,
+          keyPrefix: opts.keyPrefix ?? 'umcp:',
+          replicaId: opts.replicaId ?? randomUUID(),
+          roundMs: 120_000,
+        })
       : undefined;
-  const registry = new UpstreamRegistry({ store, directory, catalog, pool, guard, box: secrets, builtinNames: opts.builtinNames, announce: (t) => announce(t), version: opts.version });
+  const registry = new UpstreamRegistry({
+    store,
+    directory,
+    catalog,
+    pool,
+    guard,
+    box: secrets,
+    builtinNames: opts.builtinNames,
+    announce: (t) => announce(t),
+    version: opts.version,
+  });
   return {
     registry,
     catalog,

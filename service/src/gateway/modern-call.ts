@@ -63,10 +63,12 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   const { up, target: name, ctx, codec, pending } = call;
   const raw = ctx.mcpReq.requestState();
   const sealed = typeof raw === 'string' ? await codec.verify(raw, ctx) : undefined;
-  if (sealed && (sealed['fed'] !== up.namespace || sealed['tool'] !== name)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState belongs to another tool');
+  if (sealed && (sealed['fed'] !== up.namespace || sealed['tool'] !== name))
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState belongs to another tool');
 
   const finish = async (o: RoundOutcome, pendingId?: string, owner?: string): Promise<Record<string, unknown>> => {
-    if (o.kind === 'error') throw new ProtocolError(o.code, o.message.startsWith(`upstream "${up.namespace}"`) ? o.message : `upstream "${up.namespace}": ${o.message}`, o.data);
+    if (o.kind === 'error')
+      throw new ProtocolError(o.code, o.message.startsWith(`upstream "${up.namespace}"`) ? o.message : `upstream "${up.namespace}": ${o.message}`, o.data);
     if (o.kind === 'input') {
       const requestState = await codec.mint({ fed: up.namespace, tool: name, p: pendingId, r: owner, n: o.round }, ctx);
       return { resultType: 'input_required', inputRequests: o.asks, requestState };
@@ -117,7 +119,10 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
     const guarded = (a: InputAsk, related: boolean) => {
       const needed = capability[a.method];
       if (needed && caps[needed] === undefined) {
-        const err = new MissingRequiredClientCapabilityError({ requiredCapabilities: { [needed]: {} } }, `upstream "${up.namespace}" needs the client capability ${needed}, which the client did not declare`);
+        const err = new MissingRequiredClientCapabilityError(
+          { requiredCapabilities: { [needed]: {} } },
+          `upstream "${up.namespace}" needs the client capability ${needed}, which the client did not declare`,
+        );
         // Only a question that belongs to this call (sent on its stream) decides the call's fate; one that
         // merely arrived while it ran (e.g. a roots/list after initialisation) is just refused.
         if (related) refuse(err);
@@ -125,7 +130,9 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
       }
       return ask(a);
     };
-    return callContext.run({ ctx, ask: guarded }, () => conn.run((c) => call.send(c, params, { ...call.requestOptions, signal, allowInputRequired: true }), false));
+    return callContext.run({ ctx, ask: guarded }, () =>
+      conn.run((c) => call.send(c, params, { ...call.requestOptions, signal, allowInputRequired: true }), false),
+    );
   });
   // A caller that goes away while the first round runs cancels the upstream call (nothing could resume it);
   // once a round ends with a question, the call outlives this request until answered or expired.

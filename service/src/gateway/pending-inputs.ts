@@ -158,7 +158,15 @@ export class PendingInputs {
     if (owner === this.opts.replicaId) return this.resumeLocal(id, responses);
     const replyTo = `${this.opts.keyPrefix}fed:reply:${randomUUID()}`;
     const reply = new Promise<RoundOutcome>((resolve) => {
-      const timer = setTimeout(() => resolve({ kind: 'error', code: UpstreamErrorCode.Unavailable, message: 'the replica holding the upstream call did not answer (it may have stopped); call the tool again' }), this.opts.roundMs + 2_000);
+      const timer = setTimeout(
+        () =>
+          resolve({
+            kind: 'error',
+            code: UpstreamErrorCode.Unavailable,
+            message: 'the replica holding the upstream call did not answer (it may have stopped); call the tool again',
+          }),
+        this.opts.roundMs + 2_000,
+      );
       this.replies.set(replyTo, (o) => {
         clearTimeout(timer);
         resolve(o);
@@ -167,7 +175,8 @@ export class PendingInputs {
     await this.opts.subscriber.subscribe(replyTo);
     try {
       const receivers = await this.opts.redis.publish(`${this.opts.keyPrefix}fed:pending:${owner}`, JSON.stringify({ id, responses, replyTo }));
-      if (receivers === 0) return { kind: 'error', code: UpstreamErrorCode.Unavailable, message: 'the replica holding the upstream call is gone; call the tool again' };
+      if (receivers === 0)
+        return { kind: 'error', code: UpstreamErrorCode.Unavailable, message: 'the replica holding the upstream call is gone; call the tool again' };
       return await reply;
     } finally {
       this.replies.delete(replyTo);

@@ -23,7 +23,14 @@ import type { UpstreamDirectory } from './upstream-directory.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './task-aware-client.js';
 import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask } from './upstream-tasks.js';
 import { needsTasksExtension } from '../protocol/errors.js';
-import { IDEMPOTENCY_KEY_META, LOG_LEVEL_META, TASK_CREATE_META, TASK_RUN_META, UPSTREAM_NAMESPACE_META, UPSTREAM_SESSION_META } from '../protocol/meta-keys.js';
+import {
+  IDEMPOTENCY_KEY_META,
+  LOG_LEVEL_META,
+  TASK_CREATE_META,
+  TASK_RUN_META,
+  UPSTREAM_NAMESPACE_META,
+  UPSTREAM_SESSION_META,
+} from '../protocol/meta-keys.js';
 import { legacyUpstreamTaskOf, upstreamTaskOf } from '../protocol/upstream-task-meta.js';
 
 /** What the router needs. */
@@ -84,7 +91,12 @@ function toolSchemas(snap: CatalogSnapshot): ReadonlyMap<string, Record<string, 
 }
 
 /** Installs federation handlers on one server instance. */
-export async function attachFederation(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }, deps: RouterDeps): Promise<void> {
+export async function attachFederation(
+  server: McpServer,
+  principal: Principal,
+  facts: { era: 'legacy' | 'modern'; requestId?: string },
+  deps: RouterDeps,
+): Promise<void> {
   // A tenant without upstreams keeps exactly its built-in surface (capabilities included).
   if ((await deps.directory.list(principal.tenantId)).length === 0) return;
   const low = server.server;
@@ -202,7 +214,10 @@ export async function attachFederation(server: McpServer, principal: Principal, 
             // on this replica (the caller's answer to an earlier round may have landed on another one).
             // The task layer mirrors it in a gateway task whose worker follows it in that session.
             const session = deps.pool.get(up).sessionOf(c);
-            return { ...r, _meta: { ...(r['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace, ...(session && { [UPSTREAM_SESSION_META]: session }) } };
+            return {
+              ...r,
+              _meta: { ...(r['_meta'] as object), [UPSTREAM_NAMESPACE_META]: up.namespace, ...(session && { [UPSTREAM_SESSION_META]: session }) },
+            };
           },
         });
         const task = upstreamTaskOf(result);
@@ -278,7 +293,11 @@ export async function attachFederation(server: McpServer, principal: Principal, 
         send: async (c, p, o) => (await c.getPrompt(p as { name: string }, o)) as Record<string, unknown>,
       })) as never;
     }
-    return asOwn(await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false))) as never;
+    return asOwn(
+      await callContext.run({ ctx }, () =>
+        deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false),
+      ),
+    ) as never;
   });
 
   /** The upstream serving `uri` and the URI in its own terms. */
@@ -296,7 +315,10 @@ export async function attachFederation(server: McpServer, principal: Principal, 
   };
 
   const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
-    const ownUris = (r: Record<string, unknown>) => ({ ...r, contents: (r['contents'] as { uri: string }[]).map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
+    const ownUris = (r: Record<string, unknown>) => ({
+      ...r,
+      contents: (r['contents'] as { uri: string }[]).map((c) => ({ ...c, uri: exposedUri(up, c.uri) })),
+    });
     if (facts.era === 'modern' && deps.requestState) {
       return callForModernCaller({
         ...modern(up, ctx),
@@ -306,7 +328,9 @@ export async function attachFederation(server: McpServer, principal: Principal, 
         mapResult: ownUris,
       });
     }
-    const result = await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false));
+    const result = await callContext.run({ ctx }, () =>
+      deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false),
+    );
     return asOwn({ ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
   };
 
@@ -341,7 +365,9 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       // SEP-2164: a resource-not-found error names the URI in `data.uri`, the caller's (an upstream names
       // its own URI, or none).
       const data = err instanceof ProtocolError ? (err.data as Record<string, unknown> | undefined) : undefined;
-      const notFound = err instanceof ProtocolError && (err.code === RESOURCE_NOT_FOUND || (err.code === ProtocolErrorCode.InvalidParams && typeof data?.['uri'] === 'string'));
+      const notFound =
+        err instanceof ProtocolError &&
+        (err.code === RESOURCE_NOT_FOUND || (err.code === ProtocolErrorCode.InvalidParams && typeof data?.['uri'] === 'string'));
       if (notFound) throw new ProtocolError(err.code, err.message, { ...data, uri: request.params.uri });
       throw err;
     }
@@ -373,6 +399,8 @@ export async function attachFederation(server: McpServer, principal: Principal, 
       if (builtinComplete) return callOriginal(builtinComplete, 'completion/complete', request.params, ctx) as never;
       return { completion: { values: [], hasMore: false } } as never;
     }
-    return asOwn(await deps.pool.get(route.up).run((c) => c.complete({ ...request.params, ref: route.ref }, relay(ctx, route.up.options.timeouts.callMs)), false)) as never;
+    return asOwn(
+      await deps.pool.get(route.up).run((c) => c.complete({ ...request.params, ref: route.ref }, relay(ctx, route.up.options.timeouts.callMs)), false),
+    ) as never;
   });
 }

@@ -14,7 +14,10 @@ import { Agent } from 'undici';
 
 /** A refused upstream URL; `rule` names what refused it. */
 export class SsrfError extends Error {
-  constructor(readonly rule: string, message: string) {
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'SsrfError';
   }
@@ -45,21 +48,69 @@ const RULES: { rule: string; list: BlockList; what: string }[] = [
   {
     rule: 'cloud-metadata',
     what: 'a cloud metadata endpoint',
-    list: blocks([], [['169.254.169.254', 'ipv4'], ['169.254.170.2', 'ipv4'], ['100.100.100.200', 'ipv4'], ['fd00:ec2::254', 'ipv6']]),
+    list: blocks(
+      [],
+      [
+        ['169.254.169.254', 'ipv4'],
+        ['169.254.170.2', 'ipv4'],
+        ['100.100.100.200', 'ipv4'],
+        ['fd00:ec2::254', 'ipv6'],
+      ],
+    ),
   },
-  { rule: 'loopback', what: 'a loopback address', list: blocks([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']]) },
-  { rule: 'unspecified', what: 'an unspecified address', list: blocks([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']]) },
+  {
+    rule: 'loopback',
+    what: 'a loopback address',
+    list: blocks([
+      ['127.0.0.0', 8, 'ipv4'],
+      ['::1', 128, 'ipv6'],
+    ]),
+  },
+  {
+    rule: 'unspecified',
+    what: 'an unspecified address',
+    list: blocks([
+      ['0.0.0.0', 8, 'ipv4'],
+      ['::', 128, 'ipv6'],
+    ]),
+  },
   {
     rule: 'private',
     what: 'a private-network address',
-    list: blocks([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['fc00::', 7, 'ipv6']]),
+    list: blocks([
+      ['10.0.0.0', 8, 'ipv4'],
+      ['172.16.0.0', 12, 'ipv4'],
+      ['192.168.0.0', 16, 'ipv4'],
+      ['100.64.0.0', 10, 'ipv4'],
+      ['fc00::', 7, 'ipv6'],
+    ]),
   },
-  { rule: 'link-local', what: 'a link-local address', list: blocks([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']]) },
-  { rule: 'multicast', what: 'a multicast address', list: blocks([['224.0.0.0', 4, 'ipv4'], ['ff00::', 8, 'ipv6']]) },
+  {
+    rule: 'link-local',
+    what: 'a link-local address',
+    list: blocks([
+      ['169.254.0.0', 16, 'ipv4'],
+      ['fe80::', 10, 'ipv6'],
+    ]),
+  },
+  {
+    rule: 'multicast',
+    what: 'a multicast address',
+    list: blocks([
+      ['224.0.0.0', 4, 'ipv4'],
+      ['ff00::', 8, 'ipv6'],
+    ]),
+  },
   {
     rule: 'reserved',
     what: 'a reserved address',
-    list: blocks([['240.0.0.0', 4, 'ipv4'], ['192.0.0.0', 24, 'ipv4'], ['198.18.0.0', 15, 'ipv4'], ['192.0.2.0', 24, 'ipv4'], ['2001:db8::', 32, 'ipv6']]),
+    list: blocks([
+      ['240.0.0.0', 4, 'ipv4'],
+      ['192.0.0.0', 24, 'ipv4'],
+      ['198.18.0.0', 15, 'ipv4'],
+      ['192.0.2.0', 24, 'ipv4'],
+      ['2001:db8::', 32, 'ipv6'],
+    ]),
   },
 ];
 
@@ -83,9 +134,15 @@ export class SsrfGuard {
   private readonly cidrs = new BlockList();
 
   /** @param allowlist host names, `*.suffix` patterns, IPs or CIDRs (UPSTREAM_ALLOWLIST) */
-  constructor(allowlist: readonly string[] = [], private readonly resolve: Resolver = defaultResolver) {
+  constructor(
+    allowlist: readonly string[] = [],
+    private readonly resolve: Resolver = defaultResolver,
+  ) {
     for (const raw of allowlist) {
-      const entry = raw.trim().toLowerCase().replace(/^\[|\]$/g, '');
+      const entry = raw
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, '');
       if (!entry) continue;
       const [net, bits] = entry.split('/');
       const fam = isIP(net!);

@@ -16,7 +16,8 @@ export class TaskAwareClient extends Client {
     const result = (response as { result?: Record<string, unknown> }).result;
     if (result && typeof result === 'object') {
       // 2026-07-28 CreateTaskResult (flat task fields) / 2025-11-25 CreateTaskResult ({task}).
-      const task = result['resultType'] === 'task' ? stripResultType(result) : isLegacyTaskAnswer(result) ? (result['task'] as Record<string, unknown>) : undefined;
+      const task =
+        result['resultType'] === 'task' ? stripResultType(result) : isLegacyTaskAnswer(result) ? (result['task'] as Record<string, unknown>) : undefined;
       if (task) {
         const complete = { content: [], _meta: { [UPSTREAM_TASK_META]: task } };
         super._onresponse({ ...response, result: result['resultType'] === 'task' ? { resultType: 'complete', ...complete } : complete } as JSONRPCResponse);

@@ -22,7 +22,10 @@ const Forbidden = new Set(['host', 'content-length', 'content-type', 'accept', '
 export const CredentialsInput = z.strictObject({
   headers: z
     .record(HeaderName, z.string().min(1).max(8192))
-    .refine((h) => Object.keys(h).every((k) => !Forbidden.has(k.toLowerCase())), 'headers may not set Host, Content-Type, Accept, Mcp-Session-Id or other protocol headers')
+    .refine(
+      (h) => Object.keys(h).every((k) => !Forbidden.has(k.toLowerCase())),
+      'headers may not set Host, Content-Type, Accept, Mcp-Session-Id or other protocol headers',
+    )
     .optional(),
   bearer: z.string().min(1).max(8192).optional(),
   oauth: z
@@ -31,7 +34,10 @@ export const CredentialsInput = z.strictObject({
       clientSecret: z.string().min(1).max(8192),
       scope: z.string().max(1024).optional(),
       /** The authorization server's issuer: the client credentials are sent to no other AS. */
-      issuer: z.url({ protocol: /^https?$/, error: "the authorization server's issuer URL (http or https)" }).max(2048).optional(),
+      issuer: z
+        .url({ protocol: /^https?$/, error: "the authorization server's issuer URL (http or https)" })
+        .max(2048)
+        .optional(),
     })
     .optional(),
 });
@@ -127,6 +133,10 @@ export function credentialSummary(c: Credentials | undefined): Record<string, un
   return {
     ...(c.headers && { headerNames: Object.keys(c.headers) }),
     ...(c.bearer && { bearer: true }),
-    ...(c.oauth && { oauthClientId: c.oauth.clientId, ...(c.oauth.scope && { oauthScope: c.oauth.scope }), ...(c.oauth.issuer && { oauthIssuer: c.oauth.issuer }) }),
+    ...(c.oauth && {
+      oauthClientId: c.oauth.clientId,
+      ...(c.oauth.scope && { oauthScope: c.oauth.scope }),
+      ...(c.oauth.issuer && { oauthIssuer: c.oauth.issuer }),
+    }),
   };
 }

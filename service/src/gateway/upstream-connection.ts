@@ -70,7 +70,10 @@ export class UpstreamConnection {
   private readonly link: ConnectionLink = { connect: () => this.connect(), reset: () => this.reset() };
   lastUsed = Date.now();
 
-  constructor(readonly upstream: ResolvedUpstream, private readonly opts: UpstreamConnectionOptions) {
+  constructor(
+    readonly upstream: ResolvedUpstream,
+    private readonly opts: UpstreamConnectionOptions,
+  ) {
     this.key = `${upstream.id}@${upstream.version}`;
     const onError = (err: unknown) => this.opts.onError?.(err);
     this.resilience = new UpstreamResilience(upstream.options.maxConcurrency, opts);
@@ -175,16 +178,18 @@ export class UpstreamConnection {
     if (this.client) return Promise.resolve(this.client);
     // Opened outside any caller's context: long-lived streams (listen, standalone GET) must not inherit
     // the first caller's context, or unrelated upstream requests would be relayed to that caller.
-    this.connecting ??= callContext.exit(() => this.open()).then(
-      (c) => {
-        this.client = c;
-        return c;
-      },
-      (err: unknown) => {
-        this.connecting = undefined;
-        throw err;
-      },
-    );
+    this.connecting ??= callContext
+      .exit(() => this.open())
+      .then(
+        (c) => {
+          this.client = c;
+          return c;
+        },
+        (err: unknown) => {
+          this.connecting = undefined;
+          throw err;
+        },
+      );
     return this.connecting;
   }
 
@@ -196,7 +201,8 @@ export class UpstreamConnection {
     });
     this.errors.clear();
     // Ask for every log message; each caller's own level filters what it receives.
-    if (client.getServerCapabilities()?.logging) await client.setLoggingLevel('debug', { timeout: this.upstream.options.timeouts.connectMs }).catch((err: unknown) => this.opts.onError?.(err));
+    if (client.getServerCapabilities()?.logging)
+      await client.setLoggingLevel('debug', { timeout: this.upstream.options.timeouts.connectMs }).catch((err: unknown) => this.opts.onError?.(err));
     this.subscriptions.restore(client);
     return client;
   }

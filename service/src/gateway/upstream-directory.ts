@@ -53,7 +53,10 @@ export class UpstreamDirectory {
 
   /** Every upstream of the tenant, ready to connect. */
   async list(tenantId: string): Promise<ResolvedUpstream[]> {
-    const rows = await this.cache.get(UPSTREAMS_NS, tenantId, async () => (await this.store.list(tenantId)).map(toCached), { schema: Cached, ttlMs: this.ttlMs });
+    const rows = await this.cache.get(UPSTREAMS_NS, tenantId, async () => (await this.store.list(tenantId)).map(toCached), {
+      schema: Cached,
+      ttlMs: this.ttlMs,
+    });
     return Promise.all(rows.map((r) => this.resolve(r)));
   }
 

@@ -24,7 +24,10 @@ import type { UpstreamDirectory } from './upstream-directory.js';
 
 /** A registration the caller got wrong (400), with one line per problem. */
 export class UpstreamValidationError extends Error {
-  constructor(message: string, readonly rule?: string) {
+  constructor(
+    message: string,
+    readonly rule?: string,
+  ) {
     super(message);
     this.name = 'UpstreamValidationError';
   }
@@ -89,7 +92,17 @@ export class UpstreamRegistry {
       ...(input.protocol && { protocol: input.protocol }),
     });
     const id = randomUUID();
-    const draft: ResolvedUpstream = { id, tenantId: tenant.id, namespace: input.name, url: input.url, transport: input.transport, root: input.root, version: 0, options, credentials: input.credentials };
+    const draft: ResolvedUpstream = {
+      id,
+      tenantId: tenant.id,
+      namespace: input.name,
+      url: input.url,
+      transport: input.transport,
+      root: input.root,
+      version: 0,
+      options,
+      credentials: input.credentials,
+    };
     if (input.root) await this.checkRootClash(tenant, draft);
     const record = await this.deps.store.create(await this.toWrite(draft));
     await this.changed(tenant.id);
@@ -157,7 +170,12 @@ export class UpstreamRegistry {
         era: client.getProtocolEra() as 'modern' | 'legacy',
         ...(client.getNegotiatedProtocolVersion() && { protocolVersion: client.getNegotiatedProtocolVersion() }),
         ...(info && { serverInfo: { name: info.name, version: info.version } }),
-        counts: { tools: listing.tools.length, resources: listing.resources.length, resourceTemplates: listing.resourceTemplates.length, prompts: listing.prompts.length },
+        counts: {
+          tools: listing.tools.length,
+          resources: listing.resources.length,
+          resourceTemplates: listing.resourceTemplates.length,
+          prompts: listing.prompts.length,
+        },
         latencyMs: Math.round(performance.now() - started),
       };
     } catch (err) {
@@ -183,7 +201,10 @@ export class UpstreamRegistry {
     try {
       listing = await conn.run((c) => listUpstream(c, up), true);
     } catch (err) {
-      throw new UpstreamValidationError(`a root upstream must be reachable at registration to check for name clashes: ${err instanceof Error ? err.message : String(err)}`, 'root-unreachable');
+      throw new UpstreamValidationError(
+        `a root upstream must be reachable at registration to check for name clashes: ${err instanceof Error ? err.message : String(err)}`,
+        'root-unreachable',
+      );
     } finally {
       await conn.close();
     }
@@ -202,14 +223,20 @@ export class UpstreamRegistry {
       else if (otherPrompts.has(p.name)) clashes.push(`prompt "${p.name}" (root upstream "${otherPrompts.get(p.name)}")`);
     }
     if (clashes.length) {
-      throw new ConflictError(`root upstream "${up.namespace}" clashes with existing names: ${clashes.slice(0, 10).join(', ')}${clashes.length > 10 ? ` and ${clashes.length - 10} more` : ''}; register it without --root to prefix its names`);
+      throw new ConflictError(
+        `root upstream "${up.namespace}" clashes with existing names: ${clashes.slice(0, 10).join(', ')}${clashes.length > 10 ? ` and ${clashes.length - 10} more` : ''}; register it without --root to prefix its names`,
+      );
     }
   }
 
   private async toWrite(up: ResolvedUpstream) {
     let sealed: Buffer | null = null;
     if (up.credentials && authKindOf(up.credentials) !== 'none') {
-      if (!this.deps.box) throw new UpstreamValidationError('credentials cannot be stored: neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured on the gateway', 'no-master-key');
+      if (!this.deps.box)
+        throw new UpstreamValidationError(
+          'credentials cannot be stored: neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured on the gateway',
+          'no-master-key',
+        );
       sealed = await this.deps.box.seal(up.tenantId, up.id, JSON.stringify(up.credentials satisfies Credentials));
     }
     return {

@@ -105,7 +105,8 @@ export class RemoteTasks {
     const caps = callerCapabilities(ctx);
     const conn = this.pool.get(up);
     return conn.run(async (c) => {
-      if (c.getProtocolEra() !== 'modern') throw upstreamError(up.namespace, 'not-found', `no longer speaks 2026-07-28; its task ${String(params['taskId'])} cannot be reached`);
+      if (c.getProtocolEra() !== 'modern')
+        throw upstreamError(up.namespace, 'not-found', `no longer speaks 2026-07-28; its task ${String(params['taskId'])} cannot be reached`);
       const request = { method, params: { ...params, _meta: { ...(caps && { [CLIENT_CAPABILITIES_META]: caps }) } } };
       return (await c.request(request as never, Passthrough, { timeout: up.options.timeouts.callMs, signal: ctx.mcpReq.signal })) as Record<string, unknown>;
     }, method === 'tasks/get');
@@ -158,17 +159,20 @@ async function awaitLegacyTask(
     if (options.keepOn !== undefined && options.signal.aborted && options.signal.reason === options.keepOn) return undefined;
     return client.request({ method: 'tasks/cancel', params: { taskId } } as never, Passthrough, { timeout: 10_000 });
   };
-  return tendUpstreamTask(options.signal, cancel, async (verdict) =>
-    (await client
-      .request({ method: 'tasks/result', params: { taskId } } as never, Passthrough, {
-        signal: options.signal,
-        // The wait is bounded by the gateway task's own job timeout (its abort signal), not the call timeout.
-        timeout: TASK_WAIT_MS,
-        resetTimeoutOnProgress: true,
-        ...(options.onprogress && { onprogress: options.onprogress }),
-      })
-      // A JSON-RPC error of tasks/result is the task's own failure; anything else leaves it running.
-      .catch((err: unknown) => Promise.reject(err instanceof ProtocolError ? verdict(err) : err))) as Record<string, unknown>,
+  return tendUpstreamTask(
+    options.signal,
+    cancel,
+    async (verdict) =>
+      (await client
+        .request({ method: 'tasks/result', params: { taskId } } as never, Passthrough, {
+          signal: options.signal,
+          // The wait is bounded by the gateway task's own job timeout (its abort signal), not the call timeout.
+          timeout: TASK_WAIT_MS,
+          resetTimeoutOnProgress: true,
+          ...(options.onprogress && { onprogress: options.onprogress }),
+        })
+        // A JSON-RPC error of tasks/result is the task's own failure; anything else leaves it running.
+        .catch((err: unknown) => Promise.reject(err instanceof ProtocolError ? verdict(err) : err))) as Record<string, unknown>,
   );
 }
 
@@ -177,7 +181,11 @@ async function awaitLegacyTask(
  * gateway's side (timeout, lost connection, a question the caller could not answer), cancels the
  * upstream task; an error `body` marks as the task's own `verdict` (it ended failed) does not.
  */
-async function tendUpstreamTask<T>(signal: AbortSignal, cancel: () => Promise<unknown> | undefined, body: (verdict: (err: Error) => Error) => Promise<T>): Promise<T> {
+async function tendUpstreamTask<T>(
+  signal: AbortSignal,
+  cancel: () => Promise<unknown> | undefined,
+  body: (verdict: (err: Error) => Error) => Promise<T>,
+): Promise<T> {
   // The cancellation is awaited before this returns, so the client it goes out on is not closed under it.
   let cancelling: Promise<unknown> | undefined;
   const cancelOnce = () => void (cancelling ??= Promise.resolve(cancel()).catch(() => undefined));
@@ -249,7 +257,10 @@ export async function followUpstreamTask(
   let task = DetailedTask.parse(lifted);
   const taskId = task.taskId;
   const send = async (method: string, p: Record<string, unknown>, signal?: AbortSignal) =>
-    (await client.request({ method, params: withCaps(p) } as never, Passthrough, { timeout: options.timeout, ...(signal && { signal }) })) as Record<string, unknown>;
+    (await client.request({ method, params: withCaps(p) } as never, Passthrough, { timeout: options.timeout, ...(signal && { signal }) })) as Record<
+      string,
+      unknown
+    >;
   const cancel = () => send('tasks/cancel', { taskId });
   return tendUpstreamTask(options.signal, cancel, async (verdict) => {
     const asked = new Set<string>();
@@ -257,7 +268,10 @@ export async function followUpstreamTask(
     let lastMessage: string | undefined;
     for (;;) {
       if (task.status === 'completed') return task.result ?? { content: [] };
-      if (task.status === 'failed') throw verdict(new ProtocolError(task.error?.code ?? ProtocolErrorCode.InternalError, task.error?.message ?? `upstream task ${taskId} failed`, task.error?.data));
+      if (task.status === 'failed')
+        throw verdict(
+          new ProtocolError(task.error?.code ?? ProtocolErrorCode.InternalError, task.error?.message ?? `upstream task ${taskId} failed`, task.error?.data),
+        );
       if (task.status === 'cancelled') throw verdict(new ProtocolError(ProtocolErrorCode.InternalError, `upstream task ${taskId} was cancelled`));
       if (task.statusMessage && task.statusMessage !== lastMessage) options.onprogress?.({ progress: ++progress, message: (lastMessage = task.statusMessage) });
       // Each question once (the same key may come back with a new question in a later round).

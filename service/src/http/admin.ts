@@ -17,7 +17,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
-import { ConflictError, NotFoundError, type ApiKeyRecord, type ApiKeyStore, type AuditEntry, type AuditLog, type Tenant, type TenantStore } from '../store/ports.js';
+import {
+  ConflictError,
+  NotFoundError,
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  type AuditEntry,
+  type AuditLog,
+  type Tenant,
+  type TenantStore,
+} from '../store/ports.js';
 import { TENANT_NAME } from '../store/pg/pg-tenant-store.js';
 import type { PgTenantStore } from '../store/pg/pg-tenant-store.js';
 import type { AdminRoute } from '../gateway/admin-routes.js';
@@ -55,12 +64,22 @@ const CreateKeyBody = z.strictObject({ name: KeyName.default('default') });
 const AuditQuery = z.object({ tenant: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 class BadRequest extends Error {
-  constructor(message: string, readonly issues: string[] = []) {
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
     super(message);
   }
 }
 
-const tenantJson = (t: Tenant) => ({ id: t.id, name: t.name, status: t.status, toolsets: t.toolsets, homeRegion: t.homeRegion, createdAt: t.createdAt.toISOString() });
+const tenantJson = (t: Tenant) => ({
+  id: t.id,
+  name: t.name,
+  status: t.status,
+  toolsets: t.toolsets,
+  homeRegion: t.homeRegion,
+  createdAt: t.createdAt.toISOString(),
+});
 const keyJson = (k: ApiKeyRecord) => ({
   id: k.id,
   tenantId: k.tenantId,
@@ -100,7 +119,10 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      throw new BadRequest('invalid request body', parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`));
+      throw new BadRequest(
+        'invalid request body',
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
+      );
     }
     const toolsets = (parsed.data as { toolsets?: string[] }).toolsets;
     if (toolsets) {
@@ -190,7 +212,11 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
       if (a === 'audit' && t === undefined) {
         if (method !== 'GET') return apiError(405, 'method_not_allowed', 'use GET /audit');
         const q = AuditQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-        if (!q.success) throw new BadRequest('invalid query', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+        if (!q.success)
+          throw new BadRequest(
+            'invalid query',
+            q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          );
         const tenantId = q.data.tenant === undefined ? undefined : (await tenantOf(q.data.tenant)).id;
         const entries = await deps.audit.list({ limit: q.data.limit, ...(tenantId && { tenantId }) });
         return json(200, { entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })) });

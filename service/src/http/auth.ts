@@ -91,7 +91,7 @@ export class Authenticator {
     const claim = payload[oauth.tenantClaim];
     if (typeof claim !== 'string' || !claim) return { error: 'invalid_token', description: `access token has no "${oauth.tenantClaim}" claim` };
     const tenant = await this.tenant(claim);
-    if (!tenant || tenant.status !== 'active') return { error: 'invalid_token', description: 'the token\'s tenant is unknown or disabled' };
+    if (!tenant || tenant.status !== 'active') return { error: 'invalid_token', description: "the token's tenant is unknown or disabled" };
     const scope = payload.scope ?? payload.scp;
     const scopes = typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : [];
     return { tenantId: tenant.id, tenantName: tenant.name, subject: `oauth:${payload.sub}`, kind: 'oauth', toolsets: tenant.toolsets, scopes };

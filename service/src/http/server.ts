@@ -115,8 +115,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   let active = 0;
   const log = deps.logger;
 
-  const baseUrl = (req: IncomingMessage) =>
-    (deps.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`).replace(/\/+$/, '');
+  const baseUrl = (req: IncomingMessage) => (deps.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`).replace(/\/+$/, '');
 
   const metadataUrl = (req: IncomingMessage) => `${baseUrl(req)}${HTTP.protectedResourceMetadataPath}`;
 
@@ -128,12 +127,16 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   };
 
   const protectedResourceMetadata = (req: IncomingMessage) =>
-    json(200, {
-      resource: `${baseUrl(req)}${HTTP.mcpPath}`,
-      authorization_servers: deps.oauthIssuer ? [deps.oauthIssuer] : [],
-      bearer_methods_supported: ['header'],
-      resource_name: 'Unified MCP Platform',
-    }, { 'access-control-allow-origin': '*' });
+    json(
+      200,
+      {
+        resource: `${baseUrl(req)}${HTTP.mcpPath}`,
+        authorization_servers: deps.oauthIssuer ? [deps.oauthIssuer] : [],
+        bearer_methods_supported: ['header'],
+        resource_name: 'Unified MCP Platform',
+      },
+      { 'access-control-allow-origin': '*' },
+    );
 
   const ready = async () => {
     if (draining) return json(503, { status: 'draining' });
@@ -148,7 +151,10 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const result = host.ok ? validateOriginHeader(req.headers.origin, deps.allowedOrigins) : host;
     if (result.ok) return undefined;
     // The body and status the SDK's hostHeaderValidationResponse / originValidationResponse answer with.
-    return Response.json({ jsonrpc: '2.0', error: { code: EdgeErrorCode.Refused, message: result.message }, id: null }, { status: 403, headers: { 'Content-Type': 'application/json' } });
+    return Response.json(
+      { jsonrpc: '2.0', error: { code: EdgeErrorCode.Refused, message: result.message }, id: null },
+      { status: 403, headers: { 'Content-Type': 'application/json' } },
+    );
   };
 
   /** The web Request with its body, or the 413 answer when the body is over MAX_BODY_BYTES. */
@@ -187,7 +193,11 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       if (req.method === 'OPTIONS') {
         return new Response(null, {
           status: 204,
-          headers: { 'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS', 'access-control-allow-headers': CORS_ALLOW, 'access-control-max-age': '600' },
+          headers: {
+            'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+            'access-control-allow-headers': CORS_ALLOW,
+            'access-control-max-age': '600',
+          },
         });
       }
     }

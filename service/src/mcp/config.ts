@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 
-const intFromEnv = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const intFromEnv = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /** One request-state signing key: `kid:base64secret`, the secret at least 32 bytes once decoded. */
 export interface RequestStateKey {
@@ -26,7 +25,11 @@ export const RequestStateKeysSchema = z
   .transform((raw, ctx): RequestStateKey[] => {
     const keys: RequestStateKey[] = [];
     const seen = new Set<string>();
-    for (const [index, part] of raw.split(',').map((s) => s.trim()).filter(Boolean).entries()) {
+    for (const [index, part] of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .entries()) {
       const colon = part.indexOf(':');
       const kid = colon > 0 ? part.slice(0, colon) : '';
       if (!/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
@@ -55,36 +58,22 @@ export const McpConfigSchema = z.object({
     'Keys sealing Multi Round-Trip request state, `kid:base64secret,...` (secret >= 32 bytes); the first signs, all verify. ' +
       'Every replica must share them. Required; the local platform generates and persists one.',
   ),
-  REQUEST_STATE_TTL_SECONDS: intFromEnv(600, 10, 86_400).describe(
-    'How long an input_required request state stays valid, in seconds.',
-  ),
-  SESSION_TTL_SECONDS: intFromEnv(3600, 60, 7 * 86_400).describe(
-    'Sliding idle TTL of a 2025-era session in Redis, in seconds.',
-  ),
-  EVENT_LOG_MAX_EVENTS: intFromEnv(1000, 10, 1_000_000).describe(
-    'Maximum events kept per SSE stream in the Redis event log (older ones are trimmed).',
-  ),
-  EVENT_LOG_TTL_SECONDS: intFromEnv(900, 10, 86_400).describe(
-    'How long an SSE stream\'s event log is kept after its last event, in seconds.',
-  ),
+  REQUEST_STATE_TTL_SECONDS: intFromEnv(600, 10, 86_400).describe('How long an input_required request state stays valid, in seconds.'),
+  SESSION_TTL_SECONDS: intFromEnv(3600, 60, 7 * 86_400).describe('Sliding idle TTL of a 2025-era session in Redis, in seconds.'),
+  EVENT_LOG_MAX_EVENTS: intFromEnv(1000, 10, 1_000_000).describe('Maximum events kept per SSE stream in the Redis event log (older ones are trimmed).'),
+  EVENT_LOG_TTL_SECONDS: intFromEnv(900, 10, 86_400).describe("How long an SSE stream's event log is kept after its last event, in seconds."),
   CALL_LEASE_MS: intFromEnv(5000, 500, 600_000).describe(
     'Lease a replica holds (and renews) on a running 2025-era request; when it lapses, resuming clients get an error.',
   ),
   MAX_SUBSCRIPTIONS: intFromEnv(100, 1, 10_000).describe(
     'Open subscriptions/listen streams per tenant on one replica (2026-07-28; more are refused with -32603), and resource subscriptions per 2025-era session.',
   ),
-  SSE_KEEPALIVE_MS: intFromEnv(15_000, 1000, 300_000).describe(
-    'Interval of SSE keep-alive comments on open streams, in milliseconds.',
-  ),
-  LIST_CACHE_TTL_MS: intFromEnv(60_000, 0, 86_400_000).describe(
-    'ttlMs cache hint on tools/resources/prompts list results (0 = do not cache).',
-  ),
+  SSE_KEEPALIVE_MS: intFromEnv(15_000, 1000, 300_000).describe('Interval of SSE keep-alive comments on open streams, in milliseconds.'),
+  LIST_CACHE_TTL_MS: intFromEnv(60_000, 0, 86_400_000).describe('ttlMs cache hint on tools/resources/prompts list results (0 = do not cache).'),
   MCP_MAX_BODY_BYTES: intFromEnv(4 * 1024 * 1024, 1024, 100 * 1024 * 1024).describe(
     'Largest JSON-RPC request body the MCP endpoint accepts, in bytes (413 above it). The HTTP layer may apply a lower MAX_BODY_BYTES first.',
   ),
-  SSE_RETRY_MS: intFromEnv(1000, 100, 60_000).describe(
-    'SSE `retry:` hint sent when a stream is closed (drain), in milliseconds.',
-  ),
+  SSE_RETRY_MS: intFromEnv(1000, 100, 60_000).describe('SSE `retry:` hint sent when a stream is closed (drain), in milliseconds.'),
 });
 
 /** Parsed MCP configuration (defaults applied). */

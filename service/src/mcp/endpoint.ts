@@ -110,7 +110,9 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   const log = logger.child({ component: 'mcp' });
   const onerror = (err: Error) => log.debug({ err: err.message }, 'mcp: request rejected or out-of-band error');
   const ownHub = deps.eventBus === undefined;
-  const hub = deps.eventBus ?? new RedisServerEventBusHub({ redis: deps.stateRedis, keyPrefix: deps.keyPrefix, onerror: (err) => log.warn({ err }, 'mcp: event bus error') });
+  const hub =
+    deps.eventBus ??
+    new RedisServerEventBusHub({ redis: deps.stateRedis, keyPrefix: deps.keyPrefix, onerror: (err) => log.warn({ err }, 'mcp: event bus error') });
   if (ownHub) await hub.start();
   const requestState = new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller);
 
@@ -146,7 +148,15 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   deps.federation?.useNotifier(notifierFor);
   deps.federation?.useRequestState({ mint: (payload, c) => requestState.mint(payload, c), verify: (state, c) => requestState.verify(state, c) });
 
-  const legacyLeg = createLegacyLeg({ factory: sdkFactory, stateRedis: deps.stateRedis, keyPrefix: deps.keyPrefix, config, logger: log, ...(deps.replicaId ? { replicaId: deps.replicaId } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
+  const legacyLeg = createLegacyLeg({
+    factory: sdkFactory,
+    stateRedis: deps.stateRedis,
+    keyPrefix: deps.keyPrefix,
+    config,
+    logger: log,
+    ...(deps.replicaId ? { replicaId: deps.replicaId } : {}),
+    ...(deps.registry ? { registry: deps.registry } : {}),
+  });
   legacy = legacyLeg;
 
   const modern = new TenantHandlers((tenantId) =>
@@ -165,7 +175,9 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
 
   async function route(request: Request, principal: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
     if (draining) {
-      return jsonRpcError(503, EdgeErrorCode.Refused, 'Server is shutting down; retry on another replica', { 'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)) });
+      return jsonRpcError(503, EdgeErrorCode.Refused, 'Server is shutting down; retry on another replica', {
+        'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)),
+      });
     }
     const isPost = request.method.toUpperCase() === 'POST';
     if (isPost && !isJsonContentType(request.headers.get('content-type'))) {

@@ -6,7 +6,13 @@ import { McpServer, type Server } from '@modelcontextprotocol/server';
 import { withInputKeyHint } from '../protocol/input-keys.js';
 
 type InputRequiredLike = { resultType?: unknown; inputRequests?: Record<string, unknown> };
-type Fulfill = (method: string, handler: (request: unknown, ctx: unknown) => Promise<unknown>, request: unknown, ctx: unknown, first: unknown) => Promise<unknown>;
+type Fulfill = (
+  method: string,
+  handler: (request: unknown, ctx: unknown) => Promise<unknown>,
+  request: unknown,
+  ctx: unknown,
+  first: unknown,
+) => Promise<unknown>;
 
 /** Stamps each embedded request of an `input_required` result with its key. */
 function named(result: unknown): unknown {

@@ -49,12 +49,25 @@ export interface LargeResultMetrics {
 export function largeResultMetrics(registry: Registry): LargeResultMetrics {
   const existing = (name: string) => registry.getSingleMetric(name);
   return {
-    offloaded: (existing('umcp_large_results_total') as Counter<'outcome'> | undefined) ??
-      new Counter({ name: 'umcp_large_results_total', help: 'Tool results over LARGE_RESULT_BYTES, by outcome (stored = returned as a resource_link, inline = store failed, sent inline).', labelNames: ['outcome'], registers: [registry] }),
-    bytes: (existing('umcp_large_result_bytes_total') as Counter | undefined) ??
+    offloaded:
+      (existing('umcp_large_results_total') as Counter<'outcome'> | undefined) ??
+      new Counter({
+        name: 'umcp_large_results_total',
+        help: 'Tool results over LARGE_RESULT_BYTES, by outcome (stored = returned as a resource_link, inline = store failed, sent inline).',
+        labelNames: ['outcome'],
+        registers: [registry],
+      }),
+    bytes:
+      (existing('umcp_large_result_bytes_total') as Counter | undefined) ??
       new Counter({ name: 'umcp_large_result_bytes_total', help: 'Bytes of tool results written to object storage.', registers: [registry] }),
-    reads: (existing('umcp_large_result_reads_total') as Counter<'outcome'> | undefined) ??
-      new Counter({ name: 'umcp_large_result_reads_total', help: 'resources/read of stored results, by outcome (ok, not_found).', labelNames: ['outcome'], registers: [registry] }),
+    reads:
+      (existing('umcp_large_result_reads_total') as Counter<'outcome'> | undefined) ??
+      new Counter({
+        name: 'umcp_large_result_reads_total',
+        help: 'resources/read of stored results, by outcome (ok, not_found).',
+        labelNames: ['outcome'],
+        registers: [registry],
+      }),
   };
 }
 
@@ -119,13 +132,20 @@ export async function offloadToolResult(result: unknown, tenantId: string, deps:
     };
   } catch (err) {
     deps.metrics?.offloaded.inc({ outcome: 'inline' });
-    deps.logger?.warn({ err: err instanceof Error ? err.message : String(err), tenantId, tool: toolName, bytes: size }, 'object storage failed; large tool result sent inline');
+    deps.logger?.warn(
+      { err: err instanceof Error ? err.message : String(err), tenantId, tool: toolName, bytes: size },
+      'object storage failed; large tool result sent inline',
+    );
     return result;
   }
 }
 
 /** Reads a stored result for `tenantId` as a resources/read result; ResourceNotFoundError when not theirs. */
-export async function readStoredResult(uri: string, tenantId: string, deps: Pick<LargeResultsDeps, 'store' | 'metrics'>): Promise<{ contents: Record<string, unknown>[] }> {
+export async function readStoredResult(
+  uri: string,
+  tenantId: string,
+  deps: Pick<LargeResultsDeps, 'store' | 'metrics'>,
+): Promise<{ contents: Record<string, unknown>[] }> {
   let obj;
   try {
     obj = await openBlobResource(deps.store, tenantId, uri);

@@ -8,11 +8,30 @@ import { METRICS } from '../../../contract/index.js';
 
 /** MCP methods used as label values; anything else is `other` (bounded cardinality). */
 const KNOWN_METHODS = new Set([
-  'initialize', 'ping', 'server/discover', 'tools/list', 'tools/call', 'resources/list', 'resources/read',
-  'resources/templates/list', 'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get',
-  'completion/complete', 'logging/setLevel', 'subscriptions/listen', 'notifications/initialized',
-  'notifications/cancelled', 'notifications/progress', 'notifications/roots/list_changed',
-  'tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel', 'tasks/update',
+  'initialize',
+  'ping',
+  'server/discover',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+  'subscriptions/listen',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+  'tasks/get',
+  'tasks/result',
+  'tasks/list',
+  'tasks/cancel',
+  'tasks/update',
 ]);
 
 /** Maps a JSON-RPC method (or the shape of a body) to a bounded label value. */
@@ -41,20 +60,30 @@ export function mcpMetrics(registry: client.Registry = client.register): McpMetr
     return metric;
   };
   return {
-    requests: getOrCreate(METRICS.mcpRequests, () =>
-      new client.Counter({ name: METRICS.mcpRequests, help: 'MCP requests by method, era and HTTP status', labelNames: ['method', 'era', 'status'] as const, registers: [] }),
+    requests: getOrCreate(
+      METRICS.mcpRequests,
+      () =>
+        new client.Counter({
+          name: METRICS.mcpRequests,
+          help: 'MCP requests by method, era and HTTP status',
+          labelNames: ['method', 'era', 'status'] as const,
+          registers: [],
+        }),
     ),
-    duration: getOrCreate(METRICS.mcpDuration, () =>
-      new client.Histogram({
-        name: METRICS.mcpDuration,
-        help: 'MCP request latency until the response starts, seconds',
-        labelNames: ['method', 'era'] as const,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-        registers: [],
-      }),
+    duration: getOrCreate(
+      METRICS.mcpDuration,
+      () =>
+        new client.Histogram({
+          name: METRICS.mcpDuration,
+          help: 'MCP request latency until the response starts, seconds',
+          labelNames: ['method', 'era'] as const,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          registers: [],
+        }),
     ),
-    openSseStreams: getOrCreate(METRICS.openSseStreams, () =>
-      new client.Gauge({ name: METRICS.openSseStreams, help: 'Open MCP SSE streams on this process', registers: [] }),
+    openSseStreams: getOrCreate(
+      METRICS.openSseStreams,
+      () => new client.Gauge({ name: METRICS.openSseStreams, help: 'Open MCP SSE streams on this process', registers: [] }),
     ),
   };
 }

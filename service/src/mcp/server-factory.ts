@@ -52,10 +52,7 @@ export interface ServerRequestFacts {
 }
 
 /** Builds the server for one principal and one serving unit. */
-export type TenantServerFactory = (
-  principal: Principal,
-  ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts,
-) => McpServer;
+export type TenantServerFactory = (principal: Principal, ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts) => McpServer;
 
 function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilities {
   const merged: Record<string, unknown> = {};

@@ -40,7 +40,8 @@ export class TenantHandlers {
   /** The tenant's handler, counted in flight until the lease is released (exactly once). */
   acquire(tenantId: string): HandlerLease {
     let entry = this.entries.get(tenantId);
-    if (entry) this.entries.delete(tenantId); // re-inserted below: most recently used last
+    if (entry)
+      this.entries.delete(tenantId); // re-inserted below: most recently used last
     else entry = { handler: this.create(tenantId), inflight: 0 };
     this.entries.set(tenantId, entry);
     entry.inflight++;

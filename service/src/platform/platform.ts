@@ -83,7 +83,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
   const gateway = role === 'gateway';
   const cleanups: (() => Promise<unknown>)[] = [];
   const close = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, gateway ? 'cleanup step failed' : 'worker cleanup step failed'));
+    for (const fn of cleanups.reverse())
+      await fn().catch((err: unknown) => logger.warn({ err }, gateway ? 'cleanup step failed' : 'worker cleanup step failed'));
   };
   try {
     const pool = createPgPool({
@@ -184,7 +185,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       ...(opts.queueGauges && { registry: opts.queueGauges }),
       // Through the cached directory (as the router reads it), not the registry's PostgreSQL listing:
       // this runs on every upstream tools/call.
-      upstreams: async (tenantId) => (await federation.directory.list(tenantId)).map((u) => ({ namespace: u.namespace, root: u.root, longRunning: u.options.longRunning })),
+      upstreams: async (tenantId) =>
+        (await federation.directory.list(tenantId)).map((u) => ({ namespace: u.namespace, root: u.root, longRunning: u.options.longRunning })),
       upstreamTaskSupport: (tenantId, tool) => federation.catalog.legacyTaskSupport(tenantId, tool),
     });
     tasks.useRemote(federation.remoteTasks);
@@ -198,7 +200,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       await mkdir(dir, { recursive: true })
         .then(() => access(dir, fsConstants.W_OK))
         .catch((err: unknown) => {
-          throw new Error(`BLOB_LOCAL_DIR: ${dir} cannot be created or written (${(err as { code?: string }).code ?? String(err)}); set BLOB_LOCAL_DIR to a writable directory, or BLOB_BACKEND=s3`);
+          throw new Error(
+            `BLOB_LOCAL_DIR: ${dir} cannot be created or written (${(err as { code?: string }).code ?? String(err)}); set BLOB_LOCAL_DIR to a writable directory, or BLOB_BACKEND=s3`,
+          );
         });
     }
     const blobs = createBlobStore(blobConfig);
@@ -207,7 +211,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       logger.info(
         {
           backend: blobConfig.BLOB_BACKEND,
-          ...(blobConfig.BLOB_BACKEND === 'local' ? { dir: blobConfig.BLOB_LOCAL_DIR } : { bucket: blobConfig.BLOB_S3_BUCKET, prefix: blobConfig.BLOB_S3_PREFIX }),
+          ...(blobConfig.BLOB_BACKEND === 'local'
+            ? { dir: blobConfig.BLOB_LOCAL_DIR }
+            : { bucket: blobConfig.BLOB_S3_BUCKET, prefix: blobConfig.BLOB_S3_PREFIX }),
           largeResultBytes: config.LARGE_RESULT_BYTES,
           retentionDays: config.BLOB_RETENTION_DAYS,
         },
@@ -217,7 +223,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
 
     // Tools may announce list changes; they reach the tenant's listeners on every gateway.
     const busLog = gateway ? logger.child({ component: 'mcp' }) : logger;
-    const eventBus = new RedisServerEventBusHub({ redis: redis.state, keyPrefix: config.REDIS_KEY_PREFIX, onerror: (err) => busLog.warn({ err }, `${gateway ? 'mcp' : 'worker'}: event bus error`) });
+    const eventBus = new RedisServerEventBusHub({
+      redis: redis.state,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      onerror: (err) => busLog.warn({ err }, `${gateway ? 'mcp' : 'worker'}: event bus error`),
+    });
     await eventBus.start();
     cleanups.push(() => eventBus.close());
 

@@ -30,9 +30,13 @@ export const UpstreamErrorCode = {
 
 /** -32021 for a call that needs the tasks extension the caller did not declare (thrown in a server's handler). */
 export function tasksExtensionRequired(): ProtocolError {
-  return new ProtocolError(ProtocolErrorCode.MissingRequiredClientCapability, `This request needs the ${TASKS_EXTENSION} extension: declare it in the client capabilities`, {
-    requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
-  });
+  return new ProtocolError(
+    ProtocolErrorCode.MissingRequiredClientCapability,
+    `This request needs the ${TASKS_EXTENSION} extension: declare it in the client capabilities`,
+    {
+      requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+    },
+  );
 }
 
 /**

@@ -17,11 +17,17 @@ import { z } from 'zod';
 import type { DeadLetterFilter } from './task-queue.js';
 import type { TaskService } from './task-service.js';
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 const fail = (status: number, code: string, message: string) => json(status, { error: { code, message } });
 
 const Selector = z
-  .object({ taskId: z.string().min(1).max(200).optional(), all: z.boolean().optional(), tenant: z.string().min(1).max(200).optional(), tool: z.string().min(1).max(300).optional() })
+  .object({
+    taskId: z.string().min(1).max(200).optional(),
+    all: z.boolean().optional(),
+    tenant: z.string().min(1).max(200).optional(),
+    tool: z.string().min(1).max(300).optional(),
+  })
   .strict()
   .refine((s) => s.taskId || s.all || s.tenant || s.tool, 'name a taskId, a filter (tenant, tool) or all: true');
 

@@ -15,15 +15,21 @@ export const TasksConfigSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, :, _ or -')
     .default('bull')
     .describe('BullMQ key prefix; KEDA reads the list `<prefix>:umcp-tasks:wait`.'),
-  TASK_TTL_MS: int(1_000, 7 * 24 * 3_600_000).default(3_600_000).describe('How long a task and its result stay readable after creation, ms.'),
+  TASK_TTL_MS: int(1_000, 7 * 24 * 3_600_000)
+    .default(3_600_000)
+    .describe('How long a task and its result stay readable after creation, ms.'),
   TASK_POLL_INTERVAL_MS: int(50, 60_000).default(1_000).describe('Poll interval suggested to clients, ms.'),
   TASK_MAX_ATTEMPTS: int(1, 50).default(3).describe('Default attempts per job before it moves to the dead-letter queue.'),
   TASK_BACKOFF_MS: int(10, 3_600_000).default(1_000).describe('First retry delay, ms (exponential, with jitter).'),
-  TASK_JOB_TIMEOUT_MS: int(100, 24 * 3_600_000).default(300_000).describe('Longest a single attempt may run before it fails (and retries), ms.'),
+  TASK_JOB_TIMEOUT_MS: int(100, 24 * 3_600_000)
+    .default(300_000)
+    .describe('Longest a single attempt may run before it fails (and retries), ms.'),
   TASK_LOCK_MS: int(1_000, 600_000).default(30_000).describe('BullMQ job lock; a worker that stops renewing it (crash) loses its job after this, ms.'),
   TASK_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000).describe('How often workers look for stalled jobs (of crashed workers), ms.'),
-  WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000).describe('On SIGTERM a worker finishes running jobs up to this long, then hands the rest back to the queue, ms.'),
-  WORKER_METRICS_PORT: int(0, 65_535).default(HTTP.workerPort).describe('Port of the worker\'s /metrics, /healthz and /readyz (0 = any free port).'),
+  WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000)
+    .default(30_000)
+    .describe('On SIGTERM a worker finishes running jobs up to this long, then hands the rest back to the queue, ms.'),
+  WORKER_METRICS_PORT: int(0, 65_535).default(HTTP.workerPort).describe("Port of the worker's /metrics, /healthz and /readyz (0 = any free port)."),
 });
 
 /** Parsed task configuration. */

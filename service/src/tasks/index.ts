@@ -76,7 +76,9 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
       const sep = tool.indexOf('__');
       const upstreams = await (upstreamsOnce ??= opts.upstreams(principal.tenantId));
       if (upstreams.length === 0) return undefined;
-      const hit = upstreams.some((u) => (sep > 0 ? u.namespace === tool.slice(0, sep) && u.longRunning.includes(tool.slice(sep + 2)) : u.root && u.longRunning.includes(tool)));
+      const hit = upstreams.some((u) =>
+        sep > 0 ? u.namespace === tool.slice(0, sep) && u.longRunning.includes(tool.slice(sep + 2)) : u.root && u.longRunning.includes(tool),
+      );
       if (hit) return policies.forTool(tool);
       // The upstream runs the task itself (with its own retries): one attempt on the gateway's tier.
       const declared = await opts.upstreamTaskSupport?.(principal.tenantId, tool);

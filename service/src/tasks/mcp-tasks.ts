@@ -43,7 +43,11 @@ export type { RemoteTaskPort } from './ports.js';
 type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 /** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
 type Ctx = {
-  mcpReq?: { envelope?: Record<string, unknown>; signal?: AbortSignal; inputResponses?: Record<string, unknown>; notify?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
+  mcpReq?: {
+    envelope?: Record<string, unknown>;
+    signal?: AbortSignal;
+    inputResponses?: Record<string, unknown>;
+    notify?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
     elicitInput?: (params: Record<string, unknown>) => Promise<Record<string, unknown>>;
   };
 };
@@ -110,7 +114,11 @@ const MAX_GATHER_ROUNDS = 8;
 async function gatherFirst(server: McpServer, registration: unknown, tool: string, args: Record<string, unknown>, ctx: Ctx): Promise<unknown[]> {
   const internals = server as unknown as {
     validateToolInput(t: unknown, a: unknown, name: string): Promise<unknown>;
-    executeToolHandler(t: unknown, a: unknown, c: unknown): Promise<{ resultType?: string; inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }> }>;
+    executeToolHandler(
+      t: unknown,
+      a: unknown,
+      c: unknown,
+    ): Promise<{ resultType?: string; inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }> }>;
   };
   const parsed = await internals.validateToolInput(registration, args, tool);
   const responses: Record<string, unknown> = {};
@@ -118,7 +126,8 @@ async function gatherFirst(server: McpServer, registration: unknown, tool: strin
     const r = await internals.executeToolHandler(registration, parsed, { ...ctx, mcpReq: { ...ctx.mcpReq, inputResponses: { ...responses } } });
     if (r.resultType !== 'input_required') return Object.values(responses);
     for (const [key, entry] of Object.entries(r.inputRequests ?? {})) {
-      if (entry.method !== 'elicitation/create' || !ctx.mcpReq?.elicitInput) throw new ProtocolError(ProtocolErrorCode.InternalError, `${tool} asked with ${entry.method} before its task, which this session cannot answer`);
+      if (entry.method !== 'elicitation/create' || !ctx.mcpReq?.elicitInput)
+        throw new ProtocolError(ProtocolErrorCode.InternalError, `${tool} asked with ${entry.method} before its task, which this session cannot answer`);
       responses[key] = await ctx.mcpReq.elicitInput(withInputKeyHint(entry.params, key));
     }
   }
@@ -126,7 +135,14 @@ async function gatherFirst(server: McpServer, registration: unknown, tool: strin
 }
 
 /** Installs the task surface on `server` (after the toolsets and federation registered their tools). */
-export function attachTasks(server: McpServer, principal: Principal, era: 'modern' | 'legacy', service: TaskService, lookup: TaskPolicyLookup, remote?: RemoteTaskPort): void {
+export function attachTasks(
+  server: McpServer,
+  principal: Principal,
+  era: 'modern' | 'legacy',
+  service: TaskService,
+  lookup: TaskPolicyLookup,
+  remote?: RemoteTaskPort,
+): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
   const registered = (server as unknown as { _registeredTools?: Record<string, unknown> })._registeredTools ?? {};
   const isBuiltin = (tool: string) => Object.hasOwn(registered, tool);
@@ -187,13 +203,15 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
     }
     const hint = params['task'] as { ttl?: unknown } | undefined;
     if (!hint) {
-      if (policy.taskSupport === 'required') throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
+      if (policy.taskSupport === 'required')
+        throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
       return inner(request, rawCtx);
     }
     const ttl = typeof hint.ttl === 'number' ? { ttlMs: hint.ttl } : undefined;
     // Input before the task (SEP-2663 composition) on the 2025-era wire: the questions go out on this
     // request's stream, named (input-keys.ts), before the CreateTaskResult; the task starts with the answers.
-    if (GATHER_FIRST.has(tool) && isBuiltin(tool)) return { task: legacyTask(await createTask({ ...ttl, prefilled: await gatherFirst(server, registered[tool], tool, args, ctx) })) };
+    if (GATHER_FIRST.has(tool) && isBuiltin(tool))
+      return { task: legacyTask(await createTask({ ...ttl, prefilled: await gatherFirst(server, registered[tool], tool, args, ctx) })) };
     return { task: legacyTask(await createTask(ttl)) };
   });
 
@@ -213,16 +231,20 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
   }
 
   if (era === 'modern') {
-    const gated = <P>(_schema: z.ZodType<P>, fn: (p: P, ctx: Ctx) => Promise<Record<string, unknown>>) => async (p: P, rawCtx: unknown) => {
-      if (!declaresExtension(rawCtx as Ctx)) throw tasksExtensionRequired();
-      return guard(() => fn(p, rawCtx as Ctx));
-    };
+    const gated =
+      <P>(_schema: z.ZodType<P>, fn: (p: P, ctx: Ctx) => Promise<Record<string, unknown>>) =>
+      async (p: P, rawCtx: unknown) => {
+        if (!declaresExtension(rawCtx as Ctx)) throw tasksExtensionRequired();
+        return guard(() => fn(p, rawCtx as Ctx));
+      };
     // An upstream's task (federated id) is asked of that upstream; the gateway's own are in the store.
     const upstreamOwned = (id: string) => remote?.owns(id) === true;
     server.server.setRequestHandler(
       'tasks/get',
       { params: TaskIdParams },
-      gated(TaskIdParams, async (p, ctx) => (upstreamOwned(p.taskId) ? remote!.get(principal, p.taskId, ctx as unknown as ServerContext) : modernTask(await service.get(principal, p.taskId), true))) as never,
+      gated(TaskIdParams, async (p, ctx) =>
+        upstreamOwned(p.taskId) ? remote!.get(principal, p.taskId, ctx as unknown as ServerContext) : modernTask(await service.get(principal, p.taskId), true),
+      ) as never,
     );
     server.server.setRequestHandler(
       'tasks/update',
@@ -251,52 +273,59 @@ export function attachTasks(server: McpServer, principal: Principal, era: 'moder
 
   // The 2025-era spec methods (typed out of the SDK's v2 surface, still in its 2025 wire registry).
   type LegacyReq = { params: { taskId: string; cursor?: string } };
-  const setLegacy = server.server.setRequestHandler.bind(server.server) as unknown as (method: string, h: (req: LegacyReq, ctx: unknown) => Promise<unknown>) => void;
+  const setLegacy = server.server.setRequestHandler.bind(server.server) as unknown as (
+    method: string,
+    h: (req: LegacyReq, ctx: unknown) => Promise<unknown>,
+  ) => void;
   setLegacy('tasks/get', async (req) => guard(async () => legacyTask(await service.get(principal, req.params.taskId))) as never);
   setLegacy('tasks/cancel', async (req) => guard(async () => legacyTask(await service.cancel(principal, req.params.taskId))) as never);
-  setLegacy('tasks/list', async (req) =>
-    guard(async () => {
-      const page = await service.list(principal, req.params.cursor);
-      return { tasks: page.tasks.map(legacyTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
-    }) as never,
+  setLegacy(
+    'tasks/list',
+    async (req) =>
+      guard(async () => {
+        const page = await service.list(principal, req.params.cursor);
+        return { tasks: page.tasks.map(legacyTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+      }) as never,
   );
-  setLegacy('tasks/result', async (req, ctx) =>
-    guard(async () => {
-      const mcpReq = (ctx as Ctx).mcpReq;
-      let task = await service.get(principal, req.params.taskId);
-      // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it
-      // replica-agnostic. Every status change meanwhile reaches the client as notifications/tasks/status
-      // on this request's stream (the worker may be anywhere; the store is the common ground).
-      let seen = '';
-      const report = async () => {
-        const now = `${task.status}|${task.statusMessage ?? ''}`;
-        if (now === seen) return;
-        seen = now;
-        await mcpReq?.notify?.({ method: 'notifications/tasks/status', params: legacyTask(task) }).catch(() => undefined);
-      };
-      // input_required (2025-11-25): the pending requests go to the client on this stream; answers land
-      // in the store like tasks/update's, and the worker (wherever it runs) resumes.
-      const asked = new Set<string>();
-      const ask = (key: string, request: { method: string; params: Record<string, unknown> }) => {
-        asked.add(key);
-        if (request.method !== 'elicitation/create' || !mcpReq?.elicitInput) return;
-        mcpReq
-          .elicitInput(withInputKeyHint(request.params, key))
-          .then((answer) => service.update(principal, task.id, { [key]: answer }))
-          .catch(() => undefined); // e.g. the client has no elicitation capability: tasks/get still shows the request
-      };
-      while (!TERMINAL.has(task.status)) {
+  setLegacy(
+    'tasks/result',
+    async (req, ctx) =>
+      guard(async () => {
+        const mcpReq = (ctx as Ctx).mcpReq;
+        let task = await service.get(principal, req.params.taskId);
+        // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it
+        // replica-agnostic. Every status change meanwhile reaches the client as notifications/tasks/status
+        // on this request's stream (the worker may be anywhere; the store is the common ground).
+        let seen = '';
+        const report = async () => {
+          const now = `${task.status}|${task.statusMessage ?? ''}`;
+          if (now === seen) return;
+          seen = now;
+          await mcpReq?.notify?.({ method: 'notifications/tasks/status', params: legacyTask(task) }).catch(() => undefined);
+        };
+        // input_required (2025-11-25): the pending requests go to the client on this stream; answers land
+        // in the store like tasks/update's, and the worker (wherever it runs) resumes.
+        const asked = new Set<string>();
+        const ask = (key: string, request: { method: string; params: Record<string, unknown> }) => {
+          asked.add(key);
+          if (request.method !== 'elicitation/create' || !mcpReq?.elicitInput) return;
+          mcpReq
+            .elicitInput(withInputKeyHint(request.params, key))
+            .then((answer) => service.update(principal, task.id, { [key]: answer }))
+            .catch(() => undefined); // e.g. the client has no elicitation capability: tasks/get still shows the request
+        };
+        while (!TERMINAL.has(task.status)) {
+          await report();
+          if (task.status === 'input_required') for (const [key, request] of Object.entries(task.inputRequests)) if (!asked.has(key)) ask(key, request);
+          mcpReq?.signal?.throwIfAborted();
+          await new Promise((r) => setTimeout(r, Math.min(task.pollIntervalMs, 500)));
+          task = await service.get(principal, task.id);
+        }
         await report();
-        if (task.status === 'input_required') for (const [key, request] of Object.entries(task.inputRequests)) if (!asked.has(key)) ask(key, request);
-        mcpReq?.signal?.throwIfAborted();
-        await new Promise((r) => setTimeout(r, Math.min(task.pollIntervalMs, 500)));
-        task = await service.get(principal, task.id);
-      }
-      await report();
-      if (task.status === 'failed' && task.error) throw new ProtocolError(task.error.code, task.error.message, task.error.data);
-      if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${task.id} was cancelled`);
-      const result = task.result ?? { content: [] };
-      return { ...result, _meta: { ...((result['_meta'] as object | undefined) ?? {}), [RELATED_TASK_META_KEY]: { taskId: task.id } } };
-    }) as never,
+        if (task.status === 'failed' && task.error) throw new ProtocolError(task.error.code, task.error.message, task.error.data);
+        if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${task.id} was cancelled`);
+        const result = task.result ?? { content: [] };
+        return { ...result, _meta: { ...((result['_meta'] as object | undefined) ?? {}), [RELATED_TASK_META_KEY]: { taskId: task.id } } };
+      }) as never,
   );
 }

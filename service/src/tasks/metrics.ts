@@ -90,6 +90,11 @@ export function workerMetrics(registry: Registry): WorkerMetrics {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
       registers: [registry],
     }),
-    retries: new Counter({ name: METRICS.jobRetries, help: 'Job attempts that failed and were scheduled for a retry', labelNames: ['tool'], registers: [registry] }),
+    retries: new Counter({
+      name: METRICS.jobRetries,
+      help: 'Job attempts that failed and were scheduled for a retry',
+      labelNames: ['tool'],
+      registers: [registry],
+    }),
   };
 }

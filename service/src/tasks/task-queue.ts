@@ -98,7 +98,13 @@ export class TaskQueue {
     const jobs = (await this.dlq.getJobs(['waiting'], 0, -1, true)) as Job<DeadLetter>[];
     return jobs
       .map((j) => j.data)
-      .filter((d) => !!d && (!filter.tenantId || d.tenantId === filter.tenantId) && (!filter.tool || d.tool === filter.tool) && (!filter.taskId || d.taskId === filter.taskId))
+      .filter(
+        (d) =>
+          !!d &&
+          (!filter.tenantId || d.tenantId === filter.tenantId) &&
+          (!filter.tool || d.tool === filter.tool) &&
+          (!filter.taskId || d.taskId === filter.taskId),
+      )
       .slice(0, limit);
   }
 

@@ -27,7 +27,16 @@ export class TaskService {
   /** Creates the task and enqueues its job; an idempotency key already used returns the first task. */
   async create(
     principal: Principal,
-    input: { era: 'modern' | 'legacy'; tool: string; arguments: Record<string, unknown>; policy: ToolPolicy; ttlMs?: number; idempotencyKey?: string; prefilled?: unknown[]; follow?: FollowSpec },
+    input: {
+      era: 'modern' | 'legacy';
+      tool: string;
+      arguments: Record<string, unknown>;
+      policy: ToolPolicy;
+      ttlMs?: number;
+      idempotencyKey?: string;
+      prefilled?: unknown[];
+      follow?: FollowSpec;
+    },
   ): Promise<TaskRecord> {
     const ttlMs = Math.min(Math.max(input.ttlMs ?? this.defaults.ttlMs, 1_000), this.defaults.ttlMs);
     const { task, created } = await this.store.create({
@@ -43,7 +52,14 @@ export class TaskService {
     });
     // Also for an existing task (created=false): enqueue is a no-op while its job exists (jobId dedup), and
     // re-adds it if the producer died between the INSERT and the enqueue.
-    if (created || !TERMINAL.has(task.status)) await this.queue.enqueue({ taskId: task.id, tenantId: task.tenantId, tool: task.tool, policy: input.policy, ...(input.follow && { follow: input.follow }) });
+    if (created || !TERMINAL.has(task.status))
+      await this.queue.enqueue({
+        taskId: task.id,
+        tenantId: task.tenantId,
+        tool: task.tool,
+        policy: input.policy,
+        ...(input.follow && { follow: input.follow }),
+      });
     return task;
   }
 

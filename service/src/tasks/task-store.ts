@@ -146,11 +146,22 @@ export class PgTaskStore implements TaskStore {
     const id = crypto.randomUUID();
     const out = await this.db.write(t.tenantId, async (q) => {
       const { rows } = await q.query(
-      `INSERT INTO tasks (id, tenant_id, subject, era, tool, arguments, status, idempotency_key, prefilled, ttl_ms, poll_interval_ms, expires_at)
+        `INSERT INTO tasks (id, tenant_id, subject, era, tool, arguments, status, idempotency_key, prefilled, ttl_ms, poll_interval_ms, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'working', $7, $8, $9::int, $10::int, now() + $9::int * interval '1 millisecond')
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
-      [id, t.tenantId, t.subject, t.era, t.tool, JSON.stringify(t.arguments), t.idempotencyKey ?? null, JSON.stringify(t.prefilled ?? []), t.ttlMs, t.pollIntervalMs],
+        [
+          id,
+          t.tenantId,
+          t.subject,
+          t.era,
+          t.tool,
+          JSON.stringify(t.arguments),
+          t.idempotencyKey ?? null,
+          JSON.stringify(t.prefilled ?? []),
+          t.ttlMs,
+          t.pollIntervalMs,
+        ],
       );
       if (rows[0]) return { task: toRecord(rows[0]), created: true };
       const existing = await q.query('SELECT * FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2', [t.tenantId, t.idempotencyKey]);

@@ -115,7 +115,9 @@ export class TaskWorker {
     let prefilled = [...task.prefilled];
     const onProgress = (p: { progress: number; total?: number; message?: string }) => {
       void job.updateProgress(p).catch(() => undefined);
-      void this.deps.store.transition(taskId, { statusMessage: p.message ?? `progress ${p.progress}${p.total ? ` of ${p.total}` : ''}` }).catch(() => undefined);
+      void this.deps.store
+        .transition(taskId, { statusMessage: p.message ?? `progress ${p.progress}${p.total ? ` of ${p.total}` : ''}` })
+        .catch(() => undefined);
     };
     const hooks: RunHooks = {
       signal: controller.signal,
@@ -159,7 +161,11 @@ export class TaskWorker {
           ? { code: -32603, message: toolErrorText(outcome.result) }
           : undefined;
     if (!failure) {
-      const done = await this.deps.store.transition(taskId, { status: 'completed', statusMessage: null, result: outcome.kind === 'result' ? outcome.result : {} });
+      const done = await this.deps.store.transition(taskId, {
+        status: 'completed',
+        statusMessage: null,
+        result: outcome.kind === 'result' ? outcome.result : {},
+      });
       observe('completed');
       log.info({ applied: !!done }, 'task completed');
       return done ? 'completed' : 'not applied (task no longer active)';
@@ -196,7 +202,13 @@ export class TaskWorker {
     try {
       const result = await this.deps.follow(principal, job, {
         signal,
-        ask: (request) => this.awaitInput(taskId, inputKeyHint(request.params) ?? `input-${++asked}`, { method: request.method, params: withoutInputKeyHint(request.params) }, signal),
+        ask: (request) =>
+          this.awaitInput(
+            taskId,
+            inputKeyHint(request.params) ?? `input-${++asked}`,
+            { method: request.method, params: withoutInputKeyHint(request.params) },
+            signal,
+          ),
         onprogress: hooks.onProgress,
       });
       return { kind: 'result', result };
@@ -206,7 +218,12 @@ export class TaskWorker {
   }
 
   /** Parks the task in `input_required` until `key` is answered (tasks/update on any replica). */
-  private async awaitInput(taskId: string, key: string, request: { method: string; params: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>> {
+  private async awaitInput(
+    taskId: string,
+    key: string,
+    request: { method: string; params: Record<string, unknown> },
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
     let task = await this.deps.store.getFresh(taskId);
     if (task && key in task.inputResponses) return task.inputResponses[key] as Record<string, unknown>;
     await this.deps.store.transition(taskId, { status: 'input_required', inputRequests: { [key]: request }, statusMessage: 'waiting for client input' });

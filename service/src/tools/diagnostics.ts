@@ -53,8 +53,7 @@ export const diagnosticsToolset: Toolset = {
     server.registerTool(
       'diagnostics.stream',
       {
-        description:
-          'Sends `count` progress notifications `intervalMs` apart, then returns {count}. Requires a progressToken in _meta.',
+        description: 'Sends `count` progress notifications `intervalMs` apart, then returns {count}. Requires a progressToken in _meta.',
         inputSchema: StreamInput,
         outputSchema: StreamOutput,
         annotations: { readOnlyHint: true, openWorldHint: false },

@@ -28,8 +28,7 @@ export const platformToolset: Toolset = {
         outputSchema: WhoamiOutput,
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
-      async () =>
-        json({ tenantId: principal.tenantId, tenant: principal.tenantName, subject: principal.subject, kind: principal.kind }),
+      async () => json({ tenantId: principal.tenantId, tenant: principal.tenantName, subject: principal.subject, kind: principal.kind }),
     );
     server.registerTool(
       'platform.deployment',

@@ -8,9 +8,7 @@ import { platformToolset } from './platform.js';
 import type { Toolset } from './types.js';
 
 /** Every built-in toolset by name. */
-export const BUILTIN_TOOLSETS: ReadonlyMap<string, Toolset> = new Map(
-  [platformToolset, diagnosticsToolset, conformanceToolset].map((t) => [t.name, t]),
-);
+export const BUILTIN_TOOLSETS: ReadonlyMap<string, Toolset> = new Map([platformToolset, diagnosticsToolset, conformanceToolset].map((t) => [t.name, t]));
 
 /** The default for a new tenant (and `TOOLSETS` when unset). */
 export const DEFAULT_TOOLSETS = ['platform', 'diagnostics'] as const;

@@ -24,7 +24,13 @@ export async function probeUntilHealthy(c: LocalCluster, since: number, timeoutM
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
-      await modernRequest(c.mcpUrl, c.apiKey, 'tools/call', { name: 'diagnostics.echo', arguments: { text: 'probe' } }, { name: 'diagnostics.echo', timeoutMs: 3_000 });
+      await modernRequest(
+        c.mcpUrl,
+        c.apiKey,
+        'tools/call',
+        { name: 'diagnostics.echo', arguments: { text: 'probe' } },
+        { name: 'diagnostics.echo', timeoutMs: 3_000 },
+      );
       return { ms: failed === 0 ? 0 : Date.now() - since, failed };
     } catch {
       failed++;
@@ -65,7 +71,13 @@ export const killWorker: Inject = async (c, log) => {
   const keys = Array.from({ length: 4 }, (_, k) => `worker-kill-${Date.now()}-${k}`);
   const taskIds: string[] = [];
   for (const key of keys) {
-    const r = await modernRequest(c.mcpUrl, c.apiKey, 'tools/call', { name: 'fixture__slow', arguments: { ms: 3_000, key } }, { tasks: true, name: 'fixture__slow' });
+    const r = await modernRequest(
+      c.mcpUrl,
+      c.apiKey,
+      'tools/call',
+      { name: 'fixture__slow', arguments: { ms: 3_000, key } },
+      { tasks: true, name: 'fixture__slow' },
+    );
     taskIds.push(r?.taskId ?? r?.task?.taskId);
   }
   const before = await fixtureStats(c);

@@ -13,7 +13,11 @@ export type Msg = { id?: unknown; method?: string; params?: any; result?: any; e
 
 /** Why a call attempt failed. */
 export class CallError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly kind: string) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly kind: string,
+  ) {
     super(message);
     this.name = 'CallError';
   }
@@ -53,7 +57,11 @@ export function takeSseEvents(buffer: string): { events: { id?: string; data: st
 }
 
 /** Reads an SSE or JSON response; `onEvent` sees each SSE event and may return 'stop' to cut the stream. */
-export async function readMessages(res: Response, onEvent?: (e: { id?: string; msg?: Msg }) => 'stop' | void, abort?: AbortController): Promise<{ msgs: Msg[]; cut: boolean }> {
+export async function readMessages(
+  res: Response,
+  onEvent?: (e: { id?: string; msg?: Msg }) => 'stop' | void,
+  abort?: AbortController,
+): Promise<{ msgs: Msg[]; cut: boolean }> {
   if (!res.headers.get('content-type')?.includes('text/event-stream')) {
     const text = await res.text();
     return { msgs: text ? [JSON.parse(text) as Msg] : [], cut: false };
@@ -98,7 +106,13 @@ function modernHeaders(key: string, method: string, name?: string): Record<strin
 }
 
 /** One 2026-07-28 request; returns its result or throws CallError. */
-export async function modernRequest(url: string, key: string, method: string, params: Record<string, unknown>, opts: { tasks?: boolean; name?: string; timeoutMs?: number } = {}): Promise<any> {
+export async function modernRequest(
+  url: string,
+  key: string,
+  method: string,
+  params: Record<string, unknown>,
+  opts: { tasks?: boolean; name?: string; timeoutMs?: number } = {},
+): Promise<any> {
   const id = nextId();
   const meta = {
     'io.modelcontextprotocol/protocolVersion': MODERN,
@@ -129,14 +143,27 @@ export async function openLegacySession(url: string, key: string): Promise<strin
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'umcp-chaos', version: '1' } } }) });
+    res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'umcp-chaos', version: '1' } },
+      }),
+    });
   } catch (err) {
     throw networkError(err);
   }
   const sid = res.headers.get('mcp-session-id');
   const text = await res.text();
   if (res.status !== 200 || !sid) throw statusError(res.status, text);
-  const ack = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': LEGACY }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) }).catch((err: unknown) => {
+  const ack = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': LEGACY },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  }).catch((err: unknown) => {
     throw networkError(err);
   });
   await ack.text();
@@ -156,7 +183,13 @@ export interface StreamOutcome {
 export async function legacyStreamCall(url: string, key: string, sid: string, count: number, intervalMs: number, cutAfter?: number): Promise<StreamOutcome> {
   const id = nextId();
   const token = `p${id}`;
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': LEGACY };
+  const headers = {
+    authorization: `Bearer ${key}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-session-id': sid,
+    'mcp-protocol-version': LEGACY,
+  };
   const progress: number[] = [];
   let lastEventId: string | undefined;
   let result: Msg | undefined;
@@ -170,7 +203,17 @@ export async function legacyStreamCall(url: string, key: string, sid: string, co
   const abort = new AbortController();
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers, signal: abort.signal, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'diagnostics.stream', arguments: { count, intervalMs }, _meta: { progressToken: token } } }) });
+    res = await fetch(url, {
+      method: 'POST',
+      headers,
+      signal: abort.signal,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'diagnostics.stream', arguments: { count, intervalMs }, _meta: { progressToken: token } },
+      }),
+    });
   } catch (err) {
     throw networkError(err);
   }

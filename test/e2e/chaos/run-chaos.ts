@@ -16,7 +16,15 @@ export interface ChaosReport {
   cluster: { replicas: number; workers: number; workersNote?: string };
   workload: Omit<WorkloadResult, 'tasks'> & { tasks: Omit<WorkloadResult['tasks'], 'keys'> & { reExecutedUpstream: number } };
   faults: FaultRecord[];
-  verdict: { callsFailed: number; onlyRetryableErrors: boolean; sseEventsLost: number; sseEventsDuplicated: number; tasksLost: number; tasksDuplicated: number; pass: boolean };
+  verdict: {
+    callsFailed: number;
+    onlyRetryableErrors: boolean;
+    sseEventsLost: number;
+    sseEventsDuplicated: number;
+    tasksLost: number;
+    tasksDuplicated: number;
+    pass: boolean;
+  };
 }
 
 /** Options of runChaos. */
@@ -76,7 +84,9 @@ export async function runChaos(c: LocalCluster, o: ChaosOptions): Promise<ChaosR
     };
     faults.push(record);
     if (injected.settle) settles.push({ record, settle: injected.settle });
-    log(`    service recovered after ${record.serviceRecoveredMs} ms (${probe.failed} failed probes)${record.componentBackMs !== undefined ? `; component back after ${record.componentBackMs} ms` : ''}`);
+    log(
+      `    service recovered after ${record.serviceRecoveredMs} ms (${probe.failed} failed probes)${record.componentBackMs !== undefined ? `; component back after ${record.componentBackMs} ms` : ''}`,
+    );
   }
   const result = await workload;
   for (const { record, settle } of settles) Object.assign(record, await settle());
@@ -94,7 +104,14 @@ export async function runChaos(c: LocalCluster, o: ChaosOptions): Promise<ChaosR
     tasksDuplicated: result.tasks.duplicateTaskIds,
     pass: false,
   };
-  verdict.pass = onlyRetryable && result.calls.failed === 0 && verdict.sseEventsLost === 0 && verdict.sseEventsDuplicated === 0 && verdict.tasksLost === 0 && verdict.tasksDuplicated === 0 && result.calls.total === o.calls;
+  verdict.pass =
+    onlyRetryable &&
+    result.calls.failed === 0 &&
+    verdict.sseEventsLost === 0 &&
+    verdict.sseEventsDuplicated === 0 &&
+    verdict.tasksLost === 0 &&
+    verdict.tasksDuplicated === 0 &&
+    result.calls.total === o.calls;
   return {
     startedAt,
     cluster: { replicas: c.gateways.length, workers: c.workers.length, ...(c.workersNote && { workersNote: c.workersNote }) },
@@ -109,11 +126,16 @@ export function summarize(r: ChaosReport): string[] {
   const w = r.workload;
   return [
     `chaos: ${w.calls.total} calls in ${(w.durationMs / 1000).toFixed(1)} s over ${r.cluster.replicas} replicas, ${r.cluster.workers} workers`,
-    `  calls ok ${w.calls.ok}, failed ${w.calls.failed} (${Object.entries(w.calls.byKind).map(([k, v]) => `${k} ${v.ok}/${v.ok + v.failed}`).join(', ')})`,
+    `  calls ok ${w.calls.ok}, failed ${w.calls.failed} (${Object.entries(w.calls.byKind)
+      .map(([k, v]) => `${k} ${v.ok}/${v.ok + v.failed}`)
+      .join(', ')})`,
     `  retryable errors seen and retried: ${JSON.stringify(w.retryableErrors)}; non-retryable: ${JSON.stringify(w.nonRetryableErrors)}`,
     `  SSE: ${w.sse.streams} streams, ${w.sse.resumes} resumes, events ${w.sse.eventsReceived}/${w.sse.eventsExpected}, lost ${w.sse.eventsLost}, duplicated ${w.sse.eventsDuplicated}, out of order ${w.sse.outOfOrder}`,
     `  tasks: created ${w.tasks.created}, completed ${w.tasks.completed}, failed ${w.tasks.failed}, lost ${w.tasks.lost}, duplicated ${w.tasks.duplicateTaskIds}, upstream re-executions ${w.tasks.reExecutedUpstream}`,
-    ...r.faults.map((f) => `  ${f.fault.padEnd(28)} at call ${String(f.atCall).padStart(4)}: service recovered ${f.serviceRecoveredMs} ms${f.componentBackMs !== undefined ? `, component back ${f.componentBackMs} ms` : ''}${f.notes ? ` (${f.notes})` : ''}`),
+    ...r.faults.map(
+      (f) =>
+        `  ${f.fault.padEnd(28)} at call ${String(f.atCall).padStart(4)}: service recovered ${f.serviceRecoveredMs} ms${f.componentBackMs !== undefined ? `, component back ${f.componentBackMs} ms` : ''}${f.notes ? ` (${f.notes})` : ''}`,
+    ),
     `  verdict: ${r.verdict.pass ? 'PASS' : 'FAIL'} ${JSON.stringify(r.verdict)}`,
     ...(w.examples.length ? ['  examples of errors:', ...w.examples.map((e) => `    ${e}`)] : []),
   ];

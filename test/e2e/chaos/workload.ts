@@ -106,7 +106,9 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
 
   const taskCall = async (i: number) => {
     const key = `task-${i}-${started}`;
-    const created = await withRetries(r, () => modernRequest(o.mcpUrl, o.apiKey, 'tools/call', { name: 'fixture__slow', arguments: { ms: 400, key } }, { tasks: true, name: 'fixture__slow' }));
+    const created = await withRetries(r, () =>
+      modernRequest(o.mcpUrl, o.apiKey, 'tools/call', { name: 'fixture__slow', arguments: { ms: 400, key } }, { tasks: true, name: 'fixture__slow' }),
+    );
     const taskId: string | undefined = created?.taskId ?? created?.task?.taskId;
     if (!taskId) throw new CallError(`tools/call did not create a task: ${JSON.stringify(created).slice(0, 200)}`, false, 'no-task');
     r.tasks.created++;

@@ -53,7 +53,12 @@ export const MAX_BODY_BYTES = 65_536;
 
 /** Legacy request headers. */
 export function legacyHeaders(key: string, sid?: string): Record<string, string> {
-  return { authorization: `Bearer ${key}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...(sid && { 'mcp-session-id': sid }) };
+  return {
+    authorization: `Bearer ${key}`,
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+    ...(sid && { 'mcp-session-id': sid }),
+  };
 }
 
 async function createTenant(gw: Gateway, name: string, toolsets: string[]): Promise<HostileTenant> {
@@ -66,12 +71,21 @@ async function initializeSession(mcpUrl: string, key: string): Promise<string> {
   const res = await fetch(mcpUrl, {
     method: 'POST',
     headers: legacyHeaders(key),
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } },
+    }),
   });
   const sid = res.headers.get('mcp-session-id');
   await res.text();
   if (res.status !== 200 || !sid) throw new Error(`initialize failed: HTTP ${res.status}`);
-  const ack = await fetch(mcpUrl, { method: 'POST', headers: legacyHeaders(key, sid), body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const ack = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: legacyHeaders(key, sid),
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
   await ack.text();
   return sid;
 }
@@ -84,7 +98,14 @@ async function createTask(mcpUrl: string, key: string): Promise<string> {
   };
   const res = await fetch(mcpUrl, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'diagnostics.sleep' },
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'diagnostics.sleep',
+    },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'diagnostics.sleep', arguments: { ms: 1 }, _meta: meta } }),
   });
   const text = await res.text();

@@ -12,7 +12,11 @@ export interface SocketReply {
 }
 
 /** Sends `chunks` (each after `gapMs`), optionally half-closing, and collects the reply. */
-export function sendRaw(port: number, chunks: (string | Buffer)[], opts: { gapMs?: number; timeoutMs?: number; endAfter?: boolean } = {}): Promise<SocketReply> {
+export function sendRaw(
+  port: number,
+  chunks: (string | Buffer)[],
+  opts: { gapMs?: number; timeoutMs?: number; endAfter?: boolean } = {},
+): Promise<SocketReply> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');

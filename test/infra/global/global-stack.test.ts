@@ -4,12 +4,22 @@ import { HTTP } from '../../../contract/index.js';
 import { configFor, type MockRun, REGIONS, regionalHost, regionalOutputs, runUnderMocks, stackOf, T, type TestRegion } from './harness.js';
 
 const poolId = (region: string) => `region-${region}-pool-id`;
-const names = (run: MockRun, type: string) => run.ofType(type).map((r) => r.name).sort();
+const names = (run: MockRun, type: string) =>
+  run
+    .ofType(type)
+    .map((r) => r.name)
+    .sort();
 
 /** Checks the resources every region count must produce. */
 function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
   assert.deepEqual(names(run, T.stackRef), regions.map((r) => `region-${r}-ref`).sort());
-  assert.deepEqual(run.ofType(T.stackRef).map((r) => r.inputs.name).sort(), regions.map(stackOf).sort());
+  assert.deepEqual(
+    run
+      .ofType(T.stackRef)
+      .map((r) => r.inputs.name)
+      .sort(),
+    regions.map(stackOf).sort(),
+  );
   assert.deepEqual(names(run, T.monitor), regions.map((r) => `region-${r}-monitor`).sort());
   assert.deepEqual(names(run, T.pool), regions.map((r) => `region-${r}-pool`).sort());
 
@@ -17,7 +27,7 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
     const monitor = run.one(T.monitor, `region-${region}-monitor`).inputs;
     assert.equal(monitor.type, 'https');
     assert.equal(monitor.path, HTTP.readinessPath);
-    assert.deepEqual(monitor.header, { Host: [regionalHost(region)] }, 'the region\'s own hostname, which its ingress serves');
+    assert.deepEqual(monitor.header, { Host: [regionalHost(region)] }, "the region's own hostname, which its ingress serves");
     assert.equal(monitor.expectedCodes, '200');
     assert.equal(monitor.interval, 60);
     assert.equal(monitor.retries, 2);
@@ -43,7 +53,10 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
       assert.deepEqual([...lb.regionPools[code]].sort(), regions.map(poolId).sort(), `${code} fails over to every other pool`);
     }
   }
-  assert.equal(Object.keys(lb.regionPools).length, regions.reduce((n, r) => n + REGIONS[r].geoRegions.length, 0));
+  assert.equal(
+    Object.keys(lb.regionPools).length,
+    regions.reduce((n, r) => n + REGIONS[r].geoRegions.length, 0),
+  );
   assert.equal(lb.sessionAffinity, 'header');
   assert.deepEqual(lb.sessionAffinityAttributes.headers, ['Mcp-Session-Id']);
   assert.equal(lb.sessionAffinityTtl, 1800);
@@ -63,7 +76,10 @@ function assertEdgeFor(run: MockRun, regions: readonly TestRegion[]): void {
   assert.deepEqual([...health.filters.poolIds].sort(), regions.map(poolId).sort());
   assert.deepEqual(health.mechanisms, { emails: [{ id: 'oncall@example.com' }] });
 
-  const phases = run.ofType(T.ruleset).map((r) => r.inputs.phase).sort();
+  const phases = run
+    .ofType(T.ruleset)
+    .map((r) => r.inputs.phase)
+    .sort();
   assert.deepEqual(phases, ['http_ratelimit', 'http_request_cache_settings', 'http_request_firewall_custom', 'http_request_late_transform']);
 }
 
@@ -91,8 +107,15 @@ describe('global stack under mocks', function () {
       for (const type of [T.pool, T.monitor, T.stackRef, T.lb]) {
         const before = names(three, type);
         const after = names(two, type);
-        assert.ok(before.some((n) => n.includes(removed)), `${type} had ${removed}`);
-        assert.deepEqual(after, before.filter((n) => !n.includes(removed)), `${type} keeps the same names for the others`);
+        assert.ok(
+          before.some((n) => n.includes(removed)),
+          `${type} had ${removed}`,
+        );
+        assert.deepEqual(
+          after,
+          before.filter((n) => !n.includes(removed)),
+          `${type} keeps the same names for the others`,
+        );
       }
       const lb = two.one(T.lb, 'edge-lb-mcp').inputs;
       assert.ok(!JSON.stringify(lb).includes(poolId(removed)), 'no reference to the removed pool');
@@ -112,7 +135,11 @@ describe('global stack under mocks', function () {
     it('exports pools, hostnames and the fallback region', () => {
       assert.equal(three.outputs.mcpUrl, 'https://mcp.example.com/mcp');
       assert.equal(three.outputs.fallbackRegion, 'us-east-1');
-      assert.deepEqual(three.outputs.regionalHostnames, { 'us-east-1': 'us.mcp.example.com', 'eu-west-1': 'eu.mcp.example.com', 'ap-southeast-1': 'ap.mcp.example.com' });
+      assert.deepEqual(three.outputs.regionalHostnames, {
+        'us-east-1': 'us.mcp.example.com',
+        'eu-west-1': 'eu.mcp.example.com',
+        'ap-southeast-1': 'ap.mcp.example.com',
+      });
       assert.equal(three.outputs.regions['eu-west-1'].poolId, poolId('eu-west-1'));
       assert.equal(three.outputs.regions['eu-west-1'].ingressHostname, 'k8s-ingress-eu-west-1.elb.amazonaws.com');
     });

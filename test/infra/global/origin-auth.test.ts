@@ -12,7 +12,7 @@ const plain = (v: any) => (v && typeof v === 'object' && !Array.isArray(v) && 'v
 const auth = (region: string) => ({ header: originAuthHeader(region), value: `secret-${region}` });
 
 describe('global origin auth', () => {
-  it('sets every region\'s header on the MCP and pinned hostnames, and each monitor sends its own', async () => {
+  it("sets every region's header on the MCP and pinned hostnames, and each monitor sends its own", async () => {
     const regions = ['us-east-1', 'eu-west-1'] as const;
     const run = await runUnderMocks(configFor(regions), Object.fromEntries(regions.map((r) => [stackOf(r), regionalOutputs(r, { originAuth: auth(r) })])));
     const transform = run.ofType(T.ruleset).find((r) => r.inputs.phase === 'http_request_late_transform');
@@ -39,11 +39,14 @@ describe('global origin auth', () => {
     assert.deepEqual(originAuthRules(['a.example.com'], [undefined]), []);
   });
 
-  it('the prod-global stack file under mocks sets both regions\' headers', async () => {
+  it("the prod-global stack file under mocks sets both regions' headers", async () => {
     const { runStackUnderMocks } = await import('../../../infra/tools/mock-run.js');
     const r = await runStackUnderMocks('prod-global');
     const transform = r.resources.find((x) => x.type === T.ruleset && x.inputs.phase === 'http_request_late_transform')!;
     assert.deepEqual(Object.keys(transform.inputs.rules[0].actionParameters.headers).sort(), [originAuthHeader('eu-west-1'), originAuthHeader('us-east-1')]);
-    assert.ok(transform.secretPaths?.some((p) => p.startsWith('rules')), 'the rules carrying secrets are secret');
+    assert.ok(
+      transform.secretPaths?.some((p) => p.startsWith('rules')),
+      'the rules carrying secrets are secret',
+    );
   });
 });

@@ -95,12 +95,18 @@ describe('edge rule builders', () => {
     const rules = rateLimitRules(cfg);
 
     it('has a key-keyed and an IP-keyed rule per budget', () => {
-      assert.deepEqual(rules.map((r) => r.ref), [
-        'rl_method_tools_call_key', 'rl_method_tools_call_ip',
-        'rl_other_methods_key', 'rl_other_methods_ip',
-        'rl_unrouted_key', 'rl_unrouted_ip',
-        'rl_ip_ceiling',
-      ]);
+      assert.deepEqual(
+        rules.map((r) => r.ref),
+        [
+          'rl_method_tools_call_key',
+          'rl_method_tools_call_ip',
+          'rl_other_methods_key',
+          'rl_other_methods_ip',
+          'rl_unrouted_key',
+          'rl_unrouted_ip',
+          'rl_ip_ceiling',
+        ],
+      );
       for (const r of rules) {
         const rl = r.ratelimit as { characteristics: string[]; period: number; mitigationTimeout: number };
         assert.deepEqual(rl.characteristics, String(r.ref).endsWith('_key') ? KEY_CHARACTERISTICS : IP_CHARACTERISTICS, String(r.ref));
@@ -126,7 +132,9 @@ describe('edge rule builders', () => {
       assert.ok(String(tools.expression).includes(headerIn('mcp-method', ['tools/call'])));
       assert.ok(String(other.expression).includes(`not (${headerIn('mcp-method', ['tools/call'])})`));
       assert.ok((tools.ratelimit as any).requestsPerPeriod < (other.ratelimit as any).requestsPerPeriod);
-      assert.ok((byRef(rules, 'rl_method_tools_call_ip').ratelimit as any).requestsPerPeriod < (byRef(rules, 'rl_other_methods_ip').ratelimit as any).requestsPerPeriod);
+      assert.ok(
+        (byRef(rules, 'rl_method_tools_call_ip').ratelimit as any).requestsPerPeriod < (byRef(rules, 'rl_other_methods_ip').ratelimit as any).requestsPerPeriod,
+      );
     });
 
     it('gives 2025-era requests without Mcp-Method their own budget', () => {
@@ -143,7 +151,9 @@ describe('edge rule builders', () => {
     });
 
     it('adds a budget per configured method', () => {
-      const more = rateLimitRules(cfgWith({ rateLimits: { methods: { 'tools/call': { perKey: 10, perIp: 2 }, 'resources/read': { perKey: 50, perIp: 10 } } } }));
+      const more = rateLimitRules(
+        cfgWith({ rateLimits: { methods: { 'tools/call': { perKey: 10, perIp: 2 }, 'resources/read': { perKey: 50, perIp: 10 } } } }),
+      );
       assert.equal(more.length, 9);
       assert.ok(String(byRef(more, 'rl_other_methods_key').expression).includes('{"resources/read" "tools/call"}'));
       assert.equal((byRef(more, 'rl_method_resources_read_ip').ratelimit as any).requestsPerPeriod, 10);

@@ -40,7 +40,10 @@ describe('stacks/Pulumi.prod-global.yaml', function () {
       const outputs = regionalOutputsForMocks(r.stack) as unknown as RegionalFacts;
       assert.deepEqual(regionalMismatches(r.stack, { ...r, environment: cfg.environment, domain: cfg.domain, mcpHostname: cfg.mcpHostname }, outputs), []);
     }
-    assert.throws(() => regionalOutputsForMocks('acme/unified-mcp/prod-nowhere-1'), /StackReference "acme\/unified-mcp\/prod-nowhere-1": no .*Pulumi\.prod-nowhere-1\.yaml/);
+    assert.throws(
+      () => regionalOutputsForMocks('acme/unified-mcp/prod-nowhere-1'),
+      /StackReference "acme\/unified-mcp\/prod-nowhere-1": no .*Pulumi\.prod-nowhere-1\.yaml/,
+    );
   });
 
   it('runs under mocks with regional outputs shaped like those stacks', async () => {

@@ -40,7 +40,13 @@ describe('steering decisions', () => {
 
   describe('regional stack checks', () => {
     const expected = { region: 'eu-west-1', environment: 'prod', domain: 'example.com', mcpHostname: 'mcp.example.com' };
-    const ok = { region: 'eu-west-1', environment: 'prod', ingressHostname: 'alb-1.eu-west-1.elb.amazonaws.com', healthPath: '/readyz', healthUrl: 'https://eu.mcp.example.com/readyz' };
+    const ok = {
+      region: 'eu-west-1',
+      environment: 'prod',
+      ingressHostname: 'alb-1.eu-west-1.elb.amazonaws.com',
+      healthPath: '/readyz',
+      healthUrl: 'https://eu.mcp.example.com/readyz',
+    };
     const stack = 'acme/p/prod-eu-west-1';
 
     it('accepts a matching stack and reads its public hostname from healthUrl', () => {
@@ -52,7 +58,11 @@ describe('steering decisions', () => {
 
     it('reports wrong region, environment, paths and URLs, naming the stack', () => {
       const problems = regionalMismatches(stack, expected, {
-        region: 'eu-central-1', environment: 'staging', ingressHostname: 'https://alb', healthPath: 'readyz', healthUrl: 'eu.mcp.example.com',
+        region: 'eu-central-1',
+        environment: 'staging',
+        ingressHostname: 'https://alb',
+        healthPath: 'readyz',
+        healthUrl: 'eu.mcp.example.com',
       });
       assert.equal(problems.length, 5);
       for (const p of problems) assert.match(p, /stack "acme\/p\/prod-eu-west-1"/);
@@ -62,7 +72,10 @@ describe('steering decisions', () => {
 
     it('cross-checks the optional regionalHostname output and explains an empty ingressHostname', () => {
       assert.deepEqual(regionalMismatches(stack, expected, { ...ok, regionalHostname: 'eu.mcp.example.com' }), []);
-      assert.match(regionalMismatches(stack, expected, { ...ok, regionalHostname: 'eu2.mcp.example.com' })[0]!, /regionalHostname "eu2.mcp.example.com" but healthUrl names "eu.mcp.example.com"/);
+      assert.match(
+        regionalMismatches(stack, expected, { ...ok, regionalHostname: 'eu2.mcp.example.com' })[0]!,
+        /regionalHostname "eu2.mcp.example.com" but healthUrl names "eu.mcp.example.com"/,
+      );
       assert.match(regionalMismatches(stack, expected, { ...ok, ingressHostname: '' })[0]!, /no load-balancer address yet/);
     });
 

@@ -39,8 +39,13 @@ describe('policy pack under the analyzer protocol', function () {
     const port = await new Promise<string>((resolve, reject) => {
       let out = '';
       let errText = '';
-      child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(out.trim().split('\n')[0]!); });
-      child.stderr!.on('data', (d: Buffer) => { errText += d; });
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim().split('\n')[0]!);
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        errText += d;
+      });
       child.on('exit', (code) => reject(new Error(`policy pack exited with ${code}: ${errText}`)));
     });
     assert.match(port, /^\d+$/);
@@ -57,7 +62,10 @@ describe('policy pack under the analyzer protocol', function () {
     assert.equal(info.getName(), 'unified-mcp');
     const levels = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]);
     const enumOf = (l: string) => (l === 'mandatory' ? analyzerPb.EnforcementLevel.MANDATORY : analyzerPb.EnforcementLevel.ADVISORY);
-    assert.deepEqual(levels, ALL_RULES.map((r) => [r.name, enumOf(r.level)]));
+    assert.deepEqual(
+      levels,
+      ALL_RULES.map((r) => [r.name, enumOf(r.level)]),
+    );
   });
 
   it('reports a mandatory violation with the rule message, and only an advisory note for values unknown in preview', async () => {

@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { evaluateRules } from '../../../infra/policy/run.js';
-import { albOriginRestricted, containerImageProvenance, eksEndpointNotOpen, imageProblem, networkPolicyEnforced, networkPolicyOnUnmanagedCluster } from '../../../infra/policy/rules/index.js';
+import {
+  albOriginRestricted,
+  containerImageProvenance,
+  eksEndpointNotOpen,
+  imageProblem,
+  networkPolicyEnforced,
+  networkPolicyOnUnmanagedCluster,
+} from '../../../infra/policy/rules/index.js';
 import { defaultOriginCidrs, originAuthHeader } from '../../../infra/global/origin-access.js';
 import { kubectlImage, KUBECTL_TAGS } from '../../../infra/regional/app/autoscaling.js';
 import { regionalConfigSchema } from '../../../infra/regional/config-schema.js';
@@ -37,9 +44,15 @@ describe('cluster and edge policy rules', () => {
       assert.match(g!.message, /found "false"/);
     });
     it('rejects a vpc-cni older than v1.14 and an EKS stack without the add-on', () => {
-      const [f] = networkPolicyEnforced.check([NP, EKS, cni({ configurationValues: '{"enableNetworkPolicy":"true"}', addonVersion: 'v1.13.4-eksbuild.1' })], {});
+      const [f] = networkPolicyEnforced.check(
+        [NP, EKS, cni({ configurationValues: '{"enableNetworkPolicy":"true"}', addonVersion: 'v1.13.4-eksbuild.1' })],
+        {},
+      );
       assert.match(f!.message, /addonVersion: expected v1\.14\.0 or later.*found "v1\.13\.4-eksbuild\.1"/);
-      assert.deepEqual(networkPolicyEnforced.check([NP, EKS, cni({ configurationValues: '{"enableNetworkPolicy":"true"}', addonVersion: 'v1.19.2-eksbuild.5' })], {}), []);
+      assert.deepEqual(
+        networkPolicyEnforced.check([NP, EKS, cni({ configurationValues: '{"enableNetworkPolicy":"true"}', addonVersion: 'v1.19.2-eksbuild.5' })], {}),
+        [],
+      );
       assert.match(networkPolicyEnforced.check([NP, EKS], {})[0]!.message, /found no vpc-cni add-on/);
     });
     it('does not apply without NetworkPolicies or without EKS; an existing cluster gets an advisory', () => {
@@ -55,17 +68,26 @@ describe('cluster and edge policy rules', () => {
     const eks = (vpcConfig: Record<string, unknown>) => res('aws:eks/cluster:Cluster', 'eks', { vpcConfig });
     it('accepts a private-only endpoint and a public one for listed networks', () => {
       assert.deepEqual(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: false }), {}), []);
-      assert.deepEqual(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['203.0.113.0/24'] }), {}), []);
+      assert.deepEqual(
+        eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['203.0.113.0/24'] }), {}),
+        [],
+      );
     });
     it('rejects 0.0.0.0/0, a public endpoint without a list (AWS default: open) and no private endpoint', () => {
-      assert.match(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] }), {})[0]!,
-        /aws:eks\/cluster:Cluster "eks": vpcConfig.publicAccessCidrs: expected the networks .*, found 0\.0\.0\.0\/0/);
+      assert.match(
+        eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] }), {})[0]!,
+        /aws:eks\/cluster:Cluster "eks": vpcConfig.publicAccessCidrs: expected the networks .*, found 0\.0\.0\.0\/0/,
+      );
       assert.match(eksEndpointNotOpen.check(eks({ endpointPrivateAccess: true }), {})[0]!, /found a public endpoint with no list/);
       assert.match(eksEndpointNotOpen.check(eks({ endpointPublicAccess: false }), {})[0]!, /endpointPrivateAccess: expected true/);
     });
     it('config: private by default, refuses /0 anywhere', () => {
       const base = regionalConfigSchema.parse({
-        role: 'regional', environment: 'dev', region: 'us-east-1', network: { cidr: '10.1.0.0/16' }, storage: { bucketPrefix: 'umcp-x' },
+        role: 'regional',
+        environment: 'dev',
+        region: 'us-east-1',
+        network: { cidr: '10.1.0.0/16' },
+        storage: { bucketPrefix: 'umcp-x' },
         app: { hostname: 'a.example.com', gateway: { image: 'registry.k8s.io/pause:3.10' }, worker: { image: 'registry.k8s.io/pause:3.10' } },
       });
       assert.deepEqual(base.cluster.publicAccessCidrs, []);
@@ -84,8 +106,12 @@ describe('cluster and edge policy rules', () => {
 
   describe('container-image-provenance', () => {
     it('accepts pinned, fully qualified images from allowed registries', () => {
-      for (const image of ['registry.k8s.io/kubectl:v1.33.6', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/umcp-gateway:1.0.0',
-        'ghcr.io/example/umcp-worker:1.0.0', `public.ecr.aws/x/y@sha256:${'a'.repeat(64)}`]) {
+      for (const image of [
+        'registry.k8s.io/kubectl:v1.33.6',
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.com/umcp-gateway:1.0.0',
+        'ghcr.io/example/umcp-worker:1.0.0',
+        `public.ecr.aws/x/y@sha256:${'a'.repeat(64)}`,
+      ]) {
         assert.equal(imageProblem(image), undefined, image);
       }
     });
@@ -98,8 +124,13 @@ describe('cluster and edge policy rules', () => {
       assert.match(imageProblem('registry.example.net/x:1')!, /expected a registry in .*found "registry\.example\.net"/);
     });
     it('names workload, container, expected and found; checks CronJob containers', () => {
-      const job = res('kubernetes:batch/v1:CronJob', 'scale-down', { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'kubectl', image: 'bitnami/kubectl:1.33' }] } } } } } });
-      assert.match(containerImageProvenance.check(job, {})[0]!, /kubernetes:batch\/v1:CronJob "scale-down": container "kubectl" image: expected a fully qualified reference .* found "bitnami\/kubectl:1\.33"/);
+      const job = res('kubernetes:batch/v1:CronJob', 'scale-down', {
+        spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'kubectl', image: 'bitnami/kubectl:1.33' }] } } } } },
+      });
+      assert.match(
+        containerImageProvenance.check(job, {})[0]!,
+        /kubernetes:batch\/v1:CronJob "scale-down": container "kubectl" image: expected a fully qualified reference .* found "bitnami\/kubectl:1\.33"/,
+      );
     });
     it('the scale-down CronJobs run registry.k8s.io/kubectl of the cluster minor', async () => {
       assert.equal(kubectlImage('1.33'), 'registry.k8s.io/kubectl:v1.33.6');
@@ -111,14 +142,20 @@ describe('cluster and edge policy rules', () => {
   });
 
   describe('alb-origin-restricted', () => {
-    const ingress = (annotations: Record<string, string>) => res('kubernetes:networking.k8s.io/v1:Ingress', 'gw', {
-      metadata: { annotations: { 'alb.ingress.kubernetes.io/scheme': 'internet-facing', ...annotations } },
-      spec: { ingressClassName: 'alb', rules: [{ host: 'us.example.com', http: { paths: [{ path: '/', backend: { service: { name: 'umcp-gateway' } } }] } }] },
-    });
+    const ingress = (annotations: Record<string, string>) =>
+      res('kubernetes:networking.k8s.io/v1:Ingress', 'gw', {
+        metadata: { annotations: { 'alb.ingress.kubernetes.io/scheme': 'internet-facing', ...annotations } },
+        spec: {
+          ingressClassName: 'alb',
+          rules: [{ host: 'us.example.com', http: { paths: [{ path: '/', backend: { service: { name: 'umcp-gateway' } } }] } }],
+        },
+      });
     const header = JSON.stringify([{ field: 'http-header', httpHeaderConfig: { httpHeaderName: 'x-a', values: ['s'] } }]);
     it('rejects an internet-facing ALB open to anyone, naming expected and found', () => {
-      assert.match(albOriginRestricted.check(ingress({}), {})[0]!,
-        /Ingress "gw": internet-facing ALB: expected .*inbound-cidrs .* found no inbound-cidrs \(the controller opens 0\.0\.0\.0\/0\) and no header condition for umcp-gateway/);
+      assert.match(
+        albOriginRestricted.check(ingress({}), {})[0]!,
+        /Ingress "gw": internet-facing ALB: expected .*inbound-cidrs .* found no inbound-cidrs \(the controller opens 0\.0\.0\.0\/0\) and no header condition for umcp-gateway/,
+      );
       assert.equal(albOriginRestricted.check(ingress({ 'alb.ingress.kubernetes.io/inbound-cidrs': '0.0.0.0/0' }), {}).length, 1);
     });
     it('accepts restricted sources, a required header, or both; ignores internal ALBs and other classes', () => {
@@ -143,16 +180,27 @@ describe('cluster and edge policy rules', () => {
         assert.deepEqual(cond, { field: 'http-header', httpHeaderConfig: { httpHeaderName: originAuthHeader(region), values: [auth.value] } });
         assert.equal(auth.header, originAuthHeader(region));
         assert.ok(r.secretOutputs.includes('originAuth'), 'originAuth output is secret');
-        assert.ok(ing.secretPaths?.some((p) => p.startsWith('metadata')), 'the annotation with the secret is secret in the state');
+        assert.ok(
+          ing.secretPaths?.some((p) => p.startsWith('metadata')),
+          'the annotation with the secret is secret in the state',
+        );
       });
     }
     it('rotation: after a secretVersion bump the ALB accepts the new and the previous secret, the output names the new one', async () => {
       const { readStackConfig } = await import('../../../infra/tools/mock-run.js');
       const app = readStackConfig('prod-us-east-1')['unified-mcp:app'] as Record<string, unknown>;
       const r = await runStackUnderMocks('prod-us-east-1', { config: { 'unified-mcp:app': { ...app, originAccess: { secretVersion: 3 } } } });
-      const secrets = ofType(r, 'random:index/randomPassword:RandomPassword').map((x) => x.name).filter((n) => n.includes('-origin-auth-')).sort();
-      assert.deepEqual(secrets.map((n) => n.replace(/^.*-origin-auth-/, '')), ['v2', 'v3']);
-      const [cond] = JSON.parse(one(r, 'kubernetes:networking.k8s.io/v1:Ingress').inputs.metadata.annotations['alb.ingress.kubernetes.io/conditions.umcp-gateway']);
+      const secrets = ofType(r, 'random:index/randomPassword:RandomPassword')
+        .map((x) => x.name)
+        .filter((n) => n.includes('-origin-auth-'))
+        .sort();
+      assert.deepEqual(
+        secrets.map((n) => n.replace(/^.*-origin-auth-/, '')),
+        ['v2', 'v3'],
+      );
+      const [cond] = JSON.parse(
+        one(r, 'kubernetes:networking.k8s.io/v1:Ingress').inputs.metadata.annotations['alb.ingress.kubernetes.io/conditions.umcp-gateway'],
+      );
       assert.equal(cond.httpHeaderConfig.values.length, 2);
       assert.equal((r.outputs.originAuth as { value: string }).value, cond.httpHeaderConfig.values[0]);
     });
@@ -162,7 +210,10 @@ describe('cluster and edge policy rules', () => {
     for (const stack of REGIONAL_STACKS) {
       it(`${stack}: passes the mandatory cluster and edge rules`, async () => {
         const v = await violationsIn(stack, [networkPolicyEnforced, eksEndpointNotOpen, containerImageProvenance, albOriginRestricted]);
-        assert.deepEqual(v.map((x) => x.message), []);
+        assert.deepEqual(
+          v.map((x) => x.message),
+          [],
+        );
       });
     }
     for (const stack of REGIONAL_STACKS.filter(isProd)) {

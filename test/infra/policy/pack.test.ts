@@ -11,7 +11,10 @@ describe('policy pack', () => {
   describe('toPolicies', () => {
     it('keeps names and enforcement levels, and the wrapper reports what the rule returns', async () => {
       const policies = toPolicies(ALL_RULES);
-      assert.deepEqual(policies.map((p) => [p.name, p.enforcementLevel]), ALL_RULES.map((r) => [r.name, r.level]));
+      assert.deepEqual(
+        policies.map((p) => [p.name, p.enforcementLevel]),
+        ALL_RULES.map((r) => [r.name, r.level]),
+      );
       const policy = policies.find((p) => p.name === encryptionAtRest.name) as ResourceValidationPolicy;
       const reported: string[] = [];
       const args = { type: 'aws:rds/cluster:Cluster', name: 'db', urn: 'urn:x', props: { storageEncrypted: false }, getConfig: () => ({}) };
@@ -32,19 +35,34 @@ describe('policy pack', () => {
 
   describe('evaluateRules', () => {
     it('skips a check that reads a value unknown during preview, and still reports known problems', () => {
-      const { violations, skippedUnknown } = evaluateRules([
-        { type: 'aws:rds/cluster:Cluster', name: 'unknown', props: { storageEncrypted: UNKNOWN_BOOL } },
-        { type: 'aws:rds/cluster:Cluster', name: 'plain', props: { storageEncrypted: false } },
-      ], { rules: [encryptionAtRest] });
+      const { violations, skippedUnknown } = evaluateRules(
+        [
+          { type: 'aws:rds/cluster:Cluster', name: 'unknown', props: { storageEncrypted: UNKNOWN_BOOL } },
+          { type: 'aws:rds/cluster:Cluster', name: 'plain', props: { storageEncrypted: false } },
+        ],
+        { rules: [encryptionAtRest] },
+      );
       assert.equal(skippedUnknown, 1);
-      assert.deepEqual(violations.map((v) => [v.policy, v.level, v.resource?.name]), [['encryption-at-rest', 'mandatory', 'plain']]);
+      assert.deepEqual(
+        violations.map((v) => [v.policy, v.level, v.resource?.name]),
+        [['encryption-at-rest', 'mandatory', 'plain']],
+      );
     });
     it('passes the environment and provider props to the rules', () => {
       const db = { type: 'aws:rds/cluster:Cluster', name: 'db', props: { storageEncrypted: true, deletionProtection: false } };
-      const prod = evaluateRules([db], { environment: 'prod', providerPropsOf: () => ({ defaultTags: { tags: { env: 'prod', region: 'r', owner: 'o', 'cost-center': 'c' } } }) });
-      assert.deepEqual(prod.violations.map((v) => v.policy), ['deletion-protection-in-prod']);
+      const prod = evaluateRules([db], {
+        environment: 'prod',
+        providerPropsOf: () => ({ defaultTags: { tags: { env: 'prod', region: 'r', owner: 'o', 'cost-center': 'c' } } }),
+      });
+      assert.deepEqual(
+        prod.violations.map((v) => v.policy),
+        ['deletion-protection-in-prod'],
+      );
       const dev = evaluateRules([db], { environment: 'dev' });
-      assert.deepEqual(dev.violations.map((v) => v.policy), ['required-tags']);
+      assert.deepEqual(
+        dev.violations.map((v) => v.policy),
+        ['required-tags'],
+      );
     });
   });
 });

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import {
-  containerResources, deletionProtectionInProd, encryptionAtRest, encryptionInTransit, noPublicDataStores,
-  pdbForReplicatedDeployments, requiredTags, s3Encryption, s3PublicAccessBlock, spotOnlyForWorkers, spotWorkerHygiene,
+  containerResources,
+  deletionProtectionInProd,
+  encryptionAtRest,
+  encryptionInTransit,
+  noPublicDataStores,
+  pdbForReplicatedDeployments,
+  requiredTags,
+  s3Encryption,
+  s3PublicAccessBlock,
+  spotOnlyForWorkers,
+  spotWorkerHygiene,
 } from '../../../infra/policy/rules/index.js';
 import type { PolicyTarget } from '../../../infra/policy/types.js';
 
@@ -51,8 +60,12 @@ describe('policy rules', () => {
 
   describe('s3 bucket controls (stack rules)', () => {
     const bucket = res('aws:s3/bucket:Bucket', 'assets', { bucket: 'umcp-us-east-1' }, 'comp');
-    const sse = res('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'assets-sse',
-      { bucket: 'umcp-us-east-1', rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms' } }] }, 'comp');
+    const sse = res(
+      'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+      'assets-sse',
+      { bucket: 'umcp-us-east-1', rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms' } }] },
+      'comp',
+    );
     const block = res('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', 'assets-pab', { bucket: 'umcp-us-east-1' }, 'comp');
     it('accepts a bucket with SSE and a public access block', () => {
       assert.deepEqual(s3Encryption.check([bucket, sse], {}), []);
@@ -106,19 +119,27 @@ describe('policy rules', () => {
     it('reports each missing field, also inside CronJobs', () => {
       const [msg] = containerResources.check(deployment('gw', 2, { app: 'gw' }, { requests: { cpu: '1' } }), {});
       assert.match(msg!, /container "gateway".*missing requests.memory, limits.memory/);
-      const cron = res('kubernetes:batch/v1:CronJob', 'scale-down', { spec: { jobTemplate: { spec: { template: { spec: { containers: [container(undefined)] } } } } } });
+      const cron = res('kubernetes:batch/v1:CronJob', 'scale-down', {
+        spec: { jobTemplate: { spec: { template: { spec: { containers: [container(undefined)] } } } } },
+      });
       assert.equal(containerResources.check(cron, {}).length, 1);
     });
   });
 
   describe('pdb-for-replicated-deployments', () => {
-    const pdb = res('kubernetes:policy/v1:PodDisruptionBudget', 'gw-pdb', { metadata: { namespace: 'umcp' }, spec: { selector: { matchLabels: { app: 'gw' } } } });
+    const pdb = res('kubernetes:policy/v1:PodDisruptionBudget', 'gw-pdb', {
+      metadata: { namespace: 'umcp' },
+      spec: { selector: { matchLabels: { app: 'gw' } } },
+    });
     it('accepts a replicated Deployment with a matching PDB and a single replica without one', () => {
       assert.deepEqual(pdbForReplicatedDeployments.check([deployment('gw', 3, { app: 'gw', tier: 'x' }), pdb], {}), []);
       assert.deepEqual(pdbForReplicatedDeployments.check([deployment('one', 1, { app: 'one' })], {}), []);
     });
     it('counts the HPA minimum and reports a Deployment without a matching PDB', () => {
-      const hpa = res('kubernetes:autoscaling/v2:HorizontalPodAutoscaler', 'wk-hpa', { metadata: { namespace: 'umcp' }, spec: { minReplicas: 2, scaleTargetRef: { kind: 'Deployment', name: 'worker' } } });
+      const hpa = res('kubernetes:autoscaling/v2:HorizontalPodAutoscaler', 'wk-hpa', {
+        metadata: { namespace: 'umcp' },
+        spec: { minReplicas: 2, scaleTargetRef: { kind: 'Deployment', name: 'worker' } },
+      });
       const findings = pdbForReplicatedDeployments.check([deployment('worker', undefined, { app: 'worker' }), hpa, pdb], {});
       assert.equal(findings.length, 1);
       assert.match(findings[0]!.message, /"worker": runs 2 replicas: expected a PodDisruptionBudget/);

@@ -10,7 +10,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALERTMANAGER_SERVICE_ACCOUNT } from '../../../infra/regional/cluster/index.js';
-import { ALERTMANAGER_CONFIG_LABELS, ALERT_WEBHOOK_SECRET, alertRules, checkAlertReceivers, DEFAULT_RUNBOOK_BASE_URL, RECEIVER_NAMES, RUNBOOK_DOC } from '../../../infra/regional/app/index.js';
+import {
+  ALERTMANAGER_CONFIG_LABELS,
+  ALERT_WEBHOOK_SECRET,
+  alertRules,
+  checkAlertReceivers,
+  DEFAULT_RUNBOOK_BASE_URL,
+  RECEIVER_NAMES,
+  RUNBOOK_DOC,
+} from '../../../infra/regional/app/index.js';
 import { checkAlertTopicArgs } from '../../../infra/regional/alerting/index.js';
 import { MOCK_SECRETS, readStackConfig, runStackUnderMocks, type MockedResource, type MockRunResult } from '../../../infra/tools/mock-run.js';
 import { isProd, ofType, one, REGIONAL_STACKS, runStack } from '../support/stacks.js';
@@ -28,7 +36,10 @@ function headingAnchors(markdown: string): Set<string> {
     const m = fenced ? null : /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
     if (!m) continue;
     const text = m[1]!.replace(/`/g, '');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -39,11 +50,16 @@ function headingAnchors(markdown: string): Set<string> {
 const ANCHORS = headingAnchors(readFileSync(join(REPO, RUNBOOK_DOC), 'utf8'));
 
 const rulesOf = (r: MockRunResult) =>
-  one(r, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules) as
-    Array<{ alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+  one(r, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules) as Array<{
+    alert: string;
+    expr: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  }>;
 const amConfig = (r: MockRunResult) => ofType(r, 'kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig');
 const receiver = (cfg: MockedResource, name: string) => cfg.inputs.spec.receivers.find((x: { name: string }) => x.name === name);
-const statements = (doc: string) => (JSON.parse(doc) as { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }> }).Statement;
+const statements = (doc: string) =>
+  (JSON.parse(doc) as { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }> }).Statement;
 
 /** Runs `stack` with changes and returns the error message (fails the test when it does not throw). */
 async function failure(stack: string, opts: Parameters<typeof runStackUnderMocks>[1]): Promise<string> {
@@ -64,13 +80,16 @@ describe('alerting', () => {
       for (const rule of rules) {
         const url = new URL(rule.annotations.runbook_url);
         assert.equal(`${url.origin}${url.pathname}`, DEFAULT_RUNBOOK_BASE_URL);
-        assert.ok(ANCHORS.has(url.hash.slice(1)), `${rule.alert}: ${RUNBOOK_DOC} has no heading with anchor ${url.hash} (add a runbook section named ${rule.alert})`);
+        assert.ok(
+          ANCHORS.has(url.hash.slice(1)),
+          `${rule.alert}: ${RUNBOOK_DOC} has no heading with anchor ${url.hash} (add a runbook section named ${rule.alert})`,
+        );
         assert.equal(rule.annotations['runbook'], undefined, 'one link annotation, the conventional runbook_url');
         assert.match(rule.annotations.description, /alerting\.thresholds\.\w+/, `${rule.alert}: the description names its threshold key`);
       }
     });
 
-    it('every alert keeps the namespace label, so the namespace\'s AlertmanagerConfig (OnNamespace) routes it', () => {
+    it("every alert keeps the namespace label, so the namespace's AlertmanagerConfig (OnNamespace) routes it", () => {
       for (const rule of alertRules()) assert.match(rule.expr, /by \(namespace\b/, rule.alert);
     });
 
@@ -81,7 +100,7 @@ describe('alerting', () => {
 
   for (const stack of REGIONAL_STACKS) {
     describe(`stack ${stack}`, () => {
-      it('links every alert to the runbook under the stack\'s runbookBaseUrl', async () => {
+      it("links every alert to the runbook under the stack's runbookBaseUrl", async () => {
         const r = await runStack(stack);
         const base = (readStackConfig(stack)['unified-mcp:alerting'] as { runbookBaseUrl?: string } | undefined)?.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
         for (const rule of rulesOf(r)) {
@@ -98,8 +117,13 @@ describe('alerting', () => {
         for (const [k, v] of Object.entries(ALERTMANAGER_CONFIG_LABELS)) assert.equal(cfg.inputs.metadata.labels[k], v);
         const route = cfg.inputs.spec.route;
         assert.equal(route.receiver, RECEIVER_NAMES.page, 'an alert without a known severity still pages');
-        assert.deepEqual(route.routes.map((x: { matchers: Array<{ value: string }>; receiver: string }) => [x.matchers[0]!.value, x.receiver]),
-          [['page', RECEIVER_NAMES.page], ['ticket', RECEIVER_NAMES.ticket]]);
+        assert.deepEqual(
+          route.routes.map((x: { matchers: Array<{ value: string }>; receiver: string }) => [x.matchers[0]!.value, x.receiver]),
+          [
+            ['page', RECEIVER_NAMES.page],
+            ['ticket', RECEIVER_NAMES.ticket],
+          ],
+        );
         const prometheus = ofType(r, 'kubernetes:helm.sh/v3:Release').find((x) => x.inputs.chart === 'kube-prometheus-stack');
         if (stack === 'dev') {
           assert.equal(prometheus, undefined, 'an existing cluster brings its own Alertmanager (docs/operations.md)');
@@ -115,11 +139,18 @@ describe('alerting', () => {
       it('keeps the webhook URL in a Secret only, marked secret', async () => {
         const r = await runStack(stack);
         const holders = r.resources.filter((x) => JSON.stringify(x.inputs).includes(WEBHOOK_URL));
-        assert.deepEqual(holders.map((x) => x.type), ['kubernetes:core/v1:Secret'], 'the URL sits in exactly one resource, a Secret');
+        assert.deepEqual(
+          holders.map((x) => x.type),
+          ['kubernetes:core/v1:Secret'],
+          'the URL sits in exactly one resource, a Secret',
+        );
         const secret = holders[0]!;
         assert.equal(secret.inputs.metadata.name, ALERT_WEBHOOK_SECRET.name);
         assert.equal(secret.inputs.stringData[ALERT_WEBHOOK_SECRET.key], WEBHOOK_URL);
-        assert.ok(secret.secretPaths?.some((p) => p === 'stringData' || p === `stringData.${ALERT_WEBHOOK_SECRET.key}`), `secret paths: ${secret.secretPaths}`);
+        assert.ok(
+          secret.secretPaths?.some((p) => p === 'stringData' || p === `stringData.${ALERT_WEBHOOK_SECRET.key}`),
+          `secret paths: ${secret.secretPaths}`,
+        );
         const hook = receiver(amConfig(r)[0]!, RECEIVER_NAMES.page).webhookConfigs[0];
         assert.deepEqual(hook.urlSecret, { name: ALERT_WEBHOOK_SECRET.name, key: ALERT_WEBHOOK_SECRET.key });
         assert.equal(hook.url, undefined);
@@ -135,8 +166,11 @@ describe('alerting', () => {
         const topicArn = `arn:aws:sns:${r.outputs.region}:123456789012:${topic.name}`;
         const page = receiver(cfg, RECEIVER_NAMES.page);
         const ticket = receiver(cfg, RECEIVER_NAMES.ticket);
-        assert.deepEqual(page.snsConfigs.map((s: { topicARN: string }) => s.topicARN), [topicArn]);
-        assert.deepEqual(page.snsConfigs[0].sigv4, { region: r.outputs.region }, 'SigV4 with the pod\'s own credentials, no keys');
+        assert.deepEqual(
+          page.snsConfigs.map((s: { topicARN: string }) => s.topicARN),
+          [topicArn],
+        );
+        assert.deepEqual(page.snsConfigs[0].sigv4, { region: r.outputs.region }, "SigV4 with the pod's own credentials, no keys");
         assert.equal(page.webhookConfigs.length, 1);
         assert.equal(ticket.snsConfigs.length, 1);
         assert.equal(ticket.webhookConfigs, undefined);
@@ -150,7 +184,10 @@ describe('alerting', () => {
         assert.equal(topic.inputs.kmsMasterKeyId, `arn:aws:kms:${r.outputs.region}:123456789012:key/${key.name}`);
         assert.equal(key.inputs.enableKeyRotation, true);
         const subs = ofType(r, 'aws:sns/topicSubscription:TopicSubscription');
-        assert.deepEqual(subs.map((s) => [s.inputs.protocol, s.inputs.endpoint]), [['email', 'oncall@example.com']]);
+        assert.deepEqual(
+          subs.map((s) => [s.inputs.protocol, s.inputs.endpoint]),
+          [['email', 'oncall@example.com']],
+        );
         const deny = statements(one(r, 'aws:sns/topicPolicy:TopicPolicy').inputs.policy)[0]!;
         assert.deepEqual([deny.Effect, deny.Condition], ['Deny', { Bool: { 'aws:SecureTransport': 'false' } }]);
       });
@@ -166,10 +203,13 @@ describe('alerting', () => {
         assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service, 'pods.eks.amazonaws.com');
         assert.equal(assoc.inputs.roleArn, `arn:aws:iam::123456789012:role/${role.name}`);
         const stmts = statements(role.inputs.inlinePolicies[0].policy);
-        assert.deepEqual(stmts.map((s) => [s.Effect, s.Action, s.Resource]), [
-          ['Allow', 'sns:Publish', `arn:aws:sns:${region}:123456789012:${topic.name}`],
-          ['Allow', ['kms:GenerateDataKey*', 'kms:Decrypt'], `arn:aws:kms:${region}:123456789012:key/${key.name}`],
-        ]);
+        assert.deepEqual(
+          stmts.map((s) => [s.Effect, s.Action, s.Resource]),
+          [
+            ['Allow', 'sns:Publish', `arn:aws:sns:${region}:123456789012:${topic.name}`],
+            ['Allow', ['kms:GenerateDataKey*', 'kms:Decrypt'], `arn:aws:kms:${region}:123456789012:key/${key.name}`],
+          ],
+        );
         assert.deepEqual(stmts[1]!.Condition, { StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` } });
         // No other role may publish: the workload roles carry no sns action.
         for (const other of ofType(r, 'aws:iam/role:Role').filter((x) => x !== role)) {
@@ -201,7 +241,10 @@ describe('alerting', () => {
       assert.equal(ofType(r, 'aws:sns/topic:Topic').length, 0);
       assert.equal(receiver(amConfig(r)[0]!, RECEIVER_NAMES.page).snsConfigs[0].topicARN, topicArn);
       const stmts = statements(one(r, 'aws:iam/policy:Policy', '-alerts-publish').inputs.policy);
-      assert.deepEqual(stmts.map((s) => s.Resource), [topicArn, keyArn]);
+      assert.deepEqual(
+        stmts.map((s) => s.Resource),
+        [topicArn, keyArn],
+      );
     });
   });
 
@@ -227,11 +270,18 @@ describe('alerting', () => {
     });
 
     it('rejects a runbook base URL with a fragment, and SNS subscriptions on an existing topic', async () => {
-      assert.match(await failure('dev', { config: { 'unified-mcp:alerting': { webhook: true, runbookBaseUrl: 'https://x.example.com/ops.md#top' } } }),
-        /unified-mcp:alerting\.runbookBaseUrl: no #fragment/);
-      assert.match(checkAlertTopicArgs({ region: 'us-east-1', topicName: 't', existingTopicArn: 'arn:aws:sns:us-east-1:123456789012:t', emails: ['a@example.com'] })!,
-        /subscribe an existing topic where it is managed/);
-      assert.match(checkAlertTopicArgs({ region: 'eu-west-1', topicName: 't', existingTopicArn: 'arn:aws:sns:us-east-1:123456789012:t' })!, /in us-east-1, the stack in eu-west-1/);
+      assert.match(
+        await failure('dev', { config: { 'unified-mcp:alerting': { webhook: true, runbookBaseUrl: 'https://x.example.com/ops.md#top' } } }),
+        /unified-mcp:alerting\.runbookBaseUrl: no #fragment/,
+      );
+      assert.match(
+        checkAlertTopicArgs({ region: 'us-east-1', topicName: 't', existingTopicArn: 'arn:aws:sns:us-east-1:123456789012:t', emails: ['a@example.com'] })!,
+        /subscribe an existing topic where it is managed/,
+      );
+      assert.match(
+        checkAlertTopicArgs({ region: 'eu-west-1', topicName: 't', existingTopicArn: 'arn:aws:sns:us-east-1:123456789012:t' })!,
+        /in us-east-1, the stack in eu-west-1/,
+      );
       assert.match(checkAlertReceivers({ webhookUrl: 'https://x', page: ['sns'] })!, /names "sns", which is not configured/);
     });
   });

@@ -10,8 +10,7 @@ import { checkAppArgs } from '../../../infra/regional/app/index.js';
 import { ofType, one, REGIONAL_STACKS, runStack, isProd } from '../support/stacks.js';
 import type { MockRunResult } from '../../../infra/tools/mock-run.js';
 
-const container = (r: MockRunResult, tier: string) =>
-  one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.spec.containers[0];
+const container = (r: MockRunResult, tier: string) => one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.spec.containers[0];
 
 /** Requests each stack file asks for (the file's overrides over 500m / 512Mi / 10Gi). */
 const EXPECTED_REQUESTS: Record<string, Record<'gateway' | 'worker', [string, string, string]>> = {
@@ -44,7 +43,8 @@ describe('regional app', () => {
           assert.equal(c.livenessProbe.httpGet.path, HTTP.livenessPath);
           assert.equal(c.startupProbe.httpGet.path, HTTP.livenessPath);
           assert.deepEqual(c.ports, [{ ...ports[tier], protocol: 'TCP' }], `${tier} container port`);
-          for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].httpGet.port, ports[tier].name, `${tier} ${probe} port`);
+          for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+            assert.equal(c[probe].httpGet.port, ports[tier].name, `${tier} ${probe} port`);
           const annotations = one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.metadata.annotations;
           assert.equal(annotations['prometheus.io/port'], String(ports[tier].containerPort), `${tier} scrape annotation`);
           assert.equal(c.env, undefined, `${tier}: no env beyond the ConfigMap and Secret (UMCP_ROLE and POD_NAME were never read)`);
@@ -58,7 +58,10 @@ describe('regional app', () => {
         const r = await runStack(stack);
         assert.equal(ofType(r, 'kubernetes:policy/v1:PodDisruptionBudget').length, 2);
         const hpa = one(r, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler').inputs.spec;
-        assert.deepEqual(hpa.metrics.map((m: { type: string }) => m.type), ['Resource', 'Pods']);
+        assert.deepEqual(
+          hpa.metrics.map((m: { type: string }) => m.type),
+          ['Resource', 'Pods'],
+        );
         assert.equal(hpa.metrics[1].pods.metric.name, 'umcp_http_requests_per_second');
         assert.deepEqual([hpa.minReplicas, hpa.maxReplicas], stack === 'dev' ? [1, 3] : [3, 30], 'replica bounds from the stack file');
         for (const tier of ['gateway', 'worker']) {
@@ -81,25 +84,44 @@ describe('regional app', () => {
 
       it('denies all traffic by default and allows DNS, ingress to the gateway, scraping and data egress', async () => {
         const r = await runStack(stack);
-        const names = ofType(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy').map((p) => p.inputs.metadata.name).sort();
+        const names = ofType(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy')
+          .map((p) => p.inputs.metadata.name)
+          .sort();
         assert.deepEqual(names, ['umcp-allow-dns', 'umcp-allow-metrics-scrape', 'umcp-app-egress', 'umcp-default-deny', 'umcp-gateway-ingress']);
         const deny = one(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', '-default-deny').inputs.spec;
         assert.deepEqual(deny, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
         const scrape = one(r, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', '-allow-metrics-scrape').inputs.spec;
-        assert.deepEqual(scrape.ingress[0].ports.map((p: { port: string }) => p.port), ['http', 'metrics'], 'both tiers\' metrics ports');
+        assert.deepEqual(
+          scrape.ingress[0].ports.map((p: { port: string }) => p.port),
+          ['http', 'metrics'],
+          "both tiers' metrics ports",
+        );
       });
 
       it('scrapes each tier on the port that serves its /metrics (gateway http, worker metrics)', async () => {
         const r = await runStack(stack);
         const pm = one(r, 'kubernetes:monitoring.coreos.com/v1:PodMonitor').inputs.spec;
-        assert.deepEqual(pm.podMetricsEndpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [['http', HTTP.metricsPath], ['metrics', HTTP.metricsPath]]);
+        assert.deepEqual(
+          pm.podMetricsEndpoints.map((e: { port: string; path: string }) => [e.port, e.path]),
+          [
+            ['http', HTTP.metricsPath],
+            ['metrics', HTTP.metricsPath],
+          ],
+        );
       });
 
       it('alerts on error rate, latency, queue age, DLQ, pool saturation and replication lag', async () => {
         const r = await runStack(stack);
         const rules = one(r, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs.spec.groups[0].rules;
         const exprs = rules.map((x: { expr: string }) => x.expr).join('\n');
-        for (const m of [METRICS.httpRequests, METRICS.mcpDuration, METRICS.queueOldestWaitingAge, METRICS.dlqSize, METRICS.pgPoolWaiting, METRICS.replicationLag]) {
+        for (const m of [
+          METRICS.httpRequests,
+          METRICS.mcpDuration,
+          METRICS.queueOldestWaitingAge,
+          METRICS.dlqSize,
+          METRICS.pgPoolWaiting,
+          METRICS.replicationLag,
+        ]) {
           assert.ok(exprs.includes(m), `an alert reads ${m}`);
         }
         assert.equal(rules.length, 6);
@@ -144,11 +166,18 @@ describe('regional app', () => {
     assert.equal(env.BLOB_S3_BUCKET, 'umcp-prod-objects-eu-west-1');
     assert.equal(env.DEFAULT_SHARD_ID, '0');
     const shards = JSON.parse(env.SHARDS);
-    assert.deepEqual(shards.map((x: { id: string; region: string }) => [x.id, x.region]), [['1', 'us-east-1']], 'writer region is the primary');
+    assert.deepEqual(
+      shards.map((x: { id: string; region: string }) => [x.id, x.region]),
+      [['1', 'us-east-1']],
+      'writer region is the primary',
+    );
     assert.match(shards[0].writerUrl, /^postgres:\/\/app@[^:]+:5432\/umcp\?sslmode=require$/, 'no password in the shard map');
     const secret = one(r, 'kubernetes:core/v1:Secret', '-app-secret').inputs.stringData;
     const password = encodeURIComponent(String(r.outputs.dbPassword)); // the primary's, read through the StackReference
-    assert.ok(secret.DATABASE_URL.startsWith(`postgres://app:${password}@umcp-prod-shard-0.global-mock.global.rds.amazonaws.com:`), 'the global writer endpoint');
+    assert.ok(
+      secret.DATABASE_URL.startsWith(`postgres://app:${password}@umcp-prod-shard-0.global-mock.global.rds.amazonaws.com:`),
+      'the global writer endpoint',
+    );
     for (const k of ['DATABASE_READER_URLS', 'PGPASSWORD', 'REDIS_URL', 'REDIS_CACHE_URL', 'ADMIN_TOKEN']) assert.ok(secret[k], k);
     assert.ok(!JSON.stringify(env).includes(String(r.outputs.dbPassword)), 'no secret in the ConfigMap');
   });
@@ -157,7 +186,10 @@ describe('regional app', () => {
     const base = { provider: undefined as never, secretEnv: {}, queueRedisAddress: 'r:6379', dataCidrs: [], ingress: { hostname: 'a.example.com' } };
     const tier = { image: 'i' };
     assert.match(checkAppArgs({ ...base, gateway: { ...tier, minReplicas: 5, maxReplicas: 2 }, worker: tier })!, /gateway: minReplicas 5 exceeds/);
-    assert.match(checkAppArgs({ ...base, gateway: tier, worker: tier, ingress: { hostname: 'a', ingressClassName: 'nginx', certificateArn: 'arn:x' } })!, /ALB setting/);
+    assert.match(
+      checkAppArgs({ ...base, gateway: tier, worker: tier, ingress: { hostname: 'a', ingressClassName: 'nginx', certificateArn: 'arn:x' } })!,
+      /ALB setting/,
+    );
     assert.equal(checkAppArgs({ ...base, gateway: tier, worker: tier }), undefined);
   });
 });

@@ -23,10 +23,14 @@ describe('regional network and cluster', () => {
         const r = await runStack(stack);
         assert.equal(ofType(r, 'aws:ec2/natGateway:NatGateway').length, isProd(stack) ? 3 : 1);
         const services = ofType(r, 'aws:ec2/vpcEndpoint:VpcEndpoint').map((e) => String(e.inputs.serviceName));
-        for (const svc of ['s3', 'ecr.api', 'ecr.dkr']) assert.ok(services.some((s) => s.endsWith(`.${svc}`)), `${svc} endpoint`);
+        for (const svc of ['s3', 'ecr.api', 'ecr.dkr'])
+          assert.ok(
+            services.some((s) => s.endsWith(`.${svc}`)),
+            `${svc} endpoint`,
+          );
       });
 
-      it('passes one regional AWS provider to every AWS resource (a secondary also its primary region\'s, for the cross-region parts only)', async () => {
+      it("passes one regional AWS provider to every AWS resource (a secondary also its primary region's, for the cross-region parts only)", async () => {
         const r = await runStack(stack);
         const providers = ofType(r, 'pulumi:providers:aws');
         const own = providers.filter((p) => p.inputs.region === r.outputs.region);
@@ -39,9 +43,15 @@ describe('regional network and cluster', () => {
         assert.equal(others.length, secondary ? 1 : 0);
         for (const p of others) {
           const inPeer = r.resources.filter((x) => x.provider?.split('::')[3] === p.name).map((x) => x.type);
-          assert.deepEqual([...new Set(inPeer)].sort(), [
-            'aws:ec2/route:Route', 'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter', 'aws:s3/bucketReplicationConfig:BucketReplicationConfig',
-          ], `${p.name}: only the peering acceptance, its return routes and the primary bucket's replication`);
+          assert.deepEqual(
+            [...new Set(inPeer)].sort(),
+            [
+              'aws:ec2/route:Route',
+              'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter',
+              'aws:s3/bucketReplicationConfig:BucketReplicationConfig',
+            ],
+            `${p.name}: only the peering acceptance, its return routes and the primary bucket's replication`,
+          );
         }
       });
 
@@ -105,7 +115,8 @@ describe('regional network and cluster', () => {
   describe('argument checks', () => {
     it('splits a /16 into /22 public and /19 private subnets', () => {
       assert.deepEqual(subnetCidrs('10.20.0.0/16'), {
-        public: ['10.20.0.0/22', '10.20.4.0/22', '10.20.8.0/22'], private: ['10.20.64.0/19', '10.20.96.0/19', '10.20.128.0/19'],
+        public: ['10.20.0.0/22', '10.20.4.0/22', '10.20.8.0/22'],
+        private: ['10.20.64.0/19', '10.20.96.0/19', '10.20.128.0/19'],
       });
       assert.throws(() => subnetCidrs('10.20.0.0/20'), /must be a \/16/);
     });

@@ -49,7 +49,10 @@ describe('regional config', () => {
   it('requires the peer VPC CIDR with a peer region, disjoint from its own', async () => {
     const network = { cidr: '10.30.0.0/16' };
     assert.match(await failure('prod-eu-west-1', { config: { 'unified-mcp:network': network } }), /unified-mcp:network\.peerCidr: required with peerRegion/);
-    assert.match(await failure('prod-eu-west-1', { config: { 'unified-mcp:network': { ...network, peerCidr: '10.30.0.0/16' } } }), /unified-mcp:network\.peerCidr: must differ/);
+    assert.match(
+      await failure('prod-eu-west-1', { config: { 'unified-mcp:network': { ...network, peerCidr: '10.30.0.0/16' } } }),
+      /unified-mcp:network\.peerCidr: must differ/,
+    );
   });
 
   it('rejects prod without TLS and prod on an existing cluster', async () => {
@@ -65,8 +68,10 @@ describe('regional config', () => {
   });
 
   it('requires each operator secret with the command to set it (the shared ones are generated)', async () => {
-    assert.match(await failure('prod-us-east-1', { secrets: { 'unified-mcp:alertWebhookUrl': undefined } }),
-      /stack "prod-us-east-1".*unified-mcp:alertWebhookUrl.*pulumi config set --secret unified-mcp:alertWebhookUrl/);
+    assert.match(
+      await failure('prod-us-east-1', { secrets: { 'unified-mcp:alertWebhookUrl': undefined } }),
+      /stack "prod-us-east-1".*unified-mcp:alertWebhookUrl.*pulumi config set --secret unified-mcp:alertWebhookUrl/,
+    );
     assert.match(await failure('dev', { secrets: { 'unified-mcp:kubeconfig': undefined } }), /pulumi config set --secret unified-mcp:kubeconfig/);
   });
 
@@ -74,7 +79,10 @@ describe('regional config', () => {
     const plain = await failure('dev', { secrets: { 'unified-mcp:adminApiKey': undefined }, config: { 'unified-mcp:adminApiKey': 'in-the-clear-0123456789' } });
     assert.match(plain, /unified-mcp:adminApiKey is stored in plain text/);
     assert.match(await failure('dev', { secrets: { 'unified-mcp:redisAuthToken': 'short' } }), /unified-mcp:redisAuthToken must be 16-128/);
-    assert.match(await failure('dev', { secrets: { 'unified-mcp:redisAuthToken': 'long-enough-but-has-a-%-sign' } }), /letters, digits and ! & # \$ \^ < > - only/);
+    assert.match(
+      await failure('dev', { secrets: { 'unified-mcp:redisAuthToken': 'long-enough-but-has-a-%-sign' } }),
+      /letters, digits and ! & # \$ \^ < > - only/,
+    );
   });
 
   it('keeps secrets out of every stack file', () => {

@@ -42,7 +42,10 @@ describe('regional data services', () => {
       assert.match(secret.DATABASE_READER_URLS, /@umcp-prod-db-shard-0-proxy-ro\.endpoint\.proxy-mock\.us-east-1\./);
       const shards = JSON.parse(one(r, 'kubernetes:core/v1:ConfigMap', 'app-config').inputs.data.SHARDS);
       assert.match(shards[0].writerUrl, /@umcp-prod-shard-1\.global-mock\.global\.rds\.amazonaws\.com:5432\/umcp\?sslmode=require$/);
-      assert.deepEqual(r.outputs.globalWriterEndpoints, { 0: 'umcp-prod-shard-0.global-mock.global.rds.amazonaws.com', 1: 'umcp-prod-shard-1.global-mock.global.rds.amazonaws.com' });
+      assert.deepEqual(r.outputs.globalWriterEndpoints, {
+        0: 'umcp-prod-shard-0.global-mock.global.rds.amazonaws.com',
+        1: 'umcp-prod-shard-1.global-mock.global.rds.amazonaws.com',
+      });
       assert.equal(r.outputs.bucketArn, 'arn:aws:s3:::umcp-prod-objects-us-east-1');
       assert.match(String(r.outputs.bucketKmsKeyArn), /^arn:aws:kms:us-east-1:/);
       assert.equal(r.outputs.vpcCidr, '10.20.0.0/16');
@@ -84,11 +87,17 @@ describe('regional data services', () => {
     it('reads the primary through a StackReference named from config, with no hand-set value in its stack file', async () => {
       const r = await runStack('prod-eu-west-1');
       const refs = (r.reads ?? []).filter((x) => x.type === 'pulumi:pulumi:StackReference');
-      assert.deepEqual(refs.map((x) => x.inputs.name), ['organization/unified-mcp/prod-us-east-1']);
+      assert.deepEqual(
+        refs.map((x) => x.inputs.name),
+        ['organization/unified-mcp/prod-us-east-1'],
+      );
       const file = readStackConfig('prod-eu-west-1');
       assert.equal((file['unified-mcp:cache'] as Record<string, unknown> | undefined)?.['globalReplicationGroupId'], undefined);
       const override = await runStackUnderMocks('prod-eu-west-1', { config: { 'unified-mcp:peerStack': 'acme/unified-mcp/prod-us-east-1' } });
-      assert.deepEqual((override.reads ?? []).map((x) => x.inputs.name), ['acme/unified-mcp/prod-us-east-1']);
+      assert.deepEqual(
+        (override.reads ?? []).map((x) => x.inputs.name),
+        ['acme/unified-mcp/prod-us-east-1'],
+      );
     });
 
     it('creates the replication in both directions from its own bucket and the primary outputs', async () => {

@@ -19,9 +19,17 @@ describe('Kubernetes objects validate against the schema', () => {
   }
 
   it('catches an invalid object', async () => {
-    const bad = { type: 'kubernetes:apps/v1:Deployment', name: 'bad', inputs: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'three' } } };
+    const bad = {
+      type: 'kubernetes:apps/v1:Deployment',
+      name: 'bad',
+      inputs: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'three' } },
+    };
     await assert.rejects(validateK8sObject(bad), /fails the OpenAPI schema/);
-    const badCr = { type: 'kubernetes:keda.sh/v1alpha1:ScaledObject', name: 'bad', inputs: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'x', namespace: 'n' }, spec: { triggers: [] } } };
+    const badCr = {
+      type: 'kubernetes:keda.sh/v1alpha1:ScaledObject',
+      name: 'bad',
+      inputs: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'x', namespace: 'n' }, spec: { triggers: [] } },
+    };
     await assert.rejects(validateK8sObject(badCr), /scaleTargetRef/);
   });
 });

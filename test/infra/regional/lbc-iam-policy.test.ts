@@ -7,18 +7,26 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ADDON_CHARTS } from '../../../infra/regional/cluster/index.js';
 import {
-  LBC_POLICY_CHART_VERSION, LBC_POLICY_FILE, LBC_POLICY_UPSTREAM_SHA256, LBC_POLICY_VERSION, lbcIamPolicy, type IamStatement,
+  LBC_POLICY_CHART_VERSION,
+  LBC_POLICY_FILE,
+  LBC_POLICY_UPSTREAM_SHA256,
+  LBC_POLICY_VERSION,
+  lbcIamPolicy,
+  type IamStatement,
 } from '../../../infra/regional/cluster/lbc-iam-policy.js';
 import { ofType, REGIONAL_STACKS, runStack, isProd } from '../support/stacks.js';
 
 const actions = (s: IamStatement) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[];
 
 describe('load balancer controller IAM policy', () => {
-  it('is the upstream docs/install/iam_policy.json of the chart\'s controller version, unmodified', () => {
+  it("is the upstream docs/install/iam_policy.json of the chart's controller version, unmodified", () => {
     const sha = createHash('sha256').update(readFileSync(LBC_POLICY_FILE)).digest('hex');
     assert.equal(sha, LBC_POLICY_UPSTREAM_SHA256, `${LBC_POLICY_FILE.pathname}: expected the upstream file of ${LBC_POLICY_VERSION}`);
-    assert.equal(ADDON_CHARTS.loadBalancerController.version, LBC_POLICY_CHART_VERSION,
-      `chart ${ADDON_CHARTS.loadBalancerController.version} installs another controller than ${LBC_POLICY_VERSION}: vendor that tag's iam_policy.json`);
+    assert.equal(
+      ADDON_CHARTS.loadBalancerController.version,
+      LBC_POLICY_CHART_VERSION,
+      `chart ${ADDON_CHARTS.loadBalancerController.version} installs another controller than ${LBC_POLICY_VERSION}: vendor that tag's iam_policy.json`,
+    );
     // Chart 1.x.y ships controller v2.x.y.
     assert.equal(LBC_POLICY_VERSION, `v2.${LBC_POLICY_CHART_VERSION.split('.').slice(1).join('.')}`);
   });
@@ -32,8 +40,14 @@ describe('load balancer controller IAM policy', () => {
     assert.deepEqual(onCreate.Condition!['StringEquals']!['elasticloadbalancing:CreateAction'], ['CreateTargetGroup', 'CreateLoadBalancer']);
     assert.equal(onCreate.Condition!['Null']!['aws:RequestTag/elbv2.k8s.aws/cluster'], 'false');
     const all = doc.Statement.flatMap(actions);
-    for (const a of ['ec2:GetSecurityGroupsForVpc', 'elasticloadbalancing:DescribeListenerAttributes', 'elasticloadbalancing:ModifyListenerAttributes',
-      'wafv2:AssociateWebACL', 'shield:CreateProtection', 'ec2:AuthorizeSecurityGroupIngress']) {
+    for (const a of [
+      'ec2:GetSecurityGroupsForVpc',
+      'elasticloadbalancing:DescribeListenerAttributes',
+      'elasticloadbalancing:ModifyListenerAttributes',
+      'wafv2:AssociateWebACL',
+      'shield:CreateProtection',
+      'ec2:AuthorizeSecurityGroupIngress',
+    ]) {
       assert.ok(all.includes(a), `${a} in the policy`);
     }
     assert.ok(!all.includes('elasticloadbalancing:*'), 'no wildcard over every ELB action');

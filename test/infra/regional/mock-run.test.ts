@@ -28,7 +28,10 @@ describe('runStackUnderMocks', () => {
     assert.match(vpc.parent!, /unified-mcp:network:Network::/);
     for (const x of r.resources) assert.ok(x.urn, `${x.type} ${x.name} registered`);
     for (const t of ['network:Network', 'cluster:Cluster', 'database:Database', 'cache:Cache', 'storage:Storage', 'app:App']) {
-      assert.ok(r.resources.some((x) => x.type === `unified-mcp:${t}`), `component unified-mcp:${t}`);
+      assert.ok(
+        r.resources.some((x) => x.type === `unified-mcp:${t}`),
+        `component unified-mcp:${t}`,
+      );
     }
   });
 
@@ -42,7 +45,14 @@ describe('runStackUnderMocks', () => {
 
   it('surfaces a program error instead of hanging', async () => {
     await runStack('dev');
-    await assert.rejects(runStackUnderMocks('dev', { program: async () => { throw new Error('boom'); } }), /boom/);
+    await assert.rejects(
+      runStackUnderMocks('dev', {
+        program: async () => {
+          throw new Error('boom');
+        },
+      }),
+      /boom/,
+    );
   });
 
   it('runs a stack file holding secrets encrypted (as `pulumi config set --secret` leaves it) with their mock values', async () => {

@@ -27,7 +27,16 @@ describe('peer stack (secondary reads primary)', () => {
   });
 
   it('rejects peering of overlapping VPCs', () => {
-    const base = { vpcId: 'v', cidr: '10.1.0.0/16', routeTableIds: [], peerRegion: 'us-east-1', peerVpcId: 'p', peerRouteTableIds: [], peerRouteTableCount: 3, peerProvider: undefined as never };
+    const base = {
+      vpcId: 'v',
+      cidr: '10.1.0.0/16',
+      routeTableIds: [],
+      peerRegion: 'us-east-1',
+      peerVpcId: 'p',
+      peerRouteTableIds: [],
+      peerRouteTableCount: 3,
+      peerProvider: undefined as never,
+    };
     assert.match(checkVpcPeeringArgs({ ...base, peerCidr: '10.1.0.0/16' })!, /disjoint/);
     assert.equal(checkVpcPeeringArgs({ ...base, peerCidr: '10.2.0.0/16' }), undefined);
   });

@@ -43,7 +43,10 @@ describe('regional credentials KMS key', () => {
         assert.deepEqual(deployments.map((d) => d.inputs.metadata.name).sort(), ['umcp-gateway', 'umcp-worker']);
         for (const d of deployments) {
           const envFrom = d.inputs.spec.template.spec.containers[0].envFrom as { configMapRef?: { name: string } }[];
-          assert.ok(envFrom.some((e) => e.configMapRef?.name === config.inputs.metadata.name), `${d.inputs.metadata.name} loads the ConfigMap`);
+          assert.ok(
+            envFrom.some((e) => e.configMapRef?.name === config.inputs.metadata.name),
+            `${d.inputs.metadata.name} loads the ConfigMap`,
+          );
         }
         assert.equal(ofType(r, 'kubernetes:core/v1:Secret')[0]!.inputs.stringData.SECRETS_MASTER_KEY, undefined, 'no local master key in production');
       });

@@ -53,7 +53,9 @@ describe('regional security', () => {
 
       it('keeps data services in private subnets only', async () => {
         const r = await runStack(stack);
-        const privateIds = ofType(r, 'aws:ec2/subnet:Subnet').filter((s) => s.inputs.tags.tier === 'private').map((s) => `subnet-${s.name}`);
+        const privateIds = ofType(r, 'aws:ec2/subnet:Subnet')
+          .filter((s) => s.inputs.tags.tier === 'private')
+          .map((s) => `subnet-${s.name}`);
         assert.equal(privateIds.length, 3);
         assert.deepEqual([...one(r, 'aws:rds/subnetGroup:SubnetGroup').inputs.subnetIds].sort(), [...privateIds].sort());
         assert.deepEqual([...one(r, 'aws:elasticache/subnetGroup:SubnetGroup').inputs.subnetIds].sort(), [...privateIds].sort());
@@ -81,7 +83,10 @@ describe('regional security', () => {
       it('marks secrets secret: Kubernetes Secret data, proxy credentials, endpoints output', async () => {
         const r = await runStack(stack);
         for (const secret of ofType(r, 'kubernetes:core/v1:Secret')) {
-          assert.ok(secret.secretPaths?.some((p) => p === 'stringData' || p.startsWith('stringData.')), `${secret.name}: Secret stringData is secret`);
+          assert.ok(
+            secret.secretPaths?.some((p) => p === 'stringData' || p.startsWith('stringData.')),
+            `${secret.name}: Secret stringData is secret`,
+          );
         }
         for (const v of ofType(r, 'aws:secretsmanager/secretVersion:SecretVersion')) assert.ok(v.secretPaths?.includes('secretString'), v.name);
         assert.ok(r.secretOutputs.includes('endpoints'), 'endpoints output is secret');

@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
 import { RequestStateKeysSchema } from '../../../service/src/mcp/config.js';
-import {
-  GENERATED_REQUEST_STATE_KEY, GENERATED_SECRET_SPECS, SHARED_SECRETS, SharedSecrets,
-} from '../../../infra/regional/secrets/index.js';
+import { GENERATED_REQUEST_STATE_KEY, GENERATED_SECRET_SPECS, SHARED_SECRETS, SharedSecrets } from '../../../infra/regional/secrets/index.js';
 import { MOCK_SECRETS, runStackUnderMocks, type MockRunResult } from '../../../infra/tools/mock-run.js';
 import { peerOutputsForMocks } from '../../../infra/tools/mock-peer-outputs.js';
 import { ofType, one, runStack } from '../support/stacks.js';
@@ -19,7 +17,10 @@ const key = (k: string) => `unified-mcp:${k}`;
 
 /** The generators of shared secrets (origin-auth passwords are another concern). */
 function sharedGenerators(r: MockRunResult) {
-  return [...ofType(r, RANDOM_PASSWORD), ...ofType(r, RANDOM_BYTES)].filter((x) => x.name.includes('-shared-')).map((x) => x.name).sort();
+  return [...ofType(r, RANDOM_PASSWORD), ...ofType(r, RANDOM_BYTES)]
+    .filter((x) => x.name.includes('-shared-'))
+    .map((x) => x.name)
+    .sort();
 }
 
 /** The app Secret's data. */
@@ -38,7 +39,10 @@ function assertWiredAndSecret(r: MockRunResult, stack: string) {
   assert.equal(data.REDIS_PASSWORD, o.redisAuthToken);
   assert.equal(data.ADMIN_TOKEN, o.adminApiKey);
   assert.equal(data.REQUEST_STATE_KEYS, o.requestStateKeys);
-  assert.ok(secret.secretPaths?.some((p) => p === 'stringData' || p.startsWith('stringData.')), `${stack}: the Secret's data is secret`);
+  assert.ok(
+    secret.secretPaths?.some((p) => p === 'stringData' || p.startsWith('stringData.')),
+    `${stack}: the Secret's data is secret`,
+  );
   // A group joining the global datastore inherits its AUTH token; every other group sets it.
   for (const g of ofType(r, 'aws:elasticache/replicationGroup:ReplicationGroup').filter((x) => !x.inputs.globalReplicationGroupId)) {
     assert.equal(g.inputs.authToken, o.redisAuthToken, g.name);
@@ -66,7 +70,9 @@ describe('shared secrets', () => {
     it('makes an admin key of at least 16 characters and a request-state key the service parses (>= 32 bytes)', () => {
       assert.ok(GENERATED_SECRET_SPECS.adminApiKey.length >= 16);
       assert.ok(GENERATED_REQUEST_STATE_KEY.bytes >= 32);
-      const parsed = RequestStateKeysSchema.parse(`${GENERATED_REQUEST_STATE_KEY.kid}:${Buffer.alloc(GENERATED_REQUEST_STATE_KEY.bytes, 7).toString('base64')}`);
+      const parsed = RequestStateKeysSchema.parse(
+        `${GENERATED_REQUEST_STATE_KEY.kid}:${Buffer.alloc(GENERATED_REQUEST_STATE_KEY.bytes, 7).toString('base64')}`,
+      );
       assert.equal(parsed[0]!.kid, GENERATED_REQUEST_STATE_KEY.kid);
     });
   });
@@ -75,7 +81,10 @@ describe('shared secrets', () => {
     for (const stack of ['dev', 'prod-us-east-1']) {
       it(`${stack}: generates all four, exports them as secret outputs and wires them everywhere`, async () => {
         const r = await runStack(stack);
-        assert.deepEqual(sharedGenerators(r).map((n) => n.replace(/^.*-shared-/, '')), ['admin-api-key', 'db-password', 'redis-auth-token', 'request-state-keys']);
+        assert.deepEqual(
+          sharedGenerators(r).map((n) => n.replace(/^.*-shared-/, '')),
+          ['admin-api-key', 'db-password', 'redis-auth-token', 'request-state-keys'],
+        );
         for (const [name, spec] of Object.entries(GENERATED_SECRET_SPECS)) {
           const gen = ofType(r, RANDOM_PASSWORD).find((x) => x.name.endsWith(`-shared-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`))!;
           assert.deepEqual(Object.fromEntries(Object.keys(spec).map((k) => [k, gen.inputs[k]])), spec, `${name} generated with its rules`);
@@ -89,13 +98,16 @@ describe('shared secrets', () => {
   });
 
   describe('the secondary', () => {
-    it('generates nothing and uses the primary\'s values, read through its StackReference (still secret)', async () => {
+    it("generates nothing and uses the primary's values, read through its StackReference (still secret)", async () => {
       const primary = await runStack('prod-us-east-1');
       const r = await runStack('prod-eu-west-1');
       assert.deepEqual(sharedGenerators(r), []);
       for (const k of SHARED_SECRETS) assert.equal(r.outputs[k], primary.outputs[k], `${k} equals the primary's`);
-      assert.deepEqual(Object.fromEntries(SHARED_SECRETS.map((k) => [k, peerOutputsForMocks('organization/unified-mcp/prod-us-east-1')[k]])),
-        Object.fromEntries(SHARED_SECRETS.map((k) => [k, primary.outputs[k]])), 'the mocked StackReference answers what the primary generates');
+      assert.deepEqual(
+        Object.fromEntries(SHARED_SECRETS.map((k) => [k, peerOutputsForMocks('organization/unified-mcp/prod-us-east-1')[k]])),
+        Object.fromEntries(SHARED_SECRETS.map((k) => [k, primary.outputs[k]])),
+        'the mocked StackReference answers what the primary generates',
+      );
       assertWiredAndSecret(r, 'prod-eu-west-1');
     });
   });
@@ -106,7 +118,10 @@ describe('shared secrets', () => {
       const r = await runStackUnderMocks('prod-us-east-1', { secrets: { [key('dbPassword')]: MOCK_SECRETS[key('dbPassword')] } });
       assert.equal(r.outputs.dbPassword, MOCK_SECRETS[key('dbPassword')]);
       assert.match(appSecret(r).inputs.stringData.DATABASE_URL, /^postgres:\/\/app:mock-db-password-0123456789@/);
-      assert.deepEqual(sharedGenerators(r).map((n) => n.replace(/^.*-shared-/, '')), ['admin-api-key', 'redis-auth-token', 'request-state-keys']);
+      assert.deepEqual(
+        sharedGenerators(r).map((n) => n.replace(/^.*-shared-/, '')),
+        ['admin-api-key', 'redis-auth-token', 'request-state-keys'],
+      );
       assertWiredAndSecret(r, 'prod-us-east-1');
     });
     it('all four from MOCK_SECRETS: every stack runs, and a secondary agrees with a primary configured alike', async () => {
@@ -117,10 +132,15 @@ describe('shared secrets', () => {
         assertWiredAndSecret(r, stack);
       }
     });
-    it('on a secondary must equal the primary\'s: a different value fails naming the key and the fix, never the values', async () => {
+    it("on a secondary must equal the primary's: a different value fails naming the key and the fix, never the values", async () => {
       const program = async () => {
         const values = (v: string) => Object.fromEntries(SHARED_SECRETS.map((k) => [k, pulumi.secret(`${k}-${v}`)])) as never;
-        const s = new SharedSecrets('t', { configured: { dbPassword: pulumi.secret('dbPassword-own') }, fromPrimary: values('primary'), primaryName: 'o/p/prod-us-east-1', stack: 'prod-eu-west-1' });
+        const s = new SharedSecrets('t', {
+          configured: { dbPassword: pulumi.secret('dbPassword-own') },
+          fromPrimary: values('primary'),
+          primaryName: 'o/p/prod-us-east-1',
+          stack: 'prod-eu-west-1',
+        });
         return { db: s.values.dbPassword, admin: s.values.adminApiKey };
       };
       await assert.rejects(runStackUnderMocks('prod-eu-west-1', { program }), (err: Error) => {

@@ -20,7 +20,10 @@ export function modelFor(type: string): { module: string; kind: string } | undef
   return { module: group === 'core' ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`, kind };
 }
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+  .max(253);
 const crdBase = z.object({ apiVersion: z.string(), kind: z.string(), metadata: z.object({ name, namespace: name }).loose() });
 
 /** Required parts of the custom resources the program creates. */
@@ -32,44 +35,109 @@ export const CRD_SCHEMAS: Record<string, z.ZodType> = {
       maxReplicaCount: z.number().int().min(1).optional(),
       pollingInterval: z.number().int().positive().optional(),
       cooldownPeriod: z.number().int().positive().optional(),
-      triggers: z.array(z.object({
-        type: z.string().min(1),
-        metadata: z.record(z.string(), z.string()),
-        metricType: z.enum(['AverageValue', 'Value', 'Utilization']).optional(),
-        authenticationRef: z.object({ name }).optional(),
-      })).min(1),
+      triggers: z
+        .array(
+          z.object({
+            type: z.string().min(1),
+            metadata: z.record(z.string(), z.string()),
+            metricType: z.enum(['AverageValue', 'Value', 'Utilization']).optional(),
+            authenticationRef: z.object({ name }).optional(),
+          }),
+        )
+        .min(1),
     }),
   }),
   'keda.sh/v1alpha1/TriggerAuthentication': crdBase.extend({
     spec: z.object({ secretTargetRef: z.array(z.object({ parameter: z.string(), name, key: z.string() })).min(1) }),
   }),
   'monitoring.coreos.com/v1/PrometheusRule': crdBase.extend({
-    spec: z.object({ groups: z.array(z.object({ name: z.string(), rules: z.array(z.object({
-      alert: z.string(), expr: z.string().min(1), for: z.string().regex(/^\d+[smh]$/).optional(),
-      labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional(),
-    })).min(1) })).min(1) }),
+    spec: z.object({
+      groups: z
+        .array(
+          z.object({
+            name: z.string(),
+            rules: z
+              .array(
+                z.object({
+                  alert: z.string(),
+                  expr: z.string().min(1),
+                  for: z
+                    .string()
+                    .regex(/^\d+[smh]$/)
+                    .optional(),
+                  labels: z.record(z.string(), z.string()).optional(),
+                  annotations: z.record(z.string(), z.string()).optional(),
+                }),
+              )
+              .min(1),
+          }),
+        )
+        .min(1),
+    }),
   }),
   // AlertmanagerConfig (v1alpha1): routes are raw JSON in the CRD; receivers are a list keyed by name.
   'monitoring.coreos.com/v1alpha1/AlertmanagerConfig': crdBase.extend({
     spec: z.object({
-      route: z.object({
-        receiver: z.string().min(1), groupBy: z.array(z.string()).optional(),
-        groupWait: z.string().regex(/^\d+[smh]$/).optional(), groupInterval: z.string().regex(/^\d+[smh]$/).optional(),
-        repeatInterval: z.string().regex(/^\d+[smh]$/).optional(),
-        matchers: z.array(z.object({ name: z.string().min(1), value: z.string(), matchType: z.enum(['=', '!=', '=~', '!~']) })).optional(),
-        routes: z.array(z.record(z.string(), z.unknown())).optional(),
-      }).loose(),
-      receivers: z.array(z.object({
-        name: z.string().min(1),
-        snsConfigs: z.array(z.object({ topicARN: z.string().min(1), sigv4: z.object({ region: z.string().min(1) }).loose().optional() }).loose()).optional(),
-        webhookConfigs: z.array(z.object({
-          url: z.string().optional(), urlSecret: z.object({ name, key: z.string().min(1) }).optional(),
-        }).loose().refine((w) => w.url !== undefined || w.urlSecret !== undefined, 'url or urlSecret')).optional(),
-      }).loose()).min(1),
+      route: z
+        .object({
+          receiver: z.string().min(1),
+          groupBy: z.array(z.string()).optional(),
+          groupWait: z
+            .string()
+            .regex(/^\d+[smh]$/)
+            .optional(),
+          groupInterval: z
+            .string()
+            .regex(/^\d+[smh]$/)
+            .optional(),
+          repeatInterval: z
+            .string()
+            .regex(/^\d+[smh]$/)
+            .optional(),
+          matchers: z.array(z.object({ name: z.string().min(1), value: z.string(), matchType: z.enum(['=', '!=', '=~', '!~']) })).optional(),
+          routes: z.array(z.record(z.string(), z.unknown())).optional(),
+        })
+        .loose(),
+      receivers: z
+        .array(
+          z
+            .object({
+              name: z.string().min(1),
+              snsConfigs: z
+                .array(
+                  z
+                    .object({
+                      topicARN: z.string().min(1),
+                      sigv4: z
+                        .object({ region: z.string().min(1) })
+                        .loose()
+                        .optional(),
+                    })
+                    .loose(),
+                )
+                .optional(),
+              webhookConfigs: z
+                .array(
+                  z
+                    .object({
+                      url: z.string().optional(),
+                      urlSecret: z.object({ name, key: z.string().min(1) }).optional(),
+                    })
+                    .loose()
+                    .refine((w) => w.url !== undefined || w.urlSecret !== undefined, 'url or urlSecret'),
+                )
+                .optional(),
+            })
+            .loose(),
+        )
+        .min(1),
     }),
   }),
   'monitoring.coreos.com/v1/PodMonitor': crdBase.extend({
-    spec: z.object({ selector: z.object({ matchLabels: z.record(z.string(), z.string()) }), podMetricsEndpoints: z.array(z.object({ port: z.string() }).loose()).min(1) }),
+    spec: z.object({
+      selector: z.object({ matchLabels: z.record(z.string(), z.string()) }),
+      podMetricsEndpoints: z.array(z.object({ port: z.string() }).loose()).min(1),
+    }),
   }),
 };
 

@@ -15,8 +15,14 @@ const STACK = 'urn:pulumi:t::unified-mcp::pulumi:pulumi:Stack::unified-mcp-t';
 const urn = (type: string, name: string) => `urn:pulumi:t::unified-mcp::${type}::${name}`;
 function fixture(): MockedResource[] {
   const comp = (type: string, name: string, parent = STACK): MockedResource => ({ type, name, urn: urn(type, name), inputs: {}, parent, custom: false });
-  const res = (type: string, name: string, parent: MockedResource, inputs: Record<string, any>): MockedResource =>
-    ({ type, name, urn: urn(type, name), inputs, parent: parent.urn, custom: true });
+  const res = (type: string, name: string, parent: MockedResource, inputs: Record<string, any>): MockedResource => ({
+    type,
+    name,
+    urn: urn(type, name),
+    inputs,
+    parent: parent.urn,
+    custom: true,
+  });
   const platform = comp('unified-mcp:regional:RegionalPlatform', 'umcp-t');
   const net = comp('unified-mcp:network:Network', 'umcp-t-net', platform.urn);
   const cluster = comp('unified-mcp:cluster:Cluster', 'umcp-t-eks', platform.urn);
@@ -24,18 +30,38 @@ function fixture(): MockedResource[] {
   const app = comp('unified-mcp:app:App', 'umcp-t-app', platform.urn);
   return [
     { type: 'pulumi:pulumi:Stack', name: 'unified-mcp-t', urn: STACK, inputs: {}, custom: false },
-    platform, net, cluster, db, app,
+    platform,
+    net,
+    cluster,
+    db,
+    app,
     res('aws:ec2/natGateway:NatGateway', 'nat-0', net, {}),
     res('aws:ec2/natGateway:NatGateway', 'nat-1', net, {}),
     res('aws:eks/cluster:Cluster', 'eks', cluster, {}),
-    res('aws:eks/nodeGroup:NodeGroup', 'system', cluster, { instanceTypes: ['m6i.large'], capacityType: 'ON_DEMAND', labels: { 'umcp.io/pool': 'gateway' }, scalingConfig: { desiredSize: 2, minSize: 2, maxSize: 3 } }),
-    res('aws:eks/nodeGroup:NodeGroup', 'workers', cluster, { instanceTypes: ['m6i.large', 'm5.large'], capacityType: 'SPOT', labels: { role: 'worker' }, scalingConfig: { desiredSize: 3, minSize: 0, maxSize: 10 } }),
+    res('aws:eks/nodeGroup:NodeGroup', 'system', cluster, {
+      instanceTypes: ['m6i.large'],
+      capacityType: 'ON_DEMAND',
+      labels: { 'umcp.io/pool': 'gateway' },
+      scalingConfig: { desiredSize: 2, minSize: 2, maxSize: 3 },
+    }),
+    res('aws:eks/nodeGroup:NodeGroup', 'workers', cluster, {
+      instanceTypes: ['m6i.large', 'm5.large'],
+      capacityType: 'SPOT',
+      labels: { role: 'worker' },
+      scalingConfig: { desiredSize: 3, minSize: 0, maxSize: 10 },
+    }),
     res('aws:rds/cluster:Cluster', 'aurora', db, {}),
     res('aws:rds/clusterInstance:ClusterInstance', 'writer', db, { instanceClass: 'db.r6g.large' }),
     res('aws:rds/proxy:Proxy', 'proxy', db, {}),
     res('aws:elasticache/replicationGroup:ReplicationGroup', 'state', db, { nodeType: 'cache.t4g.small', numCacheClusters: 2 }),
     res('aws:elasticache/replicationGroup:ReplicationGroup', 'exotic', db, { nodeType: 'cache.x9.huge', numCacheClusters: 2 }),
-    res('kubernetes:apps/v1:Deployment', 'gateway', app, { metadata: { name: 'gateway' }, spec: { replicas: 2, template: { spec: { nodeSelector: { 'umcp.io/pool': 'gateway' }, containers: [{ name: 'gw', resources: { requests: { cpu: '500m' } } }] } } } }),
+    res('kubernetes:apps/v1:Deployment', 'gateway', app, {
+      metadata: { name: 'gateway' },
+      spec: {
+        replicas: 2,
+        template: { spec: { nodeSelector: { 'umcp.io/pool': 'gateway' }, containers: [{ name: 'gw', resources: { requests: { cpu: '500m' } } }] } },
+      },
+    }),
     res('kubernetes:networking.k8s.io/v1:Ingress', 'gateway', app, { spec: { ingressClassName: 'alb' } }),
   ];
 }
@@ -87,20 +113,35 @@ describe('plan tools', () => {
       assert.match(lineOf('ALB for ingress').item, /AWS Load Balancer Controller/);
     });
     it('totals the columns and lists what it could not price', () => {
-      near(est.totals.onDemand, est.lines.reduce((s, l) => s + l.onDemand, 0));
+      near(
+        est.totals.onDemand,
+        est.lines.reduce((s, l) => s + l.onDemand, 0),
+      );
       assert.ok(est.totals.asConfigured < est.totals.onDemand);
-      assert.deepEqual(est.unpriced.map((u) => u.name), ['exotic']);
+      assert.deepEqual(
+        est.unpriced.map((u) => u.name),
+        ['exotic'],
+      );
       assert.match(est.unpriced[0]!.reason, /"cache.x9.huge" not in the price table/);
     });
     it('rightsizing hints name the extra NAT in dev, the spot share, node utilisation and the unpriced item', () => {
       const hints = rightsizingHints(rs, est, 'dev', prices);
       const natSaving = `$${(US.natGatewayHour * H).toFixed(2)}/month`;
-      assert.ok(hints.some((h) => h.startsWith('dev runs 2 NAT gateways') && h.includes(natSaving)), hints.join('\n'));
+      assert.ok(
+        hints.some((h) => h.startsWith('dev runs 2 NAT gateways') && h.includes(natSaving)),
+        hints.join('\n'),
+      );
       assert.ok(hints.some((h) => /Spot share of worker nodes: 100% \(3 of 3\)/.test(h)));
-      assert.ok(hints.some((h) => /Node group "system": gateway request 1\.0 vCPU .* gives 4 vCPU \(25%\)\. Oversized/.test(h)), hints.join('\n'));
+      assert.ok(
+        hints.some((h) => /Node group "system": gateway request 1\.0 vCPU .* gives 4 vCPU \(25%\)\. Oversized/.test(h)),
+        hints.join('\n'),
+      );
       assert.ok(hints.some((h) => /Aurora instance "writer" uses db.r6g.large in dev/.test(h)));
       assert.ok(hints.some((h) => /1 resource\(s\) could not be priced/.test(h)));
-      assert.equal(rightsizingHints(rs, est, 'prod', prices).some((h) => /NAT/.test(h)), false);
+      assert.equal(
+        rightsizingHints(rs, est, 'prod', prices).some((h) => /NAT/.test(h)),
+        false,
+      );
     });
     it('parses CPU quantities', () => {
       assert.equal(cpuCores('500m'), 0.5);
@@ -129,7 +170,17 @@ describe('plan tools', () => {
       assert.equal((svg.match(/<line /g) ?? []).length, 5, 'one edge per parent link');
     });
     it('aligns table columns', () => {
-      assert.equal(table(['A', 'N'], [['x', '1'], ['yy', '22']], [1]), 'A    N\n--  --\nx    1\nyy  22');
+      assert.equal(
+        table(
+          ['A', 'N'],
+          [
+            ['x', '1'],
+            ['yy', '22'],
+          ],
+          [1],
+        ),
+        'A    N\n--  --\nx    1\nyy  22',
+      );
     });
   });
 });

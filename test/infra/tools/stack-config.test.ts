@@ -21,8 +21,14 @@ describe('validate: stack config', () => {
   it('names a bad key, a missing role and a plain-text secret', () => {
     const dev = readStackConfig('dev');
     const bad = stackConfigProblems('dev', { ...dev, 'unified-mcp:environment': 'qa', 'unified-mcp:dbPassword': 'hunter2hunter2' });
-    assert.ok(bad.some((p) => p.startsWith('unified-mcp:environment:')), bad.join('\n'));
-    assert.ok(bad.some((p) => /unified-mcp:dbPassword: a secret in plain text.*--secret/.test(p)), bad.join('\n'));
+    assert.ok(
+      bad.some((p) => p.startsWith('unified-mcp:environment:')),
+      bad.join('\n'),
+    );
+    assert.ok(
+      bad.some((p) => /unified-mcp:dbPassword: a secret in plain text.*--secret/.test(p)),
+      bad.join('\n'),
+    );
     assert.match(stackConfigProblems('x', {})[0]!, /unified-mcp:role: expected "regional" or "global", found undefined/);
   });
 });

@@ -11,10 +11,14 @@ describe('npm run validate (CLI)', function () {
     const dir = mkdtempSync(join(tmpdir(), 'umcp-validate-'));
     // Only the global stack runs its program here (the fastest); the regional ones are covered by plan tests.
     copyFileSync(join('stacks', 'Pulumi.prod-global.yaml'), join(dir, 'Pulumi.prod-global.yaml'));
-    writeFileSync(join(dir, 'Pulumi.broken.yaml'), 'config:\n  unified-mcp:role: regional\n  unified-mcp:environment: qa\n  unified-mcp:adminApiKey: plain-text-key\n');
+    writeFileSync(
+      join(dir, 'Pulumi.broken.yaml'),
+      'config:\n  unified-mcp:role: regional\n  unified-mcp:environment: qa\n  unified-mcp:adminApiKey: plain-text-key\n',
+    );
     const summary = join(dir, 'summary.json');
     const run = spawnSync(join('node_modules', '.bin', 'tsx'), ['infra/tools/validate.ts', '--skip-typecheck', '--stacks', dir], {
-      encoding: 'utf8', env: { ...process.env, TEST_SUMMARY_FILE: summary },
+      encoding: 'utf8',
+      env: { ...process.env, TEST_SUMMARY_FILE: summary },
     });
     assert.equal(run.status, 1, run.stdout + run.stderr);
     const out = run.stdout;

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { InvalidBlobKeyError, LocalBlobStore, S3BlobStore, createBlobStore, type BlobRetention, type BlobStore } from '../../../service/src/store/blob/index.js';
+import {
+  InvalidBlobKeyError,
+  LocalBlobStore,
+  S3BlobStore,
+  createBlobStore,
+  type BlobRetention,
+  type BlobStore,
+} from '../../../service/src/store/blob/index.js';
 import { freePort } from './support/pg-cluster.js';
 
 interface S3rverInstance {
@@ -69,17 +76,27 @@ function conformance(name: string, setup: { make(retention?: BlobRetention): Pro
     });
 
     describe('tenant prefixes', () => {
-      it('keeps tenants apart: same key, different objects; one tenant cannot read another\'s', async () => {
+      it("keeps tenants apart: same key, different objects; one tenant cannot read another's", async () => {
         await store.put('t2', 'shared-name', 'two');
         await store.put('t3', 'shared-name', 'three');
         assert.equal(await text(store, 't2', 'shared-name'), 'two');
         assert.equal(await text(store, 't3', 'shared-name'), 'three');
         assert.equal(await store.get('t4', 'shared-name'), null);
-        assert.deepEqual((await store.list('t4')).map((o) => o.key), []);
+        assert.deepEqual(
+          (await store.list('t4')).map((o) => o.key),
+          [],
+        );
       });
 
       it('rejects keys and tenant ids that could escape the prefix', async () => {
-        for (const [tenant, key] of [['t1', '../t2/shared-name'], ['t1', 'a/../../x'], ['../t2', 'x'], ['t1', '/abs'], ['t1', 'a//b'], ['t1', '']]) {
+        for (const [tenant, key] of [
+          ['t1', '../t2/shared-name'],
+          ['t1', 'a/../../x'],
+          ['../t2', 'x'],
+          ['t1', '/abs'],
+          ['t1', 'a//b'],
+          ['t1', ''],
+        ]) {
           await assert.rejects(store.put(tenant!, key!, 'x'), InvalidBlobKeyError, `${tenant} ${key}`);
           await assert.rejects(store.get(tenant!, key!), InvalidBlobKeyError);
         }
@@ -87,10 +104,16 @@ function conformance(name: string, setup: { make(retention?: BlobRetention): Pro
     });
 
     describe('list/delete', () => {
-      it('lists the tenant\'s keys by prefix in key order, with limit', async () => {
+      it("lists the tenant's keys by prefix in key order, with limit", async () => {
         for (const k of ['logs/2', 'logs/1', 'logs/sub/3', 'other']) await store.put('t5', k, k);
-        assert.deepEqual((await store.list('t5', { prefix: 'logs/' })).map((o) => o.key), ['logs/1', 'logs/2', 'logs/sub/3']);
-        assert.deepEqual((await store.list('t5')).map((o) => o.key), ['logs/1', 'logs/2', 'logs/sub/3', 'other']);
+        assert.deepEqual(
+          (await store.list('t5', { prefix: 'logs/' })).map((o) => o.key),
+          ['logs/1', 'logs/2', 'logs/sub/3'],
+        );
+        assert.deepEqual(
+          (await store.list('t5')).map((o) => o.key),
+          ['logs/1', 'logs/2', 'logs/sub/3', 'other'],
+        );
         assert.equal((await store.list('t5', { limit: 2 })).length, 2);
         const [first] = await store.list('t5', { prefix: 'logs/1' });
         assert.equal(first?.size, 6);

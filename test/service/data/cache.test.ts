@@ -82,7 +82,7 @@ describe('cache (two instances, real Redis + PostgreSQL)', function () {
     it('a tenant change made through instance A is seen on instance B within 1 s', async () => {
       const t = await a.tenants.create({ name: `acme-${randomBytes(3).toString('hex')}`, toolsets: ['platform'] });
       assert.deepEqual((await b.tenants.get(t.id))?.toolsets, ['platform']);
-      assert.deepEqual((await b.tenants.get(t.id))?.toolsets, ['platform'], 'now served from B\'s LRU');
+      assert.deepEqual((await b.tenants.get(t.id))?.toolsets, ['platform'], "now served from B's LRU");
       const t0 = Date.now();
       await a.tenants.setToolsets(t.id, ['platform', 'diagnostics']);
       const ms = await within(1_000, async () => (await b.tenants.get(t.id))?.toolsets.length === 2);
@@ -142,7 +142,7 @@ describe('cache (two instances, real Redis + PostgreSQL)', function () {
       release();
       assert.equal(await slow, 'old', 'the caller still gets what it loaded');
       assert.equal(await b.cache.get('race', 'k', async () => 'new', { schema }), 'new', 'Redis did not keep the stale value');
-      assert.equal(await a.cache.get('race', 'k', async () => 'other', { schema }), 'new', 'A\'s LRU did not keep it either');
+      assert.equal(await a.cache.get('race', 'k', async () => 'other', { schema }), 'new', "A's LRU did not keep it either");
     });
 
     it('drops the whole LRU after the subscriber reconnects (broadcasts may have been missed)', async () => {

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { createPgDataLayer, RoutingConfigSchema, shardAdminRoute, withoutPassword, type PgDataLayer, type ShardAdminContext } from '../../../service/src/store/pg/routing/index.js';
+import {
+  createPgDataLayer,
+  RoutingConfigSchema,
+  shardAdminRoute,
+  withoutPassword,
+  type PgDataLayer,
+  type ShardAdminContext,
+} from '../../../service/src/store/pg/routing/index.js';
 import type { Tenant } from '../../../service/src/store/ports.js';
 import { createTempDatabases, type TempDatabases } from './support/temp-databases.js';
 
@@ -32,7 +39,10 @@ describe('createPgDataLayer', function () {
     assert.equal(bad.success, false);
     const paths = bad.error!.issues.map((i) => i.path.join('.'));
     assert.ok(paths.includes('DATABASE_READER_URLS.0'), paths.join(','));
-    assert.ok(paths.some((p) => p.startsWith('SHARDS.0')), paths.join(','));
+    assert.ok(
+      paths.some((p) => p.startsWith('SHARDS.0')),
+      paths.join(','),
+    );
     assert.equal(withoutPassword('postgres://u:secret@h:5432/db'), 'postgres://u@h:5432/db');
   });
 
@@ -58,8 +68,17 @@ describe('createPgDataLayer', function () {
     assert.equal(layer.poolSizes.reader, Math.max(2, Math.floor(((Number(max[0]!.n) - Number(res[0]!.n)) * 0.8) / 2)));
 
     const shards = await layer.shardMap.listShards();
-    assert.deepEqual(shards.map((s) => [s.id, s.region]), [['default', 'eu-west-1'], ['second', 'us-east-1']]);
-    assert.ok(shards.every((s) => !s.writerUrl.includes('not-stored')), 'no password in the shard map');
+    assert.deepEqual(
+      shards.map((s) => [s.id, s.region]),
+      [
+        ['default', 'eu-west-1'],
+        ['second', 'us-east-1'],
+      ],
+    );
+    assert.ok(
+      shards.every((s) => !s.writerUrl.includes('not-stored')),
+      'no password in the shard map',
+    );
 
     const us = await layer.shardMap.place('tenant-us', { region: 'us-east-1' });
     assert.equal(us.shardId, 'second');
@@ -82,7 +101,10 @@ describe('createPgDataLayer', function () {
     const moved: string[] = [];
     const route = shardAdminRoute(layer, [], (id, to) => void moved.push(`${id}->${to}`));
     const call = async (method: string, path: string, body?: unknown) => {
-      const request = new Request(`http://x/admin/v1/${path}`, { method, ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+      const request = new Request(`http://x/admin/v1/${path}`, {
+        method,
+        ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
       const ctx: ShardAdminContext = {
         request,
         segments: path.split('/'),
@@ -95,7 +117,10 @@ describe('createPgDataLayer', function () {
     };
     const shards = await call('GET', 'shards');
     assert.equal(shards?.status, 200);
-    assert.deepEqual(shards?.body.shards.map((s: { id: string }) => s.id), ['default', 'second']);
+    assert.deepEqual(
+      shards?.body.shards.map((s: { id: string }) => s.id),
+      ['default', 'second'],
+    );
     const placement = await call('GET', 'tenants/admin-demo/shard');
     assert.equal(placement?.body.placement.shardId, 'default', 'placed in its home region');
     const move = await call('POST', 'tenants/admin-demo/move', { toShard: 'second' });

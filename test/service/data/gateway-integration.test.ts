@@ -81,6 +81,9 @@ describe('data layer in the gateway (two replicas, two shards)', function () {
     assert.match(stdout, /^moved mover from second to default in \d+ ms \(writes frozen \d+ ms/);
     const list = await run('npx', ['tsx', 'service/src/cli/main.ts', 'shards', 'list'], { env, cwd: process.cwd() });
     assert.match(list.stdout, /^default\tlocal\t\d+ tenant\(s\)/m);
-    await assert.rejects(run('npx', ['tsx', 'service/src/cli/main.ts', 'tenants', 'move', t.name], { env, cwd: process.cwd() }), (err: { code?: number; stderr?: string }) => err.code === 2 && /--to <shard>/.test(err.stderr ?? ''));
+    await assert.rejects(
+      run('npx', ['tsx', 'service/src/cli/main.ts', 'tenants', 'move', t.name], { env, cwd: process.cwd() }),
+      (err: { code?: number; stderr?: string }) => err.code === 2 && /--to <shard>/.test(err.stderr ?? ''),
+    );
   });
 });

@@ -127,7 +127,13 @@ describe('large tool results by reference (through the gateway)', function () {
     it('counts stored results in /metrics', async () => {
       const text = await (await fetch(`${cluster.gateways[0]!.url}/metrics`)).text();
       const m = /umcp_large_results_total\{outcome="stored"[^}]*\} (\d+)/.exec(text);
-      assert.ok(m && Number(m[1]) >= 6, text.split('\n').filter((l) => l.includes('large_result')).join('\n'));
+      assert.ok(
+        m && Number(m[1]) >= 6,
+        text
+          .split('\n')
+          .filter((l) => l.includes('large_result'))
+          .join('\n'),
+      );
     });
   });
 });
@@ -178,13 +184,19 @@ describe('object storage retention purge', function () {
       const t = await cluster.tenant('acme', ['diagnostics']);
       const client = await cluster.client(t.apiKey, 'modern');
       const link = linkOf(await client.callTool({ name: 'diagnostics.echo', arguments: { text: 'r'.repeat(5_000) } }), t.id, 5_000);
-      assert.match(contentOf(await client.callTool({ name: 'diagnostics.echo', arguments: { text: 'r'.repeat(5_000) } }))[0]!.text ?? '', /kept for 0\.00002 day/);
+      assert.match(
+        contentOf(await client.callTool({ name: 'diagnostics.echo', arguments: { text: 'r'.repeat(5_000) } }))[0]!.text ?? '',
+        /kept for 0\.00002 day/,
+      );
       assert.equal((await readText(client, link.uri!)).length, 5_000);
       const deadline = Date.now() + 15_000;
       let gone = false;
       while (!gone && Date.now() < deadline) {
         await delay(250);
-        gone = await client.readResource({ uri: link.uri! }).then(() => false, (err: Error) => /not found/i.test(err.message));
+        gone = await client.readResource({ uri: link.uri! }).then(
+          () => false,
+          (err: Error) => /not found/i.test(err.message),
+        );
       }
       assert.ok(gone, 'expired result purged within 15 s');
     } finally {
@@ -236,7 +248,10 @@ describe('object storage at gateway startup', function () {
     const dir = await mkdtemp(join(tmpdir(), 'umcp-k-badblobs-'));
     try {
       await writeFile(join(dir, 'file'), 'not a directory');
-      await assert.rejects(startCluster(1, { BLOB_LOCAL_DIR: join(dir, 'file', 'blobs') }), /BLOB_LOCAL_DIR: .*file\/blobs cannot be created or written \(ENOTDIR\)/);
+      await assert.rejects(
+        startCluster(1, { BLOB_LOCAL_DIR: join(dir, 'file', 'blobs') }),
+        /BLOB_LOCAL_DIR: .*file\/blobs cannot be created or written \(ENOTDIR\)/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

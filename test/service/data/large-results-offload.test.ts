@@ -33,7 +33,13 @@ describe('offloadToolResult', () => {
   };
 
   it('stores mixed content as the JSON of the result and reads it back as application/json', async () => {
-    const result = { content: [{ type: 'text', text: 'a'.repeat(800) }, { type: 'image', data: Buffer.alloc(600, 1).toString('base64'), mimeType: 'image/png' }], isError: false };
+    const result = {
+      content: [
+        { type: 'text', text: 'a'.repeat(800) },
+        { type: 'image', data: Buffer.alloc(600, 1).toString('base64'), mimeType: 'image/png' },
+      ],
+      isError: false,
+    };
     const out = await offloadToolResult(result, 't1', deps, 'pics');
     const link = linkIn(out);
     assert.equal(link.mimeType, 'application/json');

@@ -53,10 +53,7 @@ describe('hot query plans', function () {
   });
 
   it('API key lookup (every authenticated request on a cache miss) uses the unique prefix index', async () => {
-    const nodes = await plan(
-      `SELECT k.id, k.hash, t.id, t.status FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`,
-      ['abc'],
-    );
+    const nodes = await plan(`SELECT k.id, k.hash, t.id, t.status FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`, ['abc']);
     usesIndex(nodes, 'api_keys_prefix_key');
     usesIndex(nodes, 'tenants_pkey');
   });

@@ -29,7 +29,15 @@ describe('ReplicaRouter (real primary + streaming replica)', function () {
     const reader = new RolePool({ shard: 's1', role: 'reader', connectionString: cluster.replicaUrl, max: 3, acquireTimeoutMs: 1_000 });
     metrics.add(writer);
     metrics.add(reader);
-    router = new ReplicaRouter({ shard: 's1', writer, readers: [reader], lsn: new MemoryLsnTracker(), unhealthyRetryMs: 500, metrics, onReaderDown: (i) => down.push(i) });
+    router = new ReplicaRouter({
+      shard: 's1',
+      writer,
+      readers: [reader],
+      lsn: new MemoryLsnTracker(),
+      unhealthyRetryMs: 500,
+      metrics,
+      onReaderDown: (i) => down.push(i),
+    });
     await writer.query('CREATE TABLE notes (id serial PRIMARY KEY, tenant text NOT NULL, body text NOT NULL)');
     await waitFor(async () => (await router.readWithTarget({}, (q) => q.query(`SELECT to_regclass('notes') AS t`))).result.rows[0]?.t !== null);
   });
@@ -46,7 +54,7 @@ describe('ReplicaRouter (real primary + streaming replica)', function () {
       assert.equal(result.rows[0]?.r, true);
     });
 
-    it('reads a tenant\'s own write back (writer or caught-up replica), and others may read the replica', async () => {
+    it("reads a tenant's own write back (writer or caught-up replica), and others may read the replica", async () => {
       await router.write({ tenantId: 't1' }, (q) => q.query(`INSERT INTO notes (tenant, body) VALUES ('t1', 'a')`));
       const { result } = await router.readWithTarget({ tenantId: 't1' }, (q) => q.query(`SELECT count(*)::int AS n FROM notes WHERE tenant = 't1'`));
       assert.equal(result.rows[0]?.n, 1);
@@ -60,7 +68,8 @@ describe('ReplicaRouter (real primary + streaming replica)', function () {
       try {
         await replica.query('SELECT pg_wal_replay_pause()');
         await router.write({ tenantId: 't2', sessionId: 'sess-1' }, (q) => q.query(`INSERT INTO notes (tenant, body) VALUES ('t2', 'lagging')`));
-        const count = (q: Parameters<Parameters<ReplicaRouter['read']>[1]>[0]) => q.query<{ n: number }>(`SELECT count(*)::int AS n FROM notes WHERE tenant = 't2'`);
+        const count = (q: Parameters<Parameters<ReplicaRouter['read']>[1]>[0]) =>
+          q.query<{ n: number }>(`SELECT count(*)::int AS n FROM notes WHERE tenant = 't2'`);
         const mine = await router.readWithTarget({ tenantId: 't2' }, count);
         assert.deepEqual(mine.target, { role: 'writer', reason: 'not-replayed' });
         assert.equal(mine.result.rows[0]?.n, 1, 'the tenant sees its own write');
@@ -101,7 +110,8 @@ describe('ReplicaRouter (real primary + streaming replica)', function () {
         assert.equal(parseLsn(formatLsn(parseLsn('16/B374D848'))), parseLsn('16/B374D848'));
         await replica.query('SELECT pg_wal_replay_pause()');
         await a.write({ tenantId: 't3' }, (q) => q.query(`INSERT INTO notes (tenant, body) VALUES ('t3', 'x')`));
-        const count = (q: Parameters<Parameters<ReplicaRouter['read']>[1]>[0]) => q.query<{ n: number }>(`SELECT count(*)::int AS n FROM notes WHERE tenant = 't3'`);
+        const count = (q: Parameters<Parameters<ReplicaRouter['read']>[1]>[0]) =>
+          q.query<{ n: number }>(`SELECT count(*)::int AS n FROM notes WHERE tenant = 't3'`);
         const onB = await b.readWithTarget({ tenantId: 't3' }, count);
         assert.deepEqual(onB.target, { role: 'writer', reason: 'not-replayed' });
         assert.equal(onB.result.rows[0]?.n, 1);

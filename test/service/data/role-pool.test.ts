@@ -51,11 +51,14 @@ describe('RolePool', function () {
     });
 
     it('fails with StatementTimeoutError when a statement runs past the timeout', async () => {
-      await assert.rejects(pool.transaction((q) => q.query('SELECT pg_sleep(2)')), (err: unknown) => {
-        assert.ok(err instanceof StatementTimeoutError);
-        assert.match(err.message, /shard p1 writer: statement cancelled after the 200 ms/);
-        return true;
-      });
+      await assert.rejects(
+        pool.transaction((q) => q.query('SELECT pg_sleep(2)')),
+        (err: unknown) => {
+          assert.ok(err instanceof StatementTimeoutError);
+          assert.match(err.message, /shard p1 writer: statement cancelled after the 200 ms/);
+          return true;
+        },
+      );
       const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one');
       assert.equal(rows[0]?.one, 1, 'the connection is usable again');
     });
@@ -70,10 +73,13 @@ describe('RolePool', function () {
 
     it('rolls back on error', async () => {
       await pool.query('CREATE TABLE t (v int)');
-      await assert.rejects(pool.transaction(async (q) => {
-        await q.query('INSERT INTO t VALUES (1)');
-        throw new Error('boom');
-      }), /boom/);
+      await assert.rejects(
+        pool.transaction(async (q) => {
+          await q.query('INSERT INTO t VALUES (1)');
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
       assert.equal(rows[0]?.n, 0);
     });

@@ -48,10 +48,37 @@ describe('shards', function () {
   });
 
   describe('placement', () => {
-    it('prefers the tenant\'s region, then the least loaded shard', async () => {
-      assert.equal(choosePlacement([{ id: 'a', region: 'eu', tenants: 5 }, { id: 'b', region: 'us', tenants: 1 }], 'eu'), 'a');
-      assert.equal(choosePlacement([{ id: 'a', region: 'eu', tenants: 5 }, { id: 'b', region: 'us', tenants: 1 }], 'ap'), 'b');
-      assert.equal(choosePlacement([{ id: 'a', region: 'eu', tenants: 2 }, { id: 'b', region: 'eu', tenants: 2 }], null), 'a');
+    it("prefers the tenant's region, then the least loaded shard", async () => {
+      assert.equal(
+        choosePlacement(
+          [
+            { id: 'a', region: 'eu', tenants: 5 },
+            { id: 'b', region: 'us', tenants: 1 },
+          ],
+          'eu',
+        ),
+        'a',
+      );
+      assert.equal(
+        choosePlacement(
+          [
+            { id: 'a', region: 'eu', tenants: 5 },
+            { id: 'b', region: 'us', tenants: 1 },
+          ],
+          'ap',
+        ),
+        'b',
+      );
+      assert.equal(
+        choosePlacement(
+          [
+            { id: 'a', region: 'eu', tenants: 2 },
+            { id: 'b', region: 'eu', tenants: 2 },
+          ],
+          null,
+        ),
+        'a',
+      );
       assert.throws(() => choosePlacement([], null), /no shard accepts new tenants/);
 
       const eu = await router.shardMap.place('tenant-eu', { region: 'eu' });
@@ -64,9 +91,14 @@ describe('shards', function () {
   });
 
   describe('router', () => {
-    it('runs tenant-scoped writes and reads on the tenant\'s shard only', async () => {
-      await router.write('tenant-eu', (q) => q.query('INSERT INTO notes (id, tenant_id, seq, body) VALUES ($1, $2, 0, $3)', [randomUUID(), 'tenant-eu', 'hello']));
-      const n = await router.read('tenant-eu', async (q) => (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM notes WHERE tenant_id = $1', ['tenant-eu'])).rows[0]!.n);
+    it("runs tenant-scoped writes and reads on the tenant's shard only", async () => {
+      await router.write('tenant-eu', (q) =>
+        q.query('INSERT INTO notes (id, tenant_id, seq, body) VALUES ($1, $2, 0, $3)', [randomUUID(), 'tenant-eu', 'hello']),
+      );
+      const n = await router.read(
+        'tenant-eu',
+        async (q) => (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM notes WHERE tenant_id = $1', ['tenant-eu'])).rows[0]!.n,
+      );
       assert.equal(n, 1);
       assert.equal(await count('a', 'tenant-eu'), 1);
       assert.equal(await count('b', 'tenant-eu'), 0);
@@ -93,7 +125,9 @@ describe('shards', function () {
         for (let i = 0; !stop; i++) {
           const id = randomUUID();
           const t0 = Date.now();
-          await r.write(tenant, (q) => q.query('INSERT INTO notes (id, tenant_id, seq, body) VALUES ($1, $2, $3, $4)', [id, tenant, w * 1_000_000 + i, `w${w}`]));
+          await r.write(tenant, (q) =>
+            q.query('INSERT INTO notes (id, tenant_id, seq, body) VALUES ($1, $2, $3, $4)', [id, tenant, w * 1_000_000 + i, `w${w}`]),
+          );
           maxWriteMs = Math.max(maxWriteMs, Date.now() - t0);
           acked.push(id);
           if (i % 10 === 0) {
@@ -111,7 +145,10 @@ describe('shards', function () {
       stop = true;
       await Promise.all(writers);
 
-      assert.deepEqual(steps.filter((s) => s !== 'caught-up'), ['copied', 'frozen', 'verified', 'fenced', 'switched', 'done']);
+      assert.deepEqual(
+        steps.filter((s) => s !== 'caught-up'),
+        ['copied', 'frozen', 'verified', 'fenced', 'switched', 'done'],
+      );
       assert.equal(result.from, 'a');
       assert.equal(result.to, 'b');
       assert.ok(during > 0, 'writes ran during the move');
@@ -125,8 +162,10 @@ describe('shards', function () {
       assert.equal(meta.rows[0]?.m, '{"g": 1, "x": 1.000000000000000001}', 'values keep full precision');
       assert.equal((await router.shardMap.placement(tenant))?.shardId, 'b');
       assert.equal(await count('a', 'tenant-eu'), 1, 'other tenants stay');
-      console.log(`      move: ${result.totalMs} ms total, write freeze ${result.freezeMs} ms, ${result.catchUpPasses} pass(es), ` +
-        `${during} writes acknowledged during the move, slowest write ${maxWriteMs} ms`);
+      console.log(
+        `      move: ${result.totalMs} ms total, write freeze ${result.freezeMs} ms, ${result.catchUpPasses} pass(es), ` +
+          `${during} writes acknowledged during the move, slowest write ${maxWriteMs} ms`,
+      );
       await other.close();
     });
 
@@ -134,9 +173,14 @@ describe('shards', function () {
       const result = await moveTenant({ router, tenantId: 'tenant-big', toShard: 'a', tables: TABLES });
       assert.equal(result.from, 'b');
       assert.equal(await count('a', 'tenant-big'), result.rows.notes);
-      await router.write('tenant-big', (q) => q.query('INSERT INTO notes (id, tenant_id, seq, body) VALUES ($1, $2, 0, $3)', [randomUUID(), 'tenant-big', 'back']));
+      await router.write('tenant-big', (q) =>
+        q.query('INSERT INTO notes (id, tenant_id, seq, body) VALUES ($1, $2, 0, $3)', [randomUUID(), 'tenant-big', 'back']),
+      );
       assert.equal(await count('a', 'tenant-big'), result.rows.notes! + 1);
-      await assert.rejects(moveTenant({ router, tenantId: 'tenant-big', toShard: 'a', tables: TABLES }), (err: unknown) => err instanceof TenantMoveError && /already on shard a/.test(err.message));
+      await assert.rejects(
+        moveTenant({ router, tenantId: 'tenant-big', toShard: 'a', tables: TABLES }),
+        (err: unknown) => err instanceof TenantMoveError && /already on shard a/.test(err.message),
+      );
     });
 
     it('aborts without switching when a row key collides with another tenant on the target', async () => {
@@ -148,7 +192,7 @@ describe('shards', function () {
       assert.deepEqual(p.rows[0], { shard_id: 'a', state: 'active' });
       assert.equal(await count('b', 'tenant-eu'), 0, 'partial copy removed');
       const theirs = await direct.b!.query<{ body: string }>('SELECT body FROM notes WHERE id = $1', [id]);
-      assert.equal(theirs.rows[0]?.body, 'theirs', 'the other tenant\'s row is untouched');
+      assert.equal(theirs.rows[0]?.body, 'theirs', "the other tenant's row is untouched");
       await router.write('tenant-eu', (q) => q.query(`UPDATE notes SET body = 'still here' WHERE id = $1`, [id]));
     });
   });

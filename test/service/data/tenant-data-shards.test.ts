@@ -143,9 +143,12 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     await dbs?.drop();
   });
 
-  it('keeps a shard-B tenant\'s audit rows, upstreams, data key and tasks in B\'s database only; gateways read them back', async () => {
+  it("keeps a shard-B tenant's audit rows, upstreams, data key and tasks in B's database only; gateways read them back", async () => {
     const first: Record<string, string[]> = {};
-    for (const [tenant, ns] of [[far, 'docs'], [near, 'wiki']] as const) {
+    for (const [tenant, ns] of [
+      [far, 'docs'],
+      [near, 'wiki'],
+    ] as const) {
       const r = await admin(a, 'POST', `/tenants/${tenant.name}/upstreams`, { name: ns, url: upstream.url, credentials: { bearer: `token-${ns}` } });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       first[tenant.id] = succeeded([await toolCall(a, tenant.key), await toolCall(a, tenant.key), await toolCall(b, tenant.key)]);
@@ -155,7 +158,7 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     const nearTask = await startTask(a, near.key, 50);
 
     assert.equal((await admin(b, 'GET', `/tenants/${far.name}/shard`)).body['placement'].shardId, 'b', 'home region far -> shard b');
-    assert.equal((await admin(b, 'GET', `/tenants/${near.name}/shard`)).body['placement'].shardId, 'default', 'no home region -> the gateway region\'s shard');
+    assert.equal((await admin(b, 'GET', `/tenants/${near.name}/shard`)).body['placement'].shardId, 'default', "no home region -> the gateway region's shard");
     assert.equal(await auditedOn('b', far.id, first[far.id]!), 3);
     assert.equal(await auditedOn('a', near.id, first[near.id]!), 3);
 
@@ -165,7 +168,10 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     assert.deepEqual(await counts('a', far.id), { audit_log: 0, upstreams: 0, tenant_data_keys: 0, tasks: 0 }, 'nothing of the far tenant on A');
     assert.deepEqual(await counts('b', near.id), { audit_log: 0, upstreams: 0, tenant_data_keys: 0, tasks: 0 }, 'nothing of the near tenant on B');
     const nearOnA = await counts('a', near.id);
-    assert.deepEqual({ upstreams: nearOnA.upstreams, tenant_data_keys: nearOnA.tenant_data_keys, tasks: nearOnA.tasks }, { upstreams: 1, tenant_data_keys: 1, tasks: 1 });
+    assert.deepEqual(
+      { upstreams: nearOnA.upstreams, tenant_data_keys: nearOnA.tenant_data_keys, tasks: nearOnA.tasks },
+      { upstreams: 1, tenant_data_keys: 1, tasks: 1 },
+    );
     // Tenants, API keys and the shard map are the control database's (A), never B's.
     assert.equal((await direct.b.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants')).rows[0]!.n, 0);
     assert.equal((await direct.b.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys')).rows[0]!.n, 0);
@@ -173,14 +179,23 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     // Gateway B (which wrote none of it) reads everything back from shard B.
     assert.deepEqual(await upstreamNames(b, far.name), ['docs']);
     const tools = (await modernCall(b.mcpUrl, far.key, 'tools/list'))['tools'] as { name: string }[];
-    assert.ok(tools.some((t) => t.name.startsWith('docs__')), 'the upstream (its credentials decrypted with the data key on B) serves tools');
+    assert.ok(
+      tools.some((t) => t.name.startsWith('docs__')),
+      'the upstream (its credentials decrypted with the data key on B) serves tools',
+    );
     const done = await waitForTask(() => modernCall(b.mcpUrl, far.key, 'tasks/get', { taskId: farTask }));
     assert.equal(done['status'], 'completed', 'the worker ran the task and stored its result on B');
     assert.equal((await waitForTask(() => modernCall(b.mcpUrl, near.key, 'tasks/get', { taskId: nearTask })))['status'], 'completed');
     const audit = (await admin(b, 'GET', `/audit?tenant=${far.name}&limit=100`)).body['entries'] as { action: string }[];
     const listed = new Set(audit.map((e) => (e as { requestId?: string }).requestId));
-    assert.ok(first[far.id]!.every((id) => listed.has(id)), 'the admin audit listing (shard B) has every tool call');
-    assert.ok(audit.some((e) => e.action.startsWith('upstream')), JSON.stringify(audit.map((e) => e.action)));
+    assert.ok(
+      first[far.id]!.every((id) => listed.has(id)),
+      'the admin audit listing (shard B) has every tool call',
+    );
+    assert.ok(
+      audit.some((e) => e.action.startsWith('upstream')),
+      JSON.stringify(audit.map((e) => e.action)),
+    );
     // Control-plane entries without a tenant stay in the control database; the unfiltered listing merges shards.
     const all = (await admin(b, 'GET', '/audit?limit=1000')).body['entries'] as { tenantId: string | null }[];
     assert.ok(all.some((e) => e.tenantId === far.id) && all.some((e) => e.tenantId === near.id));
@@ -203,10 +218,7 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
       for (let i = 0; !stop || i < 12; i++) {
         const g = gws[i % 2]!;
         try {
-          const ops: Promise<void>[] = [
-            toolCall(g, far.key).then((id) => void calls.push(id)),
-            toolCall(g, near.key).then((id) => void nearCalls.push(id)),
-          ];
+          const ops: Promise<void>[] = [toolCall(g, far.key).then((id) => void calls.push(id)), toolCall(g, near.key).then((id) => void nearCalls.push(id))];
           if (i % 3 === 0) ops.push(startTask(g, far.key, 200).then((id) => void tasks.push(id)));
           const name = `w${i}`;
           ops.push(
@@ -235,7 +247,9 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     await new Promise((r) => setTimeout(r, 400));
     stop = true;
     await load;
-    console.log(`      moved far-tenant b -> default: rows copied ${JSON.stringify(move.rows)}, freeze ${move.freezeMs} ms, ${move.purged} purged; during the load ${calls.length} tool calls, ${tasks.length} tasks, ${expected.size} upstreams`);
+    console.log(
+      `      moved far-tenant b -> default: rows copied ${JSON.stringify(move.rows)}, freeze ${move.freezeMs} ms, ${move.purged} purged; during the load ${calls.length} tool calls, ${tasks.length} tasks, ${expected.size} upstreams`,
+    );
     assert.deepEqual(errors, [], 'every write during the move succeeded');
     assert.equal(move.from, 'b');
     assert.deepEqual([calls.includes(null), nearCalls.includes(null)], [false, false], 'every tool call during the move succeeded');
@@ -254,7 +268,10 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     assert.equal(await count('a', 'tenant_data_keys', far.id), 1);
     // All rows are on the new shard; the old one keeps only the fence.
     assert.deepEqual(await counts('b', far.id), { audit_log: 0, upstreams: 0, tenant_data_keys: 0, tasks: 0 });
-    assert.equal((await direct.b.query<{ moved_to: string }>('SELECT moved_to FROM umcp_tenant_fence WHERE tenant_id = $1', [far.id])).rows[0]?.moved_to, 'default');
+    assert.equal(
+      (await direct.b.query<{ moved_to: string }>('SELECT moved_to FROM umcp_tenant_fence WHERE tenant_id = $1', [far.id])).rows[0]?.moved_to,
+      'default',
+    );
     // Reads work afterwards, through both gateways, including the upstream's decrypted credentials.
     for (const g of gws) {
       const tools = (await modernCall(g.mcpUrl, far.key, 'tools/list'))['tools'] as { name: string }[];
@@ -266,7 +283,7 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     // The near tenant on A: only its own new tool-call rows changed, and all of them landed.
     const nearIds = succeeded(nearCalls);
     assert.equal(await auditedOn('a', near.id, nearIds), nearIds.length);
-    assert.equal(await digest('a', near.id, snapshotAt), nearBefore, 'the near tenant\'s rows other than its new tool calls are unchanged');
+    assert.equal(await digest('a', near.id, snapshotAt), nearBefore, "the near tenant's rows other than its new tool calls are unchanged");
     assert.deepEqual(await counts('b', near.id), { audit_log: 0, upstreams: 0, tenant_data_keys: 0, tasks: 0 });
   });
 });

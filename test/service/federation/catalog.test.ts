@@ -9,7 +9,7 @@ import { startCluster, type Cluster } from './support/gateway.js';
 import { startSseUpstream, type SseUpstream } from './support/sse-upstream.js';
 import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
 
-const text = (r: { content?: unknown }) => ((r.content as { type: string; text?: string }[])[0]?.text ?? '');
+const text = (r: { content?: unknown }) => (r.content as { type: string; text?: string }[])[0]?.text ?? '';
 
 describe('federation: catalog and routing', function () {
   this.timeout(60_000);
@@ -20,7 +20,12 @@ describe('federation: catalog and routing', function () {
   let apiKey: string;
 
   before(async () => {
-    [cluster, modern, legacy, sse] = await Promise.all([startCluster(1, { FEDERATION_PAGE_SIZE: '5' }), startModernUpstream('m'), startLegacyUpstream('l'), startSseUpstream('s')]);
+    [cluster, modern, legacy, sse] = await Promise.all([
+      startCluster(1, { FEDERATION_PAGE_SIZE: '5' }),
+      startModernUpstream('m'),
+      startLegacyUpstream('l'),
+      startSseUpstream('s'),
+    ]);
     ({ apiKey } = await cluster.tenant('acme', ['diagnostics']));
     const a = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'mod', url: modern.url, denyTools: ['secret_op'] });
     assert.equal(a.status, 201, JSON.stringify(a.body));
@@ -103,7 +108,10 @@ describe('federation: catalog and routing', function () {
   }
 
   describe('input requests', () => {
-    for (const [ns, label] of [['leg', '2025-era'], ['mod', '2026-07-28']] as const) {
+    for (const [ns, label] of [
+      ['leg', '2025-era'],
+      ['mod', '2026-07-28'],
+    ] as const) {
       it(`relays a ${label} upstream's elicitation to a 2025-era client and its answer back`, async () => {
         const asked: string[] = [];
         const client = await cluster.client(apiKey, 'legacy', 0, (c) =>
@@ -137,7 +145,7 @@ describe('federation: catalog and routing', function () {
   });
 
   describe('cancellation', () => {
-    it("aborts the upstream call when the client cancels", async () => {
+    it('aborts the upstream call when the client cancels', async () => {
       const client = await cluster.client(apiKey, 'legacy');
       const controller = new AbortController();
       const abortedBefore = modern.seen.aborted;
@@ -175,7 +183,14 @@ describe('federation: catalog and routing', function () {
               jsonrpc: '2.0',
               id: 1,
               method,
-              params: { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+              params: {
+                ...params,
+                _meta: {
+                  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+                  'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+                  'io.modelcontextprotocol/clientCapabilities': {},
+                },
+              },
             }),
           });
           return (await res.json()) as { result: Record<string, any> };
@@ -207,7 +222,12 @@ describe('federation: catalog and routing', function () {
       const raw = async (params: Record<string, unknown>) => {
         const res = await fetch(cluster.gateways[0]!.mcpUrl, {
           method: 'POST',
-          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': await session() },
+          headers: {
+            authorization: `Bearer ${apiKey}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-session-id': await session(),
+          },
           body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params }),
         });
         const body = await res.text();
@@ -220,7 +240,12 @@ describe('federation: catalog and routing', function () {
         const res = await fetch(cluster.gateways[0]!.mcpUrl, {
           method: 'POST',
           headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'p', version: '1' } } }),
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'p', version: '1' } },
+          }),
         });
         sid = res.headers.get('mcp-session-id')!;
         await res.text();

@@ -17,8 +17,11 @@ describe('federation: admin CLI', function () {
   let upstream: UpstreamFixture;
   const cli = (...args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(TSX, ['service/src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        TSX,
+        ['service/src/cli/main.ts', ...args],
+        { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
 
@@ -32,7 +35,19 @@ describe('federation: admin CLI', function () {
   });
 
   it('adds, lists, tests, updates, shows and removes an upstream', async () => {
-    const add = await cli('upstreams', 'add', 'acme', '--name', 'weather', '--url', upstream.url, '--bearer', 'sekret-token', '--header', 'X-Api-Key: hdr-secret-42');
+    const add = await cli(
+      'upstreams',
+      'add',
+      'acme',
+      '--name',
+      'weather',
+      '--url',
+      upstream.url,
+      '--bearer',
+      'sekret-token',
+      '--header',
+      'X-Api-Key: hdr-secret-42',
+    );
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /registered upstream weather: weather\t.*auth=bearer/);
     assert.doesNotMatch(add.stdout, /sekret-token|hdr-secret-42/);

@@ -27,12 +27,21 @@ export async function startFederatedFront(upstreamUrl: string, protocol: 'modern
   let gateway: Gateway | undefined;
   let worker: RunningWorker | undefined;
   try {
-    const env = testEnv({ ANONYMOUS_TENANT: 'demo', UPSTREAM_ALLOWLIST: '127.0.0.0/8', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent' }, db, redis.prefix, adminToken);
+    const env = testEnv(
+      { ANONYMOUS_TENANT: 'demo', UPSTREAM_ALLOWLIST: '127.0.0.0/8', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent' },
+      db,
+      redis.prefix,
+      adminToken,
+    );
     const config = loadConfig(env);
     gateway = await startGateway(config, { logger: createLogger({ level: 'silent' }) });
     worker = await startWorker(config, { logger: createLogger({ level: 'silent' }), registry: gateway.registry, serveMetrics: false });
     const admin = (path: string, body: unknown) =>
-      fetch(`${gateway!.url}/admin/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${gateway!.url}/admin/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const tenant = await admin('/tenants', { name: 'demo', toolsets: [], createKey: false });
     if (tenant.status !== 201) throw new Error(`front: tenant create failed: ${await tenant.text()}`);
     const up = await admin('/tenants/demo/upstreams', { name: 'fixtures', url: upstreamUrl, root: true, protocol, timeouts: { callMs: 60_000 } });

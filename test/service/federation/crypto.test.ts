@@ -66,6 +66,9 @@ describe('federation: envelope encryption', function () {
     const onlyNew = new SecretBox(store, new LocalKeyProvider(next));
     assert.equal(await onlyNew.open(tenantA, id, sealed), 'rotate-me', 'data itself was not re-encrypted, only its key re-wrapped');
     const ids = await pool.query('SELECT DISTINCT master_key_id FROM tenant_data_keys');
-    assert.deepEqual(ids.rows.map((r: { master_key_id: string }) => r.master_key_id), [new LocalKeyProvider(next).currentKeyId]);
+    assert.deepEqual(
+      ids.rows.map((r: { master_key_id: string }) => r.master_key_id),
+      [new LocalKeyProvider(next).currentKeyId],
+    );
   });
 });

@@ -43,7 +43,11 @@ function startServer(): Promise<{ url: string; seen: { method?: string; headers?
       resolve({
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         seen,
-        close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       }),
     ),
   );
@@ -58,9 +62,19 @@ describe('dispatcherFetch (pooled upstream clients): answers as undici fetch doe
     await agent.close();
   });
   const post = (path: string, init: RequestInit = {}) =>
-    dispatcherFetch(new URL(`${srv.url}${path}`), { method: 'POST', redirect: 'manual', body: '{"a":1}', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, ...init }, agent);
+    dispatcherFetch(
+      new URL(`${srv.url}${path}`),
+      {
+        method: 'POST',
+        redirect: 'manual',
+        body: '{"a":1}',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        ...init,
+      },
+      agent,
+    );
 
-  it('sends the method, body and headers (with fetch\'s defaults) and returns status, headers and body', async () => {
+  it("sends the method, body and headers (with fetch's defaults) and returns status, headers and body", async () => {
     const res = await post('/json', { headers: new Headers({ 'content-type': 'application/json', 'mcp-session-id': 's1' }) });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { echo: '{"a":1}' });
@@ -70,8 +84,22 @@ describe('dispatcherFetch (pooled upstream clients): answers as undici fetch doe
     assert.equal(srv.seen.headers!['content-length'], '7');
     // The same request through undici's fetch carries the same header names.
     const viaFetch = { ...srv.seen.headers };
-    await (await undiciFetch(`${srv.url}/json`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json', 'mcp-session-id': 's1' }, dispatcher: agent })).text();
-    assert.deepEqual(Object.keys(viaFetch).filter((h) => h !== 'connection' && h !== 'host').sort(), Object.keys(srv.seen.headers!).filter((h) => h !== 'connection' && h !== 'host').sort());
+    await (
+      await undiciFetch(`${srv.url}/json`, {
+        method: 'POST',
+        body: '{"a":1}',
+        headers: { 'content-type': 'application/json', 'mcp-session-id': 's1' },
+        dispatcher: agent,
+      })
+    ).text();
+    assert.deepEqual(
+      Object.keys(viaFetch)
+        .filter((h) => h !== 'connection' && h !== 'host')
+        .sort(),
+      Object.keys(srv.seen.headers!)
+        .filter((h) => h !== 'connection' && h !== 'host')
+        .sort(),
+    );
   });
 
   it('decodes content codings', async () => {
@@ -94,7 +122,10 @@ describe('dispatcherFetch (pooled upstream clients): answers as undici fetch doe
   });
 
   it('fails like fetch: TypeError "fetch failed" on a refused connection, the abort reason on abort', async () => {
-    await assert.rejects(dispatcherFetch(new URL('http://127.0.0.1:1/x'), { method: 'POST', redirect: 'manual', body: '{}' }, agent), (err: Error) => err instanceof TypeError && err.message === 'fetch failed' && err.cause !== undefined);
+    await assert.rejects(
+      dispatcherFetch(new URL('http://127.0.0.1:1/x'), { method: 'POST', redirect: 'manual', body: '{}' }, agent),
+      (err: Error) => err instanceof TypeError && err.message === 'fetch failed' && err.cause !== undefined,
+    );
     const controller = new AbortController();
     const pending = post('/hang', { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('caller went away')), 30);

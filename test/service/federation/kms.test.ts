@@ -112,7 +112,10 @@ describe('federation: KMS key provider', function () {
     const box = new SecretBox(store, kp);
     const up = randomUUID();
     const sealed = await box.seal(tenantB, up, 'b-secret');
-    await pool.query('UPDATE tenant_data_keys SET wrapped_key = a.wrapped_key, master_key_id = a.master_key_id FROM tenant_data_keys a WHERE a.tenant_id = $1 AND tenant_data_keys.tenant_id = $2', [tenantA, tenantB]);
+    await pool.query(
+      'UPDATE tenant_data_keys SET wrapped_key = a.wrapped_key, master_key_id = a.master_key_id FROM tenant_data_keys a WHERE a.tenant_id = $1 AND tenant_data_keys.tenant_id = $2',
+      [tenantA, tenantB],
+    );
     await assert.rejects(new SecretBox(store, kp).open(tenantB, up, sealed), /InvalidCiphertextException/);
   });
 
@@ -120,13 +123,15 @@ describe('federation: KMS key provider', function () {
     const kp = provider(keyA);
     const wrapped = await kp.wrap(randomBytes(32), tenantA);
     const unwrap = () => provider(keyA).unwrap(wrapped.wrappedKey, wrapped.masterKeyId, tenantA);
-    const refused = (code: string, hint: RegExp, key = keyA) => (err: unknown) => {
-      assert.ok(err instanceof KeyUnavailableError, `${code}: ${String(err)}`);
-      assert.equal(err.code, code);
-      assert.match(err.message, hint);
-      assert.ok(err.message.includes(`with key ${key}`), `names the key: ${err.message}`);
-      return true;
-    };
+    const refused =
+      (code: string, hint: RegExp, key = keyA) =>
+      (err: unknown) => {
+        assert.ok(err instanceof KeyUnavailableError, `${code}: ${String(err)}`);
+        assert.equal(err.code, code);
+        assert.match(err.message, hint);
+        assert.ok(err.message.includes(`with key ${key}`), `names the key: ${err.message}`);
+        return true;
+      };
 
     kms.setEnabled(keyA, false);
     try {
@@ -149,11 +154,18 @@ describe('federation: KMS key provider', function () {
       refused('UnrecognizedClientException', /credentials are not valid/),
     );
     await assert.rejects(
-      provider(keyA, { credentials: { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' } }).unwrap(wrapped.wrappedKey, wrapped.masterKeyId, tenantA),
+      provider(keyA, { credentials: { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' } }).unwrap(
+        wrapped.wrappedKey,
+        wrapped.masterKeyId,
+        tenantA,
+      ),
       refused('InvalidSignatureException', /signature rejected/),
     );
     await assert.rejects(kp.unwrap(wrapped.wrappedKey, 'local:0123456789abcdef', tenantA), /not a KMS key/);
-    await assert.rejects(kp.unwrap(wrapped.wrappedKey, `kms:arn:aws:kms:us-east-1:${ACCOUNT}:key/${randomUUID()}`, tenantA), /is in region us-east-1.*calls KMS in eu-west-1/);
+    await assert.rejects(
+      kp.unwrap(wrapped.wrappedKey, `kms:arn:aws:kms:us-east-1:${ACCOUNT}:key/${randomUUID()}`, tenantA),
+      /is in region us-east-1.*calls KMS in eu-west-1/,
+    );
     assert.deepEqual(await unwrap(), await kp.unwrap(wrapped.wrappedKey, wrapped.masterKeyId, tenantA), 'usable again once enabled and allowed');
   });
 
@@ -188,13 +200,20 @@ describe('federation: KMS key provider', function () {
     assert.equal(result.remaining, 0);
     assert.ok(result.rewrapped >= 1);
     const ids = await pool.query('SELECT DISTINCT master_key_id FROM tenant_data_keys');
-    assert.deepEqual(ids.rows.map((r: { master_key_id: string }) => r.master_key_id), [`kms:${keyA}`]);
+    assert.deepEqual(
+      ids.rows.map((r: { master_key_id: string }) => r.master_key_id),
+      [`kms:${keyA}`],
+    );
     assert.equal(await new SecretBox(store, provider(keyA)).open(t, up, sealed), 'from-the-local-era', 'KMS alone opens it now');
     await assert.rejects(new SecretBox(store, local).open(t, up, sealed), /no key provider|not configured|not a/i);
   });
 
   describe('configuration', () => {
-    const MINIMAL = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', REDIS_URL: 'redis://127.0.0.1:6379', REQUEST_STATE_KEYS: `k1:${randomBytes(32).toString('base64')}` };
+    const MINIMAL = {
+      DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REQUEST_STATE_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    };
     const issues = (env: Record<string, string>) => {
       try {
         loadConfig({ ...MINIMAL, ...env });
@@ -208,9 +227,15 @@ describe('federation: KMS key provider', function () {
     it('accepts key ids, key and alias ARNs and aliases; a non-ARN id needs AWS_REGION', () => {
       assert.deepEqual(issues({ SECRETS_KMS_KEY_ID: keyA }), []);
       assert.deepEqual(issues({ SECRETS_KMS_KEY_ID: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/umcp-prod-eu-west-1-secrets` }), []);
-      assert.deepEqual(issues({ SECRETS_KMS_KEY_ID: 'alias/umcp-test-secrets', AWS_REGION: REGION, SECRETS_KMS_ENDPOINT: 'https://kms.eu-west-1.amazonaws.com' }), []);
+      assert.deepEqual(
+        issues({ SECRETS_KMS_KEY_ID: 'alias/umcp-test-secrets', AWS_REGION: REGION, SECRETS_KMS_ENDPOINT: 'https://kms.eu-west-1.amazonaws.com' }),
+        [],
+      );
       assert.deepEqual(issues({ SECRETS_KMS_KEY_ID: randomUUID(), AWS_REGION: REGION }), []);
-      assert.match(issues({ SECRETS_KMS_KEY_ID: 'alias/umcp-test-secrets' })[0]!, /^AWS_REGION: required with SECRETS_KMS_KEY_ID unless it is a key or alias ARN/);
+      assert.match(
+        issues({ SECRETS_KMS_KEY_ID: 'alias/umcp-test-secrets' })[0]!,
+        /^AWS_REGION: required with SECRETS_KMS_KEY_ID unless it is a key or alias ARN/,
+      );
       assert.match(issues({ SECRETS_KMS_KEY_ID: 'not a key' })[0]!, /^SECRETS_KMS_KEY_ID: expected a KMS key id, key ARN, alias\/<name> or alias ARN/);
       assert.match(issues({ SECRETS_KMS_KEY_ID: keyA, SECRETS_KMS_ENDPOINT: 'kms.internal' })[0]!, /^SECRETS_KMS_ENDPOINT: /);
       assert.match(issues({ AWS_REGION: 'Europe' })[0]!, /^AWS_REGION: expected an AWS region name/);
@@ -268,8 +293,11 @@ describe('federation: KMS key provider', function () {
     };
     const cli = (...args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(TSX, ['service/src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ADMIN_URL: running!.url, ADMIN_TOKEN: adminToken } }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          TSX,
+          ['service/src/cli/main.ts', ...args],
+          { cwd: ROOT, env: { ...process.env, ADMIN_URL: running!.url, ADMIN_TOKEN: adminToken } },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
       });
     const storedIds = async () => {
@@ -330,7 +358,10 @@ describe('federation: KMS key provider', function () {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       await credentialsWork('beta', 'secure');
       assert.deepEqual(await storedIds(), [`kms:${keyA}`, localId].sort());
-      assert.ok(kms.calls.slice(calls).some((c) => c.op === 'Encrypt' && c.status === 200 && c.accessKeyId === CREDENTIALS.accessKeyId), 'the gateway called the KMS');
+      assert.ok(
+        kms.calls.slice(calls).some((c) => c.op === 'Encrypt' && c.status === 200 && c.accessKeyId === CREDENTIALS.accessKeyId),
+        'the gateway called the KMS',
+      );
 
       // 3. keys rotate-master: the local: data key is re-wrapped under the KMS key; nothing remains.
       const rotate = await cli('keys', 'rotate-master');
@@ -348,7 +379,10 @@ describe('federation: KMS key provider', function () {
       const keyB = kms.createKey();
       await start({ ...kmsEnv, SECRETS_KMS_KEY_ID: keyB });
       await credentialsWork('acme', 'secure');
-      assert.ok(kms.calls.some((c) => c.op === 'Decrypt' && c.keyId === keyA && c.status === 200), 'Decrypt named the old key');
+      assert.ok(
+        kms.calls.some((c) => c.op === 'Decrypt' && c.keyId === keyA && c.status === 200),
+        'Decrypt named the old key',
+      );
       const again = await cli('keys', 'rotate-master', '--json');
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(JSON.parse(again.stdout), { rewrapped: 2, remaining: 0, masterKeyId: `kms:${keyB}` });
@@ -367,8 +401,14 @@ describe('federation: KMS key provider', function () {
         assert.equal(t.body.error.code, 'key-unavailable');
         assert.match(t.body.error.message, /DisabledException/);
         // The answer names the refusal; the log line says which key and tenant (no secret material).
-        assert.match(t.body.error.message, new RegExp(`KMS Decrypt with key ${keyB.replace(/[/]/g, '\\/')} for tenant [0-9a-f-]+ refused: DisabledException: the key is disabled`));
-        assert.match(logLines.join(''), new RegExp(`"op":"Decrypt","keyId":"${keyB.replace(/[/]/g, '\\/')}","tenantId":"[0-9a-f-]+","code":"DisabledException"`));
+        assert.match(
+          t.body.error.message,
+          new RegExp(`KMS Decrypt with key ${keyB.replace(/[/]/g, '\\/')} for tenant [0-9a-f-]+ refused: DisabledException: the key is disabled`),
+        );
+        assert.match(
+          logLines.join(''),
+          new RegExp(`"op":"Decrypt","keyId":"${keyB.replace(/[/]/g, '\\/')}","tenantId":"[0-9a-f-]+","code":"DisabledException"`),
+        );
       } finally {
         kms.setEnabled(keyA, true);
         kms.setEnabled(keyB, true);
@@ -384,7 +424,8 @@ describe('federation: KMS key provider', function () {
       for (const secret of [bearer, headerSecret, masterKey, CREDENTIALS.secretAccessKey]) assert.ok(!logs.includes(secret), 'a secret reached the logs');
       assert.ok(kms.plaintexts.length >= 3);
       for (const dk of kms.plaintexts) {
-        for (const form of [dk.toString('base64'), dk.toString('hex'), dk.toString('base64url')]) assert.ok(!logs.includes(form), 'a data key reached the logs');
+        for (const form of [dk.toString('base64'), dk.toString('hex'), dk.toString('base64url')])
+          assert.ok(!logs.includes(form), 'a data key reached the logs');
       }
     });
   });

@@ -22,7 +22,13 @@ import { ProtocolError } from '@modelcontextprotocol/client';
 import { createLogger } from '../../../service/src/log/logger.js';
 import { testServiceUrls } from '../../support/platform-db.js';
 import { startCluster, type Cluster } from './support/gateway.js';
-import { startAuthServer, startProtectedUpstream, type AuthServerFixture, type ProtectedUpstreamFixture, type TokenRequestRecord } from './support/oauth-fixtures.js';
+import {
+  startAuthServer,
+  startProtectedUpstream,
+  type AuthServerFixture,
+  type ProtectedUpstreamFixture,
+  type TokenRequestRecord,
+} from './support/oauth-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
@@ -64,12 +70,20 @@ describe('federation: OAuth client credentials to upstreams', function () {
     adminBodies.push(JSON.stringify(r.body ?? null));
     return r;
   };
-  const register = (tenant: string, name: string, url: string, oauth: { clientId: string; clientSecret: string; scope?: string; issuer?: string }, extra: Record<string, unknown> = {}) =>
-    admin('POST', `/tenants/${tenant}/upstreams`, { name, url, credentials: { oauth, ...extra } });
+  const register = (
+    tenant: string,
+    name: string,
+    url: string,
+    oauth: { clientId: string; clientSecret: string; scope?: string; issuer?: string },
+    extra: Record<string, unknown> = {},
+  ) => admin('POST', `/tenants/${tenant}/upstreams`, { name, url, credentials: { oauth, ...extra } });
   const cli = (...args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(TSX, ['service/src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        TSX,
+        ['service/src/cli/main.ts', ...args],
+        { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
 
@@ -135,10 +149,16 @@ describe('federation: OAuth client credentials to upstreams', function () {
         const reqs = tokenRequestsOf(as, clientId);
         assert.equal(reqs.length, 2, JSON.stringify(reqs));
         for (const r of reqs) {
-          assert.deepEqual(
-            { ...r, exp: undefined },
-            { authMethod: 'client_secret_basic', clientId, secretMatched: true, grantType: 'client_credentials', scope: 'mcp:tools', resource: up.url, outcome: 'issued', exp: undefined } satisfies TokenRequestRecord,
-          );
+          assert.deepEqual({ ...r, exp: undefined }, {
+            authMethod: 'client_secret_basic',
+            clientId,
+            secretMatched: true,
+            grantType: 'client_credentials',
+            scope: 'mcp:tools',
+            resource: up.url,
+            outcome: 'issued',
+            exp: undefined,
+          } satisfies TokenRequestRecord);
         }
         // Discovery: one 401 per connection led to the resource metadata, then the AS metadata.
         assert.equal(up.seen.unauthorized, 2);
@@ -146,7 +166,10 @@ describe('federation: OAuth client credentials to upstreams', function () {
         assert.equal(as.requests.filter((r) => r.path === '/.well-known/oauth-authorization-server').length, 2);
         assert.equal(up.seen.tokens.size, 2, 'one token per connection, reused for every request on it');
         assert.ok([...up.seen.tokens.values()].every((uses) => uses > 1));
-        assert.ok(up.seen.authorizationHeaders.every((h) => h.startsWith('Bearer ')), 'only bearer tokens reach the upstream');
+        assert.ok(
+          up.seen.authorizationHeaders.every((h) => h.startsWith('Bearer ')),
+          'only bearer tokens reach the upstream',
+        );
       });
 
       it('renews an expired token transparently: one token request, no caller-visible error', async () => {
@@ -182,7 +205,10 @@ describe('federation: OAuth client credentials to upstreams', function () {
         const before = tokenRequestsOf(as, clientId).length;
         const refused = up.seen.unauthorized;
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) => client.callTool({ name: `${ns}__echo`, arguments: { text: String(i) } })));
-        assert.deepEqual(results.map(text), Array.from({ length: 8 }, (_, i) => `${era}:${i}`));
+        assert.deepEqual(
+          results.map(text),
+          Array.from({ length: 8 }, (_, i) => `${era}:${i}`),
+        );
         const renewals = tokenRequestsOf(as, clientId).length - before;
         assert.equal(renewals, 1, `token requests for 8 concurrent calls (${up.seen.unauthorized - refused} of them got a 401)`);
         as.ttlSeconds = 60;
@@ -193,8 +219,18 @@ describe('federation: OAuth client credentials to upstreams', function () {
   describe('client authentication at the token endpoint', () => {
     const cases: { name: string; special: boolean; methods: ('client_secret_basic' | 'client_secret_post')[]; expect: TokenRequestRecord['authMethod'] }[] = [
       { name: 'plain secret, AS offers basic and post', special: false, methods: ['client_secret_basic', 'client_secret_post'], expect: 'client_secret_basic' },
-      { name: 'secret with + / =, AS offers basic and post', special: true, methods: ['client_secret_basic', 'client_secret_post'], expect: 'client_secret_post' },
-      { name: 'secret with + / =, AS offers only basic (decodes per RFC 6749)', special: true, methods: ['client_secret_basic'], expect: 'client_secret_basic' },
+      {
+        name: 'secret with + / =, AS offers basic and post',
+        special: true,
+        methods: ['client_secret_basic', 'client_secret_post'],
+        expect: 'client_secret_post',
+      },
+      {
+        name: 'secret with + / =, AS offers only basic (decodes per RFC 6749)',
+        special: true,
+        methods: ['client_secret_basic'],
+        expect: 'client_secret_basic',
+      },
       { name: 'plain secret, AS offers only post', special: false, methods: ['client_secret_post'], expect: 'client_secret_post' },
     ];
     cases.forEach((c, i) => {
@@ -222,7 +258,10 @@ describe('federation: OAuth client credentials to upstreams', function () {
       assert.equal((await register('acme', 'auth-none', up.url, { clientId, clientSecret: secret })).status, 201);
       const test = await admin('POST', '/tenants/acme/upstreams/auth-none/test');
       assert.equal(test.body.test.ok, false);
-      assert.match(test.body.test.error, /^upstream "auth-none": OAuth client-credentials authentication failed: the authorization server accepts neither client_secret_basic nor client_secret_post \(it lists private_key_jwt\)/);
+      assert.match(
+        test.body.test.error,
+        /^upstream "auth-none": OAuth client-credentials authentication failed: the authorization server accepts neither client_secret_basic nor client_secret_post \(it lists private_key_jwt\)/,
+      );
       assert.equal(as.tokenRequests.length, 0);
       await admin('DELETE', '/tenants/acme/upstreams/auth-none');
     });
@@ -267,13 +306,40 @@ describe('federation: OAuth client credentials to upstreams', function () {
       const right = secretFor('cli');
       const cliAs = track(await startAuthServer({ clients: { 'gw-cli': { secret: right, scopes: ['mcp:tools', 'mcp:read'] } } }));
       const cliUp = track(await startProtectedUpstream({ as: cliAs, era: 'legacy', label: 'cli' }));
-      const add = await cli('upstreams', 'add', 'wrongco', '--name', 'viacli', '--url', cliUp.url, '--oauth-client-id', 'gw-cli', '--oauth-client-secret', wrong, '--oauth-scope', 'mcp:read');
+      const add = await cli(
+        'upstreams',
+        'add',
+        'wrongco',
+        '--name',
+        'viacli',
+        '--url',
+        cliUp.url,
+        '--oauth-client-id',
+        'gw-cli',
+        '--oauth-client-secret',
+        wrong,
+        '--oauth-scope',
+        'mcp:read',
+      );
       assert.equal(add.code, 0, add.stderr);
       assert.match(add.stdout, /auth=oauth-client-credentials/);
       const failed = await cli('upstreams', 'test', 'wrongco', 'viacli');
       assert.equal(failed.code, 1);
       assert.match(failed.stdout + failed.stderr, /upstream "viacli": OAuth client-credentials authentication failed \(invalid_client\)/);
-      const upd = await cli('upstreams', 'update', 'wrongco', 'viacli', '--oauth-client-id', 'gw-cli', '--oauth-client-secret', right, '--oauth-scope', 'mcp:read', '--oauth-issuer', cliAs.issuer);
+      const upd = await cli(
+        'upstreams',
+        'update',
+        'wrongco',
+        'viacli',
+        '--oauth-client-id',
+        'gw-cli',
+        '--oauth-client-secret',
+        right,
+        '--oauth-scope',
+        'mcp:read',
+        '--oauth-issuer',
+        cliAs.issuer,
+      );
       assert.equal(upd.code, 0, upd.stderr);
       const ok = await cli('upstreams', 'test', 'wrongco', 'viacli');
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
@@ -284,7 +350,8 @@ describe('federation: OAuth client credentials to upstreams', function () {
       const usage = await cli('upstreams', 'update', 'wrongco', 'viacli', '--oauth-issuer', cliAs.issuer);
       assert.equal(usage.code, 2);
       assert.match(usage.stderr, /--oauth-scope and --oauth-issuer need --oauth-client-id and --oauth-client-secret/);
-      for (const out of [add, failed, upd, ok]) for (const s of [wrong, right]) assert.ok(!(out.stdout + out.stderr).includes(s), 'the CLI never prints a secret');
+      for (const out of [add, failed, upd, ok])
+        for (const s of [wrong, right]) assert.ok(!(out.stdout + out.stderr).includes(s), 'the CLI never prints a secret');
     });
   });
 
@@ -324,7 +391,9 @@ describe('federation: OAuth client credentials to upstreams', function () {
       assert.equal(test.body.test.ok, false);
       assert.match(
         test.body.test.error,
-        new RegExp(`^upstream "misdirected": OAuth client-credentials authentication failed: Authorization server mismatch: credentials are bound to "https://login\.example\.com" but this call resolved "${as.issuer.replace(/\./g, '\\.')}"`),
+        new RegExp(
+          `^upstream "misdirected": OAuth client-credentials authentication failed: Authorization server mismatch: credentials are bound to "https://login\.example\.com" but this call resolved "${as.issuer.replace(/\./g, '\\.')}"`,
+        ),
       );
       assert.equal(as.tokenRequests.length, before, 'no token request reached the AS the upstream named');
     });
@@ -364,7 +433,10 @@ describe('federation: OAuth client credentials to upstreams', function () {
       assert.ok(listed.body.upstreams.some((u: { auth: { kind: string } }) => u.auth.kind === 'oauth-client-credentials'));
       await admin('GET', '/tenants/acme/upstreams/oa-modern');
       await admin('GET', '/tenants/wrongco/upstreams/bad');
-      assert.ok(logLines.some((l) => l.includes('client authentication failed')), 'the auth failures were logged (the capture works)');
+      assert.ok(
+        logLines.some((l) => l.includes('client authentication failed')),
+        'the auth failures were logged (the capture works)',
+      );
       const db = new pg.Client({ connectionString: cluster.db.url });
       await db.connect();
       const redis = new Redis(testServiceUrls().redisUrl);
@@ -420,13 +492,19 @@ describe('federation: OAuth authorization server outside UPSTREAM_ALLOWLIST', fu
   });
 
   it('is refused by the SSRF guard before any request reaches it; the error names the endpoint and rule', async () => {
-    const add = await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'ext', url: up.url, credentials: { oauth: { clientId: 'gw', clientSecret: 'never-sent-1' } } });
+    const add = await cluster.admin('POST', '/tenants/acme/upstreams', {
+      name: 'ext',
+      url: up.url,
+      credentials: { oauth: { clientId: 'gw', clientSecret: 'never-sent-1' } },
+    });
     assert.equal(add.status, 201, JSON.stringify(add.body));
     const test = await cluster.admin('POST', '/tenants/acme/upstreams/ext/test');
     assert.equal(test.body.test.ok, false);
     assert.match(
       test.body.test.error,
-      new RegExp(`^upstream "ext": OAuth client-credentials authentication failed: OAuth endpoint http://127\\.0\\.0\\.2:${as.port} refused by the SSRF guard: .*SSRF rule "loopback"`),
+      new RegExp(
+        `^upstream "ext": OAuth client-credentials authentication failed: OAuth endpoint http://127\\.0\\.0\\.2:${as.port} refused by the SSRF guard: .*SSRF rule "loopback"`,
+      ),
     );
     assert.ok(up.seen.metadataRequests >= 1, 'the resource metadata (on the allowlisted upstream) was read');
     assert.deepEqual(as.requests, [], 'nothing reached the authorization server');

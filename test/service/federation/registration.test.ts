@@ -106,7 +106,10 @@ describe('federation: registration', function () {
         assert.equal(keys.rowCount, 1);
         assert.ok(!(keys.rows[0].wrapped_key as Buffer).includes(Buffer.from(cluster.masterKey, 'base64')));
         const audit = await db.query('SELECT detail::text AS d FROM audit_log');
-        assert.ok(audit.rows.every((x: { d: string | null }) => !x.d || !x.d.includes(token)), 'audit never holds the secret');
+        assert.ok(
+          audit.rows.every((x: { d: string | null }) => !x.d || !x.d.includes(token)),
+          'audit never holds the secret',
+        );
       } finally {
         await db.end();
       }
@@ -138,7 +141,10 @@ describe('federation: registration', function () {
     });
 
     it('reports an unreachable upstream as a failed test naming it', async () => {
-      assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'dead', url: 'http://127.0.0.1:9/mcp', timeouts: { connectMs: 500 } })).status, 201);
+      assert.equal(
+        (await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'dead', url: 'http://127.0.0.1:9/mcp', timeouts: { connectMs: 500 } })).status,
+        201,
+      );
       const t = (await cluster.admin('POST', '/tenants/acme/upstreams/dead/test')).body.test;
       assert.equal(t.ok, false);
       assert.match(t.error, /upstream "dead"/);
@@ -164,14 +170,22 @@ describe('federation: registration', function () {
     it('re-wraps data keys under a new master key; credentials keep working', async () => {
       const newKey = randomBytes(32).toString('base64');
       const { testEnv } = await import('../../support/platform-gateway.js');
-      const env = testEnv({ SECRETS_MASTER_KEY: newKey, SECRETS_PREVIOUS_MASTER_KEYS: cluster.masterKey, UPSTREAM_ALLOWLIST: '127.0.0.0/8' }, cluster.db, cluster.prefix, 'x'.repeat(32));
+      const env = testEnv(
+        { SECRETS_MASTER_KEY: newKey, SECRETS_PREVIOUS_MASTER_KEYS: cluster.masterKey, UPSTREAM_ALLOWLIST: '127.0.0.0/8' },
+        cluster.db,
+        cluster.prefix,
+        'x'.repeat(32),
+      );
       const gw = await startGateway(loadConfig(env), { logger: createLogger({ level: 'silent' }) });
       try {
         const res = await fetch(`${gw.url}/admin/v1/secrets/rotate-master`, { method: 'POST', headers: { authorization: `Bearer ${'x'.repeat(32)}` } });
         const body = (await res.json()) as { rewrapped: number; remaining: number; masterKeyId: string };
         assert.equal(res.status, 200, JSON.stringify(body));
         assert.ok(body.rewrapped >= 1 && body.remaining === 0, JSON.stringify(body));
-        const t = await fetch(`${gw.url}/admin/v1/tenants/acme/upstreams/secure/test`, { method: 'POST', headers: { authorization: `Bearer ${'x'.repeat(32)}` } });
+        const t = await fetch(`${gw.url}/admin/v1/tenants/acme/upstreams/secure/test`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${'x'.repeat(32)}` },
+        });
         assert.equal(((await t.json()) as { test: { ok: boolean } }).test.ok, true, 'credentials decrypt under the new master key');
       } finally {
         await gw.close();

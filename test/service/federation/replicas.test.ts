@@ -43,7 +43,7 @@ describe('federation: two replicas', function () {
     await Promise.all([modern?.close(), legacy?.close()]);
   });
 
-  it('serves a registration made through replica A on replica B within 1 s, and announces it to B\'s sessions', async () => {
+  it("serves a registration made through replica A on replica B within 1 s, and announces it to B's sessions", async () => {
     const onB = await cluster.client(apiKey, 'legacy', 1);
     const changes = countToolChanges(onB);
     const stream = await cluster.client(apiKey, 'modern', 1);
@@ -160,9 +160,15 @@ describe('federation: two replicas', function () {
     const [key, ask] = Object.entries(first.result!.inputRequests as Record<string, { method: string; params: { message: string } }>)[0]!;
     assert.equal(ask.method, 'elicitation/create');
     assert.equal(ask.params.message, 'Your name?');
-    const done = await modernCall(1, 'sess__ask', { inputResponses: { [key]: { action: 'accept', content: { name: 'Cy' } } }, requestState: first.result!.requestState });
+    const done = await modernCall(1, 'sess__ask', {
+      inputResponses: { [key]: { action: 'accept', content: { name: 'Cy' } } },
+      requestState: first.result!.requestState,
+    });
     assert.equal(done.result?.content?.[0]?.text, 'hello Cy', JSON.stringify(done));
-    const again = await modernCall(1, 'sess__ask', { inputResponses: { [key]: { action: 'accept', content: { name: 'Cy' } } }, requestState: first.result!.requestState });
+    const again = await modernCall(1, 'sess__ask', {
+      inputResponses: { [key]: { action: 'accept', content: { name: 'Cy' } } },
+      requestState: first.result!.requestState,
+    });
     assert.match(again.error?.message ?? '', /gone/, 'a finished pending call cannot be answered twice');
   });
 
@@ -188,7 +194,7 @@ describe('federation: two replicas', function () {
     const rpc = (i: number, params: Record<string, unknown>) => modernCall(i, 'mrtr__ask', params);
     const first = await rpc(0, {});
     assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
-    assert.ok(first.result!.inputRequests.name, 'the upstream\'s input request, under its own key');
+    assert.ok(first.result!.inputRequests.name, "the upstream's input request, under its own key");
     const state = first.result!.requestState as string;
     assert.ok(state && !state.includes('"s"'), 'the upstream state travels sealed');
     const done = await rpc(1, { inputResponses: { name: { action: 'accept', content: { name: 'Bo' } } }, requestState: state });

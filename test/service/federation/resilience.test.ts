@@ -8,7 +8,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { startCluster, type Cluster } from './support/gateway.js';
 import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
 
-const text = (r: { content?: unknown }) => ((r.content as { text?: string }[])[0]?.text ?? '');
+const text = (r: { content?: unknown }) => (r.content as { text?: string }[])[0]?.text ?? '';
 
 describe('federation: resilience', function () {
   this.timeout(60_000);
@@ -24,7 +24,11 @@ describe('federation: resilience', function () {
       startLegacyUpstream('steady'),
     ]);
     const { apiKey } = await cluster.tenant('acme');
-    assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'flaky', url: flaky.url, timeouts: { callMs: 1500, connectMs: 1000, listMs: 1000 } })).status, 201);
+    assert.equal(
+      (await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'flaky', url: flaky.url, timeouts: { callMs: 1500, connectMs: 1000, listMs: 1000 } }))
+        .status,
+      201,
+    );
     assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'steady', url: steady.url })).status, 201);
     client = await cluster.client(apiKey, 'modern');
   });
@@ -87,7 +91,10 @@ describe('federation: resilience', function () {
     try {
       const fresh = await cluster.client((await cluster.tenant('solo')).apiKey, 'legacy');
       assert.equal((await cluster.admin('POST', '/tenants/solo/upstreams', { name: 'steady', url: steady.url })).status, 201);
-      assert.equal((await cluster.admin('POST', '/tenants/solo/upstreams', { name: 'gone', url: flaky.url, timeouts: { connectMs: 500, listMs: 500 } })).status, 201);
+      assert.equal(
+        (await cluster.admin('POST', '/tenants/solo/upstreams', { name: 'gone', url: flaky.url, timeouts: { connectMs: 500, listMs: 500 } })).status,
+        201,
+      );
       const names = (await fresh.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes('steady__echo') && names.includes('diagnostics.echo'), names.join(','));
       assert.ok(!names.some((n) => n.startsWith('gone__')));

@@ -9,7 +9,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { startCluster, type Cluster } from './support/gateway.js';
 import { startEverythingUpstream, type EverythingUpstream } from './support/everything-upstream.js';
 
-const text = (r: { content?: unknown }) => ((r.content as { type: string; text?: string }[])[0]?.text ?? '');
+const text = (r: { content?: unknown }) => (r.content as { type: string; text?: string }[])[0]?.text ?? '';
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -131,6 +131,9 @@ describe('federation: server-everything as a real upstream process', function ()
     } finally {
       await client.callTool({ name: 'ev__toggle-subscriber-updates', arguments: {} });
     }
-    assert.ok(updated.every((u) => u.startsWith('ev+')), `updates carry the gateway's URIs: ${updated.join(',')}`);
+    assert.ok(
+      updated.every((u) => u.startsWith('ev+')),
+      `updates carry the gateway's URIs: ${updated.join(',')}`,
+    );
   });
 });

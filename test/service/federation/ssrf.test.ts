@@ -63,7 +63,10 @@ describe('federation: SSRF guard', function () {
     });
 
     it('refuses a name if any of its answers is internal', async () => {
-      const resolver: Resolver = async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.5', family: 4 }];
+      const resolver: Resolver = async () => [
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.0.0.5', family: 4 },
+      ];
       assert.equal((await refusedRule(new SsrfGuard([], resolver), 'https://mixed.example/'))?.rule, 'private');
     });
 

@@ -7,17 +7,26 @@ import { BUILTIN_TOOLSETS, DEFAULT_TOOLSETS, knownToolsets, resolveToolsets } fr
 describe('built-in toolset registry', () => {
   it('knows platform, diagnostics and conformance; the default is platform + diagnostics', () => {
     assert.deepEqual([...BUILTIN_TOOLSETS.keys()].sort(), ['conformance', 'diagnostics', 'platform']);
-    assert.deepEqual(resolveToolsets(DEFAULT_TOOLSETS).map((t) => t.name), ['platform', 'diagnostics']);
+    assert.deepEqual(
+      resolveToolsets(DEFAULT_TOOLSETS).map((t) => t.name),
+      ['platform', 'diagnostics'],
+    );
   });
 
   it('resolves in order without duplicates and names unknown toolsets', () => {
-    assert.deepEqual(resolveToolsets(['diagnostics', 'platform', 'diagnostics']).map((t) => t.name), ['diagnostics', 'platform']);
+    assert.deepEqual(
+      resolveToolsets(['diagnostics', 'platform', 'diagnostics']).map((t) => t.name),
+      ['diagnostics', 'platform'],
+    );
     assert.throws(() => resolveToolsets(['platform', 'nope', 'also-nope']), /unknown toolset\(s\): nope, also-nope \(known: /);
   });
 
   it('skips and reports unknown names at request time', () => {
     const unknown: string[] = [];
-    assert.deepEqual(knownToolsets(['nope', 'platform'], (n) => unknown.push(n)).map((t) => t.name), ['platform']);
+    assert.deepEqual(
+      knownToolsets(['nope', 'platform'], (n) => unknown.push(n)).map((t) => t.name),
+      ['platform'],
+    );
     assert.deepEqual(unknown, ['nope']);
   });
 });

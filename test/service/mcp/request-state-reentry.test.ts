@@ -21,8 +21,9 @@ function delegateToolsCall(server: McpServer): void {
   type Raw = (request: unknown, ctx: ServerContext) => Promise<unknown>;
   const low = server.server as unknown as { _getRequestHandler(m: string): Raw | undefined };
   const original = low._getRequestHandler('tools/call')!;
-  server.server.setRequestHandler('tools/call', async (request, ctx) =>
-    original({ jsonrpc: '2.0', id: ctx.mcpReq.id, method: 'tools/call', params: request.params }, ctx) as never,
+  server.server.setRequestHandler(
+    'tools/call',
+    async (request, ctx) => original({ jsonrpc: '2.0', id: ctx.mcpReq.id, method: 'tools/call', params: request.params }, ctx) as never,
   );
 }
 
@@ -49,7 +50,11 @@ describe('requestState through a wrapped, re-entered tools/call handler', () => 
   const callTool = async (params: Record<string, unknown>) => {
     const body = modernBody('tools/call', params);
     const res = await handler.fetch(
-      new Request('http://127.0.0.1/mcp', { method: 'POST', headers: modernHeaders(undefined, 'tools/call', params.name as string), body: JSON.stringify(body) }),
+      new Request('http://127.0.0.1/mcp', {
+        method: 'POST',
+        headers: modernHeaders(undefined, 'tools/call', params.name as string),
+        body: JSON.stringify(body),
+      }),
       { authInfo: authInfoFor(principal) },
     );
     return (await messagesOf(res)).find((m) => m.id === body.id)!;

@@ -12,11 +12,17 @@ const key = (kid: string) => `${kid}:${randomBytes(32).toString('base64')}`;
 
 /** The parts of a handler context the binding reads. */
 function ctxFor(tenantId: string, subject: string, method = 'tools/call'): ServerContext {
-  return { mcpReq: { method }, http: { authInfo: { token: '', clientId: subject, scopes: [], extra: { principal: { tenantId } } } } } as unknown as ServerContext;
+  return {
+    mcpReq: { method },
+    http: { authInfo: { token: '', clientId: subject, scopes: [], extra: { principal: { tenantId } } } },
+  } as unknown as ServerContext;
 }
 
 async function refusal(promise: Promise<unknown>): Promise<RequestStateError['reason']> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof RequestStateError, `expected a RequestStateError, got ${String(err)}`);
   return err.reason;
 }

@@ -13,7 +13,7 @@ async function connect(url: string, key: string): Promise<Client> {
   return client;
 }
 
-const textOf = (result: { content?: unknown }) => ((result.content as { type: string; text?: string }[])[0]?.text ?? '');
+const textOf = (result: { content?: unknown }) => (result.content as { type: string; text?: string }[])[0]?.text ?? '';
 
 describe('Built-in toolsets (2026-07-28 client)', function () {
   this.timeout(30_000);
@@ -34,7 +34,12 @@ describe('Built-in toolsets (2026-07-28 client)', function () {
   it('lists exactly the enabled toolsets, with namespaced names', async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), [
-      'diagnostics.echo', 'diagnostics.fail', 'diagnostics.sleep', 'diagnostics.stream', 'platform.deployment', 'platform.whoami',
+      'diagnostics.echo',
+      'diagnostics.fail',
+      'diagnostics.sleep',
+      'diagnostics.stream',
+      'platform.deployment',
+      'platform.whoami',
     ]);
   });
 
@@ -86,13 +91,19 @@ describe('Built-in toolsets (2026-07-28 client)', function () {
       { onprogress: (p) => seen.push({ progress: p.progress, ...(p.total !== undefined ? { total: p.total } : {}), at: Date.now() }) },
     );
     assert.deepEqual(result.structuredContent, { count: 5 });
-    assert.deepEqual(seen.map((s) => s.progress), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      seen.map((s) => s.progress),
+      [1, 2, 3, 4, 5],
+    );
     assert.ok(seen.every((s) => s.total === 5));
     assert.ok(seen[4]!.at - seen[0]!.at >= 150, 'spaced about intervalMs apart');
   });
 
   it('diagnostics.stream without a progressToken is a clear error', async () => {
-    const { message } = await call(cluster.replicas[0]!.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.stream', arguments: { count: 2, intervalMs: 0 } });
+    const { message } = await call(cluster.replicas[0]!.mcpUrl, tenant.key, 'tools/call', {
+      name: 'diagnostics.stream',
+      arguments: { count: 2, intervalMs: 0 },
+    });
     assert.equal(message.result?.isError, true);
     assert.match(JSON.stringify(message.result?.content), /progressToken/);
   });

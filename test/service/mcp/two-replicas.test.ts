@@ -30,13 +30,21 @@ describe('MCP endpoint: two replicas (2026-07-28)', function () {
     const state1 = r1.message.result?.requestState as string;
     assert.match(state1, /^k1~/, 'state carries the signing key id');
 
-    const r2 = await call(b, acme.key, 'tools/call', { ...tool, inputResponses: { step1: { action: 'accept', content: { name: 'Ada' } } }, requestState: state1 });
+    const r2 = await call(b, acme.key, 'tools/call', {
+      ...tool,
+      inputResponses: { step1: { action: 'accept', content: { name: 'Ada' } } },
+      requestState: state1,
+    });
     assert.equal(r2.message.result?.resultType, 'input_required', JSON.stringify(r2.message));
     assert.ok(r2.message.result?.inputRequests?.step2, 'round 2 asks the next question');
     const state2 = r2.message.result?.requestState as string;
     assert.notEqual(state2, state1);
 
-    const r3 = await call(a, acme.key, 'tools/call', { ...tool, inputResponses: { step2: { action: 'accept', content: { color: 'teal' } } }, requestState: state2 });
+    const r3 = await call(a, acme.key, 'tools/call', {
+      ...tool,
+      inputResponses: { step2: { action: 'accept', content: { color: 'teal' } } },
+      requestState: state2,
+    });
     assert.equal(r3.message.result?.resultType, 'complete', JSON.stringify(r3.message));
     assert.equal(r3.message.result?.content?.[0]?.text, 'Ada likes teal.');
   });
@@ -83,7 +91,12 @@ describe('MCP endpoint: two replicas (2026-07-28)', function () {
     const init = await fetch(a, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
     });
     const sid = init.headers.get('mcp-session-id')!;
     assert.ok(sid);

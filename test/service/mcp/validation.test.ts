@@ -21,7 +21,8 @@ describe('MCP endpoint: request validation', function () {
   });
   after(async () => cluster?.stop());
 
-  const post = (body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${tenant.key}`, ...headers }, body });
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers: { authorization: `Bearer ${tenant.key}`, ...headers }, body });
   const errorOf = async (res: Response) => ((await res.json()) as Message).error!;
 
   it('serves a well-formed request (baseline)', async () => {
@@ -59,7 +60,10 @@ describe('MCP endpoint: request validation', function () {
   });
 
   it('413 when the body exceeds MCP_MAX_BODY_BYTES', async () => {
-    const res = await post(JSON.stringify(modernBody('tools/call', { name: 'diagnostics.echo', arguments: { text: 'x'.repeat(BODY_LIMIT) } })), modernHeaders(undefined, 'tools/call', 'diagnostics.echo'));
+    const res = await post(
+      JSON.stringify(modernBody('tools/call', { name: 'diagnostics.echo', arguments: { text: 'x'.repeat(BODY_LIMIT) } })),
+      modernHeaders(undefined, 'tools/call', 'diagnostics.echo'),
+    );
     assert.equal(res.status, 413);
     assert.match((await errorOf(res)).message, new RegExp(String(BODY_LIMIT)));
   });
@@ -73,7 +77,10 @@ describe('MCP endpoint: request validation', function () {
   });
 
   it('-32600 on a message that is not a JSON-RPC request', async () => {
-    const res = await post(JSON.stringify({ jsonrpc: '1.0', id: 1, method: 'tools/list', params: { _meta: envelope() } }), modernHeaders(undefined, 'tools/list'));
+    const res = await post(
+      JSON.stringify({ jsonrpc: '1.0', id: 1, method: 'tools/list', params: { _meta: envelope() } }),
+      modernHeaders(undefined, 'tools/list'),
+    );
     assert.equal(res.status, 400);
     assert.equal((await errorOf(res)).code, -32600);
   });

@@ -116,12 +116,15 @@ describe('admin API (/admin/v1)', () => {
       const { key } = created.json<{ key: { id: string; name: string }; apiKey: string }>();
       assert.equal(key.name, 'ci');
       const listed = (await api('GET', '/tenants/keyed/keys')).json<{ keys: { id: string; revokedAt: string | null }[] }>().keys;
-      assert.deepEqual(listed.map((k) => [k.id, k.revokedAt]), [[key.id, null]]);
+      assert.deepEqual(
+        listed.map((k) => [k.id, k.revokedAt]),
+        [[key.id, null]],
+      );
       assert.equal((await api('DELETE', `/tenants/keyed/keys/${key.id}`)).status, 204);
       assert.equal((await api('DELETE', `/tenants/keyed/keys/${key.id}`)).status, 204, 'idempotent');
       assert.ok((await api('GET', '/tenants/keyed/keys')).json<{ keys: { revokedAt: string | null }[] }>().keys[0]!.revokedAt);
       assert.equal((await api('DELETE', '/tenants/keyed/keys/00000000-0000-4000-8000-000000000000')).status, 404);
-      assert.equal((await api('DELETE', '/tenants/acme/keys/' + key.id)).status, 404, 'another tenant\'s key');
+      assert.equal((await api('DELETE', '/tenants/acme/keys/' + key.id)).status, 404, "another tenant's key");
       assert.equal((await api('POST', '/tenants/keyed/keys', { name: '' })).status, 400);
     });
   });
@@ -133,7 +136,10 @@ describe('admin API (/admin/v1)', () => {
       const entries = (await api('GET', '/audit?tenant=audited')).json<{
         entries: { actor: string; action: string; target?: string; outcome: string; durationMs?: number; requestId?: string }[];
       }>().entries;
-      assert.deepEqual(entries.map((e) => e.action), ['tenant.disable', 'key.create', 'tenant.create']);
+      assert.deepEqual(
+        entries.map((e) => e.action),
+        ['tenant.disable', 'key.create', 'tenant.create'],
+      );
       const create = entries.find((e) => e.action === 'tenant.create')!;
       assert.equal(create.actor, 'admin');
       assert.equal(create.target, 'audited');

@@ -8,7 +8,14 @@ import { BatchingAuditLog } from '../../../service/src/store/pg/batching-audit-l
 import type { AuditEntry } from '../../../service/src/store/ports.js';
 import { createTestDatabase, type TestDatabase } from '../../support/platform-db.js';
 
-const call = (tenantId: string | null, target: string, extra: Partial<AuditEntry> = {}): AuditEntry => ({ tenantId, actor: 'key:k', action: 'tools/call', target, outcome: 'ok', ...extra });
+const call = (tenantId: string | null, target: string, extra: Partial<AuditEntry> = {}): AuditEntry => ({
+  tenantId,
+  actor: 'key:k',
+  action: 'tools/call',
+  target,
+  outcome: 'ok',
+  ...extra,
+});
 
 describe('batched audit log (PostgreSQL)', () => {
   let db: TestDatabase;
@@ -45,9 +52,15 @@ describe('batched audit log (PostgreSQL)', () => {
     await done;
     assert.equal(statements.length, 2, 'one INSERT for the tenant, one for the entries without a tenant');
     const mine = await new PgAuditLog(pool).list({ tenantId });
-    assert.deepEqual(mine.map((e) => [e.target, e.outcome]).sort(), [['a', 'ok'], ['b', 'error']]);
+    assert.deepEqual(mine.map((e) => [e.target, e.outcome]).sort(), [
+      ['a', 'ok'],
+      ['b', 'error'],
+    ]);
     const a = mine.find((e) => e.target === 'a')!;
-    assert.deepEqual({ durationMs: a.durationMs, requestId: a.requestId, detail: a.detail, actor: a.actor }, { durationMs: 3, requestId: 'r1', detail: { era: 'modern' }, actor: 'key:k' });
+    assert.deepEqual(
+      { durationMs: a.durationMs, requestId: a.requestId, detail: a.detail, actor: a.actor },
+      { durationMs: 3, requestId: 'r1', detail: { era: 'modern' }, actor: 'key:k' },
+    );
     assert.equal((await new PgAuditLog(pool).list({})).length, 3);
   });
 
@@ -61,7 +74,10 @@ describe('batched audit log (PostgreSQL)', () => {
   it('list() and close() write what is queued: nothing recorded before shutdown is lost', async () => {
     const audit = new BatchingAuditLog(new PgAuditLog(pool), { maxDelayMs: 60_000 });
     void audit.record(call(tenantId, 'listed'));
-    assert.deepEqual((await audit.list({ tenantId })).map((e) => e.target), ['listed']);
+    assert.deepEqual(
+      (await audit.list({ tenantId })).map((e) => e.target),
+      ['listed'],
+    );
     for (let i = 0; i < 10; i++) void audit.record(call(tenantId, `late${i}`));
     await audit.close();
     assert.equal((await new PgAuditLog(pool).list({ tenantId })).length, 11);
@@ -79,7 +95,10 @@ describe('batched audit log (PostgreSQL)', () => {
       audit.record(call(tenantId, 'bad', { outcome: 'weird' as AuditEntry['outcome'] })),
       audit.record(call(tenantId, 'good2')),
     ]);
-    assert.deepEqual(failed.map((e) => e.target), ['bad']);
+    assert.deepEqual(
+      failed.map((e) => e.target),
+      ['bad'],
+    );
     assert.deepEqual((await new PgAuditLog(pool).list({ tenantId })).map((e) => e.target).sort(), ['good1', 'good2']);
   });
 });

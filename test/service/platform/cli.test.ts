@@ -3,7 +3,11 @@ import { execFile } from 'node:child_process';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function admin(args: string[], env: Record<string, string | undefined>): Promise<Run> {
   return new Promise((resolve) => {

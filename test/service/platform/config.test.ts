@@ -43,7 +43,10 @@ describe('config', () => {
     it('names every missing required key, one line each', () => {
       const issues = issuesOf({});
       for (const key of ['DATABASE_URL', 'REDIS_URL', 'REQUEST_STATE_KEYS']) {
-        assert.ok(issues.some((i) => i.startsWith(`${key}: required`)), `${key} not reported: ${issues.join(' | ')}`);
+        assert.ok(
+          issues.some((i) => i.startsWith(`${key}: required`)),
+          `${key} not reported: ${issues.join(' | ')}`,
+        );
       }
     });
 

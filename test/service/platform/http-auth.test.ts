@@ -65,7 +65,12 @@ describe('HTTP edge: authentication of /mcp', () => {
       assert.equal(res.headers['x-request-id'], 'trace-123');
       assert.equal(t.calls.length, 1);
       assert.deepEqual(t.calls[0]!.principal, {
-        tenantId: acme.id, tenantName: 'acme', subject: `key:${acme.keyId}`, kind: 'api-key', toolsets: ['platform', 'diagnostics'], scopes: [],
+        tenantId: acme.id,
+        tenantName: 'acme',
+        subject: `key:${acme.keyId}`,
+        kind: 'api-key',
+        toolsets: ['platform', 'diagnostics'],
+        scopes: [],
       });
       assert.equal(t.calls[0]!.requestId, 'trace-123');
       assert.equal(t.calls[0]!.body, PING);
@@ -143,7 +148,12 @@ describe('HTTP edge: authentication of /mcp', () => {
       const res = await mcp(t, { authorization: `Bearer ${await token({ tenant: 'acme', scope: 'mcp:read mcp:call' })}` });
       assert.equal(res.status, 200, res.body);
       assert.deepEqual(t.calls[0]!.principal, {
-        tenantId: acme.id, tenantName: 'acme', subject: 'oauth:user-42', kind: 'oauth', toolsets: ['platform'], scopes: ['mcp:read', 'mcp:call'],
+        tenantId: acme.id,
+        tenantName: 'acme',
+        subject: 'oauth:user-42',
+        kind: 'oauth',
+        toolsets: ['platform'],
+        scopes: ['mcp:read', 'mcp:call'],
       });
     });
 
@@ -159,7 +169,10 @@ describe('HTTP edge: authentication of /mcp', () => {
       for (const jwt of bad) {
         const res = await mcp(t, { authorization: `Bearer ${jwt}` });
         assert.equal(res.status, 401, res.body);
-        assert.match(String(res.headers['www-authenticate']), /error="invalid_token".*resource_metadata="https:\/\/mcp\.example\.com\/\.well-known\/oauth-protected-resource"/);
+        assert.match(
+          String(res.headers['www-authenticate']),
+          /error="invalid_token".*resource_metadata="https:\/\/mcp\.example\.com\/\.well-known\/oauth-protected-resource"/,
+        );
       }
       assert.equal(t.calls.length, 0);
     });

@@ -26,7 +26,11 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
 
     it('refuses a foreign Host with 403 before authentication', async () => {
       const key = await tenantKey(t);
-      const res = await rawRequest(t.gateway.mcpUrl, { method: 'POST', headers: { ...MCP_HEADERS, host: 'evil.example:8080', authorization: `Bearer ${key}` }, body: PING });
+      const res = await rawRequest(t.gateway.mcpUrl, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, host: 'evil.example:8080', authorization: `Bearer ${key}` },
+        body: PING,
+      });
       assert.equal(res.status, 403);
       assert.equal(res.json<{ error: { code: number } }>().error.code, -32000);
       assert.equal(t.calls.length, 0);
@@ -45,7 +49,11 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
     it('answers CORS preflights for allowed origins and exposes the MCP headers to them', async () => {
       const pre = await rawRequest(t.gateway.mcpUrl, {
         method: 'OPTIONS',
-        headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, mcp-session-id' },
+        headers: {
+          origin: 'http://localhost:6274',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, mcp-session-id',
+        },
       });
       assert.equal(pre.status, 204);
       assert.equal(pre.headers['access-control-allow-origin'], 'http://localhost:6274');
@@ -117,7 +125,11 @@ describe('HTTP edge: guards, limits, health and metrics', () => {
         },
       });
       const key = await tenantKey(t);
-      const res = await rawRequest(t.gateway.mcpUrl, { method: 'POST', headers: { ...MCP_HEADERS, authorization: `Bearer ${key}`, 'x-request-id': 'r-500' }, body: PING });
+      const res = await rawRequest(t.gateway.mcpUrl, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, authorization: `Bearer ${key}`, 'x-request-id': 'r-500' },
+        body: PING,
+      });
       assert.equal(res.status, 500);
       assert.ok(!/boom|secret|\bat\s|\.ts:\d/.test(res.body), res.body);
       assert.match(res.body, /r-500/);

@@ -12,7 +12,11 @@ import { OutputReader } from '../../support/child-output.js';
 
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
 
-interface Started { child: ChildProcess; lines: Record<string, string>; stdout: () => string }
+interface Started {
+  child: ChildProcess;
+  lines: Record<string, string>;
+  stdout: () => string;
+}
 
 /**
  * Runs `npm start`'s entry with a clean environment (no DATABASE_URL/REDIS_URL) until it prints its last
@@ -33,7 +37,10 @@ async function startLocal(dataDir: string, extraEnv: Record<string, string> = {}
     throw e;
   }
   const lines = Object.fromEntries(
-    out.output.split('\n').filter((l) => /^(MCP_URL|API_KEY|ADMIN_URL|ADMIN_TOKEN)=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    out.output
+      .split('\n')
+      .filter((l) => /^(MCP_URL|API_KEY|ADMIN_URL|ADMIN_TOKEN)=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   return { child, lines, stdout: () => out.output };
 }
@@ -67,12 +74,17 @@ describe('npm start (local platform, end to end)', function () {
 
       // The printed key works with a real MCP client against the real endpoint.
       const client = new Client({ name: 'local-start-test', version: '1.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(s.lines.MCP_URL!), { requestInit: { headers: { authorization: `Bearer ${s.lines.API_KEY}` } } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(s.lines.MCP_URL!), { requestInit: { headers: { authorization: `Bearer ${s.lines.API_KEY}` } } }),
+      );
       const tools = await client.listTools();
       assert.ok(tools.tools.length > 0);
       await client.close();
       const tenants = await rawRequest(`${s.lines.ADMIN_URL}/admin/v1/tenants`, { headers: { authorization: `Bearer ${s.lines.ADMIN_TOKEN}` } });
-      assert.deepEqual(tenants.json<{ tenants: { name: string; toolsets: string[] }[] }>().tenants.map((t) => [t.name, t.toolsets]), [['demo', ['platform', 'diagnostics']]]);
+      assert.deepEqual(
+        tenants.json<{ tenants: { name: string; toolsets: string[] }[] }>().tenants.map((t) => [t.name, t.toolsets]),
+        [['demo', ['platform', 'diagnostics']]],
+      );
     } finally {
       const redisPid = Number(readFileSync(join(dataDir, 'redis.pid'), 'utf8'));
       assert.equal(await stop(s), 0);
@@ -121,7 +133,13 @@ describe('npm start (local platform, end to end)', function () {
     const db = await createTestDatabase();
     const run = async (env: Record<string, string>) => {
       const child = spawn(TSX, ['service/src/local/main.ts'], {
-        env: { PATH: process.env.PATH, UMCP_DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', ...env },
+        env: {
+          PATH: process.env.PATH,
+          UMCP_DATA_DIR: dataDir,
+          DATABASE_URL: db.url,
+          REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';

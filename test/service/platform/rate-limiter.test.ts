@@ -25,8 +25,14 @@ describe('RedisRateLimiter', () => {
     const rl = new RedisRateLimiter(a, { limit: 3, windowMs: 10_000, keyPrefix: prefix.prefix });
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await rl.consume('tenant-1'));
-    assert.deepEqual(results.map((r) => r.allowed), [true, true, true, false]);
-    assert.deepEqual(results.map((r) => r.remaining), [2, 1, 0, 0]);
+    assert.deepEqual(
+      results.map((r) => r.allowed),
+      [true, true, true, false],
+    );
+    assert.deepEqual(
+      results.map((r) => r.remaining),
+      [2, 1, 0, 0],
+    );
     assert.ok(results[3]!.retryAfterMs > 9_000 && results[3]!.retryAfterMs <= 10_000, String(results[3]!.retryAfterMs));
     assert.equal((await rl.consume('tenant-2')).allowed, true, 'keys are independent');
   });

@@ -35,7 +35,10 @@ describe('PostgreSQL store', () => {
 
     it('apply once and are idempotent on a second run', async () => {
       const first = await runMigrations(pool);
-      assert.deepEqual(first.applied, loadMigrations().map((m) => m.version));
+      assert.deepEqual(
+        first.applied,
+        loadMigrations().map((m) => m.version),
+      );
       const second = await runMigrations(pool);
       assert.deepEqual(second.applied, []);
       assert.equal(await migrationsCurrent(pool), true);
@@ -90,7 +93,10 @@ describe('PostgreSQL store', () => {
       assert.equal(await tenants.get('not-a-uuid'), null);
       assert.equal((await tenants.setStatus(t.id, 'disabled')).status, 'disabled');
       assert.deepEqual((await tenants.setToolsets(t.id, ['diagnostics'])).toolsets, ['diagnostics']);
-      assert.deepEqual((await tenants.list()).map((x) => x.name), ['acme']);
+      assert.deepEqual(
+        (await tenants.list()).map((x) => x.name),
+        ['acme'],
+      );
     });
 
     it('maps a duplicate name to ConflictError and an unknown id to NotFoundError', async () => {
@@ -147,7 +153,7 @@ describe('PostgreSQL store', () => {
       assert.ok(listed!.revokedAt instanceof Date);
     });
 
-    it('refuses revoking another tenant\'s key', async () => {
+    it("refuses revoking another tenant's key", async () => {
       const a = await tenants.create({ name: 'a' });
       const b = await tenants.create({ name: 'b' });
       const { key, record } = await keys.create(a.id, 'k');
@@ -187,7 +193,10 @@ describe('PostgreSQL store', () => {
       await audit.record({ tenantId: t.id, actor: 'admin', action: 'tenant.create', target: 'acme', outcome: 'ok', durationMs: 3.7, requestId: 'r1' });
       await audit.record({ tenantId: null, actor: 'key:x', action: 'tools/call', target: 'echo', outcome: 'error', detail: { code: -32602 } });
       const all = await audit.list({});
-      assert.deepEqual(all.map((e) => e.action), ['tools/call', 'tenant.create']);
+      assert.deepEqual(
+        all.map((e) => e.action),
+        ['tools/call', 'tenant.create'],
+      );
       const mine = await audit.list({ tenantId: t.id });
       assert.equal(mine.length, 1);
       assert.equal(mine[0]!.durationMs, 4);

@@ -22,7 +22,9 @@ export function ensureChromium(): string {
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
     const detail = e.stderr?.toString().trim().split('\n').slice(-3).join(' | ') ?? e.message;
-    throw new Error(`${CHROMIUM_PATH} is missing and installing the Debian package failed (${detail}). Install it as root: apt-get update && apt-get install -y chromium`);
+    throw new Error(
+      `${CHROMIUM_PATH} is missing and installing the Debian package failed (${detail}). Install it as root: apt-get update && apt-get install -y chromium`,
+    );
   }
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} does not exist`);
   return CHROMIUM_PATH;
@@ -42,23 +44,25 @@ export interface TestBrowser {
 export async function launchChromium(): Promise<TestBrowser> {
   const executablePath = ensureChromium();
   const profile = mkdtempSync(join(tmpdir(), 'umcp-status-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  }).catch((err: unknown) => {
-    rmSync(profile, { recursive: true, force: true });
-    throw err;
-  });
+  const context = await chromium
+    .launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    .catch((err: unknown) => {
+      rmSync(profile, { recursive: true, force: true });
+      throw err;
+    });
   return {
     context,
     async close() {

@@ -37,7 +37,12 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       { host: origin.hostname, port: origin.port, method: req.method, path: req.url, headers: { ...req.headers, host: origin.host } },
       (up) => {
         const inm = req.headers['if-none-match'];
-        hits.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, ifNoneMatch: Array.isArray(inm) ? inm.join(',') : inm, status: up.statusCode ?? 0 });
+        hits.push({
+          method: req.method ?? 'GET',
+          path: (req.url ?? '/').split('?')[0]!,
+          ifNoneMatch: Array.isArray(inm) ? inm.join(',') : inm,
+          status: up.statusCode ?? 0,
+        });
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },

@@ -66,7 +66,10 @@ describe('status page assets', () => {
     });
 
     it('rejects a poll interval under one second', () => {
-      assert.throws(() => createStatusPage({ region: 'r', version: 'v', checkReady, staticDir: dir, pollMs: 10 }), /pollMs must be an integer >= 1000 \(got 10\)/);
+      assert.throws(
+        () => createStatusPage({ region: 'r', version: 'v', checkReady, staticDir: dir, pollMs: 10 }),
+        /pollMs must be an integer >= 1000 \(got 10\)/,
+      );
     });
   });
 

@@ -88,8 +88,14 @@ describe('status page in chromium', function () {
     const assetHits = proxy.hits.filter((h) => h.path.startsWith('/assets/'));
     assert.deepEqual(new Set(assetHits.map((h) => h.status)), new Set([200]));
     assert.equal(new Set(assetHits.map((h) => h.path)).size, 2, 'CSS and JS fetched from the origin');
-    assert.ok(proxy.hits.some((h) => h.path === '/sw.js' && h.status === 200), 'sw.js fetched');
-    assert.ok(proxy.hits.some((h) => h.path === '/status.json' && h.status === 200), 'status.json fetched');
+    assert.ok(
+      proxy.hits.some((h) => h.path === '/sw.js' && h.status === 200),
+      'sw.js fetched',
+    );
+    assert.ok(
+      proxy.hits.some((h) => h.path === '/status.json' && h.status === 200),
+      'status.json fetched',
+    );
     if (process.env.STATUS_PAGE_SCREENSHOT) await page.screenshot({ path: process.env.STATUS_PAGE_SCREENSHOT, fullPage: true });
   });
 
@@ -106,7 +112,11 @@ describe('status page in chromium', function () {
       page.off('response', collect);
     }
     const hits = proxy.hits.slice(before);
-    assert.deepEqual(hits.filter((h) => h.path.startsWith('/assets/')), [], 'no asset request reached the origin');
+    assert.deepEqual(
+      hits.filter((h) => h.path.startsWith('/assets/')),
+      [],
+      'no asset request reached the origin',
+    );
     const revalidation = hits.find((h) => h.path === '/');
     assert.ok(revalidation, `the page was not revalidated; origin saw ${JSON.stringify(hits)}`);
     assert.equal(revalidation.ifNoneMatch, pageEtag);

@@ -156,7 +156,11 @@ describe('status page over HTTP', function () {
       const ready = (await rawRequest(`${url}/readyz`)).json<{ checks: Record<string, boolean> }>();
       assert.equal(ready.checks.queue, undefined, '/readyz does not depend on the queue');
       for (const [name, value] of Object.entries(ready.checks)) assert.equal((doc.checks as Record<string, unknown>)[name], value, name);
-      assert.doesNotMatch(r.body, /postgres:\/\/|redis:\/\/|umcp_test_|umcp-test-|umcpstatus|diagnostics\./, 'no connection details, test names or job contents');
+      assert.doesNotMatch(
+        r.body,
+        /postgres:\/\/|redis:\/\/|umcp_test_|umcp-test-|umcpstatus|diagnostics\./,
+        'no connection details, test names or job contents',
+      );
     });
 
     it('shows the same queue numbers as the /metrics gauges (one shared read)', async () => {

@@ -25,8 +25,11 @@ describe('tasks of upstream tools (federated)', function () {
   let other: { id: string; key: string };
 
   const call = (method: string, params: Record<string, unknown>, key = acme.key) => modernCall(mcp, key, method, params);
-  const get = (taskId: string, key = acme.key) => () => call('tasks/get', { taskId }, key);
-  const text = (task: Record<string, unknown>) => ((task['result'] as { content: { text: string }[] }).content[0]!.text);
+  const get =
+    (taskId: string, key = acme.key) =>
+    () =>
+      call('tasks/get', { taskId }, key);
+  const text = (task: Record<string, unknown>) => (task['result'] as { content: { text: string }[] }).content[0]!.text;
   const rowsOf = async (env: TaskEnv) => {
     const client = new pg.Client({ connectionString: env.db.url });
     await client.connect();
@@ -48,7 +51,10 @@ describe('tasks of upstream tools (federated)', function () {
     mcp = gw.mcpUrl;
     acme = await front.tenant('acme');
     other = await front.tenant('other');
-    for (const [name, protocol] of [['m', 'modern'], ['l', 'legacy']] as const) {
+    for (const [name, protocol] of [
+      ['m', 'modern'],
+      ['l', 'legacy'],
+    ] as const) {
       const res = await fetch(`${gw.url}/admin/v1/tenants/acme/upstreams`, {
         method: 'POST',
         headers: { authorization: `Bearer ${front.adminToken}`, 'content-type': 'application/json' },
@@ -87,7 +93,10 @@ describe('tasks of upstream tools (federated)', function () {
       assert.equal(keys.length, 1);
       assert.equal((waiting['inputRequests'] as Record<string, { method: string }>)[keys[0]!]!.method, 'elicitation/create');
       const ack = await call('tasks/update', { taskId, inputResponses: { [keys[0]!]: { action: 'accept', content: { confirm: true } } } });
-      assert.deepEqual(Object.keys(ack).filter((k) => k !== '_meta' && k !== 'resultType'), []);
+      assert.deepEqual(
+        Object.keys(ack).filter((k) => k !== '_meta' && k !== 'resultType'),
+        [],
+      );
       const done = await waitForTask(get(taskId));
       assert.equal(text(done), 'deleted a.txt');
     });
@@ -104,7 +113,10 @@ describe('tasks of upstream tools (federated)', function () {
 
     it('tasks/cancel is forwarded: the upstream task ends cancelled', async () => {
       const taskId = (await call('tools/call', { name: 'm__slow_compute', arguments: { seconds: 60 } }))['taskId'] as string;
-      assert.deepEqual(Object.keys(await call('tasks/cancel', { taskId })).filter((k) => k !== '_meta' && k !== 'resultType'), []);
+      assert.deepEqual(
+        Object.keys(await call('tasks/cancel', { taskId })).filter((k) => k !== '_meta' && k !== 'resultType'),
+        [],
+      );
       const ended = await waitForTask(get(taskId));
       assert.equal(ended['status'], 'cancelled');
     });
@@ -181,7 +193,9 @@ describe('tasks of upstream tools (federated)', function () {
     });
 
     it("input asked before the task (a gather-first tool): round 1 is input_required under the upstream's key, round 2 the task, which ends with the answer", async () => {
-      const caps = { _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } } } };
+      const caps = {
+        _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } } },
+      };
       const first = await call('tools/call', { name: 'l__test_tool_with_task', arguments: {}, ...caps });
       assert.equal(first['resultType'], 'input_required', JSON.stringify(first));
       assert.equal(first['taskId'], undefined, 'no task exists yet');
@@ -208,7 +222,8 @@ describe('tasks of upstream tools (federated)', function () {
       await client.connect();
       try {
         const upstreamStatus = async () =>
-          (await client.query<{ status: string }>("SELECT status FROM tasks WHERE tool = 'slow_compute' AND arguments->>'label' = 'follow-cancel'")).rows[0]?.status;
+          (await client.query<{ status: string }>("SELECT status FROM tasks WHERE tool = 'slow_compute' AND arguments->>'label' = 'follow-cancel'")).rows[0]
+            ?.status;
         const deadline = Date.now() + 10_000;
         while ((await upstreamStatus()) !== 'cancelled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         assert.equal(await upstreamStatus(), 'cancelled', 'the upstream task was cancelled too');
@@ -227,7 +242,8 @@ describe('tasks of upstream tools (federated)', function () {
       const client = new pg.Client({ connectionString: upstream.db.url });
       await client.connect();
       try {
-        const upstreamStatus = async () => (await client.query<{ status: string }>("SELECT status FROM tasks WHERE arguments->>'label' = 'handover'")).rows[0]?.status;
+        const upstreamStatus = async () =>
+          (await client.query<{ status: string }>("SELECT status FROM tasks WHERE arguments->>'label' = 'handover'")).rows[0]?.status;
         assert.equal(await upstreamStatus(), 'working', 'the stopping worker left the upstream task running');
         assert.equal((await call('tasks/get', { taskId }))['status'], 'working');
         await front.startWorker();

@@ -36,18 +36,24 @@ describe('tasks (2026-07-28 extension)', function () {
     assert.deepEqual((done['result'] as { structuredContent: unknown }).structuredContent, { ms: 300 });
   });
 
-  it('reports the tool\'s progress as the task\'s statusMessage while it runs', async () => {
+  it("reports the tool's progress as the task's statusMessage while it runs", async () => {
     const created = await modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.stream', arguments: { count: 4, intervalMs: 400 } });
     const taskId = created['taskId'] as string;
-    const during = await waitForTask(() => modernCall(b, alice.key, 'tasks/get', { taskId }), (t) => /event [1-3] of 4/.test(String(t['statusMessage'] ?? '')));
+    const during = await waitForTask(
+      () => modernCall(b, alice.key, 'tasks/get', { taskId }),
+      (t) => /event [1-3] of 4/.test(String(t['statusMessage'] ?? '')),
+    );
     assert.equal(during['status'], 'working');
     const done = await waitForTask(() => modernCall(b, alice.key, 'tasks/get', { taskId }));
     assert.deepEqual((done['result'] as { structuredContent: unknown }).structuredContent, { count: 4 });
   });
 
-  it('keeps tenants apart: another tenant\'s task id is an unknown task (-32602)', async () => {
+  it("keeps tenants apart: another tenant's task id is an unknown task (-32602)", async () => {
     const created = await modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 100 } });
-    await assert.rejects(modernCall(b, bob.key, 'tasks/get', { taskId: created['taskId'] }), (e: RpcError) => e.code === -32602 && /Unknown task/.test(e.message));
+    await assert.rejects(
+      modernCall(b, bob.key, 'tasks/get', { taskId: created['taskId'] }),
+      (e: RpcError) => e.code === -32602 && /Unknown task/.test(e.message),
+    );
     await assert.rejects(modernCall(b, bob.key, 'tasks/cancel', { taskId: created['taskId'] }), (e: RpcError) => e.code === -32602);
     await assert.rejects(modernCall(a, alice.key, 'tasks/get', { taskId: 'no-such-task' }), (e: RpcError) => e.code === -32602);
   });
@@ -55,7 +61,10 @@ describe('tasks (2026-07-28 extension)', function () {
   it('cancels a running task (the worker stops it) and acknowledges a cancel of a finished one', async () => {
     const created = await modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 20_000 } });
     const taskId = created['taskId'] as string;
-    await waitForTask(() => modernCall(a, alice.key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    await waitForTask(
+      () => modernCall(a, alice.key, 'tasks/get', { taskId }),
+      (t) => /running/.test(String(t['statusMessage'] ?? '')),
+    );
     const ack = await modernCall(b, alice.key, 'tasks/cancel', { taskId });
     assert.equal(ack['resultType'], 'complete');
     assert.equal(ack['taskId'], undefined);
@@ -74,7 +83,10 @@ describe('tasks (2026-07-28 extension)', function () {
   });
 
   it('invalid arguments of a task-capable tool are refused at once (-32602), no task is created', async () => {
-    await assert.rejects(modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 'soon' } }), (e: RpcError) => e.code === -32602 && /Invalid arguments/i.test(e.message));
+    await assert.rejects(
+      modernCall(a, alice.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 'soon' } }),
+      (e: RpcError) => e.code === -32602 && /Invalid arguments/i.test(e.message),
+    );
   });
 
   it('an idempotency key returns the first task instead of creating a second one', async () => {

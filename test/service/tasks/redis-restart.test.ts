@@ -13,7 +13,11 @@ import { freePort } from '../../../service/src/local/free-port.js';
 import { createTaskEnv, modernCall, waitForTask, type TaskEnv } from './support.js';
 
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const deadline = Date.now() + 10_000;
@@ -74,7 +78,12 @@ describe('tasks across a Redis restart', function () {
     }
     for (const taskId of ids) {
       const done = await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), undefined, 30_000).catch((err: Error) => {
-        throw new Error(`${err.message}\nworker output:\n${env.workers.map((w) => w.output()).join('\n---\n').slice(-4000)}`);
+        throw new Error(
+          `${err.message}\nworker output:\n${env.workers
+            .map((w) => w.output())
+            .join('\n---\n')
+            .slice(-4000)}`,
+        );
       });
       assert.equal(done['status'], 'completed', `task ${taskId}`);
     }

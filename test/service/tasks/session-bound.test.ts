@@ -48,8 +48,10 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
     assert.equal(fixture.seen.initializes, 1, "only the gateway's pooled client initialised a session");
   });
 
-  it("a question before the task answered through another replica: the task is followed in the session of the replica that asked", async () => {
-    const caps = { _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } } } };
+  it('a question before the task answered through another replica: the task is followed in the session of the replica that asked', async () => {
+    const caps = {
+      _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } } },
+    };
     const first = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 100, ask: true }, ...caps });
     assert.equal(first['resultType'], 'input_required', JSON.stringify(first));
     const [question] = Object.keys(first['inputRequests'] as object);
@@ -87,7 +89,8 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
   });
 
   it('a repeated idempotency key answers the first task without asking the upstream again', async () => {
-    const call = () => modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 100 }, _meta: { 'io.modelcontextprotocol/idempotency-key': 'same-job' } });
+    const call = () =>
+      modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 100 }, _meta: { 'io.modelcontextprotocol/idempotency-key': 'same-job' } });
     const createdBefore = fixture.seen.boundTasks.created;
     const first = await call();
     const again = await call();
@@ -110,7 +113,10 @@ describe('tasks of a 2025-era upstream bound to their session', function () {
   it('tasks/cancel reaches the upstream task in its session', async () => {
     const created = await modernCall(mcp, key, 'tools/call', { name: 'fx__bound_job', arguments: { ms: 30_000 } });
     const taskId = created['taskId'] as string;
-    await waitForTask(() => modernCall(mcp, key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    await waitForTask(
+      () => modernCall(mcp, key, 'tasks/get', { taskId }),
+      (t) => /running/.test(String(t['statusMessage'] ?? '')),
+    );
     const before = fixture.seen.boundTasks.ownSession;
     await modernCall(mcp, key, 'tasks/cancel', { taskId });
     const deadline = Date.now() + 5_000;

@@ -95,7 +95,15 @@ export async function createTaskEnv(overrides: Record<string, string> = {}): Pro
   const redis = createTestRedisPrefix(overrides['REDIS_URL'] ?? testServiceUrls().redisUrl);
   const adminToken = randomBytes(16).toString('hex');
   const env = testEnv(
-    { TASK_QUEUE_PREFIX: `${redis.prefix}bull`, REQUEST_STATE_KEYS: testRequestStateKeys(), TASK_STALLED_INTERVAL_MS: '1000', TASK_LOCK_MS: '2000', TASK_BACKOFF_MS: '100', WORKER_METRICS_PORT: '0', ...overrides },
+    {
+      TASK_QUEUE_PREFIX: `${redis.prefix}bull`,
+      REQUEST_STATE_KEYS: testRequestStateKeys(),
+      TASK_STALLED_INTERVAL_MS: '1000',
+      TASK_LOCK_MS: '2000',
+      TASK_BACKOFF_MS: '100',
+      WORKER_METRICS_PORT: '0',
+      ...overrides,
+    },
     db,
     redis.prefix,
     adminToken,
@@ -186,7 +194,13 @@ export class RpcError extends Error {
 }
 
 /** A 2026-07-28 request (stateless): returns `result` or throws RpcError. */
-export async function modernCall(mcpUrl: string, key: string, method: string, params: Record<string, unknown> = {}, opts: { tasksExtension?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function modernCall(
+  mcpUrl: string,
+  key: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  opts: { tasksExtension?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const body = {
     jsonrpc: '2.0',
     id: 1,
@@ -212,7 +226,14 @@ export async function modernCall(mcpUrl: string, key: string, method: string, pa
   if (name && method !== 'server/discover') headers['mcp-name'] = name;
   const res = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
   const text = await res.text();
-  const payload = JSON.parse(text.startsWith('event:') || text.startsWith('data:') ? text.split('\n').find((l) => l.startsWith('data:'))!.slice(5) : text) as {
+  const payload = JSON.parse(
+    text.startsWith('event:') || text.startsWith('data:')
+      ? text
+          .split('\n')
+          .find((l) => l.startsWith('data:'))!
+          .slice(5)
+      : text,
+  ) as {
     result?: Record<string, unknown>;
     error?: { code: number; message: string; data?: unknown };
   };
@@ -237,7 +258,10 @@ export async function waitForTask(
 }
 
 /** A 2025-11-25 session (initialize on `mcpUrl`); `call` may target any replica. */
-export async function legacySession(mcpUrl: string, key: string): Promise<{
+export async function legacySession(
+  mcpUrl: string,
+  key: string,
+): Promise<{
   call(url: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The raw response body (SSE events included). */
   raw(url: string, method: string, params?: Record<string, unknown>): Promise<string>;
@@ -245,7 +269,13 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{
    * Sends a request and reads its SSE stream, answering server-to-client requests with `answer` (POSTed
    * to `answerUrl`); resolves with every message received, the final response last.
    */
-  stream(url: string, method: string, params: Record<string, unknown>, answerUrl: string, answer: (request: { method: string; params: unknown }) => unknown): Promise<Record<string, unknown>[]>;
+  stream(
+    url: string,
+    method: string,
+    params: Record<string, unknown>,
+    answerUrl: string,
+    answer: (request: { method: string; params: unknown }) => unknown,
+  ): Promise<Record<string, unknown>[]>;
   sessionId: string;
   capabilities: Record<string, unknown>;
 }> {
@@ -253,7 +283,13 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{
   let id = 0;
   const parse = async (res: Response) => {
     const text = await res.text();
-    const line = text.startsWith('{') ? text : text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).find((l) => l.includes('"id"'));
+    const line = text.startsWith('{')
+      ? text
+      : text
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5))
+          .find((l) => l.includes('"id"'));
     const payload = JSON.parse(line ?? '{}') as { result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } };
     if (payload.error) throw new RpcError(payload.error.code, payload.error.message, payload.error.data);
     return payload.result!;
@@ -261,7 +297,16 @@ export async function legacySession(mcpUrl: string, key: string): Promise<{
   const init = await fetch(mcpUrl, {
     method: 'POST',
     headers: base,
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: { tasks: { list: {}, cancel: {} }, elicitation: { form: {} } }, clientInfo: { name: 'legacy-task-test', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: ++id,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: { tasks: { list: {}, cancel: {} }, elicitation: { form: {} } },
+        clientInfo: { name: 'legacy-task-test', version: '1' },
+      },
+    }),
   });
   const sessionId = init.headers.get('mcp-session-id')!;
   const { capabilities } = (await parse(init)) as { capabilities: Record<string, unknown> };

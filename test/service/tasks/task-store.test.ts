@@ -27,7 +27,13 @@ describe('task store and queue (PostgreSQL + Redis)', function () {
   });
   after(async () => env?.close());
   const create = (p: Principal, idempotencyKey?: string) =>
-    service.create(p, { era: 'modern', tool: 'diagnostics.sleep', arguments: { ms: 1 }, policy: env.policies.forTool('diagnostics.sleep'), ...(idempotencyKey && { idempotencyKey }) });
+    service.create(p, {
+      era: 'modern',
+      tool: 'diagnostics.sleep',
+      arguments: { ms: 1 },
+      policy: env.policies.forTool('diagnostics.sleep'),
+      ...(idempotencyKey && { idempotencyKey }),
+    });
 
   it('an idempotency key of the same tenant returns the first task; another tenant gets its own', async () => {
     const a = await create(alice, 'k1');
@@ -68,7 +74,7 @@ describe('task store and queue (PostgreSQL + Redis)', function () {
     assert.equal(await store.getFresh(t.id), null);
   });
 
-  it('lists only the tenant\'s tasks, newest first, with a cursor', async () => {
+  it("lists only the tenant's tasks, newest first, with a cursor", async () => {
     const page1 = await service.list(alice, undefined, 2);
     assert.equal(page1.tasks.length, 2);
     assert.ok(page1.nextCursor);

@@ -48,11 +48,18 @@ describe('tasks for upstream longRunning tools', function () {
   it('an upstream outage during the call fails the attempt; the retry after it is back completes the task', async () => {
     const created = await modernCall(mcp, tenant.key, 'tools/call', { name: 'up__slow', arguments: { ms: 1_500 } });
     const taskId = created['taskId'] as string;
-    await waitForTask(() => modernCall(mcp, tenant.key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    await waitForTask(
+      () => modernCall(mcp, tenant.key, 'tasks/get', { taskId }),
+      (t) => /running/.test(String(t['statusMessage'] ?? '')),
+    );
     await new Promise((r) => setTimeout(r, 300));
     await upstream.close();
     try {
-      await waitForTask(() => modernCall(mcp, tenant.key, 'tasks/get', { taskId }), (t) => /retrying/.test(String(t['statusMessage'] ?? '')), 20_000);
+      await waitForTask(
+        () => modernCall(mcp, tenant.key, 'tasks/get', { taskId }),
+        (t) => /retrying/.test(String(t['statusMessage'] ?? '')),
+        20_000,
+      );
     } finally {
       await upstream.restart();
     }
@@ -63,7 +70,10 @@ describe('tasks for upstream longRunning tools', function () {
   it("an upstream's elicitation parks the task in input_required until tasks/update answers it", async () => {
     const created = await modernCall(mcp, tenant.key, 'tools/call', { name: 'up__ask', arguments: {} });
     const taskId = created['taskId'] as string;
-    const waiting = await waitForTask(() => modernCall(mcp, tenant.key, 'tasks/get', { taskId }), (t) => t['status'] === 'input_required');
+    const waiting = await waitForTask(
+      () => modernCall(mcp, tenant.key, 'tasks/get', { taskId }),
+      (t) => t['status'] === 'input_required',
+    );
     const keys = Object.keys(waiting['inputRequests'] as object);
     assert.equal(keys.length, 1);
     await modernCall(mcp, tenant.key, 'tasks/update', { taskId, inputResponses: { [keys[0]!]: { action: 'accept', content: { name: 'Ada' } } } });

@@ -12,14 +12,21 @@ import type { Gateway } from '../../../service/src/app.js';
 import { createTaskEnv, modernCall, waitForTask, type TaskEnv } from './support.js';
 
 async function admin(gw: Gateway, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${gw.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gw.url}/admin/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 /** `npm run admin -- <args>` as a child process. */
 async function cli(gw: Gateway, token: string, args: string[]): Promise<string> {
   // Async: the gateway under test runs in this process and must keep answering.
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'service/src/cli/main.ts', ...args], { env: { ...process.env, ADMIN_URL: gw.url, ADMIN_TOKEN: token }, encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'service/src/cli/main.ts', ...args], {
+    env: { ...process.env, ADMIN_URL: gw.url, ADMIN_TOKEN: token },
+    encoding: 'utf8',
+  });
   return stdout;
 }
 
@@ -43,7 +50,10 @@ describe('task worker tier (child processes)', function () {
     const first = await env.startWorker();
     const created = await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 2_500 } });
     const taskId = created['taskId'] as string;
-    await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    await waitForTask(
+      () => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }),
+      (t) => /running/.test(String(t['statusMessage'] ?? '')),
+    );
     await first.kill();
     await env.startWorker();
     const done = await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), undefined, 40_000);
@@ -104,7 +114,10 @@ describe('task worker tier (child processes)', function () {
     const w = await env.startWorker();
     const created = await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 1_500 } });
     const taskId = created['taskId'] as string;
-    await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    await waitForTask(
+      () => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }),
+      (t) => /running/.test(String(t['statusMessage'] ?? '')),
+    );
     const code = await w.stop();
     assert.equal(code, 0);
     assert.equal((await modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }))['status'], 'completed');
@@ -114,7 +127,10 @@ describe('task worker tier (child processes)', function () {
     const w = await env.startWorker({ WORKER_SHUTDOWN_GRACE_MS: '300' });
     const created = await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 4_000 } });
     const taskId = created['taskId'] as string;
-    await waitForTask(() => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }), (t) => /running/.test(String(t['statusMessage'] ?? '')));
+    await waitForTask(
+      () => modernCall(gw.mcpUrl, tenant.key, 'tasks/get', { taskId }),
+      (t) => /running/.test(String(t['statusMessage'] ?? '')),
+    );
     const stopped = Date.now();
     assert.equal(await w.stop(), 0);
     assert.ok(Date.now() - stopped < 3_500, 'did not wait for the job to finish');
@@ -138,7 +154,8 @@ describe('task worker tier (child processes)', function () {
     await modernCall(gw.mcpUrl, tenant.key, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 10 } });
     await new Promise((r) => setTimeout(r, 1_100));
     const text = await (await fetch(`${gw.url}/metrics`)).text();
-    for (const name of [METRICS.queueWaiting, METRICS.queueActive, METRICS.queueDelayed, METRICS.queueOldestWaitingAge, METRICS.dlqSize]) assert.match(text, new RegExp(`^${name}\\{`, 'm'), name);
+    for (const name of [METRICS.queueWaiting, METRICS.queueActive, METRICS.queueDelayed, METRICS.queueOldestWaitingAge, METRICS.dlqSize])
+      assert.match(text, new RegExp(`^${name}\\{`, 'm'), name);
     assert.match(text, new RegExp(`^${METRICS.queueWaiting}\\{[^}]*\\} [1-9]`, 'm'));
     assert.match(text, new RegExp(`^${METRICS.queueOldestWaitingAge}\\{[^}]*\\} [1-9]`, 'm'));
     const w = await env.startWorker();

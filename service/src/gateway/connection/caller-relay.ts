@@ -35,10 +35,15 @@ export class CallerRelay {
       }
       // 2026-07-28 caller: the question becomes an input_required round; else a request on its session.
       if (scope.ask) return scope.ask({ method, params: (params ?? {}) as Record<string, unknown> }, own !== undefined) as Promise<T>;
-      return scope.ctx ? ask(scope.ctx) : Promise.reject(new ProtocolError(ProtocolErrorCode.InternalError, `upstream "${namespace}" asked for ${what} with nobody to ask`));
+      return scope.ctx
+        ? ask(scope.ctx)
+        : Promise.reject(new ProtocolError(ProtocolErrorCode.InternalError, `upstream "${namespace}" asked for ${what} with nobody to ask`));
     };
     client.setRequestHandler('elicitation/create', (req) => relay('elicitation', req.method, req.params, (ctx) => ctx.mcpReq.elicitInput(req.params)) as never);
-    client.setRequestHandler('sampling/createMessage', (req) => relay('sampling', req.method, req.params, (ctx) => ctx.mcpReq.requestSampling(req.params)) as never);
+    client.setRequestHandler(
+      'sampling/createMessage',
+      (req) => relay('sampling', req.method, req.params, (ctx) => ctx.mcpReq.requestSampling(req.params)) as never,
+    );
     client.setRequestHandler('roots/list', (req) => relay('roots', req.method, req.params, (ctx) => ctx.mcpReq.send({ method: 'roots/list' })) as never);
     // Log messages the upstream emits while serving a call go to that call's caller (its own log level applies).
     client.setNotificationHandler('notifications/message', async (n) => {

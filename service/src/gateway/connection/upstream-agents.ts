@@ -23,7 +23,10 @@ export class UpstreamAgents {
   private readonly agents = new Map<string, Agent>();
 
   /** @param keepAliveMs keep-alive idle timeout of each agent, ms */
-  constructor(private readonly guard: SsrfGuard, private readonly keepAliveMs: number) {}
+  constructor(
+    private readonly guard: SsrfGuard,
+    private readonly keepAliveMs: number,
+  ) {}
 
   has(origin: string): boolean {
     return this.agents.has(origin);
@@ -31,7 +34,10 @@ export class UpstreamAgents {
 
   /** Pins `target`'s origin to a new agent (closing the one it replaces). */
   replace(target: PinnedTarget, connectTimeoutMs: number): void {
-    void this.agents.get(target.url.origin)?.close().catch(() => undefined);
+    void this.agents
+      .get(target.url.origin)
+      ?.close()
+      .catch(() => undefined);
     this.agents.set(target.url.origin, pinnedAgent(target, { keepAliveMs: this.keepAliveMs, connectTimeoutMs }));
   }
 

@@ -36,7 +36,10 @@ export class UpstreamClientFactory {
   /** The Authorization header each upstream response's request carried (which token a 401 refused). */
   private readonly sentAuthorization = new WeakMap<Response, string | null>();
 
-  constructor(private readonly upstream: ResolvedUpstream, private readonly deps: UpstreamClientFactoryDeps) {
+  constructor(
+    private readonly upstream: ResolvedUpstream,
+    private readonly deps: UpstreamClientFactoryDeps,
+  ) {
     this.agents = new UpstreamAgents(deps.guard, deps.keepAliveMs);
   }
 
@@ -60,7 +63,10 @@ export class UpstreamClientFactory {
     const authProvider = up.credentials?.oauth ? oauthAuthProvider(new UpstreamClientCredentials(up.credentials.oauth), this.sentAuthorization) : undefined;
     const fetchFn = this.agents.fetchFor(target.url.origin, headers, up.credentials?.oauth ? this.sentAuthorization : undefined);
     const common = { fetch: fetchFn, requestInit: { headers }, ...(authProvider && { authProvider }) };
-    const transport = up.transport === 'sse' ? new SSEClientTransport(target.url, common) : new StreamableHTTPClientTransport(target.url, { ...common, ...(join && { sessionId: join.sessionId }) });
+    const transport =
+      up.transport === 'sse'
+        ? new SSEClientTransport(target.url, common)
+        : new StreamableHTTPClientTransport(target.url, { ...common, ...(join && { sessionId: join.sessionId }) });
     const changed = (kind: 'tools' | 'prompts' | 'resources') => ({ autoRefresh: false, debounceMs: 50, onChanged: () => this.deps.onListChanged(kind) });
     const client = new TaskAwareClient(
       { name: 'unified-mcp-gateway', version: this.deps.version },
@@ -69,7 +75,8 @@ export class UpstreamClientFactory {
         // capabilities decide whether it can answer.
         capabilities: structuredClone(UPSTREAM_CLIENT_CAPABILITIES),
         versionNegotiation: {
-          mode: join || up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
+          mode:
+            join || up.transport === 'sse' || up.options.protocol === 'legacy' ? 'legacy' : up.options.protocol === 'modern' ? { pin: '2026-07-28' } : 'auto',
         },
         listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
       },

@@ -24,7 +24,10 @@ export const isAuthFailure = (err: unknown) =>
 export class UpstreamErrorMapper {
   private lastError: string | undefined;
 
-  constructor(private readonly upstream: ResolvedUpstream, private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly upstream: ResolvedUpstream,
+    private readonly onError: (err: unknown) => void,
+  ) {}
 
   /** The message of the last failure since the last successful connect. */
   get last(): string | undefined {
@@ -48,8 +51,10 @@ export class UpstreamErrorMapper {
       }
       return new ProtocolError(err.code, `upstream "${ns}": ${err.message}`, err.data);
     }
-    if (err instanceof BrokenCircuitError) return upstreamError(ns, 'circuit-open', `circuit open after repeated failures (last: ${this.lastError ?? 'unknown'}); retrying shortly`);
-    if (err instanceof BulkheadRejectedError) return upstreamError(ns, 'concurrency-limit', `concurrency limit of ${this.upstream.options.maxConcurrency} reached`);
+    if (err instanceof BrokenCircuitError)
+      return upstreamError(ns, 'circuit-open', `circuit open after repeated failures (last: ${this.lastError ?? 'unknown'}); retrying shortly`);
+    if (err instanceof BulkheadRejectedError)
+      return upstreamError(ns, 'concurrency-limit', `concurrency limit of ${this.upstream.options.maxConcurrency} reached`);
     const message = err instanceof Error ? err.message : String(err);
     this.lastError = message;
     this.onError(err);

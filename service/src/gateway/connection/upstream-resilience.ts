@@ -34,7 +34,10 @@ export class UpstreamResilience {
   private readonly breaker;
   private readonly policy;
 
-  constructor(private readonly maxConcurrency: number, opts: ResilienceOptions) {
+  constructor(
+    private readonly maxConcurrency: number,
+    opts: ResilienceOptions,
+  ) {
     this.bulkhead = bulkhead(maxConcurrency, maxConcurrency * 4);
     this.breaker = circuitBreaker(handleWhen(isFailure), {
       halfOpenAfter: opts.halfOpenAfterMs ?? 5_000,

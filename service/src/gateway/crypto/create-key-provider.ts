@@ -24,7 +24,10 @@ export interface KeyConfig {
 }
 
 /** Builds the configured provider, or undefined when no master key of any kind is configured. */
-export function createKeyProvider(config: KeyConfig, opts: { logger?: Pick<Logger, 'info' | 'warn'>; kms?: Partial<KmsKeyProviderOptions> } = {}): KeyProvider | undefined {
+export function createKeyProvider(
+  config: KeyConfig,
+  opts: { logger?: Pick<Logger, 'info' | 'warn'>; kms?: Partial<KmsKeyProviderOptions> } = {},
+): KeyProvider | undefined {
   const localKeys = [...(config.SECRETS_MASTER_KEY ? [config.SECRETS_MASTER_KEY] : []), ...(config.SECRETS_PREVIOUS_MASTER_KEYS ?? [])];
   const local = localKeys.length ? new LocalKeyProvider(localKeys[0]!, localKeys.slice(1)) : undefined;
   if (!config.SECRETS_KMS_KEY_ID) {
@@ -41,7 +44,13 @@ export function createKeyProvider(config: KeyConfig, opts: { logger?: Pick<Logge
   });
   // Ids only (a local id is a hash prefix): never key material.
   opts.logger?.info(
-    { provider: 'kms', keyId: config.SECRETS_KMS_KEY_ID, region: kms.region, ...(config.SECRETS_KMS_ENDPOINT && { endpoint: config.SECRETS_KMS_ENDPOINT }), ...(local && { unwrapOnly: local.keyIds() }) },
+    {
+      provider: 'kms',
+      keyId: config.SECRETS_KMS_KEY_ID,
+      region: kms.region,
+      ...(config.SECRETS_KMS_ENDPOINT && { endpoint: config.SECRETS_KMS_ENDPOINT }),
+      ...(local && { unwrapOnly: local.keyIds() }),
+    },
     local ? 'credential encryption: KMS; local master keys only unwrap until keys rotate-master has moved their data keys' : 'credential encryption: KMS',
   );
   return local ? new CompositeKeyProvider(kms, [local]) : kms;

@@ -144,7 +144,8 @@ export class CompositeKeyProvider implements KeyProvider {
     const provider = [this.current, ...this.retired].find((p) => handledBy(p, masterKeyId));
     if (!provider) {
       const scheme = keyScheme(masterKeyId);
-      const hint = scheme === 'local' ? 'set SECRETS_MASTER_KEY or SECRETS_PREVIOUS_MASTER_KEYS' : scheme === 'kms' ? 'set SECRETS_KMS_KEY_ID' : 'unknown key scheme';
+      const hint =
+        scheme === 'local' ? 'set SECRETS_MASTER_KEY or SECRETS_PREVIOUS_MASTER_KEYS' : scheme === 'kms' ? 'set SECRETS_KMS_KEY_ID' : 'unknown key scheme';
       return Promise.reject(new KeyUnavailableError(`no key provider configured for master key ${masterKeyId} (${hint} until rotation is done)`));
     }
     return provider.unwrap(wrappedKey, masterKeyId, context);

@@ -158,7 +158,11 @@ export class KmsKeyProvider implements KeyProvider {
   private learn(arn: string | undefined): string {
     if (!arn) throw new Error(`KMS answered without a key id for ${this.configuredKeyId}`);
     if (arn !== this.keyArn) {
-      if (this.keyArn) this.logger?.warn({ configured: this.configuredKeyId, was: this.keyArn, now: arn }, 'KMS: the configured alias now names another key; new wraps use it');
+      if (this.keyArn)
+        this.logger?.warn(
+          { configured: this.configuredKeyId, was: this.keyArn, now: arn },
+          'KMS: the configured alias now names another key; new wraps use it',
+        );
       else this.logger?.info({ configured: this.configuredKeyId, keyArn: arn }, 'KMS: data keys are wrapped under this key');
       this.keyArn = arn;
     }
@@ -177,7 +181,10 @@ export class KmsKeyProvider implements KeyProvider {
       const where = `KMS ${op} with key ${keyId}${tenantId ? ` for tenant ${tenantId}` : ''}`;
       const hint = UNAVAILABLE[code];
       this.logger?.warn({ op, keyId, tenantId, code, requestId, status: e.$metadata?.httpStatusCode }, hint ? 'KMS refused the key' : 'KMS request failed');
-      if (hint) throw new KeyUnavailableError(`${where} refused: ${code}: ${hint}${detail ? ` (${detail})` : ''}${requestId ? ` [request ${requestId}]` : ''}`, { code });
+      if (hint)
+        throw new KeyUnavailableError(`${where} refused: ${code}: ${hint}${detail ? ` (${detail})` : ''}${requestId ? ` [request ${requestId}]` : ''}`, {
+          code,
+        });
       throw new Error(`${where} failed: ${code}${detail ? `: ${detail}` : ''}${requestId ? ` [request ${requestId}]` : ''}`);
     }
   }

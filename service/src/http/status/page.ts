@@ -21,7 +21,8 @@ export function escapeHtml(text: string): string {
 }
 
 /** The Content-Security-Policy of the page: its own origin only, no framing. */
-export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Renders the page. The result is constant for a process, so its ETag is computed once. */
 export function renderStatusPage(info: PageInfo, assets: AssetTable): string {

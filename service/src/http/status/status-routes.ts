@@ -130,7 +130,13 @@ export function createStatusPage(opts: StatusPageOptions): StatusPage {
         }),
       );
     }
-    return Promise.resolve(serveStatic(method, headers, { body: assetBodies.get(asset.path)!, etag: asset.etag, headers: { 'content-type': asset.contentType, 'cache-control': IMMUTABLE } }));
+    return Promise.resolve(
+      serveStatic(method, headers, {
+        body: assetBodies.get(asset.path)!,
+        etag: asset.etag,
+        headers: { 'content-type': asset.contentType, 'cache-control': IMMUTABLE },
+      }),
+    );
   };
 
   return { handle, assets, pageEtag: page.etag, status };

@@ -19,7 +19,9 @@ const stats = { executions: {} as Record<string, number>, active: 0, aborted: 0,
 
 function buildServer(): McpServer {
   const server = new McpServer({ name: 'umcp-fixture-upstream', version: '1.0.0' }, { capabilities: { tools: {} } });
-  server.registerTool('echo', { description: 'Returns its text', inputSchema: z.object({ text: z.string().max(100_000) }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  server.registerTool('echo', { description: 'Returns its text', inputSchema: z.object({ text: z.string().max(100_000) }) }, async ({ text }) => ({
+    content: [{ type: 'text', text }],
+  }));
   const slowInput = z.object({ ms: z.number().int().min(0).max(30_000), key: z.string().max(200).optional() });
   server.registerTool('slow', { description: 'Sleeps ms (<= 30000), then answers', inputSchema: slowInput }, async ({ ms, key }, ctx) => {
     if (key) stats.executions[key] = (stats.executions[key] ?? 0) + 1;

@@ -125,7 +125,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
 
     step('[4/7] fixture upstream MCP server');
     const fixturePort = await freePort();
-    const fixture = new ManagedProcess({ name: 'fixture', command: process.execPath, args: ['--import', 'tsx', FIXTURE_ENTRY], cwd: REPO_ROOT, env: { ...process.env, PORT: String(fixturePort) }, logFile: join(dir, 'fixture.log') });
+    const fixture = new ManagedProcess({
+      name: 'fixture',
+      command: process.execPath,
+      args: ['--import', 'tsx', FIXTURE_ENTRY],
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: String(fixturePort) },
+      logFile: join(dir, 'fixture.log'),
+    });
     fixture.start();
     stops.push(() => fixture.stop());
     await waitFor('fixture upstream', () => httpOk(`http://127.0.0.1:${fixturePort}/healthz`), { timeoutMs: 30_000, proc: fixture });
@@ -152,12 +159,20 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     step(`[5/7] gateways: ${replicas} replicas (${GATEWAY_ENTRY})`);
     for (let i = 1; i <= replicas; i++) {
       const port = await freePort();
-      const proc = new ManagedProcess({ name: `gateway-${i}`, command: process.execPath, args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', GATEWAY_ENTRY], cwd: REPO_ROOT, env: { ...env, PORT: String(port) }, logFile: join(dir, `gateway-${i}.log`) });
+      const proc = new ManagedProcess({
+        name: `gateway-${i}`,
+        command: process.execPath,
+        args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', GATEWAY_ENTRY],
+        cwd: REPO_ROOT,
+        env: { ...env, PORT: String(port) },
+        logFile: join(dir, `gateway-${i}.log`),
+      });
       gateways.push({ name: proc.spec.name, port, url: `http://127.0.0.1:${port}`, process: proc });
       stops.push(() => proc.stop('SIGTERM', 8_000));
     }
     // The first replica runs the migrations alone; the others start together (the advisory lock makes that safe).
-    const waitReady = (i: number, timeoutMs = 60_000) => waitFor(`gateway-${i + 1}`, () => httpOk(`${gateways[i]!.url}/readyz`), { timeoutMs, proc: gateways[i]!.process, intervalMs: 100 });
+    const waitReady = (i: number, timeoutMs = 60_000) =>
+      waitFor(`gateway-${i + 1}`, () => httpOk(`${gateways[i]!.url}/readyz`), { timeoutMs, proc: gateways[i]!.process, intervalMs: 100 });
     gateways[0]!.process.start();
     await waitReady(0);
     for (const g of gateways.slice(1)) g.process.start();
@@ -165,13 +180,21 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     for (const g of gateways) log(`      ${g.name} ready on ${g.url} (pid ${g.process.pid})`);
 
     const workers: ClusterMember[] = [];
-    const waitWorkerReady = (i: number, timeoutMs = 60_000) => waitFor(`worker-${i + 1}`, () => httpOk(`${workers[i]!.url}/readyz`), { timeoutMs, proc: workers[i]!.process, intervalMs: 100 });
+    const waitWorkerReady = (i: number, timeoutMs = 60_000) =>
+      waitFor(`worker-${i + 1}`, () => httpOk(`${workers[i]!.url}/readyz`), { timeoutMs, proc: workers[i]!.process, intervalMs: 100 });
     let workersNote: string | undefined;
     if (workerCount > 0 && existsSync(join(REPO_ROOT, WORKER_ENTRY))) {
       step(`[6/7] workers: ${workerCount} (${WORKER_ENTRY})`);
       for (let i = 1; i <= workerCount; i++) {
         const port = await freePort();
-        const proc = new ManagedProcess({ name: `worker-${i}`, command: process.execPath, args: ['--import', 'tsx', WORKER_ENTRY], cwd: REPO_ROOT, env: { ...env, WORKER_METRICS_PORT: String(port), WORKER_ID: `worker-${i}` }, logFile: join(dir, `worker-${i}.log`) });
+        const proc = new ManagedProcess({
+          name: `worker-${i}`,
+          command: process.execPath,
+          args: ['--import', 'tsx', WORKER_ENTRY],
+          cwd: REPO_ROOT,
+          env: { ...env, WORKER_METRICS_PORT: String(port), WORKER_ID: `worker-${i}` },
+          logFile: join(dir, `worker-${i}.log`),
+        });
         proc.start();
         workers.push({ name: proc.spec.name, port, url: `http://127.0.0.1:${port}`, process: proc });
         stops.push(() => proc.stop('SIGTERM', 8_000));

@@ -91,7 +91,11 @@ export class ManagedProcess {
 }
 
 /** Polls `probe` every `intervalMs` until it returns true; fails with `what` after `timeoutMs` or when `proc` dies. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, opts: { timeoutMs: number; intervalMs?: number; proc?: ManagedProcess }): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  opts: { timeoutMs: number; intervalMs?: number; proc?: ManagedProcess },
+): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;

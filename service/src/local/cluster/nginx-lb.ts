@@ -25,7 +25,10 @@ export interface NginxLb {
 /** The nginx.conf text for these listeners. */
 export function nginxConfig(dir: string, listeners: readonly NginxListener[]): string {
   const upstreams = listeners
-    .map((l, i) => `  upstream gw${i} {\n    least_conn;\n${l.backends.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=3s;`).join('\n')}\n    keepalive 64;\n  }`)
+    .map(
+      (l, i) =>
+        `  upstream gw${i} {\n    least_conn;\n${l.backends.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=3s;`).join('\n')}\n    keepalive 64;\n  }`,
+    )
     .join('\n');
   const servers = listeners
     .map(
@@ -82,7 +85,12 @@ export async function startNginx(nginxPath: string, dir: string, listeners: read
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const configFile = join(dir, 'nginx.conf');
   writeFileSync(configFile, nginxConfig(dir, listeners));
-  const proc = new ManagedProcess({ name: 'nginx', command: nginxPath, args: ['-p', dir, '-c', configFile, '-e', join(dir, 'nginx-error.log')], logFile: join(dir, 'nginx.log') });
+  const proc = new ManagedProcess({
+    name: 'nginx',
+    command: nginxPath,
+    args: ['-p', dir, '-c', configFile, '-e', join(dir, 'nginx-error.log')],
+    logFile: join(dir, 'nginx.log'),
+  });
   proc.start();
   const first = listeners[0];
   if (first) {

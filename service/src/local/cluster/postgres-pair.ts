@@ -81,7 +81,12 @@ async function waitQuery(url: string, timeoutMs: number): Promise<void> {
 }
 
 /** Creates and starts primary + replica under `dir` on the given ports, with database `dbName`. */
-export async function startPostgresPair(dir: string, ports: { primary: number; replica: number }, dbName = 'umcp', log: (l: string) => void = () => undefined): Promise<PostgresPair> {
+export async function startPostgresPair(
+  dir: string,
+  ports: { primary: number; replica: number },
+  dbName = 'umcp',
+  log: (l: string) => void = () => undefined,
+): Promise<PostgresPair> {
   const bindir = postgresBindir();
   const bin = (b: string) => join(bindir, b);
   ownDir(dir);
@@ -92,16 +97,28 @@ export async function startPostgresPair(dir: string, ports: { primary: number; r
   await pgRun(bin('initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   writeFileSync(
     join(dir, 'primary.conf'),
-    [`listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${socketDir}'`, 'wal_level = replica', 'max_wal_senders = 5', 'hot_standby = on', 'fsync = off', 'max_connections = 200', 'shared_buffers = 64MB', 'wal_keep_size = 256MB'].join('\n') + '\n',
+    [
+      `listen_addresses = '127.0.0.1'`,
+      `unix_socket_directories = '${socketDir}'`,
+      'wal_level = replica',
+      'max_wal_senders = 5',
+      'hot_standby = on',
+      'fsync = off',
+      'max_connections = 200',
+      'shared_buffers = 64MB',
+      'wal_keep_size = 256MB',
+    ].join('\n') + '\n',
   );
   chownToPostgres(join(dir, 'primary.conf'));
   // include the settings file (initdb wrote postgresql.conf; append an include).
   await pgRun('/bin/sh', ['-c', `echo "include '${join(dir, 'primary.conf')}'" >> ${join(primaryDir, 'postgresql.conf')}`]);
-  const start = (data: string, port: number, logName: string) => pgRun(bin('pg_ctl'), ['-D', data, '-o', `-p ${port}`, '-l', join(dir, logName), '-w', '-t', '60', 'start']);
-  const stop = (data: string, mode: 'fast' | 'immediate') => pgRun(bin('pg_ctl'), ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']).catch((err: Error) => {
-    if (!/not running|No such file|does not exist/i.test(err.message)) throw err;
-    return '';
-  });
+  const start = (data: string, port: number, logName: string) =>
+    pgRun(bin('pg_ctl'), ['-D', data, '-o', `-p ${port}`, '-l', join(dir, logName), '-w', '-t', '60', 'start']);
+  const stop = (data: string, mode: 'fast' | 'immediate') =>
+    pgRun(bin('pg_ctl'), ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']).catch((err: Error) => {
+      if (!/not running|No such file|does not exist/i.test(err.message)) throw err;
+      return '';
+    });
   log(`postgres: starting primary on 127.0.0.1:${ports.primary}`);
   await start(primaryDir, ports.primary, 'primary.log');
   const base = `postgres://postgres@127.0.0.1`;
@@ -111,7 +128,21 @@ export async function startPostgresPair(dir: string, ports: { primary: number; r
   await admin.query(`CREATE DATABASE ${dbName}`);
   await admin.end();
   log(`postgres: pg_basebackup -> streaming replica on 127.0.0.1:${ports.replica}`);
-  await pgRun(bin('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
+  await pgRun(bin('pg_basebackup'), [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(ports.primary),
+    '-U',
+    'postgres',
+    '-D',
+    replicaDir,
+    '-R',
+    '-X',
+    'stream',
+    '--checkpoint=fast',
+    '--no-sync',
+  ]);
   await start(replicaDir, ports.replica, 'replica.log');
   const primaryUrl = `${base}:${ports.primary}/${dbName}`;
   const replicaUrl = `${base}:${ports.replica}/${dbName}`;
@@ -138,7 +169,9 @@ export async function startPostgresPair(dir: string, ports: { primary: number; r
       const c = new pg.Client({ connectionString: primaryUrl, connectionTimeoutMillis: 1_000 });
       try {
         await c.connect();
-        const { rows } = await c.query<{ lag: string | null }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text AS lag FROM pg_stat_replication LIMIT 1`);
+        const { rows } = await c.query<{ lag: string | null }>(
+          `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text AS lag FROM pg_stat_replication LIMIT 1`,
+        );
         return rows[0]?.lag != null ? Number(rows[0].lag) : null;
       } finally {
         await c.end().catch(() => undefined);

@@ -44,9 +44,15 @@ export function ensureTool(binary: string, pkg: string, log: (line: string) => v
       updated = true;
     }
     log(`${binary}: installing Debian package ${pkg} (apt-get install -y ${pkg})`);
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'ignore', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], {
+      stdio: 'ignore',
+      timeout: 300_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } catch (err) {
-    throw new Error(`${binary} is missing and 'apt-get install -y ${pkg}' failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}). Install it by hand and retry.`);
+    throw new Error(
+      `${binary} is missing and 'apt-get install -y ${pkg}' failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}). Install it by hand and retry.`,
+    );
   }
   const path = locate(binary);
   if (!path) throw new Error(`apt-get installed ${pkg} but ${binary} is still not on PATH`);

@@ -36,10 +36,23 @@ export async function startCall(
   // Issued together: one connection runs them in order (meta + lease before the priming append), so this
   // costs one round trip before the response starts.
   const [, , primingId] = await Promise.all([
-    ctx.log.openCallStream(sid, streamId, requests.map((r) => r.id), ctx.replicaId, ctx.settings.leaseMs),
+    ctx.log.openCallStream(
+      sid,
+      streamId,
+      requests.map((r) => r.id),
+      ctx.replicaId,
+      ctx.settings.leaseMs,
+    ),
     ctx.sessions.addStream(sid, ctx.log.keysOf(sid, streamId)),
     supportsPriming(session.protocolVersion) ? ctx.log.append(sid, streamId, undefined, { callStream: true }) : undefined,
-    instance ? ctx.router.register(sid, instance.transport, requests.map((r) => r.id), ctx.settings.leaseMs) : undefined,
+    instance
+      ? ctx.router.register(
+          sid,
+          instance.transport,
+          requests.map((r) => r.id),
+          ctx.settings.leaseMs,
+        )
+      : undefined,
   ]);
   if (primingId !== undefined) sse.event(primingId, undefined, ctx.settings.retryMs);
   exchange.run(request).catch((err: Error) => ctx.logger.error({ err, sessionId: sid }, 'legacy: call exchange failed'));

@@ -55,7 +55,10 @@ export class ChannelHub {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      this.pending.set(channel, this.sub.subscribe(channel).finally(() => this.pending.delete(channel)));
+      this.pending.set(
+        channel,
+        this.sub.subscribe(channel).finally(() => this.pending.delete(channel)),
+      );
     }
     set.add(listener);
     try {

@@ -109,7 +109,13 @@ export function messageExtra(principal: Principal, request: Request): MessageExt
  * it was built for the same principal (no restore; the stored log level re-applied if another replica changed
  * it), otherwise a fresh, restored one (`openInstance`). Give it back with `releaseInstance`.
  */
-export async function acquireInstance(ctx: LegacyContext, session: SessionRecord, principal: Principal, request: Request, sink: TransportSink): Promise<LiveInstance> {
+export async function acquireInstance(
+  ctx: LegacyContext,
+  session: SessionRecord,
+  principal: Principal,
+  request: Request,
+  sink: TransportSink,
+): Promise<LiveInstance> {
   const pooled = ctx.pool.take(session.sessionId, principalFingerprint(principal));
   if (pooled) {
     pooled.transport.bind(sink);

@@ -94,21 +94,21 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       },
     },
     exchanges: new Set(),
-    pool: new InstancePool(
-      (sid) => ({ related: async () => {}, standalone: (message) => appendStandalone(ctx, sid, message) }),
-      deps.instancePool,
-    ),
+    pool: new InstancePool((sid) => ({ related: async () => {}, standalone: (message) => appendStandalone(ctx, sid, message) }), deps.instancePool),
     watchers: new Map(),
     draining: false,
   };
   // Subscribing to this replica's routing channel; retried on the next request when Redis was unreachable.
   let started: Promise<void> | undefined;
   const ensureStarted = (): Promise<void> =>
-    (started ??= Promise.all([router.start(), startControlListener(ctx), startTenantListener(ctx)]).then(() => undefined, (err: Error) => {
-      started = undefined;
-      logger.error({ err }, 'legacy: could not subscribe to the replica channel');
-      throw err;
-    }));
+    (started ??= Promise.all([router.start(), startControlListener(ctx), startTenantListener(ctx)]).then(
+      () => undefined,
+      (err: Error) => {
+        started = undefined;
+        logger.error({ err }, 'legacy: could not subscribe to the replica channel');
+        throw err;
+      },
+    ));
   void ensureStarted().catch(() => {});
 
   /** Session named by the request, bound to the principal; otherwise the 400/404 to answer. */
@@ -138,7 +138,8 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     if (lastEventId !== null && position === undefined) return jsonRpcError(400, -32000, 'Bad Request: malformed Last-Event-ID');
     const session = await loadSession(request, principal);
     if (session instanceof Response) return session;
-    if (ctx.draining) return jsonRpcError(503, -32000, 'Server is shutting down; retry on another replica', { 'Retry-After': String(Math.ceil(settings.retryMs / 1000)) });
+    if (ctx.draining)
+      return jsonRpcError(503, -32000, 'Server is shutting down; retry on another replica', { 'Retry-After': String(Math.ceil(settings.retryMs / 1000)) });
     return openReader(ctx, session, position?.streamId ?? 'get', position?.entryId);
   }
 

@@ -67,7 +67,11 @@ export class InstancePool {
     this.maxIdle = opts.maxIdle ?? 256;
     this.maxPerSession = opts.maxIdlePerSession ?? 2;
     this.idleMs = opts.idleMs ?? 60_000;
-    for (const [name, v] of [['maxIdle', this.maxIdle], ['maxIdlePerSession', this.maxPerSession], ['idleMs', this.idleMs]] as const) {
+    for (const [name, v] of [
+      ['maxIdle', this.maxIdle],
+      ['maxIdlePerSession', this.maxPerSession],
+      ['idleMs', this.idleMs],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`InstancePool option ${name} must be a non-negative integer, got ${v}`);
     }
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.floor(this.idleMs / 2)));

@@ -33,7 +33,13 @@ export interface PrereadBody {
 }
 
 /** Serves one POST (`preread`: the body, when the caller read it already; otherwise it is read here). */
-export async function handlePost(ctx: LegacyContext, request: Request, principal: Principal, loadSession: SessionLoader, preread?: PrereadBody): Promise<Response> {
+export async function handlePost(
+  ctx: LegacyContext,
+  request: Request,
+  principal: Principal,
+  loadSession: SessionLoader,
+  preread?: PrereadBody,
+): Promise<Response> {
   const accept = request.headers.get('accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
     return jsonRpcError(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');

@@ -5,10 +5,7 @@
 
 /** A JSON-RPC error body with `id: null` and the given HTTP status. */
 export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
-  return Response.json(
-    { jsonrpc: '2.0', error: { code, message }, id: null },
-    { status, headers: { 'Content-Type': 'application/json', ...headers } },
-  );
+  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers: { 'Content-Type': 'application/json', ...headers } });
 }
 
 /** 404 for an unknown, expired, deleted or foreign session (all indistinguishable on the wire). */

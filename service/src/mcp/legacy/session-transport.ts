@@ -6,14 +6,7 @@
  * session's standalone GET stream. Server-to-client request ids are rewritten to
  * `<replicaId>~<instanceTag>~<id>` so the client's answer, POSTed to any replica, can be routed back here.
  */
-import type {
-  JSONRPCMessage,
-  JSONRPCRequest,
-  MessageExtraInfo,
-  RequestId,
-  Transport,
-  TransportSendOptions,
-} from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { randomBytes } from 'node:crypto';
 

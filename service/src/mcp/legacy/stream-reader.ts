@@ -39,17 +39,25 @@ export async function openReader(ctx: LegacyContext, session: SessionRecord, str
   let wake = () => {};
   const subscribed = ctx.hub.subscribe(ctx.log.channel(sid, streamId), () => wake());
   subscribed.catch(() => {});
-  const [exists, trimmed] =
-    afterEntryId === undefined ? [true, false] : await ctx.log.resumeCheck(sid, streamId, afterEntryId, { mustExist: !standalone });
+  const [exists, trimmed] = afterEntryId === undefined ? [true, false] : await ctx.log.resumeCheck(sid, streamId, afterEntryId, { mustExist: !standalone });
   if (!exists) {
-    void subscribed.then((unsubscribe) => unsubscribe(), () => {});
+    void subscribed.then(
+      (unsubscribe) => unsubscribe(),
+      () => {},
+    );
     return jsonRpcError(400, -32000, 'Bad Request: Last-Event-ID names no stream of this session');
   }
   const sse = new SseStream(ctx.sse, { headers: { 'mcp-session-id': sid }, keepAliveMs: ctx.settings.keepAliveMs });
   const cleanups: (() => void)[] = [];
   sse.onClose(() => cleanups.splice(0).forEach((fn) => fn()));
   // Registered before the first await that may fail, so a closed stream always releases the channel.
-  cleanups.push(() => void subscribed.then((unsubscribe) => unsubscribe(), () => {}));
+  cleanups.push(
+    () =>
+      void subscribed.then(
+        (unsubscribe) => unsubscribe(),
+        () => {},
+      ),
+  );
 
   if (trimmed) {
     ctx.logger.warn({ sessionId: sid, streamId }, 'legacy: resume from an event the log no longer keeps (EVENT_LOG_MAX_EVENTS); events may be lost');

@@ -71,7 +71,10 @@ export function checkBlobPrefix(prefix: string): void {
 
 function checkKeyPart(key: string, what: string, isPrefix = false): void {
   const bad = !KEY.test(key) || key.split('/').some((seg, i, all) => seg === '..' || seg === '.' || (seg === '' && !(isPrefix && i === all.length - 1)));
-  if (bad) throw new InvalidBlobKeyError(`invalid blob ${what} ${JSON.stringify(key)}: use letters, digits, . _ - and / between non-empty segments (no . or .. segments)`);
+  if (bad)
+    throw new InvalidBlobKeyError(
+      `invalid blob ${what} ${JSON.stringify(key)}: use letters, digits, . _ - and / between non-empty segments (no . or .. segments)`,
+    );
 }
 
 /** The object name of a tenant's key (same layout for every adapter). */

@@ -15,7 +15,11 @@ export const BlobConfigSchema = z.object({
   BLOB_S3_PREFIX: z.string().default('').describe('Prefix of every object name in the bucket, e.g. `umcp/`.'),
   BLOB_S3_REGION: z.string().min(1).default('us-east-1').describe('Region of the bucket.'),
   BLOB_S3_ENDPOINT: z.url().optional().describe('Endpoint of an S3-compatible server (MinIO, R2, s3rver); default: AWS.'),
-  BLOB_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('Path-style URLs (needed by most S3-compatible servers).'),
+  BLOB_S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('Path-style URLs (needed by most S3-compatible servers).'),
   BLOB_RETENTION_DAYS: z.coerce.number().min(0).default(0).describe('Delete objects older than this many days (0 keeps them forever).'),
 });
 /** Parsed BLOB_* settings. */

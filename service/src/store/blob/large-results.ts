@@ -42,7 +42,14 @@ export function parseBlobUri(uri: string): { tenantId: string; key: string } | n
   const slash = rest.indexOf('/');
   if (slash <= 0 || slash === rest.length - 1) return null;
   try {
-    return { tenantId: rest.slice(0, slash), key: rest.slice(slash + 1).split('/').map(decodeURIComponent).join('/') };
+    return {
+      tenantId: rest.slice(0, slash),
+      key: rest
+        .slice(slash + 1)
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/'),
+    };
   } catch {
     return null;
   }

@@ -10,7 +10,17 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { checkBlobKey, checkBlobPrefix, tenantObjectKey, type BlobBody, type BlobInfo, type BlobListing, type BlobObject, type BlobRetention, type BlobStore } from './blob-store.js';
+import {
+  checkBlobKey,
+  checkBlobPrefix,
+  tenantObjectKey,
+  type BlobBody,
+  type BlobInfo,
+  type BlobListing,
+  type BlobObject,
+  type BlobRetention,
+  type BlobStore,
+} from './blob-store.js';
 
 const Meta = z.object({ contentType: z.string(), createdAt: z.coerce.date() });
 
@@ -71,7 +81,10 @@ export class LocalBlobStore implements BlobStore {
   async delete(tenantId: string, key: string): Promise<boolean> {
     checkBlobKey(tenantId, key);
     const { data, meta } = this.paths(tenantId, key);
-    const existed = await stat(data).then((s) => s.isFile(), () => false);
+    const existed = await stat(data).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     await rm(data, { force: true });
     await rm(meta, { force: true });
     return existed;

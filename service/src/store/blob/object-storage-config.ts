@@ -13,7 +13,9 @@ export const ObjectStorageWiringSchema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(256 * 1024)
-    .describe('Tool results whose serialized JSON is larger than this (bytes) are stored in object storage and returned as a `resource_link` that only the same tenant can read (resources/read).'),
+    .describe(
+      'Tool results whose serialized JSON is larger than this (bytes) are stored in object storage and returned as a `resource_link` that only the same tenant can read (resources/read).',
+    ),
   BLOB_PURGE_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -66,7 +66,11 @@ export function startBlobRetention(opts: BlobRetentionOptions): BlobRetentionSch
       log.info({ deleted, ms }, deleted > 0 ? 'object storage retention purge: expired objects deleted' : 'object storage retention purge: nothing expired');
       return { ran: true, deleted, ms };
     } finally {
-      await opts.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'object storage retention purge: lock release failed (it lapses by itself)'));
+      await opts.redis
+        .eval(RELEASE, 1, lockKey, token)
+        .catch((err: unknown) =>
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'object storage retention purge: lock release failed (it lapses by itself)'),
+        );
     }
   };
 
@@ -79,7 +83,9 @@ export function startBlobRetention(opts: BlobRetentionOptions): BlobRetentionSch
   };
 
   const tick = () => {
-    runOnce().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'object storage retention purge failed; retrying next interval'));
+    runOnce().catch((err: unknown) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'object storage retention purge failed; retrying next interval'),
+    );
   };
   const first = setTimeout(tick, opts.firstRunMs ?? Math.floor(Math.random() * Math.min(opts.intervalMs, 30_000)));
   first.unref();

@@ -3,9 +3,28 @@
  * In production, an S3 lifecycle rule on `tenants/` is the cheaper way to enforce retention; purgeExpired
  * does the same for servers without lifecycle rules. A streamed put is buffered (PutObject needs a length).
  */
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { checkBlobKey, checkBlobPrefix, tenantObjectKey, type BlobBody, type BlobInfo, type BlobListing, type BlobObject, type BlobRetention, type BlobStore } from './blob-store.js';
+import {
+  checkBlobKey,
+  checkBlobPrefix,
+  tenantObjectKey,
+  type BlobBody,
+  type BlobInfo,
+  type BlobListing,
+  type BlobObject,
+  type BlobRetention,
+  type BlobStore,
+} from './blob-store.js';
 
 /** Options of S3BlobStore. */
 export interface S3BlobStoreOptions {
@@ -38,7 +57,9 @@ export class S3BlobStore implements BlobStore {
     checkBlobKey(tenantId, key);
     const bytes = body instanceof Readable ? await collect(body) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
     const contentType = opts.contentType ?? 'application/octet-stream';
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.name(tenantId, key), Body: bytes, ContentType: contentType, ContentLength: bytes.length }));
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.name(tenantId, key), Body: bytes, ContentType: contentType, ContentLength: bytes.length }),
+    );
     const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.name(tenantId, key) }));
     return { tenantId, key, size: bytes.length, contentType, createdAt: head.LastModified ?? new Date() };
   }
@@ -66,7 +87,10 @@ export class S3BlobStore implements BlobStore {
     checkBlobKey(tenantId, key);
     const Key = this.name(tenantId, key);
     // DeleteObject succeeds for missing keys too; HEAD first to report whether it existed.
-    const existed = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key })).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)));
+    const existed = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key })).then(
+      () => true,
+      (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)),
+    );
     if (existed) await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     return existed;
   }
@@ -91,7 +115,8 @@ export class S3BlobStore implements BlobStore {
     const flush = async () => {
       if (batch.length === 0) return;
       const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-      if (res.Errors?.length) throw new Error(`S3 retention purge: ${res.Errors.length} object(s) not deleted, first: ${res.Errors[0]?.Key} ${res.Errors[0]?.Message}`);
+      if (res.Errors?.length)
+        throw new Error(`S3 retention purge: ${res.Errors.length} object(s) not deleted, first: ${res.Errors[0]?.Key} ${res.Errors[0]?.Message}`);
       n += batch.length;
       batch = [];
     };

@@ -24,8 +24,18 @@ export function cacheCounters(registry: Registry): CacheCounters {
   let c = byRegistry.get(registry);
   if (!c) {
     c = {
-      requests: new Counter({ name: CACHE_METRICS.requests, help: 'Cache lookups by namespace and result', labelNames: ['cache', 'result'], registers: [registry] }),
-      invalidations: new Counter({ name: CACHE_METRICS.invalidations, help: 'Cache invalidations received', labelNames: ['cache', 'scope'], registers: [registry] }),
+      requests: new Counter({
+        name: CACHE_METRICS.requests,
+        help: 'Cache lookups by namespace and result',
+        labelNames: ['cache', 'result'],
+        registers: [registry],
+      }),
+      invalidations: new Counter({
+        name: CACHE_METRICS.invalidations,
+        help: 'Cache invalidations received',
+        labelNames: ['cache', 'scope'],
+        registers: [registry],
+      }),
     };
     byRegistry.set(registry, c);
   }

@@ -43,7 +43,8 @@ export class BatchingAuditLog implements AuditLog {
     this.maxDelayMs = opts.maxDelayMs ?? 50;
     this.maxEntries = opts.maxEntries ?? 256;
     if (!(this.maxDelayMs >= 0)) throw new RangeError(`BatchingAuditLog maxDelayMs must be >= 0, got ${this.maxDelayMs}`);
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`BatchingAuditLog maxEntries must be a positive integer, got ${this.maxEntries}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError(`BatchingAuditLog maxEntries must be a positive integer, got ${this.maxEntries}`);
   }
 
   record(entry: AuditEntry): Promise<void> {

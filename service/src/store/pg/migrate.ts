@@ -26,7 +26,9 @@ export interface Migration {
 
 /** Reads NNN_name.sql files from `dir`, sorted by version; rejects duplicates and bad names. */
 export function loadMigrations(dir: string = DEFAULT_DIR): Migration[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const seen = new Set<number>();
   return files.map((file) => {
     const m = /^(\d+)_([a-z0-9_]+)\.sql$/.exec(file);
@@ -94,9 +96,8 @@ export async function runMigrations(pool: pg.Pool, migrations: Migration[] = loa
 
 /** True when every known migration is recorded as applied (used by /readyz). */
 export async function migrationsCurrent(pool: pg.Pool, migrations: Migration[] = loadMigrations()): Promise<boolean> {
-  const { rows } = await pool.query<{ n: string }>(
-    'SELECT count(*) AS n FROM schema_migrations WHERE version = ANY($1::int[])',
-    [migrations.map((m) => m.version)],
-  );
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations WHERE version = ANY($1::int[])', [
+    migrations.map((m) => m.version),
+  ]);
   return Number(rows[0]?.n) === migrations.length;
 }

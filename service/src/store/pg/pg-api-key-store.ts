@@ -36,17 +36,15 @@ const KeyRow = z
     revoked_at: z.date().nullable(),
     last_used_at: z.date().nullable(),
   })
-  .transform(
-    (r): ApiKeyRecord => ({
-      id: r.id,
-      tenantId: r.tenant_id,
-      prefix: r.prefix,
-      name: r.name,
-      createdAt: r.created_at,
-      revokedAt: r.revoked_at,
-      lastUsedAt: r.last_used_at,
-    }),
-  );
+  .transform((r): ApiKeyRecord => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    prefix: r.prefix,
+    name: r.name,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  }));
 
 const COLUMNS = 'id, tenant_id, prefix, name, created_at, revoked_at, last_used_at';
 
@@ -71,10 +69,12 @@ export class PgApiKeyStore implements ApiKeyStore {
       const prefix = randomBytes(6).toString('hex');
       const secret = randomBytes(32).toString('base64url');
       try {
-        const { rows } = await this.pool.query(
-          `INSERT INTO api_keys (tenant_id, prefix, hash, name) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-          [tenantId, prefix, hashSecret(secret), name],
-        );
+        const { rows } = await this.pool.query(`INSERT INTO api_keys (tenant_id, prefix, hash, name) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
+          tenantId,
+          prefix,
+          hashSecret(secret),
+          name,
+        ]);
         return { key: `umcp_${prefix}_${secret}`, record: KeyRow.parse(rows[0]) };
       } catch (err) {
         if (isPgError(err, '23503')) throw new NotFoundError(`tenant ${tenantId} not found`);
@@ -139,10 +139,10 @@ export class PgApiKeyStore implements ApiKeyStore {
   /** Idempotent for an already revoked key; NotFoundError when the key is not the tenant's. */
   async revoke(tenantId: string, keyId: string): Promise<void> {
     if (!isUuid(tenantId) || !isUuid(keyId)) throw new NotFoundError(`key ${keyId} not found`);
-    const { rowCount } = await this.pool.query(
-      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND tenant_id = $2',
-      [keyId, tenantId],
-    );
+    const { rowCount } = await this.pool.query('UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND tenant_id = $2', [
+      keyId,
+      tenantId,
+    ]);
     if (rowCount === 0) throw new NotFoundError(`key ${keyId} not found for tenant ${tenantId}`);
   }
 

@@ -26,9 +26,7 @@ const TenantRow = z
     home_region: z.string().nullable(),
     created_at: z.date(),
   })
-  .transform(
-    (r): Tenant => ({ id: r.id, name: r.name, status: r.status, toolsets: r.toolsets, homeRegion: r.home_region, createdAt: r.created_at }),
-  );
+  .transform((r): Tenant => ({ id: r.id, name: r.name, status: r.status, toolsets: r.toolsets, homeRegion: r.home_region, createdAt: r.created_at }));
 
 /** Parses a `tenants` row (also used by the API key store's join). */
 export function parseTenantRow(row: unknown): Tenant {
@@ -47,14 +45,18 @@ export interface CreateTenantInput {
 /** PostgreSQL adapter of TenantStore. */
 export class PgTenantStore implements TenantStore {
   /** @param pool shared writer pool; owned by the caller unless `ownsPool` */
-  constructor(private readonly pool: pg.Pool, private readonly ownsPool = false) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly ownsPool = false,
+  ) {}
 
   async create(input: CreateTenantInput): Promise<Tenant> {
     try {
-      const { rows } = await this.pool.query(
-        `INSERT INTO tenants (name, toolsets, home_region) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-        [input.name, [...(input.toolsets ?? [])], input.homeRegion ?? null],
-      );
+      const { rows } = await this.pool.query(`INSERT INTO tenants (name, toolsets, home_region) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
+        input.name,
+        [...(input.toolsets ?? [])],
+        input.homeRegion ?? null,
+      ]);
       return parseTenantRow(rows[0]);
     } catch (err) {
       if (isPgError(err, PG_UNIQUE_VIOLATION)) throw new ConflictError(`tenant "${input.name}" already exists`, { cause: err });
@@ -64,10 +66,11 @@ export class PgTenantStore implements TenantStore {
 
   async ensure(input: CreateTenantInput): Promise<Tenant> {
     // ON CONFLICT DO NOTHING + re-read keeps concurrent ensure() calls (replicas starting together) safe.
-    await this.pool.query(
-      'INSERT INTO tenants (name, toolsets, home_region) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
-      [input.name, [...(input.toolsets ?? [])], input.homeRegion ?? null],
-    );
+    await this.pool.query('INSERT INTO tenants (name, toolsets, home_region) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
+      input.name,
+      [...(input.toolsets ?? [])],
+      input.homeRegion ?? null,
+    ]);
     const tenant = await this.getByName(input.name);
     if (!tenant) throw new NotFoundError(`tenant "${input.name}" vanished during ensure`);
     return tenant;

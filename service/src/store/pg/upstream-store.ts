@@ -64,23 +64,21 @@ const Row = z
     created_at: z.date(),
     updated_at: z.date(),
   })
-  .transform(
-    (r): UpstreamRecord => ({
-      id: r.id,
-      tenantId: r.tenant_id,
-      namespace: r.namespace,
-      url: r.url,
-      transport: r.transport,
-      root: r.root,
-      authKind: r.auth_kind,
-      credentialSummary: r.credential_summary,
-      credentials: r.credentials,
-      options: r.options,
-      version: r.version,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }),
-  );
+  .transform((r): UpstreamRecord => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    namespace: r.namespace,
+    url: r.url,
+    transport: r.transport,
+    root: r.root,
+    authKind: r.auth_kind,
+    credentialSummary: r.credential_summary,
+    credentials: r.credentials,
+    options: r.options,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
 
 const KeyRow = z
   .object({ tenant_id: z.string(), wrapped_key: z.instanceof(Buffer), master_key_id: z.string() })
@@ -106,26 +104,31 @@ export class PgUpstreamStore {
   /** Inserts a registration; a taken namespace is a ConflictError. */
   async create(u: UpstreamWrite): Promise<UpstreamRecord> {
     try {
-      const { rows } = await this.db.write(u.tenantId, (q) => q.query(
-        `INSERT INTO upstreams (id, tenant_id, namespace, url, transport, root, auth_kind, credential_summary, credentials, options)
+      const { rows } = await this.db.write(u.tenantId, (q) =>
+        q.query(
+          `INSERT INTO upstreams (id, tenant_id, namespace, url, transport, root, auth_kind, credential_summary, credentials, options)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
-        [u.id, u.tenantId, u.namespace, u.url, u.transport, u.root, u.authKind, u.credentialSummary, u.credentials, u.options],
-      ));
+          [u.id, u.tenantId, u.namespace, u.url, u.transport, u.root, u.authKind, u.credentialSummary, u.credentials, u.options],
+        ),
+      );
       return Row.parse(rows[0]);
     } catch (err) {
-      if (isPgError(err, PG_UNIQUE_VIOLATION)) throw new ConflictError(`upstream namespace "${u.namespace}" is already registered for this tenant`, { cause: err });
+      if (isPgError(err, PG_UNIQUE_VIOLATION))
+        throw new ConflictError(`upstream namespace "${u.namespace}" is already registered for this tenant`, { cause: err });
       throw err;
     }
   }
 
   /** Replaces a registration's fields (namespace and id stay) and bumps its version. */
   async update(u: UpstreamWrite): Promise<UpstreamRecord> {
-    const { rows } = await this.db.write(u.tenantId, (q) => q.query(
-      `UPDATE upstreams SET url = $3, transport = $4, root = $5, auth_kind = $6, credential_summary = $7, credentials = $8, options = $9,
+    const { rows } = await this.db.write(u.tenantId, (q) =>
+      q.query(
+        `UPDATE upstreams SET url = $3, transport = $4, root = $5, auth_kind = $6, credential_summary = $7, credentials = $8, options = $9,
          version = version + 1, updated_at = now()
        WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-      [u.tenantId, u.id, u.url, u.transport, u.root, u.authKind, u.credentialSummary, u.credentials, u.options],
-    ));
+        [u.tenantId, u.id, u.url, u.transport, u.root, u.authKind, u.credentialSummary, u.credentials, u.options],
+      ),
+    );
     if (!rows[0]) throw new NotFoundError(`upstream "${u.namespace}" not found`);
     return Row.parse(rows[0]);
   }
@@ -138,7 +141,9 @@ export class PgUpstreamStore {
 
   /** One upstream by namespace, or null. */
   async get(tenantId: string, namespace: string): Promise<UpstreamRecord | null> {
-    const { rows } = await this.db.read(tenantId, (q) => q.query(`SELECT ${COLUMNS} FROM upstreams WHERE tenant_id = $1 AND namespace = $2`, [tenantId, namespace]));
+    const { rows } = await this.db.read(tenantId, (q) =>
+      q.query(`SELECT ${COLUMNS} FROM upstreams WHERE tenant_id = $1 AND namespace = $2`, [tenantId, namespace]),
+    );
     return rows[0] ? Row.parse(rows[0]) : null;
   }
 
@@ -150,17 +155,20 @@ export class PgUpstreamStore {
 
   /** The tenant's wrapped data key, or null. */
   async getDataKey(tenantId: string): Promise<WrappedDataKey | null> {
-    const { rows } = await this.db.read(tenantId, (q) => q.query('SELECT tenant_id, wrapped_key, master_key_id FROM tenant_data_keys WHERE tenant_id = $1', [tenantId]));
+    const { rows } = await this.db.read(tenantId, (q) =>
+      q.query('SELECT tenant_id, wrapped_key, master_key_id FROM tenant_data_keys WHERE tenant_id = $1', [tenantId]),
+    );
     return rows[0] ? KeyRow.parse(rows[0]) : null;
   }
 
   /** Stores a tenant's first data key; when one exists already (a concurrent writer won) returns that one. */
   async putDataKeyIfAbsent(key: WrappedDataKey): Promise<WrappedDataKey> {
     const { rows } = await this.db.write(key.tenantId, async (q) => {
-      await q.query(
-        'INSERT INTO tenant_data_keys (tenant_id, wrapped_key, master_key_id) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING',
-        [key.tenantId, key.wrappedKey, key.masterKeyId],
-      );
+      await q.query('INSERT INTO tenant_data_keys (tenant_id, wrapped_key, master_key_id) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING', [
+        key.tenantId,
+        key.wrappedKey,
+        key.masterKeyId,
+      ]);
       return q.query('SELECT tenant_id, wrapped_key, master_key_id FROM tenant_data_keys WHERE tenant_id = $1', [key.tenantId]);
     });
     if (!rows[0]) throw new NotFoundError(`tenant ${key.tenantId} not found`);
@@ -171,7 +179,12 @@ export class PgUpstreamStore {
   async dataKeysNotWrappedBy(masterKeyId: string, limit = 500): Promise<WrappedDataKey[]> {
     const perShard = await this.db.eachShard(
       async (q) =>
-        (await q.query('SELECT tenant_id, wrapped_key, master_key_id FROM tenant_data_keys WHERE master_key_id <> $1 ORDER BY tenant_id LIMIT $2', [masterKeyId, limit])).rows,
+        (
+          await q.query('SELECT tenant_id, wrapped_key, master_key_id FROM tenant_data_keys WHERE master_key_id <> $1 ORDER BY tenant_id LIMIT $2', [
+            masterKeyId,
+            limit,
+          ])
+        ).rows,
     );
     const keys = perShard.flat().map((r) => KeyRow.parse(r));
     // A moved tenant's source rows are purged right after its switch; never hand out one tenant twice.

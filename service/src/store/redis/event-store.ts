@@ -241,10 +241,7 @@ export class RedisEventLog {
    */
   async resumeCheck(sid: string, streamId: string, entryId: string, opts: { mustExist: boolean }): Promise<[exists: boolean, trimmed: boolean]> {
     const key = this.streamKey(sid, streamId);
-    const [exists, oldest] = await Promise.all([
-      opts.mustExist ? this.redis.exists(key) : 1,
-      this.redis.xrange(key, '-', '+', 'COUNT', 1),
-    ]);
+    const [exists, oldest] = await Promise.all([opts.mustExist ? this.redis.exists(key) : 1, this.redis.xrange(key, '-', '+', 'COUNT', 1)]);
     return [exists === 1, oldest[0] !== undefined && compareEntryIds(oldest[0][0], entryId) > 0];
   }
 

@@ -32,7 +32,10 @@ type RedisWithLimiter = Redis & { umcpRateLimit(key: string, windowMs: number): 
 export class RedisRateLimiter implements RateLimiter {
   private readonly windowMs: number;
 
-  constructor(private readonly redis: Redis, private readonly opts: RedisRateLimiterOptions) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RedisRateLimiterOptions,
+  ) {
     if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new Error(`RedisRateLimiter: limit must be a positive integer (got ${opts.limit})`);
     this.windowMs = opts.windowMs ?? 60_000;
     // defineCommand uses EVALSHA with an automatic EVAL fallback after a SCRIPT FLUSH or failover.

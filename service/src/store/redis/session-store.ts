@@ -202,7 +202,11 @@ export class RedisSessionStore {
   /** Records an SSE stream (event log) of the session so DELETE can drop it. */
   async addStream(sessionId: string, streamKeys: readonly string[]): Promise<void> {
     const key = this.key(sessionId, ':streams');
-    await this.redis.multi().sadd(key, ...streamKeys).pexpire(key, this.ttlMs).exec();
+    await this.redis
+      .multi()
+      .sadd(key, ...streamKeys)
+      .pexpire(key, this.ttlMs)
+      .exec();
   }
 
   /** Deletes the session and every event log it recorded; false when it did not exist. */
@@ -218,11 +222,7 @@ export class RedisSessionStore {
 
   /** Sessions not yet expired (trims the index of expired ones first). */
   async countActive(): Promise<number> {
-    const res = await this.redis
-      .multi()
-      .zremrangebyscore(`${this.base}active`, '-inf', Date.now())
-      .zcard(`${this.base}active`)
-      .exec();
+    const res = await this.redis.multi().zremrangebyscore(`${this.base}active`, '-inf', Date.now()).zcard(`${this.base}active`).exec();
     return Number(res?.[1]?.[1] ?? 0);
   }
 }

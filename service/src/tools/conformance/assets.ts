@@ -3,8 +3,7 @@
  */
 
 /** A 1x1 red pixel PNG, base64. */
-export const PNG_BASE64 =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+export const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 
 /** 100 ms of 8 kHz 8-bit mono silence as a RIFF/WAVE file, base64. */
 export const WAV_BASE64 = (() => {

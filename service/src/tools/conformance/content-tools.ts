@@ -47,56 +47,41 @@ const HeaderParamInput = fromJsonSchema<{ region: string }>(HEADER_PARAM_SCHEMA 
 
 /** Registers the fixed-content and schema-shape fixtures. */
 export function registerContentTools(server: McpServer): void {
-  server.registerTool(
-    'test_simple_text',
-    { description: 'Returns a simple text response.', inputSchema: noArgs },
-    async () => ({ content: [{ type: 'text', text: 'This is a simple text response for testing.' }] }),
-  );
-  server.registerTool(
-    'test_image_content',
-    { description: 'Returns a 1x1 PNG image.', inputSchema: noArgs },
-    async () => ({ content: [{ type: 'image', data: PNG_BASE64, mimeType: 'image/png' }] }),
-  );
-  server.registerTool(
-    'test_audio_content',
-    { description: 'Returns a short WAV clip.', inputSchema: noArgs },
-    async () => ({ content: [{ type: 'audio', data: WAV_BASE64, mimeType: 'audio/wav' }] }),
-  );
-  server.registerTool(
-    'test_embedded_resource',
-    { description: 'Returns an embedded text resource.', inputSchema: noArgs },
-    async () => ({
-      content: [
-        {
-          type: 'resource',
-          resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' },
+  server.registerTool('test_simple_text', { description: 'Returns a simple text response.', inputSchema: noArgs }, async () => ({
+    content: [{ type: 'text', text: 'This is a simple text response for testing.' }],
+  }));
+  server.registerTool('test_image_content', { description: 'Returns a 1x1 PNG image.', inputSchema: noArgs }, async () => ({
+    content: [{ type: 'image', data: PNG_BASE64, mimeType: 'image/png' }],
+  }));
+  server.registerTool('test_audio_content', { description: 'Returns a short WAV clip.', inputSchema: noArgs }, async () => ({
+    content: [{ type: 'audio', data: WAV_BASE64, mimeType: 'audio/wav' }],
+  }));
+  server.registerTool('test_embedded_resource', { description: 'Returns an embedded text resource.', inputSchema: noArgs }, async () => ({
+    content: [
+      {
+        type: 'resource',
+        resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' },
+      },
+    ],
+  }));
+  server.registerTool('test_multiple_content_types', { description: 'Returns text, image and resource content together.', inputSchema: noArgs }, async () => ({
+    content: [
+      { type: 'text', text: 'Multiple content types test:' },
+      { type: 'image', data: PNG_BASE64, mimeType: 'image/png' },
+      {
+        type: 'resource',
+        resource: {
+          uri: 'test://mixed-content-resource',
+          mimeType: 'application/json',
+          text: JSON.stringify({ test: 'data', value: 123 }),
         },
-      ],
-    }),
-  );
-  server.registerTool(
-    'test_multiple_content_types',
-    { description: 'Returns text, image and resource content together.', inputSchema: noArgs },
-    async () => ({
-      content: [
-        { type: 'text', text: 'Multiple content types test:' },
-        { type: 'image', data: PNG_BASE64, mimeType: 'image/png' },
-        {
-          type: 'resource',
-          resource: {
-            uri: 'test://mixed-content-resource',
-            mimeType: 'application/json',
-            text: JSON.stringify({ test: 'data', value: 123 }),
-          },
-        },
-      ],
-    }),
-  );
-  server.registerTool(
-    'test_error_handling',
-    { description: 'Always fails with a tool error (isError: true).', inputSchema: noArgs },
-    async () => ({ isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] }),
-  );
+      },
+    ],
+  }));
+  server.registerTool('test_error_handling', { description: 'Always fails with a tool error (isError: true).', inputSchema: noArgs }, async () => ({
+    isError: true,
+    content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }],
+  }));
   server.registerTool(
     'json_schema_2020_12_tool',
     {

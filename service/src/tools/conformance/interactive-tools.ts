@@ -92,34 +92,27 @@ const SEP1330_SCHEMA = {
 
 /** Registers the interactive fixtures. */
 export function registerInteractiveTools(server: McpServer, { notify }: ToolsetContext): void {
-  server.registerTool(
-    'test_sampling',
-    { description: 'Asks the client LLM to answer a prompt.', inputSchema: PromptArg },
-    async ({ prompt }, ctx) => {
-      const answer = samplingText(ctx, 'sample');
-      if (answer === undefined) {
-        return inputRequired({
-          inputRequests: {
-            sample: inputRequired.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 }),
-          },
-        });
-      }
-      return text(`LLM response: ${answer}`);
-    },
-  );
-
-  server.registerTool(
-    'test_elicitation',
-    { description: 'Asks the user for a username and email.', inputSchema: MessageArg },
-    async ({ message }, ctx) =>
-      elicitOrReport(ctx, 'user_info', message, {
-        type: 'object',
-        properties: {
-          username: { type: 'string', description: "User's response" },
-          email: { type: 'string', description: "User's email address" },
+  server.registerTool('test_sampling', { description: 'Asks the client LLM to answer a prompt.', inputSchema: PromptArg }, async ({ prompt }, ctx) => {
+    const answer = samplingText(ctx, 'sample');
+    if (answer === undefined) {
+      return inputRequired({
+        inputRequests: {
+          sample: inputRequired.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 }),
         },
-        required: ['username', 'email'],
-      }),
+      });
+    }
+    return text(`LLM response: ${answer}`);
+  });
+
+  server.registerTool('test_elicitation', { description: 'Asks the user for a username and email.', inputSchema: MessageArg }, async ({ message }, ctx) =>
+    elicitOrReport(ctx, 'user_info', message, {
+      type: 'object',
+      properties: {
+        username: { type: 'string', description: "User's response" },
+        email: { type: 'string', description: "User's email address" },
+      },
+      required: ['username', 'email'],
+    }),
   );
   server.registerTool(
     'test_elicitation_sep1034_defaults',
@@ -197,7 +190,7 @@ export function registerInteractiveTools(server: McpServer, { notify }: ToolsetC
 
   server.registerTool(
     'test_trigger_tool_change',
-    { description: 'Publishes notifications/tools/list_changed to this tenant\'s listeners.', inputSchema: noArgs },
+    { description: "Publishes notifications/tools/list_changed to this tenant's listeners.", inputSchema: noArgs },
     async () => {
       notify.toolsChanged();
       return text('tools list change published');
@@ -205,7 +198,7 @@ export function registerInteractiveTools(server: McpServer, { notify }: ToolsetC
   );
   server.registerTool(
     'test_trigger_prompt_change',
-    { description: 'Publishes notifications/prompts/list_changed to this tenant\'s listeners.', inputSchema: noArgs },
+    { description: "Publishes notifications/prompts/list_changed to this tenant's listeners.", inputSchema: noArgs },
     async () => {
       notify.promptsChanged();
       return text('prompts list change published');

@@ -22,7 +22,6 @@ interface FlowState extends Record<string, unknown> {
   readonly name?: string;
 }
 
-
 const askName = (message = 'What is your name?') => inputRequired.elicit({ message, requestedSchema: nameSchema });
 const askCapital = () =>
   inputRequired.createMessage({
@@ -71,24 +70,20 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
   );
 
   const tool = 'test_input_required_result_request_state';
-  server.registerTool(
-    tool,
-    { description: 'Round-trips sealed requestState; the final answer says state-ok.', inputSchema: noArgs },
-    async (_args, ctx) => {
-      const state = await stateOf(ctx, tool);
-      const confirmed = inputResponse(ctx.mcpReq.inputResponses, 'confirm');
-      if (state?.round === 1 && confirmed.kind === 'elicit') return text(`state-ok: confirmation ${confirmed.action}`);
-      return inputRequired({
-        inputRequests: {
-          confirm: inputRequired.elicit({
-            message: 'Please confirm',
-            requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
-          }),
-        },
-        requestState: await requestState.mint({ tool, round: 1 }, ctx),
-      });
-    },
-  );
+  server.registerTool(tool, { description: 'Round-trips sealed requestState; the final answer says state-ok.', inputSchema: noArgs }, async (_args, ctx) => {
+    const state = await stateOf(ctx, tool);
+    const confirmed = inputResponse(ctx.mcpReq.inputResponses, 'confirm');
+    if (state?.round === 1 && confirmed.kind === 'elicit') return text(`state-ok: confirmation ${confirmed.action}`);
+    return inputRequired({
+      inputRequests: {
+        confirm: inputRequired.elicit({
+          message: 'Please confirm',
+          requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+        }),
+      },
+      requestState: await requestState.mint({ tool, round: 1 }, ctx),
+    });
+  });
 
   const tampered = 'test_input_required_result_tampered_state';
   server.registerTool(
@@ -133,31 +128,27 @@ export function registerMrtrTools(server: McpServer, { requestState }: ToolsetCo
   );
 
   const multi = 'test_input_required_result_multi_round';
-  server.registerTool(
-    multi,
-    { description: 'Three rounds: name, then favourite colour, then the answer.', inputSchema: noArgs },
-    async (_args, ctx) => {
-      const state = await stateOf(ctx, multi);
-      const name = acceptedContent(ctx.mcpReq.inputResponses, 'step1', NameAnswer);
-      if (state?.round === 1 && name) {
-        return inputRequired({
-          inputRequests: {
-            step2: inputRequired.elicit({
-              message: 'Step 2: What is your favorite color?',
-              requestedSchema: { type: 'object', properties: { color: { type: 'string' } }, required: ['color'] },
-            }),
-          },
-          requestState: await requestState.mint({ tool: multi, round: 2, name: name.name }, ctx),
-        });
-      }
-      const color = acceptedContent(ctx.mcpReq.inputResponses, 'step2', ColorAnswer);
-      if (state?.round === 2 && color) return text(`${state.name ?? 'Someone'} likes ${color.color}.`);
+  server.registerTool(multi, { description: 'Three rounds: name, then favourite colour, then the answer.', inputSchema: noArgs }, async (_args, ctx) => {
+    const state = await stateOf(ctx, multi);
+    const name = acceptedContent(ctx.mcpReq.inputResponses, 'step1', NameAnswer);
+    if (state?.round === 1 && name) {
       return inputRequired({
-        inputRequests: { step1: askName('Step 1: What is your name?') },
-        requestState: await requestState.mint({ tool: multi, round: 1 }, ctx),
+        inputRequests: {
+          step2: inputRequired.elicit({
+            message: 'Step 2: What is your favorite color?',
+            requestedSchema: { type: 'object', properties: { color: { type: 'string' } }, required: ['color'] },
+          }),
+        },
+        requestState: await requestState.mint({ tool: multi, round: 2, name: name.name }, ctx),
       });
-    },
-  );
+    }
+    const color = acceptedContent(ctx.mcpReq.inputResponses, 'step2', ColorAnswer);
+    if (state?.round === 2 && color) return text(`${state.name ?? 'Someone'} likes ${color.color}.`);
+    return inputRequired({
+      inputRequests: { step1: askName('Step 1: What is your name?') },
+      requestState: await requestState.mint({ tool: multi, round: 1 }, ctx),
+    });
+  });
 
   server.registerTool(
     'test_input_required_result_capabilities',

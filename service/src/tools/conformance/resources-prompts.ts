@@ -17,12 +17,9 @@ const ContextAnswer = z.object({ context: z.string() });
 
 /** Registers the resource fixtures. */
 export function registerResources(server: McpServer): void {
-  server.registerResource(
-    'static-text',
-    'test://static-text',
-    { description: 'A static text resource.', mimeType: 'text/plain' },
-    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] }),
-  );
+  server.registerResource('static-text', 'test://static-text', { description: 'A static text resource.', mimeType: 'text/plain' }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }],
+  }));
   server.registerResource(
     'static-binary',
     'test://static-binary',
@@ -45,9 +42,7 @@ export function registerResources(server: McpServer): void {
     async (uri, { id }) => {
       const value = Array.isArray(id) ? id.join(',') : String(id);
       return {
-        contents: [
-          { uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ id: value, templateTest: true, data: `Data for ID: ${value}` }) },
-        ],
+        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ id: value, templateTest: true, data: `Data for ID: ${value}` }) }],
       };
     },
   );

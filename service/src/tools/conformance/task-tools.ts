@@ -35,9 +35,13 @@ export function registerTaskTools(server: McpServer): void {
     return { isError: true, content: [{ type: 'text' as const, text: 'failing_job failed on purpose' }] };
   });
 
-  server.registerTool('protocol_error_job', { description: 'Task-capable: fails with a protocol-level (JSON-RPC) error.', inputSchema: z.object({}) }, async () => {
-    throw new ProtocolError(ProtocolErrorCode.InternalError, 'protocol_error_job raised an internal error on purpose');
-  });
+  server.registerTool(
+    'protocol_error_job',
+    { description: 'Task-capable: fails with a protocol-level (JSON-RPC) error.', inputSchema: z.object({}) },
+    async () => {
+      throw new ProtocolError(ProtocolErrorCode.InternalError, 'protocol_error_job raised an internal error on purpose');
+    },
+  );
 
   server.registerTool(
     'confirm_delete',

@@ -52,13 +52,20 @@ const byName = (r: MockRunResult, type: string, name: string): MockedResource | 
 /** A plausible value for a downward-API field (the pod is not scheduled anywhere here). */
 function fieldRefValue(fieldPath: string, deployment: string, namespace: string): string {
   switch (fieldPath) {
-    case 'metadata.name': return `${deployment}-7d9c8b6f5-x2x9q`;
-    case 'metadata.namespace': return namespace;
-    case 'spec.nodeName': return 'ip-10-0-1-23.ec2.internal';
-    case 'status.podIP': return '10.0.1.23';
-    case 'status.hostIP': return '10.0.1.10';
-    case 'spec.serviceAccountName': return deployment;
-    default: throw new Error(`${deployment}: no stand-in for fieldRef ${fieldPath}`);
+    case 'metadata.name':
+      return `${deployment}-7d9c8b6f5-x2x9q`;
+    case 'metadata.namespace':
+      return namespace;
+    case 'spec.nodeName':
+      return 'ip-10-0-1-23.ec2.internal';
+    case 'status.podIP':
+      return '10.0.1.23';
+    case 'status.hostIP':
+      return '10.0.1.10';
+    case 'spec.serviceAccountName':
+      return deployment;
+    default:
+      throw new Error(`${deployment}: no stand-in for fieldRef ${fieldPath}`);
   }
 }
 
@@ -77,12 +84,21 @@ export function declaredContainers(r: MockRunResult): DeclaredContainer[] {
         if (from.configMapRef) {
           const cm = byName(r, 'kubernetes:core/v1:ConfigMap', from.configMapRef.name);
           if (!cm) throw new Error(`${d.inputs.metadata.name}/${c.name}: envFrom names ConfigMap ${from.configMapRef.name}, which the stack does not declare`);
-          for (const [k, v] of Object.entries(cm.inputs.data ?? {})) { env[prefix + k] = String(v); envSource[prefix + k] = `ConfigMap ${from.configMapRef.name}`; }
+          for (const [k, v] of Object.entries(cm.inputs.data ?? {})) {
+            env[prefix + k] = String(v);
+            envSource[prefix + k] = `ConfigMap ${from.configMapRef.name}`;
+          }
         } else if (from.secretRef) {
           const s = byName(r, 'kubernetes:core/v1:Secret', from.secretRef.name);
           if (!s) throw new Error(`${d.inputs.metadata.name}/${c.name}: envFrom names Secret ${from.secretRef.name}, which the stack does not declare`);
-          const data = { ...Object.fromEntries(Object.entries(s.inputs.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])), ...(s.inputs.stringData ?? {}) };
-          for (const [k, v] of Object.entries(data)) { env[prefix + k] = String(v); envSource[prefix + k] = `Secret ${from.secretRef.name}`; }
+          const data = {
+            ...Object.fromEntries(Object.entries(s.inputs.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])),
+            ...(s.inputs.stringData ?? {}),
+          };
+          for (const [k, v] of Object.entries(data)) {
+            env[prefix + k] = String(v);
+            envSource[prefix + k] = `Secret ${from.secretRef.name}`;
+          }
         }
       }
       for (const e of (c.env ?? []) as Array<Record<string, any>>) {
@@ -135,7 +151,10 @@ const matches = (selector: Record<string, string> | undefined, labels: Record<st
   Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 
 /** The endpoints each PodMonitor scrapes on `c`'s pods: `{ port, path }` resolved. */
-export function scrapeEndpoints(r: MockRunResult, c: DeclaredContainer): Array<{ monitor: string; portName: string | number; port: number | undefined; path: string }> {
+export function scrapeEndpoints(
+  r: MockRunResult,
+  c: DeclaredContainer,
+): Array<{ monitor: string; portName: string | number; port: number | undefined; path: string }> {
   const out: Array<{ monitor: string; portName: string | number; port: number | undefined; path: string }> = [];
   for (const pm of r.resources.filter((x) => x.type === 'kubernetes:monitoring.coreos.com/v1:PodMonitor')) {
     if (!matches(pm.inputs.spec.selector?.matchLabels, c.podLabels)) continue;
@@ -170,7 +189,11 @@ export function adapterRules(runs: MockRunResult[]): Array<{ series: string; mat
     for (const rel of r.resources.filter((x) => x.type === 'kubernetes:helm.sh/v3:Release' && x.inputs.chart === 'prometheus-adapter')) {
       for (const rule of (rel.inputs.values?.rules?.custom ?? []) as Array<{ seriesQuery: string; name?: { matches?: string; as?: string } }>) {
         // The adapter's `as` is a Go regexp template (`${1}`); JavaScript's replace spells it `$1`.
-        rules.push({ series: rule.seriesQuery.split('{')[0]!.trim(), matches: rule.name?.matches ?? '^(.*)$', as: (rule.name?.as ?? '${1}').replace(/\$\{(\d+)\}/g, '$$$1') });
+        rules.push({
+          series: rule.seriesQuery.split('{')[0]!.trim(),
+          matches: rule.name?.matches ?? '^(.*)$',
+          as: (rule.name?.as ?? '${1}').replace(/\$\{(\d+)\}/g, '$$$1'),
+        });
       }
     }
   }
@@ -193,7 +216,9 @@ export function metricUses(r: MockRunResult, rules: ReturnType<typeof adapterRul
   }
   for (const so of r.resources.filter((x) => x.type === 'kubernetes:keda.sh/v1alpha1:ScaledObject')) {
     for (const t of (so.inputs.spec.triggers ?? []) as Array<Record<string, any>>) {
-      if (t.type === 'prometheus') for (const s of seriesIn(String(t.metadata?.query ?? ''))) uses.push({ metric: s, usedBy: `ScaledObject ${so.inputs.metadata.name} prometheus trigger` });
+      if (t.type === 'prometheus')
+        for (const s of seriesIn(String(t.metadata?.query ?? '')))
+          uses.push({ metric: s, usedBy: `ScaledObject ${so.inputs.metadata.name} prometheus trigger` });
     }
   }
   for (const pr of r.resources.filter((x) => x.type === 'kubernetes:monitoring.coreos.com/v1:PrometheusRule')) {
@@ -209,7 +234,13 @@ export function kedaRedisLists(r: MockRunResult): Array<{ scaledObject: string; 
   const out: Array<{ scaledObject: string; target: string; listName: string; databaseIndex: number }> = [];
   for (const so of r.resources.filter((x) => x.type === 'kubernetes:keda.sh/v1alpha1:ScaledObject')) {
     for (const t of (so.inputs.spec.triggers ?? []) as Array<Record<string, any>>) {
-      if (t.type === 'redis') out.push({ scaledObject: so.inputs.metadata.name, target: so.inputs.spec.scaleTargetRef.name, listName: t.metadata.listName, databaseIndex: Number(t.metadata.databaseIndex ?? 0) });
+      if (t.type === 'redis')
+        out.push({
+          scaledObject: so.inputs.metadata.name,
+          target: so.inputs.spec.scaleTargetRef.name,
+          listName: t.metadata.listName,
+          databaseIndex: Number(t.metadata.databaseIndex ?? 0),
+        });
     }
   }
   return out;

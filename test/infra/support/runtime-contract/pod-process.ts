@@ -29,20 +29,38 @@ export class PodProcess {
 
   constructor(readonly spec: PodProcessSpec) {
     this.child = spawn(spec.argv[0]!, spec.argv.slice(1), {
-      cwd: spec.cwd, env: spec.env, uid: spec.uid, gid: spec.gid, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: spec.cwd,
+      env: spec.env,
+      uid: spec.uid,
+      gid: spec.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (c: Buffer) => { this.out = (this.out + c.toString()).slice(-20_000); };
+    const keep = (c: Buffer) => {
+      this.out = (this.out + c.toString()).slice(-20_000);
+    };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => { this.exit = { code, signal, at: Date.now() }; resolve(); });
-      this.child.once('error', (err) => { this.out += `\nspawn error: ${err.message}`; this.exit = { code: null, signal: null, at: Date.now() }; resolve(); });
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal, at: Date.now() };
+        resolve();
+      });
+      this.child.once('error', (err) => {
+        this.out += `\nspawn error: ${err.message}`;
+        this.exit = { code: null, signal: null, at: Date.now() };
+        resolve();
+      });
     });
   }
 
   /** The last lines the process wrote (stdout and stderr), for failure messages. */
   tail(lines = 25): string {
-    return this.out.trim().split('\n').slice(-lines).map((l) => `      | ${l}`).join('\n');
+    return this.out
+      .trim()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => `      | ${l}`)
+      .join('\n');
   }
 
   /** SIGTERM, then the time until exit (ms) or undefined if it did not end within `graceMs`. */
@@ -68,14 +86,22 @@ export class PodProcess {
 /** One HTTP GET as a kubelet probe sends it. */
 export function httpGet(port: number, path: string, timeoutMs: number): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { 'user-agent': 'kube-probe/1.33', accept: '*/*' }, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { if (body.length < 1_000_000) body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', (err) => resolve({ error: err.message }));
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: { 'user-agent': 'kube-probe/1.33', accept: '*/*' }, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (body.length < 1_000_000) body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', (err) => resolve({ error: err.message }));
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({ error: `no answer within timeoutSeconds (${timeoutMs} ms)` });
     });
-    req.on('timeout', () => { req.destroy(); resolve({ error: `no answer within timeoutSeconds (${timeoutMs} ms)` }); });
     req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
     req.end();
   });
@@ -86,7 +112,11 @@ function listeningInodes(port: number): Set<string> {
   const out = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) out.add(f[9]!);
@@ -103,7 +133,9 @@ function socketHolders(inodes: Set<string>): string[] {
       if (readdirSync(`/proc/${pid}/fd`).some((fd) => inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''))) {
         out.push(`pid ${pid} (${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().slice(0, 120)})`);
       }
-    } catch { /* gone or not ours to read */ }
+    } catch {
+      /* gone or not ours to read */
+    }
   }
   return out;
 }
@@ -121,7 +153,9 @@ export function otherListener(port: number, pid: number): string | undefined {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m && inodes.has(m[1]!)) return undefined;
     }
-  } catch { /* exited */ }
+  } catch {
+    /* exited */
+  }
   return socketHolders(inodes).join(', ') || 'another process';
 }
 
@@ -129,7 +163,14 @@ export function otherListener(port: number, pid: number): string | undefined {
  * Polls GET `path` on `port` until it answers 200 or `budgetMs` passes (measured from `since`), each try
  * bounded by `timeoutMs`. Returns when it first answered 200, or the last outcome.
  */
-export async function pollUntil200(p: PodProcess, port: number, path: string, timeoutMs: number, budgetMs: number, since: number): Promise<{ okAfterMs: number } | { last: string }> {
+export async function pollUntil200(
+  p: PodProcess,
+  port: number,
+  path: string,
+  timeoutMs: number,
+  budgetMs: number,
+  since: number,
+): Promise<{ okAfterMs: number } | { last: string }> {
   let last = 'never tried';
   while (Date.now() - since <= budgetMs) {
     if (p.exit) return { last: `the process exited (code ${p.exit.code}, signal ${p.exit.signal}) while probes ran; last probe: ${last}` };

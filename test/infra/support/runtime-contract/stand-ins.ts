@@ -36,17 +36,53 @@ export interface Replacement {
  * and point an SDK at the local stand-in (in the cluster the SDK finds the real endpoint by itself).
  */
 export const REPLACEMENTS: readonly Replacement[] = [
-  { key: 'DATABASE_URL', production: 'RDS Proxy read/write endpoint of shard 0 (TLS)', standIn: 'a fresh database for shard 0 on the local PostgreSQL (user postgres, no TLS)' },
-  { key: 'DATABASE_READER_URLS', production: 'RDS Proxy read-only endpoint(s) of shard 0', standIn: 'the same local database as shard 0 (a replica with zero lag)' },
-  { key: 'SHARDS', production: 'JSON shard map; writerUrl/readerUrls are RDS Proxy endpoints of shards 1..n', standIn: 'same JSON, each shard\'s URLs -> a fresh local database of its own' },
-  { key: 'REDIS_URL', production: 'rediss:// ElastiCache "state" endpoint with AUTH token', standIn: `redis://127.0.0.1:6379/${REDIS_DB.state} (local Redis, db ${REDIS_DB.state}, no TLS, no AUTH)` },
+  {
+    key: 'DATABASE_URL',
+    production: 'RDS Proxy read/write endpoint of shard 0 (TLS)',
+    standIn: 'a fresh database for shard 0 on the local PostgreSQL (user postgres, no TLS)',
+  },
+  {
+    key: 'DATABASE_READER_URLS',
+    production: 'RDS Proxy read-only endpoint(s) of shard 0',
+    standIn: 'the same local database as shard 0 (a replica with zero lag)',
+  },
+  {
+    key: 'SHARDS',
+    production: 'JSON shard map; writerUrl/readerUrls are RDS Proxy endpoints of shards 1..n',
+    standIn: "same JSON, each shard's URLs -> a fresh local database of its own",
+  },
+  {
+    key: 'REDIS_URL',
+    production: 'rediss:// ElastiCache "state" endpoint with AUTH token',
+    standIn: `redis://127.0.0.1:6379/${REDIS_DB.state} (local Redis, db ${REDIS_DB.state}, no TLS, no AUTH)`,
+  },
   { key: 'REDIS_CACHE_URL', production: 'rediss:// ElastiCache "cache" endpoint with AUTH token', standIn: `redis://127.0.0.1:6379/${REDIS_DB.cache}` },
-  { key: 'BLOB_S3_ENDPOINT', production: '(unset: the AWS SDK uses the regional S3 endpoint)', standIn: 'added: a local s3rver holding the stack\'s BLOB_S3_BUCKET' },
+  {
+    key: 'BLOB_S3_ENDPOINT',
+    production: '(unset: the AWS SDK uses the regional S3 endpoint)',
+    standIn: "added: a local s3rver holding the stack's BLOB_S3_BUCKET",
+  },
   { key: 'BLOB_S3_FORCE_PATH_STYLE', production: '(unset: virtual-hosted bucket names)', standIn: 'added: true (s3rver serves path-style only)' },
-  { key: 'SECRETS_KMS_ENDPOINT', production: '(unset: the KMS endpoint of the key ARN\'s region)', standIn: 'added: a loopback KMS wire-protocol server holding the stack\'s SECRETS_KMS_KEY_ID' },
-  { key: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY', production: '(unset: EKS Pod Identity injects container credentials)', standIn: 'added: the static pair s3rver and the KMS stand-in accept' },
-  { key: 'TMPDIR', production: '(unset: os.tmpdir() is /tmp, the pod\'s emptyDir)', standIn: 'added: a fresh directory owned by runAsUser:fsGroup standing in for the /tmp emptyDir' },
-  { key: 'HOME, PATH', production: 'set by the container runtime (HOME=/ for a uid without a passwd entry)', standIn: 'HOME=/, PATH of the image; `node` resolves to the pinned node_modules/.bin/node (same version as the image)' },
+  {
+    key: 'SECRETS_KMS_ENDPOINT',
+    production: "(unset: the KMS endpoint of the key ARN's region)",
+    standIn: "added: a loopback KMS wire-protocol server holding the stack's SECRETS_KMS_KEY_ID",
+  },
+  {
+    key: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY',
+    production: '(unset: EKS Pod Identity injects container credentials)',
+    standIn: 'added: the static pair s3rver and the KMS stand-in accept',
+  },
+  {
+    key: 'TMPDIR',
+    production: "(unset: os.tmpdir() is /tmp, the pod's emptyDir)",
+    standIn: 'added: a fresh directory owned by runAsUser:fsGroup standing in for the /tmp emptyDir',
+  },
+  {
+    key: 'HOME, PATH',
+    production: 'set by the container runtime (HOME=/ for a uid without a passwd entry)',
+    standIn: 'HOME=/, PATH of the image; `node` resolves to the pinned node_modules/.bin/node (same version as the image)',
+  },
 ];
 
 /** The stand-ins of one stack run. */
@@ -60,13 +96,23 @@ export class StandIns {
 
   /** Starts s3rver and the KMS server (stack-wide; databases are made per env by {@link environment}). */
   async start(region: string, kmsKeyArns: string[], buckets: string[]): Promise<void> {
-    const S3rver = createRequire(import.meta.url)('s3rver') as new (opts: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
+    const S3rver = createRequire(import.meta.url)('s3rver') as new (opts: Record<string, unknown>) => {
+      run(): Promise<{ port: number }>;
+      close(): Promise<void>;
+    };
     this.s3dir = mkdtempSync(join(tmpdir(), 'umcp-rc-s3-'));
     const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: this.s3dir });
     const addr = await server.run();
     this.s3server = server;
     this.s3url = `http://127.0.0.1:${addr.port}`;
-    const s3 = new S3Client({ region, endpoint: this.s3url, forcePathStyle: true, credentials: STATIC_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({
+      region,
+      endpoint: this.s3url,
+      forcePathStyle: true,
+      credentials: STATIC_CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     try {
       for (const b of buckets) await s3.send(new CreateBucketCommand({ Bucket: b }));
     } finally {
@@ -98,14 +144,21 @@ export class StandIns {
       if (!db) {
         db = createTestDatabase(testServiceUrls().databaseUrl);
         this.dbByShard.set(shard, db);
-        db.then((d) => this.dbs.push(d), () => undefined);
+        db.then(
+          (d) => this.dbs.push(d),
+          () => undefined,
+        );
       }
       return (await db).url;
     };
     if (out.DATABASE_URL !== undefined) {
       const local = await shardDb(out.DEFAULT_SHARD_ID ?? 'default');
       out.DATABASE_URL = local; // the whole endpoint: user, host, port, database and sslmode
-      if (out.DATABASE_READER_URLS) out.DATABASE_READER_URLS = out.DATABASE_READER_URLS.split(',').filter(Boolean).map(() => local).join(',');
+      if (out.DATABASE_READER_URLS)
+        out.DATABASE_READER_URLS = out.DATABASE_READER_URLS.split(',')
+          .filter(Boolean)
+          .map(() => local)
+          .join(',');
     }
     if (out.SHARDS) {
       const shards = JSON.parse(out.SHARDS) as Array<{ id: string; writerUrl: string; readerUrls?: string[] }>;
@@ -117,7 +170,11 @@ export class StandIns {
       out.SHARDS = JSON.stringify(shards);
     }
     const redis = new URL(testServiceUrls().redisUrl);
-    const redisDb = (db: number) => { const u = new URL(redis.href); u.pathname = `/${db}`; return u.href; };
+    const redisDb = (db: number) => {
+      const u = new URL(redis.href);
+      u.pathname = `/${db}`;
+      return u.href;
+    };
     if (out.REDIS_URL !== undefined) out.REDIS_URL = redisDb(REDIS_DB.state);
     if (out.REDIS_CACHE_URL !== undefined) out.REDIS_CACHE_URL = redisDb(REDIS_DB.cache);
     if (out.BLOB_BACKEND === 's3') {

@@ -50,8 +50,7 @@ export async function startPgCluster(): Promise<PgCluster> {
   const uid = asRoot ? Number((await run('id', ['-u', 'postgres'])).stdout.trim()) : -1;
   const gid = asRoot ? Number((await run('id', ['-g', 'postgres'])).stdout.trim()) : -1;
   if (asRoot) await chown(dir, uid, gid);
-  const pgRun = (tool: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
+  const pgRun = (tool: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args));
   const [pPort, rPort] = [await freePort(), await freePort()];
   const primary = join(dir, 'primary');
   const replica = join(dir, 'replica');

@@ -40,7 +40,10 @@ function entryPoint(): string {
 export async function startEverythingUpstream(): Promise<EverythingUpstream> {
   const port = await freePort();
   let out = '';
-  const child: ChildProcess = spawn(process.execPath, [entryPoint(), 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [entryPoint(), 'streamableHttp'], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   try {

@@ -35,7 +35,12 @@ export async function startCluster(n = 1, env: Record<string, string> = {}, opts
   const masterKey = randomBytes(32).toString('base64');
   const gateways: Gateway[] = [];
   const clients: Client[] = [];
-  const baseEnv = testEnv({ UPSTREAM_ALLOWLIST: '127.0.0.0/8,localhost', SECRETS_MASTER_KEY: masterKey, RATE_LIMIT_PER_MINUTE: '0', ...env }, db, redis.prefix, adminToken);
+  const baseEnv = testEnv(
+    { UPSTREAM_ALLOWLIST: '127.0.0.0/8,localhost', SECRETS_MASTER_KEY: masterKey, RATE_LIMIT_PER_MINUTE: '0', ...env },
+    db,
+    redis.prefix,
+    adminToken,
+  );
   try {
     for (let i = 0; i < n; i++) gateways.push(await startGateway(loadConfig(baseEnv), { logger: opts.logger ?? createLogger({ level: 'silent' }) }));
   } catch (err) {

@@ -154,7 +154,12 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     if (authMethod === 'none' || !methods.includes(authMethod) || !secretMatched) {
       record('invalid_client');
       // RFC 6749 §5.2: 401 with a challenge for the scheme the client tried.
-      return sendJson(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' }, { 'www-authenticate': 'Basic realm="fixture-as"' });
+      return sendJson(
+        res,
+        401,
+        { error: 'invalid_client', error_description: 'client authentication failed' },
+        { 'www-authenticate': 'Basic realm="fixture-as"' },
+      );
     }
     if (form.get('grant_type') !== 'client_credentials') {
       record('unsupported_grant_type');
@@ -183,7 +188,13 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
 
   const http = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    requests.push({ method: req.method ?? 'GET', path, headerValues: Object.values(req.headers).flat().filter((v): v is string => typeof v === 'string') });
+    requests.push({
+      method: req.method ?? 'GET',
+      path,
+      headerValues: Object.values(req.headers)
+        .flat()
+        .filter((v): v is string => typeof v === 'string'),
+    });
     if (req.method === 'GET' && path === '/.well-known/oauth-authorization-server') {
       return sendJson(res, 200, {
         issuer,
@@ -197,7 +208,8 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       });
     }
     if (req.method === 'GET' && path === '/jwks') return sendJson(res, 200, { keys: [jwk] });
-    if (req.method === 'POST' && path === '/token') return void token(req, res).catch((err: unknown) => sendJson(res, 500, { error: 'server_error', error_description: String(err) }));
+    if (req.method === 'POST' && path === '/token')
+      return void token(req, res).catch((err: unknown) => sendJson(res, 500, { error: 'server_error', error_description: String(err) }));
     sendJson(res, 404, { error: 'not_found' });
   });
   const port = await listen(http, host);
@@ -253,7 +265,9 @@ export interface ProtectedUpstreamOptions {
 
 function buildServer(label: string, toolScope: string | undefined): McpServer {
   const server = new McpServer({ name: `oauth-${label}`, version: '1.0.0' }, { capabilities: { tools: {} } });
-  server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
+  server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({
+    content: [{ type: 'text', text: `${label}:${text}` }],
+  }));
   server.registerTool('whoami', { description: 'the verified OAuth client', inputSchema: z.object({}) }, async (_args, ctx) => {
     const auth = ctx.http?.authInfo;
     if (!auth) return { isError: true, content: [{ type: 'text', text: 'no auth info' }] };
@@ -266,7 +280,16 @@ function buildServer(label: string, toolScope: string | undefined): McpServer {
 /** Starts an MCP server that requires OAuth access tokens from `opts.as`. */
 export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Promise<ProtectedUpstreamFixture> {
   const label = opts.label ?? opts.era;
-  const seen: ProtectedUpstreamFixture['seen'] = { mcpRequests: 0, unauthorized: 0, expired: 0, tokens: new Map(), authorizationHeaders: [], headerValues: new Set(), metadataRequests: 0, sessions: 0 };
+  const seen: ProtectedUpstreamFixture['seen'] = {
+    mcpRequests: 0,
+    unauthorized: 0,
+    expired: 0,
+    tokens: new Map(),
+    authorizationHeaders: [],
+    headerValues: new Set(),
+    metadataRequests: 0,
+    sessions: 0,
+  };
   const jwks = createRemoteJWKSet(new URL(opts.as.jwksUri));
   let url = '';
   let resourceMetadataUrl = '';
@@ -277,7 +300,9 @@ export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Pr
         return {
           token,
           clientId: String(payload.client_id),
-          scopes: String(payload.scope ?? '').split(' ').filter(Boolean),
+          scopes: String(payload.scope ?? '')
+            .split(' ')
+            .filter(Boolean),
           ...(payload.exp !== undefined && { expiresAt: payload.exp }),
           resource: new URL(url),
         };

@@ -48,7 +48,9 @@ export async function startSseUpstream(label = 'sse'): Promise<SseUpstream> {
       const transport = new SseServerTransport(res);
       transports.set(transport.sessionId, transport);
       const server = new McpServer({ name: `fixture-${label}`, version: '1.0.0' });
-      server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
+      server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({
+        content: [{ type: 'text', text: `${label}:${text}` }],
+      }));
       void server.connect(transport);
       return;
     }

@@ -12,7 +12,16 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
-import { acceptedContent, createMcpHandler, InMemoryServerEventBus, inputRequired, McpServer, ProtocolError, ProtocolErrorCode, ResourceTemplate } from '@modelcontextprotocol/server';
+import {
+  acceptedContent,
+  createMcpHandler,
+  InMemoryServerEventBus,
+  inputRequired,
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceTemplate,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 /** A running fixture. */
@@ -24,7 +33,14 @@ export interface UpstreamFixture {
    * Authorization header of the most recent request (credential tests); `boundTasks` (2025-era): tasks
    * of `bound_job` created, and `tasks/result` asked from the creating session / from another one.
    */
-  readonly seen: { authorization?: string; apiKey?: string; requests: number; initializes: number; aborted: number; boundTasks: { created: number; ownSession: number; otherSession: number } };
+  readonly seen: {
+    authorization?: string;
+    apiKey?: string;
+    requests: number;
+    initializes: number;
+    aborted: number;
+    boundTasks: { created: number; ownSession: number; otherSession: number };
+  };
   /** Adds a tool and announces tools/list_changed. */
   addTool(name: string): void;
   /** Sends notifications/resources/updated for `uri` to the sessions (2025-era) or listen streams (2026-07-28) subscribed to it. */
@@ -40,17 +56,30 @@ function registerExtra(server: McpServer, name: string): void {
   server.registerTool(name, { description: 'added at run time', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: name }] }));
 }
 
-function buildServer(label: string, extraTools: readonly string[], seen: { aborted: number }, listTtlMs?: number, era: 'modern' | 'legacy' = 'legacy'): McpServer {
+function buildServer(
+  label: string,
+  extraTools: readonly string[],
+  seen: { aborted: number },
+  listTtlMs?: number,
+  era: 'modern' | 'legacy' = 'legacy',
+): McpServer {
   const hint = listTtlMs === undefined ? undefined : { ttlMs: listTtlMs, cacheScope: 'public' as const };
   const server = new McpServer(
     { name: `fixture-${label}`, version: '1.0.0' },
     {
       // 2026-07-28: resource subscriptions ride `subscriptions/listen` (updates published on the event bus).
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true, ...(era === 'modern' && { subscribe: true }) }, prompts: { listChanged: true }, logging: {} },
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true, ...(era === 'modern' && { subscribe: true }) },
+        prompts: { listChanged: true },
+        logging: {},
+      },
       ...(hint && { cacheHints: { 'tools/list': hint, 'resources/list': hint, 'prompts/list': hint, 'resources/templates/list': hint } }),
     },
   );
-  server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text: `${label}:${text}` }] }));
+  server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({
+    content: [{ type: 'text', text: `${label}:${text}` }],
+  }));
   server.registerTool('slow', { description: 'sleeps', inputSchema: z.object({ ms: z.number().int() }) }, async ({ ms }, ctx) => {
     try {
       await delay(ms, undefined, { signal: ctx.mcpReq.signal });
@@ -83,7 +112,8 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
     // A 2025-era server that names its questions (`umcp.dev/input-key`, service/src/mcp/input-keys.ts),
     // asking two at once: `nick` is a usable name, the second one is not (it must get a generated key).
     server.registerTool('ask_named', { description: 'asks two named questions', inputSchema: z.object({}) }, async (_args, ctx) => {
-      const ask = (key: string) => ctx.mcpReq.elicitInput({ mode: 'form', message: `${key}?`, requestedSchema: nameSchema, _meta: { 'umcp.dev/input-key': key } });
+      const ask = (key: string) =>
+        ctx.mcpReq.elicitInput({ mode: 'form', message: `${key}?`, requestedSchema: nameSchema, _meta: { 'umcp.dev/input-key': key } });
       const [a, b] = await Promise.all([ask('nick'), ask('not a key!')]);
       return { content: [{ type: 'text', text: `${String(a.content?.name)} ${String(b.content?.name)}` }] };
     });
@@ -102,7 +132,9 @@ function buildServer(label: string, extraTools: readonly string[], seen: { abort
     await ctx.mcpReq.log('warning', `${label} working`, 'fixture');
     return { content: [{ type: 'text', text: 'done' }] };
   });
-  server.registerTool('secret_op', { description: 'denied in tests', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'should not run' }] }));
+  server.registerTool('secret_op', { description: 'denied in tests', inputSchema: z.object({}) }, async () => ({
+    content: [{ type: 'text', text: 'should not run' }],
+  }));
   for (const name of extraTools) registerExtra(server, name);
   server.registerResource('readme', 'mem://readme', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: `${label} readme` }] }));
   server.registerResource('item', new ResourceTemplate('mem://items/{id}', { list: undefined }), { mimeType: 'text/plain' }, async (uri, vars) => ({
@@ -179,9 +211,13 @@ function installBoundTasks(server: McpServer, session: () => string | undefined,
   type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
   const set = server.server.setRequestHandler.bind(server.server) as unknown as (method: string, h: Handler) => void;
-  server.registerTool('bound_job', { description: 'task-only; its task is bound to the creating session', inputSchema: z.object({ ms: z.number().int(), ask: z.boolean().optional() }) }, async () => ({
-    content: [{ type: 'text', text: 'only as a task' }],
-  }));
+  server.registerTool(
+    'bound_job',
+    { description: 'task-only; its task is bound to the creating session', inputSchema: z.object({ ms: z.number().int(), ask: z.boolean().optional() }) },
+    async () => ({
+      content: [{ type: 'text', text: 'only as a task' }],
+    }),
+  );
   server.server.registerCapabilities({ tasks: { cancel: {}, requests: { tools: { call: {} } } } });
   const list = handlers.get('tools/list')!;
   handlers.set('tools/list', async (request, ctx) => {
@@ -196,7 +232,13 @@ function installBoundTasks(server: McpServer, session: () => string | undefined,
     if (!p['task']) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'bound_job must be called as a task');
     const args = (p['arguments'] ?? {}) as { ms?: number; ask?: boolean };
     // `ask`: a question on the tools/call stream before the task exists (input gathered first).
-    const named = args.ask ? await (ctx as { mcpReq: { elicitInput(p: unknown): Promise<{ content?: { name?: unknown } }> } }).mcpReq.elicitInput({ mode: 'form', message: 'Job name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }) : undefined;
+    const named = args.ask
+      ? await (ctx as { mcpReq: { elicitInput(p: unknown): Promise<{ content?: { name?: unknown } }> } }).mcpReq.elicitInput({
+          mode: 'form',
+          message: 'Job name?',
+          requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        })
+      : undefined;
     const taskId = randomUUID();
     const label = named ? ` for ${String(named.content?.name)}` : '';
     const entry = { session: session(), status: 'working', done: delay(args.ms ?? 100).then(() => `bound job ${taskId} done${label}`) };
@@ -243,7 +285,9 @@ export async function startLegacyUpstream(label = 'legacy'): Promise<UpstreamFix
     if (sid) {
       const s = sessions.get(sid);
       if (!s) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));
         return;
       }
       await s.transport.handleRequest(req, res);

@@ -66,7 +66,9 @@ describe('legacy sessions: a replica dies mid-call', function () {
     await reader.drop();
 
     const t0 = Date.now();
-    const resumed = await fetch(survivor.url, { headers: { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Last-Event-ID': last.id! } });
+    const resumed = await fetch(survivor.url, {
+      headers: { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Last-Event-ID': last.id! },
+    });
     assert.equal(resumed.status, 200);
     const rest = await new SseReader(resumed).rest(15_000);
     const elapsed = Date.now() - t0;

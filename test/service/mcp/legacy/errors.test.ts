@@ -100,9 +100,20 @@ describe('legacy sessions: refusals and bounds', function () {
       const sid = await initialize(replica.url);
       const body = JSON.stringify(toolCall(1, 'echo', { text: 'x' }));
       const base = { Authorization: AUTH, 'Mcp-Session-Id': sid };
-      assert.equal((await fetch(replica.url, { method: 'POST', headers: { ...base, Accept: 'application/json', 'Content-Type': 'application/json' }, body })).status, 406);
-      assert.equal((await fetch(replica.url, { method: 'POST', headers: { ...base, Accept: 'application/json, text/event-stream', 'Content-Type': 'text/plain' }, body })).status, 415);
-      const parse = await fetch(replica.url, { method: 'POST', headers: { ...base, Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json' }, body: '{' });
+      assert.equal(
+        (await fetch(replica.url, { method: 'POST', headers: { ...base, Accept: 'application/json', 'Content-Type': 'application/json' }, body })).status,
+        406,
+      );
+      assert.equal(
+        (await fetch(replica.url, { method: 'POST', headers: { ...base, Accept: 'application/json, text/event-stream', 'Content-Type': 'text/plain' }, body }))
+          .status,
+        415,
+      );
+      const parse = await fetch(replica.url, {
+        method: 'POST',
+        headers: { ...base, Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json' },
+        body: '{',
+      });
       assert.equal(((await parse.json()) as { error: { code: number } }).error.code, -32700);
       const invalid = await post(replica.url, AUTH, sid, { jsonrpc: '2.0', id: 1 });
       assert.equal(((await invalid.json()) as { error: { code: number } }).error.code, -32600);
@@ -116,7 +127,8 @@ describe('legacy sessions: refusals and bounds', function () {
       try {
         const sid = await initialize(limited.url);
         const subscribe = async (id: number, uri: string) =>
-          (await new SseReader(await post(limited.url, AUTH, sid, { jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } })).rest()).at(-1)!.message!;
+          (await new SseReader(await post(limited.url, AUTH, sid, { jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } })).rest()).at(-1)!
+            .message!;
         assert.deepEqual((await subscribe(1, 'test://a')).result, {});
         assert.deepEqual((await subscribe(2, 'test://b')).result, {});
         assert.deepEqual((await subscribe(3, 'test://a')).result, {}, 'resubscribing counts once');
@@ -153,7 +165,12 @@ describe('legacy sessions: refusals and bounds', function () {
       const res = await fetch(replica.url, {
         method: 'POST',
         headers: { Authorization: AUTH, Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
       });
       assert.equal(res.status, 503);
       assert.ok(res.headers.get('retry-after'));

@@ -43,7 +43,10 @@ describe('RedisEventLog', () => {
     assert.equal(events.length, 302);
     assert.equal(events[0]!.eventId, priming);
     assert.equal(events[0]!.message, undefined);
-    assert.deepEqual(events.slice(1, 301).map((e) => (e.message as unknown as { params: { progress: number } }).params.progress), [...Array(300).keys()].map((i) => i + 1));
+    assert.deepEqual(
+      events.slice(1, 301).map((e) => (e.message as unknown as { params: { progress: number } }).params.progress),
+      [...Array(300).keys()].map((i) => i + 1),
+    );
     assert.ok(events.at(-1)!.final);
     const after = await all(events[150]!.entryId);
     assert.equal(after.length, 151);

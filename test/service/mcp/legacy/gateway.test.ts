@@ -118,7 +118,12 @@ describe('legacy sessions through two gateways with the official client', functi
     for (const url of urls) {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${tenant.key}`, 'mcp-session-id': sid, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${tenant.key}`,
+          'mcp-session-id': sid,
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
       });
       assert.equal(res.status, 404);

@@ -44,7 +44,8 @@ describe('legacy sessions: live instances pooled per replica', function () {
     redis.disconnect();
   });
 
-  const call = async (url: string, sid: string, id: number, name: string, args: Record<string, unknown>) => new SseReader(await post(url, AUTH, sid, toolCall(id, name, args))).rest();
+  const call = async (url: string, sid: string, id: number, name: string, args: Record<string, unknown>) =>
+    new SseReader(await post(url, AUTH, sid, toolCall(id, name, args))).rest();
 
   it('serves later requests with the instance that ran initialize, restoring once on another replica', async () => {
     const sid = await initialize(a.url);

@@ -61,7 +61,10 @@ describe('legacy sessions: repeated resumption across replicas', function () {
         reader = new SseReader(res);
       }
       const progress = received.filter((e) => e.message?.method === 'notifications/progress').map((e) => Number(e.message!.params!.progress));
-      assert.deepEqual(progress, [...Array(count).keys()].map((i) => i + 1));
+      assert.deepEqual(
+        progress,
+        [...Array(count).keys()].map((i) => i + 1),
+      );
       assert.equal(received.filter((e) => e.message?.id === 1).length, 1);
       assert.ok(hop >= 5, `resumed ${hop} times`);
     });

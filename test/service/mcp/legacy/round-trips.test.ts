@@ -91,7 +91,12 @@ describe('legacy sessions: Redis round trips per request', function () {
     return out;
   }
 
-  const initBody = () => ({ jsonrpc: '2.0', id: nextId++, method: 'initialize', params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'rt', version: '1' } } });
+  const initBody = () => ({
+    jsonrpc: '2.0',
+    id: nextId++,
+    method: 'initialize',
+    params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'rt', version: '1' } },
+  });
 
   it('counts every kind of request', async () => {
     await measure('initialize', async () => {
@@ -123,7 +128,9 @@ describe('legacy sessions: Redis round trips per request', function () {
     });
 
     const table = Object.entries(measured).map(([k, v]) => `${k}: ${v.roundTrips} round trips, ${v.commands} commands`);
-    const details = Object.entries(measured).map(([k, v]) => `${k}: ${v.detail}`).join('\n');
+    const details = Object.entries(measured)
+      .map(([k, v]) => `${k}: ${v.detail}`)
+      .join('\n');
     for (const [kind, want] of Object.entries(EXPECTED)) {
       const got = measured[kind]!;
       assert.deepEqual({ roundTrips: got.roundTrips, commands: got.commands }, want, `${kind}\n${table.join('\n')}\n\n${details}`);

@@ -75,7 +75,9 @@ describe('legacy sessions across two replicas', function () {
     const sid = await initialize(a.url);
     const events = await new SseReader(await post(a.url, AUTH, sid, toolCall(2, 'stream', { count: 3, intervalMs: 0 }, 'p'))).rest();
     const firstProgress = events.find((e) => e.message?.method === 'notifications/progress')!;
-    const resumed = await fetch(b.url, { headers: { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Last-Event-ID': firstProgress.id! } });
+    const resumed = await fetch(b.url, {
+      headers: { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Last-Event-ID': firstProgress.id! },
+    });
     const rest = await new SseReader(resumed).rest();
     assert.deepEqual(progressValues(rest), [2, 3]);
     assert.equal(rest.at(-1)?.message?.id, 2);
@@ -84,7 +86,9 @@ describe('legacy sessions across two replicas', function () {
   for (const kind of ['sampling', 'elicitation'] as const) {
     it(`routes the client's ${kind} answer POSTed to B to the call waiting on A`, async () => {
       const sid = await initialize(a.url, 'acme', { capabilities: kind === 'sampling' ? { sampling: {} } : { elicitation: { form: {} } } });
-      const reader = new SseReader(await post(a.url, AUTH, sid, toolCall(3, kind === 'sampling' ? 'sample' : 'elicit', kind === 'sampling' ? { prompt: 'hi' } : {})));
+      const reader = new SseReader(
+        await post(a.url, AUTH, sid, toolCall(3, kind === 'sampling' ? 'sample' : 'elicit', kind === 'sampling' ? { prompt: 'hi' } : {})),
+      );
       let request: SseEvent | undefined;
       while (!request?.message?.method) request = await reader.next();
       assert.equal(request.message!.method, kind === 'sampling' ? 'sampling/createMessage' : 'elicitation/create');
@@ -100,7 +104,7 @@ describe('legacy sessions across two replicas', function () {
     });
   }
 
-  it("names the question of an input_required handler with its key (umcp.dev/input-key), answered through B", async () => {
+  it('names the question of an input_required handler with its key (umcp.dev/input-key), answered through B', async () => {
     const sid = await initialize(a.url, 'acme', { capabilities: { elicitation: { form: {} } } });
     const reader = new SseReader(await post(a.url, AUTH, sid, toolCall(3, 'elicit_mrtr', {})));
     let request: SseEvent | undefined;
@@ -151,7 +155,9 @@ describe('legacy sessions across two replicas', function () {
   it('delivers a notification raised through A on the GET stream held on B', async () => {
     const sid = await initialize(a.url);
     const standalone = new SseReader(await fetch(b.url, { headers: { Authorization: AUTH, Accept: 'text/event-stream', 'Mcp-Session-Id': sid } }));
-    const sub = await new SseReader(await post(a.url, AUTH, sid, { jsonrpc: '2.0', id: 9, method: 'resources/subscribe', params: { uri: 'test://counter' } })).rest();
+    const sub = await new SseReader(
+      await post(a.url, AUTH, sid, { jsonrpc: '2.0', id: 9, method: 'resources/subscribe', params: { uri: 'test://counter' } }),
+    ).rest();
     assert.deepEqual(sub.at(-1)?.message?.result, {});
     await new Promise((r) => setTimeout(r, 100)); // the GET holder's subscriptions are in place
     await a.handler.notifyTenant('t-acme', { method: 'notifications/resources/updated', params: { uri: 'test://other' } });
@@ -166,7 +172,10 @@ describe('legacy sessions across two replicas', function () {
         ['notifications/tools/list_changed', undefined],
       ],
     );
-    assert.ok(got.every((e) => e.id?.startsWith('get.')), 'standalone events carry resumable ids');
+    assert.ok(
+      got.every((e) => e.id?.startsWith('get.')),
+      'standalone events carry resumable ids',
+    );
     await standalone.drop();
   });
 
@@ -182,7 +191,10 @@ describe('legacy sessions across two replicas', function () {
     // Resume the standalone stream on the other replica: the two notifications sent while disconnected.
     const onA = new SseReader(await fetch(a.url, { headers: { ...getHeaders, 'Last-Event-ID': first.id! } }));
     const missed = [(await onA.next())!, (await onA.next())!];
-    assert.deepEqual(missed.map((e) => e.message?.method), ['notifications/tools/list_changed', 'notifications/tools/list_changed']);
+    assert.deepEqual(
+      missed.map((e) => e.message?.method),
+      ['notifications/tools/list_changed', 'notifications/tools/list_changed'],
+    );
     assert.equal(new Set([first.id, ...missed.map((e) => e.id)]).size, 3);
     await onA.drop();
   });

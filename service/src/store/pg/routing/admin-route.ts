@@ -27,11 +27,16 @@ export interface ShardAdminContext {
 
 const MoveBody = z.object({ toShard: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a shard id') });
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 const fail = (status: number, code: string, message: string) => json(status, { error: { code, message } });
 
 /** The routing layer's admin routes; `tables` are the tenant-scoped tables a move copies. */
-export function shardAdminRoute(layer: Pick<PgDataLayer, 'router' | 'shardMap'>, tables: readonly TenantTable[], onMoved?: (tenantId: string, toShard: string) => Promise<void> | void) {
+export function shardAdminRoute(
+  layer: Pick<PgDataLayer, 'router' | 'shardMap'>,
+  tables: readonly TenantTable[],
+  onMoved?: (tenantId: string, toShard: string) => Promise<void> | void,
+) {
   return async (ctx: ShardAdminContext): Promise<Response | undefined> => {
     const [a, t, sub, ...rest] = ctx.segments;
     const method = ctx.request.method;
@@ -51,7 +56,12 @@ export function shardAdminRoute(layer: Pick<PgDataLayer, 'router' | 'shardMap'>,
     await layer.shardMap.place(tenant.id, { region: tenant.homeRegion });
     try {
       const move = await moveTenant({ router: layer.router, tenantId: tenant.id, toShard, tables, onSwitched: onMoved });
-      await ctx.audit({ tenantId: tenant.id, action: 'tenant.move', target: toShard, detail: { from: move.from, freezeMs: move.freezeMs, totalMs: move.totalMs, rows: move.rows } });
+      await ctx.audit({
+        tenantId: tenant.id,
+        action: 'tenant.move',
+        target: toShard,
+        detail: { from: move.from, freezeMs: move.freezeMs, totalMs: move.totalMs, rows: move.rows },
+      });
       return json(200, { move });
     } catch (err) {
       if (err instanceof ShardNotFoundError) return fail(404, 'not_found', err.message);

@@ -23,7 +23,8 @@ export function defaultPoolSize(inputs: PoolSizeInputs): number {
   const reserved = inputs.reservedConnections ?? 3;
   const headroom = inputs.headroom ?? 0.2;
   if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError(`maxConnections must be a positive integer, got ${maxConnections}`);
-  if (!Number.isInteger(expectedInstances) || expectedInstances < 1) throw new RangeError(`expectedInstances must be a positive integer, got ${expectedInstances}`);
+  if (!Number.isInteger(expectedInstances) || expectedInstances < 1)
+    throw new RangeError(`expectedInstances must be a positive integer, got ${expectedInstances}`);
   if (!(headroom >= 0 && headroom < 1)) throw new RangeError(`headroom must be in [0, 1), got ${headroom}`);
   const budget = Math.max(0, maxConnections - reserved) * (1 - headroom);
   return Math.max(2, Math.floor(budget / expectedInstances));

@@ -83,15 +83,18 @@ export class ReplicaRouter {
       const r = this.readers[index]!;
       if (r.downUntil > now) continue;
       try {
-        const out = await r.pool.transaction(async (q) => {
-          if (pending !== null && r.replayed < pending) {
-            const { rows } = await q.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
-            const replayed = rows[0]?.lsn ? parseLsn(rows[0].lsn) : 0n;
-            if (replayed > r.replayed) r.replayed = replayed;
-            if (replayed < pending) return { ok: false as const };
-          }
-          return { ok: true as const, value: await fn(q) };
-        }, { readOnly: true });
+        const out = await r.pool.transaction(
+          async (q) => {
+            if (pending !== null && r.replayed < pending) {
+              const { rows } = await q.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
+              const replayed = rows[0]?.lsn ? parseLsn(rows[0].lsn) : 0n;
+              if (replayed > r.replayed) r.replayed = replayed;
+              if (replayed < pending) return { ok: false as const };
+            }
+            return { ok: true as const, value: await fn(q) };
+          },
+          { readOnly: true },
+        );
         if (out.ok) return { result: out.value, target: { role: 'reader', index } };
         notReplayed = true;
         // Another reader may be further ahead; try it before falling back to the writer.

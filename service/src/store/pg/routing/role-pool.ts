@@ -97,9 +97,7 @@ export class RolePool {
     try {
       // One round trip; SET LOCAL ends with the transaction, so nothing leaks to the next user of the backend.
       const ms = this.statementTimeoutMs;
-      await client.query(
-        `BEGIN${opts.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${ms}; SET LOCAL lock_timeout = ${ms}`,
-      );
+      await client.query(`BEGIN${opts.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${ms}; SET LOCAL lock_timeout = ${ms}`);
       const q: Queryable = { query: (text, values) => client.query(text, values as unknown[]) };
       const result = await fn(q);
       await client.query('COMMIT');

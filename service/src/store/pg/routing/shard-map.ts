@@ -46,7 +46,13 @@ export interface Placement {
   readonly epoch: number;
 }
 
-const toShard = (r: z.infer<typeof ShardRow>): ShardDef => ({ id: r.id, region: r.region, writerUrl: r.writer_url, readerUrls: r.reader_urls, accepting: r.accepting });
+const toShard = (r: z.infer<typeof ShardRow>): ShardDef => ({
+  id: r.id,
+  region: r.region,
+  writerUrl: r.writer_url,
+  readerUrls: r.reader_urls,
+  accepting: r.accepting,
+});
 const toPlacement = (r: z.infer<typeof PlacementRow>): Placement => ({ tenantId: r.tenant_id, shardId: r.shard_id, state: r.state, epoch: r.epoch });
 
 /** Reads and writes the shard map; caches lookups. */
@@ -155,10 +161,9 @@ export class ShardMap {
 
   /** Reads a placement inside a caller's transaction (uncached). */
   async readPlacement(q: Queryable, tenantId: string, forUpdate = false): Promise<Placement> {
-    const { rows } = await q.query(
-      `SELECT tenant_id, shard_id, state, epoch FROM umcp_tenant_shards WHERE tenant_id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-      [tenantId],
-    );
+    const { rows } = await q.query(`SELECT tenant_id, shard_id, state, epoch FROM umcp_tenant_shards WHERE tenant_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [
+      tenantId,
+    ]);
     if (rows.length === 0) throw new ShardNotFoundError(`tenant ${tenantId} has no shard placement`);
     return toPlacement(PlacementRow.parse(rows[0]));
   }

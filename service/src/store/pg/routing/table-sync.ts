@@ -28,10 +28,9 @@ export async function utc(q: Queryable): Promise<void> {
 }
 
 async function hashes(q: Queryable, t: TenantTable, tenantId: string): Promise<Map<string, string>> {
-  const { rows } = await q.query<{ k: string; h: string }>(
-    `SELECT ${keyExpr(t)} AS k, ${rowHash} AS h FROM ${id(t.name)} t WHERE ${id(t.tenantColumn)} = $1`,
-    [tenantId],
-  );
+  const { rows } = await q.query<{ k: string; h: string }>(`SELECT ${keyExpr(t)} AS k, ${rowHash} AS h FROM ${id(t.name)} t WHERE ${id(t.tenantColumn)} = $1`, [
+    tenantId,
+  ]);
   return new Map(rows.map((r) => [r.k, r.h]));
 }
 
@@ -71,7 +70,9 @@ export async function syncTenantTable(src: Queryable, dst: Queryable, t: TenantT
       [batch.j],
     );
     if (res.rowCount !== batch.n && updatable.length) {
-      throw new TenantMoveError(`table ${t.name}: ${batch.n - (res.rowCount ?? 0)} row key(s) of tenant ${tenantId} already belong to another tenant on the target shard; keys of tenant-scoped tables must be unique across shards`);
+      throw new TenantMoveError(
+        `table ${t.name}: ${batch.n - (res.rowCount ?? 0)} row key(s) of tenant ${tenantId} already belong to another tenant on the target shard; keys of tenant-scoped tables must be unique across shards`,
+      );
     }
   }
   return changed.length + gone.length;

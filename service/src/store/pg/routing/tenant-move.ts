@@ -100,7 +100,9 @@ export async function moveTenant(opts: MoveTenantOptions): Promise<MoveTenantRes
         for (const t of tables) {
           const [a, b] = [await tableDigest(s, t, tenantId), await tableDigest(d, t, tenantId)];
           if (a.rows !== b.rows || a.digest !== b.digest) {
-            throw new TenantMoveError(`verification failed for table ${t.name}: source ${a.rows} rows, target ${b.rows} rows (digests differ: ${a.digest !== b.digest})`);
+            throw new TenantMoveError(
+              `verification failed for table ${t.name}: source ${a.rows} rows, target ${b.rows} rows (digests differ: ${a.digest !== b.digest})`,
+            );
           }
           rows[t.name] = a.rows;
         }
@@ -117,10 +119,10 @@ export async function moveTenant(opts: MoveTenantOptions): Promise<MoveTenantRes
     switched = true;
     progress('fenced', { freezeMs });
 
-    await map.control.query(
-      `UPDATE umcp_tenant_shards SET shard_id = $2, state = 'active', epoch = epoch + 1, updated_at = now() WHERE tenant_id = $1`,
-      [tenantId, toShard],
-    );
+    await map.control.query(`UPDATE umcp_tenant_shards SET shard_id = $2, state = 'active', epoch = epoch + 1, updated_at = now() WHERE tenant_id = $1`, [
+      tenantId,
+      toShard,
+    ]);
     map.invalidate(tenantId);
     await opts.onSwitched?.(tenantId, toShard);
     progress('switched', { from, to: toShard });
@@ -166,15 +168,14 @@ async function finishInterruptedSwitch(opts: MoveTenantOptions): Promise<string 
   const map = opts.router.shardMap;
   const p = await map.control.transaction((q) => map.readPlacement(q, opts.tenantId));
   if (p.state !== 'moving') return null;
-  const { rows } = await (await opts.router.forShard(p.shardId)).writer.query<{ moved_to: string }>(
-    'SELECT moved_to FROM umcp_tenant_fence WHERE tenant_id = $1',
-    [opts.tenantId],
-  );
+  const { rows } = await (
+    await opts.router.forShard(p.shardId)
+  ).writer.query<{ moved_to: string }>('SELECT moved_to FROM umcp_tenant_fence WHERE tenant_id = $1', [opts.tenantId]);
   if (rows[0]?.moved_to !== opts.toShard) return null;
-  await map.control.query(
-    `UPDATE umcp_tenant_shards SET shard_id = $2, state = 'active', epoch = epoch + 1, updated_at = now() WHERE tenant_id = $1`,
-    [opts.tenantId, opts.toShard],
-  );
+  await map.control.query(`UPDATE umcp_tenant_shards SET shard_id = $2, state = 'active', epoch = epoch + 1, updated_at = now() WHERE tenant_id = $1`, [
+    opts.tenantId,
+    opts.toShard,
+  ]);
   map.invalidate(opts.tenantId);
   await opts.onSwitched?.(opts.tenantId, opts.toShard);
   return p.shardId;

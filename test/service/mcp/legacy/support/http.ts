@@ -11,7 +11,13 @@ export interface SseEvent {
   retry?: number;
   data: string;
   /** Parsed JSON-RPC message; undefined for priming events (empty data). */
-  message?: Record<string, unknown> & { id?: unknown; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { code: number; message: string } };
+  message?: Record<string, unknown> & {
+    id?: unknown;
+    method?: string;
+    params?: Record<string, unknown>;
+    result?: Record<string, unknown>;
+    error?: { code: number; message: string };
+  };
 }
 
 /** Headers of a legacy request. */
@@ -26,7 +32,11 @@ export function headers(auth: string, sid?: string, extra: Record<string, string
 }
 
 /** initialize + notifications/initialized; returns the session id. */
-export async function initialize(url: string, tenant = 'acme', opts: { version?: string; capabilities?: Record<string, unknown>; subject?: string } = {}): Promise<string> {
+export async function initialize(
+  url: string,
+  tenant = 'acme',
+  opts: { version?: string; capabilities?: Record<string, unknown>; subject?: string } = {},
+): Promise<string> {
   const auth = bearer(tenant, opts.subject);
   const res = await fetch(url, {
     method: 'POST',

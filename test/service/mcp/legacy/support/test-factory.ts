@@ -49,7 +49,10 @@ export const testFactory: McpServerFactory = ({ authInfo }) => {
   // Written for 2026-07-28 (input_required); on a 2025-era session the SDK asks with elicitation/create.
   server.registerTool('elicit_mrtr', { inputSchema: z.object({}) }, async (_args, ctx) => {
     const answer = acceptedContent(ctx.mcpReq.inputResponses, 'nick', z.object({ name: z.string() }));
-    if (!answer) return inputRequired({ inputRequests: { nick: inputRequired.elicit({ message: 'nick?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }) } });
+    if (!answer)
+      return inputRequired({
+        inputRequests: { nick: inputRequired.elicit({ message: 'nick?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }) },
+      });
     return { content: [{ type: 'text', text: `nick:${answer.name}` }] };
   });
   server.registerTool('log', { inputSchema: z.object({ level: z.enum(['debug', 'info', 'error']) }) }, async ({ level }, ctx) => {
