@@ -1,7 +1,7 @@
 /**
  * The one test command (`npm test`, also run by `.ci/run`).
  *
- * Steps, in order: the type check, the import rules (`npm run lint:imports`), the build (dist/, what the images run), the mocha suites (service against real PostgreSQL + Redis, infra under
+ * Steps, in order: the type check, the formatting (`npm run format:check`), the import rules (`npm run lint:imports`), the build (dist/, what the images run), the mocha suites (service against real PostgreSQL + Redis, infra under
  * Pulumi mocks), then the step scripts listed below (conformance, config validation...). Each step writes
  * its counts to a JSON file; the run ends with one line `N passed, N failed` and exits non-zero on any failure.
  *
@@ -14,12 +14,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionTestServices } from './support/provision.js';
 
-interface Counts { passed: number; failed: number; skipped: number }
-interface Step { name: string; cmd: string[]; counts: 'summary-file' | 'exit-code' }
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+interface Step {
+  name: string;
+  cmd: string[];
+  counts: 'summary-file' | 'exit-code';
+}
 
 const bin = (name: string) => join('node_modules', '.bin', name);
 const STEPS: Step[] = [
   { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', 'tsconfig.json'], counts: 'exit-code' },
+  // Prettier's formatting of every TypeScript/JavaScript source (.prettierrc.json); `npm run format` fixes it.
+  { name: 'format', cmd: [bin('prettier'), '--check', '--log-level', 'warn', '**/*.{ts,mjs,cjs}'], counts: 'exit-code' },
   // The import rules of ARCHITECTURE.md (layers, no cycles, service/infra apart): .dependency-cruiser.cjs.
   { name: 'imports', cmd: [bin('depcruise'), 'service', 'infra', 'contract'], counts: 'exit-code' },
   // dist/ as the images build it: the runtime contract test (test/infra/runtime-contract.test.ts) runs it.
@@ -39,7 +49,10 @@ function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-    child.on('error', (err) => { console.error(`cannot run ${cmd[0]}: ${err.message}`); resolve(1); });
+    child.on('error', (err) => {
+      console.error(`cannot run ${cmd[0]}: ${err.message}`);
+      resolve(1);
+    });
   });
 }
 
@@ -68,7 +81,9 @@ async function main(): Promise<number> {
         counts = code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
       }
       console.log(`--- ${step.name}: ${counts.passed} passed, ${counts.failed} failed`);
-      total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped;
+      total.passed += counts.passed;
+      total.failed += counts.failed;
+      total.skipped += counts.skipped;
     }
   } finally {
     await services.stop();
@@ -80,5 +95,9 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err) => { console.error(err); console.log('0 passed, 1 failed'); process.exit(1); },
+  (err) => {
+    console.error(err);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
 );
