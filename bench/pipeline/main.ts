@@ -4,20 +4,24 @@
  * `node dist/service/src/gateway-main.js` with the manifests' environment; `npm run bench` builds first),
  * on the test PostgreSQL and Redis (TEST_DATABASE_URL / TEST_REDIS_URL or 127.0.0.1).
  *   1. built-in `diagnostics.echo` tools/call throughput / a bare node:http JSON echo (wrk, rate limit off)
- *   2. federated call of a 2026-07-28 upstream: p50 through the gateway / calling it directly (sequential)
+ *   2. federated call of a 2026-07-28 upstream: p50 through the gateway / calling it directly (sequential;
+ *      the upstream fixtures run in a child process, bench/pipeline/fixtures-process.ts, so both paths
+ *      leave the bench process)
  *   3. the same for a 2025-era upstream
  *   4. gateway RSS after start, and after `--load-s` seconds at `--connections` connections
  *   5. no-op task end to end (1 compiled worker) / bare BullMQ
- * Prints the table (measure | value | baseline | ratio | goal | met?), writes `pipeline.json` and
+ * Prints the table (measure | value | baseline | ratio | goal | met?) under the commit measured, writes
+ * `pipeline.json` (header: `commit`, `dirty` when the work tree differs from it) and
  * `pipeline-goals.svg` to bench/results. Leaves out: nginx in front, several replicas, mcp-hub, idle
  * sessions (bench/cluster/main.ts, `npm run bench:cluster`), and profiles (bench/profile/, docs/profile.md).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../../service/src/local/cluster/local-cluster.js';
+import { killAllOwned } from '../../service/src/local/cluster/managed-process.js';
 import { ensureTool } from '../../service/src/local/cluster/system-tools.js';
-import { startLegacyUpstream, startModernUpstream } from '../../test/service/federation/support/upstream-fixtures.js';
 import { testServiceUrls } from '../../test/support/platform-db.js';
 import { postOnce } from '../cluster/drivers.js';
 import { startRawEcho } from '../cluster/helpers.js';
@@ -26,6 +30,7 @@ import { assertEcho, toolCallBody, toolCallHeaders } from '../cluster/targets.js
 import { bareBullmq, taskPipeline } from '../support/task-throughput.js';
 import { startCompiledPlatform } from './compiled-platform.js';
 import { measureFederationRow, type FederationFigures } from './federation-rows.js';
+import { killFixtures, startFixturesProcess } from './fixtures.js';
 import { parseFlags } from './flags.js';
 import { measureLoadRows } from './load-rows.js';
 import { goalPlot, markdownTable, row } from './report.js';
@@ -37,18 +42,38 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A path as the table prints it: relative inside the repository. */
 const shown = (p: string) => (p.startsWith(REPO_ROOT) ? relative(REPO_ROOT, p) : p);
 
+/** The code measured: HEAD, and whether the work tree differs from it (`git status --porcelain` non-empty). */
+function measuredCommit(): { commit: string; dirty: boolean } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain') !== '' };
+}
+
+// Children never outlive the bench: SIGKILL them on exit, and turn SIGINT/SIGTERM into an exit.
+process.once('exit', () => {
+  killFixtures();
+  killAllOwned();
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping the child processes\n`);
+    process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
+  });
+
 async function main(): Promise<void> {
   const wrk = ensureTool('wrk', 'wrk', log);
+  const code = measuredCommit();
+  log(`code: ${code.commit}${code.dirty ? ' (work tree dirty)' : ''}`);
   const loadBefore = loadavg();
   log(`machine: ${cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min) before the run`);
   const dir = mkdtempSync(join(tmpdir(), 'umcp-pipeline-bench-'));
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    const [modern, legacy] = await Promise.all([startModernUpstream('bench'), startLegacyUpstream('bench')]);
-    stops.push(
-      () => modern.close(),
-      () => legacy.close(),
-    );
+    // The upstream fixtures run in a child process: the direct call crosses a process boundary too.
+    const fixtures = await startFixturesProcess(dir, 'bench');
+    stops.push(() => fixtures.stop());
+    const modern = { url: fixtures.modernUrl };
+    const legacy = { url: fixtures.legacyUrl };
+    log(`upstream fixtures in their own process (pid ${fixtures.pid}): ${modern.url}, ${legacy.url}`);
     const raw = await startRawEcho(dir);
     stops.push(() => raw.process.stop());
     log('starting the compiled gateway (node dist/service/src/gateway-main.js)');
@@ -142,6 +167,8 @@ async function main(): Promise<void> {
     const machine = { cores: cpus().length, node: process.version, loadavgBefore: loadBefore, loadavgAfter: loadAfter };
     const note = `load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after, ${machine.cores} cores`;
     const result = {
+      commit: code.commit,
+      dirty: code.dirty,
       startedAt: new Date(started).toISOString(),
       durationS: Math.round((Date.now() - started) / 1000),
       machine: {
@@ -154,6 +181,7 @@ async function main(): Promise<void> {
         wrk: wrk.path,
         gateway: 'node dist/service/src/gateway-main.js',
         worker: 'node dist/service/src/worker-main.js',
+        upstreams: 'startModernUpstream / startLegacyUpstream in a child process (bench/pipeline/fixtures-process.ts)',
       },
       rows,
       figures: { rssAfterStart, load, federation, tasks: { ...tasks, bareJobsPerS: bare } },
@@ -162,7 +190,7 @@ async function main(): Promise<void> {
     writeFileSync(join(flags.out, 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(flags.out, 'pipeline-goals.svg'), goalPlot(rows, note));
     process.stdout.write(
-      `\nIssue 17 measures, one run (${result.startedAt}, ${result.durationS} s; ${note}; figures from a loaded machine are rough, compare the ratios)\n\n${markdownTable(rows)}\n\n`,
+      `\nIssue 17 measures, one run (code of ${code.commit.slice(0, 12)}${code.dirty ? ' + uncommitted changes' : ''}, ${result.startedAt}, ${result.durationS} s; ${note}; figures from a loaded machine are rough, compare the ratios)\n\n${markdownTable(rows)}\n\n`,
     );
     process.stdout.write(`written: ${shown(join(flags.out, 'pipeline.json'))}, ${shown(join(flags.out, 'pipeline-goals.svg'))}\n`);
   } finally {
