@@ -142,6 +142,34 @@ function encode(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+type MonitorCallback = (err: any, res: any) => void;
+
+/**
+ * Calls the monitor's `rpc` with `req`, lets `onResult` see a successful answer before the runtime's
+ * `callback` does, and counts the call in `pending` until that callback has run.
+ */
+function trackRpc(
+  pending: Set<Promise<unknown>>,
+  rpc: (req: any, cb: MonitorCallback) => void,
+  req: any,
+  callback: MonitorCallback,
+  onResult: (res: any) => void,
+): Promise<void> {
+  const p = new Promise<void>((resolve) => {
+    rpc(req, (err: any, res: any) => {
+      if (!err && res) onResult(res);
+      try {
+        callback(err, res);
+      } finally {
+        resolve();
+      }
+    });
+  });
+  pending.add(p);
+  void p.finally(() => pending.delete(p));
+  return p;
+}
+
 /** Registration RPCs still in flight; the run waits until this drains. */
 async function drain(pending: Set<Promise<unknown>>): Promise<void> {
   // Resources register from inside applies and component constructors; loop until quiet.
@@ -231,47 +259,24 @@ export async function runStackUnderMocks(stack: string, opts: MockRunOptions = {
       ...(found.length ? { secretPaths: found } : {}),
     };
     resources.push(entry);
-    const p = new Promise<void>((resolve) => {
-      register(req, (err: any, res: any) => {
-        if (!err && res) entry.urn = res.getUrn();
-        try {
-          callback(err, res);
-        } finally {
-          resolve();
-        }
-      });
+    return trackRpc(pending, register, req, callback, (res) => {
+      entry.urn = res.getUrn();
     });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-    return p;
   };
   const reads: MockedResource[] = [];
   const read = monitor.readResource.bind(monitor);
-  monitor.readResource = (req: any, callback: (err: any, res: any) => void) => {
-    const p = new Promise<void>((resolve) => {
-      read(req, (err: any, res: any) => {
-        if (!err && res) {
-          reads.push({
-            type: req.getType(),
-            name: req.getName(),
-            urn: res.getUrn(),
-            custom: true,
-            inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(res.getProperties())),
-            ...(req.getParent() ? { parent: req.getParent() } : {}),
-            ...(req.getProvider() ? { provider: req.getProvider() } : {}),
-          });
-        }
-        try {
-          callback(err, res);
-        } finally {
-          resolve();
-        }
+  monitor.readResource = (req: any, callback: (err: any, res: any) => void) =>
+    trackRpc(pending, read, req, callback, (res) => {
+      reads.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn: res.getUrn(),
+        custom: true,
+        inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(res.getProperties())),
+        ...(req.getParent() ? { parent: req.getParent() } : {}),
+        ...(req.getProvider() ? { provider: req.getProvider() } : {}),
       });
     });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-    return p;
-  };
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
     if (req.getUrn().includes('::pulumi:pulumi:Stack::')) stackOutputs = pulumi.runtime.deserializeProperties(req.getOutputs());
