@@ -315,7 +315,7 @@ export const regionalConfigSchema = z
     if (c.peerRegion && !c.network.peerCidr) {
       ctx.addIssue({ code: 'custom', path: ['network', 'peerCidr'], message: "required with peerRegion: the peer stack file's network.cidr" });
     }
-    if (c.network.peerCidr && c.network.peerCidr === c.network.cidr) {
+    if (c.network.peerCidr && cidrsOverlap(c.network.peerCidr, c.network.cidr)) {
       ctx.addIssue({ code: 'custom', path: ['network', 'peerCidr'], message: 'must differ from network.cidr (VPC peering needs disjoint ranges)' });
     }
     const existing = c.cluster.existing;

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { cidrsOverlap } from '../network/cidr.js';
 
 /** Arguments of {@link VpcPeering}. */
 export interface VpcPeeringArgs {
@@ -24,7 +25,7 @@ export interface VpcPeeringArgs {
 
 /** Rejects contradictory args; returns the message or undefined. */
 export function checkVpcPeeringArgs(args: VpcPeeringArgs): string | undefined {
-  if (args.cidr === args.peerCidr) return `peerCidr ${args.peerCidr} equals this VPC's CIDR: peered VPCs need disjoint ranges`;
+  if (cidrsOverlap(args.cidr, args.peerCidr)) return `peerCidr ${args.peerCidr} overlaps this VPC's CIDR ${args.cidr}: peered VPCs need disjoint ranges`;
   if (args.peerRouteTableCount < 1) return 'peerRouteTableCount must be at least 1';
   return undefined;
 }

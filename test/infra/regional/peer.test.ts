@@ -38,6 +38,7 @@ describe('peer stack (secondary reads primary)', () => {
       peerProvider: undefined as never,
     };
     assert.match(checkVpcPeeringArgs({ ...base, peerCidr: '10.1.0.0/16' })!, /disjoint/);
+    assert.match(checkVpcPeeringArgs({ ...base, peerCidr: '10.1.128.0/17' })!, /10\.1\.128\.0\/17 overlaps this VPC's CIDR 10\.1\.0\.0\/16/);
     assert.equal(checkVpcPeeringArgs({ ...base, peerCidr: '10.2.0.0/16' }), undefined);
   });
 });
