@@ -21,7 +21,7 @@ import {
 } from '../../../infra/regional/app/index.js';
 import { checkAlertTopicArgs } from '../../../infra/regional/alerting/index.js';
 import { MOCK_SECRETS, readStackConfig, runStackUnderMocks, type MockedResource, type MockRunResult } from '../../../infra/tools/mock-run.js';
-import { isProd, ofType, one, REGIONAL_STACKS, runStack } from '../support/stacks.js';
+import { failure, isProd, ofType, one, REGIONAL_STACKS, runStack } from '../support/stacks.js';
 
 const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const WEBHOOK_URL = MOCK_SECRETS['unified-mcp:alertWebhookUrl']!;
@@ -60,17 +60,6 @@ const amConfig = (r: MockRunResult) => ofType(r, 'kubernetes:monitoring.coreos.c
 const receiver = (cfg: MockedResource, name: string) => cfg.inputs.spec.receivers.find((x: { name: string }) => x.name === name);
 const statements = (doc: string) =>
   (JSON.parse(doc) as { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }> }).Statement;
-
-/** Runs `stack` with changes and returns the error message (fails the test when it does not throw). */
-async function failure(stack: string, opts: Parameters<typeof runStackUnderMocks>[1]): Promise<string> {
-  await runStack(stack); // keep runs serialised behind the shared fixtures
-  try {
-    await runStackUnderMocks(stack, opts);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  assert.fail(`stack ${stack} accepted a bad config`);
-}
 
 describe('alerting', () => {
   describe('runbook links', () => {

@@ -6,19 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REGIONAL_SECRETS } from '../../../infra/config.js';
-import { runStackUnderMocks } from '../../../infra/tools/mock-run.js';
-import { REGIONAL_STACKS, runStack, STACKS_DIR } from '../support/stacks.js';
-
-/** Runs `stack` with changes and returns the error message (fails the test when it does not throw). */
-async function failure(stack: string, opts: Parameters<typeof runStackUnderMocks>[1]): Promise<string> {
-  await runStack(stack); // keep runs serialised behind the shared fixtures
-  try {
-    await runStackUnderMocks(stack, opts);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  assert.fail(`stack ${stack} accepted a bad config`);
-}
+import { failure, REGIONAL_STACKS, STACKS_DIR } from '../support/stacks.js';
 
 describe('regional config', () => {
   it('names key and stack for a malformed value', async () => {

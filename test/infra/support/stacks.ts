@@ -2,6 +2,7 @@
  * Shared fixtures for the infra tests: each regional stack file runs under mocks once per process (the
  * runs are memoised, several test files read the same result), plus small finders over the resources.
  */
+import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,3 +43,14 @@ export function one(r: MockRunResult, type: string, suffix = ''): MockedResource
 
 /** True when `stack` is a prod stack (by its name). */
 export const isProd = (stack: string) => stack.startsWith('prod');
+
+/** Runs `stack` with changes and returns the error message (fails the test when it does not throw). */
+export async function failure(stack: string, opts: Parameters<typeof runStackUnderMocks>[1]): Promise<string> {
+  await runStack(stack); // keep runs serialised behind the shared fixtures
+  try {
+    await runStackUnderMocks(stack, opts);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  assert.fail(`stack ${stack} accepted a bad config`);
+}
