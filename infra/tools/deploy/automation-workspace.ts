@@ -79,10 +79,6 @@ class AutomationStack implements DeployStack {
       Object.entries(all).map(([k, v]) => [k, v.secret ? { secret: true, ...(v.value === '' ? { value: '' } : {}) } : { secret: false, value: v.value }]),
     );
   }
-
-  async setConfig(key: string, value: string, opts: { secret?: boolean; path?: boolean } = {}) {
-    await this.stack.setConfig(key, { value, secret: opts.secret ?? false }, opts.path ?? false);
-  }
 }
 
 /** Automation API workspace; checks for the CLI when created. */

@@ -11,28 +11,6 @@ import type { DeployTarget, StackConfigs } from './order.js';
 import { configStatusFromFile, missingOperatorSecrets, type OperatorSecret } from './prerequisites.js';
 import { StackMissingError, type ChangeSummary, type ConfigStatus, type DeployStack, type DeployWorkspace, type StackOutputs } from './workspace.js';
 
-/** An output of one stack set as config on later stacks before they run. */
-export interface Handoff {
-  /** Output name on the source stack. */
-  readonly output: string;
-  /** Which stacks produce it. */
-  readonly from: 'primary';
-  /** Which stacks receive it. */
-  readonly to: 'secondary' | 'global';
-  /** Full config key on the receiving stack; `path` keys address a field of an object value. */
-  readonly configKey: string;
-  readonly path?: boolean;
-  readonly why: string;
-}
-
-/**
- * Outputs passed along as config: none. The secondary reads its primary (global writer endpoints, cache
- * datastore id, bucket, VPC) and the global stack every region through StackReferences, so re-runs read
- * the live values and nothing is copied; the orchestrator only guarantees the order. Kept as a seam for a
- * value a program cannot read itself.
- */
-export const HANDOFFS: readonly Handoff[] = [];
-
 /** Stacks whose outputs `t` reads through StackReferences: a secondary its primaries, the global stack every region. */
 export function dependenciesOf(t: DeployTarget, targets: readonly DeployTarget[]): DeployTarget[] {
   if (t.role === 'secondary') return targets.filter((s) => s.role === 'primary');
@@ -55,7 +33,7 @@ export type StepStatus = 'ok' | 'failed' | 'skipped';
 export interface StepResult {
   readonly stack: string;
   readonly role: DeployTarget['role'];
-  readonly phase: 'select' | 'prerequisites' | 'preview' | 'handoff' | 'up';
+  readonly phase: 'select' | 'prerequisites' | 'preview' | 'up';
   readonly status: StepStatus;
   readonly detail: string;
   readonly ms: number;
@@ -78,7 +56,6 @@ export interface DeployOptions {
   readonly dryRun?: boolean;
   /** Called after every step (progress). */
   readonly onStep?: (step: StepResult) => void;
-  readonly handoffs?: readonly Handoff[];
   /**
    * The stack files' config, for the secret check of a stack that does not exist yet (a dry run creates
    * nothing; the deploy would create it with exactly that config). @defaultValue {}
@@ -100,7 +77,6 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 export async function runDeploy(targets: readonly DeployTarget[], workspace: DeployWorkspace, opts: DeployOptions = {}): Promise<DeployReport> {
   const steps: StepResult[] = [];
   const outputs: Record<string, StackOutputs> = {};
-  const handoffs = opts.handoffs ?? HANDOFFS;
   const record = (t: DeployTarget, phase: StepResult['phase'], status: StepStatus, detail: string, started: number) => {
     const step = { stack: t.name, role: t.role, phase, status, detail, ms: Date.now() - started };
     steps.push(step);
@@ -112,26 +88,18 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
   const missingSecrets: OperatorSecret[] = [];
   const done = (ok: boolean): DeployReport => ({ ok, dryRun: opts.dryRun ?? false, steps, outputs, missingSecrets });
 
-  /** Sets the handoffs that `t` receives from the outputs known so far; returns false on failure. */
-  const applyHandoffs = async (t: DeployTarget, stack: DeployStack, known: Record<string, StackOutputs>): Promise<boolean> => {
-    const mine = handoffs.filter((h) => h.to === t.role);
-    if (mine.length === 0) return true;
+  /** Previews `t`; on failure records it, runs `onFailure` (what to skip) and returns false. */
+  const preview = async (t: DeployTarget, stack: DeployStack, onFailure: () => void): Promise<boolean> => {
     const started = Date.now();
-    const set: string[] = [];
     try {
-      for (const h of mine) {
-        const source = targets.find((s) => s.role === h.from && known[s.name]?.[h.output] !== undefined);
-        const out = source ? known[source.name]![h.output]! : undefined;
-        if (!source || !out || out.value === undefined || out.value === null) continue;
-        await stack.setConfig(h.configKey, typeof out.value === 'string' ? out.value : JSON.stringify(out.value), { secret: out.secret, path: h.path });
-        set.push(`${h.configKey} <- ${source.name}.${h.output}`);
-      }
+      const { changes } = await stack.preview();
+      record(t, 'preview', 'ok', describeChanges(changes), started);
+      return true;
     } catch (err) {
-      record(t, 'handoff', 'failed', errorText(err), started);
+      record(t, 'preview', 'failed', errorText(err), started);
+      onFailure();
       return false;
     }
-    record(t, 'handoff', 'ok', set.length ? set.join('; ') : 'no source output yet (first deploy); stack file value kept', started);
-    return true;
   };
 
   // 1. Select every stack, creating the missing ones (a dry run creates nothing: a missing stack is checked
@@ -179,8 +147,7 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
     return done(false);
   }
 
-  // 3. Preview every stack, primary first. Outputs already deployed are handed over first so a secondary
-  //    previews against the real primary. A stack whose references lack outputs (fresh account) is
+  // 3. Preview every stack, primary first. A stack whose references lack outputs (fresh account) is
   //    previewed later, right before its update.
   const deferred = new Set<string>();
   for (const [i, t] of targets.entries()) {
@@ -189,11 +156,6 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
       deferred.add(t.name);
       record(t, 'preview', 'skipped', 'the stack does not exist yet: previewed during the deploy, right after it is created', Date.now());
       continue;
-    }
-    if (!(await applyHandoffs(t, stack, known))) {
-      skipRest(i + 1, ['preview'], 'an earlier stack failed');
-      skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
-      return done(false);
     }
     const needed = requiredOutputsOf(t);
     const missing = dependenciesOf(t, targets).filter((d) => {
@@ -214,37 +176,18 @@ export async function runDeploy(targets: readonly DeployTarget[], workspace: Dep
       );
       continue;
     }
-    const previewStarted = Date.now();
-    try {
-      const { changes } = await stack.preview();
-      record(t, 'preview', 'ok', describeChanges(changes), previewStarted);
-    } catch (err) {
-      record(t, 'preview', 'failed', errorText(err), previewStarted);
+    const ok = await preview(t, stack, () => {
       skipRest(i + 1, ['preview'], 'an earlier preview failed');
       skipRest(0, opts.dryRun ? [] : ['up'], 'previews did not all pass');
-      return done(false);
-    }
+    });
+    if (!ok) return done(false);
   }
   if (opts.dryRun) return done(true);
 
-  // 4. Update in order, passing the primary's fresh outputs to the later stacks.
+  // 4. Update in order; later stacks read the fresh outputs of earlier ones through StackReferences.
   for (const [i, t] of targets.entries()) {
     const stack = stacks[i]!; // every stack exists: only a dry run leaves one missing
-    if (i > 0 && !(await applyHandoffs(t, stack, outputs))) {
-      skipRest(i, ['up'], 'an earlier step failed');
-      return done(false);
-    }
-    if (deferred.has(t.name)) {
-      const previewStarted = Date.now();
-      try {
-        const { changes } = await stack.preview();
-        record(t, 'preview', 'ok', describeChanges(changes), previewStarted);
-      } catch (err) {
-        record(t, 'preview', 'failed', errorText(err), previewStarted);
-        skipRest(i, ['up'], `the preview of ${t.name} failed`);
-        return done(false);
-      }
-    }
+    if (deferred.has(t.name) && !(await preview(t, stack, () => skipRest(i, ['up'], `the preview of ${t.name} failed`)))) return done(false);
     const started = Date.now();
     try {
       const result = await stack.up();

@@ -35,8 +35,6 @@ export interface DeployStack {
   outputs(): Promise<StackOutputs>;
   /** The stack's config keys: secret or not, plain values only. */
   configStatus(): Promise<ConfigStatus>;
-  /** Sets one config value; `path` treats `key` as a path into an object (`unified-mcp:cache.globalReplicationGroupId`). */
-  setConfig(key: string, value: string, opts?: { secret?: boolean; path?: boolean }): Promise<void>;
 }
 
 /** Selects the stacks of the project, creating missing ones. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { crossCheck, deployOrder, readAllStackConfigs, type DeployTarget } from '../../../infra/tools/deploy/order.js';
-import { runDeploy, HANDOFFS, type Handoff } from '../../../infra/tools/deploy/orchestrate.js';
+import { runDeploy } from '../../../infra/tools/deploy/orchestrate.js';
 import { deploySteps, renderPlan } from '../../../infra/tools/deploy/steps.js';
 import { StackMissingError, type ConfigStatus, type DeployStack, type DeployWorkspace, type StackOutputs } from '../../../infra/tools/deploy/workspace.js';
 import { configStatusFromFile, missingOperatorSecrets, prerequisites, renderPrerequisites } from '../../../infra/tools/deploy/prerequisites.js';
@@ -15,7 +15,6 @@ const ALL_SET: ConfigStatus = { 'cloudflare:apiToken': { secret: true } };
 /** A fake workspace that records every call in one log, and fails where told. */
 class FakeWorkspace implements DeployWorkspace {
   readonly log: string[] = [];
-  readonly config: Record<string, { value: string; path?: boolean; secret?: boolean }> = {};
   /** Stacks that exist in the fake backend; `undefined`: all of them. */
   readonly existing?: Set<string>;
   constructor(
@@ -53,10 +52,6 @@ class FakeWorkspace implements DeployWorkspace {
       async outputs() {
         return ws.existingOutputs[name] ?? {};
       },
-      async setConfig(key, value, opts) {
-        ws.log.push(`config ${name} ${key}=${value}`);
-        ws.config[`${name} ${key}`] = { value, ...opts };
-      },
     };
   }
 }
@@ -76,16 +71,6 @@ const PRIMARY_OUT: StackOutputs = {
 const SECONDARY_OUT: StackOutputs = { region: { value: 'eu-west-1', secret: false } };
 /** Every regional stack already deployed once (a re-run). */
 const DEPLOYED = { 'prod-us-east-1': PRIMARY_OUT, 'prod-eu-west-1': SECONDARY_OUT };
-/** A handoff for the seam's tests (the real list is empty: stacks read each other through StackReferences). */
-const TEST_HANDOFF: Handoff = {
-  output: 'cacheGlobalReplicationGroupId',
-  from: 'primary',
-  to: 'secondary',
-  configKey: 'unified-mcp:x.y',
-  path: true,
-  why: 'test',
-};
-
 describe('deploy orchestrator', () => {
   describe('deployOrder', () => {
     it('orders primary, secondaries, then global, for the chosen environment only', () => {
@@ -267,28 +252,14 @@ describe('deploy orchestrator', () => {
         ['preview prod-us-east-1', 'up prod-us-east-1', 'preview prod-eu-west-1'],
       );
     });
-    it('hands no output over as config: the secondary reads its primary through a StackReference', async () => {
-      assert.deepEqual(HANDOFFS, []);
+    it('previews a re-run secondary up front: it reads the deployed primary through its StackReference', async () => {
       const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, {}, DEPLOYED);
-      await runDeploy(TARGETS, ws);
-      assert.deepEqual(ws.config, {});
-    });
-    it('the handoff seam still sets an output as config before the receiving stack updates', async () => {
-      const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, {}, DEPLOYED);
-      await runDeploy(TARGETS, ws, { handoffs: [TEST_HANDOFF] });
-      const handoff = TEST_HANDOFF;
-      assert.deepEqual(ws.config[`prod-eu-west-1 ${handoff.configKey}`], { value: 'ldgnf-umcp-cache', secret: false, path: true });
-      const setAt = ws.log.lastIndexOf(`config prod-eu-west-1 ${handoff.configKey}=ldgnf-umcp-cache`);
-      assert.ok(setAt > ws.log.indexOf('up prod-us-east-1') && setAt < ws.log.indexOf('up prod-eu-west-1'), ws.log.join('\n'));
-      assert.equal(
-        Object.keys(ws.config).some((k) => k.startsWith('prod-global ')),
-        false,
+      const report = await runDeploy(TARGETS, ws);
+      assert.equal(report.ok, true);
+      assert.deepEqual(
+        ws.log.filter((l) => /^(preview|up) /.test(l)),
+        ['preview prod-us-east-1', 'preview prod-eu-west-1', 'preview prod-global', 'up prod-us-east-1', 'up prod-eu-west-1', 'up prod-global'],
       );
-    });
-    it('hands over outputs an earlier deploy left before previewing the secondary', async () => {
-      const ws = new FakeWorkspace({}, {}, DEPLOYED);
-      await runDeploy(TARGETS, ws, { dryRun: true, handoffs: [TEST_HANDOFF] });
-      assert.ok(ws.log.indexOf('config prod-eu-west-1 unified-mcp:x.y=ldgnf-umcp-cache') < ws.log.indexOf('preview prod-eu-west-1'));
     });
     it('stops at the first failed update and skips the rest', async () => {
       const ws = new FakeWorkspace({ 'prod-us-east-1': PRIMARY_OUT }, { 'prod-eu-west-1': 'up' }, DEPLOYED);
