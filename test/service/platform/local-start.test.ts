@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { isAlive } from '../../../service/src/local/process-util.js';
+import { LOCAL_DEFAULT_PORT } from '../../../service/src/local/port-check.js';
 import { createTestDatabase } from '../../support/platform-db.js';
 import { rawRequest } from '../../support/platform-http.js';
 import { OutputReader } from '../../support/child-output.js';
@@ -61,7 +63,7 @@ describe('npm start (local platform, end to end)', function () {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('starts embedded PostgreSQL + a redis-server child and prints the four lines', async () => {
-    const s = await startLocal(dataDir);
+    const s = await startLocal(dataDir, { PORT: '0' });
     try {
       assert.match(s.lines.MCP_URL!, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
       assert.match(s.lines.API_KEY!, /^umcp_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
@@ -136,6 +138,7 @@ describe('npm start (local platform, end to end)', function () {
         env: {
           PATH: process.env.PATH,
           UMCP_DATA_DIR: dataDir,
+          PORT: '0',
           DATABASE_URL: db.url,
           REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
           ...env,
@@ -157,5 +160,58 @@ describe('npm start (local platform, end to end)', function () {
     } finally {
       await db.drop();
     }
+  });
+
+  describe('port', () => {
+    /** Binds 127.0.0.1:port for the test, or returns undefined when something else already holds it. */
+    const hold = async (port: number): Promise<Server | undefined> => {
+      const srv = createServer();
+      try {
+        srv.listen(port, '127.0.0.1');
+        await once(srv, 'listening');
+        return srv;
+      } catch {
+        return undefined;
+      }
+    };
+    const external = () => ({ DATABASE_URL: '', REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' });
+
+    it('listens on 8080 when PORT is unset, so saved client configs keep working across starts', async function () {
+      const probe = await hold(LOCAL_DEFAULT_PORT);
+      if (!probe) this.skip(); // something else on this machine holds 8080 right now
+      await new Promise((r) => probe!.close(r));
+      const db = await createTestDatabase();
+      try {
+        const s = await startLocal(dataDir, { ...external(), DATABASE_URL: db.url });
+        try {
+          assert.equal(s.lines.MCP_URL, `http://127.0.0.1:${LOCAL_DEFAULT_PORT}/mcp`);
+        } finally {
+          assert.equal(await stop(s), 0);
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('a taken 8080 stops the start with one line naming the port and PORT=0, before anything starts', async () => {
+      const held = await hold(LOCAL_DEFAULT_PORT); // undefined: another process holds it, same outcome
+      const db = await createTestDatabase();
+      try {
+        const child = spawn(TSX, ['service/src/local/main.ts'], {
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, UMCP_DATA_DIR: dataDir, ...external(), DATABASE_URL: db.url },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+        const [code] = (await once(child, 'exit')) as [number];
+        assert.equal(code, 1);
+        const lines = stderr.trim().split('\n');
+        assert.equal(lines.length, 1, stderr);
+        assert.match(lines[0]!, /^port 8080 on 127\.0\.0\.1 is already in use .*PORT=<port> \(PORT=0 picks any free port\)$/);
+      } finally {
+        held?.close();
+        await db.drop();
+      }
+    });
   });
 });
