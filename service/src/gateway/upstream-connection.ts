@@ -76,7 +76,9 @@ export class UpstreamConnection {
   ) {
     this.key = `${upstream.id}@${upstream.version}`;
     const onError = (err: unknown) => this.opts.onError?.(err);
-    this.resilience = new UpstreamResilience(upstream.options.maxConcurrency, opts);
+    // An open breaker means the upstream is failing: drop the client, so health shows it disconnected and the
+    // half-open probe starts a new upstream session instead of reusing one the upstream may have lost.
+    this.resilience = new UpstreamResilience(upstream.options.maxConcurrency, { ...opts, onBreak: () => void this.reset() });
     this.errors = new UpstreamErrorMapper(upstream, onError);
     this.subscriptions = new ResourceSubscriptions({
       listMs: upstream.options.timeouts.listMs,

@@ -3,7 +3,16 @@
  * namespace, everything else a typed upstream error (circuit open, concurrency limit, timeout, OAuth,
  * transport), remembering the last failure for the health view.
  */
-import { OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, UnauthorizedError } from '@modelcontextprotocol/client';
+import {
+  OAuthClientFlowError,
+  OAuthError,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  UnauthorizedError,
+  type Client,
+} from '@modelcontextprotocol/client';
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { MissingRequiredClientCapabilityError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { upstreamError } from '../errors.js';
@@ -19,6 +28,20 @@ export const isAuthFailure = (err: unknown) =>
   err instanceof AuthEndpointRefused ||
   err instanceof NoClientAuthMethod ||
   (err instanceof SdkError && (err.code === SdkErrorCode.ClientHttpAuthentication || err.code === SdkErrorCode.ClientHttpForbidden));
+
+/**
+ * Whether `err` says the upstream no longer knows the session `client` sent: HTTP 404 (what the
+ * specification prescribes), or HTTP 400 whose body names the session (what servers built on the SDK's
+ * session map answer after a restart, e.g. "Bad Request: No valid session ID provided"). Only for a client
+ * that has a session: a sessionless request answered 400 is a real error.
+ */
+export function isSessionLost(err: unknown, client: Client): boolean {
+  if (!(err instanceof SdkHttpError)) return false;
+  if (!(client.transport as { sessionId?: string } | undefined)?.sessionId) return false;
+  if (err.status === 404) return true;
+  const body = typeof err.data.text === 'string' ? err.data.text : err.message;
+  return err.status === 400 && /session/i.test(body);
+}
 
 /** Maps the errors of one upstream's requests and keeps the last failure's message. */
 export class UpstreamErrorMapper {

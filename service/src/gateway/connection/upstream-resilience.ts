@@ -1,11 +1,12 @@
 /**
  * The resilience policy of one upstream: bulkhead (concurrency limit) -> circuit breaker (opens after
  * consecutive transport failures, half-open probe after a pause); idempotent calls are retried once after
- * a reconnect, every call once after a lost upstream session.
+ * a reconnect, every call once after a lost upstream session (re-initialised inside the same breaker
+ * attempt, so a restarted upstream never counts as a failure).
  */
-import { ProtocolError, SdkError, type Client } from '@modelcontextprotocol/client';
+import { ProtocolError, type Client } from '@modelcontextprotocol/client';
 import { CircuitState, ConsecutiveBreaker, bulkhead, circuitBreaker, handleWhen, wrap } from 'cockatiel';
-import { isAuthFailure } from './upstream-error-mapper.js';
+import { isAuthFailure, isSessionLost } from './upstream-error-mapper.js';
 
 /** State of the circuit breaker as the health view names it. */
 export type CircuitHealth = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -16,6 +17,8 @@ export interface ResilienceOptions {
   readonly breakerThreshold?: number;
   /** Pause before a half-open probe, ms. @defaultValue 5000 */
   readonly halfOpenAfterMs?: number;
+  /** The breaker opened: the connection drops its client, so the half-open probe starts a new upstream session. */
+  readonly onBreak?: () => void;
 }
 
 /** How the policy gets a connected client and drops a broken one. */
@@ -24,7 +27,6 @@ export interface ConnectionLink {
   reset(): Promise<void>;
 }
 
-const isSessionLost = (err: unknown) => err instanceof SdkError && (err as { status?: number }).status === 404;
 /** An upstream that answered with a JSON-RPC error is up; everything else counts against the breaker. */
 const isFailure = (err: Error) => !(err instanceof ProtocolError);
 
@@ -43,6 +45,7 @@ export class UpstreamResilience {
       halfOpenAfter: opts.halfOpenAfterMs ?? 5_000,
       breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 3),
     });
+    if (opts.onBreak) this.breaker.onBreak(opts.onBreak);
     this.policy = wrap(this.bulkhead, this.breaker);
   }
 
@@ -67,7 +70,7 @@ export class UpstreamResilience {
       try {
         return await fn(client);
       } catch (err) {
-        if (isSessionLost(err)) {
+        if (isSessionLost(err, client)) {
           // The upstream forgot its session (restart, expiry): initialise a new one and try again once.
           await link.reset();
           return fn(await link.connect());

@@ -18,6 +18,8 @@ export interface EverythingUpstream {
   readonly sent: { method?: string; id?: unknown; params?: Record<string, unknown> }[];
   /** The process's stdout+stderr so far (for failure messages). */
   output(): string;
+  /** Kills the process (SIGKILL, as a crash or a redeploy would) and starts a new one on the same port: every upstream session is gone. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,21 +38,24 @@ function entryPoint(): string {
   return join(dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
 }
 
-/** Starts server-everything (Streamable HTTP) and the proxy; resolves once the upstream listens. */
-export async function startEverythingUpstream(): Promise<EverythingUpstream> {
-  const port = await freePort();
-  let out = '';
+/** One server-everything process on `port`; resolves once it listens. */
+async function spawnEverything(port: number, log: (chunk: string) => void, output: () => string): Promise<ChildProcess> {
   const child: ChildProcess = spawn(process.execPath, [entryPoint(), 'streamableHttp'], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let mine = '';
+  const onData = (d: Buffer) => {
+    mine += d.toString();
+    log(d.toString());
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server-everything did not start within 15 s:\n${out}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`server-everything did not start within 15 s:\n${output()}`)), 15_000);
       const check = () => {
-        if (out.includes(`listening on port ${port}`)) {
+        if (mine.includes(`listening on port ${port}`)) {
           clearTimeout(timer);
           resolve();
         }
@@ -59,13 +64,31 @@ export async function startEverythingUpstream(): Promise<EverythingUpstream> {
       child.stderr!.on('data', check);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`server-everything exited (${code}):\n${out}`));
+        reject(new Error(`server-everything exited (${code}):\n${output()}`));
       });
     });
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
   }
+  return child;
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts server-everything (Streamable HTTP) and the proxy; resolves once the upstream listens. */
+export async function startEverythingUpstream(): Promise<EverythingUpstream> {
+  const port = await freePort();
+  let out = '';
+  const log = (chunk: string) => (out += chunk);
+  let child = await spawnEverything(port, log, () => out);
 
   const sent: EverythingUpstream['sent'] = [];
   const proxy: Server = createServer((req, res) => {
@@ -100,16 +123,14 @@ export async function startEverythingUpstream(): Promise<EverythingUpstream> {
     url: `http://127.0.0.1:${proxyPort}/mcp`,
     sent,
     output: () => out,
+    async restart() {
+      await stopChild(child, 'SIGKILL');
+      child = await spawnEverything(port, log, () => out);
+    },
     async close() {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
-      if (child.exitCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 'SIGTERM');
     },
   };
 }
