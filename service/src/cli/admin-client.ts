@@ -14,6 +14,30 @@ export class AdminApiError extends Error {
   }
 }
 
+interface NetCause {
+  name?: string;
+  code?: string;
+  message?: string;
+  errors?: NetCause[];
+}
+
+/**
+ * What really stopped a request to the admin API, in one phrase: fetch only says "fetch failed" and keeps
+ * the socket's, resolver's or URL parser's error in `cause` (several, one per address, as an AggregateError).
+ */
+export function fetchFailure(err: unknown, timeoutMs: number): string {
+  const e = err as NetCause & { cause?: NetCause };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms (is ADMIN_URL the gateway's address, and is it up?)`;
+  const causes = e.cause?.errors?.length ? e.cause.errors : e.cause ? [e.cause] : [e];
+  const codes = new Set(causes.map((c) => c.code));
+  if (codes.has('ECONNREFUSED'))
+    return 'connection refused: nothing listens there (is the platform running, e.g. `npm start`, and is ADMIN_URL the address it printed?)';
+  if (codes.has('ENOTFOUND') || codes.has('EAI_AGAIN')) return `host not found (${causes[0]?.message ?? 'DNS lookup failed'})`;
+  if (codes.has('ERR_INVALID_URL')) return 'ADMIN_URL is not a valid URL (expected e.g. http://127.0.0.1:8080)';
+  const detail = [...new Set(causes.map((c) => [c.code, c.message].filter(Boolean).join(': ')))].filter(Boolean).join('; ');
+  return detail || (e.message ?? String(err));
+}
+
 /** Calls the admin API at `baseUrl` with `token`. */
 export class AdminClient {
   constructor(
@@ -34,8 +58,7 @@ export class AdminClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new AdminApiError(0, 'unreachable', `cannot reach the admin API at ${this.baseUrl} (${cause})`);
+      throw new AdminApiError(0, 'unreachable', `cannot reach the admin API at ${this.baseUrl}: ${fetchFailure(err, this.timeoutMs)}`);
     }
     if (res.status === 204) return undefined;
     const text = await res.text();

@@ -98,10 +98,15 @@ function digest(s: string): Buffer {
 export function createAdminHandler(deps: AdminDeps): (request: Request, path: string, requestId: string) => Promise<Response> {
   const expected = digest(deps.adminToken);
 
-  const authorized = (request: Request) => {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
+  /** Undefined when the request carries the admin token, else the 401 message saying what was wrong. */
+  const refusal = (request: Request): string | undefined => {
+    const header = request.headers.get('authorization');
+    if (!header) return 'admin token required: send Authorization: Bearer <ADMIN_TOKEN>';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return 'malformed Authorization header: expected "Bearer <ADMIN_TOKEN>"';
     // Comparing fixed-length digests keeps the comparison constant-time regardless of the token's length.
-    return m !== null && timingSafeEqual(digest(m[1]!), expected);
+    if (!timingSafeEqual(digest(m[1]!), expected)) return "wrong admin token: the Bearer token does not match this server's ADMIN_TOKEN";
+    return undefined;
   };
 
   const body = async <T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>> => {
@@ -142,10 +147,11 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
   };
 
   return async (request, path, requestId) => {
-    if (!authorized(request)) {
+    const refused = refusal(request);
+    if (refused) {
       // Logged, not audited: unauthenticated callers must not be able to fill the audit table.
-      deps.logger.warn({ path, method: request.method }, 'admin request without a valid admin token');
-      return apiError(401, 'unauthorized', 'admin token required: Authorization: Bearer <ADMIN_TOKEN>');
+      deps.logger.warn({ path, method: request.method, reason: refused.slice(0, refused.indexOf(':')) }, 'admin request without a valid admin token');
+      return apiError(401, 'unauthorized', refused);
     }
     const started = Date.now();
     const segments = path.split('/').filter(Boolean);

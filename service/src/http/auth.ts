@@ -10,7 +10,7 @@
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Principal } from '../domain/principal.js';
-import type { ApiKeyStore, Tenant } from '../store/ports.js';
+import type { ApiKeyStore, KeyRejection, Tenant } from '../store/ports.js';
 import { parseApiKey } from '../store/pg/pg-api-key-store.js';
 
 /** Why authentication failed (`invalid_token` when a credential was given, else `missing`). */
@@ -43,7 +43,7 @@ const MAX_CACHE = 10_000;
 
 /** Resolves the caller of a request to a Principal. */
 export class Authenticator {
-  private readonly keyCache = new Map<string, CacheEntry<Principal | null>>();
+  private readonly keyCache = new Map<string, CacheEntry<Principal | AuthFailure>>();
   private readonly tenantCache = new Map<string, CacheEntry<Tenant | null>>();
   private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
 
@@ -61,8 +61,10 @@ export class Authenticator {
     if (!m) return { error: 'invalid_token', description: 'Authorization must be "Bearer <token>"' };
     const token = m[1]!;
     if (parseApiKey(token)) {
-      const principal = await this.cached(this.keyCache, token, () => this.opts.apiKeys.verify(token));
-      return principal ?? { error: 'invalid_token', description: 'unknown or revoked API key' };
+      return this.cached(this.keyCache, token, async () => {
+        const principal = await this.opts.apiKeys.verify(token);
+        return principal ?? { error: 'invalid_token', description: describeRejection(await this.opts.apiKeys.explainRejection(token)) };
+      });
     }
     if (this.opts.oauth && token.split('.').length === 3) return this.verifyJwt(token);
     return { error: 'invalid_token', description: 'not a valid API key or access token' };
@@ -112,6 +114,18 @@ export class Authenticator {
       cache.set(key, { value, expires: now + this.opts.cacheMs });
     }
     return value;
+  }
+}
+
+/** The 401 message of a refused API key: what really happened, and what to do about it. */
+export function describeRejection(r: KeyRejection): string {
+  switch (r.reason) {
+    case 'tenant-disabled':
+      return `tenant "${r.tenant}" is disabled: its API keys are refused until an operator enables it again`;
+    case 'revoked':
+      return 'this API key was revoked: use another key of the tenant, or ask an operator for a new one';
+    case 'unknown':
+      return 'unknown API key: check that the whole key (umcp_<prefix>_<secret>) was copied';
   }
 }
 

@@ -37,11 +37,19 @@ export interface TenantStore {
   setToolsets(id: string, toolsets: readonly string[]): Promise<Tenant>;
 }
 
+/** Why an API key was refused: not a key of this platform (or a wrong secret), revoked, or its tenant disabled. */
+export type KeyRejection = { readonly reason: 'unknown' } | { readonly reason: 'revoked' } | { readonly reason: 'tenant-disabled'; readonly tenant: string };
+
 export interface ApiKeyStore {
   /** Creates a key; the plain key is returned once and only its hash is stored. */
   create(tenantId: string, name: string): Promise<{ key: string; record: ApiKeyRecord }>;
   /** Resolves a plain key to its tenant principal, or null (unknown, revoked, tenant disabled). */
   verify(plainKey: string): Promise<Principal | null>;
+  /**
+   * Why verify() refused `plainKey`, for the caller's error message. Only a holder of the full key (prefix
+   * and secret) learns more than `unknown`. Called on the failure path only.
+   */
+  explainRejection(plainKey: string): Promise<KeyRejection>;
   list(tenantId: string): Promise<ApiKeyRecord[]>;
   revoke(tenantId: string, keyId: string): Promise<void>;
 }

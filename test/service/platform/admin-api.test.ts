@@ -18,11 +18,19 @@ describe('admin API (/admin/v1)', () => {
   after(async () => t.stop());
 
   describe('authentication', () => {
-    it('answers 401 without or with a wrong admin token', async () => {
-      for (const authorization of [undefined, 'Bearer wrong', `Bearer ${t.adminToken}x`, t.adminToken]) {
+    it('answers 401 without or with a wrong admin token, saying which', async () => {
+      const cases: [string | undefined, RegExp][] = [
+        [undefined, /^admin token required: send Authorization: Bearer <ADMIN_TOKEN>$/],
+        ['Bearer wrong', /^wrong admin token: /],
+        [`Bearer ${t.adminToken}x`, /^wrong admin token: /],
+        [t.adminToken, /^malformed Authorization header: expected "Bearer <ADMIN_TOKEN>"$/],
+      ];
+      for (const [authorization, message] of cases) {
         const res = await rawRequest(`${t.gateway.url}/admin/v1/tenants`, { headers: authorization ? { authorization } : {} });
         assert.equal(res.status, 401, String(authorization));
-        assert.equal(res.json<{ error: { code: string } }>().error.code, 'unauthorized');
+        const error = res.json<{ error: { code: string; message: string } }>().error;
+        assert.equal(error.code, 'unauthorized');
+        assert.match(error.message, message);
       }
     });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { freePort } from '../../../service/src/local/free-port.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
 
@@ -73,10 +74,16 @@ describe('admin CLI (npm run admin)', function () {
     assert.match(missing.stderr, /tenant "nobody" not found \(HTTP 404\)/);
     const wrongToken = await admin(['tenants', 'list'], { ...env, ADMIN_TOKEN: 'wrong-token-value' });
     assert.equal(wrongToken.code, 1);
-    assert.match(wrongToken.stderr, /admin token required.*HTTP 401/);
-    const down = await admin(['tenants', 'list'], { ...env, ADMIN_URL: 'http://127.0.0.1:1' });
+    assert.match(wrongToken.stderr, /wrong admin token: the Bearer token does not match this server's ADMIN_TOKEN \(HTTP 401\)/);
+    // An unreachable ADMIN_URL says why: refused, a port fetch refuses to use, not a URL, unknown host.
+    const closed = await freePort();
+    const down = await admin(['tenants', 'list'], { ...env, ADMIN_URL: `http://127.0.0.1:${closed}` });
     assert.equal(down.code, 1);
-    assert.match(down.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1/);
+    assert.match(down.stderr, new RegExp(`cannot reach the admin API at http://127\\.0\\.0\\.1:${closed}: connection refused: nothing listens there`));
+    const badPort = await admin(['tenants', 'list'], { ...env, ADMIN_URL: 'http://127.0.0.1:1' });
+    assert.match(badPort.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1: bad port/);
+    const notUrl = await admin(['tenants', 'list'], { ...env, ADMIN_URL: '127.0.0.1:8080' });
+    assert.match(notUrl.stderr, /ADMIN_URL is not a valid URL/);
   });
 
   it('reports usage errors with exit code 2', async () => {

@@ -86,12 +86,25 @@ describe('HTTP edge: authentication of /mcp', () => {
       assert.equal((await mcp(t, { authorization: `Bearer ${acme.apiKey}` })).status, 200);
       const admin = { authorization: `Bearer ${t.adminToken}` };
       assert.equal((await rawRequest(`${t.gateway.url}/admin/v1/tenants/acme/disable`, { method: 'POST', headers: admin })).status, 200);
-      assert.equal((await mcp(t, { authorization: `Bearer ${acme.apiKey}` })).status, 401);
+      const disabled = await mcp(t, { authorization: `Bearer ${acme.apiKey}` });
+      assert.equal(disabled.status, 401);
+      // The refusal says what really happened (issue 18: it said "unknown or revoked API key").
+      assert.match(disabled.json<{ error: { message: string } }>().error.message, /tenant "acme" is disabled/);
+      assert.match(String(disabled.headers['www-authenticate']), /error_description="tenant acme is disabled/);
       assert.equal((await rawRequest(`${t.gateway.url}/admin/v1/tenants/acme/enable`, { method: 'POST', headers: admin })).status, 200);
       assert.equal((await mcp(t, { authorization: `Bearer ${acme.apiKey}` })).status, 200);
       const del = await rawRequest(`${t.gateway.url}/admin/v1/tenants/acme/keys/${acme.keyId}`, { method: 'DELETE', headers: admin });
       assert.equal(del.status, 204);
-      assert.equal((await mcp(t, { authorization: `Bearer ${acme.apiKey}` })).status, 401);
+      const revoked = await mcp(t, { authorization: `Bearer ${acme.apiKey}` });
+      assert.equal(revoked.status, 401);
+      assert.match(revoked.json<{ error: { message: string } }>().error.message, /this API key was revoked/);
+      // A key nobody issued, and an issued key's prefix with a wrong secret, learn only "unknown".
+      const forged = acme.apiKey.slice(0, -4) + (acme.apiKey.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+      for (const key of ['umcp_000000000000_' + 'A'.repeat(43), forged]) {
+        const res = await mcp(t, { authorization: `Bearer ${key}` });
+        assert.equal(res.status, 401);
+        assert.match(res.json<{ error: { message: string } }>().error.message, /unknown API key/);
+      }
     });
   });
 

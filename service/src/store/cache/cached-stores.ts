@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Principal } from '../../domain/principal.js';
-import type { ApiKeyRecord, ApiKeyStore, Tenant, TenantStore } from '../ports.js';
+import type { ApiKeyRecord, ApiKeyStore, KeyRejection, Tenant, TenantStore } from '../ports.js';
 import type { TieredCache } from './tiered-cache.js';
 
 /** Cache namespaces (bump the suffix when the cached shape changes, so old entries are never read). */
@@ -36,6 +36,10 @@ const TenantSchema = z.object({
 // Built once: a zod schema built per lookup (`.nullable()` on every call) cost more than the lookup itself.
 const NullablePrincipal = PrincipalSchema.nullable();
 const NullableTenant = TenantSchema.nullable();
+const KeyRejectionSchema: z.ZodType<KeyRejection> = z.union([
+  z.object({ reason: z.enum(['unknown', 'revoked']) }),
+  z.object({ reason: z.literal('tenant-disabled'), tenant: z.string() }),
+]);
 
 /** Options of the cached stores. */
 export interface CachedStoreOptions {
@@ -61,6 +65,15 @@ export class CachedApiKeyStore implements ApiKeyStore {
     return this.cache.get(CACHE_NS.apiKeys, id, () => this.inner.verify(plainKey), {
       schema: NullablePrincipal,
       ttlFor: (p) => (p === null ? (this.opts.negativeTtlMs ?? 5_000) : undefined),
+    });
+  }
+
+  /** Cached like a failed verify (same namespace, so a revoke or a tenant change drops it too). */
+  explainRejection(plainKey: string): Promise<KeyRejection> {
+    const id = `${createHash('sha256').update(plainKey).digest('hex')}:why`;
+    return this.cache.get(CACHE_NS.apiKeys, id, () => this.inner.explainRejection(plainKey), {
+      schema: KeyRejectionSchema,
+      ttlFor: () => this.opts.negativeTtlMs ?? 5_000,
     });
   }
 

@@ -10,7 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import type { Principal } from '../../domain/principal.js';
-import { ConflictError, NotFoundError, type ApiKeyRecord, type ApiKeyStore } from '../ports.js';
+import { ConflictError, NotFoundError, type ApiKeyRecord, type ApiKeyStore, type KeyRejection } from '../ports.js';
 import { isPgError, PG_UNIQUE_VIOLATION } from './pool.js';
 import { isUuid, parseTenantRow } from './pg-tenant-store.js';
 
@@ -111,6 +111,22 @@ export class PgApiKeyStore implements ApiKeyStore {
       toolsets: tenant.toolsets,
       scopes: [],
     };
+  }
+
+  async explainRejection(plainKey: string): Promise<KeyRejection> {
+    const parsed = parseApiKey(plainKey);
+    if (!parsed) return { reason: 'unknown' };
+    const { rows } = await this.pool.query(
+      `SELECT k.hash, k.revoked_at, t.name, t.status FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`,
+      [parsed.prefix],
+    );
+    const row = rows[0] as { hash: Buffer; revoked_at: Date | null; name: string; status: string } | undefined;
+    const expected = hashSecret(parsed.secret);
+    // A wrong secret learns nothing beyond `unknown`: the prefix alone is not a credential.
+    if (!row || row.hash.length !== expected.length || !timingSafeEqual(row.hash, expected)) return { reason: 'unknown' };
+    if (row.revoked_at !== null) return { reason: 'revoked' };
+    if (row.status !== 'active') return { reason: 'tenant-disabled', tenant: row.name };
+    return { reason: 'unknown' };
   }
 
   /** Records use without delaying the request; at most one write per key per minute from this process. */
