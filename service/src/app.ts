@@ -210,6 +210,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ...(config.OAUTH_ISSUER && { oauthIssuer: config.OAUTH_ISSUER }),
       maxBodyBytes: config.MAX_BODY_BYTES,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      maxDrainBytes: config.MAX_DRAIN_BYTES,
+      limits: {
+        maxConnections: config.MAX_CONNECTIONS,
+        headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+        requestReceiveTimeoutMs: config.REQUEST_RECEIVE_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
+        sseStreamsPerTenant: config.SSE_STREAMS_PER_TENANT,
+      },
     });
     http.server.listen(config.PORT, config.HOST);
     await once(http.server, 'listening');

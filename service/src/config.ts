@@ -94,7 +94,33 @@ export const CoreSchema = z.object({
   MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024)
     .default(4 * 1024 * 1024)
     .describe('Largest accepted request body (bytes); larger -> 413.'),
+  MAX_DRAIN_BYTES: int(0, 1024 * 1024 * 1024)
+    .default(128 * 1024 * 1024)
+    .describe(
+      'How much of a refused request body (413, 401, 429...) is read and discarded after the answer so the client receives it instead of a connection reset (bytes); beyond it the connection is closed.',
+    ),
   REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(120_000).describe('Deadline for a non-streaming response (ms); later -> 504.'),
+  MAX_CONNECTIONS: int(0, 1_000_000)
+    .default(4096)
+    .describe(
+      'Open client connections per gateway process (idle keep-alive included); a request on a connection over it -> 503 + Retry-After, then closed. 0 = unlimited.',
+    ),
+  HEADERS_TIMEOUT_MS: int(500, 600_000)
+    .default(20_000)
+    .describe(
+      'Slow headers: a connection whose request headers are not complete this long after it opened (or after its previous request) -> 408 and closed (ms).',
+    ),
+  REQUEST_RECEIVE_TIMEOUT_MS: int(500, 3_600_000)
+    .default(30_000)
+    .describe('Slow bodies: a request (headers + body) not fully received this long after it started -> 408 and closed (ms); at least HEADERS_TIMEOUT_MS.'),
+  KEEP_ALIVE_TIMEOUT_MS: int(1_000, 600_000)
+    .default(65_000)
+    .describe('Close an idle keep-alive client connection after this long (ms); above the load balancer idle timeout (60 s) so the balancer closes first.'),
+  SSE_STREAMS_PER_TENANT: int(0, 1_000_000)
+    .default(200)
+    .describe(
+      'Open SSE responses per tenant on one gateway process; a GET stream or `subscriptions/listen` over it -> 429 + Retry-After (request streams are counted, never refused). 0 = unlimited.',
+    ),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(25_000).describe('On SIGTERM, how long in-flight requests may take to finish (ms).'),
   API_KEY_CACHE_MS: int(0, 60_000).default(5_000).describe('How long a verified API key is cached in-process (ms); bounds how late a revocation takes effect.'),
   REGION: z.string().min(1).default('local').describe('Region name reported by the platform tools and logs.'),
@@ -144,6 +170,17 @@ export const CoreSchema = z.object({
   UPSTREAM_IDLE_MS: int(1_000, 86_400_000).default(300_000).describe('Close a pooled upstream client unused this long (ms).'),
   UPSTREAM_BREAKER_THRESHOLD: int(1, 1_000).default(3).describe('Consecutive upstream failures (transport errors, timeouts) that open its circuit breaker.'),
   UPSTREAM_HALF_OPEN_MS: int(100, 3_600_000).default(5_000).describe('How long an open upstream breaker waits before a half-open probe (ms).'),
+  UPSTREAM_MAX_RESPONSE_BYTES: int(64 * 1024, 1024 * 1024 * 1024)
+    .default(32 * 1024 * 1024)
+    .describe(
+      "Largest upstream HTTP answer read (a JSON body, or one SSE response's stream; a long-lived GET stream per event), bytes. Larger -> the caller gets a JSON-RPC error (-32050) and the connection to that upstream is dropped; bounds the gateway's memory per upstream call.",
+    ),
+  UPSTREAM_MAX_TOOLS: int(1, 1_000_000)
+    .default(5_000)
+    .describe("Tools one upstream may list; more -> that upstream is marked failed in the tenant's catalog with a clear error (the rest keeps working)."),
+  UPSTREAM_MAX_DESCRIPTION_BYTES: int(256, 16 * 1024 * 1024)
+    .default(64 * 1024)
+    .describe('Longest tool/resource/prompt description kept from an upstream listing (UTF-8 bytes); longer ones are cut and marked as truncated.'),
   UPSTREAM_ALLOWLIST: list('host names, *.suffix patterns, IPs or CIDRs')
     .optional()
     .describe(
@@ -223,6 +260,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.SECRETS_KMS_KEY_ID !== undefined && !config.SECRETS_KMS_KEY_ID.startsWith('arn:') && config.AWS_REGION === undefined) {
     issues.push('AWS_REGION: required with SECRETS_KMS_KEY_ID unless it is a key or alias ARN (the ARN names the region)');
+  }
+  if (config.REQUEST_RECEIVE_TIMEOUT_MS < config.HEADERS_TIMEOUT_MS) {
+    issues.push(
+      `REQUEST_RECEIVE_TIMEOUT_MS: must be at least HEADERS_TIMEOUT_MS (${config.HEADERS_TIMEOUT_MS}); the whole request cannot arrive before its headers (got ${config.REQUEST_RECEIVE_TIMEOUT_MS})`,
+    );
   }
   if (issues.length) throw new ConfigError(issues);
   return config;

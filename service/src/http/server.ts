@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
-import { toWebRequest } from '@modelcontextprotocol/node';
 import { HTTP } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
 import { currentLogContext, runWithLogContext } from '../log/context.js';
@@ -19,7 +18,10 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { RateLimiter } from '../store/ports.js';
 import { isAuthFailure, type Authenticator } from './auth.js';
 import type { HttpMetrics } from './metrics.js';
+import { ConnectionLimiter, serverOptions, type ConnectionLimits } from './connection-limits.js';
+import { drainAfterResponse, readBodyText } from './request-body.js';
 import { apiError, json, jsonRpcError, writeWebResponse } from './respond.js';
+import { opensLongLivedStream, SseStreamLimiter } from './sse-limits.js';
 import { EdgeErrorCode } from '../protocol/errors.js';
 
 /** Dependencies of the HTTP server. */
@@ -45,6 +47,10 @@ export interface HttpServerDeps {
   oauthIssuer?: string;
   maxBodyBytes: number;
   requestTimeoutMs: number;
+  /** How much of a refused request's remaining body is read and discarded so its answer arrives (bytes). */
+  maxDrainBytes: number;
+  /** Connection and stream limits (config: MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, ...). */
+  limits: ConnectionLimits;
 }
 
 /** The running server plus its lifecycle controls. */
@@ -52,6 +58,8 @@ export interface HttpServer {
   readonly server: Server;
   /** Requests being served right now (SSE streams included). */
   inFlight(): number;
+  /** Open client connections right now. */
+  connections(): number;
   /** Marks the process as draining: /readyz answers 503 from now on. */
   startDraining(): void;
   readonly draining: boolean;
@@ -69,26 +77,6 @@ function routeOf(path: string): string {
   if (path === HTTP.adminPrefix || path.startsWith(`${HTTP.adminPrefix}/`)) return HTTP.adminPrefix;
   const fixed: string[] = [HTTP.mcpPath, HTTP.livenessPath, HTTP.readinessPath, HTTP.metricsPath];
   return fixed.includes(path) ? path : 'other';
-}
-
-const utf8 = new TextDecoder();
-
-/**
- * Reads a request body to completion as UTF-8 text, as toWebRequest reads it (same iteration, so a body
- * over the limit leaves the connection in the same state; a leading BOM dropped, malformed sequences
- * replaced); undefined when it is over `limit` bytes, by its Content-Length (nothing read) or as it arrives.
- */
-async function readNodeBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  if (Number(req.headers['content-length']) > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    received += chunk.byteLength;
-    if (received > limit) return undefined;
-    chunks.push(chunk);
-  }
-  if (chunks.length === 0) return '';
-  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
 }
 
 /** The web Request toWebRequest would build for `req` whose body was read as `body`. */
@@ -157,23 +145,26 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     );
   };
 
-  /** The web Request with its body, or the 413 answer when the body is over MAX_BODY_BYTES. */
+  /**
+   * The web Request with its body (none for GET/HEAD, as toWebRequest builds it), or the 413 answer when
+   * the body is over MAX_BODY_BYTES.
+   */
   const readBody = async (req: IncomingMessage, abort: AbortController): Promise<Request | Response> => {
-    try {
-      return await toWebRequest(req, undefined, { signal: abort.signal, maxRequestBodySize: deps.maxBodyBytes });
-    } catch (err) {
-      if ((err as { status?: number }).status !== 413) throw err;
-      return tooLarge();
-    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'GET' || method === 'HEAD') return webRequest(req, abort.signal, '');
+    const text = await readBodyText(req, deps.maxBodyBytes);
+    return text === undefined ? tooLarge() : webRequest(req, abort.signal, text);
   };
-  const tooLarge = () => jsonRpcError(413, -32600, `Request body larger than ${deps.maxBodyBytes} bytes`, { connection: 'close' });
+  // No `Connection: close`: the rest of the body is drained (drainAfterResponse) so this answer arrives
+  // instead of a reset, and the connection stays usable.
+  const tooLarge = () => jsonRpcError(413, -32600, `Request body larger than ${deps.maxBodyBytes} bytes (MAX_BODY_BYTES)`);
 
   /**
    * An MCP POST: the web Request (with its body, as toWebRequest builds it) and the body's text, which the
    * endpoint then takes instead of reading the Request's body stream back; or the 413 answer.
    */
   const readPost = async (req: IncomingMessage, abort: AbortController): Promise<{ request: Request; body: string } | Response> => {
-    const text = await readNodeBody(req, deps.maxBodyBytes);
+    const text = await readBodyText(req, deps.maxBodyBytes);
     if (text === undefined) return tooLarge();
     return { request: webRequest(req, abort.signal, text), body: text };
   };
@@ -214,6 +205,11 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         });
       }
     }
+    const streamRefusal = opensLongLivedStream(req) ? streams.refusal(principal.tenantId) : undefined;
+    if (streamRefusal) {
+      log.warn({ streams: streams.count(principal.tenantId) }, 'mcp stream refused: tenant at SSE_STREAMS_PER_TENANT');
+      return streamRefusal;
+    }
     // A POST's body is read here once, as text, and given to the endpoint along with the Request.
     const read = req.method === 'POST' ? await readPost(req, abort) : await readBody(req, abort);
     if (read instanceof Response) return read;
@@ -226,6 +222,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     try {
       const response = await Promise.race([deps.endpoint.handle(request, principal, info), deadline]);
       clearTimeout(timer);
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) streams.track(principal.tenantId, res);
       await writeWebResponse(res, response, abort.signal);
       return 'written';
     } catch (err) {
@@ -265,8 +262,11 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     return apiError(404, 'not_found', `no route ${method} ${path}`);
   };
 
-  const server = createServer((req, res) => {
+  const streams = new SseStreamLimiter(deps.limits.sseStreamsPerTenant);
+  const server = createServer(serverOptions(deps.limits), (req, res) => {
     const started = process.hrtime.bigint();
+    // Whatever answers this request, the rest of its body is read so the answer is not lost to a reset.
+    drainAfterResponse(req, res, deps.maxDrainBytes);
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -281,7 +281,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     });
     runWithLogContext({ requestId }, async () => {
       try {
-        const response = await route(req, res, path, requestId, abort);
+        const busy = connections.refusal(req.socket);
+        const response = busy ?? (await route(req, res, path, requestId, abort));
         if (response !== 'written') await writeWebResponse(res, response, abort.signal);
       } catch (err) {
         // A client that went away mid-request is not a server error.
@@ -293,15 +294,13 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       }
     }).catch(() => res.destroy());
   });
-  // Slow-loris protection: the whole request (headers + body) must arrive within 30 s.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  // Longer than typical load-balancer idle timeouts (60 s), so the balancer closes idle connections first.
-  server.keepAliveTimeout = 65_000;
+  // Slow-loris protection (headers and whole-request deadlines), keep-alive, MAX_CONNECTIONS.
+  const connections = new ConnectionLimiter(server, deps.limits);
 
   return {
     server,
     inFlight: () => active,
+    connections: () => connections.connections,
     startDraining() {
       draining = true;
     },
