@@ -19,7 +19,7 @@ import { createHttpServer } from './http/server.js';
 import { createStatusPage } from './http/status/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
-import { dlqAdminRoute } from './tasks/index.js';
+import { dlqAdminRoute, taskRedriveAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { largeResultMetrics } from './mcp/large-results.js';
 import { createPlatform } from './platform/platform.js';
@@ -177,7 +177,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
-          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets), shardAdminRoute(data, TENANT_TABLES), dlqAdminRoute(tasks.service)],
+          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets), shardAdminRoute(data, TENANT_TABLES), dlqAdminRoute(tasks.service), taskRedriveAdminRoute(tasks.service)],
           validateToolsets: (names) => void resolveToolsets(names),
         }),
       }),

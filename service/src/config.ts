@@ -261,6 +261,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.SECRETS_KMS_KEY_ID !== undefined && !config.SECRETS_KMS_KEY_ID.startsWith('arn:') && config.AWS_REGION === undefined) {
     issues.push('AWS_REGION: required with SECRETS_KMS_KEY_ID unless it is a key or alias ARN (the ARN names the region)');
   }
+  if (config.TASK_QUEUE_BACKEND === 'rabbitmq' && config.AMQP_URL === undefined) issues.push('AMQP_URL: required with TASK_QUEUE_BACKEND=rabbitmq');
+  if (config.TASK_QUEUE_BACKEND === 'sqs') {
+    for (const key of ['SQS_QUEUE_URL', 'SQS_DLQ_URL'] as const) if (config[key] === undefined) issues.push(`${key}: required with TASK_QUEUE_BACKEND=sqs`);
+  }
   if (config.REQUEST_RECEIVE_TIMEOUT_MS < config.HEADERS_TIMEOUT_MS) {
     issues.push(
       `REQUEST_RECEIVE_TIMEOUT_MS: must be at least HEADERS_TIMEOUT_MS (${config.HEADERS_TIMEOUT_MS}); the whole request cannot arrive before its headers (got ${config.REQUEST_RECEIVE_TIMEOUT_MS})`,

@@ -1,7 +1,7 @@
 /**
  * `npm run worker`: the task worker process (its own image and Deployment; `npm start` runs one in
  * process through {@link startWorker}). Configured only by environment (same keys as the gateway, plus
- * WORKER_* / TASK_*). It runs task jobs from the BullMQ queue with the same per-tenant server the gateway
+ * WORKER_* / TASK_*). It runs task jobs from the task queue (TASK_QUEUE_BACKEND: BullMQ, RabbitMQ or SQS) with the same per-tenant server the gateway
  * builds (built-in toolsets + the tenant's upstreams), serves /metrics, /healthz and /readyz on
  * WORKER_METRICS_PORT, and on SIGTERM/SIGINT finishes its jobs within WORKER_SHUTDOWN_GRACE_MS (the rest
  * go back to the queue) and exits 0.
@@ -101,6 +101,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       stalledIntervalMs: config.TASK_STALLED_INTERVAL_MS,
       shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_MS,
       cancelChannel: cancelChannel(config.REDIS_KEY_PREFIX),
+      keyPrefix: config.REDIS_KEY_PREFIX,
     });
     await worker.start();
     platform.onClose(() => worker.close());
@@ -133,7 +134,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       platform.onClose(() => new Promise((r) => server.close(r)));
     }
     const metricsPort = http ? (http.address() as AddressInfo).port : undefined;
-    logger.info({ concurrency: config.WORKER_CONCURRENCY, metricsPort }, 'task worker running');
+    logger.info({ concurrency: config.WORKER_CONCURRENCY, metricsPort, queueBackend: config.TASK_QUEUE_BACKEND }, 'task worker running');
     let closed: Promise<void> | undefined;
     return {
       worker,

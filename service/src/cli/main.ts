@@ -8,6 +8,7 @@ import { AdminApiError, AdminClient, printer } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
 import { DLQ_CLI_OPTIONS, DLQ_USAGE, runDlqCommand } from './dlq-command.js';
+import { runTasksCommand, TASKS_CLI_OPTIONS, TASKS_USAGE } from './tasks-command.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
 ${UPSTREAM_USAGE}
 ${SHARD_USAGE}
 ${DLQ_USAGE}
+${TASKS_USAGE}
 
 <tenant> is a tenant name or id. Options: --json (machine-readable output), --help.
 Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
@@ -77,6 +79,7 @@ async function run(argv: string[]): Promise<void> {
       ...UPSTREAM_CLI_OPTIONS,
       ...SHARD_CLI_OPTIONS,
       ...DLQ_CLI_OPTIONS,
+      ...TASKS_CLI_OPTIONS,
     },
   });
   if (values.help || positionals.length === 0) {
@@ -91,6 +94,7 @@ async function run(argv: string[]): Promise<void> {
   if (await runUpstreamCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runShardCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runDlqCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
+  if (await runTasksCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new UsageError(`expected ${what}`);

@@ -10,10 +10,18 @@
  * complete. A replay or purge needs a selector (`taskId`, `all: true`, or a filter) so an empty body
  * never touches everything.
  *
+ * And the task redrive (issue 19; PostgreSQL is the system of record, a queue is transport):
+ *
+ *   POST   /tasks/redrive {region?, olderThan?}  -> {redriven: [taskId], skipped}
+ *
+ * re-enqueues every accepted, unfinished task whose job is missing from the queue (`olderThan`: a
+ * duration such as `90s`, `5m`, `2h`, `1d`, or ms; default 1m, so jobs being enqueued right now are left be).
+ *
  * Structurally an `AdminRoute` (service/src/gateway/admin-routes.ts); the context is declared here so the
  * task layer imports nothing from the gateway layer.
  */
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 import type { DeadLetterFilter } from './task-queue.js';
 import type { TaskService } from './task-service.js';
 
@@ -82,5 +90,44 @@ export function dlqAdminRoute(service: TaskService): (ctx: DlqAdminContext) => P
     const deadLetter = await service.queue.getDead(id);
     if (!deadLetter) return fail(404, 'not_found', `no dead letter for task ${id}`);
     return json(200, { deadLetter, task: await service.store.getFresh(id) });
+  };
+}
+
+const Redrive = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, 'a region name such as eu-west-1')
+      .optional(),
+    olderThan: z
+      .union([z.number().int().min(0), z.string()])
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return 60_000;
+        if (typeof v === 'number') return v;
+        const ms = parseDuration(v);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: `olderThan: expected a duration such as 90s, 5m, 2h or 1d (got ${JSON.stringify(v)})` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  })
+  .strict();
+
+/** POST /tasks/redrive. */
+export function taskRedriveAdminRoute(service: TaskService): (ctx: DlqAdminContext) => Promise<Response | undefined> {
+  return async (ctx) => {
+    const [root, verb, ...rest] = ctx.segments;
+    if (root !== 'tasks' || verb !== 'redrive' || rest.length) return undefined;
+    if (ctx.request.method !== 'POST') return fail(405, 'method_not_allowed', 'use POST /tasks/redrive');
+    const sel = await ctx.body(ctx.request, Redrive);
+    const result = await service.redrive({ olderThanMs: sel.olderThan, ...(sel.region && { region: sel.region }) });
+    await ctx.audit({
+      tenantId: null,
+      action: 'tasks.redrive',
+      detail: { count: result.redriven.length, skipped: result.skipped, olderThanMs: sel.olderThan, ...(sel.region && { region: sel.region }) },
+    });
+    return json(200, result);
   };
 }

@@ -12,20 +12,20 @@ import { attachTasks, type TaskPolicyLookup } from './mcp-tasks.js';
 import type { RemoteTaskPort, UpstreamLongRunning, UpstreamTaskSupport } from './ports.js';
 import { queueSnapshotReader, registerQueueGauges, type QueueSnapshot } from './metrics.js';
 import { PolicyTable, type ToolPolicy } from './policy.js';
-import { TaskQueue } from './task-queue.js';
+import { createTaskQueue, RunLeases } from './queues/index.js';
 import { TaskService } from './task-service.js';
 import { PgTaskStore } from './task-store.js';
 import type { TenantDb } from '../store/pg/routing/tenant-db.js';
 
 export { TasksConfigSchema, type TasksConfig } from './config.js';
-export { dlqAdminRoute } from './admin-routes.js';
+export { dlqAdminRoute, taskRedriveAdminRoute } from './admin-routes.js';
 export { TaskService } from './task-service.js';
 export type { QueueSnapshot } from './metrics.js';
 export type { FollowHooks, FollowSpec, RemoteTaskPort, UpstreamLongRunning, UpstreamTaskFollower, UpstreamTaskSupport } from './ports.js';
 
 /** What the tier needs from its process. */
 export interface TaskTierOptions {
-  readonly config: TasksConfig;
+  readonly config: TasksConfig & { readonly AWS_REGION?: string | undefined; readonly REGION?: string | undefined };
   readonly pool: pg.Pool;
   /** Routes each tenant's tasks to its shard (issue 8); without it they live in `pool`. */
   readonly tenantDb?: TenantDb;
@@ -44,11 +44,19 @@ export interface TaskTierOptions {
 export interface TaskTier {
   readonly service: TaskService;
   readonly policies: PolicyTable;
-  /** Installs the task surface on a per-request server (call after toolsets and federation). */
-  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void;
+  /**
+   * Installs the tasks capability and tasks/* methods on a per-request server (`protocolVersion`: the
+   * 2025-era revision the session asked for; revisions before 2025-11-25 have no tasks).
+   */
+  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; protocolVersion?: string }): void;
+  /**
+   * Whether a tool runs as a gateway task, for the tool-call pipeline's task stage. One upstream read per
+   * lookup at most: take a new one per request (tools/list asks for every tool).
+   */
+  policyLookup(): TaskPolicyLookup;
   /** Upstream-owned tasks (federation): their tasks/* requests are forwarded there. */
   useRemote(remote: RemoteTaskPort): void;
-  /** The queue's numbers from Redis (the same read the /metrics gauges use); rejects when Redis can't be read. */
+  /** The queue's numbers from its broker (the same read the /metrics gauges use); rejects when it can't be read. */
   queueSnapshot(): Promise<QueueSnapshot>;
   close(): Promise<void>;
 }
@@ -62,8 +70,16 @@ export function cancelChannel(keyPrefix: string): string {
 export function createTaskTier(opts: TaskTierOptions): TaskTier {
   const policies = new PolicyTable(opts.config);
   const store = new PgTaskStore(opts.pool, opts.stateRedis, opts.keyPrefix, opts.tenantDb);
-  const queue = new TaskQueue(opts.redisUrl, opts.config.TASK_QUEUE_PREFIX, cancelChannel(opts.keyPrefix));
-  const service = new TaskService(store, queue, policies, { ttlMs: opts.config.TASK_TTL_MS, pollIntervalMs: opts.config.TASK_POLL_INTERVAL_MS });
+  const queue = createTaskQueue({ config: opts.config, redisUrl: opts.redisUrl, cancelChannel: cancelChannel(opts.keyPrefix) });
+  // At-least-once backends: `tasks redrive` leaves alone a task whose run lease a worker holds.
+  const leases = queue.exclusiveDelivery ? undefined : new RunLeases(opts.stateRedis, opts.keyPrefix, opts.config.TASK_LOCK_MS);
+  const service = new TaskService(
+    store,
+    queue,
+    policies,
+    { ttlMs: opts.config.TASK_TTL_MS, pollIntervalMs: opts.config.TASK_POLL_INTERVAL_MS, ...(opts.config.REGION && { region: opts.config.REGION }) },
+    leases ? (id) => leases.held(id) : undefined,
+  );
   const queueSnapshot = queueSnapshotReader(queue);
   if (opts.registry) registerQueueGauges(opts.registry, queueSnapshot);
 
@@ -91,8 +107,9 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
     service,
     policies,
     attach(server, principal, facts) {
-      attachTasks(server, principal, facts.era, service, lookupFor(), remote);
+      attachTasks(server, principal, facts, service, remote);
     },
+    policyLookup: lookupFor,
     useRemote(port) {
       remote = port;
     },

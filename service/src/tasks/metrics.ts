@@ -1,52 +1,25 @@
 /**
  * Task-tier metrics (names in contract/index.ts METRICS; alerts and the KEDA trigger use them).
- * Queue gauges are read from Redis at scrape time, so every gateway and worker reports the same
+ * Queue gauges are read from the queue's broker at scrape time, so every gateway and worker reports the same
  * numbers; the duration histogram and the retry counter are observed by the worker that ran the job.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRICS } from '../../../contract/index.js';
-import type { TaskQueue } from './task-queue.js';
+import type { QueueSnapshot, TaskQueue } from './task-queue.js';
 
-/** The queue's numbers, read from Redis (the same for every gateway and worker). */
-export interface QueueSnapshot {
-  /** Jobs waiting for a worker. */
-  readonly waiting: number;
-  /** Jobs being run by a worker. */
-  readonly active: number;
-  /** Jobs waiting for their retry backoff. */
-  readonly delayed: number;
-  /** Jobs in BullMQ's failed set of the main queue. */
-  readonly failed: number;
-  /** Jobs in the dead-letter queue. */
-  readonly dlq: number;
-  /** Age of the oldest waiting job, seconds (0 when none waits). */
-  readonly oldestWaitingAgeSeconds: number;
-}
+export type { QueueSnapshot } from './task-queue.js';
 
 /**
- * Returns a reader of the queue's numbers: one Redis round trip set serves every caller within 250 ms
+ * Returns a reader of the queue's numbers: one broker read serves every caller within 250 ms
  * (concurrent callers share it), so the /metrics gauges and the status page cost one read per scrape.
- * Rejects when Redis cannot be read (the queue connection waits through outages: callers bound it).
+ * Rejects when the broker cannot be read (queue connections wait through outages: callers bound it).
  */
-export function queueSnapshotReader(queue: TaskQueue, now: () => number = Date.now): () => Promise<QueueSnapshot> {
+export function queueSnapshotReader(queue: Pick<TaskQueue, 'snapshot'>): () => Promise<QueueSnapshot> {
   let pending: Promise<QueueSnapshot> | undefined;
   return () =>
     (pending ??= (async () => {
       try {
-        const [counts, oldest, dlq] = await Promise.all([
-          queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
-          queue.queue.getJobs(['waiting'], 0, 0, true),
-          queue.dlq.getJobCountByTypes('waiting'),
-        ]);
-        const first = oldest[0];
-        return {
-          waiting: counts['waiting'] ?? 0,
-          active: counts['active'] ?? 0,
-          delayed: counts['delayed'] ?? 0,
-          failed: counts['failed'] ?? 0,
-          dlq,
-          oldestWaitingAgeSeconds: first ? Math.max(0, (now() - first.timestamp) / 1000) : 0,
-        };
+        return await queue.snapshot();
       } finally {
         setTimeout(() => (pending = undefined), 250).unref();
       }

@@ -1,17 +1,23 @@
 /**
- * The producer side of the worker tier: the BullMQ queue (`umcp-tasks`) and its dead-letter queue
- * (`umcp-tasks-dlq`), plus the cancel channel workers listen on. Job id = task id, so a duplicate
- * enqueue of the same task is a no-op (BullMQ jobId dedup) and a replay keeps the task id.
+ * The task queue port: what the task tier needs from a queue, whatever carries the jobs. Three adapters
+ * implement it (service/src/tasks/queues/): BullMQ on Redis (the default), RabbitMQ (quorum queues) and
+ * Amazon SQS, chosen by TASK_QUEUE_BACKEND. PostgreSQL stays the system of record of every task; a queue
+ * is transport, so a lost queue is rebuilt from the task records (`tasks redrive`).
  *
- * The DLQ is a second BullMQ queue that no worker consumes: its jobs are parked records (task id,
- * tool, tenant, error history) that `dlq replay` moves back onto the main queue.
+ * Job id = task id everywhere: a duplicate delivery of the same task is harmless (the worker takes a
+ * per-task run lease and only a non-terminal task runs; its terminal transition is a conditional UPDATE),
+ * and a replay keeps the task id. The dead-letter queue holds parked records (task id, tool, tenant,
+ * error history) that `dlq replay` moves back onto the main queue.
  */
-import { Queue, type ConnectionOptions, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import { QUEUE } from '../../../contract/index.js';
 import type { ToolPolicy } from './policy.js';
 import type { FollowSpec } from './ports.js';
 import type { AttemptError } from './types.js';
+
+export type { FollowSpec } from './ports.js';
+
+/** The queue backends (TASK_QUEUE_BACKEND). */
+export const TASK_QUEUE_BACKENDS = ['bullmq', 'rabbitmq', 'sqs'] as const;
+export type TaskQueueBackend = (typeof TASK_QUEUE_BACKENDS)[number];
 
 /** Data of a task job. */
 export interface TaskJobData {
@@ -23,14 +29,13 @@ export interface TaskJobData {
   readonly follow?: FollowSpec;
 }
 
-export type { FollowSpec } from './ports.js';
-
 /** A parked (dead-lettered) job. */
 export interface DeadLetter {
   readonly taskId: string;
   readonly tenantId: string;
   readonly tool: string;
   readonly policy: ToolPolicy;
+  readonly follow?: FollowSpec;
   readonly failedAt: string;
   readonly attempts: number;
   readonly errors: AttemptError[];
@@ -43,108 +48,104 @@ export interface DeadLetterFilter {
   readonly taskId?: string;
 }
 
-/** Opens a BullMQ connection: commands wait through a Redis restart instead of failing (workers need this). */
-export function queueConnection(url: string, name: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name, retryStrategy: (n) => Math.min(n * 100, 2_000) });
-  redis.on('error', () => undefined); // reconnects on its own; health is reported through /readyz
-  return redis;
+/** The queue's numbers (the same for every gateway and worker: read from the broker). */
+export interface QueueSnapshot {
+  /** Jobs waiting for a worker. */
+  readonly waiting: number;
+  /** Jobs being run by a worker (taken, not yet acknowledged). */
+  readonly active: number;
+  /** Jobs waiting for their retry backoff (or an enqueue delay). */
+  readonly delayed: number;
+  /** Jobs in BullMQ's failed set of the main queue (0 on the other backends: they keep no such set). */
+  readonly failed: number;
+  /** Jobs in the dead-letter queue. */
+  readonly dlq: number;
+  /** Age of the oldest waiting job, seconds (0 when none waits, or when the backend cannot tell). */
+  readonly oldestWaitingAgeSeconds: number;
 }
 
-/** Producer + DLQ administration. */
-export class TaskQueue {
-  readonly queue: Queue<TaskJobData>;
-  readonly dlq: Queue<DeadLetter>;
-  private readonly publisher: Redis;
-  private readonly connection: Redis;
+/** One delivery of a job to a worker. */
+export interface DeliveredJob {
+  readonly data: TaskJobData;
+  /** 1-based attempt number (a crash redelivery or a shutdown hand-back keeps it). */
+  readonly attempt: number;
+  /** Best-effort progress report to the queue (BullMQ shows it; the others ignore it). */
+  progress?(p: unknown): void;
+}
 
-  constructor(
-    redisUrl: string,
-    readonly prefix: string,
-    private readonly cancelChannel: string,
-    onError: (err: Error) => void = () => undefined,
-  ) {
-    this.connection = queueConnection(redisUrl, 'umcp-task-producer');
-    const connection = this.connection as unknown as ConnectionOptions;
-    this.queue = new Queue<TaskJobData>(QUEUE.name, { connection, prefix });
-    this.dlq = new Queue<DeadLetter>(QUEUE.deadLetterName, { connection, prefix });
-    this.publisher = queueConnection(redisUrl, 'umcp-task-cancel');
-    // Connection errors while Redis is away: the clients reconnect on their own; readiness reports it.
-    this.queue.on('error', onError);
-    this.dlq.on('error', onError);
-  }
+/** What became of one delivery; the adapter acknowledges the message accordingly. */
+export type JobOutcome =
+  /** Done with it (completed, cancelled, already terminal, or dead-lettered by the worker). */
+  | { readonly kind: 'done' }
+  /** Failed attempt: run again after `delayMs` as attempt + 1. */
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly message: string }
+  /** Last attempt failed: the worker parked it in the DLQ already. */
+  | { readonly kind: 'dead'; readonly message: string }
+  /** Not run (shutdown, or another worker holds the task): back to the queue after `delayMs`, attempt unchanged. */
+  | { readonly kind: 'requeue'; readonly delayMs: number };
 
-  /** Enqueues the task's job (no-op when a job with this task id exists). */
-  async enqueue(data: TaskJobData): Promise<void> {
-    await this.queue.add(data.tool, data, {
-      jobId: data.taskId,
-      attempts: data.policy.attempts,
-      backoff: { type: 'exponential', delay: data.policy.backoffMs, jitter: 0.5 },
-      removeOnComplete: { age: 3_600, count: 10_000 },
-      removeOnFail: { age: 24 * 3_600 },
-    });
-  }
+/** Runs one delivery. */
+export type JobHandler = (job: DeliveredJob) => Promise<JobOutcome>;
 
-  /** Tells every worker to stop the task's job; removes it from the queue when it has not started (unless it follows an upstream task). */
-  async cancel(taskId: string): Promise<void> {
-    await this.publisher.publish(this.cancelChannel, taskId);
-    const job = await this.queue.getJob(taskId);
-    // A job that follows an upstream's own task stays: the worker that takes it sees the task cancelled
-    // and cancels the upstream task too (nothing else knows the upstream session).
-    if (job && !job.data.follow && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove().catch(() => undefined);
-  }
+/** Consumer settings. */
+export interface ConsumeOptions {
+  readonly concurrency: number;
+  /** How long a taken job stays with a worker that stops heartbeating (crash), ms. */
+  readonly lockMs: number;
+  /** BullMQ: how often workers look for stalled jobs, ms. */
+  readonly stalledIntervalMs: number;
+  readonly onError?: (err: Error) => void;
+}
 
-  /** Dead letters, oldest first, optionally filtered. */
-  async listDead(filter: DeadLetterFilter = {}, limit = 1_000): Promise<DeadLetter[]> {
-    const jobs = (await this.dlq.getJobs(['waiting'], 0, -1, true)) as Job<DeadLetter>[];
-    return jobs
-      .map((j) => j.data)
-      .filter(
-        (d) =>
-          !!d &&
-          (!filter.tenantId || d.tenantId === filter.tenantId) &&
-          (!filter.tool || d.tool === filter.tool) &&
-          (!filter.taskId || d.taskId === filter.taskId),
-      )
-      .slice(0, limit);
-  }
+/** A running consumer. */
+export interface TaskConsumer {
+  /** Starts taking jobs; resolves once consuming. */
+  start(): Promise<void>;
+  /** Takes no new jobs; resolves when the running handlers have returned and their outcomes are acknowledged. */
+  close(): Promise<void>;
+}
 
-  /** One dead letter by task id. */
-  async getDead(taskId: string): Promise<DeadLetter | undefined> {
-    const job = await this.dlq.getJob(taskId);
-    return job?.data;
-  }
-
-  /** Parks an exhausted job (idempotent: one DLQ entry per task). */
-  async deadLetter(letter: DeadLetter): Promise<void> {
-    const existing = await this.dlq.getJob(letter.taskId);
-    if (existing) await existing.remove().catch(() => undefined);
-    await this.dlq.add(letter.tool, letter, { jobId: letter.taskId, removeOnComplete: true });
-  }
-
+/** The task queue port. */
+export interface TaskQueue {
+  readonly backend: TaskQueueBackend;
   /**
-   * Moves a dead letter back onto the main queue under the same job/task id (the caller reopened the
-   * task record first). Returns false when there was no such dead letter.
+   * True when the queue itself never hands one job to two workers at once (BullMQ's job lock). The others
+   * deliver at least once, so the worker guards each run with a per-task lease.
    */
-  async replay(taskId: string): Promise<boolean> {
-    const letter = await this.dlq.getJob(taskId);
-    if (!letter) return false;
-    const old = await this.queue.getJob(taskId);
-    if (old) await old.remove();
-    await this.enqueue({ taskId, tenantId: letter.data.tenantId, tool: letter.data.tool, policy: letter.data.policy });
-    await letter.remove();
-    return true;
-  }
-
+  readonly exclusiveDelivery: boolean;
+  /**
+   * Enqueues the task's job (BullMQ: no-op while a job with this task id exists), after `delayMs` when given.
+   * `replace`: a finished (completed or failed) job left under this task id does not block it (redrive).
+   */
+  enqueue(data: TaskJobData, opts?: { delayMs?: number; replace?: boolean }): Promise<void>;
+  /** Removes the task's job from the queue when it has not started and the backend can (BullMQ); the worker skips cancelled tasks anyway. */
+  cancel(taskId: string): Promise<void>;
+  /** Whether the task's job is in the queue (waiting, delayed or running); undefined when the backend cannot look a job up by id. */
+  has(taskId: string): Promise<boolean | undefined>;
+  /** Dead letters, oldest first, one per task, optionally filtered. */
+  listDead(filter?: DeadLetterFilter, limit?: number): Promise<DeadLetter[]>;
+  /** One dead letter by task id. */
+  getDead(taskId: string): Promise<DeadLetter | undefined>;
+  /** Parks an exhausted job (one DLQ entry per task as listed). */
+  deadLetter(letter: DeadLetter): Promise<void>;
+  /** Moves a dead letter back onto the main queue under the same task id; false when there was none. */
+  replay(taskId: string): Promise<boolean>;
   /** Deletes dead letters matching the filter; returns their task ids. */
-  async purge(filter: DeadLetterFilter = {}): Promise<string[]> {
-    const letters = await this.listDead(filter, Number.MAX_SAFE_INTEGER);
-    for (const l of letters) await (await this.dlq.getJob(l.taskId))?.remove();
-    return letters.map((l) => l.taskId);
-  }
+  purge(filter?: DeadLetterFilter): Promise<string[]>;
+  /** The queue's numbers; rejects when the broker cannot be read. */
+  snapshot(): Promise<QueueSnapshot>;
+  /** A consumer running `handler` for each delivered job. */
+  consume(handler: JobHandler, opts: ConsumeOptions): TaskConsumer;
+  close(): Promise<void>;
+}
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.queue.close(), this.dlq.close()]);
-    this.publisher.disconnect();
-    this.connection.disconnect();
-  }
+/** Matches a dead letter against a filter. */
+export function matchesFilter(d: DeadLetter, filter: DeadLetterFilter): boolean {
+  return (!filter.tenantId || d.tenantId === filter.tenantId) && (!filter.tool || d.tool === filter.tool) && (!filter.taskId || d.taskId === filter.taskId);
+}
+
+/** Exponential backoff with jitter (the delay before attempt `attempt + 1`): base * 2^(attempt-1), minus up to half of it at random. */
+export function backoffDelay(policy: Pick<ToolPolicy, 'backoffMs'>, attempt: number, random: () => number = Math.random): number {
+  const full = policy.backoffMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(full * (1 - 0.5 * random()));
 }

@@ -13,6 +13,16 @@ import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord, type Task
 export interface TaskDefaults {
   readonly ttlMs: number;
   readonly pollIntervalMs: number;
+  /** Region recorded on created tasks (REGION): `tasks redrive --region` selects by it. */
+  readonly region?: string;
+}
+
+/** What `tasks redrive` did. */
+export interface RedriveResult {
+  /** Task ids whose job was enqueued again. */
+  readonly redriven: string[];
+  /** Unfinished tasks left alone: their job is in the queue, or a worker runs them now. */
+  readonly skipped: number;
 }
 
 /** Tenant-scoped task operations. */
@@ -22,6 +32,8 @@ export class TaskService {
     readonly queue: TaskQueue,
     readonly policies: PolicyTable,
     private readonly defaults: TaskDefaults,
+    /** Whether a worker runs the task now (its run lease; at-least-once backends). */
+    private readonly isRunning: (taskId: string) => Promise<boolean> = async () => false,
   ) {}
 
   /** Creates the task and enqueues its job; an idempotency key already used returns the first task. */
@@ -49,6 +61,8 @@ export class TaskService {
       pollIntervalMs: this.defaults.pollIntervalMs,
       ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
       ...(input.prefilled && { prefilled: input.prefilled }),
+      ...(this.defaults.region && { region: this.defaults.region }),
+      job: { policy: { ...input.policy }, ...(input.follow && { follow: { ...input.follow } }) },
     });
     // Also for an existing task (created=false): enqueue is a no-op while its job exists (jobId dedup), and
     // re-adds it if the producer died between the INSERT and the enqueue.
@@ -117,5 +131,29 @@ export class TaskService {
     if (!letter) return false;
     await this.store.reopen(taskId);
     return this.queue.replay(taskId);
+  }
+
+  /**
+   * Re-enqueues every accepted, unfinished task (oldest first) whose job is missing from the queue: after a
+   * region failover, a lost Redis, a purged broker. PostgreSQL is the system of record; the job is rebuilt
+   * from the task's stored spec (older records: the tool's current policy). On backends that cannot look a
+   * job up by id (RabbitMQ, SQS) every such task not running on a worker is enqueued again; a duplicate is
+   * harmless (the run lease and the terminal check let it take effect once).
+   */
+  async redrive(opts: { olderThanMs: number; region?: string; limit?: number }): Promise<RedriveResult> {
+    const tasks = await this.store.listUnfinished({ olderThanMs: opts.olderThanMs, limit: opts.limit ?? 10_000, ...(opts.region && { region: opts.region }) });
+    const redriven: string[] = [];
+    let skipped = 0;
+    for (const task of tasks) {
+      if ((await this.queue.has(task.id)) === true || (await this.isRunning(task.id))) {
+        skipped++;
+        continue;
+      }
+      const policy = (task.job?.policy as ToolPolicy | undefined) ?? this.policies.forTool(task.tool);
+      const follow = task.job?.follow as FollowSpec | undefined;
+      await this.queue.enqueue({ taskId: task.id, tenantId: task.tenantId, tool: task.tool, policy, ...(follow && { follow }) }, { replace: true });
+      redriven.push(task.id);
+    }
+    return { redriven, skipped };
   }
 }

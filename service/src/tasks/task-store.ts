@@ -39,6 +39,11 @@ const Row = z.object({
   created_at: z.date(),
   updated_at: z.date(),
   expires_at: z.date(),
+  region: z.string().nullable().optional(),
+  job: z
+    .object({ policy: z.record(z.string(), z.unknown()).optional(), follow: z.record(z.string(), z.unknown()).optional() })
+    .nullable()
+    .optional(),
 });
 
 function toRecord(raw: unknown): TaskRecord {
@@ -66,6 +71,8 @@ function toRecord(raw: unknown): TaskRecord {
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
     expiresAt: r.expires_at.toISOString(),
+    region: r.region ?? null,
+    job: r.job ?? null,
   };
 }
 
@@ -146,8 +153,8 @@ export class PgTaskStore implements TaskStore {
     const id = crypto.randomUUID();
     const out = await this.db.write(t.tenantId, async (q) => {
       const { rows } = await q.query(
-        `INSERT INTO tasks (id, tenant_id, subject, era, tool, arguments, status, idempotency_key, prefilled, ttl_ms, poll_interval_ms, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'working', $7, $8, $9::int, $10::int, now() + $9::int * interval '1 millisecond')
+        `INSERT INTO tasks (id, tenant_id, subject, era, tool, arguments, status, idempotency_key, prefilled, ttl_ms, poll_interval_ms, expires_at, region, job)
+       VALUES ($1, $2, $3, $4, $5, $6, 'working', $7, $8, $9::int, $10::int, now() + $9::int * interval '1 millisecond', $11, $12)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
         [
@@ -161,6 +168,8 @@ export class PgTaskStore implements TaskStore {
           JSON.stringify(t.prefilled ?? []),
           t.ttlMs,
           t.pollIntervalMs,
+          t.region ?? null,
+          t.job ? JSON.stringify(t.job) : null,
         ],
       );
       if (rows[0]) return { task: toRecord(rows[0]), created: true };
@@ -258,5 +267,24 @@ export class PgTaskStore implements TaskStore {
     if (!task) return null;
     await this.cache(task);
     return task;
+  }
+
+  async listUnfinished(opts: { olderThanMs: number; region?: string; limit: number }): Promise<TaskRecord[]> {
+    const rows = await this.db.eachShard(
+      async (q) =>
+        (
+          await q.query(
+            `SELECT * FROM tasks WHERE status IN ('working', 'input_required') AND expires_at > now()
+               AND updated_at <= now() - $1::int * interval '1 millisecond' AND ($2::text IS NULL OR region = $2)
+             ORDER BY updated_at LIMIT $3`,
+            [Math.round(opts.olderThanMs), opts.region ?? null, opts.limit],
+          )
+        ).rows,
+    );
+    return rows
+      .flat()
+      .map(toRecord)
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
+      .slice(0, opts.limit);
   }
 }

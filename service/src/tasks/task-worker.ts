@@ -1,24 +1,26 @@
 /**
- * The consumer side: a BullMQ Worker running task jobs. BullMQ provides attempts, exponential backoff
- * with jitter, stalled-job recovery (a crashed worker's job returns to the queue once its lock lapses)
- * and jobId dedup; this module adds what BullMQ does not know about tasks:
+ * The consumer side: runs task jobs delivered by the task queue port (BullMQ, RabbitMQ or SQS; the
+ * adapter owns delivery, acknowledgement, retry scheduling and crash recovery). This module adds what a
+ * queue does not know about tasks:
  *
  * - the task record: `working` with progress messages, `input_required` while the tool waits for an
  *   elicitation answer, and exactly one terminal transition (conditional UPDATE, so a re-run after a
  *   crash or a late duplicate cannot complete a task twice);
- * - the retry policy per tool (which outcomes retry, permanent error codes, per-attempt timeout);
+ * - on at-least-once backends, a per-task run lease in Redis: a duplicate delivery while another worker
+ *   runs the task goes back to the queue instead of running twice;
+ * - the retry policy per tool (which outcomes retry, permanent error codes, per-attempt timeout,
+ *   exponential backoff with jitter);
  * - the dead-letter queue: the last failed attempt parks the job there with the error history;
  * - cancellation (Redis pub/sub from any gateway) and graceful shutdown (running jobs finish within
  *   the grace period, the rest go back to the queue without using up an attempt).
  */
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { QUEUE } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PolicyTable } from './policy.js';
-import { queueConnection, type TaskJobData, type TaskQueue } from './task-queue.js';
+import { backoffDelay, type DeliveredJob, type JobOutcome, type TaskConsumer, type TaskQueue } from './task-queue.js';
+import { queueConnection, RunLeases, type RunLease } from './queues/redis.js';
 import type { FollowSpec, UpstreamTaskFollower } from './ports.js';
 import { inputKeyHint, withoutInputKeyHint } from '../protocol/input-keys.js';
 import { errorOutcome, runTool, type RunHooks, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
@@ -42,6 +44,8 @@ export interface TaskWorkerDeps {
   readonly shutdownGraceMs: number;
   /** Channel the gateways publish cancelled task ids on. */
   readonly cancelChannel: string;
+  /** Prefix of the run-lease keys in Redis (REDIS_KEY_PREFIX). */
+  readonly keyPrefix: string;
   /** This worker's policies: the per-attempt timeout is the worker's (attempts/backoff travel with the job). */
   readonly policies: PolicyTable;
   /** How often a waiting elicitation re-reads the task, ms. @defaultValue 200 */
@@ -54,33 +58,32 @@ type StopReason = 'cancelled' | 'timeout' | 'shutdown';
 
 /** One worker process's consumer. */
 export class TaskWorker {
-  private readonly worker: Worker<TaskJobData>;
+  private readonly consumer: TaskConsumer;
   private readonly subscriber: Redis;
-  private readonly connection: Redis;
+  private readonly leaseRedis: Redis | undefined;
+  private readonly leases: RunLeases | undefined;
   private readonly running = new Map<string, AbortController>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: TaskWorkerDeps) {
-    this.connection = queueConnection(deps.redisUrl, 'umcp-task-worker');
-    this.worker = new Worker<TaskJobData>(QUEUE.name, (job, token) => this.process(job, token), {
-      connection: this.connection as unknown as ConnectionOptions,
-      prefix: deps.queue.prefix,
+    this.consumer = deps.queue.consume((job) => this.process(job), {
       concurrency: deps.concurrency,
-      lockDuration: deps.lockMs,
-      stalledInterval: deps.stalledIntervalMs,
-      maxStalledCount: 3,
-      autorun: false,
+      lockMs: deps.lockMs,
+      stalledIntervalMs: deps.stalledIntervalMs,
+      onError: (err) => deps.logger.warn({ err: err.message }, 'task worker: queue error'),
     });
-    this.worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'task worker: queue error'));
+    if (!deps.queue.exclusiveDelivery) {
+      this.leaseRedis = queueConnection(deps.redisUrl, 'umcp-task-lease');
+      this.leases = new RunLeases(this.leaseRedis, deps.keyPrefix, deps.lockMs);
+    }
     this.subscriber = queueConnection(deps.redisUrl, 'umcp-task-cancel-listener');
     this.subscriber.on('message', (_channel: string, taskId: string) => this.running.get(taskId)?.abort('cancelled'));
   }
 
-  /** Starts consuming; resolves once subscribed and the worker is running. */
+  /** Starts consuming; resolves once subscribed and the consumer is running. */
   async start(): Promise<void> {
     await this.subscriber.subscribe(this.deps.cancelChannel);
-    void this.worker.run().catch((err: unknown) => this.deps.logger.error({ err }, 'task worker stopped'));
-    await this.worker.waitUntilReady();
+    await this.consumer.start();
   }
 
   /** Jobs running now. */
@@ -88,9 +91,24 @@ export class TaskWorker {
     return this.running.size;
   }
 
-  private async process(job: Job<TaskJobData>, token?: string): Promise<string> {
+  private async process(job: DeliveredJob): Promise<JobOutcome> {
+    // At-least-once backends: a second delivery of a task another worker runs waits its turn; when that
+    // worker finishes, the task is terminal and this delivery is dropped; when it crashed, its lease lapses.
+    let lease: RunLease | undefined;
+    if (this.leases) {
+      lease = await this.leases.acquire(job.data.taskId);
+      if (!lease) return { kind: 'requeue', delayMs: Math.max(500, Math.round(this.deps.lockMs / 2)) };
+    }
+    try {
+      return await this.run(job);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  private async run(job: DeliveredJob): Promise<JobOutcome> {
     const { taskId, policy } = job.data;
-    const log = this.deps.logger.child({ taskId, tool: job.data.tool, attempt: job.attemptsMade + 1 });
+    const log = this.deps.logger.child({ taskId, tool: job.data.tool, attempt: job.attempt });
     const task = await this.deps.store.getFresh(taskId);
     if (!task || TERMINAL.has(task.status)) {
       // Cancelled (or expired) before any worker followed it: the upstream task it mirrors, created with
@@ -100,11 +118,11 @@ export class TaskWorker {
         const hooks = { signal: AbortSignal.abort('cancelled'), ask: async () => ({ action: 'cancel' }), onprogress: () => undefined };
         if (owner) await this.deps.follow?.(owner, { tool: job.data.tool, follow: job.data.follow }, hooks).catch(() => undefined);
       }
-      return task ? `already ${task.status}` : 'task expired';
+      return { kind: 'done' };
     }
     const principal = await this.deps.principalFor(task.tenantId, task.subject);
-    if (!principal) throw new UnrecoverableError(`tenant ${task.tenantId} is unknown or disabled`);
-    await this.deps.store.transition(taskId, { incrementRuns: true, statusMessage: `running (attempt ${job.attemptsMade + 1} of ${policy.attempts})` });
+    if (!principal) return this.fail(job, { code: -32603, message: `tenant ${task.tenantId} is unknown or disabled` }, log, true);
+    await this.deps.store.transition(taskId, { incrementRuns: true, statusMessage: `running (attempt ${job.attempt} of ${policy.attempts})` });
 
     const controller = new AbortController();
     this.running.set(taskId, controller);
@@ -114,7 +132,7 @@ export class TaskWorker {
     const observe = (outcome: string) => this.deps.metrics.duration.observe({ tool: job.data.tool, outcome }, (performance.now() - started) / 1000);
     let prefilled = [...task.prefilled];
     const onProgress = (p: { progress: number; total?: number; message?: string }) => {
-      void job.updateProgress(p).catch(() => undefined);
+      job.progress?.(p);
       void this.deps.store
         .transition(taskId, { statusMessage: p.message ?? `progress ${p.progress}${p.total ? ` of ${p.total}` : ''}` })
         .catch(() => undefined);
@@ -140,13 +158,10 @@ export class TaskWorker {
       const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
       if (reason === 'cancelled') {
         observe('cancelled');
-        return 'cancelled';
+        return { kind: 'done' };
       }
-      if (reason === 'shutdown') {
-        // Back to the queue without using up an attempt; another worker (or this one, restarted) runs it.
-        await job.moveToDelayed(Date.now(), token);
-        throw new DelayedError();
-      }
+      // Back to the queue without using up an attempt; another worker (or this one, restarted) runs it.
+      if (reason === 'shutdown') return { kind: 'requeue', delayMs: 0 };
       const message = reason === 'timeout' ? `attempt timed out after ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
       outcome = { kind: 'error', code: -32603, message };
     } finally {
@@ -168,15 +183,27 @@ export class TaskWorker {
       });
       observe('completed');
       log.info({ applied: !!done }, 'task completed');
-      return done ? 'completed' : 'not applied (task no longer active)';
+      return { kind: 'done' };
     }
-    const attempt: AttemptError = { attempt: job.attemptsMade + 1, at: new Date().toISOString(), message: failure.message, code: failure.code };
-    const last = policy.permanentCodes.includes(failure.code) || job.attemptsMade + 1 >= policy.attempts;
+    return this.fail(job, failure, log, false, observe);
+  }
+
+  /** A failed attempt: a retry with backoff, or (last attempt, permanent error) the DLQ with the error history. */
+  private async fail(
+    job: DeliveredJob,
+    failure: { code: number; message: string },
+    log: Logger,
+    permanent: boolean,
+    observe: (outcome: string) => void = () => undefined,
+  ): Promise<JobOutcome> {
+    const { taskId, policy } = job.data;
+    const attempt: AttemptError = { attempt: job.attempt, at: new Date().toISOString(), message: failure.message, code: failure.code };
+    const last = permanent || policy.permanentCodes.includes(failure.code) || job.attempt >= policy.attempts;
     if (!last) {
       await this.deps.store.transition(taskId, { appendError: attempt, statusMessage: `attempt ${attempt.attempt} failed, retrying: ${failure.message}` });
       this.deps.metrics.retries.inc({ tool: job.data.tool });
       observe('retry');
-      throw new Error(failure.message);
+      return { kind: 'retry', delayMs: backoffDelay(policy, job.attempt), message: failure.message };
     }
     const failed = await this.deps.store.transition(taskId, { appendError: attempt, status: 'failed', statusMessage: failure.message, error: failure });
     await this.deps.queue.deadLetter({
@@ -187,7 +214,7 @@ export class TaskWorker {
     });
     observe('failed');
     log.warn({ error: failure.message }, 'task failed; moved to the dead-letter queue');
-    throw new UnrecoverableError(failure.message);
+    return { kind: 'dead', message: failure.message };
   }
 
   /**
@@ -243,7 +270,7 @@ export class TaskWorker {
    */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      const closed = this.worker.close();
+      const closed = this.consumer.close();
       const grace = new Promise<'grace'>((r) => setTimeout(() => r('grace'), this.deps.shutdownGraceMs).unref());
       if ((await Promise.race([closed.then(() => 'closed' as const), grace])) === 'grace') {
         this.deps.logger.warn({ running: this.running.size }, 'task worker: grace period over; returning running jobs to the queue');
@@ -251,7 +278,7 @@ export class TaskWorker {
         await closed;
       }
       this.subscriber.disconnect();
-      this.connection.disconnect(); // shared with BullMQ, which leaves a passed-in connection open
+      this.leaseRedis?.disconnect();
     })());
   }
 }

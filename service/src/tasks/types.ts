@@ -47,6 +47,16 @@ export interface TaskRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly expiresAt: string;
+  /** Region whose gateway accepted the task (REGION); null on records from before issue 19. */
+  readonly region?: string | null;
+  /** The job spec (policy, followed upstream task) `tasks redrive` re-enqueues; null on older records. */
+  readonly job?: TaskJobSpec | null;
+}
+
+/** What a task's queue job carries besides the ids (stored with the task for `tasks redrive`). */
+export interface TaskJobSpec {
+  readonly policy?: Record<string, unknown>;
+  readonly follow?: Record<string, unknown>;
 }
 
 /** What creating a task needs. */
@@ -60,6 +70,8 @@ export interface NewTask {
   readonly pollIntervalMs: number;
   readonly idempotencyKey?: string;
   readonly prefilled?: unknown[];
+  readonly region?: string;
+  readonly job?: TaskJobSpec;
 }
 
 /** A status transition; `from` restricts which current statuses it applies to. */
@@ -98,6 +110,8 @@ export interface TaskStore {
   sweep(): Promise<number>;
   /** Reverts a failed task to `working` for a replay (keeps its id and history). */
   reopen(id: string): Promise<TaskRecord | null>;
+  /** Unfinished (working, input_required), unexpired tasks last changed before `olderThanMs` ago, oldest first, on every shard. */
+  listUnfinished(opts: { olderThanMs: number; region?: string; limit: number }): Promise<TaskRecord[]>;
 }
 
 /** The task does not exist or belongs to another tenant (never says which). */

@@ -15,7 +15,8 @@ import type pg from 'pg';
 import type { Principal } from '../../../service/src/domain/principal.js';
 import { createPgPool, loadMigrations, PgTenantStore, runMigrations } from '../../../service/src/store/pg/index.js';
 import { PolicyTable } from '../../../service/src/tasks/policy.js';
-import { TaskQueue } from '../../../service/src/tasks/task-queue.js';
+import { BullmqTaskQueue } from '../../../service/src/tasks/queues/bullmq.js';
+import { CancelPublisher } from '../../../service/src/tasks/queues/redis.js';
 import { TaskService } from '../../../service/src/tasks/task-service.js';
 import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
 
@@ -23,7 +24,7 @@ import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
 export interface StoreEnv {
   readonly pool: pg.Pool;
   readonly redis: Redis;
-  readonly queue: TaskQueue;
+  readonly queue: BullmqTaskQueue;
   readonly store: PgTaskStore;
   readonly service: TaskService;
   readonly policies: PolicyTable;
@@ -39,7 +40,11 @@ export async function createStoreEnv(attempts = 3): Promise<StoreEnv> {
   const pool = createPgPool({ connectionString: db.url, max: 4 });
   await runMigrations(pool, loadMigrations());
   const redis = new Redis(testServiceUrls().redisUrl);
-  const queue = new TaskQueue(testServiceUrls().redisUrl, `${prefix.prefix}bull`, `${prefix.prefix}tasks:cancel`);
+  const queue = new BullmqTaskQueue(
+    testServiceUrls().redisUrl,
+    `${prefix.prefix}bull`,
+    new CancelPublisher(testServiceUrls().redisUrl, `${prefix.prefix}tasks:cancel`),
+  );
   const store = new PgTaskStore(pool, redis, prefix.prefix);
   const policies = new PolicyTable({ TASK_MAX_ATTEMPTS: attempts, TASK_BACKOFF_MS: 100, TASK_JOB_TIMEOUT_MS: 1_000 });
   const service = new TaskService(store, queue, policies, { ttlMs: 60_000, pollIntervalMs: 500 });

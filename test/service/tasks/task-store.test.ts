@@ -7,13 +7,13 @@ import { TaskService } from '../../../service/src/tasks/task-service.js';
 import { TaskNotFoundError, TaskStateError } from '../../../service/src/tasks/types.js';
 import type { Principal } from '../../../service/src/domain/principal.js';
 import type { PgTaskStore } from '../../../service/src/tasks/task-store.js';
-import type { TaskQueue } from '../../../service/src/tasks/task-queue.js';
+import type { BullmqTaskQueue } from '../../../service/src/tasks/queues/bullmq.js';
 import { createStoreEnv, type StoreEnv } from './support.js';
 
 describe('task store and queue (PostgreSQL + Redis)', function () {
   this.timeout(30_000);
   let env: StoreEnv;
-  let queue: TaskQueue;
+  let queue: BullmqTaskQueue;
   let store: PgTaskStore;
   let service: TaskService;
   let alice: Principal;

@@ -1,0 +1,282 @@
+/**
+ * RabbitMQ adapter of the task queue port (TASK_QUEUE_BACKEND=rabbitmq, AMQP_URL), on rabbitmq-client
+ * (connection, channel, consumer and publisher recovery after a broker restart or a network cut).
+ *
+ * Topology, all names under TASK_QUEUE_PREFIX (`<p>.umcp-tasks...`), all queues quorum (replicated on a
+ * cluster, durable, at-least-once dead-lettering):
+ *
+ * - `<p>.umcp-tasks`: the task queue. Workers consume it with manual acks and prefetch = concurrency; a
+ *   message is acknowledged only after its outcome is recorded (and a retry republished, confirmed).
+ *   `x-delivery-limit` dead-letters a message that keeps killing its workers to the DLX.
+ * - `<p>.umcp-tasks.delay.<ms>`: retry (and delayed-enqueue) queues, one per delay step (two per octave,
+ *   128 ms .. ~56 h, declared once): `x-message-ttl` = the step, dead-lettered back to the task queue.
+ *   A backoff delay is rounded to a neighbouring step at random, so the jitter survives on average.
+ * - `<p>.umcp-tasks.dlx` (fanout) -> `<p>.umcp-tasks-dlq`: the dead-letter queue. The worker publishes a
+ *   letter with the error history there; messages over the delivery limit arrive through the DLX.
+ *
+ * Publishes use publisher confirms. DLQ administration reads the DLQ with basic.get on its own channel
+ * (unacknowledged messages go back when the channel closes), acknowledging only what it replays or purges.
+ */
+import { Connection, ConsumerStatus, type AsyncMessage, type Channel, type Publisher, type SyncMessage } from 'rabbitmq-client';
+import { QUEUE } from '../../../../contract/index.js';
+import {
+  matchesFilter,
+  type ConsumeOptions,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type JobHandler,
+  type QueueSnapshot,
+  type TaskConsumer,
+  type TaskJobData,
+  type TaskQueue,
+} from '../task-queue.js';
+import type { CancelPublisher } from './redis.js';
+
+/** A job message on the wire. */
+interface JobMessage {
+  readonly data: TaskJobData;
+  readonly attempt: number;
+}
+
+/** Deliveries of one message before the broker dead-letters it (crash loops; retries republish and do not count). */
+export const DELIVERY_LIMIT = 10;
+
+/** The retry/delay steps, ms: 2^k and 1.5 * 2^k for k = 7..27. */
+export const DELAY_STEPS: readonly number[] = Array.from({ length: 21 }, (_, i) => 2 ** (i + 7)).flatMap((p) => [p, p * 1.5]);
+
+/** The delay step a delay goes to: one of its two neighbours, the nearer one more often (unbiased on average). */
+export function delayStep(delayMs: number, random: () => number = Math.random): number {
+  const first = DELAY_STEPS[0]!;
+  const last = DELAY_STEPS.at(-1)!;
+  if (delayMs <= first) return first;
+  if (delayMs >= last) return last;
+  const i = DELAY_STEPS.findIndex((s) => s >= delayMs);
+  const hi = DELAY_STEPS[i]!;
+  const lo = DELAY_STEPS[i - 1]!;
+  return random() < (delayMs - lo) / (hi - lo) ? hi : lo;
+}
+
+/** Queue and exchange names of one deployment. */
+export function rabbitNames(prefix: string) {
+  const main = `${prefix}.${QUEUE.name}`;
+  return { main, dlq: `${prefix}.${QUEUE.deadLetterName}`, dlx: `${main}.dlx`, delay: (ms: number) => `${main}.delay.${ms}` };
+}
+
+const quorum = { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const;
+
+function parse(body: unknown): unknown {
+  if (Buffer.isBuffer(body)) return JSON.parse(body.toString('utf8'));
+  return typeof body === 'string' ? JSON.parse(body) : body;
+}
+
+/** RabbitMQ producer, DLQ administration and consumer factory. */
+export class RabbitTaskQueue implements TaskQueue {
+  readonly backend = 'rabbitmq' as const;
+  readonly exclusiveDelivery = false;
+  private readonly rabbit: Connection;
+  private readonly publisher: Publisher;
+  private readonly names: ReturnType<typeof rabbitNames>;
+
+  constructor(
+    url: string,
+    prefix: string,
+    private readonly cancels: CancelPublisher,
+    private readonly onError: (err: Error) => void = () => undefined,
+  ) {
+    this.names = rabbitNames(prefix);
+    this.rabbit = new Connection({ url, connectionName: 'umcp-task-queue', retryLow: 200, retryHigh: 5_000, acquireTimeout: 20_000 });
+    this.rabbit.on('error', (err) => onError(err));
+    const n = this.names;
+    this.publisher = this.rabbit.createPublisher({
+      confirm: true,
+      maxAttempts: 3,
+      // Declared on every (re)connect: the whole topology, so a wiped broker heals on its own.
+      exchanges: [{ exchange: n.dlx, type: 'fanout', durable: true }],
+      queues: [
+        { queue: n.main, durable: true, arguments: this.mainArgs() },
+        { queue: n.dlq, durable: true, arguments: { 'x-queue-type': 'quorum' } },
+        ...DELAY_STEPS.map((ms) => ({
+          queue: n.delay(ms),
+          durable: true,
+          arguments: { ...quorum, 'x-message-ttl': ms, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': n.main },
+        })),
+      ],
+      queueBindings: [{ queue: n.dlq, exchange: n.dlx, routingKey: '' }],
+    });
+  }
+
+  private mainArgs() {
+    return { ...quorum, 'x-delivery-limit': DELIVERY_LIMIT, 'x-dead-letter-exchange': this.names.dlx };
+  }
+
+  private async publish(queue: string, body: unknown, messageId: string): Promise<void> {
+    await this.publisher.send(
+      { exchange: '', routingKey: queue, durable: true, contentType: 'application/json', messageId, headers: { 'x-umcp-enqueued-at': Date.now() } },
+      body,
+    );
+  }
+
+  /** Publishes a job message to the task queue, or to the delay queue of `delayMs`. */
+  private async send(message: JobMessage, delayMs = 0): Promise<void> {
+    await this.publish(delayMs > 0 ? this.names.delay(delayStep(delayMs)) : this.names.main, message, message.data.taskId);
+  }
+
+  async enqueue(data: TaskJobData, opts: { delayMs?: number } = {}): Promise<void> {
+    await this.send({ data, attempt: 1 }, opts.delayMs ?? 0);
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    // A queued message cannot be removed by id: the worker that takes it sees the task cancelled and drops it.
+    await this.cancels.publish(taskId);
+  }
+
+  async has(): Promise<undefined> {
+    return undefined;
+  }
+
+  /**
+   * Reads the whole DLQ on a private channel, calls `pick` with the letters (latest per task), and
+   * acknowledges (removes) the messages of the task ids it returns; the rest go back on channel close.
+   */
+  private async scanDead(pick: (letters: DeadLetter[]) => Promise<string[]>): Promise<string[]> {
+    const ch: Channel = await this.rabbit.acquire();
+    try {
+      const messages: { msg: SyncMessage; letter: DeadLetter }[] = [];
+      for (;;) {
+        const msg = await ch.basicGet({ queue: this.names.dlq, noAck: false });
+        if (!msg) break;
+        const letter = toLetter(msg);
+        if (letter) messages.push({ msg, letter });
+        else ch.basicAck({ deliveryTag: msg.deliveryTag }); // not a job: nothing could ever replay it
+      }
+      const latest = new Map<string, DeadLetter>();
+      for (const { letter } of messages) {
+        const seen = latest.get(letter.taskId);
+        if (!seen || seen.failedAt <= letter.failedAt) latest.set(letter.taskId, letter);
+      }
+      const letters = [...latest.values()].sort((a, b) => a.failedAt.localeCompare(b.failedAt));
+      const chosen = new Set(await pick(letters));
+      for (const { msg, letter } of messages) if (chosen.has(letter.taskId)) ch.basicAck({ deliveryTag: msg.deliveryTag });
+      return [...chosen];
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async listDead(filter: DeadLetterFilter = {}, limit = 1_000): Promise<DeadLetter[]> {
+    let out: DeadLetter[] = [];
+    await this.scanDead(async (letters) => {
+      out = letters.filter((d) => matchesFilter(d, filter)).slice(0, limit);
+      return [];
+    });
+    return out;
+  }
+
+  async getDead(taskId: string): Promise<DeadLetter | undefined> {
+    return (await this.listDead({ taskId }, 1))[0];
+  }
+
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    await this.publish(this.names.dlq, { letter }, letter.taskId);
+  }
+
+  async replay(taskId: string): Promise<boolean> {
+    const replayed = await this.scanDead(async (letters) => {
+      const letter = letters.find((l) => l.taskId === taskId);
+      if (!letter) return [];
+      const { tenantId, tool, policy, follow } = letter;
+      // Published (and confirmed) before the dead letter is acknowledged: a crash in between duplicates, never loses.
+      await this.send({ data: { taskId, tenantId, tool, policy, ...(follow && { follow }) }, attempt: 1 });
+      return [taskId];
+    });
+    return replayed.length > 0;
+  }
+
+  async purge(filter: DeadLetterFilter = {}): Promise<string[]> {
+    return this.scanDead(async (letters) => letters.filter((d) => matchesFilter(d, filter)).map((d) => d.taskId));
+  }
+
+  async snapshot(): Promise<QueueSnapshot> {
+    const n = this.names;
+    const ch = await this.rabbit.acquire();
+    try {
+      // Passive declares: counts of ready messages (unacknowledged ones are not reported over AMQP).
+      const count = async (queue: string) => (await ch.queueDeclare({ queue, passive: true })).messageCount;
+      const [waiting, dlq, ...delays] = await Promise.all([count(n.main), count(n.dlq), ...DELAY_STEPS.map((ms) => count(n.delay(ms)))]);
+      return { waiting, active: 0, delayed: delays.reduce((a, b) => a + b, 0), failed: 0, dlq, oldestWaitingAgeSeconds: 0 };
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  consume(handler: JobHandler, opts: ConsumeOptions): TaskConsumer {
+    const n = this.names;
+    const consumer = this.rabbit.createConsumer(
+      {
+        queue: n.main,
+        queueOptions: { durable: true, arguments: this.mainArgs() },
+        qos: { prefetchCount: opts.concurrency },
+        concurrency: opts.concurrency,
+        requeue: true,
+        lazy: true,
+        exchanges: [{ exchange: n.dlx, type: 'fanout', durable: true }],
+        queueBindings: [{ queue: n.dlq, exchange: n.dlx, routingKey: '' }],
+      },
+      async (msg: AsyncMessage) => {
+        let message: JobMessage;
+        try {
+          message = parse(msg.body) as JobMessage;
+          if (!message?.data?.taskId) throw new Error('no task id');
+        } catch {
+          return ConsumerStatus.DROP; // not a job: the DLX keeps it for inspection
+        }
+        const outcome = await handler({ data: message.data, attempt: message.attempt || 1 });
+        // The follow-up message is confirmed before this one is acknowledged (a crash in between re-runs, never loses).
+        if (outcome.kind === 'retry') await this.send({ data: message.data, attempt: (message.attempt || 1) + 1 }, outcome.delayMs);
+        if (outcome.kind === 'requeue') await this.send(message, outcome.delayMs);
+        return ConsumerStatus.ACK;
+      },
+    );
+    consumer.on('error', (err: unknown) => (opts.onError ?? this.onError)(err instanceof Error ? err : new Error(String(err))));
+    return {
+      start: async () => {
+        const ready = new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
+        consumer.start();
+        await ready;
+      },
+      close: () => consumer.close(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.publisher.close().catch(() => undefined);
+    await this.rabbit.close().catch(() => undefined);
+    this.cancels.close();
+  }
+}
+
+/** A DLQ message as a dead letter: a worker's letter, or a job the broker dead-lettered (delivery limit). */
+function toLetter(msg: SyncMessage): DeadLetter | undefined {
+  try {
+    const body = parse(msg.body) as { letter?: DeadLetter } & Partial<JobMessage>;
+    if (body.letter?.taskId) return body.letter;
+    if (body.data?.taskId) {
+      const at = Number(msg.headers?.['x-umcp-enqueued-at']);
+      return {
+        ...body.data,
+        failedAt: new Date(Number.isFinite(at) ? at : Date.now()).toISOString(),
+        attempts: body.attempt ?? 1,
+        errors: [
+          {
+            attempt: body.attempt ?? 1,
+            at: new Date().toISOString(),
+            message: `delivered ${DELIVERY_LIMIT} times without an acknowledgement (workers crashed on it)`,
+          },
+        ],
+      };
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
