@@ -65,15 +65,21 @@ async function main(): Promise<void> {
   const secrets = loadOrCreateSecrets(dir);
 
   // The worker hook and every started service go through `started`, so shutdown stays in one place.
+  // Ctrl+C reaches this process twice (from the terminal's process group, and relayed by tsx): a repeat
+  // while stopping is ignored instead of killing the process half-way (PostgreSQL and redis-server got
+  // the same Ctrl+C and are stopping on their own; the stop waits for them).
+  let stopping = false;
   const stopOnSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     say(`\n${signal}: stopping...`);
     stopAll().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  process.on('SIGINT', stopOnSignal);
+  process.on('SIGTERM', stopOnSignal);
 
   // Fail before starting anything when Redis can be neither reached by URL nor started here, or the port is taken.
   if (!env.REDIS_URL && !redisServerAvailable()) throw new RedisServerMissingError();

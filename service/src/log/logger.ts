@@ -1,9 +1,11 @@
 /**
  * The service logger: pino, one JSON object per line on stdout, with `requestId` / `tenantId` merged from
- * the AsyncLocalStorage context and credentials redacted wherever they appear in logged objects.
+ * the AsyncLocalStorage context and credentials redacted wherever they appear in logged objects: known
+ * field names (REDACT_PATHS), passwords inside URLs, and driver objects hanging off errors (serializers.ts).
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { currentLogContext } from './context.js';
+import { scrubString, scrubValue, serializeError } from './serializers.js';
 
 export type { Logger } from 'pino';
 
@@ -47,6 +49,14 @@ export const REDACT_PATHS = [
   '*.REDIS_URL',
   'REDIS_CACHE_URL',
   '*.REDIS_CACHE_URL',
+  'connectionString',
+  '*.connectionString',
+  'bearer',
+  '*.bearer',
+  'credentials',
+  '*.credentials',
+  'REQUEST_STATE_KEYS',
+  '*.REQUEST_STATE_KEYS',
 ];
 
 /** Options for createLogger. */
@@ -66,7 +76,18 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     base: { pid: process.pid, ...opts.base },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
+    // Errors keep their facts, not their driver objects (serializers.ts); every other field is scrubbed too.
+    serializers: { err: serializeError, error: serializeError },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => scrubValue(object, -1) as Record<string, unknown>,
+    },
+    // The message string too: a URL with a password in an interpolated message is masked.
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubString(a) : a)) as Parameters<typeof method>);
+      },
+    },
     mixin: () => {
       const ctx = currentLogContext();
       return ctx ? { ...ctx } : {};
