@@ -8,6 +8,8 @@
  * PostgreSQL and Redis come from TEST_DATABASE_URL / TEST_REDIS_URL, else the ones on 127.0.0.1 when
  * reachable, else embedded ones started exactly like `npm start` does (see test/support/provision.ts).
  */
+// First: refuses an unsupported Node before anything else loads (service/src/local/node-version.ts).
+import '../service/src/local/node-version.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -12,6 +12,8 @@
  *
  * Not here: the task worker (the tasks issue adds it at the hook below).
  */
+// First: refuses an unsupported Node before anything else loads.
+import './node-version.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startGateway, type Gateway } from '../app.js';
