@@ -21,10 +21,9 @@ describe('federation: an upstream process restarted under the gateway', function
 
   before(async () => {
     // Threshold 1: a single counted failure would open the breaker, so the test sees any that is counted.
-    [cluster, everything] = await Promise.all([
-      startCluster(1, { UPSTREAM_BREAKER_THRESHOLD: '1', UPSTREAM_HALF_OPEN_MS: '10000' }),
-      startEverythingUpstream(),
-    ]);
+    // One after the other: a failed start must not leave the other's process behind for after() to miss.
+    everything = await startEverythingUpstream();
+    cluster = await startCluster(1, { UPSTREAM_BREAKER_THRESHOLD: '1', UPSTREAM_HALF_OPEN_MS: '10000' });
     ({ apiKey } = await cluster.tenant('restartco', ['diagnostics']));
     const r = await cluster.admin('POST', '/tenants/restartco/upstreams', { name: 'ev', url: everything.url });
     assert.equal(r.status, 201, JSON.stringify(r.body));
