@@ -8,6 +8,12 @@
  * the most restrictive of the upstreams' list cache hints (`ttlMs`), bounded by `maxTtlMs`. An upstream
  * that cannot be listed is recorded as failed (the rest of the catalog keeps working) and the entry then
  * lives only `failedTtlMs`.
+ *
+ * An upstream's listing is bounded (upstream-limits.ts): more than UPSTREAM_MAX_TOOLS tools fails that
+ * upstream's listing (it is recorded as failed with the reason, the rest of the catalog keeps working);
+ * names that could not be routed safely (empty, over 128 characters, control characters, path
+ * separators) are left out, and descriptions over UPSTREAM_MAX_DESCRIPTION_BYTES are cut; both are
+ * reported in the upstream's `warnings`. The answer itself is bounded by UPSTREAM_MAX_RESPONSE_BYTES.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/client';
@@ -17,6 +23,7 @@ import type { TieredCache } from '../store/cache/tiered-cache.js';
 import type { ClientPool } from './client-pool.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
+import { upstreamLimits } from './upstream-limits.js';
 
 /** Cache namespace of merged catalogs (key: tenant id). */
 export const CATALOG_NS = 'catalog';
@@ -30,6 +37,8 @@ export interface UpstreamListing {
   /** Smallest `ttlMs` hint of its lists (undefined: none given). */
   readonly ttlMs: number | undefined;
   readonly cacheScope: 'public' | 'private';
+  /** What the listing limits left out or cut (names, descriptions). */
+  readonly warnings?: string[];
 }
 
 const Item = z.looseObject({});
@@ -37,7 +46,16 @@ const Snapshot = z.object({
   version: z.string(),
   ttlMs: z.number(),
   cacheScope: z.enum(['public', 'private']),
-  upstreams: z.array(z.object({ namespace: z.string(), root: z.boolean(), ok: z.boolean(), error: z.string().optional(), era: z.string().optional() })),
+  upstreams: z.array(
+    z.object({
+      namespace: z.string(),
+      root: z.boolean(),
+      ok: z.boolean(),
+      error: z.string().optional(),
+      era: z.string().optional(),
+      warnings: z.array(z.string()).optional(),
+    }),
+  ),
   tools: z.array(Item),
   resources: z.array(Item),
   resourceTemplates: z.array(Item),
@@ -49,7 +67,7 @@ export interface CatalogSnapshot {
   readonly version: string;
   readonly ttlMs: number;
   readonly cacheScope: 'public' | 'private';
-  readonly upstreams: { namespace: string; root: boolean; ok: boolean; error?: string; era?: string }[];
+  readonly upstreams: { namespace: string; root: boolean; ok: boolean; error?: string; era?: string; warnings?: string[] }[];
   readonly tools: Tool[];
   readonly resources: Resource[];
   readonly resourceTemplates: ResourceTemplateType[];
@@ -75,6 +93,53 @@ export function upstreamUri(namespace: string, uri: string): string | undefined 
 
 type Hinted = { ttlMs?: number; cacheScope?: 'public' | 'private' };
 
+/** A name the gateway can expose and route back: 1–128 characters, no control characters, no path separators. */
+const UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f/\\]/;
+export function safeUpstreamName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= 128 && !UNSAFE_NAME.test(name);
+}
+
+/** `description` cut to `max` UTF-8 bytes (on a character boundary) with a marker, or unchanged. */
+export function boundedDescription(description: string, max: number): string {
+  if (description.length <= max / 4 || Buffer.byteLength(description) <= max) return description;
+  const marker = ' [truncated by the gateway: UPSTREAM_MAX_DESCRIPTION_BYTES]';
+  const cut = Buffer.from(description)
+    .subarray(0, Math.max(0, max - marker.length))
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return `${cut}${marker}`;
+}
+
+/**
+ * Applies the listing limits to one list: unsafe names left out, long descriptions cut; what was done
+ * is added to `warnings`.
+ */
+function bounded<T extends { description?: string | undefined }>(kind: string, items: T[], nameOf: (item: T) => unknown, warnings: string[]): T[] {
+  const max = upstreamLimits().maxDescriptionBytes;
+  let unsafe = 0;
+  let cut = 0;
+  const out: T[] = [];
+  for (const item of items) {
+    if (!safeUpstreamName(nameOf(item))) {
+      unsafe++;
+      continue;
+    }
+    const d = item.description;
+    if (typeof d === 'string' && d.length > max / 4) {
+      const b = boundedDescription(d, max);
+      if (b !== d) {
+        cut++;
+        out.push({ ...item, description: b });
+        continue;
+      }
+    }
+    out.push(item);
+  }
+  if (unsafe) warnings.push(`${unsafe} ${kind} left out: name empty, over 128 characters, or with control characters or path separators`);
+  if (cut) warnings.push(`${cut} ${kind} descriptions cut to ${max} bytes (UPSTREAM_MAX_DESCRIPTION_BYTES)`);
+  return out;
+}
+
 /** Lists everything an upstream offers (all pages; lists its server does not declare are empty). */
 export async function listUpstream(client: Client, up: ResolvedUpstream): Promise<UpstreamListing> {
   const caps = client.getServerCapabilities() ?? {};
@@ -87,13 +152,28 @@ export async function listUpstream(client: Client, up: ResolvedUpstream): Promis
   ]);
   const hinted = [tools, resources, templates, prompts].filter(Boolean) as Hinted[];
   const ttls = hinted.map((h) => h.ttlMs).filter((t): t is number => typeof t === 'number');
+  const { maxTools } = upstreamLimits();
+  const listed = tools?.tools ?? [];
+  if (listed.length > maxTools) throw new Error(`lists ${listed.length} tools, more than UPSTREAM_MAX_TOOLS (${maxTools}); none of its tools are federated`);
+  const warnings: string[] = [];
   return {
-    tools: (tools?.tools ?? []).filter((t) => toolAllowed(up.options, t.name)),
-    resources: resources?.resources ?? [],
-    resourceTemplates: templates?.resourceTemplates ?? [],
-    prompts: prompts?.prompts ?? [],
+    tools: bounded(
+      'tools',
+      listed.filter((t) => typeof t.name !== 'string' || toolAllowed(up.options, t.name)),
+      (t) => t.name,
+      warnings,
+    ),
+    resources: bounded('resources', resources?.resources ?? [], (r) => (typeof r.uri === 'string' && r.uri.length > 0 ? 'uri' : ''), warnings),
+    resourceTemplates: bounded(
+      'resource templates',
+      templates?.resourceTemplates ?? [],
+      (t) => (typeof t.uriTemplate === 'string' && t.uriTemplate ? 'uri' : ''),
+      warnings,
+    ),
+    prompts: bounded('prompts', prompts?.prompts ?? [], (p) => p.name, warnings),
     ttlMs: ttls.length ? Math.min(...ttls) : undefined,
     cacheScope: hinted.some((h) => h.cacheScope === 'private') ? 'private' : 'public',
+    ...(warnings.length && { warnings }),
   };
 }
 
@@ -179,7 +259,13 @@ export class Catalog {
         continue;
       }
       const l = entry.listing;
-      snap.upstreams.push({ namespace: up.namespace, root: up.root, ok: true, ...(entry.era && { era: entry.era }) });
+      snap.upstreams.push({
+        namespace: up.namespace,
+        root: up.root,
+        ok: true,
+        ...(entry.era && { era: entry.era }),
+        ...(l.warnings && { warnings: l.warnings }),
+      });
       if (l.ttlMs !== undefined) ttlMs = Math.min(ttlMs, Math.max(0, l.ttlMs));
       if (l.cacheScope === 'private') cacheScope = 'private';
       snap.tools.push(...l.tools.map((t) => ({ ...t, name: exposedName(up, t.name) })));

@@ -19,6 +19,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log/logger.js';
 import { createKeyProvider } from '../gateway/crypto/create-key-provider.js';
 import { createFederation, type Federation } from '../gateway/federation.js';
+import { setUpstreamLimits } from '../gateway/upstream-limits.js';
 import { createBlobStore } from '../store/blob/create-blob-store.js';
 import type { BlobStore } from '../store/blob/blob-store.js';
 import { CacheConfigSchema, createCacheLayer, type CacheLayer } from '../store/cache/index.js';
@@ -147,6 +148,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       onError: (err, where) => logger.warn({ err, where }, 'cache error'),
     });
     cleanups.push(() => cacheLayer.close());
+    // What one upstream may send (response size, listing size): process-wide, read where the bytes arrive.
+    setUpstreamLimits({
+      maxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
+      maxTools: config.UPSTREAM_MAX_TOOLS,
+      maxDescriptionBytes: config.UPSTREAM_MAX_DESCRIPTION_BYTES,
+    });
     const federation = createFederation({
       pool,
       tenantDb,
@@ -154,7 +161,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       allowlist: config.UPSTREAM_ALLOWLIST ?? [],
       // Credential envelope encryption: KMS when SECRETS_KMS_KEY_ID is set, else the local master key.
       keyProvider: createKeyProvider(config, { logger: logger.child({ component: 'key-provider' }) }),
-      audit: toolAudit,
       version: config.VERSION,
       listTtlMs: config.LIST_CACHE_TTL_MS,
       builtinNames,

@@ -16,6 +16,7 @@ import {
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { MissingRequiredClientCapabilityError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { upstreamError } from '../errors.js';
+import { responseTooLarge } from '../upstream-limits.js';
 import type { ResolvedUpstream } from '../upstream-config.js';
 import { AuthEndpointRefused } from './upstream-agents.js';
 import { NoClientAuthMethod } from './upstream-client-credentials.js';
@@ -82,6 +83,8 @@ export class UpstreamErrorMapper {
     this.lastError = message;
     this.onError(err);
     if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) return upstreamError(ns, 'timeout', `no answer within the timeout (${message})`);
+    const big = responseTooLarge(err);
+    if (big) return upstreamError(ns, 'transport', big.message);
     if (isAuthFailure(err)) {
       const code = err instanceof OAuthError ? ` (${err.code})` : '';
       return upstreamError(ns, 'auth', `OAuth client-credentials authentication failed${code}: ${message}`);
