@@ -17,7 +17,7 @@
  * Publishes use publisher confirms. DLQ administration reads the DLQ with basic.get on its own channel
  * (unacknowledged messages go back when the channel closes), acknowledging only what it replays or purges.
  */
-import { Connection, ConsumerStatus, type AsyncMessage, type Channel, type Publisher, type SyncMessage } from 'rabbitmq-client';
+import { Connection, ConsumerStatus, type AsyncMessage, type Channel, type PublisherProps, type Publisher, type SyncMessage } from 'rabbitmq-client';
 import { QUEUE } from '../../../../contract/index.js';
 import {
   matchesFilter,
@@ -86,11 +86,18 @@ export class RabbitTaskQueue implements TaskQueue {
     this.names = rabbitNames(prefix);
     this.rabbit = new Connection({ url, connectionName: 'umcp-task-queue', retryLow: 200, retryHigh: 5_000, acquireTimeout: 20_000 });
     this.rabbit.on('error', (err) => onError(err));
-    const n = this.names;
     this.publisher = this.rabbit.createPublisher({
       confirm: true,
       maxAttempts: 3,
       // Declared on every (re)connect: the whole topology, so a wiped broker heals on its own.
+      ...this.topology(),
+    });
+  }
+
+  /** Every exchange, queue and binding of the deployment. */
+  private topology(): Required<Pick<PublisherProps, 'exchanges' | 'queues' | 'queueBindings'>> {
+    const n = this.names;
+    return {
       exchanges: [{ exchange: n.dlx, type: 'fanout', durable: true }],
       queues: [
         { queue: n.main, durable: true, arguments: this.mainArgs() },
@@ -102,7 +109,15 @@ export class RabbitTaskQueue implements TaskQueue {
         })),
       ],
       queueBindings: [{ queue: n.dlq, exchange: n.dlx, routingKey: '' }],
-    });
+    };
+  }
+
+  /** Declares the topology now (a consumer may start before anything was published). */
+  private async declare(): Promise<void> {
+    const t = this.topology();
+    for (const e of t.exchanges) await this.rabbit.exchangeDeclare(e);
+    for (const q of t.queues) await this.rabbit.queueDeclare(q);
+    for (const b of t.queueBindings) await this.rabbit.queueBind(b);
   }
 
   private mainArgs() {
@@ -219,8 +234,8 @@ export class RabbitTaskQueue implements TaskQueue {
         concurrency: opts.concurrency,
         requeue: true,
         lazy: true,
+        // Its own queue's dead-letter exchange; the publisher (re)declares the rest of the topology.
         exchanges: [{ exchange: n.dlx, type: 'fanout', durable: true }],
-        queueBindings: [{ queue: n.dlq, exchange: n.dlx, routingKey: '' }],
       },
       async (msg: AsyncMessage) => {
         let message: JobMessage;
@@ -240,6 +255,7 @@ export class RabbitTaskQueue implements TaskQueue {
     consumer.on('error', (err: unknown) => (opts.onError ?? this.onError)(err instanceof Error ? err : new Error(String(err))));
     return {
       start: async () => {
+        await this.declare();
         const ready = new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
         consumer.start();
         await ready;
