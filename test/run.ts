@@ -41,6 +41,8 @@ const STEPS: Step[] = [
 ];
 const extra = [
   { name: 'conformance', script: 'test/conformance/run.ts' },
+  // Real third-party clients against the local platform (docs/clients.md); about a minute.
+  { name: 'interop', script: 'test/interop/run.ts' },
   { name: 'validate', script: 'infra/tools/validate.ts' },
 ];
 for (const { name, script } of extra) {

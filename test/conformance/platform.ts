@@ -15,6 +15,8 @@ import pg from 'pg';
 /** A running local platform. */
 export interface Platform {
   readonly mcpUrl: string;
+  /** The startup lines it printed: MCP_URL, API_KEY, ADMIN_URL, ADMIN_TOKEN. */
+  readonly lines: Readonly<Record<string, string>>;
   /** Everything the platform printed (for diagnosis on failure). */
   output(): string;
   stop(): Promise<void>;
@@ -58,15 +60,15 @@ async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
   }
 }
 
-function waitForUrl(child: ChildProcess, out: { text: string }, timeoutMs: number): Promise<string> {
+/** Resolves with the startup lines once the platform printed its last one (`Ready. ...`, after the four `NAME=` lines). */
+function waitForReady(child: ChildProcess, out: { text: string }, timeoutMs: number): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the local platform printed no MCP_URL= line within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`the local platform printed no Ready. line within ${timeoutMs} ms`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       out.text += chunk.toString();
-      const match = /^MCP_URL=(\S+)$/m.exec(out.text);
-      if (match) {
+      if (/^Ready\. .*$/m.test(out.text)) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(Object.fromEntries([...out.text.matchAll(/^(MCP_URL|API_KEY|ADMIN_URL|ADMIN_TOKEN)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!])));
       }
     };
     child.stdout?.on('data', onData);
@@ -78,8 +80,11 @@ function waitForUrl(child: ChildProcess, out: { text: string }, timeoutMs: numbe
   });
 }
 
-/** Starts the platform; resolves once it printed its MCP_URL line. */
-export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promise<Platform> {
+/**
+ * Starts the platform; resolves once it printed its startup lines. `overrides` replace the defaults above
+ * (an empty value removes a key: `ANONYMOUS_TENANT: ''` starts it with API keys only).
+ */
+export async function startPlatform(env: NodeJS.ProcessEnv = process.env, overrides: NodeJS.ProcessEnv = {}): Promise<Platform> {
   const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'umcp-conformance-'));
   const dbName = `umcp_conformance_${id}`;
@@ -101,6 +106,10 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
   };
   delete childEnv.DATABASE_URL;
   delete childEnv.REDIS_URL;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v) childEnv[k] = v;
+    else delete childEnv[k];
+  }
   if (env.TEST_DATABASE_URL) {
     childEnv.DATABASE_URL = await createDatabase(env.TEST_DATABASE_URL, dbName);
     cleanups.push(() => dropDatabase(env.TEST_DATABASE_URL!, dbName));
@@ -126,8 +135,8 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
     await runCleanups();
   };
   try {
-    const mcpUrl = await waitForUrl(child, out, 180_000);
-    return { mcpUrl, output: () => out.text, stop };
+    const lines = await waitForReady(child, out, 180_000);
+    return { mcpUrl: lines.MCP_URL!, lines, output: () => out.text, stop };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n--- platform output ---\n${out.text}`);
