@@ -21,6 +21,7 @@ import type { HttpMetrics } from './metrics.js';
 import { ConnectionLimiter, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import { drainAfterResponse, readBodyText } from './request-body.js';
 import { apiError, json, jsonRpcError, writeWebResponse } from './respond.js';
+import { RefusalMemo } from './refusal-memo.js';
 import { opensLongLivedStream, SseStreamLimiter } from './sse-limits.js';
 import { EdgeErrorCode } from '../protocol/errors.js';
 
@@ -198,17 +199,27 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const ctx = currentLogContext();
     if (ctx) ctx.tenantId = principal.tenantId;
     if (deps.rateLimiter) {
-      const r = await deps.rateLimiter.consume(principal.tenantId);
+      // A tenant the shared limiter just refused is refused here without asking it again (refusal-memo.ts).
+      const local = refused.refusedFor(principal.tenantId);
+      const r = local > 0 ? { allowed: false, retryAfterMs: local } : await deps.rateLimiter.consume(principal.tenantId);
       if (!r.allowed) {
+        if (local === 0) refused.remember(principal.tenantId, r.retryAfterMs);
         return jsonRpcError(429, EdgeErrorCode.Refused, 'Rate limit exceeded for this tenant', {
-          'retry-after': String(Math.ceil(r.retryAfterMs / 1000)),
+          'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))),
         });
       }
     }
-    const streamRefusal = opensLongLivedStream(req) ? streams.refusal(principal.tenantId) : undefined;
-    if (streamRefusal) {
-      log.warn({ streams: streams.count(principal.tenantId) }, 'mcp stream refused: tenant at SSE_STREAMS_PER_TENANT');
-      return streamRefusal;
+    // A long-lived stream reserves its slot now (concurrent openers cannot all pass the check); the slot
+    // is released when the response closes, whatever it turned out to be.
+    let reserved = false;
+    if (opensLongLivedStream(req)) {
+      const release = streams.tryAcquire(principal.tenantId);
+      if (!release) {
+        log.warn({ streams: streams.count(principal.tenantId) }, 'mcp stream refused: tenant at SSE_STREAMS_PER_TENANT');
+        return streams.refusal();
+      }
+      res.once('close', release);
+      reserved = true;
     }
     // A POST's body is read here once, as text, and given to the endpoint along with the Request.
     const read = req.method === 'POST' ? await readPost(req, abort) : await readBody(req, abort);
@@ -222,7 +233,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     try {
       const response = await Promise.race([deps.endpoint.handle(request, principal, info), deadline]);
       clearTimeout(timer);
-      if (response.headers.get('content-type')?.startsWith('text/event-stream')) streams.track(principal.tenantId, res);
+      if (response.headers.get('content-type')?.startsWith('text/event-stream') && !reserved) res.once('close', streams.acquire(principal.tenantId));
       await writeWebResponse(res, response, abort.signal);
       return 'written';
     } catch (err) {
@@ -263,6 +274,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   };
 
   const streams = new SseStreamLimiter(deps.limits.sseStreamsPerTenant);
+  const refused = new RefusalMemo();
   const server = createServer(serverOptions(deps.limits), (req, res) => {
     const started = process.hrtime.bigint();
     // Whatever answers this request, the rest of its body is read so the answer is not lost to a reset.

@@ -5,7 +5,7 @@
  * error once the tenant is at the limit, before the endpoint does any work. Request streams (a tools/call
  * answered as SSE) are counted but never refused: they end with their result.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { EdgeErrorCode } from '../protocol/errors.js';
 import { jsonRpcError } from './respond.js';
 
@@ -27,9 +27,8 @@ export class SseStreamLimiter {
     return this.open.get(tenantId) ?? 0;
   }
 
-  /** The 429 for a long-lived stream `tenantId` may not open now, or undefined. */
-  refusal(tenantId: string): Response | undefined {
-    if (this.perTenant === 0 || this.count(tenantId) < this.perTenant) return undefined;
+  /** The 429 for a long-lived stream `tenantId` may not open now. */
+  refusal(): Response {
     return jsonRpcError(
       429,
       EdgeErrorCode.Refused,
@@ -38,13 +37,25 @@ export class SseStreamLimiter {
     );
   }
 
-  /** Counts an SSE response of `tenantId` until `res` closes. */
-  track(tenantId: string, res: ServerResponse): void {
+  /**
+   * Reserves a stream of `tenantId` before the request is handled (so concurrent openers cannot all pass
+   * the check), or undefined when the tenant is at the limit. The returned release is idempotent.
+   */
+  tryAcquire(tenantId: string): (() => void) | undefined {
+    if (this.perTenant > 0 && this.count(tenantId) >= this.perTenant) return undefined;
+    return this.acquire(tenantId);
+  }
+
+  /** Counts a stream of `tenantId` (a request stream: never refused) until the returned release runs. */
+  acquire(tenantId: string): () => void {
     this.open.set(tenantId, this.count(tenantId) + 1);
-    res.once('close', () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       const n = this.count(tenantId) - 1;
       if (n <= 0) this.open.delete(tenantId);
       else this.open.set(tenantId, n);
-    });
+    };
   }
 }
