@@ -305,6 +305,31 @@ export const regionalConfigSchema = z
           .default({ down: '0 20 * * 1-5', up: '0 7 * * 1-5' }),
       })
       .strict(),
+    /**
+     * The task queue (TASK_QUEUE_BACKEND, docs/tasks.md): BullMQ on the state Redis, Amazon SQS (queue + DLQ
+     * created here, Pod Identity access; EKS only) or Amazon MQ for RabbitMQ (a private broker created here).
+     */
+    queue: z
+      .object({
+        /** @defaultValue "bullmq" */
+        backend: z.enum(['bullmq', 'rabbitmq', 'sqs']).default('bullmq'),
+        /** sqs: receives of one message before the redrive policy parks it in the DLQ. @defaultValue 10 */
+        maxReceiveCount: z.number().int().min(2).max(1000).default(10),
+        /** rabbitmq: broker instance type. @defaultValue "mq.m5.large" in prod, "mq.t3.micro" elsewhere */
+        instanceType: z
+          .string()
+          .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'an Amazon MQ instance type such as "mq.m5.large"')
+          .optional(),
+        /** rabbitmq: `CLUSTER_MULTI_AZ` (three nodes) or `SINGLE_INSTANCE`. @defaultValue CLUSTER_MULTI_AZ in prod, SINGLE_INSTANCE elsewhere */
+        deploymentMode: z.enum(['CLUSTER_MULTI_AZ', 'SINGLE_INSTANCE']).optional(),
+        /** rabbitmq: Amazon MQ for RabbitMQ engine version. @defaultValue "3.13" */
+        engineVersion: z
+          .string()
+          .regex(/^\d+\.\d+(\.\d+)?$/, 'a version such as "3.13"')
+          .default('3.13'),
+      })
+      .strict()
+      .default({ backend: 'bullmq', maxReceiveCount: 10, engineVersion: '3.13' }),
     /** Alert thresholds, runbook links and where alerts go (docs/operations.md). */
     alerting: alertingSchema.default({ runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL, webhook: false, thresholds: {} }),
   })
@@ -370,6 +395,31 @@ export const regionalConfigSchema = z
         code: 'custom',
         path: ['alerting', 'page'],
         message: 'prod pages must reach a receiver (remove the key to page every configured receiver)',
+      });
+    }
+    if (c.queue.backend === 'sqs' && c.cluster.mode !== 'eks') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'backend'],
+        message: 'sqs needs cluster.mode "eks": the workloads reach SQS through EKS Pod Identity roles',
+      });
+    }
+    if (c.queue.backend === 'rabbitmq' && c.environment === 'prod' && c.queue.deploymentMode === 'SINGLE_INSTANCE') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'deploymentMode'],
+        message: 'prod runs a CLUSTER_MULTI_AZ broker (a single instance is one node to lose)',
+      });
+    }
+    if (
+      c.queue.backend === 'rabbitmq' &&
+      c.queue.instanceType?.startsWith('mq.t3.') &&
+      (c.queue.deploymentMode ?? (c.environment === 'prod' ? 'CLUSTER_MULTI_AZ' : 'SINGLE_INSTANCE')) === 'CLUSTER_MULTI_AZ'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'instanceType'],
+        message: 'mq.t3 instances run single-instance brokers only; a cluster needs mq.m5 or larger',
       });
     }
     for (const [tier, t] of Object.entries({ gateway: c.app.gateway, worker: c.app.worker })) {

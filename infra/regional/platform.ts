@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { HTTP } from '../../contract/index.js';
+import { HTTP, QUEUE } from '../../contract/index.js';
 import type { RegionalConfig } from '../config.js';
 import { App } from './app/index.js';
 import { kubectlImage } from './app/autoscaling.js';
@@ -16,6 +16,7 @@ import { PeerStack, peerStackName, VpcPeering } from './peer/index.js';
 import { SecretsKey, SHARED_SECRETS, SharedSecrets, type SharedSecretValues } from './secrets/index.js';
 import { Storage } from './storage/index.js';
 import { AlertTopic } from './alerting/index.js';
+import { RabbitBroker, SqsTaskQueue } from './queue/index.js';
 
 /** Environment-dependent defaults, resolved once. */
 export function resolveDefaults(cfg: RegionalConfig) {
@@ -38,6 +39,8 @@ export function resolveDefaults(cfg: RegionalConfig) {
     cacheGlobalDatastore: cfg.peerRegion !== undefined && (cfg.cache.globalDatastore ?? true),
     scaleDown: cfg.app.scheduledScaleDown.enabled ?? !prod,
     replicateToPeer: cfg.storage.replicateToPeer ?? cfg.peerRegion !== undefined,
+    brokerDeployment: cfg.queue.deploymentMode ?? (prod ? 'CLUSTER_MULTI_AZ' : 'SINGLE_INSTANCE'),
+    brokerInstanceType: cfg.queue.instanceType ?? (prod ? 'mq.m5.large' : 'mq.t3.micro'),
   } as const;
 }
 
@@ -69,6 +72,10 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   readonly app: App;
   /** The SNS receiver of the alerts (when `alerting.sns` is set). */
   readonly alertTopic?: AlertTopic;
+  /** The task queue on SQS (`queue.backend: sqs`). */
+  readonly sqsQueue?: SqsTaskQueue;
+  /** The task queue broker on Amazon MQ for RabbitMQ (`queue.backend: rabbitmq`). */
+  readonly rabbitBroker?: RabbitBroker;
   private readonly cfg: RegionalConfig;
   /** The header the edge must send (stack output `originAuth`, secret); only for an ALB ingress. */
   private readonly originAuth?: pulumi.Output<OriginAuth>;
@@ -259,6 +266,38 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       );
     }
 
+    // The task queue when it is not BullMQ on the state Redis (docs/tasks.md, "Queue backends").
+    if (cfg.queue.backend === 'sqs') {
+      this.sqsQueue = new SqsTaskQueue(
+        `${name}-tasks`,
+        {
+          namePrefix: `${name}-${cfg.region}`,
+          kmsKeyArn: this.storage.kmsKeyArn,
+          maxReceiveCount: cfg.queue.maxReceiveCount,
+          ...(cfg.alerting.thresholds.queueAgeSeconds !== undefined ? { maxAgeSeconds: cfg.alerting.thresholds.queueAgeSeconds } : {}),
+          ...(cfg.alerting.thresholds.dlqSize !== undefined ? { maxDeadLetters: cfg.alerting.thresholds.dlqSize } : {}),
+          ...(this.alertTopic ? { alarmTopicArn: this.alertTopic.topicArn } : {}),
+          tags,
+        },
+        inRegion,
+      );
+    } else if (cfg.queue.backend === 'rabbitmq') {
+      this.rabbitBroker = new RabbitBroker(
+        `${name}-tasks`,
+        {
+          namePrefix: `${name}-${cfg.region}`,
+          deploymentMode: d.brokerDeployment,
+          instanceType: d.brokerInstanceType,
+          engineVersion: cfg.queue.engineVersion,
+          vpcId: this.network.vpcId,
+          subnetIds: privateSubnets,
+          allowedCidrs: [...dataCidrs, ...clusterCidrs],
+          tags,
+        },
+        inRegion,
+      );
+    }
+
     // Kubernetes: EKS here, or any existing cluster from the kubeconfig secret (the seam).
     let k8sProvider: k8s.Provider;
     let appDependsOn: pulumi.Resource[] = [];
@@ -297,16 +336,27 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       appDependsOn = addons.ready;
       // Workload IAM through Pod Identity: both tiers read/write the object store and wrap/unwrap the
       // tenant data keys of upstream credentials (kms:Encrypt/Decrypt on the secrets key only).
-      const workloadAccess = policy([
+      const workloadStatements = [
         { Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: pulumi.interpolate`${this.storage.bucketArn}/*` },
         { Action: 's3:ListBucket', Resource: this.storage.bucketArn },
         { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: this.storage.kmsKeyArn },
         this.secretsKey.wrapUnwrapStatement(),
-      ]);
-      for (const tier of ['gateway', 'worker']) {
+      ];
+      const storageKey = this.storage.kmsKeyArn;
+      for (const tier of ['gateway', 'worker'] as const) {
+        // SQS: each tier only the queue actions it uses (service/src/tasks/queues/sqs.ts).
+        const queueAccess = this.sqsQueue?.statements(tier, storageKey) ?? [];
         podIdentityRole(
           `${name}-${tier}`,
-          { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: workloadAccess },
+          { clusterName: cluster.name, namespace: cfg.app.namespace, serviceAccount: `umcp-${tier}`, policy: policy([...workloadStatements, ...queueAccess]) },
+          inRegion,
+        );
+      }
+      // KEDA reads the SQS queue length with its operator's own Pod Identity (TriggerAuthentication podIdentity aws).
+      if (this.sqsQueue) {
+        podIdentityRole(
+          `${name}-keda-sqs`,
+          { clusterName: cluster.name, namespace: 'keda', serviceAccount: 'keda-operator', policy: policy(this.sqsQueue.statements('scaler', storageKey)) },
           inRegion,
         );
       }
@@ -345,6 +395,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
           DEFAULT_SHARD_ID: shard0.id,
           // Credential envelope encryption by KMS (service/src/gateway/crypto/kms-key-provider.ts); an ARN names its region.
           SECRETS_KMS_KEY_ID: this.secretsKey.keyArn,
+          TASK_QUEUE_BACKEND: cfg.queue.backend,
+          ...(this.sqsQueue ? { SQS_QUEUE_URL: this.sqsQueue.queueUrl, SQS_DLQ_URL: this.sqsQueue.dlqUrl } : {}),
           SHARDS: pulumi.jsonStringify(
             this.database.shards.slice(1).map((s) => ({
               id: s.id,
@@ -364,8 +416,12 @@ export class RegionalPlatform extends pulumi.ComponentResource {
           REDIS_PASSWORD: password,
           ADMIN_TOKEN: secrets.adminApiKey,
           REQUEST_STATE_KEYS: secrets.requestStateKeys,
+          ...(this.rabbitBroker ? { AMQP_URL: this.rabbitBroker.amqpUrl } : {}),
         },
         queueRedisAddress: pulumi.interpolate`${this.cache.state.host}:6379`,
+        ...(this.sqsQueue ? { queueTrigger: { backend: 'sqs' as const, queueUrl: this.sqsQueue.queueUrl, region: cfg.region } } : {}),
+        // TASK_QUEUE_PREFIX stays the default (`bull`): the RabbitMQ task queue is `bull.umcp-tasks`.
+        ...(this.rabbitBroker ? { queueTrigger: { backend: 'rabbitmq' as const, queueName: `${QUEUE.prefix}.${QUEUE.name}` } } : {}),
         ingress: {
           hostname: cfg.app.hostname,
           extraHostnames: cfg.app.extraHostnames,

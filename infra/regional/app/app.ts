@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import { alertmanagerConfig, checkAlertReceivers, type AlertReceivers } from './alert-routing.js';
 import { prometheusRule, podMonitor, type AlertThresholds } from './alerts.js';
-import { gatewayHpa, scheduledScaleDown, workerScaledObject, type GatewayScaling, type ScaleDownSchedule } from './autoscaling.js';
+import { gatewayHpa, scheduledScaleDown, workerScaledObject, type BrokerQueueTrigger, type GatewayScaling, type ScaleDownSchedule } from './autoscaling.js';
 import { networkPolicies } from './network-policies.js';
 import { resolveTier, tierLabels, type ResolvedTier, type TierArgs } from './types.js';
 import { deployment, disruptionBudget, gatewayIngress, type IngressArgs, type WorkloadContext } from './workloads.js';
@@ -25,6 +25,8 @@ export interface AppArgs {
   readonly secretEnv: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** State Redis `host:port` for the KEDA queue trigger. */
   readonly queueRedisAddress: pulumi.Input<string>;
+  /** The broker queue KEDA measures instead (`queue.backend` rabbitmq or sqs). @defaultValue the BullMQ wait list */
+  readonly queueTrigger?: BrokerQueueTrigger;
   readonly ingress: IngressArgs;
   /** CIDRs of the databases and caches (NetworkPolicy egress). */
   readonly dataCidrs: string[];
@@ -135,7 +137,7 @@ export class App extends pulumi.ComponentResource {
     disruptionBudget('worker', ctx);
     const { ingress } = gatewayIngress(args.ingress, { ...ctx, opts: { ...inNs, dependsOn: [ns, gw] } });
     gatewayHpa(this.gateway, ctx, args.gatewayScaling);
-    workerScaledObject(this.worker, ctx, { redisAddress: args.queueRedisAddress });
+    workerScaledObject(this.worker, ctx, { redisAddress: args.queueRedisAddress, ...(args.queueTrigger && { queue: args.queueTrigger }) });
     if (args.scheduledScaleDown) scheduledScaleDown(this.gateway, args.scheduledScaleDown, ctx);
     networkPolicies({
       name,

@@ -50,25 +50,64 @@ export function gatewayHpa(t: ResolvedTier, ctx: WorkloadContext, s: GatewayScal
   );
 }
 
+/** The queue KEDA measures when it is not the BullMQ wait list (`queue.backend` of the stack). */
+export type BrokerQueueTrigger =
+  /** Amazon MQ for RabbitMQ: ready messages of the task queue; the broker URL (with credentials) from the app Secret. */
+  | { readonly backend: 'rabbitmq'; readonly queueName: string; readonly hostKey?: string }
+  /** Amazon SQS: visible messages of the task queue, read with the KEDA operator's Pod Identity. */
+  | { readonly backend: 'sqs'; readonly queueUrl: pulumi.Input<string>; readonly region: string };
+
 /** Worker queue scaling. */
 export interface WorkerScaling {
-  /** Redis (state role) `host:port`. */
+  /** Redis (state role) `host:port` (BullMQ). */
   readonly redisAddress: pulumi.Input<string>;
   /** Secret key holding the Redis AUTH token. @defaultValue "REDIS_PASSWORD" */
   readonly passwordKey?: string;
   /** Waiting jobs per worker replica. @defaultValue 10 */
   readonly jobsPerReplica?: number;
+  /** A broker queue instead of the BullMQ wait list. @defaultValue the BullMQ wait list */
+  readonly queue?: BrokerQueueTrigger;
 }
 
-/** KEDA ScaledObject (+ TriggerAuthentication) scaling workers on the BullMQ wait list length and CPU. */
+/** The KEDA trigger authentication and queue trigger of a backend. */
+function queueTrigger(ctx: WorkloadContext, w: WorkerScaling): { auth: Record<string, unknown>; trigger: Record<string, unknown> } {
+  const perReplica = String(w.jobsPerReplica ?? 10);
+  const q = w.queue;
+  if (q?.backend === 'rabbitmq') {
+    return {
+      auth: { secretTargetRef: [{ parameter: 'host', name: ctx.secretName, key: q.hostKey ?? 'AMQP_URL' }] },
+      trigger: { type: 'rabbitmq', metadata: { protocol: 'amqp', queueName: q.queueName, mode: 'QueueLength', value: perReplica } },
+    };
+  }
+  if (q?.backend === 'sqs') {
+    return {
+      auth: { podIdentity: { provider: 'aws' } },
+      trigger: { type: 'aws-sqs-queue', metadata: { queueURL: q.queueUrl, queueLength: perReplica, awsRegion: q.region, scaleOnInFlight: 'true' } },
+    };
+  }
+  return {
+    auth: { secretTargetRef: [{ parameter: 'password', name: ctx.secretName, key: w.passwordKey ?? 'REDIS_PASSWORD' }] },
+    trigger: {
+      type: 'redis',
+      metadata: { address: w.redisAddress, listName: QUEUE_WAIT_LIST, listLength: perReplica, enableTLS: 'true', databaseIndex: '0' },
+    },
+  };
+}
+
+/**
+ * KEDA ScaledObject (+ TriggerAuthentication) scaling workers on the task queue's length and CPU: the BullMQ
+ * wait list (`redis`), the RabbitMQ queue (`rabbitmq`) or the SQS queue (`aws-sqs-queue`, Pod Identity).
+ */
 export function workerScaledObject(t: ResolvedTier, ctx: WorkloadContext, w: WorkerScaling): k8s.apiextensions.CustomResource {
+  const { auth: authSpec, trigger } = queueTrigger(ctx, w);
+  const authName = `umcp-worker-${w.queue?.backend ?? 'redis'}`;
   const auth = new k8s.apiextensions.CustomResource(
-    `${ctx.name}-worker-redis-auth`,
+    `${ctx.name}-${authName.replace('umcp-', '')}-auth`,
     {
       apiVersion: 'keda.sh/v1alpha1',
       kind: 'TriggerAuthentication',
-      metadata: { name: 'umcp-worker-redis', namespace: ctx.namespace, labels: tierLabels('worker') },
-      spec: { secretTargetRef: [{ parameter: 'password', name: ctx.secretName, key: w.passwordKey ?? 'REDIS_PASSWORD' }] },
+      metadata: { name: authName, namespace: ctx.namespace, labels: tierLabels('worker') },
+      spec: authSpec,
     },
     ctx.opts,
   );
@@ -85,11 +124,7 @@ export function workerScaledObject(t: ResolvedTier, ctx: WorkloadContext, w: Wor
         pollingInterval: 15,
         cooldownPeriod: 300,
         triggers: [
-          {
-            type: 'redis',
-            authenticationRef: { name: 'umcp-worker-redis' },
-            metadata: { address: w.redisAddress, listName: QUEUE_WAIT_LIST, listLength: String(w.jobsPerReplica ?? 10), enableTLS: 'true', databaseIndex: '0' },
-          },
+          { ...trigger, authenticationRef: { name: authName } },
           { type: 'cpu', metricType: 'Utilization', metadata: { value: '75' } },
         ],
       },
