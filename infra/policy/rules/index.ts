@@ -12,6 +12,7 @@ import { containerImageProvenance } from './images.js';
 import { albOriginRestricted } from './origin-access.js';
 import { globalWriterEndpoint } from './global-writer.js';
 import { replicationOrdering } from './replication-ordering.js';
+import { mqBrokerControls, sqsQueueControls } from './queues.js';
 
 export { encryptionAtRest, encryptionInTransit, s3Encryption } from './encryption.js';
 export { noPublicDataStores, s3PublicAccessBlock } from './public-access.js';
@@ -25,6 +26,7 @@ export { containerImageProvenance, imageProblem } from './images.js';
 export { albOriginRestricted } from './origin-access.js';
 export { globalWriterEndpoint, regionalEndpointKind, writerUrls } from './global-writer.js';
 export { replicationOrdering } from './replication-ordering.js';
+export { mqBrokerControls, sqsQueueControls } from './queues.js';
 
 /** The pack's rules. */
 export const ALL_RULES: readonly Rule[] = [
@@ -46,4 +48,6 @@ export const ALL_RULES: readonly Rule[] = [
   albOriginRestricted,
   globalWriterEndpoint,
   replicationOrdering,
+  sqsQueueControls,
+  mqBrokerControls,
 ];
