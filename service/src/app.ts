@@ -217,6 +217,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         requestReceiveTimeoutMs: config.REQUEST_RECEIVE_TIMEOUT_MS,
         keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
         sseStreamsPerTenant: config.SSE_STREAMS_PER_TENANT,
+        refusalDelayMs: config.RATE_LIMIT_REFUSAL_DELAY_MS,
       },
     });
     http.server.listen(config.PORT, config.HOST);

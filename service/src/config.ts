@@ -91,6 +91,11 @@ export const CoreSchema = z.object({
   OAUTH_AUDIENCE: z.string().min(1).optional().describe('Expected JWT `aud`; default: the resource URL `<PUBLIC_URL>/mcp`.'),
   OAUTH_TENANT_CLAIM: z.string().min(1).default('tenant').describe('JWT claim holding the tenant name (or id).'),
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(600).describe('Requests per tenant per minute across all replicas; 0 disables.'),
+  RATE_LIMIT_REFUSAL_DELAY_MS: int(0, 10_000)
+    .default(200)
+    .describe(
+      "How long a tenant already refused by the rate limit waits for each further 429 (ms, never past its Retry-After): a client looping on refusals slows down instead of taking the replica's CPU from other tenants. 0 answers at once.",
+    ),
   MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024)
     .default(4 * 1024 * 1024)
     .describe('Largest accepted request body (bytes); larger -> 413.'),

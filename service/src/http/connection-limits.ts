@@ -25,6 +25,8 @@ export interface ConnectionLimits {
   readonly keepAliveTimeoutMs: number;
   /** (SSE_STREAMS_PER_TENANT) concurrent SSE responses per tenant on this process; 0 = unlimited. */
   readonly sseStreamsPerTenant: number;
+  /** (RATE_LIMIT_REFUSAL_DELAY_MS) how long a repeated 429 of a tenant already refused is held, ms; 0 = none. */
+  readonly refusalDelayMs: number;
 }
 
 /** Options for createServer: how often the header/request timeouts are checked. */

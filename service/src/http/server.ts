@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
 import { HTTP } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
@@ -204,6 +205,10 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       const r = local > 0 ? { allowed: false, retryAfterMs: local } : await deps.rateLimiter.consume(principal.tenantId);
       if (!r.allowed) {
         if (local === 0) refused.remember(principal.tenantId, r.retryAfterMs);
+        // A tenant that keeps sending past its refusal waits a little for each 429 (not past its retry-after):
+        // a client looping on refusals slows down to a few per connection per second, so its flood costs
+        // this replica little and other tenants keep their latency. The connection stays bounded by MAX_CONNECTIONS.
+        else if (deps.limits.refusalDelayMs > 0) await delay(Math.min(deps.limits.refusalDelayMs, local));
         return jsonRpcError(429, EdgeErrorCode.Refused, 'Rate limit exceeded for this tenant', {
           'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))),
         });

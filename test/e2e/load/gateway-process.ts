@@ -17,7 +17,8 @@ export interface GatewayProcess {
 /** Spawns the gateway with `env` (configuration keys) and waits until it serves. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./gateway-child.ts', import.meta.url))], {
-    env: { ...process.env, GATEWAY_ENV: JSON.stringify(env) },
+    // GATEWAY_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=...`) applies to the gateway alone: profile before optimising.
+    env: { ...process.env, GATEWAY_ENV: JSON.stringify(env), ...(process.env.GATEWAY_NODE_OPTIONS && { NODE_OPTIONS: process.env.GATEWAY_NODE_OPTIONS }) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const info = await new Promise<Omit<GatewayProcess, 'stop'>>((resolve, reject) => {
