@@ -25,9 +25,18 @@ export async function bareRabbit(opts: Bare & { url: string }): Promise<number> 
   const consumers = Array.from({ length: opts.consumers }, () => {
     // One connection per consumer, as separate worker processes would have.
     const own = new Connection(opts.url);
-    const sub = own.createConsumer({ queue, qos: { prefetchCount: opts.workerConcurrency }, concurrency: opts.workerConcurrency }, async () => {
-      done++;
-    });
+    const sub = own.createConsumer(
+      {
+        queue,
+        queueOptions: { durable: true, arguments: { 'x-queue-type': 'quorum' } },
+        qos: { prefetchCount: opts.workerConcurrency },
+        concurrency: opts.workerConcurrency,
+      },
+      async () => {
+        done++;
+      },
+    );
+    sub.on('error', (err: unknown) => console.error(`bare RabbitMQ consumer: ${String(err)}`));
     return { own, sub };
   });
   const pub = rabbit.createPublisher({ confirm: true });
