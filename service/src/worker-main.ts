@@ -15,7 +15,7 @@ import { loadConfigOrExit, type Config } from './config.js';
 import type { Principal } from './domain/principal.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
-import { installLargeResults, largeResultMetrics, offloadToolResult } from './mcp/large-results.js';
+import { largeResultMetrics, offloadToolResult } from './mcp/large-results.js';
 import { createTenantServerFactory } from './mcp/server-factory.js';
 import { createPlatform } from './platform/platform.js';
 import { cancelChannel } from './tasks/index.js';
@@ -43,6 +43,14 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
   const platform = await createPlatform(config, { role: 'worker', logger, ...(ownMetrics && { queueGauges: registry }) });
   const { pool, redis, federation, blobs, audit, eventBus: hub, tasks: tier, tenants } = platform;
   try {
+    // Large task results go to object storage like the gateway's (same BLOB_* and LARGE_RESULT_BYTES).
+    const largeResults = {
+      store: blobs,
+      thresholdBytes: config.LARGE_RESULT_BYTES,
+      retentionDays: config.BLOB_RETENTION_DAYS,
+      logger,
+      metrics: largeResultMetrics(registry),
+    };
     const factory = createTenantServerFactory({
       config,
       audit,
@@ -58,15 +66,10 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
         };
       },
       requestState: new RotatingRequestStateCodec(config.REQUEST_STATE_KEYS, config.REQUEST_STATE_TTL_SECONDS, bindToCaller),
+      federation,
+      largeResults,
+      runsTasks: true,
     });
-    // Large task results go to object storage like the gateway's (same BLOB_* and LARGE_RESULT_BYTES).
-    const largeResults = {
-      store: blobs,
-      thresholdBytes: config.LARGE_RESULT_BYTES,
-      retentionDays: config.BLOB_RETENTION_DAYS,
-      logger,
-      metrics: largeResultMetrics(registry),
-    };
     const principalFor = async (tenantId: string, subject: string): Promise<Principal | null> => {
       const t = await tenants.get(tenantId);
       if (!t || t.status !== 'active') return null;
@@ -77,12 +80,7 @@ export async function startWorker(config: Config, opts: { logger?: Logger; regis
       redisUrl: config.REDIS_URL,
       queue: tier.service.queue,
       store: tier.service.store,
-      build: async (principal) => {
-        const server = factory(principal, { era: 'legacy' });
-        await federation.attach(server, principal, { era: 'legacy' });
-        installLargeResults(server, principal, largeResults);
-        return server;
-      },
+      build: (principal) => factory(principal, { era: 'legacy' }),
       principalFor,
       // Upstream-owned tasks (a 2025-era upstream's, created by a gateway for a 2026-07-28 caller): followed
       // in the upstream session that created them; large results offloaded as the tools' are.

@@ -14,21 +14,22 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
+import type { ToolTarget } from '../domain/tool-call.js';
 import type { TieredCache } from '../store/cache/tiered-cache.js';
 import { PgUpstreamStore } from '../store/pg/upstream-store.js';
 import type { TenantDb } from '../store/pg/routing/tenant-db.js';
-import type { AuditLog } from '../store/ports.js';
 import { Catalog, exposedUri, upstreamUri } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { RequestStateCodecPort } from './modern-call.js';
 import { PendingInputs } from './pending-inputs.js';
-import { attachFederation } from './router.js';
+import { attachFederation, type RouterHandlers } from './router.js';
 import { SsrfGuard, type Resolver } from './ssrf-guard.js';
 import { UpstreamDirectory } from './upstream-directory.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import { UpstreamRegistry } from './upstream-registry.js';
+import { resolveUpstreamTool } from './upstream-tool-target.js';
 import { RemoteTasks } from './upstream-tasks.js';
 
 /** Options of createFederation. */
@@ -46,7 +47,6 @@ export interface FederationOptions {
   readonly previousMasterKeys?: readonly string[];
   /** A KMS-backed provider for production. @defaultValue LocalKeyProvider over masterKey */
   readonly keyProvider?: KeyProvider;
-  readonly audit?: AuditLog;
   readonly registry?: Registry;
   /** Reported to upstreams as the client version. */
   readonly version: string;
@@ -95,8 +95,14 @@ export interface Federation {
    * the listen stream ends); the upstreams' updates then reach the stream through the tenant's bus.
    */
   holdResourceSubscriptions(tenantId: string, uris: readonly string[]): Promise<() => void>;
-  /** Installs the tenant's upstream catalog on a per-request server (both protocol generations). */
-  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; requestId?: string }): Promise<void>;
+  /**
+   * Installs the tenant's upstream catalog on a per-request server (both protocol generations): lists,
+   * prompts, resources and completion; `handlers` are the server's recorded handlers (the built-in ones
+   * are what upstream names fall through to).
+   */
+  attach(server: McpServer, handlers: RouterHandlers, principal: Principal, facts: { era: 'legacy' | 'modern' }): Promise<void>;
+  /** The tool-call pipeline's target for the tenant's tool `name` when an upstream serves it. */
+  resolveTool(tenantId: string, name: string): Promise<ToolTarget | undefined>;
   /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
   /** The MCP layer's request-state codec (upstream input_required for 2026-07-28 callers). */
@@ -194,17 +200,19 @@ export function createFederation(opts: FederationOptions): Federation {
         for (const h of held) pool.get(h.up).subscribe(h.uri, false).catch(report);
       };
     },
-    attach(server, principal, facts) {
-      return attachFederation(server, principal, facts, {
+    attach(server, handlers, principal, facts) {
+      return attachFederation(server, handlers, principal, facts, {
         directory,
         catalog,
         pool,
         listTtlMs: opts.listTtlMs,
-        ...(opts.audit && { audit: opts.audit }),
         ...(opts.pageSize && { pageSize: opts.pageSize }),
         ...(requestState && { requestState }),
         ...(pending && { pending }),
       });
+    },
+    resolveTool(tenantId, name) {
+      return resolveUpstreamTool({ directory, catalog, pool, ...(requestState && { requestState }), ...(pending && { pending }) }, tenantId, name);
     },
     async start() {
       await pending?.start();

@@ -13,6 +13,7 @@ import { callContext, type InputAsk } from './call-context.js';
 import type { ClientPool } from './client-pool.js';
 import type { PendingInputs, RoundOutcome } from './pending-inputs.js';
 import type { ResolvedUpstream } from './upstream-config.js';
+import type { RelayOptions } from './upstream-routing.js';
 import { CLIENT_CAPABILITIES_META, LOG_LEVEL_META } from '../protocol/meta-keys.js';
 
 /** Seals and opens Multi Round-Trip `requestState` with the keys every replica shares. */
@@ -55,7 +56,7 @@ export interface ModernCall {
   readonly codec: RequestStateCodecPort;
   readonly pending: PendingInputs | undefined;
   /** Progress relay and timeout options for the upstream request. */
-  readonly requestOptions: Record<string, unknown>;
+  readonly requestOptions: RelayOptions;
 }
 
 /** Runs one round of an upstream request (tools/call, prompts/get, resources/read) for a 2026-07-28 caller. */

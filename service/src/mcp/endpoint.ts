@@ -13,17 +13,18 @@
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
-import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServer, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
+import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { Federation } from '../gateway/federation.js';
+import type { TaskTier } from '../tasks/index.js';
 import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
 import type { AuditLog } from '../store/ports.js';
 import type { DeploymentInfo } from '../tools/index.js';
 import type { McpConfig } from './config.js';
-import { installLargeResults, type LargeResultsDeps } from './large-results.js';
+import type { LargeResultsDeps } from './large-results.js';
 import { createLegacyLeg, type LegacyLeg } from './legacy-leg.js';
 import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
@@ -59,9 +60,9 @@ export interface McpEndpointDeps {
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
-  federation?: Pick<Federation, 'attach' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
+  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
-  tasks?: { attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void };
+  tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
   largeResults?: LargeResultsDeps;
   /**
@@ -132,18 +133,27 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     };
   };
 
-  const tenantFactory = createTenantServerFactory({ config, audit: deps.audit, logger: log, deployment: deps.deployment, notifierFor, requestState });
+  const tenantFactory = createTenantServerFactory({
+    config,
+    audit: deps.audit,
+    logger: log,
+    deployment: deps.deployment,
+    notifierFor,
+    requestState,
+    ...(deps.federation && { federation: deps.federation }),
+    ...(deps.tasks && { tasks: deps.tasks }),
+    ...(deps.largeResults && { largeResults: deps.largeResults }),
+  });
   /** The SDK-shaped factory both legs call; the principal rides in `authInfo.extra.principal`. */
   const sdkFactory: McpServerFactory = async (ctx) => {
     const principal = principalOf(ctx.authInfo);
     if (!principal) throw new Error('MCP server factory called without an authenticated principal');
-    const requestId = ctx.authInfo?.extra?.['requestId'];
-    const server = tenantFactory(principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
-    await deps.federation?.attach(server, principal, { era: ctx.era, ...(typeof requestId === 'string' ? { requestId } : {}) });
-    // After built-ins and federation (both pass through it), before tasks (task-created answers stay as they are).
-    if (deps.largeResults) installLargeResults(server, principal, deps.largeResults);
-    deps.tasks?.attach(server, principal, { era: ctx.era });
-    return server;
+    const { requestId, protocolVersion } = ctx.authInfo?.extra ?? {};
+    return tenantFactory(principal, {
+      era: ctx.era,
+      ...(typeof requestId === 'string' && { requestId }),
+      ...(typeof protocolVersion === 'string' && { protocolVersion }),
+    });
   };
   deps.federation?.useNotifier(notifierFor);
   deps.federation?.useRequestState({ mint: (payload, c) => requestState.mint(payload, c), verify: (state, c) => requestState.verify(state, c) });

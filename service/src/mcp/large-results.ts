@@ -1,8 +1,8 @@
 /**
- * Large tool results by reference (issue 8, "Object storage"): installed on every per-request server
- * after the toolsets and federation (so built-in and upstream tools both pass through it) and before the
- * task surface (so synchronous calls do, and task-created answers stay untouched). The task worker builds
- * its servers the same way, so a task's stored result is offloaded too.
+ * Large tool results by reference (issue 8, "Object storage"): the tool-call pipeline's offload stage
+ * (pipeline/stages/large-result.ts) runs for built-in and upstream tools alike, after the task stage (so
+ * synchronous calls pass through it, and task-created answers stay untouched); the worker's pipeline has
+ * it too, so a task's stored result is offloaded.
  *
  * - `tools/call`: a complete result whose serialized JSON is over LARGE_RESULT_BYTES is written to the
  *   BlobStore under the caller's tenant and its `content` replaced by a short text summary plus a
@@ -18,7 +18,7 @@
  * If the store fails while offloading, the result goes out inline (as before this existed) and a
  * warning is logged: a failing bucket must not turn every large answer into an error.
  */
-import { ResourceNotFoundError, type McpServer } from '@modelcontextprotocol/server';
+import { ResourceNotFoundError } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -26,6 +26,7 @@ import type { Principal } from '../domain/principal.js';
 import type { BlobStore } from '../store/blob/blob-store.js';
 import { BLOB_URI_SCHEME, offloadIfLarge, openBlobResource, type ResourceLink } from '../store/blob/large-results.js';
 import { NotFoundError } from '../store/ports.js';
+import type { ServerHandlers } from './pipeline/server-handlers.js';
 
 /** What the server wrapper needs. */
 export interface LargeResultsDeps {
@@ -70,8 +71,6 @@ export function largeResultMetrics(registry: Registry): LargeResultMetrics {
       }),
   };
 }
-
-type RawHandler = (request: { method?: string; params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 
 const ReadParams = z.object({ uri: z.string().min(1).max(4096) }).passthrough();
 const ContentItem = z.object({ type: z.string() }).passthrough();
@@ -163,21 +162,13 @@ export async function readStoredResult(
 }
 
 /**
- * Wraps `tools/call` and `resources/read` of one per-request server. Works on the stored handler map
- * (like the task surface does), so neither an extra capability nor a second result validation is added:
- * a tenant without resources keeps its announced surface, and its links are still readable.
+ * Serves `resources/read` of stored results on one per-request server, before whatever read handler was
+ * there (built-in resources, federated upstreams). Composed over the recorded handlers, so neither an
+ * extra capability nor a second result validation is added: a tenant without resources keeps its
+ * announced surface, and its links are still readable. (Offloading is the pipeline's stage.)
  */
-export function installLargeResults(server: McpServer, principal: Principal, deps: LargeResultsDeps): void {
-  const handlers = (server.server as unknown as { _requestHandlers: Map<string, RawHandler> })._requestHandlers;
-  const call = handlers.get('tools/call');
-  if (call) {
-    handlers.set('tools/call', async (request, ctx) => {
-      const result = await call(request, ctx);
-      const name = typeof request.params?.['name'] === 'string' ? (request.params['name'] as string) : undefined;
-      return offloadToolResult(result, principal.tenantId, deps, name);
-    });
-  }
-  const read = handlers.get('resources/read');
+export function serveStoredResults(handlers: ServerHandlers, principal: Principal, deps: LargeResultsDeps): void {
+  const read = handlers.current('resources/read');
   handlers.set('resources/read', async (request, ctx) => {
     const params = ReadParams.safeParse(request.params ?? {});
     if (params.success && params.data.uri.startsWith(BLOB_URI_SCHEME)) return readStoredResult(params.data.uri, principal.tenantId, deps);

@@ -1,13 +1,20 @@
 /**
- * The tenant-keyed server factory: a fresh `McpServer` per request (or per 2025-era session
- * re-hydration), built from the caller's enabled toolsets. Nothing is kept between requests.
+ * The tenant-keyed server factory. The SDK serves each request (or 2025-era session re-hydration) with a
+ * fresh `McpServer`; what is built once, per process, is everything around it: the tool-call pipeline
+ * (./pipeline) and its stages over the platform's federation, task tier, blob store and audit log. Per
+ * instance the factory registers the caller's enabled toolsets (through a recording surface), the
+ * federated lists, prompts and resources, stored-result reads and the tasks/* methods, and hands
+ * `tools/call` to the pipeline. Nothing is kept between requests.
  *
- * Both protocol legs use it: the modern leg through `createMcpHandler`, the 2025-era leg (B2's
- * service/src/mcp/legacy) by calling {@link TenantServerFactory} with `era: 'legacy'` and adding its
- * session-scoped handlers (logging/setLevel level, resources/subscribe) to the returned instance.
+ * Both protocol legs use it: the modern leg through `createMcpHandler`, the 2025-era leg (./legacy) with
+ * `era: 'legacy'`, adding its session-scoped handlers (logging/setLevel level, resources/subscribe); the
+ * worker builds its private instances with it too (`runsTasks`).
  */
 import {
   McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceNotFoundError,
   type AuthInfo,
   type McpRequestContext,
   type ServerCapabilities,
@@ -16,9 +23,23 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Principal } from '../domain/principal.js';
+import type { ToolCallParams } from '../domain/tool-call.js';
+import type { Federation } from '../gateway/federation.js';
 import type { AuditLog } from '../store/ports.js';
+import type { TaskTier } from '../tasks/index.js';
+import { offersTasks as tasksOffered } from '../tasks/mcp-tasks.js';
 import { knownToolsets, type DeploymentInfo, type ToolsetContext } from '../tools/index.js';
+import { recordingSurface } from '../tools/surface.js';
 import type { McpConfig } from './config.js';
+import { serveStoredResults, type LargeResultsDeps } from './large-results.js';
+import { builtinTools } from './pipeline/builtin-tools.js';
+import { assemblePipeline, type RequestScope, type Stage, type ToolCallPipeline } from './pipeline/pipeline.js';
+import { recordHandlers, type ServerHandlers } from './pipeline/server-handlers.js';
+import { auditStage } from './pipeline/stages/audit.js';
+import { authorizeStage } from './pipeline/stages/authorize.js';
+import { largeResultStage } from './pipeline/stages/large-result.js';
+import { resolveTarget } from './pipeline/stages/resolve-target.js';
+import { taskStage } from './pipeline/stages/task-or-direct.js';
 import type { RotatingRequestStateCodec } from './request-state.js';
 
 /** Name this server reports in `serverInfo` (discover, initialize, result `_meta`). */
@@ -33,6 +54,17 @@ export interface ServerFactoryDeps {
   /** Publishes change events to the tenant's listeners on every replica, both protocol eras. */
   readonly notifierFor: (tenantId: string) => ServerNotifier;
   readonly requestState: RotatingRequestStateCodec;
+  /** Federation (service/src/gateway): the tenant's upstream catalog next to the built-ins. */
+  readonly federation?: Pick<Federation, 'attach' | 'resolveTool'>;
+  /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
+  readonly tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
+  /** Object storage: tool results over the threshold go out as resource links, read back per tenant. */
+  readonly largeResults?: LargeResultsDeps;
+  /**
+   * The worker's factory: its instances run tasks' calls, so no call becomes a task, and a built-in tool's
+   * exception fails the call as a JSON-RPC error (the task fails) instead of an `isError` result.
+   */
+  readonly runsTasks?: boolean;
 }
 
 /** The principal the endpoint put into the SDK `authInfo` (`extra.principal`), or undefined. */
@@ -46,13 +78,14 @@ export function authInfoFor(principal: Principal, requestId?: string): AuthInfo 
   return { token: '', clientId: principal.subject, scopes: [...principal.scopes], extra: { principal, requestId } };
 }
 
-/** Per-call facts the factory stamps into audit entries. */
+/** Per-instance facts: the request id stamped into audit entries, the 2025-era revision the session asked for. */
 export interface ServerRequestFacts {
   readonly requestId?: string;
+  readonly protocolVersion?: string;
 }
 
 /** Builds the server for one principal and one serving unit. */
-export type TenantServerFactory = (principal: Principal, ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts) => McpServer;
+export type TenantServerFactory = (principal: Principal, ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts) => Promise<McpServer>;
 
 function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilities {
   const merged: Record<string, unknown> = {};
@@ -62,6 +95,16 @@ function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilit
     }
   }
   return merged as ServerCapabilities;
+}
+
+/** The process's tool-call pipeline over the platform parts the factory was given. */
+function toolCallPipeline(deps: ServerFactoryDeps): ToolCallPipeline {
+  const stages: Stage[] = [authorizeStage];
+  if (deps.tasks && !deps.runsTasks) stages.push(taskStage(deps.tasks.service));
+  stages.push(auditStage(deps.audit, deps.logger));
+  if (deps.largeResults) stages.push(largeResultStage(deps.largeResults));
+  const federation = deps.federation;
+  return assemblePipeline(resolveTarget(federation && ((tenantId, name) => federation.resolveTool(tenantId, name))), stages);
 }
 
 /**
@@ -81,38 +124,108 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     'resources/read': hint,
     'server/discover': hint,
   };
+  const pipeline = toolCallPipeline(deps);
 
-  return (principal, { era, requestId }) => {
+  return async (principal, facts) => {
+    const { era } = facts;
     const toolsets = knownToolsets(principal.toolsets, (name) =>
       deps.logger.warn({ tenantId: principal.tenantId, toolset: name }, 'tenant names an unknown toolset; skipped'),
     );
-    const capabilities = mergeCapabilities([{ tools: { listChanged: true } }, ...toolsets.map((t) => t.capabilities)]);
+    // Stored large results are resources the tenant reads back (resources/read of a `umcp-blob:` link), so a
+    // deployment that stores them declares `resources` for every tenant.
+    const stored: ServerCapabilities[] = deps.largeResults ? [{ resources: {} }] : [];
+    const capabilities = mergeCapabilities([{ tools: { listChanged: true } }, ...stored, ...toolsets.map((t) => t.capabilities)]);
+    // Capabilities are registered after recording starts: given to the constructor, McpServer would install
+    // its list handlers before they could be recorded.
     const server = new McpServer(
       { name: SERVER_NAME, version: deps.deployment.version },
       {
-        capabilities,
         cacheHints,
         requestState: { verify: deps.requestState.check },
         instructions: `Unified MCP Platform gateway, tenant ${principal.tenantName}. Toolsets: ${toolsets.map((t) => t.name).join(', ') || 'none'}.`,
       },
     );
-    auditToolCalls(server, principal, deps, { era, requestId });
-    const ctx: ToolsetContext = {
-      principal,
-      deployment: deps.deployment,
-      notify: deps.notifierFor(principal.tenantId),
-      requestState: {
-        mint: (payload, c) => deps.requestState.mint(payload, c),
-        read: async <T extends Record<string, unknown>>(c: ServerContext) => {
-          const raw = c.mcpReq.requestState();
-          return typeof raw === 'string' ? ((await deps.requestState.verify(raw, c)) as T) : undefined;
-        },
-      },
+    const handlers = recordHandlers(server);
+    server.server.registerCapabilities(capabilities);
+    const surface = recordingSurface(server);
+    const ctx = toolsetContext(principal, deps);
+    for (const toolset of toolsets) toolset.register(surface, ctx);
+    answerEmptyLists(handlers, capabilities);
+    if (era === 'legacy' && capabilities.resources?.subscribe) acceptResourceSubscriptions(handlers);
+    await deps.federation?.attach(server, handlers, principal, { era });
+    if (deps.largeResults) serveStoredResults(handlers, principal, deps.largeResults);
+    const offersTasks = !deps.runsTasks && deps.tasks !== undefined && tasksOffered(era, facts.protocolVersion);
+    if (offersTasks) deps.tasks!.attach(server, principal, { era, ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }) });
+    const scope: RequestScope = {
+      builtins: builtinTools(surface, handlers, { surfaceErrors: deps.runsTasks === true }),
+      ...(offersTasks && { taskPolicy: deps.tasks!.policyLookup() }),
     };
-    for (const toolset of toolsets) toolset.register(server, ctx);
-    if (era === 'legacy' && capabilities.resources?.subscribe) acceptResourceSubscriptions(server);
+    if (offersTasks && era === 'legacy') announceTaskSupport(handlers, principal, scope);
+    handlers.set('tools/call', (request, c) =>
+      pipeline.run(
+        { principal, era, ...(facts.requestId && { requestId: facts.requestId }), params: request.params as unknown as ToolCallParams, ctx: c },
+        scope,
+      ),
+    );
     return server;
   };
+}
+
+/** What the toolsets of one instance may use. */
+function toolsetContext(principal: Principal, deps: ServerFactoryDeps): ToolsetContext {
+  return {
+    principal,
+    deployment: deps.deployment,
+    notify: deps.notifierFor(principal.tenantId),
+    requestState: {
+      mint: (payload, c) => deps.requestState.mint(payload, c),
+      read: async <T extends Record<string, unknown>>(c: ServerContext) => {
+        const raw = c.mcpReq.requestState();
+        return typeof raw === 'string' ? ((await deps.requestState.verify(raw, c)) as T) : undefined;
+      },
+    },
+  };
+}
+
+/**
+ * 2025-11-25 clients learn per tool whether `task` may (optional) or must (required) be sent: the listed
+ * tools carry `execution.taskSupport`.
+ */
+function announceTaskSupport(handlers: ServerHandlers, principal: Principal, scope: RequestScope): void {
+  handlers.wrap('tools/list', (list) => async (request, c) => {
+    const result = (await list(request, c)) as { tools?: { name: string; execution?: unknown }[] };
+    for (const tool of result.tools ?? []) {
+      const policy = await scope.taskPolicy?.(principal, tool.name, scope.builtins.target(tool.name)?.kind === 'builtin');
+      if (policy) tool.execution = { taskSupport: policy.taskSupport };
+    }
+    return result;
+  });
+}
+
+/**
+ * A declared family (tools, resources, prompts) whose toolsets registered nothing still answers its
+ * methods, as `McpServer` does for capabilities given to its constructor: empty lists, not found.
+ */
+function answerEmptyLists(handlers: ServerHandlers, capabilities: ServerCapabilities): void {
+  const empty = (method: string, key: string) => {
+    if (!handlers.current(method)) handlers.set(method, async () => ({ [key]: [] }));
+  };
+  if (capabilities.tools) empty('tools/list', 'tools');
+  if (capabilities.resources) {
+    empty('resources/list', 'resources');
+    empty('resources/templates/list', 'resourceTemplates');
+    if (!handlers.current('resources/read'))
+      handlers.set('resources/read', async (request) => {
+        throw new ResourceNotFoundError(String(request.params?.['uri'] ?? ''));
+      });
+  }
+  if (capabilities.prompts) {
+    empty('prompts/list', 'prompts');
+    if (!handlers.current('prompts/get'))
+      handlers.set('prompts/get', async (request) => {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${String(request.params?.['name'])} not found`);
+      });
+  }
 }
 
 /**
@@ -120,47 +233,7 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
  * session layer (./legacy) persists the subscription once the answer succeeded.
  * The 2026-07-28 era has no such methods (subscriptions/listen replaces them).
  */
-function acceptResourceSubscriptions(server: McpServer): void {
-  server.server.setRequestHandler('resources/subscribe', async () => ({}));
-  server.server.setRequestHandler('resources/unsubscribe', async () => ({}));
-}
-
-type AnyCallback = (...args: unknown[]) => unknown;
-
-/**
- * Wraps every tool registered on `server` so each call is audited: actor, tool, outcome, duration.
- * Argument values are never recorded (they may hold secrets).
- */
-function auditToolCalls(
-  server: McpServer,
-  principal: Principal,
-  deps: Pick<ServerFactoryDeps, 'audit' | 'logger'>,
-  facts: { era: 'legacy' | 'modern'; requestId?: string },
-): void {
-  const register = server.registerTool.bind(server) as (name: string, config: unknown, cb: AnyCallback) => unknown;
-  const wrapped = (name: string, config: unknown, cb: AnyCallback) =>
-    register(name, config, async (...args: unknown[]) => {
-      const started = performance.now();
-      let outcome: 'ok' | 'error' = 'error';
-      try {
-        const result = (await cb(...args)) as { isError?: boolean; resultType?: string } | undefined;
-        outcome = result?.isError ? 'error' : 'ok';
-        return result;
-      } finally {
-        const durationMs = Math.round(performance.now() - started);
-        deps.audit
-          .record({
-            tenantId: principal.tenantId,
-            actor: principal.subject,
-            action: 'tools/call',
-            target: name,
-            outcome,
-            durationMs,
-            ...(facts.requestId ? { requestId: facts.requestId } : {}),
-            detail: { era: facts.era },
-          })
-          .catch((err: unknown) => deps.logger.warn({ err, tool: name }, 'audit record failed'));
-      }
-    });
-  (server as unknown as { registerTool: typeof wrapped }).registerTool = wrapped;
+function acceptResourceSubscriptions(handlers: ServerHandlers): void {
+  handlers.set('resources/subscribe', async () => ({}));
+  handlers.set('resources/unsubscribe', async () => ({}));
 }

@@ -161,7 +161,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       allowlist: config.UPSTREAM_ALLOWLIST ?? [],
       // Credential envelope encryption: KMS when SECRETS_KMS_KEY_ID is set, else the local master key.
       keyProvider: createKeyProvider(config, { logger: logger.child({ component: 'key-provider' }) }),
-      audit: toolAudit,
       version: config.VERSION,
       listTtlMs: config.LIST_CACHE_TTL_MS,
       builtinNames,

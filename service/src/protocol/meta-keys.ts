@@ -35,3 +35,9 @@ export const TASK_CREATE_META = 'umcp.dev/task-create';
 export const UPSTREAM_NAMESPACE_META = 'umcp.dev/upstream-namespace';
 /** A lifted 2025-era upstream task: the upstream session that created it. */
 export const UPSTREAM_SESSION_META = 'umcp.dev/upstream-session';
+/**
+ * A 2025-11-25 CreateTaskResult (`{task}`) on its way out of a `tools/call`: the SDK validates tools/call
+ * results as CallToolResults, so the task stage answers a complete result carrying the task under this key
+ * and the 2025-era session transport sends the CreateTaskResult itself (protocol/task-answer.ts).
+ */
+export const TASK_ANSWER_META = 'umcp.dev/task-answer';

@@ -44,8 +44,16 @@ export interface TaskTierOptions {
 export interface TaskTier {
   readonly service: TaskService;
   readonly policies: PolicyTable;
-  /** Installs the task surface on a per-request server (call after toolsets and federation). */
-  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern' }): void;
+  /**
+   * Installs the tasks capability and tasks/* methods on a per-request server (`protocolVersion`: the
+   * 2025-era revision the session asked for; revisions before 2025-11-25 have no tasks).
+   */
+  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; protocolVersion?: string }): void;
+  /**
+   * Whether a tool runs as a gateway task, for the tool-call pipeline's task stage. One upstream read per
+   * lookup at most: take a new one per request (tools/list asks for every tool).
+   */
+  policyLookup(): TaskPolicyLookup;
   /** Upstream-owned tasks (federation): their tasks/* requests are forwarded there. */
   useRemote(remote: RemoteTaskPort): void;
   /** The queue's numbers from its broker (the same read the /metrics gauges use); rejects when it can't be read. */
@@ -99,8 +107,9 @@ export function createTaskTier(opts: TaskTierOptions): TaskTier {
     service,
     policies,
     attach(server, principal, facts) {
-      attachTasks(server, principal, facts.era, service, lookupFor(), remote);
+      attachTasks(server, principal, facts, service, remote);
     },
+    policyLookup: lookupFor,
     useRemote(port) {
       remote = port;
     },

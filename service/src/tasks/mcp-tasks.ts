@@ -1,5 +1,7 @@
 /**
- * MCP surface of tasks, installed on every per-request server (both protocol generations):
+ * MCP surface of tasks, installed on every per-request server (both protocol generations). Whether a
+ * `tools/call` becomes a task is the tool-call pipeline's task stage (service/src/mcp/pipeline); here are
+ * the capability and the tasks/* methods:
  *
  * - 2026-07-28, tasks extension `io.modelcontextprotocol/tasks` (SEP-2663): advertised under
  *   `capabilities.extensions`; the server decides: a `tools/call` of a task-capable tool from a client
@@ -22,15 +24,11 @@ import { z } from 'zod';
 import type { Principal } from '../domain/principal.js';
 import { tasksExtensionRequired } from '../protocol/errors.js';
 import { withInputKeyHint } from '../protocol/input-keys.js';
-import { CLIENT_CAPABILITIES_META, IDEMPOTENCY_KEY_META, TASK_CREATE_META, TASKS_EXTENSION } from '../protocol/meta-keys.js';
-import { legacyUpstreamTaskOf } from '../protocol/upstream-task-meta.js';
+import { CLIENT_CAPABILITIES_META, TASKS_EXTENSION } from '../protocol/meta-keys.js';
 import type { ToolPolicy } from './policy.js';
-import type { FollowSpec, RemoteTaskPort } from './ports.js';
+import type { RemoteTaskPort } from './ports.js';
 import type { TaskService } from './task-service.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
-
-/** Tools that gather input synchronously (MRTR) before escalating to a task on the final round. */
-const GATHER_FIRST = new Set(['test_tool_with_task']);
 
 /**
  * Resolves whether a tool runs as a gateway task: `builtin` tools by the built-in table; upstream tools
@@ -40,7 +38,6 @@ export type TaskPolicyLookup = (principal: Principal, tool: string, builtin: boo
 
 export type { RemoteTaskPort } from './ports.js';
 
-type Handler = (request: { params?: Record<string, unknown> }, ctx: unknown) => Promise<unknown>;
 /** The SDK lifts `inputResponses` out of params into `ctx.mcpReq.inputResponses` (accepted entries only). */
 type Ctx = {
   mcpReq?: {
@@ -84,150 +81,68 @@ export function legacyTask(t: TaskRecord): Record<string, unknown> {
   };
 }
 
-function declaresExtension(ctx: Ctx): boolean {
+/** Whether the request's envelope declares the tasks extension (2026-07-28). */
+export function declaresExtension(ctx: { mcpReq?: { envelope?: Record<string, unknown> } }): boolean {
   const env = ctx.mcpReq?.envelope ?? {};
   const caps = (env[CLIENT_CAPABILITIES_META] ?? env['clientCapabilities']) as { extensions?: Record<string, unknown> } | undefined;
   return !!caps?.extensions?.[TASKS_EXTENSION];
 }
 
-/** Maps task errors to protocol errors (unknown id and another tenant's id are both -32602). */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Maps task errors to protocol errors (unknown id and another tenant's id are both -32602). Other failures
+ * keep their internals off the wire but say what kind they were: a store or queue that could not be
+ * reached (a connection-level error code), or an unexpected error in the gateway (its class name).
+ */
+export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof TaskNotFoundError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
     if (err instanceof TaskStateError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
     if (err instanceof ProtocolError) throw err;
-    // Store/queue failures: no internals on the wire (the SDK would send err.message).
-    throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error while handling the task request', { cause: 'task store or queue unavailable' });
+    throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error while handling the task request', { cause: failureKind(err) });
   }
 }
 
-/** Most input rounds a gather-first tool may ask before its task is created (2025-era wire). */
-const MAX_GATHER_ROUNDS = 8;
+/** Connection-level error codes of Node sockets, pg and ioredis: the store or queue could not be reached. */
+const UNREACHABLE = /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN|NOTFOUND)|57P0[1-3]|08\d{3}|53300)$/;
+
+function failureKind(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown } | undefined;
+  if (typeof e?.code === 'string' && UNREACHABLE.test(e.code)) return 'task store or queue unavailable';
+  if (e?.name === 'MaxRetriesPerRequestError' || (err instanceof Error && /Connection is closed|Stream isn't writeable/.test(err.message)))
+    return 'task store or queue unavailable';
+  return `unexpected ${typeof e?.name === 'string' ? e.name : 'error'} in the gateway`;
+}
+
+/** 2025-era revisions without the tasks utility (it arrived in 2025-11-25). */
+const PRE_TASKS_REVISIONS = new Set(['2024-11-05', '2025-03-26', '2025-06-18']);
 
 /**
- * Runs a gather-first built-in tool's input phase on a 2025-era request: the tool's `input_required`
- * rounds are asked as `elicitation/create` requests on the request's stream (named with their keys)
- * until the tool needs nothing more; resolves with the answers, in the order the task will be asked.
+ * Whether a server of `era` serving `protocolVersion` (2025-era: the revision the client asked for in
+ * `initialize`; undefined when not known) offers tasks.
  */
-async function gatherFirst(server: McpServer, registration: unknown, tool: string, args: Record<string, unknown>, ctx: Ctx): Promise<unknown[]> {
-  const internals = server as unknown as {
-    validateToolInput(t: unknown, a: unknown, name: string): Promise<unknown>;
-    executeToolHandler(
-      t: unknown,
-      a: unknown,
-      c: unknown,
-    ): Promise<{ resultType?: string; inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }> }>;
-  };
-  const parsed = await internals.validateToolInput(registration, args, tool);
-  const responses: Record<string, unknown> = {};
-  for (let round = 0; round < MAX_GATHER_ROUNDS; round++) {
-    const r = await internals.executeToolHandler(registration, parsed, { ...ctx, mcpReq: { ...ctx.mcpReq, inputResponses: { ...responses } } });
-    if (r.resultType !== 'input_required') return Object.values(responses);
-    for (const [key, entry] of Object.entries(r.inputRequests ?? {})) {
-      if (entry.method !== 'elicitation/create' || !ctx.mcpReq?.elicitInput)
-        throw new ProtocolError(ProtocolErrorCode.InternalError, `${tool} asked with ${entry.method} before its task, which this session cannot answer`);
-      responses[key] = await ctx.mcpReq.elicitInput(withInputKeyHint(entry.params, key));
-    }
-  }
-  throw new ProtocolError(ProtocolErrorCode.InternalError, `${tool} asked more than ${MAX_GATHER_ROUNDS} rounds of questions before its task`);
+export function offersTasks(era: 'modern' | 'legacy', protocolVersion?: string): boolean {
+  return era === 'modern' || protocolVersion === undefined || !PRE_TASKS_REVISIONS.has(protocolVersion);
 }
 
-/** Installs the task surface on `server` (after the toolsets and federation registered their tools). */
+/**
+ * Installs the tasks capability and the tasks/* methods on `server`; a 2025-era session at a revision
+ * without the tasks utility gets neither (see {@link offersTasks}).
+ */
 export function attachTasks(
   server: McpServer,
   principal: Principal,
-  era: 'modern' | 'legacy',
+  facts: { era: 'modern' | 'legacy'; protocolVersion?: string },
   service: TaskService,
-  lookup: TaskPolicyLookup,
   remote?: RemoteTaskPort,
 ): void {
-  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
-  const registered = (server as unknown as { _registeredTools?: Record<string, unknown> })._registeredTools ?? {};
-  const isBuiltin = (tool: string) => Object.hasOwn(registered, tool);
-  const inner = handlers.get('tools/call');
-  if (!inner) return;
+  const era = facts.era;
+  if (!offersTasks(era, facts.protocolVersion)) return;
   if (era === 'modern') {
     server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } } as never);
   } else {
     server.server.registerCapabilities({ tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } });
-  }
-
-  // Replaces the SDK's tools/call entry (not re-wrapped: its result validation knows no CreateTaskResult).
-  handlers.set('tools/call', async (request, rawCtx) => {
-    const ctx = rawCtx as Ctx;
-    const params = request.params ?? {};
-    const tool = typeof params['name'] === 'string' ? params['name'] : '';
-    const policy = tool ? await lookup(principal, tool, isBuiltin(tool)) : undefined;
-    if (!policy) return inner(request, rawCtx);
-    const args = (params['arguments'] ?? {}) as Record<string, unknown>;
-    // Bad arguments of a built-in tool become the caller's error (-32602) when the call would create a
-    // task, not a task that fails later (the tool's own schema via McpServer's validation step; upstream
-    // tools are validated by the upstream). A call that runs synchronously is left to the SDK, which
-    // answers a tool error the model can correct (SEP-1303), as for every other tool.
-    const validateForTask = async () => {
-      const internals = server as unknown as { validateToolInput?: (tool: unknown, a: unknown, name: string) => Promise<unknown> };
-      if (isBuiltin(tool) && internals.validateToolInput) await internals.validateToolInput.call(server, registered[tool], args, tool);
-    };
-    // Only this layer asks the router for a task-augmented upstream call; a caller cannot.
-    const { [TASK_CREATE_META]: _ignored, ...meta } = (params['_meta'] ?? {}) as Record<string, unknown>;
-    const idempotencyKey = typeof meta[IDEMPOTENCY_KEY_META] === 'string' ? (meta[IDEMPOTENCY_KEY_META] as string) : undefined;
-    /** Validates the arguments, then records and enqueues the task (era-specific fields in `extra`). */
-    const createTask = async (extra?: { prefilled?: unknown[]; ttlMs?: number; follow?: FollowSpec }) => {
-      await validateForTask();
-      return guard(() => service.create(principal, { era, tool, arguments: args, policy, ...(idempotencyKey && { idempotencyKey }), ...extra }));
-    };
-    if (era === 'modern') {
-      if (!declaresExtension(ctx)) {
-        if (policy.taskSupport === 'required') throw tasksExtensionRequired();
-        return inner(request, rawCtx);
-      }
-      if (policy.upstreamOwned) {
-        // A 2025-era upstream's own task tool: the router calls it task-augmented; questions it asks
-        // before creating its task are input_required rounds of this call (the MRTR phase, SEP-2663
-        // composition). The task it creates is mirrored in a gateway task whose worker follows it in the
-        // upstream session that created it. A repeated idempotency key gets the first task, and the
-        // upstream is not asked again.
-        const repeated = idempotencyKey ? await guard(() => service.byIdempotencyKey(principal, idempotencyKey)) : null;
-        if (repeated) return { resultType: 'task', ...modernTask(repeated, false) };
-        const result = (await inner({ ...request, params: { ...params, _meta: { ...meta, [TASK_CREATE_META]: true } } }, rawCtx)) as Record<string, unknown>;
-        const follow = legacyUpstreamTaskOf(result);
-        if (!follow) return result; // an input_required round, or the upstream answered at once
-        return { resultType: 'task', ...modernTask(await createTask({ follow }), false) };
-      }
-      const responses = ctx.mcpReq?.inputResponses ?? (params['inputResponses'] as Record<string, unknown> | undefined);
-      if (GATHER_FIRST.has(tool) && isBuiltin(tool) && !responses) return inner(request, rawCtx);
-      const task = await createTask(responses && { prefilled: Object.values(responses) });
-      return { resultType: 'task', ...modernTask(task, false) };
-    }
-    const hint = params['task'] as { ttl?: unknown } | undefined;
-    if (!hint) {
-      if (policy.taskSupport === 'required')
-        throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${tool} must be called as a task (send params.task)`);
-      return inner(request, rawCtx);
-    }
-    const ttl = typeof hint.ttl === 'number' ? { ttlMs: hint.ttl } : undefined;
-    // Input before the task (SEP-2663 composition) on the 2025-era wire: the questions go out on this
-    // request's stream, named (input-keys.ts), before the CreateTaskResult; the task starts with the answers.
-    if (GATHER_FIRST.has(tool) && isBuiltin(tool))
-      return { task: legacyTask(await createTask({ ...ttl, prefilled: await gatherFirst(server, registered[tool], tool, args, ctx) })) };
-    return { task: legacyTask(await createTask(ttl)) };
-  });
-
-  if (era === 'legacy') {
-    // 2025-11-25 clients learn per tool whether `task` may (optional) or must (required) be sent.
-    const list = handlers.get('tools/list');
-    if (list) {
-      handlers.set('tools/list', async (request, ctx) => {
-        const result = (await list(request, ctx)) as { tools?: { name: string; execution?: unknown }[] };
-        for (const tool of result.tools ?? []) {
-          const policy = await lookup(principal, tool.name, isBuiltin(tool.name));
-          if (policy) tool.execution = { taskSupport: policy.taskSupport };
-        }
-        return result;
-      });
-    }
   }
 
   if (era === 'modern') {
@@ -272,18 +187,24 @@ export function attachTasks(
   }
 
   // The 2025-era spec methods (typed out of the SDK's v2 surface, still in its 2025 wire registry).
-  type LegacyReq = { params: { taskId: string; cursor?: string } };
+  // `params` may be absent: the v1 SDK's listTasks() sends tasks/list without it.
+  type LegacyReq = { params?: { taskId?: string; cursor?: string } };
+  const taskIdOf = (req: LegacyReq): string => {
+    const id = req.params?.taskId;
+    if (typeof id !== 'string' || id.length === 0) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'params.taskId is required');
+    return id;
+  };
   const setLegacy = server.server.setRequestHandler.bind(server.server) as unknown as (
     method: string,
     h: (req: LegacyReq, ctx: unknown) => Promise<unknown>,
   ) => void;
-  setLegacy('tasks/get', async (req) => guard(async () => legacyTask(await service.get(principal, req.params.taskId))) as never);
-  setLegacy('tasks/cancel', async (req) => guard(async () => legacyTask(await service.cancel(principal, req.params.taskId))) as never);
+  setLegacy('tasks/get', async (req) => guard(async () => legacyTask(await service.get(principal, taskIdOf(req)))) as never);
+  setLegacy('tasks/cancel', async (req) => guard(async () => legacyTask(await service.cancel(principal, taskIdOf(req)))) as never);
   setLegacy(
     'tasks/list',
     async (req) =>
       guard(async () => {
-        const page = await service.list(principal, req.params.cursor);
+        const page = await service.list(principal, req.params?.cursor);
         return { tasks: page.tasks.map(legacyTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
       }) as never,
   );
@@ -292,7 +213,7 @@ export function attachTasks(
     async (req, ctx) =>
       guard(async () => {
         const mcpReq = (ctx as Ctx).mcpReq;
-        let task = await service.get(principal, req.params.taskId);
+        let task = await service.get(principal, taskIdOf(req));
         // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it
         // replica-agnostic. Every status change meanwhile reaches the client as notifications/tasks/status
         // on this request's stream (the worker may be anywhere; the store is the common ground).

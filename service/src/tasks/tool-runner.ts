@@ -5,11 +5,15 @@
  * cancellation therefore behave like they do for a direct call; the worker only bridges them to the task.
  */
 import { Client } from '@modelcontextprotocol/client';
-import { InMemoryTransport, ProtocolError, ProtocolErrorCode, type McpServer } from '@modelcontextprotocol/server';
+import { InMemoryTransport, type McpServer } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
 import { IDEMPOTENCY_KEY_META, TASK_RUN_META } from '../protocol/meta-keys.js';
 
-/** Builds the server a task's tool runs on (2025-era instance, the tenant's toolsets and upstreams). */
+/**
+ * Builds the server a task's tool runs on (2025-era instance, the tenant's toolsets and upstreams). Its
+ * tool-call pipeline surfaces a tool's exception as a JSON-RPC error carrying its code (the tasks extension
+ * fails a task on it, and completes one on a tool's own error result): the worker's factory sets `runsTasks`.
+ */
 export type TaskServerBuilder = (principal: Principal) => Promise<McpServer>;
 
 /** How the runner reports to the task while the tool runs. */
@@ -34,7 +38,7 @@ export async function runTool(
   call: { tool: string; arguments: Record<string, unknown>; idempotencyKey: string },
   hooks: RunHooks,
 ): Promise<RunOutcome> {
-  const server = surfaceProtocolErrors(await build(principal));
+  const server = await build(principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'umcp-worker', version: '1' }, { capabilities: { elicitation: { form: {} } } });
   let sequence = 0;
@@ -64,33 +68,4 @@ export function errorOutcome(err: unknown, signal: AbortSignal): RunOutcome {
   const e = err as { code?: unknown; message?: unknown; data?: unknown };
   if (typeof e.code === 'number') return { kind: 'error', code: e.code, message: String(e.message ?? 'error'), ...(e.data !== undefined && { data: e.data }) };
   throw err;
-}
-
-/**
- * `McpServer` turns every exception of a tool (bad arguments, a crashed handler, a lost upstream) into
- * an `isError` result, which is right for a direct call but hides from the task layer the difference
- * the tasks extension makes: a tool's own error answer completes the task, a protocol-level failure
- * fails it (and may retry). On the worker's private instance the exception is rethrown as a JSON-RPC
- * error carrying its code. (Relies on McpServer's `validateToolInput` / `executeToolHandler` /
- * `createToolError` steps, SDK 2.x.)
- */
-function surfaceProtocolErrors(server: McpServer): McpServer {
-  const s = server as unknown as Record<string, (...a: unknown[]) => unknown>;
-  let last: unknown;
-  for (const step of ['validateToolInput', 'executeToolHandler'] as const) {
-    const original = s[step]!.bind(server);
-    s[step] = async (...a: unknown[]) => {
-      try {
-        return await original(...a);
-      } catch (err) {
-        last = err;
-        throw err;
-      }
-    };
-  }
-  s['createToolError'] = (message: unknown) => {
-    const code = last instanceof ProtocolError ? last.code : ProtocolErrorCode.InternalError;
-    throw new ProtocolError(code, String(message));
-  };
-  return server;
 }

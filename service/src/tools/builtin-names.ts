@@ -4,11 +4,12 @@
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { BUILTIN_TOOLSETS, resolveToolsets } from './registry.js';
+import { recordingSurface } from './surface.js';
 import type { ToolsetContext } from './types.js';
 
 /** Names of the built-in tools and prompts a set of toolsets registers. */
 export function builtinNames(toolsets: readonly string[]): { tools: Set<string>; prompts: Set<string> } {
-  const probe = new McpServer({ name: 'probe', version: '0' });
+  const surface = recordingSurface(new McpServer({ name: 'probe', version: '0' }));
   const noop = () => undefined;
   const ctx = {
     principal: { tenantId: '', tenantName: '', subject: 'probe', kind: 'anonymous', toolsets, scopes: [] },
@@ -16,7 +17,6 @@ export function builtinNames(toolsets: readonly string[]): { tools: Set<string>;
     notify: { toolsChanged: noop, promptsChanged: noop, resourcesChanged: noop, resourceUpdated: noop },
     requestState: { mint: async () => '' },
   } as unknown as ToolsetContext;
-  for (const t of resolveToolsets(toolsets.filter((n) => BUILTIN_TOOLSETS.has(n)))) t.register(probe, ctx);
-  const internals = probe as unknown as { _registeredTools: Record<string, unknown>; _registeredPrompts: Record<string, unknown> };
-  return { tools: new Set(Object.keys(internals._registeredTools)), prompts: new Set(Object.keys(internals._registeredPrompts)) };
+  for (const t of resolveToolsets(toolsets.filter((n) => BUILTIN_TOOLSETS.has(n)))) t.register(surface, ctx);
+  return { tools: new Set(surface.tools.keys()), prompts: new Set(surface.prompts) };
 }

@@ -1,10 +1,11 @@
 /**
  * What a built-in toolset is: a named module that registers tools, resources and prompts on a fresh
- * `McpServer` for one request. Toolsets know nothing of HTTP, sessions or Redis; what they may use of
+ * `McpServer` for one request (through a {@link ToolsetServer}). Toolsets know nothing of HTTP, sessions or Redis; what they may use of
  * the platform arrives in {@link ToolsetContext}.
  */
-import type { McpServer, ServerCapabilities, ServerContext, ServerNotifier } from '@modelcontextprotocol/server';
+import type { ServerCapabilities, ServerContext, ServerNotifier } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
+import type { ToolsetServer } from './surface.js';
 
 /** This deployment, as the `platform` toolset reports it. */
 export interface DeploymentInfo {
@@ -48,5 +49,5 @@ export interface Toolset {
    * keeps `server/discover` / `initialize` honest even for a request that registers nothing else.
    */
   readonly capabilities: ServerCapabilities;
-  register(server: McpServer, ctx: ToolsetContext): void;
+  register(server: ToolsetServer, ctx: ToolsetContext): void;
 }

@@ -1,12 +1,12 @@
 /**
- * Multi Round-Trip state survives a wrapped, re-entered handler: the federation router replaces
- * `tools/call` and delegates built-in tools to the SDK-wrapped original, which runs the requestState
- * hook a second time. The hook therefore only checks (and leaves the raw string in place); handlers
- * decode with ToolsetContext.requestState.read. Driven in-process through the SDK's createMcpHandler.
+ * Multi Round-Trip state survives the tool-call pipeline: the instance's `tools/call` is the pipeline's,
+ * which delegates a built-in tool to the SDK's own handler of `McpServer` after the SDK ran the
+ * requestState hook. The hook only checks (and leaves the raw string in place); handlers decode with
+ * ToolsetContext.requestState.read. Driven in-process through the SDK's createMcpHandler.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createMcpHandler, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import pino from 'pino';
 import type { Principal } from '../../../service/src/domain/principal.js';
 import { RequestStateKeysSchema } from '../../../service/src/mcp/config.js';
@@ -16,18 +16,7 @@ import { modernBody, modernHeaders, messagesOf } from './support/rpc.js';
 
 const principal: Principal = { tenantId: 't-1', tenantName: 'acme', subject: 'key:1', kind: 'api-key', toolsets: ['conformance'], scopes: [] };
 
-/** What the federation router does to a per-request server. */
-function delegateToolsCall(server: McpServer): void {
-  type Raw = (request: unknown, ctx: ServerContext) => Promise<unknown>;
-  const low = server.server as unknown as { _getRequestHandler(m: string): Raw | undefined };
-  const original = low._getRequestHandler('tools/call')!;
-  server.server.setRequestHandler(
-    'tools/call',
-    async (request, ctx) => original({ jsonrpc: '2.0', id: ctx.mcpReq.id, method: 'tools/call', params: request.params }, ctx) as never,
-  );
-}
-
-describe('requestState through a wrapped, re-entered tools/call handler', () => {
+describe('requestState through the tool-call pipeline', () => {
   const codec = new RotatingRequestStateCodec(RequestStateKeysSchema.parse(`k1:${randomBytes(32).toString('base64')}`), 60, bindToCaller);
   const factory = createTenantServerFactory({
     config: { LIST_CACHE_TTL_MS: 0 },
@@ -37,14 +26,7 @@ describe('requestState through a wrapped, re-entered tools/call handler', () => 
     notifierFor: () => ({ toolsChanged() {}, promptsChanged() {}, resourcesChanged() {}, resourceUpdated() {} }),
     requestState: codec,
   });
-  const handler = createMcpHandler(
-    (ctx) => {
-      const server = factory(principalOf(ctx.authInfo)!, { era: ctx.era });
-      delegateToolsCall(server);
-      return server;
-    },
-    { legacy: 'reject' },
-  );
+  const handler = createMcpHandler((ctx) => factory(principalOf(ctx.authInfo)!, { era: ctx.era }), { legacy: 'reject' });
   after(() => handler.close());
 
   const callTool = async (params: Record<string, unknown>) => {

@@ -151,7 +151,10 @@ describe('MCP endpoint: two replicas (2026-07-28)', function () {
     const caps = discover.message.result?.capabilities ?? {};
     assert.ok(caps.tools, 'tools declared');
     assert.equal(caps.prompts, undefined, 'no prompts capability without a toolset that has prompts');
-    assert.equal(caps.resources, undefined, 'no resources capability without a toolset that has resources');
+    // Resources only for reading stored large results back: nothing listed, no subscriptions.
+    assert.deepEqual(caps.resources, {}, 'resources declared for stored results only');
+    const resources = await call(a, globex.key, 'resources/list');
+    assert.deepEqual(resources.message.result?.resources, []);
 
     const whoami = await call(b, globex.key, 'tools/call', { name: 'platform.whoami', arguments: {} });
     assert.equal(whoami.message.result?.structuredContent?.tenant, 'globex');

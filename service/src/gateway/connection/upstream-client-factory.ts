@@ -5,14 +5,15 @@
  * notifications, and the relay of input requests and logs to callers. A client either starts its own
  * upstream session or joins one another client made.
  */
-import { SSEClientTransport, StreamableHTTPClientTransport, type Client } from '@modelcontextprotocol/client';
+import { randomInt } from 'node:crypto';
+import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { upstreamError } from '../errors.js';
 import type { SsrfGuard } from '../ssrf-guard.js';
-import { TaskAwareClient, UPSTREAM_CLIENT_CAPABILITIES } from '../task-aware-client.js';
+import { liftUpstreamAnswer, UPSTREAM_CLIENT_CAPABILITIES } from './upstream-answers.js';
+import { RewritingTransport } from './rewriting-transport.js';
 import type { ResolvedUpstream } from '../upstream-config.js';
 import type { UpstreamSession } from '../../protocol/upstream-task-meta.js';
 import type { CallerRelay } from './caller-relay.js';
-import { numberRequestsApart } from './joined-request-ids.js';
 import { oauthAuthProvider } from './oauth-auth-provider.js';
 import { UpstreamAgents } from './upstream-agents.js';
 import { UpstreamClientCredentials } from './upstream-client-credentials.js';
@@ -68,7 +69,7 @@ export class UpstreamClientFactory {
         ? new SSEClientTransport(target.url, common)
         : new StreamableHTTPClientTransport(target.url, { ...common, ...(join && { sessionId: join.sessionId }) });
     const changed = (kind: 'tools' | 'prompts' | 'resources') => ({ autoRefresh: false, debounceMs: 50, onChanged: () => this.deps.onListChanged(kind) });
-    const client = new TaskAwareClient(
+    const client = new Client(
       { name: 'unified-mcp-gateway', version: this.deps.version },
       {
         // Input requests of the upstream are relayed to the caller (caller-relay.ts); the caller's own
@@ -81,7 +82,6 @@ export class UpstreamClientFactory {
         listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
       },
     );
-    if (join) numberRequestsApart(client);
     client.onerror = (err) => this.deps.onError(err);
     client.onclose = () => {
       if (join) return;
@@ -89,7 +89,13 @@ export class UpstreamClientFactory {
     };
     this.deps.relay.install(client, up.namespace);
     client.setNotificationHandler('notifications/resources/updated', async (n) => this.deps.onResourceUpdated(n.params.uri));
-    await client.connect(transport, { timeout: up.options.timeouts.connectMs });
+    // A client joining an existing session numbers its requests from a random point far from the creator's
+    // (which counts from 0), since the session's clients share one id space.
+    const rewriting = new RewritingTransport(transport, {
+      rewriteResult: liftUpstreamAnswer,
+      ...(join && { idOffset: randomInt(2 ** 40, 2 ** 40 + 2 ** 47) }),
+    });
+    await client.connect(rewriting, { timeout: up.options.timeouts.connectMs });
     // Joined, not initialised: the session's revision goes on every request as its creator's did.
     if (join) (transport as StreamableHTTPClientTransport).setProtocolVersion(join.protocolVersion);
     return client;

@@ -137,9 +137,20 @@ export function releaseInstance(ctx: LegacyContext, sid: string, principal: Prin
   ctx.pool.give(sid, principal, instance);
 }
 
-/** A new server instance from the tenant factory, before it is connected (initialize, or a restore). */
-export async function buildServer(ctx: LegacyContext, principal: Principal, request: Request): Promise<Awaited<ReturnType<McpServerFactory>>> {
-  const product = await ctx.factory({ era: 'legacy', authInfo: authInfoOf(principal), requestInfo: request });
+/**
+ * A new server instance from the tenant factory, before it is connected (initialize, or a restore).
+ * `protocolVersion`, the revision the client asked for in `initialize`, decides what the instance offers
+ * (a session at 2025-06-18 gets no tasks capability).
+ */
+export async function buildServer(
+  ctx: LegacyContext,
+  principal: Principal,
+  request: Request,
+  protocolVersion: string | undefined,
+): Promise<Awaited<ReturnType<McpServerFactory>>> {
+  const base = authInfoOf(principal);
+  const authInfo = { ...base, extra: { ...base.extra, ...(protocolVersion && { protocolVersion }) } };
+  const product = await ctx.factory({ era: 'legacy', authInfo, requestInfo: request });
   // Questions of input_required handlers go out named, so a federating gateway can keep their keys.
   nameInputKeys(product);
   return product;
@@ -158,7 +169,7 @@ export async function openInstance(
   request: Request,
   sink: TransportSink,
 ): Promise<LiveInstance> {
-  const product = await buildServer(ctx, principal, request);
+  const product = await buildServer(ctx, principal, request, session.initializeParams.protocolVersion);
   const transport = new SessionTransport(session.sessionId, ctx.replicaId, sink);
   await product.connect(transport);
   const close = async () => {

@@ -116,7 +116,7 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     return Response.json({ jsonrpc: '2.0', id: init.id, error: { code: -32602, message: 'Invalid initialize params' } }, { status: 400 });
   }
   const sessionId = randomBytes(32).toString('hex');
-  const product = await buildServer(ctx, principal, request);
+  const product = await buildServer(ctx, principal, request, params.data.protocolVersion);
   let answer!: (m: JSONRPCMessage) => void;
   const answered = new Promise<JSONRPCMessage>((resolve) => (answer = resolve));
   const transport = new SessionTransport(sessionId, ctx.replicaId, {

@@ -7,6 +7,7 @@
  * `<replicaId>~<instanceTag>~<id>` so the client's answer, POSTed to any replica, can be routed back here.
  */
 import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { taskAnswerOf } from '../../protocol/task-answer.js';
 import { isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { randomBytes } from 'node:crypto';
 
@@ -79,6 +80,9 @@ export class SessionTransport implements Transport {
     if (this.closed) throw new Error('session transport closed');
     if (isResponse && message.id !== null && message.id !== undefined) this.inflight.delete(JSON.stringify(message.id));
     let out = message;
+    // The tools/call answer of a task: the CreateTaskResult goes out as the result (protocol/task-answer.ts).
+    const taskAnswer = isJSONRPCResultResponse(message) ? taskAnswerOf(message.result) : undefined;
+    if (taskAnswer) out = { ...message, result: taskAnswer } as JSONRPCMessage;
     if (isJSONRPCRequest(message)) {
       const wireId = `${this.replicaId}~${this.tag}~${String(message.id)}`;
       this.outbound.set(wireId, message.id);

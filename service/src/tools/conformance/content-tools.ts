@@ -2,7 +2,8 @@
  * Conformance fixtures: tools with fixed content (text, image, audio, embedded resource, mixed, error)
  * and the schema-shape tools (JSON Schema 2020-12 keywords, an `x-mcp-header` parameter).
  */
-import { fromJsonSchema, type JsonSchemaType, type McpServer } from '@modelcontextprotocol/server';
+import { fromJsonSchema, type JsonSchemaType } from '@modelcontextprotocol/server';
+import type { ToolsetServer } from '../surface.js';
 import { z } from 'zod';
 import { PNG_BASE64, WAV_BASE64 } from './assets.js';
 
@@ -46,7 +47,7 @@ const Schema2020Input = fromJsonSchema<Record<string, unknown>>(SCHEMA_2020_12 a
 const HeaderParamInput = fromJsonSchema<{ region: string }>(HEADER_PARAM_SCHEMA as unknown as JsonSchemaType);
 
 /** Registers the fixed-content and schema-shape fixtures. */
-export function registerContentTools(server: McpServer): void {
+export function registerContentTools(server: ToolsetServer): void {
   server.registerTool('test_simple_text', { description: 'Returns a simple text response.', inputSchema: noArgs }, async () => ({
     content: [{ type: 'text', text: 'This is a simple text response for testing.' }],
   }));

@@ -7,14 +7,8 @@
  * into real server-to-client requests. No handler keeps state between rounds. The SDK refuses an
  * input request whose client capability was not declared (-32021), so handlers do not check it.
  */
-import {
-  inputRequired,
-  inputResponse,
-  type ClientCapabilities,
-  type ElicitRequestFormParams,
-  type McpServer,
-  type ServerContext,
-} from '@modelcontextprotocol/server';
+import { inputRequired, inputResponse, type ClientCapabilities, type ElicitRequestFormParams, type ServerContext } from '@modelcontextprotocol/server';
+import type { ToolsetServer } from '../surface.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ToolsetContext } from '../types.js';
@@ -26,7 +20,7 @@ const MessageArg = z.object({ message: z.string() });
 type Schema = ElicitRequestFormParams['requestedSchema'];
 
 /** The client's declared capabilities: the request envelope (2026) or the session's initialize (2025). */
-export function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities {
+export function clientCapabilities(server: ToolsetServer, ctx: ServerContext): ClientCapabilities {
   // The request's own declaration first (the 2026-07-28 envelope; a gateway forwards its caller's in
   // `_meta` to a 2025-era upstream, whose session capabilities are the gateway's), else the session's.
   const key = CLIENT_CAPABILITIES_META;
@@ -91,7 +85,7 @@ const SEP1330_SCHEMA = {
 } as unknown as Schema;
 
 /** Registers the interactive fixtures. */
-export function registerInteractiveTools(server: McpServer, { notify }: ToolsetContext): void {
+export function registerInteractiveTools(server: ToolsetServer, { notify }: ToolsetContext): void {
   server.registerTool('test_sampling', { description: 'Asks the client LLM to answer a prompt.', inputSchema: PromptArg }, async ({ prompt }, ctx) => {
     const answer = samplingText(ctx, 'sample');
     if (answer === undefined) {

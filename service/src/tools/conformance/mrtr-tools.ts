@@ -4,7 +4,8 @@
  * State is minted with the deployment's shared keys (ToolsetContext.requestState); the server refuses
  * bad state before a handler runs, and handlers read the verified payload with `requestState.read`.
  */
-import { acceptedContent, inputRequired, inputResponse, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import { acceptedContent, inputRequired, inputResponse, type ServerContext } from '@modelcontextprotocol/server';
+import type { ToolsetServer } from '../surface.js';
 import { z } from 'zod';
 import type { ToolsetContext } from '../types.js';
 import { clientCapabilities } from './interactive-tools.js';
@@ -30,7 +31,7 @@ const askCapital = () =>
   });
 
 /** Registers the MRTR fixtures. */
-export function registerMrtrTools(server: McpServer, { requestState }: ToolsetContext): void {
+export function registerMrtrTools(server: ToolsetServer, { requestState }: ToolsetContext): void {
   /** This round's verified state when it belongs to `tool`. */
   const stateOf = async (ctx: ServerContext, tool: string): Promise<FlowState | undefined> => {
     const state = await requestState.read<FlowState>(ctx);

@@ -2,7 +2,8 @@
  * Conformance fixtures: static and templated resources, a subscribable resource, and the prompts
  * (simple, with arguments + completion, embedded resource, image, and one that needs input first).
  */
-import { ResourceTemplate, acceptedContent, completable, inputRequired, type McpServer } from '@modelcontextprotocol/server';
+import { ResourceTemplate, acceptedContent, completable, inputRequired } from '@modelcontextprotocol/server';
+import type { ToolsetServer } from '../surface.js';
 import { z } from 'zod';
 import { PNG_BASE64 } from './assets.js';
 
@@ -16,7 +17,7 @@ const EmbeddedResourceArgs = z.object({ resourceUri: z.string().describe('URI of
 const ContextAnswer = z.object({ context: z.string() });
 
 /** Registers the resource fixtures. */
-export function registerResources(server: McpServer): void {
+export function registerResources(server: ToolsetServer): void {
   server.registerResource('static-text', 'test://static-text', { description: 'A static text resource.', mimeType: 'text/plain' }, async (uri) => ({
     contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }],
   }));
@@ -49,7 +50,7 @@ export function registerResources(server: McpServer): void {
 }
 
 /** Registers the prompt fixtures. */
-export function registerPrompts(server: McpServer): void {
+export function registerPrompts(server: ToolsetServer): void {
   server.registerPrompt('test_simple_prompt', { description: 'A simple prompt without arguments.' }, async () => ({
     messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }],
   }));

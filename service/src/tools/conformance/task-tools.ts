@@ -3,7 +3,8 @@
  * whether a call becomes a task is decided by the task layer (service/src/tasks/policy.ts lists them as
  * task-capable), and the worker runs them like any other tool.
  */
-import { acceptedContent, inputRequired, ProtocolError, ProtocolErrorCode, type McpServer } from '@modelcontextprotocol/server';
+import { acceptedContent, inputRequired, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { ToolsetServer } from '../surface.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 
@@ -13,7 +14,7 @@ const nameSchema = { type: 'object' as const, properties: { name: { type: 'strin
 const NameAnswer = z.object({ name: z.string() });
 
 /** Registers greet, slow_compute, failing_job, protocol_error_job, confirm_delete, multi_input, test_tool_with_task. */
-export function registerTaskTools(server: McpServer): void {
+export function registerTaskTools(server: ToolsetServer): void {
   server.registerTool('greet', { description: 'Sync-only: returns Hello, {name}!', inputSchema: z.object({ name: z.string().max(1_000) }) }, async ({ name }) =>
     text(`Hello, ${name}!`),
   );

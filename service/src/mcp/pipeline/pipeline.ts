@@ -1,0 +1,63 @@
+/**
+ * The tool-call pipeline: one `tools/call`, from the caller's tool name to the result it gets, as an
+ * ordered list of named stages, assembled once per process (server-factory.ts) and run for every call of
+ * both protocol eras:
+ *
+ *   resolve target → authorize → task or direct → audit → large-result offload → invoke
+ *
+ * `resolve` turns the call into a {@link TargetedCall} (a built-in tool or an upstream's, behind one
+ * {@link ToolTarget} interface); each stage then gets the call and the rest of the pipeline (`next`), and
+ * may answer itself (the task stage answers a task), pass the call on changed, or work on what comes back
+ * (offload). The SDK delivers the result (JSON or SSE) as for any handler.
+ */
+import type { ToolCall, ToolTarget } from '../../domain/tool-call.js';
+import type { TaskPolicyLookup } from '../../tasks/mcp-tasks.js';
+import type { BuiltinTools } from './builtin-tools.js';
+
+/** A tools/call result (complete, input_required, or a task). */
+export type ToolResult = Record<string, unknown>;
+
+/** What a stage may read of the server instance serving the call. */
+export interface RequestScope {
+  /** The built-in tools of the caller's toolsets on this instance. */
+  readonly builtins: BuiltinTools;
+  /** Whether a tool runs as a task; absent where tasks are not offered (the worker, 2025-era revisions before tasks). */
+  readonly taskPolicy?: TaskPolicyLookup;
+}
+
+/** A call whose target is known. */
+export interface TargetedCall extends ToolCall {
+  readonly target: ToolTarget;
+  readonly scope: RequestScope;
+}
+
+/** The rest of the pipeline after a stage. */
+export type Next = (call: TargetedCall) => Promise<ToolResult>;
+
+/** One named stage. */
+export interface Stage {
+  readonly name: string;
+  run(call: TargetedCall, next: Next): Promise<ToolResult>;
+}
+
+/** Finds a call's target; throws the caller's error (-32602) when nothing serves the name. */
+export type Resolver = (call: ToolCall, scope: RequestScope) => Promise<ToolTarget>;
+
+/** The assembled pipeline. */
+export interface ToolCallPipeline {
+  /** Stage names in order, `resolve target` first and `invoke` last. */
+  readonly stages: readonly string[];
+  run(call: ToolCall, scope: RequestScope): Promise<ToolResult>;
+}
+
+/** Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. */
+export function assemblePipeline(resolve: Resolver, stages: readonly Stage[]): ToolCallPipeline {
+  const chain = stages.reduceRight<Next>(
+    (next, stage) => (call) => stage.run(call, next),
+    (call) => call.target.invoke(call),
+  );
+  return {
+    stages: ['resolve target', ...stages.map((s) => s.name), 'invoke'],
+    run: async (call, scope) => chain({ ...call, scope, target: await resolve(call, scope) }),
+  };
+}
