@@ -11,7 +11,15 @@ const json = (value: unknown) => ({
 
 const NoArgs = z.object({});
 const WhoamiOutput = z.object({ tenantId: z.string(), tenant: z.string(), subject: z.string(), kind: z.string() });
-const DeploymentOutput = z.object({ region: z.string(), version: z.string(), health: z.record(z.string(), z.unknown()) });
+/**
+ * Dependency health as the process reports it (a gateway: postgres, redis, migrations, draining; a worker:
+ * worker). Named fields, not an open record: clients and inspectors expect portable output schemas.
+ */
+const Health = z
+  .object({ postgres: z.boolean(), redis: z.boolean(), migrations: z.boolean(), draining: z.boolean(), worker: z.boolean() })
+  .partial()
+  .describe('Dependency health of the process that answered');
+const DeploymentOutput = z.object({ region: z.string(), version: z.string(), health: Health });
 
 /** The `platform` toolset: `platform.whoami`, `platform.deployment`. */
 export const platformToolset: Toolset = {

@@ -43,6 +43,23 @@ describe('Built-in toolsets (2026-07-28 client)', function () {
     ]);
   });
 
+  it('lists only portable schemas: no open records (`additionalProperties: {}`), which inspectors flag', async () => {
+    const { tools } = await client.listTools();
+    const open = (schema: unknown, path: string): string[] => {
+      if (!schema || typeof schema !== 'object') return [];
+      const s = schema as Record<string, unknown>;
+      const here =
+        s['additionalProperties'] !== undefined &&
+        typeof s['additionalProperties'] === 'object' &&
+        Object.keys(s['additionalProperties'] as object).length === 0
+          ? [path]
+          : [];
+      return [...here, ...Object.entries(s).flatMap(([k, v]) => open(v, `${path}.${k}`))];
+    };
+    const found = tools.flatMap((t) => [...open(t.inputSchema, `${t.name}.inputSchema`), ...open(t.outputSchema, `${t.name}.outputSchema`)]);
+    assert.deepEqual(found, []);
+  });
+
   it('platform.whoami reports the caller; platform.deployment the region, version and health', async () => {
     const who = (await client.callTool({ name: 'platform.whoami', arguments: {} })).structuredContent as Record<string, unknown>;
     assert.deepEqual(who, { tenantId: tenant.id, tenant: 'tools', subject: who['subject'], kind: 'api-key' });

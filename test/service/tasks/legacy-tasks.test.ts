@@ -125,4 +125,24 @@ describe('tasks (2025-11-25 utility)', function () {
     assert.equal((list['tasks'] as unknown[]).length, 0);
     await assert.rejects(s.call(a, 'tasks/get', { taskId: 'nope' }), (e: RpcError) => e.code === -32602);
   });
+
+  it('lists tasks for a tasks/list sent without params (the v1 SDK client sends it so)', async () => {
+    const s = await legacySession(a, tenant.key);
+    const created = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 10 }, task: {} });
+    const taskId = (created['task'] as { taskId: string }).taskId;
+    const list = await s.bare(b, 'tasks/list');
+    assert.ok(
+      (list['tasks'] as { taskId: string }[]).some((t) => t.taskId === taskId),
+      JSON.stringify(list),
+    );
+  });
+
+  it('offers no tasks to a session at 2025-06-18, which has no tasks utility', async () => {
+    const s = await legacySession(a, tenant.key, '2025-06-18');
+    assert.equal(s.capabilities['tasks'], undefined);
+    await assert.rejects(s.bare(a, 'tasks/list'), (err: RpcError) => err.code === -32601);
+    // A `task` hint is not part of that revision: the call runs now and answers its result.
+    const result = await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 10 }, task: {} });
+    assert.deepEqual(result['structuredContent'], { ms: 10 });
+  });
 });

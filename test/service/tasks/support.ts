@@ -266,8 +266,11 @@ export async function waitForTask(
 export async function legacySession(
   mcpUrl: string,
   key: string,
+  protocolVersion = '2025-11-25',
 ): Promise<{
   call(url: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** A request without `params` (as the v1 SDK sends tasks/list). */
+  bare(url: string, method: string): Promise<Record<string, unknown>>;
   /** The raw response body (SSE events included). */
   raw(url: string, method: string, params?: Record<string, unknown>): Promise<string>;
   /**
@@ -307,7 +310,7 @@ export async function legacySession(
       id: ++id,
       method: 'initialize',
       params: {
-        protocolVersion: '2025-11-25',
+        protocolVersion,
         capabilities: { tasks: { list: {}, cancel: {} }, elicitation: { form: {} } },
         clientInfo: { name: 'legacy-task-test', version: '1' },
       },
@@ -315,13 +318,16 @@ export async function legacySession(
   });
   const sessionId = init.headers.get('mcp-session-id')!;
   const { capabilities } = (await parse(init)) as { capabilities: Record<string, unknown> };
-  const headers = { ...base, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  const headers = { ...base, 'mcp-session-id': sessionId, 'mcp-protocol-version': protocolVersion };
   await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
   return {
     sessionId,
     capabilities,
     async call(url, method, params = {}) {
       return parse(await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) }));
+    },
+    async bare(url, method) {
+      return parse(await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method }) }));
     },
     async stream(url, method, params, answerUrl, answer) {
       const myId = ++id;
