@@ -39,14 +39,17 @@ const STEPS: Step[] = [
   { name: 'mocha', cmd: [bin('mocha'), '--reporter', './test/support/summary-reporter.cjs', 'test/**/*.test.ts'], counts: 'summary-file' },
   // Further steps (each a script that writes {passed, failed, skipped} to $TEST_SUMMARY_FILE) go here.
 ];
-const extra = [
+const extra: { name: string; script: string; args?: string[] }[] = [
   { name: 'conformance', script: 'test/conformance/run.ts' },
   // Real third-party clients against the local platform (docs/clients.md); about a minute.
   { name: 'interop', script: 'test/interop/run.ts' },
   { name: 'validate', script: 'infra/tools/validate.ts' },
+  // The load suites in their short form (under 2 min together); `npm run flood` / `npm run soak` run them in full.
+  { name: 'flood', script: 'test/e2e/flood/main.ts', args: ['--short'] },
+  { name: 'soak', script: 'bench/soak/main.ts', args: ['--short'] },
 ];
-for (const { name, script } of extra) {
-  if (existsSync(script)) STEPS.push({ name, cmd: [bin('tsx'), script], counts: 'summary-file' });
+for (const { name, script, args = [] } of extra) {
+  if (existsSync(script)) STEPS.push({ name, cmd: [bin('tsx'), script, ...args], counts: 'summary-file' });
 }
 
 function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -31,7 +31,7 @@ const P99_RATIO = 3;
 const FLOOR_MS = 5;
 
 const sizes: FloodSizes = short
-  ? { oversizeTries: 12, idleConnections: 1200, slowClients: 100, sseStreams: 130, overLimitSeconds: 8, overLimitConcurrency: 32 }
+  ? { oversizeTries: 12, idleConnections: 1200, slowClients: 100, sseStreams: 130, overLimitSeconds: 6, overLimitConcurrency: 32 }
   : { oversizeTries: 100, idleConnections: 5000, slowClients: 500, sseStreams: 300, overLimitSeconds: 20, overLimitConcurrency: 64 };
 const limits: FloodLimits = short
   ? { maxConnections: 1000, headersTimeoutMs: 3_000, requestReceiveTimeoutMs: 5_000, sseStreamsPerTenant: 80, ratePerMinute: 1_500 }
@@ -73,14 +73,14 @@ async function main(): Promise<number> {
       return out;
     };
     await new Promise((r) => setTimeout(r, 1_000)); // warm-up
-    await phase('unloaded', () => new Promise((r) => setTimeout(r, short ? 8_000 : 30_000)));
+    await phase('unloaded', () => new Promise((r) => setTimeout(r, short ? 6_000 : 30_000)));
     const target = { mcpUrl: gw.mcpUrl, calm: gw.calm, loud: gw.loud };
     const scenarios: [string, () => Promise<ScenarioResult>][] = [
       ['oversized bodies', () => oversized(target, sizes)],
       ['idle keep-alive connections', () => idleConnections(target, sizes, limits)],
       ['slow headers', () => slowClients(target, sizes, limits, 'headers')],
       ['slow bodies', () => slowClients(target, sizes, limits, 'body')],
-      ['concurrent SSE streams', () => sseStreams(target, sizes, limits, short ? 3_000 : 15_000)],
+      ['concurrent SSE streams', () => sseStreams(target, sizes, limits, short ? 2_000 : 15_000)],
       ['one tenant far above its limit', () => overLimitTenant(target, sizes, limits)],
     ];
     const only = process.env.FLOOD_ONLY?.split(',');
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
       await new Promise((res) => setTimeout(res, 1_000)); // let the gateway settle between floods
     }
     // A second unloaded window: the baseline is both (a busy shared machine drifts over a run).
-    await phase('unloaded again', () => new Promise((r) => setTimeout(r, short ? 8_000 : 30_000)));
+    await phase('unloaded again', () => new Promise((r) => setTimeout(r, short ? 6_000 : 30_000)));
   } finally {
     await calm.stop();
     clearInterval(rssTimer);
