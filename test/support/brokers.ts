@@ -186,10 +186,12 @@ function fauxqsNode(): string | undefined {
 export const SQS_TEST_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' } as const;
 
 /**
- * fauxqs on a free port with a task queue and its DLQ (redrive policy, maxReceiveCount 10), persisted in a
- * temp dir, or why not.
+ * fauxqs on a free port with a task queue and its DLQ (redrive policy, maxReceiveCount 10), or why not.
+ * `persist`: state in SQLite in a temp dir, so `restart()` keeps the messages. fauxqs 2.4.1 then refuses
+ * ChangeMessageVisibility on received messages (MessageNotInflight): heartbeats and the DLQ listing's
+ * visibility reset fail there, so only the restart test persists.
  */
-export async function fauxqs(): Promise<Broker | Unavailable> {
+export async function fauxqs(opts: { persist?: boolean } = {}): Promise<Broker | Unavailable> {
   const node = fauxqsNode();
   // server.js is the entry that honours FAUXQS_DATA_DIR / FAUXQS_PERSISTENCE (cli.js keeps everything in memory).
   const cli = join('node_modules', 'fauxqs', 'dist', 'server.js');
@@ -202,7 +204,13 @@ export async function fauxqs(): Promise<Broker | Unavailable> {
   let output = '';
   const start = async () => {
     child = spawn(node, ['--no-warnings', cli], {
-      env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_HOST: 'localhost', FAUXQS_LOGGER: 'false', FAUXQS_DATA_DIR: dir, FAUXQS_PERSISTENCE: 'true' },
+      env: {
+        ...process.env,
+        FAUXQS_PORT: String(port),
+        FAUXQS_HOST: 'localhost',
+        FAUXQS_LOGGER: 'false',
+        ...(opts.persist && { FAUXQS_DATA_DIR: dir, FAUXQS_PERSISTENCE: 'true' }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-4_000)));

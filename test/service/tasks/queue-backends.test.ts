@@ -5,7 +5,7 @@
  * again and the task completes once; an always-failing job lands in the DLQ with its history and a replay
  * completes it under the same task id; a wiped queue -> `tasks redrive` completes every unfinished task
  * exactly once (twice redriven: the duplicate takes effect once). A broker restarted with tasks queued
- * loses nothing accepted (RabbitMQ: own rabbitmq-server; SQS: fauxqs persisted to disk; BullMQ: see
+ * loses nothing accepted (RabbitMQ: own rabbitmq-server; SQS: fauxqs persisted to disk, where it refuses visibility changes; BullMQ: see
  * redis-restart.test.ts). A backend whose broker is missing prints one skip line saying why.
  */
 import assert from 'node:assert/strict';
@@ -57,7 +57,7 @@ type Backend = 'bullmq' | 'rabbitmq' | 'sqs';
 const brokerOf: Record<Backend, () => Promise<Broker | Unavailable | undefined>> = {
   bullmq: async () => undefined,
   rabbitmq: anyRabbit,
-  sqs: fauxqs,
+  sqs: () => fauxqs(),
 };
 
 /** Applies the broker's env to this process too (the in-process gateway's AWS SDK reads credentials from it). */
@@ -184,7 +184,7 @@ for (const backend of ['rabbitmq', 'sqs'] as const) {
 
     before(async function () {
       // A broker this test may restart: never the machine's shared one.
-      const got = backend === 'rabbitmq' ? await ownRabbit() : await fauxqs();
+      const got = backend === 'rabbitmq' ? await ownRabbit() : await fauxqs({ persist: true });
       if ('skipped' in got) {
         console.log(`      skipped: the ${backend} broker restart test (${got.skipped})`);
         this.skip();

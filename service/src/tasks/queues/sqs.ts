@@ -144,12 +144,14 @@ export class SqsTaskQueue implements TaskQueue {
     );
     const rest = messages.filter((m) => !chosen.has(m.letter.taskId));
     for (let i = 0; i < rest.length; i += 10) {
-      await this.client.send(
+      const out = await this.client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.opts.dlqUrl,
           Entries: rest.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.handle, VisibilityTimeout: 0 })),
         }),
       );
+      // Not fatal: those letters stay hidden until the 30 s of the listing pass.
+      if (out.Failed?.length) this.onError(new Error(`SQS: ${out.Failed.length} dead letters stay hidden for 30 s: ${out.Failed[0]?.Code ?? 'failed'}`));
     }
     return [...chosen];
   }
