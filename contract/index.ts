@@ -27,6 +27,7 @@ export const METRICS = {
   mcpDuration: 'umcp_mcp_request_duration_seconds',
   activeSessions: 'umcp_active_sessions',
   openSseStreams: 'umcp_open_sse_streams',
+  toolCallsPassedThrough: 'umcp_tool_calls_passed_through_total',
   pgPoolTotal: 'umcp_pg_pool_total',
   pgPoolIdle: 'umcp_pg_pool_idle',
   pgPoolWaiting: 'umcp_pg_pool_waiting',

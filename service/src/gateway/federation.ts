@@ -29,7 +29,7 @@ import { SsrfGuard, type Resolver } from './ssrf-guard.js';
 import { UpstreamDirectory } from './upstream-directory.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import { UpstreamRegistry } from './upstream-registry.js';
-import { resolveUpstreamTool } from './upstream-tool-target.js';
+import { resolvePassThroughTool, resolveUpstreamTool } from './upstream-tool-target.js';
 import { RemoteTasks } from './upstream-tasks.js';
 
 /** Options of createFederation. */
@@ -103,6 +103,11 @@ export interface Federation {
   attach(server: McpServer, handlers: RouterHandlers, principal: Principal, facts: { era: 'legacy' | 'modern' }): Promise<void>;
   /** The tool-call pipeline's target for the tenant's tool `name` when an upstream serves it. */
   resolveTool(tenantId: string, name: string): Promise<ToolTarget | undefined>;
+  /**
+   * The pass-through target for the tenant's tool `name`, when a connected 2026-07-28 upstream serves it
+   * and the call can go to it as bytes (gateway/passthrough); undefined otherwise.
+   */
+  resolvePassThrough(tenantId: string, name: string): Promise<ToolTarget | undefined>;
   /** The MCP layer's notifier (publishes list changes to a tenant's sessions on every replica). */
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
   /** The MCP layer's request-state codec (upstream input_required for 2026-07-28 callers). */
@@ -158,6 +163,7 @@ export function createFederation(opts: FederationOptions): Federation {
           roundMs: 120_000,
         })
       : undefined;
+  const toolDeps = () => ({ directory, catalog, pool, version: opts.version, ...(requestState && { requestState }), ...(pending && { pending }) });
   const registry = new UpstreamRegistry({
     store,
     directory,
@@ -212,7 +218,10 @@ export function createFederation(opts: FederationOptions): Federation {
       });
     },
     resolveTool(tenantId, name) {
-      return resolveUpstreamTool({ directory, catalog, pool, ...(requestState && { requestState }), ...(pending && { pending }) }, tenantId, name);
+      return resolveUpstreamTool(toolDeps(), tenantId, name);
+    },
+    resolvePassThrough(tenantId, name) {
+      return resolvePassThroughTool(toolDeps(), tenantId, name);
     },
     async start() {
       await pending?.start();

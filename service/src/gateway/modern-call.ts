@@ -59,6 +59,23 @@ export interface ModernCall {
   readonly requestOptions: RelayOptions;
 }
 
+/**
+ * A 2026-07-28 caller's view of an upstream's answer: an `input_required` round has the upstream's
+ * requestState sealed inside the gateway's (bound to the caller and this upstream and target, so the retry
+ * may land on any replica); any other result becomes the gateway's own (asOwn, after `mapResult`).
+ */
+export async function asCallerRound(
+  round: Pick<ModernCall, 'up' | 'target' | 'ctx' | 'codec' | 'mapResult'>,
+  result: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const r = result as { resultType?: string; inputRequests?: Record<string, unknown>; requestState?: string };
+  if (r.resultType === 'input_required') {
+    const requestState = await round.codec.mint({ fed: round.up.namespace, tool: round.target, s: r.requestState ?? '' }, round.ctx);
+    return { resultType: 'input_required', inputRequests: r.inputRequests ?? {}, requestState };
+  }
+  return asOwn(round.mapResult ? round.mapResult(result) : result);
+}
+
 /** Runs one round of an upstream request (tools/call, prompts/get, resources/read) for a 2026-07-28 caller. */
 export async function callForModernCaller(call: ModernCall): Promise<Record<string, unknown>> {
   const { up, target: name, ctx, codec, pending } = call;
@@ -74,12 +91,7 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
       const requestState = await codec.mint({ fed: up.namespace, tool: name, p: pendingId, r: owner, n: o.round }, ctx);
       return { resultType: 'input_required', inputRequests: o.asks, requestState };
     }
-    const r = o.result as { resultType?: string; inputRequests?: Record<string, unknown>; requestState?: string };
-    if (r.resultType === 'input_required') {
-      const requestState = await codec.mint({ fed: up.namespace, tool: name, s: r.requestState ?? '' }, ctx);
-      return { resultType: 'input_required', inputRequests: r.inputRequests ?? {}, requestState };
-    }
-    return asOwn(call.mapResult ? call.mapResult(o.result) : o.result);
+    return asCallerRound({ up, target: name, ctx, codec, ...(call.mapResult && { mapResult: call.mapResult }) }, o.result);
   };
 
   if (sealed && typeof sealed['p'] === 'string' && typeof sealed['r'] === 'string') {

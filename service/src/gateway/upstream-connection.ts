@@ -131,6 +131,22 @@ export class UpstreamConnection {
   }
 
   /**
+   * The HTTP face of a connected 2026-07-28 upstream (Streamable HTTP, no OAuth), for the pass-through
+   * path; undefined otherwise (calls then go through the pooled client). `send` runs under the same policy
+   * as every call (bulkhead, breaker, error mapping); `read` consumes the answer inside it, so a streamed
+   * answer holds its concurrency slot until it ends.
+   */
+  passThrough(): { send<T>(init: RequestInit, read: (res: Response) => Promise<T>): Promise<T> } | undefined {
+    if (this.era !== 'modern' || this.upstream.transport === 'sse') return undefined;
+    const http = this.factory.http();
+    if (!http) return undefined;
+    return {
+      send: (init, read) =>
+        this.run(async () => read(await http.fetch(http.url, { ...init, headers: { ...http.headers, ...(init.headers as Record<string, string>) } })), false),
+    };
+  }
+
+  /**
    * Subscribes to updates of an upstream resource (2025-era upstreams declaring `resources.subscribe`;
    * for others the subscription is only remembered). Idempotent.
    */

@@ -22,16 +22,19 @@ import { legacyUpstreamTaskOf, upstreamTaskOf } from '../protocol/upstream-task-
 import { callContext } from './call-context.js';
 import type { ClientPool } from './client-pool.js';
 import { upstreamError } from './errors.js';
-import { asOwn, callForModernCaller, type RequestStateCodecPort } from './modern-call.js';
+import { asCallerRound, asOwn, callForModernCaller, type RequestStateCodecPort } from './modern-call.js';
+import { exchange } from './passthrough/upstream-exchange.js';
 import type { PendingInputs } from './pending-inputs.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './connection/upstream-answers.js';
-import { toolAllowed, type ResolvedUpstream } from './upstream-config.js';
+import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import { relayOptions, routeName, type RoutingDeps } from './upstream-routing.js';
 import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask } from './upstream-tasks.js';
 
 /** What an upstream tool target needs. */
 export interface UpstreamToolDeps extends RoutingDeps {
   readonly pool: ClientPool;
+  /** The gateway's version, reported to upstreams as the client's. */
+  readonly version: string;
   /** The deployment's request-state codec (2026-07-28 callers: upstream input_required passes through). */
   readonly requestState?: RequestStateCodecPort;
   /** Pending upstream calls waiting for a 2026-07-28 caller's answer (2025-era upstreams). */
@@ -46,11 +49,44 @@ export async function resolveUpstreamTool(deps: UpstreamToolDeps, tenantId: stri
   return {
     kind: 'upstream',
     upstream: up.namespace,
-    authorize() {
-      if (!toolAllowed(up.options, route.name)) throw upstreamError(up.namespace, 'denied', `tool "${route.name}" is not exposed (allow/deny list)`);
-    },
+    authorize: () => authorize(up, route.name),
     invoke: (call) =>
       call.era === 'modern' && deps.requestState ? callForModern(deps, deps.requestState, up, route.name, call) : callOnSession(deps, up, route.name, call),
+  };
+}
+
+function authorize(up: ResolvedUpstream, name: string): void {
+  if (!toolAllowed(up.options, name)) throw upstreamError(up.namespace, 'denied', `tool "${name}" is not exposed (allow/deny list)`);
+}
+
+/**
+ * The pass-through target of the tenant's tool `name`: a namespaced tool of a connected 2026-07-28 upstream
+ * (Streamable HTTP, no OAuth), called for a 2026-07-28 caller's request as it came (gateway/passthrough);
+ * undefined when the call must go through the pooled client.
+ */
+export async function resolvePassThroughTool(deps: UpstreamToolDeps, tenantId: string, name: string): Promise<ToolTarget | undefined> {
+  const codec = deps.requestState;
+  const route = codec && name.includes(NAMESPACE_SEPARATOR) ? await routeName(deps, tenantId, 'tools', name) : undefined;
+  if (!codec || !route || route.up.root) return undefined;
+  const { up } = route;
+  const link = deps.pool.get(up).passThrough();
+  if (!link) return undefined;
+  return {
+    kind: 'upstream',
+    upstream: up.namespace,
+    authorize: () => authorize(up, route.name),
+    async invoke({ params, ctx }) {
+      const forwarded = {
+        id: ctx.mcpReq.id,
+        params: { ...params, name: route.name },
+        signal: ctx.mcpReq.signal,
+        onNotification: (n: { method: string; params?: Record<string, unknown> }) => void ctx.mcpReq.notify(n as never).catch(() => undefined),
+      };
+      const result = await exchange(link, up, forwarded, deps.version);
+      const task = upstreamTaskOf(result);
+      if (task) return { resultType: 'task', ...asCallerTask(up.namespace, task) };
+      return asCallerRound({ up, target: `tools/call:${route.name}`, ctx, codec }, result);
+    },
   };
 }
 

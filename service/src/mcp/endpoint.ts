@@ -28,7 +28,8 @@ import type { LargeResultsDeps } from './large-results.js';
 import { createLegacyLeg, type LegacyLeg } from './legacy-leg.js';
 import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
-import { authInfoFor, createTenantServerFactory, principalOf } from './server-factory.js';
+import { passThrough, type PassThroughDeps } from './passthrough.js';
+import { authInfoFor, createTenantServerFactory, principalOf, SERVER_NAME } from './server-factory.js';
 import { SseTracker } from './sse-tracker.js';
 import { TenantHandlers } from './tenant-handlers.js';
 import { EdgeErrorCode } from '../protocol/errors.js';
@@ -60,7 +61,7 @@ export interface McpEndpointDeps {
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
-  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
+  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'resolvePassThrough' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
   tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
@@ -144,6 +145,15 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     ...(deps.tasks && { tasks: deps.tasks }),
     ...(deps.largeResults && { largeResults: deps.largeResults }),
   });
+  // 2026-07-28 tools/call of a connected 2026-07-28 upstream's tool: bytes to the upstream, not the SDK (passthrough.ts).
+  const federation = deps.federation;
+  const tasks = deps.tasks;
+  const passThroughDeps: PassThroughDeps | undefined = federation && {
+    pipeline: tenantFactory.pipeline,
+    resolve: (tenantId, name) => federation.resolvePassThrough(tenantId, name),
+    ...(tasks && { taskPolicy: () => tasks.policyLookup() }),
+    serverInfo: { name: SERVER_NAME, version: deps.deployment.version },
+  };
   /** The SDK-shaped factory both legs call; the principal rides in `authInfo.extra.principal`. */
   const sdkFactory: McpServerFactory = async (ctx) => {
     const principal = principalOf(ctx.authInfo);
@@ -214,6 +224,11 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       return legacyLeg.handle(request, principal, info, text === undefined ? undefined : { text, parsed });
     }
     labels.era = 'modern';
+    const passed = isPost && passThroughDeps ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
+    if (passed) {
+      metrics.passedThrough.inc();
+      return sse.track(passed, false, () => undefined);
+    }
     const listen = labels.method === 'subscriptions/listen';
     // Upstream resources a listen stream asks for are subscribed upstream while the stream is open.
     const unhold = listen ? await holdListenResources(principal, parsed) : undefined;

@@ -48,6 +48,8 @@ export interface McpMetrics {
   readonly duration: client.Histogram<'method' | 'era'>;
   /** SSE streams open on this process (unlabelled; shared with the legacy leg). */
   readonly openSseStreams: client.Gauge;
+  /** tools/call requests of 2026-07-28 callers forwarded to a 2026-07-28 upstream as bytes (pass-through). */
+  readonly passedThrough: client.Counter;
 }
 
 /** Registers (or reuses, when another endpoint in this process did) the MCP metrics in `registry`. */
@@ -84,6 +86,15 @@ export function mcpMetrics(registry: client.Registry = client.register): McpMetr
     openSseStreams: getOrCreate(
       METRICS.openSseStreams,
       () => new client.Gauge({ name: METRICS.openSseStreams, help: 'Open MCP SSE streams on this process', registers: [] }),
+    ),
+    passedThrough: getOrCreate(
+      METRICS.toolCallsPassedThrough,
+      () =>
+        new client.Counter({
+          name: METRICS.toolCallsPassedThrough,
+          help: 'tools/call requests forwarded to a 2026-07-28 upstream as bytes (pass-through), not through the SDK',
+          registers: [],
+        }),
     ),
   };
 }

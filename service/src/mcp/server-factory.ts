@@ -84,8 +84,11 @@ export interface ServerRequestFacts {
   readonly protocolVersion?: string;
 }
 
-/** Builds the server for one principal and one serving unit. */
-export type TenantServerFactory = (principal: Principal, ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts) => Promise<McpServer>;
+/** Builds the server for one principal and one serving unit; `pipeline` is the process's tool-call pipeline. */
+export interface TenantServerFactory {
+  (principal: Principal, ctx: Pick<McpRequestContext, 'era'> & ServerRequestFacts): Promise<McpServer>;
+  readonly pipeline: ToolCallPipeline;
+}
 
 function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilities {
   const merged: Record<string, unknown> = {};
@@ -126,7 +129,7 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
   };
   const pipeline = toolCallPipeline(deps);
 
-  return async (principal, facts) => {
+  const factory = async (principal: Principal, facts: Pick<McpRequestContext, 'era'> & ServerRequestFacts): Promise<McpServer> => {
     const { era } = facts;
     const toolsets = knownToolsets(principal.toolsets, (name) =>
       deps.logger.warn({ tenantId: principal.tenantId, toolset: name }, 'tenant names an unknown toolset; skipped'),
@@ -169,6 +172,7 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     );
     return server;
   };
+  return Object.assign(factory, { pipeline });
 }
 
 /** What the toolsets of one instance may use. */

@@ -6,7 +6,7 @@
  * upstream session or joins one another client made.
  */
 import { randomInt } from 'node:crypto';
-import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, SSEClientTransport, StreamableHTTPClientTransport, type FetchLike } from '@modelcontextprotocol/client';
 import { upstreamError } from '../errors.js';
 import type { SsrfGuard } from '../ssrf-guard.js';
 import { liftUpstreamAnswer, UPSTREAM_CLIENT_CAPABILITIES } from './upstream-answers.js';
@@ -17,6 +17,14 @@ import type { CallerRelay } from './caller-relay.js';
 import { oauthAuthProvider } from './oauth-auth-provider.js';
 import { UpstreamAgents } from './upstream-agents.js';
 import { UpstreamClientCredentials } from './upstream-client-credentials.js';
+
+/** How to reach an upstream over HTTP as its clients do. */
+export interface UpstreamHttp {
+  readonly url: URL;
+  readonly fetch: FetchLike;
+  /** Configured headers (credentials), lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+}
 
 /** What UpstreamClientFactory needs beyond the upstream. */
 export interface UpstreamClientFactoryDeps {
@@ -37,11 +45,24 @@ export class UpstreamClientFactory {
   /** The Authorization header each upstream response's request carried (which token a 401 refused). */
   private readonly sentAuthorization = new WeakMap<Response, string | null>();
 
+  /** What the last client of a new session was opened with (the pass-through path sends on it). */
+  private opened: UpstreamHttp | undefined;
+
   constructor(
     private readonly upstream: ResolvedUpstream,
     private readonly deps: UpstreamClientFactoryDeps,
   ) {
     this.agents = new UpstreamAgents(deps.guard, deps.keepAliveMs);
+  }
+
+  /**
+   * The checked URL, fetch (the pinned agent) and configured headers of the current client, for requests the
+   * gateway sends without the SDK client (gateway/passthrough). Undefined before a client was opened, after
+   * close, and for OAuth upstreams (their tokens live in the client's auth provider).
+   */
+  http(): UpstreamHttp | undefined {
+    const opened = this.opened;
+    return opened && this.agents.has(opened.url.origin) ? opened : undefined;
   }
 
   /**
@@ -64,6 +85,7 @@ export class UpstreamClientFactory {
     const authProvider = up.credentials?.oauth ? oauthAuthProvider(new UpstreamClientCredentials(up.credentials.oauth), this.sentAuthorization) : undefined;
     const fetchFn = this.agents.fetchFor(target.url.origin, headers, up.credentials?.oauth ? this.sentAuthorization : undefined);
     const common = { fetch: fetchFn, requestInit: { headers }, ...(authProvider && { authProvider }) };
+    if (!join) this.opened = authProvider ? undefined : { url: target.url, fetch: fetchFn, headers };
     const transport =
       up.transport === 'sse'
         ? new SSEClientTransport(target.url, common)
@@ -103,6 +125,7 @@ export class UpstreamClientFactory {
 
   /** Closes the HTTP agents. */
   close(): Promise<void> {
+    this.opened = undefined;
     return this.agents.close();
   }
 }

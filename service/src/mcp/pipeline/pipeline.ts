@@ -48,6 +48,8 @@ export interface ToolCallPipeline {
   /** Stage names in order, `resolve target` first and `invoke` last. */
   readonly stages: readonly string[];
   run(call: ToolCall, scope: RequestScope): Promise<ToolResult>;
+  /** Runs a call whose target is known already (the pass-through path resolves its own). */
+  runResolved(call: TargetedCall): Promise<ToolResult>;
 }
 
 /** Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. */
@@ -59,5 +61,6 @@ export function assemblePipeline(resolve: Resolver, stages: readonly Stage[]): T
   return {
     stages: ['resolve target', ...stages.map((s) => s.name), 'invoke'],
     run: async (call, scope) => chain({ ...call, scope, target: await resolve(call, scope) }),
+    runResolved: async (call) => chain(call),
   };
 }
