@@ -54,6 +54,8 @@ export function exchange(link: PassThroughLink, up: ResolvedUpstream, call: Forw
     method: 'POST',
     body,
     signal,
+    // Never followed (an upstream's redirect is an error, as on the client path), and dispatcherFetch's fast path.
+    redirect: 'manual',
     headers: {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
