@@ -44,21 +44,7 @@ export interface Target {
 }
 
 /** Known platform bugs, by client id and capability: the cell says `known-fail` with this note while it fails. */
-export const KNOWN_FAILURES: Record<string, Partial<Record<Capability, string>>> = {
-  inspector: {
-    'tools/list': "issue 18: the Inspector flags platform.deployment's outputSchema as non-portable (`additionalProperties: {}`)",
-  },
-  'inspector-auto': {
-    'tools/list': "issue 18: the Inspector flags platform.deployment's outputSchema as non-portable (`additionalProperties: {}`)",
-  },
-  'sdk-v1': {
-    'tasks/list':
-      'issue 18: `client.experimental.tasks.listTasks()` sends tasks/list without params, which the gateway answers with -32603 (tasks/mcp-tasks.ts reads params.cursor of undefined); with `"params": {}` it works',
-  },
-  'mcp-remote': {
-    'tasks/list': 'issue 18: same tasks/list without params as the SDK v1 client behind the bridge',
-  },
-};
+export const KNOWN_FAILURES: Record<string, Partial<Record<Capability, string>>> = {};
 
 export const pass = (note?: string): Cell => (note ? { status: 'pass', note } : { status: 'pass' });
 export const byDesign = (note: string): Cell => ({ status: 'by-design', note });
