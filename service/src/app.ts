@@ -177,7 +177,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
-          extensions: [upstreamAdminRoute(federation.registry, () => federation.secrets), shardAdminRoute(data, TENANT_TABLES), dlqAdminRoute(tasks.service), taskRedriveAdminRoute(tasks.service)],
+          extensions: [
+            upstreamAdminRoute(federation.registry, () => federation.secrets),
+            shardAdminRoute(data, TENANT_TABLES),
+            dlqAdminRoute(tasks.service),
+            taskRedriveAdminRoute(tasks.service),
+          ],
           validateToolsets: (names) => void resolveToolsets(names),
         }),
       }),
