@@ -1,21 +1,17 @@
 /**
- * Names the questions a 2025-era session's legacy shim sends (the key format and the `_meta` key are the
- * wire vocabulary in service/src/protocol/input-keys.ts; this is the server side that stamps them).
+ * Names the questions a 2025-era session is asked (the key format and the `_meta` key are the wire
+ * vocabulary in service/src/protocol/input-keys.ts; this is the server side that stamps them). On a
+ * 2025-era session the SDK's legacy shim sends each embedded request of an `input_required` result as a
+ * server-to-client request, params as given: the server factory wraps the three methods that may answer
+ * `input_required` so their results carry the key in each request's params before the shim sees them.
  */
-import { McpServer, type Server } from '@modelcontextprotocol/server';
 import { withInputKeyHint } from '../protocol/input-keys.js';
+import type { ServerHandlers } from './pipeline/server-handlers.js';
 
 type InputRequiredLike = { resultType?: unknown; inputRequests?: Record<string, unknown> };
-type Fulfill = (
-  method: string,
-  handler: (request: unknown, ctx: unknown) => Promise<unknown>,
-  request: unknown,
-  ctx: unknown,
-  first: unknown,
-) => Promise<unknown>;
 
-/** Stamps each embedded request of an `input_required` result with its key. */
-function named(result: unknown): unknown {
+/** Stamps each embedded request of an `input_required` result with its key; other results are returned as they are. */
+export function nameInputRequests<T>(result: T): T {
   const r = result as InputRequiredLike | undefined;
   if (!r || r.resultType !== 'input_required' || !r.inputRequests) return result;
   const inputRequests: Record<string, unknown> = {};
@@ -24,17 +20,13 @@ function named(result: unknown): unknown {
     // roots/list carries no params of its own; its answer needs no name to be matched.
     inputRequests[key] = e && typeof e === 'object' && e.params && typeof e.params === 'object' ? { ...e, params: withInputKeyHint(e.params, key) } : entry;
   }
-  return { ...r, inputRequests };
+  return { ...r, inputRequests } as T;
 }
 
-/**
- * Makes `server` (serving a 2025-era session) name the questions its legacy shim sends. Relies on the
- * SDK's `Server._legacyInputRequiredShim()` (SDK 2.x): without it, questions go out unnamed as before.
- */
-export function nameInputKeys(server: McpServer | Server): void {
-  const host = (server instanceof McpServer ? server.server : server) as unknown as { _legacyInputRequiredShim?: () => { fulfill: Fulfill } };
-  const shim = host._legacyInputRequiredShim?.();
-  if (!shim || typeof shim.fulfill !== 'function') return;
-  const fulfill = shim.fulfill.bind(shim);
-  shim.fulfill = (method, handler, request, ctx, first) => fulfill(method, async (req, c) => named(await handler(req, c)), request, ctx, named(first));
+/** The methods that may answer `input_required` (2026-07-28 multi round-trip; the legacy shim fulfils them on 2025-era sessions). */
+const INPUT_REQUIRED_METHODS = ['tools/call', 'prompts/get', 'resources/read'];
+
+/** Makes a 2025-era session's instance name the questions it asks (call after every handler is registered). */
+export function nameInputKeys(handlers: ServerHandlers): void {
+  for (const method of INPUT_REQUIRED_METHODS) handlers.wrap(method, (inner) => async (request, ctx) => nameInputRequests(await inner(request, ctx)));
 }

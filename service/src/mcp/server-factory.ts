@@ -31,6 +31,7 @@ import { offersTasks as tasksOffered } from '../tasks/mcp-tasks.js';
 import { knownToolsets, type DeploymentInfo, type ToolsetContext } from '../tools/index.js';
 import { recordingSurface } from '../tools/surface.js';
 import type { McpConfig } from './config.js';
+import { nameInputKeys } from './input-keys.js';
 import { serveStoredResults, type LargeResultsDeps } from './large-results.js';
 import { builtinTools } from './pipeline/builtin-tools.js';
 import { assemblePipeline, type RequestScope, type Stage, type ToolCallPipeline } from './pipeline/pipeline.js';
@@ -170,6 +171,8 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
         scope,
       ),
     );
+    // Questions of input_required handlers go out named on a 2025-era session, so a federating gateway can keep their keys.
+    if (era === 'legacy') nameInputKeys(handlers);
     return server;
   };
   return Object.assign(factory, { pipeline });

@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { Principal } from '../../domain/principal.js';
 import type { RedisEventLog } from '../../store/redis/event-store.js';
 import type { RedisSessionStore, SessionRecord } from '../../store/redis/session-store.js';
-import { nameInputKeys } from '../input-keys.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { LegacySettings } from './config.js';
 import { principalFingerprint, type InstancePool, type LiveInstance } from './instance-pool.js';
@@ -150,10 +149,7 @@ export async function buildServer(
 ): Promise<Awaited<ReturnType<McpServerFactory>>> {
   const base = authInfoOf(principal);
   const authInfo = { ...base, extra: { ...base.extra, ...(protocolVersion && { protocolVersion }) } };
-  const product = await ctx.factory({ era: 'legacy', authInfo, requestInfo: request });
-  // Questions of input_required handlers go out named, so a federating gateway can keep their keys.
-  nameInputKeys(product);
-  return product;
+  return ctx.factory({ era: 'legacy', authInfo, requestInfo: request });
 }
 
 /**

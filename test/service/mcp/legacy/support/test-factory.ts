@@ -5,12 +5,16 @@
  * roots, a long `sleep`, logging, standalone notifications (`notify`) and a subscribable resource.
  */
 import { acceptedContent, inputRequired, McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
+import { nameInputKeys } from '../../../../../service/src/mcp/input-keys.js';
+import { recordHandlers } from '../../../../../service/src/mcp/pipeline/server-handlers.js';
 import { z } from 'zod';
 import type { Principal } from '../../../../../service/src/domain/principal.js';
 
 /** Builds one server instance per exchange, like the production factory. */
 export const testFactory: McpServerFactory = ({ authInfo }) => {
   const server = new McpServer({ name: 'legacy-test', version: '1.0.0' }, { capabilities: { logging: {}, resources: { subscribe: true } } });
+  // As the production factory does: questions of input_required handlers go out named (mcp/input-keys.ts).
+  const handlers = recordHandlers(server);
   server.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
   server.registerTool('whoami', { inputSchema: z.object({}) }, async () => {
     const principal = (authInfo?.extra as { principal?: Principal } | undefined)?.principal;
@@ -67,5 +71,6 @@ export const testFactory: McpServerFactory = ({ authInfo }) => {
   server.registerResource('counter', 'test://counter', {}, async (uri) => ({ contents: [{ uri: uri.href, text: '1' }] }));
   server.server.setRequestHandler('resources/subscribe', async () => ({}));
   server.server.setRequestHandler('resources/unsubscribe', async () => ({}));
+  nameInputKeys(handlers);
   return server;
 };
