@@ -95,9 +95,12 @@ for (const backend of ['bullmq', 'rabbitmq', 'sqs'] as const) {
       tenant = await env.tenant('acme');
     });
     after(async () => {
-      await env?.cleanup();
-      await broker?.stop();
-      restore();
+      try {
+        await env?.cleanup();
+      } finally {
+        await broker?.stop();
+        restore();
+      }
     });
     afterEach(async () => {
       await Promise.allSettled(env?.workers.splice(0).map((w) => w.kill()) ?? []);
@@ -193,9 +196,12 @@ for (const backend of ['rabbitmq', 'sqs'] as const) {
       restore = useProcessEnv(broker.env);
     });
     after(async () => {
-      await env?.cleanup();
-      await broker?.stop();
-      restore();
+      try {
+        await env?.cleanup();
+      } finally {
+        await broker?.stop();
+        restore();
+      }
     });
 
     it('nothing accepted is lost: every task queued before and after the restart completes once', async () => {
