@@ -171,7 +171,9 @@ export function serveStoredResults(handlers: ServerHandlers, principal: Principa
   const read = handlers.current('resources/read');
   handlers.set('resources/read', async (request, ctx) => {
     const params = ReadParams.safeParse(request.params ?? {});
-    if (params.success && params.data.uri.startsWith(BLOB_URI_SCHEME)) return readStoredResult(params.data.uri, principal.tenantId, deps);
+    // Not cacheable (ttlMs 0, else the server's list hint applies): a stored result expires with its retention.
+    if (params.success && params.data.uri.startsWith(BLOB_URI_SCHEME))
+      return { ...(await readStoredResult(params.data.uri, principal.tenantId, deps)), ttlMs: 0 };
     if (read) return read(request, ctx);
     throw new ResourceNotFoundError(params.success ? params.data.uri : '(missing uri)');
   });

@@ -41,6 +41,7 @@ import { authorizeStage } from './pipeline/stages/authorize.js';
 import { largeResultStage } from './pipeline/stages/large-result.js';
 import { resolveTarget } from './pipeline/stages/resolve-target.js';
 import { taskStage } from './pipeline/stages/task-or-direct.js';
+import { validateArgumentsStage } from './pipeline/stages/validate-arguments.js';
 import type { RotatingRequestStateCodec } from './request-state.js';
 
 /** Name this server reports in `serverInfo` (discover, initialize, result `_meta`). */
@@ -105,7 +106,7 @@ function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilit
 function toolCallPipeline(deps: ServerFactoryDeps): ToolCallPipeline {
   const stages: Stage[] = [authorizeStage];
   if (deps.tasks && !deps.runsTasks) stages.push(taskStage(deps.tasks.service));
-  stages.push(auditStage(deps.audit, deps.logger));
+  stages.push(validateArgumentsStage({ surfaceErrors: deps.runsTasks === true }), auditStage(deps.audit, deps.logger));
   if (deps.largeResults) stages.push(largeResultStage(deps.largeResults));
   const federation = deps.federation;
   return assemblePipeline(resolveTarget(federation && ((tenantId, name) => federation.resolveTool(tenantId, name))), stages);

@@ -1,5 +1,5 @@
 /**
- * Stage 4, audit: every call that runs (directly, or as a task on the worker) is recorded with actor,
+ * Stage 5, audit: every call that runs (directly, or as a task on the worker) is recorded with actor,
  * tool, outcome, duration and, for an upstream's tool, its namespace. Argument values are never recorded
  * (they may hold secrets). The gateway's audit log batches entries (store/pg/batching-audit-log.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Stage 5, large-result offload: a complete result over LARGE_RESULT_BYTES goes to object storage and the
+ * Stage 6, large-result offload: a complete result over LARGE_RESULT_BYTES goes to object storage and the
  * caller gets a summary and a `resource_link` (../../large-results.ts). Task answers never reach it (the
  * task stage answers them before), so a task's stored result is offloaded on the worker, where its run
  * passes here.
