@@ -6,7 +6,8 @@
  * SSE_STREAMS_PER_TENANT, one tenant far above RATE_LIMIT_PER_MINUTE. Each flood passes when every
  * refusal was a clear answer and the calm tenant had no failure and a p99 within 3x of its unloaded p99.
  *
- * `--short` (what `npm test` runs): fewer connections and tighter timeouts, about a minute. The full run
+ * `--short` (what `npm test` runs): fewer connections and tighter timeouts, about a minute; it judges the
+ * answers and the calm tenant's failures and only reports its p99 (a few dozen calls per phase). The full run
  * (default) writes bench/results/flood.json. With TEST_SUMMARY_FILE set, writes {passed, failed}.
  */
 import { writeFileSync } from 'node:fs';
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
   const allowed = P99_RATIO * Math.max(baseP99, FLOOR_MS);
   let passed = 0;
   let failed = 0;
+  const notes: string[] = [];
   const round = (n: number) => Math.round(n * 10) / 10;
   console.log(
     `\nflood (${short ? 'short' : 'full'}): calm tenant unloaded p50 ${round(quantile(unloaded, 0.5))} ms, p99 ${round(baseP99)} ms (${unloaded.length} calls, before and after the floods); allowed p99 under flood ${round(allowed)} ms`,
@@ -121,7 +123,9 @@ async function main(): Promise<number> {
       ratio: round(quantile(lat, 0.99) / Math.max(baseP99, FLOOR_MS)),
     };
     if (fails.length) r.problems.push(`calm tenant: ${fails.length} failures (${fails[0]!.what})`);
-    if (!(r.calm.p99 <= allowed)) r.problems.push(`calm tenant p99 ${r.calm.p99} ms > ${round(allowed)} ms (${r.calm.ratio}x)`);
+    // The latency bound is judged by the full run: a short phase holds a few dozen calls, whose p99 is their
+    // maximum, i.e. the machine's noise. The short form judges the answers and the calm tenant's failures.
+    if (!(r.calm.p99 <= allowed)) (short ? notes : r.problems).push(`calm tenant p99 ${r.calm.p99} ms > ${round(allowed)} ms (${r.calm.ratio}x)`);
     r.pass = r.problems.length === 0;
     if (r.pass) passed++;
     else failed++;
@@ -135,6 +139,7 @@ async function main(): Promise<number> {
       `     calm tenant: p50 ${r.calm.p50} ms, p99 ${r.calm.p99} ms (${r.calm.ratio}x unloaded), ${lat.length} calls, ${fails.length} failures; gateway peak RSS ${p.peakRssMb} MB`,
     );
     for (const problem of r.problems) console.log(`     problem: ${problem}`);
+    for (const note of notes.splice(0)) console.log(`     not judged in the short form: ${note}`);
   }
   const report = {
     generatedAt: new Date().toISOString(),
