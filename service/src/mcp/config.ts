@@ -66,7 +66,7 @@ export const McpConfigSchema = z.object({
     'Lease a replica holds (and renews) on a running 2025-era request; when it lapses, resuming clients get an error.',
   ),
   MAX_SUBSCRIPTIONS: intFromEnv(100, 1, 10_000).describe(
-    'Open subscriptions/listen streams per tenant on one replica (2026-07-28; more are refused with -32603), and resource subscriptions per 2025-era session.',
+    'Open subscriptions/listen streams per tenant on one replica (2026-07-28; more are refused with -32603), and resource subscriptions per 2025-era session. A listen stream also counts against SSE_STREAMS_PER_TENANT (refused with 429): the lower of the two refuses first.',
   ),
   SSE_KEEPALIVE_MS: intFromEnv(15_000, 1000, 300_000).describe('Interval of SSE keep-alive comments on open streams, in milliseconds.'),
   LIST_CACHE_TTL_MS: intFromEnv(60_000, 0, 86_400_000).describe('ttlMs cache hint on tools/resources/prompts list results (0 = do not cache).'),
