@@ -6,7 +6,8 @@
  *   (tenant-handlers.ts keeps them bounded).
  *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 413,
  *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 406, 415, draining,
- *   metrics and SSE bookkeeping.
+ *   metrics and SSE bookkeeping. A tools/call of a connected 2026-07-28 upstream's tool may skip the SDK
+ *   altogether (passthrough.ts decides, before anything is sent).
  * - 2025-era (sessionful): routed with the SDK's `isLegacyRequest` to the legacy leg (legacy-leg.ts,
  *   implemented in ./legacy).
  *
