@@ -20,7 +20,6 @@
 import { Connection, ConsumerStatus, type AsyncMessage, type Channel, type PublisherProps, type Publisher, type SyncMessage } from 'rabbitmq-client';
 import { QUEUE } from '../../../../contract/index.js';
 import {
-  matchesFilter,
   type ConsumeOptions,
   type DeadLetter,
   type DeadLetterFilter,
@@ -31,6 +30,7 @@ import {
   type TaskQueue,
 } from '../task-queue.js';
 import type { CancelPublisher } from './redis.js';
+import { latestPerTask, ScannedDeadLetters } from './scanned-dead-letters.js';
 
 /** A job message on the wire. */
 interface JobMessage {
@@ -76,6 +76,10 @@ export class RabbitTaskQueue implements TaskQueue {
   private readonly rabbit: Connection;
   private readonly publisher: Publisher;
   private readonly names: ReturnType<typeof rabbitNames>;
+  private readonly dead = new ScannedDeadLetters(
+    (pick) => this.scanDead(pick),
+    (data) => this.send({ data, attempt: 1 }),
+  );
 
   constructor(
     url: string,
@@ -164,13 +168,7 @@ export class RabbitTaskQueue implements TaskQueue {
         if (letter) messages.push({ msg, letter });
         else ch.basicAck({ deliveryTag: msg.deliveryTag }); // not a job: nothing could ever replay it
       }
-      const latest = new Map<string, DeadLetter>();
-      for (const { letter } of messages) {
-        const seen = latest.get(letter.taskId);
-        if (!seen || seen.failedAt <= letter.failedAt) latest.set(letter.taskId, letter);
-      }
-      const letters = [...latest.values()].sort((a, b) => a.failedAt.localeCompare(b.failedAt));
-      const chosen = new Set(await pick(letters));
+      const chosen = new Set(await pick(latestPerTask(messages.map((m) => m.letter))));
       for (const { msg, letter } of messages) if (chosen.has(letter.taskId)) ch.basicAck({ deliveryTag: msg.deliveryTag });
       return [...chosen];
     } finally {
@@ -178,37 +176,24 @@ export class RabbitTaskQueue implements TaskQueue {
     }
   }
 
-  async listDead(filter: DeadLetterFilter = {}, limit = 1_000): Promise<DeadLetter[]> {
-    let out: DeadLetter[] = [];
-    await this.scanDead(async (letters) => {
-      out = letters.filter((d) => matchesFilter(d, filter)).slice(0, limit);
-      return [];
-    });
-    return out;
+  listDead(filter?: DeadLetterFilter, limit?: number): Promise<DeadLetter[]> {
+    return this.dead.list(filter, limit);
   }
 
-  async getDead(taskId: string): Promise<DeadLetter | undefined> {
-    return (await this.listDead({ taskId }, 1))[0];
+  getDead(taskId: string): Promise<DeadLetter | undefined> {
+    return this.dead.get(taskId);
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
     await this.publish(this.names.dlq, { letter }, letter.taskId);
   }
 
-  async replay(taskId: string): Promise<boolean> {
-    const replayed = await this.scanDead(async (letters) => {
-      const letter = letters.find((l) => l.taskId === taskId);
-      if (!letter) return [];
-      const { tenantId, tool, policy, follow } = letter;
-      // Published (and confirmed) before the dead letter is acknowledged: a crash in between duplicates, never loses.
-      await this.send({ data: { taskId, tenantId, tool, policy, ...(follow && { follow }) }, attempt: 1 });
-      return [taskId];
-    });
-    return replayed.length > 0;
+  replay(taskId: string): Promise<boolean> {
+    return this.dead.replay(taskId);
   }
 
-  async purge(filter: DeadLetterFilter = {}): Promise<string[]> {
-    return this.scanDead(async (letters) => letters.filter((d) => matchesFilter(d, filter)).map((d) => d.taskId));
+  purge(filter?: DeadLetterFilter): Promise<string[]> {
+    return this.dead.purge(filter);
   }
 
   async snapshot(): Promise<QueueSnapshot> {

@@ -24,7 +24,6 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import {
-  matchesFilter,
   type ConsumeOptions,
   type DeadLetter,
   type DeadLetterFilter,
@@ -35,6 +34,7 @@ import {
   type TaskQueue,
 } from '../task-queue.js';
 import type { CancelPublisher } from './redis.js';
+import { latestPerTask, ScannedDeadLetters } from './scanned-dead-letters.js';
 
 /** A job message on the wire. */
 interface JobMessage {
@@ -70,6 +70,10 @@ export class SqsTaskQueue implements TaskQueue {
   readonly backend = 'sqs' as const;
   readonly exclusiveDelivery = false;
   readonly client: SQSClient;
+  private readonly dead = new ScannedDeadLetters(
+    (pick) => this.scanDead(pick),
+    (data) => this.send({ data, attempt: 1 }),
+  );
 
   constructor(
     private readonly opts: SqsQueueOptions,
@@ -131,13 +135,7 @@ export class SqsTaskQueue implements TaskQueue {
       }
     }
     if (junk.length) await this.deleteAll(this.opts.dlqUrl, junk); // not a job: nothing could ever replay it
-    const latest = new Map<string, DeadLetter>();
-    for (const { letter } of messages) {
-      const seen = latest.get(letter.taskId);
-      if (!seen || seen.failedAt <= letter.failedAt) latest.set(letter.taskId, letter);
-    }
-    const letters = [...latest.values()].sort((a, b) => a.failedAt.localeCompare(b.failedAt));
-    const chosen = new Set(await pick(letters));
+    const chosen = new Set(await pick(latestPerTask(messages.map((m) => m.letter))));
     await this.deleteAll(
       this.opts.dlqUrl,
       messages.filter((m) => chosen.has(m.letter.taskId)).map((m) => m.handle),
@@ -156,37 +154,24 @@ export class SqsTaskQueue implements TaskQueue {
     return [...chosen];
   }
 
-  async listDead(filter: DeadLetterFilter = {}, limit = 1_000): Promise<DeadLetter[]> {
-    let out: DeadLetter[] = [];
-    await this.scanDead(async (letters) => {
-      out = letters.filter((d) => matchesFilter(d, filter)).slice(0, limit);
-      return [];
-    });
-    return out;
+  listDead(filter?: DeadLetterFilter, limit?: number): Promise<DeadLetter[]> {
+    return this.dead.list(filter, limit);
   }
 
-  async getDead(taskId: string): Promise<DeadLetter | undefined> {
-    return (await this.listDead({ taskId }, 1))[0];
+  getDead(taskId: string): Promise<DeadLetter | undefined> {
+    return this.dead.get(taskId);
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.opts.dlqUrl, MessageBody: JSON.stringify({ letter }) }));
   }
 
-  async replay(taskId: string): Promise<boolean> {
-    const replayed = await this.scanDead(async (letters) => {
-      const letter = letters.find((l) => l.taskId === taskId);
-      if (!letter) return [];
-      const { tenantId, tool, policy, follow } = letter;
-      // Sent before the dead letter is deleted: a crash in between duplicates, never loses.
-      await this.send({ data: { taskId, tenantId, tool, policy, ...(follow && { follow }) }, attempt: 1 });
-      return [taskId];
-    });
-    return replayed.length > 0;
+  replay(taskId: string): Promise<boolean> {
+    return this.dead.replay(taskId);
   }
 
-  async purge(filter: DeadLetterFilter = {}): Promise<string[]> {
-    return this.scanDead(async (letters) => letters.filter((d) => matchesFilter(d, filter)).map((d) => d.taskId));
+  purge(filter?: DeadLetterFilter): Promise<string[]> {
+    return this.dead.purge(filter);
   }
 
   async snapshot(): Promise<QueueSnapshot> {
