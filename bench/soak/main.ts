@@ -17,8 +17,10 @@
  * - SOAK_REPLICAS / SOAK_WORKERS: cluster size, default 2 / 1;
  * - SOAK_BASELINE_S / SOAK_AFTER_S: quiet windows before / after, default 30 / 60;
  * - SOAK_OUT: result directory, default bench/results (the full run writes soak.json and soak.svg).
- * `--short` (a step of `npm test`): 20 s at 30/s on one replica; the p99 reference is then the first third
- * of the load, and the RSS slope is reported but not judged (25 s of GC noise says nothing about a trend).
+ * `--short` (a step of `npm test`): 20 s at 30/s on one replica; the p99 windows are then thirds of the
+ * load, and they and the RSS slope are reported but not judged (a 7 s window's p99 is the second-slowest of
+ * about 200 calls on shared cores, and 25 s of GC noise says nothing about a trend): the short form judges
+ * errors and memory returning to baseline; `npm run soak` judges all.
  * With TEST_SUMMARY_FILE set, writes {passed, failed}.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -195,7 +197,8 @@ async function main(): Promise<number> {
   checks.push({
     name: 'p99 stable',
     pass: windows.length > 1 && worst <= 2 * ref,
-    judged: true,
+    // A short window's p99 is the second-slowest of ~200 calls on shared cores: reported, judged by the full run.
+    judged: !short,
     detail: `first ${short || loadS < 180 ? 'third' : 'minute'} p99 ${ref.toFixed(1)} ms; worst later window ${worst.toFixed(1)} ms (${(worst / ref).toFixed(2)}x, limit 2x)`,
   });
   const perGateway = gateways.map((g, i) => {
