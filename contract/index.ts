@@ -39,6 +39,12 @@ export const METRICS = {
   jobDuration: 'umcp_job_duration_seconds',
   jobRetries: 'umcp_job_retries_total',
   replicationLag: 'umcp_pg_replication_lag_seconds',
+  /** Units consumed per limit (labels: limit_id, limit, kind). */
+  limitConsumed: 'umcp_limit_consumed_total',
+  /** Calls/requests past a limit (labels: limit_id, limit, kind, action: reject = refused, log = let through). */
+  limitRefusals: 'umcp_limit_refusals_total',
+  /** Counter reads that failed (Redis down or slow; labels: outcome allowed = failed open, refused = failed closed). */
+  limitCounterErrors: 'umcp_limit_counter_errors_total',
 } as const;
 
 /** The BullMQ queue the worker tier consumes; KEDA's redis trigger reads the wait list `bull:<name>:wait`. */

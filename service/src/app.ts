@@ -19,6 +19,8 @@ import { createHttpServer } from './http/server.js';
 import { createStatusPage } from './http/status/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
+import { limitsAdminRoute } from './gateway/limits/admin-routes.js';
+import { LimitService } from './gateway/limits/limit-service.js';
 import { dlqAdminRoute, taskRedriveAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { largeResultMetrics } from './mcp/large-results.js';
@@ -32,7 +34,8 @@ import { migrationsCurrent } from './store/pg/migrate.js';
 import { PgApiKeyStore } from './store/pg/pg-api-key-store.js';
 import type { PgAuditLog } from './store/pg/pg-audit-log.js';
 import type { PgTenantStore } from './store/pg/pg-tenant-store.js';
-import { RedisRateLimiter } from './store/redis/rate-limiter.js';
+import { PgLimitStore } from './store/pg/limit-store.js';
+import { RedisLimitCounters, RedisRateLimiter } from './store/redis/rate-limiter.js';
 
 const READY_PROBE_TIMEOUT_MS = 2_000;
 
@@ -121,6 +124,16 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       platform.onClose(() => retention.stop());
     }
 
+    // Tenant-defined limits (docs/limits.md): definitions on the tenant's shard through the shared cache, counters in the state Redis.
+    const limits = new LimitService({
+      store: new PgLimitStore(pool, platform.tenantDb),
+      cache: cacheLayer.cache,
+      counters: new RedisLimitCounters(redis.state, config.REDIS_KEY_PREFIX),
+      logger,
+      registry,
+      counterTimeoutMs: config.LIMITS_COUNTER_TIMEOUT_MS,
+    });
+
     const endpoint = await (opts.createEndpoint ?? createMcpEndpoint)({
       federation,
       config,
@@ -135,6 +148,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         metrics: largeResultMetrics(registry),
       },
       audit: toolAudit,
+      limits,
       logger,
       registry,
       ...(opts.replicaId && { replicaId: opts.replicaId }),
@@ -168,6 +182,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ...(config.RATE_LIMIT_PER_MINUTE > 0 && {
         rateLimiter: new RedisRateLimiter(redis.state, { limit: config.RATE_LIMIT_PER_MINUTE, keyPrefix: config.REDIS_KEY_PREFIX }),
       }),
+      requestLimits: limits,
       ...(config.ADMIN_TOKEN && {
         admin: createAdminHandler({
           adminToken: config.ADMIN_TOKEN,
@@ -179,6 +194,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           onCredentialsChanged: () => authenticator.invalidate(),
           extensions: [
             upstreamAdminRoute(federation.registry, () => federation.secrets),
+            limitsAdminRoute(limits),
             shardAdminRoute(data, TENANT_TABLES),
             dlqAdminRoute(tasks.service),
             taskRedriveAdminRoute(tasks.service),

@@ -96,6 +96,11 @@ export const CoreSchema = z.object({
     .describe(
       "How long a tenant already refused by the rate limit waits for each further 429 (ms, never past its Retry-After): a client looping on refusals slows down instead of taking the replica's CPU from other tenants. 0 answers at once.",
     ),
+  LIMITS_COUNTER_TIMEOUT_MS: int(10, 10_000)
+    .default(500)
+    .describe(
+      'How long the counters of the tenant-defined limits (docs/limits.md) may take per call before the call goes on without them (rates fail open) or is refused (quotas fail closed), ms.',
+    ),
   MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024)
     .default(4 * 1024 * 1024)
     .describe('Largest accepted request body (bytes); larger -> 413.'),

@@ -9,6 +9,7 @@ import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upst
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
 import { DLQ_CLI_OPTIONS, DLQ_USAGE, runDlqCommand } from './dlq-command.js';
 import { runTasksCommand, TASKS_CLI_OPTIONS, TASKS_USAGE } from './tasks-command.js';
+import { LIMITS_CLI_OPTIONS, LIMITS_USAGE, runLimitsCommand } from './limits-command.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -26,6 +27,7 @@ ${UPSTREAM_USAGE}
 ${SHARD_USAGE}
 ${DLQ_USAGE}
 ${TASKS_USAGE}
+${LIMITS_USAGE}
 
 <tenant> is a tenant name or id. Options: --json (machine-readable output), --help.
 Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
@@ -80,6 +82,7 @@ async function run(argv: string[]): Promise<void> {
       ...SHARD_CLI_OPTIONS,
       ...DLQ_CLI_OPTIONS,
       ...TASKS_CLI_OPTIONS,
+      ...LIMITS_CLI_OPTIONS,
     },
   });
   if (values.help || positionals.length === 0) {
@@ -95,6 +98,7 @@ async function run(argv: string[]): Promise<void> {
   if (await runShardCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runDlqCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runTasksCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
+  if (await runLimitsCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new UsageError(`expected ${what}`);

@@ -14,4 +14,6 @@ export interface Principal {
   readonly toolsets: readonly string[];
   /** OAuth scopes or key scopes; empty for full access. */
   readonly scopes: readonly string[];
+  /** The virtual server the request came through (`/mcp/<server>` or the key's scope); absent when none. */
+  readonly virtualServer?: string;
 }

@@ -3,7 +3,8 @@
  * protected-resource metadata and the admin API. MCP itself is the endpoint's job (service/src/mcp).
  *
  * /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) -> CORS
- * for allowed browser origins (preflight answered here) -> authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> body limit
+ * for allowed browser origins (preflight answered here) -> authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> the tenant's
+ * request limits (429 + Retry-After, or 503 when a quota's counters are unavailable) -> body limit
  * (413) -> endpoint.handle(). A non-streaming response not ready within REQUEST_TIMEOUT_MS becomes 504.
  * No response ever carries a stack trace; unexpected errors are logged with the request id and answered 500.
  */
@@ -15,6 +16,7 @@ import { HTTP } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
 import { currentLogContext, runWithLogContext } from '../log/context.js';
 import type { Logger } from '../log/logger.js';
+import type { LimitService } from '../gateway/limits/limit-service.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { RateLimiter } from '../store/ports.js';
 import { isAuthFailure, type Authenticator } from './auth.js';
@@ -24,7 +26,7 @@ import { drainAfterResponse, readBodyText } from './request-body.js';
 import { apiError, json, jsonRpcError, writeWebResponse } from './respond.js';
 import { RefusalMemo } from './refusal-memo.js';
 import { opensLongLivedStream, SseStreamLimiter } from './sse-limits.js';
-import { EdgeErrorCode } from '../protocol/errors.js';
+import { EdgeErrorCode, LimitErrorCode } from '../protocol/errors.js';
 
 /** Dependencies of the HTTP server. */
 export interface HttpServerDeps {
@@ -34,6 +36,8 @@ export interface HttpServerDeps {
   endpoint: McpEndpoint;
   /** Undefined = no rate limit. */
   rateLimiter?: RateLimiter;
+  /** Tenant-defined request limits (gateway/limits; tenant, key, user); undefined = none. */
+  requestLimits?: Pick<LimitService, 'checkRequest'>;
   /** Undefined = admin API disabled (404). */
   admin?: (request: Request, path: string, requestId: string) => Promise<Response>;
   /** Readiness of dependencies (PostgreSQL, Redis, migrations). */
@@ -212,6 +216,16 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         return jsonRpcError(429, EdgeErrorCode.Refused, 'Rate limit exceeded for this tenant', {
           'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))),
         });
+      }
+    }
+    if (deps.requestLimits) {
+      const refusal = await deps.requestLimits.checkRequest(principal);
+      if (refusal) {
+        return json(
+          refusal.reason === 'exceeded' ? 429 : 503,
+          { jsonrpc: '2.0', error: { code: LimitErrorCode.Exceeded, message: refusal.message, data: refusal.data }, id: null },
+          { 'retry-after': String(refusal.retryAfterSeconds) },
+        );
       }
     }
     // A long-lived stream reserves its slot now (concurrent openers cannot all pass the check); the slot

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { Federation } from '../gateway/federation.js';
+import type { LimitService } from '../gateway/limits/limit-service.js';
 import type { TaskTier } from '../tasks/index.js';
 import { RedisServerEventBusHub } from '../store/redis/server-event-bus.js';
 import type { AuditLog } from '../store/ports.js';
@@ -67,6 +68,8 @@ export interface McpEndpointDeps {
   tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
   largeResults?: LargeResultsDeps;
+  /** Tenant-defined call limits (gateway/limits), enforced by the pipeline's `limits` stage. */
+  limits?: Pick<LimitService, 'checkCall'>;
   /**
    * Cross-replica server events (list changes), started; owned by the caller (the platform core).
    * @defaultValue one the endpoint creates on `stateRedis`, starts and closes
@@ -145,6 +148,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     ...(deps.federation && { federation: deps.federation }),
     ...(deps.tasks && { tasks: deps.tasks }),
     ...(deps.largeResults && { largeResults: deps.largeResults }),
+    ...(deps.limits && { limits: deps.limits }),
   });
   // 2026-07-28 tools/call of a connected 2026-07-28 upstream's tool: bytes to the upstream, not the SDK (passthrough.ts).
   const federation = deps.federation;

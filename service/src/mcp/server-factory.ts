@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../domain/principal.js';
 import type { ToolCallParams } from '../domain/tool-call.js';
 import type { Federation } from '../gateway/federation.js';
+import type { LimitService } from '../gateway/limits/limit-service.js';
 import type { AuditLog } from '../store/ports.js';
 import type { TaskTier } from '../tasks/index.js';
 import { offersTasks as tasksOffered } from '../tasks/mcp-tasks.js';
@@ -39,6 +40,7 @@ import { recordHandlers, type ServerHandlers } from './pipeline/server-handlers.
 import { auditStage } from './pipeline/stages/audit.js';
 import { authorizeStage } from './pipeline/stages/authorize.js';
 import { largeResultStage } from './pipeline/stages/large-result.js';
+import { limitsStage } from './pipeline/stages/limits.js';
 import { resolveTarget } from './pipeline/stages/resolve-target.js';
 import { taskStage } from './pipeline/stages/task-or-direct.js';
 import { validateArgumentsStage } from './pipeline/stages/validate-arguments.js';
@@ -62,6 +64,8 @@ export interface ServerFactoryDeps {
   readonly tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
   /** Object storage: tool results over the threshold go out as resource links, read back per tenant. */
   readonly largeResults?: LargeResultsDeps;
+  /** Tenant-defined call limits (gateway/limits): the `limits` stage after authorize. */
+  readonly limits?: Pick<LimitService, 'checkCall'>;
   /**
    * The worker's factory: its instances run tasks' calls, so no call becomes a task, and a built-in tool's
    * exception fails the call as a JSON-RPC error (the task fails) instead of an `isError` result.
@@ -105,6 +109,7 @@ function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilit
 /** The process's tool-call pipeline over the platform parts the factory was given. */
 function toolCallPipeline(deps: ServerFactoryDeps): ToolCallPipeline {
   const stages: Stage[] = [authorizeStage];
+  if (deps.limits && !deps.runsTasks) stages.push(limitsStage(deps.limits));
   if (deps.tasks && !deps.runsTasks) stages.push(taskStage(deps.tasks.service));
   stages.push(validateArgumentsStage({ surfaceErrors: deps.runsTasks === true }), auditStage(deps.audit, deps.logger));
   if (deps.largeResults) stages.push(largeResultStage(deps.largeResults));

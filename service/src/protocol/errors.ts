@@ -48,3 +48,11 @@ export function needsTasksExtension(err: unknown): boolean {
   const data = err.data as { requiredCapabilities?: { extensions?: Record<string, unknown> } } | undefined;
   return data?.requiredCapabilities?.extensions?.[TASKS_EXTENSION] !== undefined;
 }
+
+/**
+ * JSON-RPC error of the limits stage (gateway/limits): a call or request past a limit the tenant defined
+ * (or whose counters could not be read, for a quota). `data` names the limit and carries retryAfterSeconds.
+ */
+export const LimitErrorCode = {
+  Exceeded: -32029,
+} as const;
