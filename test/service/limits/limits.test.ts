@@ -5,6 +5,8 @@
  * nothing), one Redis round trip per call, a change reaching the other replica within 1 s, metrics.
  */
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { testServiceUrls } from '../../support/platform-db.js';
 import { countRedisRoundTrips } from '../../support/redis-round-trips.js';
 import { startCluster, type Cluster, type TestTenant } from '../mcp/support/cluster.js';
 import { call } from '../mcp/support/rpc.js';
@@ -210,6 +212,32 @@ describe('Limits: two replicas, both protocol eras', function () {
       const refused = await call(b, k.key, 'tools/list');
       assert.equal(refused.status, 429);
       assert.ok(Math.abs(Number(refused.res.headers.get('retry-after')) - secondsToUtcMidnight()) <= 2);
+    });
+
+    it('a counter Redis cannot serve: a request rate fails open, a request quota answers 503 + Retry-After', async () => {
+      const k = await newKey('http-broken');
+      const rate = await setLimit(cluster.replicas[0]!, 'acme', 'broken-rate', { appliesTo: 'requests', key: k.id, rate: '1/60s' });
+      const quota = await setLimit(cluster.replicas[0]!, 'acme', 'broken-quota', { appliesTo: 'requests', key: k.id, quota: '100/day' });
+      // A counter of the wrong type makes Redis fail the script (WRONGTYPE): the counters are unavailable.
+      const redis = new Redis(testServiceUrls().redisUrl);
+      const day = new Date().toISOString().slice(0, 10);
+      try {
+        await redis.hset(`${cluster.prefix}lim:${acme.id}:${quota.id}:d${day}:all`, 'broken', '1');
+        const refused = await call(a, k.key, 'tools/list');
+        assert.equal(refused.status, 503);
+        const retryAfter = Number(refused.res.headers.get('retry-after'));
+        assert.ok(retryAfter >= 1 && retryAfter <= 5, `Retry-After ${retryAfter}`);
+        assert.equal(refused.message.error?.code, LIMIT_CODE);
+        assert.equal(refused.message.error?.data.reason, 'counters-unavailable');
+        assert.equal(refused.message.error?.data.limit, 'broken-quota');
+        assert.equal((await admin(cluster.replicas[0]!, 'DELETE', '/tenants/acme/limits/broken-quota')).status, 204);
+        await redis.hset(`${cluster.prefix}lim:${acme.id}:${rate.id}:r60:all`, 'broken', '1');
+        for (let i = 0; i < 3; i++) assert.equal((await call(b, k.key, 'tools/list')).status, 200, 'the rate fails open (1/60s would refuse the second)');
+        const metrics = await (await fetch(`${cluster.replicas[1]!.url}/metrics`)).text();
+        assert.match(metrics, /umcp_limit_counter_errors_total\{[^}]*kind="rate"[^}]*outcome="allowed"[^}]*\} 3/);
+      } finally {
+        redis.disconnect();
+      }
     });
   });
 });
