@@ -127,6 +127,11 @@ describe('Limits: admin API and CLI', function () {
         list.body.limits.map((l: { name: string }) => l.name),
         ['other', 'search'],
       );
+      const shown = await api('GET', `/tenants/acme/limits/${first.body.limit.id}`);
+      assert.equal(shown.status, 200);
+      assert.equal(shown.body.limit.name, 'search');
+      assert.equal((await api('GET', '/tenants/acme/limits/other')).body.limit.match.key, keyId);
+      assert.equal((await api('GET', '/tenants/acme/limits/nope')).status, 404);
       assert.equal((await api('DELETE', `/tenants/acme/limits/${first.body.limit.id}`)).status, 204);
       assert.equal((await api('DELETE', '/tenants/acme/limits/other')).status, 204);
       assert.deepEqual((await api('GET', '/tenants/acme/limits')).body.limits, []);

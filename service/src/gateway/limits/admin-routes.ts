@@ -3,6 +3,7 @@
  *
  *   GET    /tenants/:t/limits                 -> {limits}
  *   PUT    /tenants/:t/limits/:name           {appliesTo?, tool?, key?, user?, server?, per?, rate|quota, action?} -> 201|200 {limit}
+ *   GET    /tenants/:t/limits/:idOrName       -> {limit}
  *   DELETE /tenants/:t/limits/:idOrName       -> 204
  *   GET    /tenants/:t/limits/usage           -> {usage}   (live counters of the current windows)
  *
@@ -58,11 +59,15 @@ export function limitsAdminRoute(limits: LimitService): AdminRoute {
       });
       return json(created ? 201 : 200, { limit: limitJson(limit) });
     }
+    if (method === 'GET') {
+      const limit = (await limits.list(tenant.id)).find((l) => l.id === ref || l.name === ref);
+      return limit ? json(200, { limit: limitJson(limit) }) : fail(404, 'not_found', `limit "${ref}" not found`);
+    }
     if (method === 'DELETE') {
       const removed = await limits.remove(tenant.id, ref);
       await ctx.audit({ tenantId: tenant.id, action: 'limit.delete', target: removed.name, detail: { id: removed.id } });
       return new Response(null, { status: 204 });
     }
-    return fail(405, 'method_not_allowed', `${method} not allowed on /tenants/:tenant/limits/:name (PUT sets, DELETE removes)`);
+    return fail(405, 'method_not_allowed', `${method} not allowed on /tenants/:tenant/limits/:name (GET shows, PUT sets, DELETE removes)`);
   };
 }
