@@ -37,6 +37,9 @@ import { ToolIndexCache, type ListedTool } from './tool-search-index.js';
 /** Most pages of tools/list walked to collect the caller's view (100 per page: 20,000 tools). */
 const MAX_LIST_PAGES = 200;
 
+/** Walks of tools/list started over when the catalog changes under one. */
+const MAX_LIST_WALKS = 3;
+
 /** The process's index cache (derived data; see tool-search-index.ts). */
 export const toolIndexCache = new ToolIndexCache();
 
@@ -117,15 +120,23 @@ export function createToolSearch(
 
   /** Every tool the caller can see, without the two search tools. */
   const visible = async (ctx: ServerContext): Promise<ListedTool[]> => {
-    const tools: ListedTool[] = [];
-    let cursor: string | undefined;
-    for (let pages = 0; pages < MAX_LIST_PAGES; pages++) {
-      const p = await page(cursor, ctx);
-      for (const t of p.tools ?? []) if (!TOOL_SEARCH_NAMES.has(t.name)) tools.push(t);
-      cursor = p.nextCursor;
-      if (cursor === undefined) break;
+    for (let attempt = 1; ; attempt++) {
+      const tools: ListedTool[] = [];
+      let cursor: string | undefined;
+      try {
+        for (let pages = 0; pages < MAX_LIST_PAGES; pages++) {
+          const p = await page(cursor, ctx);
+          for (const t of p.tools ?? []) if (!TOOL_SEARCH_NAMES.has(t.name)) tools.push(t);
+          cursor = p.nextCursor;
+          if (cursor === undefined) break;
+        }
+        return tools;
+      } catch (err) {
+        // The catalog was rebuilt between two pages (its cursors name a version): walk the new one.
+        const stale = cursor !== undefined && err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams;
+        if (!stale || attempt >= MAX_LIST_WALKS) throw err;
+      }
     }
-    return tools;
   };
 
   const search = async (args: SearchToolsArgs, ctx: ServerContext): Promise<Record<string, unknown>> => {
