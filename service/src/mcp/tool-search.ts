@@ -24,6 +24,7 @@ import {
   SEARCH_TOOLS,
   SEARCH_TOOLSET,
   TOOL_SEARCH_NAMES,
+  resolveToolsets,
   type CallToolArgs,
   type SearchToolsArgs,
   type Toolset,
@@ -50,6 +51,14 @@ export type ToolSearchMode = 'off' | 'beside' | 'only';
 export function toolSearchMode(toolsets: readonly Pick<Toolset, 'name'>[]): ToolSearchMode {
   if (toolsets.some((t) => t.name === SEARCH_ONLY_TOOLSET)) return 'only';
   return toolsets.some((t) => t.name === SEARCH_TOOLSET) ? 'beside' : 'off';
+}
+
+/**
+ * `toolsets` with tool search listing only its two tools: what a virtual server's `toolListing: 'search'`
+ * asks for (the factory then finds mode `only`).
+ */
+export function withSearchOnly(toolsets: readonly Pick<Toolset, 'name'>[]): Toolset[] {
+  return resolveToolsets([...toolsets.map((t) => t.name), SEARCH_ONLY_TOOLSET]);
 }
 
 /** Who calls, on this instance. */

@@ -2,6 +2,7 @@
  * The built-in toolset registry: strict resolution for configuration, lenient at request time.
  */
 import assert from 'node:assert/strict';
+import { toolSearchMode, withSearchOnly } from '../../../service/src/mcp/tool-search.js';
 import { BUILTIN_TOOLSETS, DEFAULT_TOOLSETS, knownToolsets, resolveToolsets } from '../../../service/src/tools/index.js';
 
 describe('built-in toolset registry', () => {
@@ -26,6 +27,18 @@ describe('built-in toolset registry', () => {
       resolveToolsets(['search', 'platform', 'search-only']).map((t) => t.name),
       ['platform', 'search-only'],
     );
+  });
+
+  it("tool search mode: off, beside (search), only (search-only, or a virtual server's toolListing 'search')", () => {
+    assert.equal(toolSearchMode(resolveToolsets(['platform'])), 'off');
+    assert.equal(toolSearchMode(resolveToolsets(['platform', 'search'])), 'beside');
+    assert.equal(toolSearchMode(resolveToolsets(['search-only'])), 'only');
+    const forced = withSearchOnly(resolveToolsets(['platform', 'search']));
+    assert.deepEqual(
+      forced.map((t) => t.name),
+      ['platform', 'search-only'],
+    );
+    assert.equal(toolSearchMode(forced), 'only');
   });
 
   it('skips and reports unknown names at request time', () => {
