@@ -134,6 +134,17 @@ describe('federation: tool names', function () {
       assert.match(clash.body.error.message, /tool "search_tools" \(built-in\)/);
     });
 
+    it('checks an update the same way: making an upstream a root mount that would clash is refused (409)', async () => {
+      const [m, r] = await Promise.all([upstream('m5'), upstream('r5', ['cat__y'])]);
+      await cluster.tenant('c5');
+      assert.equal((await cluster.admin('POST', '/tenants/c5/upstreams', { name: 'cat', url: m.url })).status, 201);
+      assert.equal((await cluster.admin('POST', '/tenants/c5/upstreams', { name: 'rr', url: r.url })).status, 201);
+      const clash = await cluster.admin('PATCH', '/tenants/c5/upstreams/rr', { root: true });
+      assert.equal(clash.status, 409, JSON.stringify(clash.body));
+      assert.match(clash.body.error.message, /tool "cat__y" \(upstream "cat"\)/);
+      assert.equal((await cluster.admin('GET', '/tenants/c5/upstreams/rr')).body.upstream.root, false, 'the refused update changed nothing');
+    });
+
     it('leaves out a clash that appears after registration, counted as a collision', async () => {
       const [m, r] = await Promise.all([upstream('m4'), upstream('r4')]);
       const { apiKey } = await cluster.tenant('c4');

@@ -61,6 +61,23 @@ describe('tool search (search_tools, call_tool)', function () {
     assert.ok(!r.isError, JSON.stringify(r.content));
     return r.structuredContent as SearchAnswer;
   };
+  /** Every listed tool; the walk starts over when the catalog is rebuilt between two pages (its cursor then expires). */
+  const listAll = async (client: Client) => {
+    for (let attempt = 1; ; attempt++) {
+      const tools: { name: string; description?: string }[] = [];
+      try {
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor ? { cursor } : undefined);
+          tools.push(...page.tools);
+          cursor = page.nextCursor;
+        } while (cursor);
+        return tools;
+      } catch (err) {
+        if (attempt >= 3 || !/Invalid cursor/.test(String(err))) throw err;
+      }
+    }
+  };
   const text = (r: { content?: unknown }) => (r.content as { text?: string }[])[0]?.text ?? '';
 
   before(async () => {
@@ -94,13 +111,7 @@ describe('tool search (search_tools, call_tool)', function () {
       });
 
       it('lists search_tools and call_tool beside the built-in and federated tools', async () => {
-        const names: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTools(cursor ? { cursor } : undefined);
-          names.push(...page.tools.map((t) => t.name));
-          cursor = page.nextCursor;
-        } while (cursor);
+        const names = (await listAll(client)).map((t) => t.name);
         for (const n of ['search_tools', 'call_tool', 'diagnostics.echo', 'mod__echo', 'leg__echo', 'big__createPullRequest']) assert.ok(names.includes(n), n);
         assert.ok(names.length > CATALOG_SIZE, `${names.length} tools listed`);
       });
@@ -260,11 +271,40 @@ describe('tool search (search_tools, call_tool)', function () {
       });
     }
 
+    it('refuses a cursor on the one-page list (-32602)', async () => {
+      const client = await connect('lean', 'modern');
+      await assert.rejects(client.listTools({ cursor: 'abc' }), (err: { code?: number; message?: string }) => {
+        assert.equal(err.code, -32602);
+        assert.match(String(err.message), /Invalid cursor: this server lists search_tools and call_tool on one page/);
+        return true;
+      });
+    });
+
     it('a tenant without a search toolset has neither tool', async () => {
       const client = await connect('plain', 'modern');
       const names = (await client.listTools()).tools.map((t) => t.name);
       assert.ok(!names.includes('search_tools') && !names.includes('call_tool'), names.join(','));
       await assert.rejects(client.callTool({ name: 'search_tools', arguments: { query: 'echo' } }), /search_tools not found/);
+    });
+  });
+
+  describe('two replicas', () => {
+    it('answer one search identically (the index is derived data, nothing is shared)', async () => {
+      const second = await env.startGateway();
+      const onA = await connect('acme', 'modern');
+      const onB = new Client({ name: 'tool-search-test', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+      await onB.connect(new StreamableHTTPClientTransport(new URL(second.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${keys['acme']}` } } }));
+      clients.push(onB);
+      for (const query of ['create invoice', 'pull request', 'echo']) {
+        const [a, b] = [await search(onA, { query, limit: 20 }), await search(onB, { query, limit: 20 })];
+        assert.deepEqual(b.tools, a.tools, query);
+        // A cursor from one replica pages on the other.
+        if (a.nextCursor)
+          assert.deepEqual(
+            (await search(onB, { query, limit: 20, cursor: a.nextCursor })).tools,
+            (await search(onA, { query, limit: 20, cursor: a.nextCursor })).tools,
+          );
+      }
     });
   });
 
@@ -284,13 +324,7 @@ describe('tool search (search_tools, call_tool)', function () {
       const p50 = sorted[Math.floor(sorted.length / 2)]!;
       const p95 = sorted[Math.floor(sorted.length * 0.95)]!;
       // The cold cost: a view never indexed before (a changed catalog, another caller's filter) builds its own.
-      const list: { name: string; description?: string }[] = [];
-      let cursor: string | undefined;
-      do {
-        const p = await client.listTools(cursor ? { cursor } : undefined);
-        list.push(...p.tools);
-        cursor = p.nextCursor;
-      } while (cursor);
+      const list = await listAll(client);
       const fresh = new ToolIndexCache();
       const buildStarted = performance.now();
       fresh.get(ids['acme']!, list);
