@@ -196,6 +196,32 @@ export class UpstreamRegistry {
     }
   }
 
+  /**
+   * Refuses a change of the tenant's toolsets that adds tools or prompts a root-mounted upstream exposes
+   * already (409): enabling a toolset is a registration too. Reads the catalog, so it sees what the root
+   * mounts list now.
+   */
+  async checkToolsets(tenant: { id: string; toolsets: readonly string[] }, next: readonly string[]): Promise<void> {
+    if (!(await this.deps.directory.list(tenant.id)).some((u) => u.root)) return;
+    const before = this.deps.builtinNames(tenant.toolsets);
+    const after = this.deps.builtinNames(next);
+    const { roots } = await this.deps.catalog.get(tenant.id);
+    const added = (kind: 'tools' | 'prompts') => (name: string) => after[kind].has(name) && !before[kind].has(name);
+    const clashes = [
+      ...Object.entries(roots.tools)
+        .filter(([name]) => added('tools')(name))
+        .map(([name, ns]) => `tool "${name}" (root upstream "${ns}")`),
+      ...Object.entries(roots.prompts)
+        .filter(([name]) => added('prompts')(name))
+        .map(([name, ns]) => `prompt "${name}" (root upstream "${ns}")`),
+    ];
+    if (clashes.length) {
+      throw new ConflictError(
+        `these toolsets would add names that root upstreams expose: ${listed(clashes)}; re-register those upstreams without --root first`,
+      );
+    }
+  }
+
   /** Refuses a registration that would expose a tool name another source of the tenant exposes already. */
   private async checkClashes(tenant: { id: string; toolsets: readonly string[] }, up: ResolvedUpstream): Promise<void> {
     if (up.root) await this.checkRootClash(tenant, up);

@@ -3,7 +3,8 @@
  * a namespace that could make ambiguous names is refused (400); an upstream tool whose exposed name would
  * break the rule is left out of the catalog, logged once and counted, while the rest keeps working; two
  * sources of one exposed name (root mounts, `ns__*` names, reserved built-ins) are refused at registration
- * (409), and one that appears later (an upstream's list changed) is left out.
+ * (409), as is enabling a toolset whose built-ins a root mount exposes; one that appears later (an
+ * upstream's list changed) is left out.
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -143,6 +144,18 @@ describe('federation: tool names', function () {
       assert.equal(clash.status, 409, JSON.stringify(clash.body));
       assert.match(clash.body.error.message, /tool "cat__y" \(upstream "cat"\)/);
       assert.equal((await cluster.admin('GET', '/tenants/c5/upstreams/rr')).body.upstream.root, false, 'the refused update changed nothing');
+    });
+
+    it('refuses enabling a toolset whose built-ins a root mount exposes (409); other toolset changes pass', async () => {
+      const r = await upstream('r6', ['platform.whoami']);
+      await cluster.tenant('c6', ['diagnostics']);
+      assert.equal((await cluster.admin('POST', '/tenants/c6/upstreams', { name: 'r', url: r.url, root: true })).status, 201);
+      const clash = await cluster.admin('PATCH', '/tenants/c6', { toolsets: ['diagnostics', 'platform'] });
+      assert.equal(clash.status, 409, JSON.stringify(clash.body));
+      assert.match(clash.body.error.message, /these toolsets would add names that root upstreams expose: tool "platform.whoami" \(root upstream "r"\)/);
+      assert.deepEqual((await cluster.admin('GET', '/tenants/c6')).body.tenant.toolsets, ['diagnostics'], 'the refused change changed nothing');
+      const fine = await cluster.admin('PATCH', '/tenants/c6', { toolsets: ['diagnostics', 'search'] });
+      assert.equal(fine.status, 200, JSON.stringify(fine.body));
     });
 
     it('leaves out a clash that appears after registration, counted as a collision', async () => {
