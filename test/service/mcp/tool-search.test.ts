@@ -7,6 +7,9 @@
  * 1,000-tool catalog is built once and searched fast (the figure in docs/tool-search.md comes from here).
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Gateway } from '../../../service/src/app.js';
 import { ToolIndexCache } from '../../../service/src/mcp/tool-search-index.js';
@@ -19,6 +22,7 @@ type Found = { name: string; title?: string; description?: string; inputSchema?:
 type SearchAnswer = { tools: Found[]; total: number; nextCursor?: string };
 
 const CATALOG_SIZE = 1000;
+const LARGE_RESULT_BYTES = 64 * 1024;
 
 describe('tool search (search_tools, call_tool)', function () {
   this.timeout(120_000);
@@ -30,6 +34,7 @@ describe('tool search (search_tools, call_tool)', function () {
   const keys: Record<string, string> = {};
   const ids: Record<string, string> = {};
   const clients: Client[] = [];
+  let blobDir: string;
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${gw.url}/admin/v1${path}`, {
@@ -81,7 +86,13 @@ describe('tool search (search_tools, call_tool)', function () {
   const text = (r: { content?: unknown }) => (r.content as { text?: string }[])[0]?.text ?? '';
 
   before(async () => {
-    env = await createTaskEnv({ UPSTREAM_ALLOWLIST: '127.0.0.0/8,localhost', RATE_LIMIT_PER_MINUTE: '0' });
+    blobDir = await mkdtemp(join(tmpdir(), 'umcp-search-blobs-'));
+    env = await createTaskEnv({
+      UPSTREAM_ALLOWLIST: '127.0.0.0/8,localhost',
+      RATE_LIMIT_PER_MINUTE: '0',
+      LARGE_RESULT_BYTES: String(LARGE_RESULT_BYTES),
+      BLOB_LOCAL_DIR: blobDir,
+    });
     [gw, modern, legacy, big] = await Promise.all([env.startGateway(), startModernUpstream('m'), startLegacyUpstream('l'), startCatalogUpstream(CATALOG_SIZE)]);
     await env.startWorker();
     await tenant(
@@ -100,6 +111,7 @@ describe('tool search (search_tools, call_tool)', function () {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await env?.cleanup();
     await Promise.all([modern?.close(), legacy?.close(), big?.close()]);
+    if (blobDir) await rm(blobDir, { recursive: true, force: true });
   });
 
   for (const era of ['modern', 'legacy'] as const) {
@@ -235,6 +247,17 @@ describe('tool search (search_tools, call_tool)', function () {
         modernCall(gw.mcpUrl, keys['acme']!, 'tools/call', { name: 'call_tool', arguments: { name: 'failing_job', arguments: {} } }, { tasksExtension: false }),
         (e: RpcError) => e.code === -32021,
       );
+    });
+
+    it('offloads the named tool’s large result (a resource_link the caller reads back)', async () => {
+      const client = await connect('acme', 'legacy');
+      const large = 'x'.repeat(LARGE_RESULT_BYTES * 2);
+      const r = await client.callTool({ name: 'call_tool', arguments: { name: 'mod__echo', arguments: { text: large } } });
+      assert.ok(JSON.stringify(r).length < LARGE_RESULT_BYTES, 'the answer itself is small');
+      const link = (r.content as { type: string; uri?: string }[]).find((c) => c.type === 'resource_link');
+      assert.ok(link?.uri, JSON.stringify(r.content));
+      const read = await client.readResource({ uri: link.uri });
+      assert.equal((read.contents[0] as { text: string }).text, `m:${large}`);
     });
 
     it('audits the named tool (and the call_tool call around it)', async () => {
