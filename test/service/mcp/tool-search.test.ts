@@ -3,6 +3,7 @@
  * 2026-07-28 client (version negotiation `auto`) and a 2025-11-25 session: `search_tools` ranks the
  * caller's visible tools (built-ins and federated ones), pages with a cursor and refuses bad arguments;
  * `call_tool` runs a tool through the same pipeline as tools/call (tool errors, unknown and hidden names,
+ * input requests of both generations, large-result offload,
  * tasks of both generations, audit); toolset `search-only` lists only the two tools; the index of a
  * 1,000-tool catalog is built once and searched fast (the figure in docs/tool-search.md comes from here).
  */
@@ -248,6 +249,27 @@ describe('tool search (search_tools, call_tool)', function () {
         (e: RpcError) => e.code === -32021,
       );
     });
+
+    for (const era of ['modern', 'legacy'] as const) {
+      it(`${era}: an upstream's question reaches the client through call_tool, and its answer gets back`, async () => {
+        const client = new Client(
+          { name: 'tool-search-test', version: '1' },
+          { versionNegotiation: { mode: era === 'modern' ? 'auto' : 'legacy' }, capabilities: { elicitation: { form: {} } } },
+        );
+        const asked: string[] = [];
+        client.setRequestHandler('elicitation/create', async (req) => {
+          asked.push((req.params as { message: string }).message);
+          return { action: 'accept', content: { name: 'Ann' } };
+        });
+        await client.connect(new StreamableHTTPClientTransport(new URL(gw.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${keys['acme']}` } } }));
+        clients.push(client);
+        for (const ns of ['mod', 'leg']) {
+          const r = await client.callTool({ name: 'call_tool', arguments: { name: `${ns}__ask`, arguments: {} } });
+          assert.equal(text(r), 'hello Ann', `${ns}: ${JSON.stringify(r)}`);
+        }
+        assert.deepEqual(asked, ['Your name?', 'Your name?']);
+      });
+    }
 
     it('offloads the named tool’s large result (a resource_link the caller reads back)', async () => {
       const client = await connect('acme', 'legacy');
