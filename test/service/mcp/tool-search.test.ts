@@ -3,9 +3,9 @@
  * 2026-07-28 client (version negotiation `auto`) and a 2025-11-25 session: `search_tools` ranks the
  * caller's visible tools (built-ins and federated ones), pages with a cursor and refuses bad arguments;
  * `call_tool` runs a tool through the same pipeline as tools/call (tool errors, unknown and hidden names,
- * input requests of both generations, large-result offload,
- * tasks of both generations, audit); toolset `search-only` lists only the two tools; the index of a
- * 1,000-tool catalog is built once and searched fast (the figure in docs/tool-search.md comes from here).
+ * input requests and tasks of both generations, large-result offload, audit); toolset `search-only` lists
+ * only the two tools; two replicas answer alike; the index of a 1,000-tool catalog is built once and
+ * searched fast (the figure in docs/tool-search.md comes from here).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
