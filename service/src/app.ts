@@ -200,6 +200,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
             taskRedriveAdminRoute(tasks.service),
           ],
           validateToolsets: (names) => void resolveToolsets(names),
+          checkToolsetNames: (tenant, names) => federation.registry.checkToolsets(tenant, names),
         }),
       }),
       checkReady,

@@ -14,6 +14,13 @@
  * names that could not be routed safely (empty, over 128 characters, control characters, path
  * separators) are left out, and descriptions over UPSTREAM_MAX_DESCRIPTION_BYTES are cut; both are
  * reported in the upstream's `warnings`. The answer itself is bounded by UPSTREAM_MAX_RESPONSE_BYTES.
+ *
+ * Exposed tool names follow the spec's tool-name rule (protocol/tool-names.ts): a tool whose exposed name
+ * (`ns__name`, or a root mount's own name) is too long or has other characters is not listed, and neither
+ * is a second source of one exposed name (a root mount's `ns__x` beside upstream `ns`, or two root mounts
+ * listing one name since they registered): registration refuses such clashes (upstream-registry.ts), so
+ * these only appear when an upstream changes its list later. Each is reported through
+ * `onRejectedToolName` and in the upstream's `warnings`; calls of the names that remain are unaffected.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/client';
@@ -21,6 +28,7 @@ import type { Prompt, Resource, ResourceTemplateType, Tool } from '@modelcontext
 import { z } from 'zod';
 import type { TieredCache } from '../store/cache/tiered-cache.js';
 import type { ClientPool } from './client-pool.js';
+import { toolNameProblem } from '../protocol/tool-names.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 import { upstreamLimits } from './upstream-limits.js';
@@ -183,6 +191,19 @@ export interface CatalogOptions {
   readonly maxTtlMs?: number;
   /** Lifetime when an upstream failed to list, ms. @defaultValue 5000 */
   readonly failedTtlMs?: number;
+  /** Called for each tool left out of a built catalog because of its exposed name (see the module comment). */
+  readonly onRejectedToolName?: (rejected: RejectedToolName) => void;
+}
+
+/** A tool left out of the catalog because of the name it would be exposed under. */
+export interface RejectedToolName {
+  readonly tenantId: string;
+  /** The upstream's namespace. */
+  readonly namespace: string;
+  /** The name the upstream lists. */
+  readonly name: string;
+  /** `length` / `characters`: the spec's rule; `collision`: another source exposes the same name. */
+  readonly reason: 'length' | 'characters' | 'collision';
 }
 
 /** Builds and caches merged catalogs. */
@@ -251,6 +272,11 @@ export class Catalog {
       prompts: [],
       roots: { tools: {}, prompts: {}, resources: {} },
     };
+    // Routing reads the first `__` of a name as the end of a namespace (upstream-routing.ts): a root mount's
+    // `ns__x` beside a registered upstream `ns` would never be reached.
+    const namespaced = new Set(upstreams.filter((u) => !u.root).map((u) => u.namespace));
+    const reject = (up: ResolvedUpstream, name: string, reason: RejectedToolName['reason']) =>
+      this.opts.onRejectedToolName?.({ tenantId, namespace: up.namespace, name, reason });
     for (const entry of listings) {
       const { up } = entry;
       if (!('listing' in entry) || !entry.listing) {
@@ -259,21 +285,40 @@ export class Catalog {
         continue;
       }
       const l = entry.listing;
+      const warnings = [...(l.warnings ?? [])];
+      const tools: Tool[] = [];
+      let badNames = 0;
+      let clashes = 0;
+      for (const t of l.tools) {
+        const name = exposedName(up, t.name);
+        const problem = toolNameProblem(name);
+        const sep = name.indexOf(NAMESPACE_SEPARATOR);
+        const clash = up.root && ((sep > 0 && namespaced.has(name.slice(0, sep))) || snap.roots.tools[name] !== undefined);
+        if (problem || clash) {
+          if (problem) badNames++;
+          else clashes++;
+          reject(up, t.name, problem ?? 'collision');
+          continue;
+        }
+        tools.push({ ...t, name });
+        if (up.root) snap.roots.tools[name] = up.namespace;
+      }
+      if (badNames) warnings.push(`${badNames} tools left out: their exposed names break the MCP tool-name rule (1-128 of A-Z a-z 0-9 _ - .)`);
+      if (clashes) warnings.push(`${clashes} tools left out: another upstream exposes the same names`);
       snap.upstreams.push({
         namespace: up.namespace,
         root: up.root,
         ok: true,
         ...(entry.era && { era: entry.era }),
-        ...(l.warnings && { warnings: l.warnings }),
+        ...(warnings.length && { warnings }),
       });
       if (l.ttlMs !== undefined) ttlMs = Math.min(ttlMs, Math.max(0, l.ttlMs));
       if (l.cacheScope === 'private') cacheScope = 'private';
-      snap.tools.push(...l.tools.map((t) => ({ ...t, name: exposedName(up, t.name) })));
+      snap.tools.push(...tools);
       snap.prompts.push(...l.prompts.map((p) => ({ ...p, name: exposedName(up, p.name) })));
       snap.resources.push(...l.resources.map((r) => ({ ...r, uri: exposedUri(up, r.uri) })));
       snap.resourceTemplates.push(...l.resourceTemplates.map((t) => ({ ...t, uriTemplate: exposedUri(up, t.uriTemplate) })));
       if (up.root) {
-        for (const t of l.tools) snap.roots.tools[t.name] = up.namespace;
         for (const p of l.prompts) snap.roots.prompts[p.name] = up.namespace;
         for (const r of l.resources) snap.roots.resources[r.uri] = up.namespace;
       }

@@ -12,13 +12,14 @@ import type { McpServer, ServerNotifier } from '@modelcontextprotocol/server';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { METRICS } from '../../../contract/index.js';
 import type { Principal } from '../domain/principal.js';
 import type { ToolTarget } from '../domain/tool-call.js';
 import type { TieredCache } from '../store/cache/tiered-cache.js';
 import { PgUpstreamStore } from '../store/pg/upstream-store.js';
 import type { TenantDb } from '../store/pg/routing/tenant-db.js';
-import { Catalog, exposedUri, upstreamUri } from './catalog.js';
+import { Catalog, exposedUri, upstreamUri, type RejectedToolName } from './catalog.js';
 import { ClientPool } from './client-pool.js';
 import { LocalKeyProvider, type KeyProvider } from './crypto/key-provider.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -77,6 +78,35 @@ export interface FederationOptions {
    */
   readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   readonly onError?: (err: unknown, where: string) => void;
+  /**
+   * An upstream tool left out of the catalog because of its exposed name (catalog.ts); called once per
+   * (tenant, upstream, name) per process, and counted in `umcp_upstream_tools_rejected_total`.
+   */
+  readonly onRejectedToolName?: (rejected: RejectedToolName) => void;
+}
+
+/** Distinct rejected names remembered for "once" (the set starts over when full). */
+const MAX_REPORTED_NAMES = 10_000;
+
+/** Reports each rejected tool name once per process: a log line through `report`, a metric sample. */
+function rejectedNameReporter(registry: Registry | undefined, report: ((r: RejectedToolName) => void) | undefined): (r: RejectedToolName) => void {
+  const counter =
+    registry &&
+    new Counter({
+      name: METRICS.upstreamToolsRejected,
+      help: 'Upstream tools left out of a catalog because of their exposed name (spec rule or clash), counted once per name per replica',
+      labelNames: ['tenant', 'upstream', 'reason'] as const,
+      registers: [registry],
+    });
+  const seen = new Set<string>();
+  return (r) => {
+    const key = `${r.tenantId}\u0000${r.namespace}\u0000${r.name}`;
+    if (seen.has(key)) return;
+    if (seen.size >= MAX_REPORTED_NAMES) seen.clear();
+    seen.add(key);
+    counter?.inc({ tenant: r.tenantId, upstream: r.namespace, reason: r.reason });
+    report?.(r);
+  };
 }
 
 /** The federation layer of one replica. */
@@ -150,7 +180,7 @@ export function createFederation(opts: FederationOptions): Federation {
       );
     },
   });
-  catalog = new Catalog(directory, pool, opts.cache);
+  catalog = new Catalog(directory, pool, opts.cache, { onRejectedToolName: rejectedNameReporter(opts.registry, opts.onRejectedToolName) });
   const subscriber = opts.stateRedis?.duplicate({ connectionName: 'umcp-federation-pending' });
   subscriber?.on('error', (err: Error) => opts.onError?.(err, 'pending-input subscriber'));
   const pending =

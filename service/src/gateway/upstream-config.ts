@@ -8,11 +8,17 @@ import { z } from 'zod';
 /** `<namespace>__<name>`: namespaces never contain the separator themselves. */
 export const NAMESPACE_SEPARATOR = '__';
 
-/** Namespace rule (also enforced by the table): 1-40 of a-z 0-9 - _, no `__`, starting alnum. */
+/**
+ * Namespace rule: 1-40 of a-z 0-9 - _, starting with a letter or digit, no `__` (the table enforces these),
+ * and not ending in `_` (the API): `ns_` + `__` + `x` would read as namespace `ns`, tool `_x`, so the first
+ * `__` of an exposed name always ends its namespace. At most 40 characters leaves 86 of the spec's 128 for
+ * the upstream's own tool name (protocol/tool-names.ts).
+ */
 export const Namespace = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a namespace: 1-40 lower-case letters, digits, - or _, starting with a letter or digit')
-  .refine((s) => !s.includes(NAMESPACE_SEPARATOR), 'a namespace must not contain "__" (it separates namespace and name)');
+  .refine((s) => !s.includes(NAMESPACE_SEPARATOR), 'a namespace must not contain "__" (it separates namespace and name)')
+  .refine((s) => !s.endsWith('_'), 'a namespace must not end with "_" (with the "__" separator it would make names that read as another namespace\'s)');
 
 const ToolName = z.string().min(1).max(128);
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'an HTTP header name');

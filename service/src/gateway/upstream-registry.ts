@@ -4,6 +4,7 @@
  * the catalog invalidation + `list_changed` fan-out after every change.
  */
 import { randomUUID } from 'node:crypto';
+import { toolNameProblem } from '../protocol/tool-names.js';
 import { ConflictError, NotFoundError } from '../store/ports.js';
 import type { PgUpstreamStore, UpstreamRecord } from '../store/pg/upstream-store.js';
 import { listUpstream, type Catalog } from './catalog.js';
@@ -14,6 +15,7 @@ import { UpstreamConnection, type UpstreamHealth } from './upstream-connection.j
 import {
   authKindOf,
   credentialSummary,
+  NAMESPACE_SEPARATOR,
   UpstreamOptions,
   type CreateUpstreamInput,
   type Credentials,
@@ -103,7 +105,7 @@ export class UpstreamRegistry {
       options,
       credentials: input.credentials,
     };
-    if (input.root) await this.checkRootClash(tenant, draft);
+    await this.checkClashes(tenant, draft);
     const record = await this.deps.store.create(await this.toWrite(draft));
     await this.changed(tenant.id);
     return this.view(record);
@@ -131,7 +133,7 @@ export class UpstreamRegistry {
       options,
       credentials: patch.credentials === null ? undefined : (patch.credentials ?? current.credentials),
     };
-    if (next.root) await this.checkRootClash(tenant, next);
+    await this.checkClashes(tenant, next);
     const record = await this.deps.store.update(await this.toWrite(next));
     await this.changed(tenant.id);
     return this.view(record);
@@ -194,7 +196,64 @@ export class UpstreamRegistry {
     }
   }
 
-  /** A root mount exposes unprefixed names: refuse any that a built-in or another root upstream has. */
+  /**
+   * Refuses a change of the tenant's toolsets that adds tools or prompts a root-mounted upstream exposes
+   * already (409): enabling a toolset is a registration too. Reads the catalog, so it sees what the root
+   * mounts list now.
+   */
+  async checkToolsets(tenant: { id: string; toolsets: readonly string[] }, next: readonly string[]): Promise<void> {
+    if (!(await this.deps.directory.list(tenant.id)).some((u) => u.root)) return;
+    const before = this.deps.builtinNames(tenant.toolsets);
+    const after = this.deps.builtinNames(next);
+    const { roots } = await this.deps.catalog.get(tenant.id);
+    const added = (kind: 'tools' | 'prompts') => (name: string) => after[kind].has(name) && !before[kind].has(name);
+    const clashes = [
+      ...Object.entries(roots.tools)
+        .filter(([name]) => added('tools')(name))
+        .map(([name, ns]) => `tool "${name}" (root upstream "${ns}")`),
+      ...Object.entries(roots.prompts)
+        .filter(([name]) => added('prompts')(name))
+        .map(([name, ns]) => `prompt "${name}" (root upstream "${ns}")`),
+    ];
+    if (clashes.length) {
+      throw new ConflictError(
+        `these toolsets would add names that root upstreams expose: ${listed(clashes)}; re-register those upstreams without --root first`,
+      );
+    }
+  }
+
+  /** Refuses a registration that would expose a tool name another source of the tenant exposes already. */
+  private async checkClashes(tenant: { id: string; toolsets: readonly string[] }, up: ResolvedUpstream): Promise<void> {
+    if (up.root) await this.checkRootClash(tenant, up);
+    else await this.checkNamespaceClash(tenant, up);
+  }
+
+  /**
+   * A namespaced upstream exposes `ns__*`: refuse it when a root mount or a built-in already exposes a
+   * name of that form (routing would send those calls to the new upstream).
+   */
+  private async checkNamespaceClash(tenant: { id: string; toolsets: readonly string[] }, up: ResolvedUpstream): Promise<void> {
+    const prefix = `${up.namespace}${NAMESPACE_SEPARATOR}`;
+    const clashes = [...this.deps.builtinNames(tenant.toolsets).tools].filter((n) => n.startsWith(prefix)).map((n) => `tool "${n}" (built-in)`);
+    const others = await this.deps.directory.list(tenant.id);
+    if (others.some((u) => u.root && u.namespace !== up.namespace)) {
+      const snap = await this.deps.catalog.get(tenant.id);
+      for (const [name, ns] of Object.entries(snap.roots.tools)) {
+        if (ns !== up.namespace && name.startsWith(prefix)) clashes.push(`tool "${name}" (root upstream "${ns}")`);
+      }
+    }
+    if (clashes.length) {
+      throw new ConflictError(
+        `upstream "${up.namespace}" would expose names that already exist: ${listed(clashes)}; choose another name, or rename those tools on their upstream`,
+      );
+    }
+  }
+
+  /**
+   * A root mount exposes unprefixed names: refuse any that a built-in (or a reserved name such as
+   * `search_tools`), another root upstream, or a namespaced upstream's `ns__*` already has. Names that break
+   * the tool-name rule are not clashes: the catalog leaves them out.
+   */
   private async checkRootClash(tenant: { id: string; toolsets: readonly string[] }, up: ResolvedUpstream): Promise<void> {
     const conn = new UpstreamConnection(up, { guard: this.deps.guard, version: this.deps.version, onListChanged: () => undefined });
     let listing;
@@ -214,9 +273,13 @@ export class UpstreamRegistry {
     const clashes: string[] = [];
     const otherTools = others('tools');
     const otherPrompts = others('prompts');
+    const namespaced = new Set((await this.deps.directory.list(tenant.id)).filter((u) => !u.root && u.namespace !== up.namespace).map((u) => u.namespace));
     for (const t of listing.tools) {
+      if (toolNameProblem(t.name)) continue;
+      const sep = t.name.indexOf(NAMESPACE_SEPARATOR);
       if (builtin.tools.has(t.name)) clashes.push(`tool "${t.name}" (built-in)`);
       else if (otherTools.has(t.name)) clashes.push(`tool "${t.name}" (root upstream "${otherTools.get(t.name)}")`);
+      else if (sep > 0 && namespaced.has(t.name.slice(0, sep))) clashes.push(`tool "${t.name}" (upstream "${t.name.slice(0, sep)}")`);
     }
     for (const p of listing.prompts) {
       if (builtin.prompts.has(p.name)) clashes.push(`prompt "${p.name}" (built-in)`);
@@ -224,7 +287,7 @@ export class UpstreamRegistry {
     }
     if (clashes.length) {
       throw new ConflictError(
-        `root upstream "${up.namespace}" clashes with existing names: ${clashes.slice(0, 10).join(', ')}${clashes.length > 10 ? ` and ${clashes.length - 10} more` : ''}; register it without --root to prefix its names`,
+        `root upstream "${up.namespace}" clashes with existing names: ${listed(clashes)}; register it without --root to prefix its names`,
       );
     }
   }
@@ -274,4 +337,9 @@ export class UpstreamRegistry {
       ...(health && { health }),
     };
   }
+}
+
+/** The first ten items, and how many more. */
+function listed(items: readonly string[]): string {
+  return `${items.slice(0, 10).join(', ')}${items.length > 10 ? ` and ${items.length - 10} more` : ''}`;
 }

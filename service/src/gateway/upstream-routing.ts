@@ -5,6 +5,7 @@
  * cancellation with.
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
+import { toolNameProblem } from '../protocol/tool-names.js';
 import type { Catalog } from './catalog.js';
 import { NAMESPACE_SEPARATOR, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
@@ -22,6 +23,8 @@ export async function routeName(
   kind: 'tools' | 'prompts',
   name: string,
 ): Promise<{ up: ResolvedUpstream; name: string } | undefined> {
+  // The catalog never lists a tool name that breaks the spec's rule (catalog.ts), so none is routed either.
+  if (kind === 'tools' && toolNameProblem(name)) return undefined;
   const all = await deps.directory.list(tenantId);
   if (all.length === 0) return undefined;
   const sep = name.indexOf(NAMESPACE_SEPARATOR);

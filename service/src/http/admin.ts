@@ -45,6 +45,8 @@ export interface AdminDeps {
   maxBodyBytes: number;
   /** Throws (with a message naming them) when toolset names are unknown. */
   validateToolsets(names: readonly string[]): void;
+  /** Throws a ConflictError (409) when the tenant's upstreams expose names the new toolsets would add. */
+  checkToolsetNames?(tenant: { id: string; toolsets: readonly string[] }, names: readonly string[]): Promise<void>;
   /** Extra routes (the federation's upstream and secrets routes); each answers or returns undefined. */
   extensions?: readonly AdminRoute[];
 }
@@ -183,6 +185,7 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
           if (method === 'GET') return json(200, { tenant: tenantJson(tenant) });
           if (method === 'PATCH') {
             const input = await body(request, PatchTenantBody);
+            await deps.checkToolsetNames?.(tenant, input.toolsets);
             const updated = await deps.tenants.setToolsets(tenant.id, input.toolsets);
             deps.onCredentialsChanged();
             await audit({ tenantId: tenant.id, action: 'tenant.update', target: tenant.name, detail: { toolsets: input.toolsets } });

@@ -29,7 +29,7 @@ import type { LimitService } from '../gateway/limits/limit-service.js';
 import type { AuditLog } from '../store/ports.js';
 import type { TaskTier } from '../tasks/index.js';
 import { offersTasks as tasksOffered } from '../tasks/mcp-tasks.js';
-import { knownToolsets, type DeploymentInfo, type ToolsetContext } from '../tools/index.js';
+import { knownToolsets, type DeploymentInfo, type ToolsetContext, type ToolSearchPort } from '../tools/index.js';
 import { recordingSurface } from '../tools/surface.js';
 import type { McpConfig } from './config.js';
 import { nameInputKeys } from './input-keys.js';
@@ -45,6 +45,7 @@ import { resolveTarget } from './pipeline/stages/resolve-target.js';
 import { taskStage } from './pipeline/stages/task-or-direct.js';
 import { validateArgumentsStage } from './pipeline/stages/validate-arguments.js';
 import type { RotatingRequestStateCodec } from './request-state.js';
+import { createToolSearch, toolSearchMode } from './tool-search.js';
 
 /** Name this server reports in `serverInfo` (discover, initialize, result `_meta`). */
 export const SERVER_NAME = 'unified-mcp-platform';
@@ -158,7 +159,13 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     const handlers = recordHandlers(server);
     server.server.registerCapabilities(capabilities);
     const surface = recordingSurface(server);
-    const ctx = toolsetContext(principal, deps);
+    // Tool search (toolsets `search`, `search-only`): served over this instance's own tools/list (./tool-search.ts).
+    const searchMode = toolSearchMode(toolsets);
+    const search =
+      searchMode === 'off'
+        ? undefined
+        : createToolSearch(pipeline, { principal, era, ...(facts.requestId && { requestId: facts.requestId }) }, { searchOnly: searchMode === 'only' });
+    const ctx = toolsetContext(principal, deps, search?.port);
     for (const toolset of toolsets) toolset.register(surface, ctx);
     answerEmptyLists(handlers, capabilities);
     if (era === 'legacy' && capabilities.resources?.subscribe) acceptResourceSubscriptions(handlers);
@@ -166,8 +173,9 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     if (deps.largeResults) serveStoredResults(handlers, principal, deps.largeResults);
     const offersTasks = !deps.runsTasks && deps.tasks !== undefined && tasksOffered(era, facts.protocolVersion);
     if (offersTasks) deps.tasks!.attach(server, principal, { era, ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }) });
+    const builtins = builtinTools(surface, handlers, { surfaceErrors: deps.runsTasks === true });
     const scope: RequestScope = {
-      builtins: builtinTools(surface, handlers, { surfaceErrors: deps.runsTasks === true }),
+      builtins: search ? search.builtins(builtins) : builtins,
       ...(offersTasks && { taskPolicy: deps.tasks!.policyLookup() }),
     };
     if (offersTasks && era === 'legacy') announceTaskSupport(handlers, principal, scope);
@@ -177,6 +185,8 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
         scope,
       ),
     );
+    // After every tools/list wrapper: search sees (and call_tool allows) exactly what the caller may list.
+    search?.install(handlers, scope);
     // Questions of input_required handlers go out named on a 2025-era session, so a federating gateway can keep their keys.
     if (era === 'legacy') nameInputKeys(handlers);
     return server;
@@ -185,9 +195,10 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
 }
 
 /** What the toolsets of one instance may use. */
-function toolsetContext(principal: Principal, deps: ServerFactoryDeps): ToolsetContext {
+function toolsetContext(principal: Principal, deps: ServerFactoryDeps, toolSearch?: ToolSearchPort): ToolsetContext {
   return {
     principal,
+    ...(toolSearch && { toolSearch }),
     deployment: deps.deployment,
     notify: deps.notifierFor(principal.tenantId),
     requestState: {

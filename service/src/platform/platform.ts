@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Logger } from '../log/logger.js';
 import { createKeyProvider } from '../gateway/crypto/create-key-provider.js';
+import type { RejectedToolName } from '../gateway/catalog.js';
 import { createFederation, type Federation } from '../gateway/federation.js';
 import { setUpstreamLimits } from '../gateway/upstream-limits.js';
 import { createBlobStore } from '../store/blob/create-blob-store.js';
@@ -174,6 +175,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
         keyPrefix: config.REDIS_KEY_PREFIX,
         ...(opts.replicaId && { replicaId: opts.replicaId }),
         onError: (err: unknown, where: string) => logger.debug({ err: err instanceof Error ? err.message : String(err), where }, 'federation: upstream error'),
+        onRejectedToolName: (r: RejectedToolName) =>
+          logger.warn(
+            { tenantId: r.tenantId, upstream: r.namespace, tool: r.name, reason: r.reason },
+            'upstream tool not listed: its exposed name breaks the tool-name rule or clashes',
+          ),
       }),
     });
     cleanups.push(() => federation.close());

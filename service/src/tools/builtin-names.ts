@@ -4,10 +4,14 @@
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { BUILTIN_TOOLSETS, resolveToolsets } from './registry.js';
+import { TOOL_SEARCH_NAMES } from './search.js';
 import { recordingSurface } from './surface.js';
 import type { ToolsetContext } from './types.js';
 
-/** Names of the built-in tools and prompts a set of toolsets registers. */
+/**
+ * Names of the built-in tools and prompts a set of toolsets registers, plus the tool-search names
+ * (`search_tools`, `call_tool`), reserved for every tenant since a virtual server may turn search on.
+ */
 export function builtinNames(toolsets: readonly string[]): { tools: Set<string>; prompts: Set<string> } {
   const surface = recordingSurface(new McpServer({ name: 'probe', version: '0' }));
   const noop = () => undefined;
@@ -18,5 +22,5 @@ export function builtinNames(toolsets: readonly string[]): { tools: Set<string>;
     requestState: { mint: async () => '' },
   } as unknown as ToolsetContext;
   for (const t of resolveToolsets(toolsets.filter((n) => BUILTIN_TOOLSETS.has(n)))) t.register(surface, ctx);
-  return { tools: new Set(surface.tools.keys()), prompts: new Set(surface.prompts) };
+  return { tools: new Set([...surface.tools.keys(), ...TOOL_SEARCH_NAMES]), prompts: new Set(surface.prompts) };
 }

@@ -5,10 +5,13 @@
 import { conformanceToolset } from './conformance/index.js';
 import { diagnosticsToolset } from './diagnostics.js';
 import { platformToolset } from './platform.js';
+import { SEARCH_ONLY_TOOLSET, SEARCH_TOOLSET, searchOnlyToolset, searchToolset } from './search.js';
 import type { Toolset } from './types.js';
 
 /** Every built-in toolset by name. */
-export const BUILTIN_TOOLSETS: ReadonlyMap<string, Toolset> = new Map([platformToolset, diagnosticsToolset, conformanceToolset].map((t) => [t.name, t]));
+export const BUILTIN_TOOLSETS: ReadonlyMap<string, Toolset> = new Map(
+  [platformToolset, diagnosticsToolset, conformanceToolset, searchToolset, searchOnlyToolset].map((t) => [t.name, t]),
+);
 
 /** The default for a new tenant (and `TOOLSETS` when unset). */
 export const DEFAULT_TOOLSETS = ['platform', 'diagnostics'] as const;
@@ -19,7 +22,10 @@ export function resolveToolsets(names: readonly string[]): Toolset[] {
   if (unknown.length > 0) {
     throw new Error(`unknown toolset(s): ${unknown.join(', ')} (known: ${[...BUILTIN_TOOLSETS.keys()].join(', ')})`);
   }
-  return [...new Set(names)].map((n) => BUILTIN_TOOLSETS.get(n)!);
+  // `search-only` includes what `search` registers (the same two tools).
+  const unique = new Set(names);
+  if (unique.has(SEARCH_ONLY_TOOLSET)) unique.delete(SEARCH_TOOLSET);
+  return [...unique].map((n) => BUILTIN_TOOLSETS.get(n)!);
 }
 
 /**

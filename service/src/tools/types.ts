@@ -30,6 +30,8 @@ export interface ToolsetContext {
    * the payload with `read(ctx)`.
    */
   readonly requestState: RequestStateMinter;
+  /** Serves `search_tools` and `call_tool` (toolsets `search`, `search-only`); absent where tool search is off. */
+  readonly toolSearch?: ToolSearchPort;
 }
 
 /** Mints and reads integrity-protected `requestState` (see service/src/mcp/request-state.ts). */
@@ -50,4 +52,23 @@ export interface Toolset {
    */
   readonly capabilities: ServerCapabilities;
   register(server: ToolsetServer, ctx: ToolsetContext): void;
+}
+
+/** `search_tools` arguments (tools/search.ts has the schema). */
+export interface SearchToolsArgs {
+  readonly query: string;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+/** `call_tool` arguments (tools/search.ts has the schema). */
+export interface CallToolArgs {
+  readonly name: string;
+  readonly arguments?: Record<string, unknown> | undefined;
+}
+
+/** What serves `search_tools` and `call_tool` on one server instance (the MCP layer, mcp/tool-search.ts). */
+export interface ToolSearchPort {
+  search(args: SearchToolsArgs, ctx: ServerContext): Promise<Record<string, unknown>>;
+  call(args: CallToolArgs, ctx: ServerContext): Promise<Record<string, unknown>>;
 }

@@ -187,6 +187,21 @@ describe('Limits: two replicas, both protocol eras', function () {
       );
       assert.deepEqual([...labelNames].sort(), ['action', 'kind', 'limit', 'limit_id', 'region'], 'bounded labels: no user, key or tool values');
     });
+
+    it('call_tool (tool search) counts once, as the tool it names: a per-key and a per-tool limit see one call each', async () => {
+      const searcher = await cluster.tenant('searcher', ['diagnostics', 'search']);
+      const { key, record } = await cluster.replicas[0]!.apiKeys.create(searcher.id, 'searcher limited');
+      await setLimit(cluster.replicas[0]!, 'searcher', 'key-rate', { key: record.id, rate: '3/60s' });
+      await setLimit(cluster.replicas[0]!, 'searcher', 'echo-rate', { tool: 'diagnostics.echo', rate: '2/60s' });
+      const via = (i: number) => rawCall(i % 2 ? a : b, key, 'call_tool', { name: 'diagnostics.echo', arguments: { text: `n${i}` } });
+      assert.equal((await via(0)).error, undefined);
+      assert.equal((await via(1)).error, undefined);
+      const third = await via(2);
+      assert.equal(third.error?.code, LIMIT_CODE);
+      assert.equal(third.error?.data?.limit, 'echo-rate', "the named tool's limit refuses, not a doubled key count");
+      assert.equal((await rawCall(a, key, 'diagnostics.sleep', { ms: 1 })).error, undefined, 'the key has used 2 of its 3 calls');
+      assert.equal((await rawCall(b, key, 'diagnostics.sleep', { ms: 1 })).error?.data?.limit, 'key-rate');
+    });
   });
 
   describe('HTTP requests', () => {
