@@ -35,6 +35,8 @@ import { SseTracker } from './sse-tracker.js';
 import { TenantHandlers } from './tenant-handlers.js';
 import { EdgeErrorCode } from '../protocol/errors.js';
 import type { McpRequestInfo } from './request-info.js';
+import type { VirtualServerStore } from '../store/ports.js';
+import { ViewResolver } from './view/view-resolver.js';
 
 export type { McpRequestInfo } from './request-info.js';
 
@@ -72,6 +74,11 @@ export interface McpEndpointDeps {
    * @defaultValue one the endpoint creates on `stateRedis`, starts and closes
    */
   eventBus?: RedisServerEventBusHub;
+  /**
+   * The tenants' virtual servers (issue 20, cached): `/mcp/<server>` and scoped credentials are served
+   * through them. @defaultValue none: `/mcp/<server>` answers 404, scopes still narrow tools
+   */
+  virtualServers?: Pick<VirtualServerStore, 'list'>;
 }
 
 /** Most upstream resources one listen stream holds upstream subscriptions for. */
@@ -135,7 +142,9 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     };
   };
 
+  const views = new ViewResolver(deps.virtualServers ?? { list: async () => [] });
   const tenantFactory = createTenantServerFactory({
+    views,
     config,
     audit: deps.audit,
     logger: log,
@@ -194,12 +203,16 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   const sse = new SseTracker(metrics.openSseStreams);
   let draining = false;
 
-  async function route(request: Request, principal: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
+  async function route(request: Request, caller: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
     if (draining) {
       return jsonRpcError(503, EdgeErrorCode.Refused, 'Server is shutting down; retry on another replica', {
         'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)),
       });
     }
+    // The virtual server serving this request (path, or the credential's one server scope), or 403/404.
+    const bound = await views.bind(caller, info.server);
+    if (!('tenantId' in bound)) return jsonRpcError(bound.status, EdgeErrorCode.Refused, bound.message);
+    const principal: Principal = bound;
     const isPost = request.method.toUpperCase() === 'POST';
     if (isPost && !isJsonContentType(request.headers.get('content-type'))) {
       return jsonRpcError(415, EdgeErrorCode.Refused, 'Unsupported Media Type: Content-Type must be application/json');
@@ -225,7 +238,8 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       return legacyLeg.handle(request, principal, info, text === undefined ? undefined : { text, parsed });
     }
     labels.era = 'modern';
-    const passed = isPost && passThroughDeps ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
+    // A restricted view renames and filters names: its calls take the SDK path, where the view applies.
+    const passed = isPost && passThroughDeps && !ViewResolver.restricted(principal) ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
     if (passed) {
       metrics.passedThrough.inc();
       return sse.track(passed, false, () => undefined);
@@ -255,7 +269,10 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const uris = (parsed as { params?: { notifications?: { resourceSubscriptions?: unknown } } } | undefined)?.params?.notifications?.resourceSubscriptions;
     if (!deps.federation || !Array.isArray(uris) || uris.length === 0) return undefined;
     // The SDK refuses a malformed filter itself; only well-formed URIs are held, at most as many as a listen may carry.
-    const wanted = uris.filter((u): u is string => typeof u === 'string' && u.length <= 2_048).slice(0, MAX_LISTEN_RESOURCES);
+    const view = await views.viewOf(principal);
+    const wanted = uris
+      .filter((u): u is string => typeof u === 'string' && u.length <= 2_048 && (!view || view.resource(u)))
+      .slice(0, MAX_LISTEN_RESOURCES);
     return deps.federation.holdResourceSubscriptions(principal.tenantId, wanted);
   }
 

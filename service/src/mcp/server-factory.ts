@@ -43,6 +43,8 @@ import { resolveTarget } from './pipeline/stages/resolve-target.js';
 import { taskStage } from './pipeline/stages/task-or-direct.js';
 import { validateArgumentsStage } from './pipeline/stages/validate-arguments.js';
 import type { RotatingRequestStateCodec } from './request-state.js';
+import { applyView } from './view/apply-view.js';
+import { ViewResolver } from './view/view-resolver.js';
 
 /** Name this server reports in `serverInfo` (discover, initialize, result `_meta`). */
 export const SERVER_NAME = 'unified-mcp-platform';
@@ -67,6 +69,8 @@ export interface ServerFactoryDeps {
    * exception fails the call as a JSON-RPC error (the task fails) instead of an `isError` result.
    */
   readonly runsTasks?: boolean;
+  /** Virtual servers and scopes (issue 20): what each caller sees; absent: every caller sees its whole tenant. */
+  readonly views?: Pick<ViewResolver, 'viewOf'>;
 }
 
 /** The principal the endpoint put into the SDK `authInfo` (`extra.principal`), or undefined. */
@@ -104,7 +108,7 @@ function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilit
 
 /** The process's tool-call pipeline over the platform parts the factory was given. */
 function toolCallPipeline(deps: ServerFactoryDeps): ToolCallPipeline {
-  const stages: Stage[] = [authorizeStage];
+  const stages: Stage[] = [authorizeStage(deps.views && ((principal) => deps.views!.viewOf(principal)))];
   if (deps.tasks && !deps.runsTasks) stages.push(taskStage(deps.tasks.service));
   stages.push(validateArgumentsStage({ surfaceErrors: deps.runsTasks === true }), auditStage(deps.audit, deps.logger));
   if (deps.largeResults) stages.push(largeResultStage(deps.largeResults));
@@ -160,7 +164,12 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     await deps.federation?.attach(server, handlers, principal, { era });
     if (deps.largeResults) serveStoredResults(handlers, principal, deps.largeResults);
     const offersTasks = !deps.runsTasks && deps.tasks !== undefined && tasksOffered(era, facts.protocolVersion);
-    if (offersTasks) deps.tasks!.attach(server, principal, { era, ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }) });
+    // A caller seeing its whole tenant gets no view wrappers (nothing to filter, no per-request lookup).
+    const views = deps.runsTasks || !ViewResolver.restricted(principal) ? undefined : deps.views;
+    const viewOf = views && (() => views.viewOf(principal));
+    const visibleTool = viewOf && (async (tool: string) => (await viewOf())?.toolVisible(tool) ?? true);
+    if (offersTasks)
+      deps.tasks!.attach(server, principal, { era, ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }), ...(visibleTool && { visibleTool }) });
     const scope: RequestScope = {
       builtins: builtinTools(surface, handlers, { surfaceErrors: deps.runsTasks === true }),
       ...(offersTasks && { taskPolicy: deps.tasks!.policyLookup() }),
@@ -172,6 +181,8 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
         scope,
       ),
     );
+    // What the caller sees (virtual server, scopes): wraps the lists, reads and tools/call registered above.
+    if (viewOf) applyView(handlers, viewOf);
     // Questions of input_required handlers go out named on a 2025-era session, so a federating gateway can keep their keys.
     if (era === 'legacy') nameInputKeys(handlers);
     return server;

@@ -126,6 +126,11 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       logger.warn({ sessionId: sid, tenantId: principal.tenantId, subject: principal.subject }, 'legacy: session used by a principal that does not own it');
       return sessionNotFound();
     }
+    // A session belongs to the virtual server it was created at (/mcp/a's session is unknown at /mcp/b).
+    if (session.server !== principal.server) {
+      logger.warn({ sessionId: sid, server: principal.server ?? null }, 'legacy: session used through another virtual server');
+      return sessionNotFound();
+    }
     return session;
   }
 
