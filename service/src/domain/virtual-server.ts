@@ -56,7 +56,8 @@ export function scopeError(scope: string): string | undefined {
   const m = /^(server|tool):(.*)$/.exec(scope);
   if (!m) return `scope "${scope}" is neither server:<name> nor tool:<name>`;
   const [, kind, value] = m as unknown as [string, 'server' | 'tool', string];
-  if (kind === 'server' && !SERVER_NAME.test(value)) return `scope "${scope}": "${value}" is not a virtual server name (1-63 lower-case letters, digits, inner hyphens)`;
+  if (kind === 'server' && !SERVER_NAME.test(value))
+    return `scope "${scope}": "${value}" is not a virtual server name (1-63 lower-case letters, digits, inner hyphens)`;
   if (kind === 'tool') return globError(value, /^[A-Za-z0-9_.\-*?{},[\]!]{1,128}$/, 'a tool name or glob (A-Z a-z 0-9 _ - . and * ? { } , [ ] !)');
   return undefined;
 }

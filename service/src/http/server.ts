@@ -91,7 +91,8 @@ function virtualServerOf(path: string): string | undefined {
 /** The metrics label of a path: one of the fixed routes, or `other` (bounded cardinality). */
 function routeOf(path: string): string {
   if (path === HTTP.protectedResourceMetadataPath || path === `${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}`) return HTTP.protectedResourceMetadataPath;
-  if (path.startsWith(`${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}/`) && virtualServerOf(path) !== undefined) return HTTP.protectedResourceMetadataPath;
+  if (path.startsWith(`${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}/`) && virtualServerOf(path) !== undefined)
+    return HTTP.protectedResourceMetadataPath;
   if (VIRTUAL_SERVER_PATH.test(path)) return HTTP.mcpPath;
   if (path === HTTP.adminPrefix || path.startsWith(`${HTTP.adminPrefix}/`)) return HTTP.adminPrefix;
   const fixed: string[] = [HTTP.mcpPath, HTTP.livenessPath, HTTP.readinessPath, HTTP.metricsPath];

@@ -14,7 +14,14 @@
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
-import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
+import {
+  createMcpHandler,
+  isJsonContentType,
+  isLegacyRequest,
+  type McpServerFactory,
+  type ServerEventBus,
+  type ServerNotifier,
+} from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -37,12 +44,19 @@ import { EdgeErrorCode } from '../protocol/errors.js';
 import type { McpRequestInfo } from './request-info.js';
 import type { VirtualServerStore } from '../store/ports.js';
 import { ViewResolver } from './view/view-resolver.js';
+import { familyOf, ListChangeGates, unmark, VIEWS_CHANGED_META } from './view/list-change-gate.js';
+import { tenantSurface } from './view/tenant-surface.js';
 
 export type { McpRequestInfo } from './request-info.js';
 
 export interface McpEndpoint {
   /** Serves one HTTP request to /mcp (POST, GET, DELETE). */
   handle(request: Request, principal: Principal, info: McpRequestInfo): Promise<Response>;
+  /**
+   * A tenant's virtual servers changed (the admin API): list_changed to the callers whose view changed,
+   * on every replica, both protocol eras.
+   */
+  viewsChanged?(tenantId: string): void;
   /** Graceful shutdown step 1: refuse new sessions, close SSE streams with a retry hint. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -64,7 +78,7 @@ export interface McpEndpointDeps {
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
-  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'resolvePassThrough' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
+  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'resolvePassThrough' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions' | 'catalog'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
   tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
@@ -143,6 +157,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   };
 
   const views = new ViewResolver(deps.virtualServers ?? { list: async () => [] });
+  const gates = new ListChangeGates(views, tenantSurface(deps.federation?.catalog));
   const tenantFactory = createTenantServerFactory({
     views,
     config,
@@ -180,6 +195,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
 
   const legacyLeg = createLegacyLeg({
     factory: sdkFactory,
+    notificationGate: (principal) => gates.open(principal),
     stateRedis: deps.stateRedis,
     keyPrefix: deps.keyPrefix,
     config,
@@ -189,10 +205,36 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   });
   legacy = legacyLeg;
 
-  const modern = new TenantHandlers((tenantId) =>
+  // One handler per tenant, and per view for restricted callers: their listen streams get what their view admits.
+  const handlerKey = (p: Principal) =>
+    ViewResolver.restricted(p) ? JSON.stringify([p.tenantId, p.server ?? null, [...p.scopes].sort(), [...p.toolsets].sort(), p.tenantName]) : p.tenantId;
+  const gatedBus = (key: string): ServerEventBus => {
+    if (!key.startsWith('[')) return hub.forTenant(key);
+    const [tenantId, server, scopes, toolsets, tenantName] = JSON.parse(key) as [string, string | null, string[], string[], string];
+    const principal: Principal = { tenantId, tenantName, subject: 'listen', kind: 'api-key', toolsets, scopes, ...(server !== null && { server }) };
+    const inner = hub.forTenant(tenantId);
+    return {
+      publish: (event) => inner.publish(event),
+      subscribe(listener) {
+        const gate = gates.open(principal);
+        let chain = gate.prime().catch(() => undefined);
+        return inner.subscribe((event) => {
+          chain = chain
+            .then(async () => {
+              const { marked, params } = unmark(event.params as Record<string, unknown> | undefined);
+              const family = event.kind === 'resource_updated' ? undefined : familyOf(event.kind);
+              const admitted = await gate.admit({ marked, ...(family && { family }), ...(event.kind === 'resource_updated' && { uri: event.uri }) });
+              if (admitted) listener(marked ? ({ ...event, ...(params ? { params } : { params: undefined }) } as typeof event) : event);
+            })
+            .catch((err: unknown) => log.warn({ err }, 'mcp: gated notification failed'));
+        });
+      },
+    };
+  };
+  const modern = new TenantHandlers((key) =>
     createMcpHandler(sdkFactory, {
       legacy: 'reject',
-      bus: hub.forTenant(tenantId),
+      bus: gatedBus(key),
       maxSubscriptions: config.MAX_SUBSCRIPTIONS,
       keepAliveMs: config.SSE_KEEPALIVE_MS,
       maxRequestBodySize: config.MCP_MAX_BODY_BYTES,
@@ -239,7 +281,10 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     }
     labels.era = 'modern';
     // A restricted view renames and filters names: its calls take the SDK path, where the view applies.
-    const passed = isPost && passThroughDeps && !ViewResolver.restricted(principal) ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
+    const passed =
+      isPost && passThroughDeps && !ViewResolver.restricted(principal)
+        ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId)
+        : undefined;
     if (passed) {
       metrics.passedThrough.inc();
       return sse.track(passed, false, () => undefined);
@@ -247,7 +292,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const listen = labels.method === 'subscriptions/listen';
     // Upstream resources a listen stream asks for are subscribed upstream while the stream is open.
     const unhold = listen ? await holdListenResources(principal, parsed) : undefined;
-    const lease = modern.acquire(principal.tenantId);
+    const lease = modern.acquire(handlerKey(principal));
     const done = () => {
       lease.release();
       unhold?.();
@@ -270,13 +315,23 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     if (!deps.federation || !Array.isArray(uris) || uris.length === 0) return undefined;
     // The SDK refuses a malformed filter itself; only well-formed URIs are held, at most as many as a listen may carry.
     const view = await views.viewOf(principal);
-    const wanted = uris
-      .filter((u): u is string => typeof u === 'string' && u.length <= 2_048 && (!view || view.resource(u)))
-      .slice(0, MAX_LISTEN_RESOURCES);
+    const wanted = uris.filter((u): u is string => typeof u === 'string' && u.length <= 2_048 && (!view || view.resource(u))).slice(0, MAX_LISTEN_RESOURCES);
     return deps.federation.holdResourceSubscriptions(principal.tenantId, wanted);
   }
 
   return {
+    viewsChanged(tenantId) {
+      const bus = hub.forTenant(tenantId);
+      const params = { _meta: { [VIEWS_CHANGED_META]: true } };
+      for (const [kind, method] of [
+        ['tools_list_changed', 'notifications/tools/list_changed'],
+        ['prompts_list_changed', 'notifications/prompts/list_changed'],
+        ['resources_list_changed', 'notifications/resources/list_changed'],
+      ] as const) {
+        bus.publish({ kind, params });
+        legacy?.notifyTenant(tenantId, { method, params })?.catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
+      }
+    },
     async handle(request, principal, info) {
       const started = process.hrtime.bigint();
       const labels = { method: 'none', era: 'unknown' };

@@ -169,7 +169,11 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     const viewOf = views && (() => views.viewOf(principal));
     const visibleTool = viewOf && (async (tool: string) => (await viewOf())?.toolVisible(tool) ?? true);
     if (offersTasks)
-      deps.tasks!.attach(server, principal, { era, ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }), ...(visibleTool && { visibleTool }) });
+      deps.tasks!.attach(server, principal, {
+        era,
+        ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }),
+        ...(visibleTool && { visibleTool }),
+      });
     const scope: RequestScope = {
       builtins: builtinTools(surface, handlers, { surfaceErrors: deps.runsTasks === true }),
       ...(offersTasks && { taskPolicy: deps.tasks!.policyLookup() }),

@@ -161,13 +161,7 @@ function visibleTasks(service: TaskService, visible: (tool: string) => Promise<b
  * Installs the tasks capability and the tasks/* methods on `server`; a 2025-era session at a revision
  * without the tasks utility gets neither (see {@link offersTasks}).
  */
-export function attachTasks(
-  server: McpServer,
-  principal: Principal,
-  facts: TaskAttachFacts,
-  allTasks: TaskService,
-  remote?: RemoteTaskPort,
-): void {
+export function attachTasks(server: McpServer, principal: Principal, facts: TaskAttachFacts, allTasks: TaskService, remote?: RemoteTaskPort): void {
   const era = facts.era;
   if (!offersTasks(era, facts.protocolVersion)) return;
   const service = facts.visibleTool ? visibleTasks(allTasks, facts.visibleTool) : allTasks;

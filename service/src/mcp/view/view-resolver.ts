@@ -50,7 +50,8 @@ export class ViewResolver {
     }
     if (scoped.length === 1) {
       const only = scoped[0]!;
-      if (!(await this.find(principal.tenantId, only))) return { status: 404, message: `Not Found: virtual server "${only}" of this credential's scope no longer exists` };
+      if (!(await this.find(principal.tenantId, only)))
+        return { status: 404, message: `Not Found: virtual server "${only}" of this credential's scope no longer exists` };
       return { ...principal, server: only };
     }
     return principal;

@@ -72,13 +72,10 @@ export class PgApiKeyStore implements ApiKeyStore {
       const prefix = randomBytes(6).toString('hex');
       const secret = randomBytes(32).toString('base64url');
       try {
-        const { rows } = await this.pool.query(`INSERT INTO api_keys (tenant_id, prefix, hash, name, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`, [
-          tenantId,
-          prefix,
-          hashSecret(secret),
-          name,
-          [...scopes],
-        ]);
+        const { rows } = await this.pool.query(
+          `INSERT INTO api_keys (tenant_id, prefix, hash, name, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+          [tenantId, prefix, hashSecret(secret), name, [...scopes]],
+        );
         return { key: `umcp_${prefix}_${secret}`, record: KeyRow.parse(rows[0]) };
       } catch (err) {
         if (isPgError(err, '23503')) throw new NotFoundError(`tenant ${tenantId} not found`);

@@ -23,19 +23,17 @@ const Row = z
     created_at: z.date(),
     updated_at: z.date(),
   })
-  .transform(
-    (r): VirtualServer => ({
-      tenantId: r.tenant_id,
-      name: r.name,
-      include: r.include,
-      exclude: r.exclude,
-      renames: r.renames,
-      descriptions: r.descriptions,
-      toolListing: r.tool_listing,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }),
-  );
+  .transform((r): VirtualServer => ({
+    tenantId: r.tenant_id,
+    name: r.name,
+    include: r.include,
+    exclude: r.exclude,
+    renames: r.renames,
+    descriptions: r.descriptions,
+    toolListing: r.tool_listing,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
 
 const COLUMNS = 'tenant_id, name, include, exclude, renames, descriptions, tool_listing, created_at, updated_at';
 
