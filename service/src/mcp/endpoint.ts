@@ -209,8 +209,10 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   const handlerKey = (p: Principal) =>
     ViewResolver.restricted(p) ? JSON.stringify([p.tenantId, p.server ?? null, [...p.scopes].sort(), [...p.toolsets].sort(), p.tenantName]) : p.tenantId;
   const gatedBus = (key: string): ServerEventBus => {
-    if (!key.startsWith('[')) return hub.forTenant(key);
-    const [tenantId, server, scopes, toolsets, tenantName] = JSON.parse(key) as [string, string | null, string[], string[], string];
+    // A whole-tenant key is the tenant id: its gate only drops what a virtual server change publishes.
+    const [tenantId, server, scopes, toolsets, tenantName] = key.startsWith('[')
+      ? (JSON.parse(key) as [string, string | null, string[], string[], string])
+      : [key, null, [], [], ''];
     const principal: Principal = { tenantId, tenantName, subject: 'listen', kind: 'api-key', toolsets, scopes, ...(server !== null && { server }) };
     const inner = hub.forTenant(tenantId);
     return {

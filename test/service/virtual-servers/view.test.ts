@@ -62,7 +62,17 @@ describe('virtual servers: the caller view', () => {
       assert.equal(v.toolOriginal('b'), 'a');
     });
     it('two tools may swap names', () => {
-      const v = viewFor(parseScopes([]), server({ include: ['*'], exclude: [], renames: [{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }] }));
+      const v = viewFor(
+        parseScopes([]),
+        server({
+          include: ['*'],
+          exclude: [],
+          renames: [
+            { from: 'a', to: 'b' },
+            { from: 'b', to: 'a' },
+          ],
+        }),
+      );
       assert.deepEqual([v.tool('a')?.name, v.tool('b')?.name], ['b', 'a']);
       assert.deepEqual([v.toolOriginal('a'), v.toolOriginal('b')], ['b', 'a']);
     });
