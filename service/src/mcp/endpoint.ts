@@ -14,14 +14,7 @@
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
-import {
-  createMcpHandler,
-  isJsonContentType,
-  isLegacyRequest,
-  type McpServerFactory,
-  type ServerEventBus,
-  type ServerNotifier,
-} from '@modelcontextprotocol/server';
+import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -44,7 +37,8 @@ import { EdgeErrorCode } from '../protocol/errors.js';
 import type { McpRequestInfo } from './request-info.js';
 import type { VirtualServerStore } from '../store/ports.js';
 import { ViewResolver } from './view/view-resolver.js';
-import { familyOf, ListChangeGates, unmark, VIEWS_CHANGED_META } from './view/list-change-gate.js';
+import { ListChangeGates } from './view/list-change-gate.js';
+import { gatedBus, viewHandlerKey, viewPrincipal, VIEWS_CHANGED_EVENTS, VIEWS_CHANGED_PARAMS } from './view/gated-bus.js';
 import { tenantSurface } from './view/tenant-surface.js';
 
 export type { McpRequestInfo } from './request-info.js';
@@ -206,37 +200,18 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   legacy = legacyLeg;
 
   // One handler per tenant, and per view for restricted callers: their listen streams get what their view admits.
-  const handlerKey = (p: Principal) =>
-    ViewResolver.restricted(p) ? JSON.stringify([p.tenantId, p.server ?? null, [...p.scopes].sort(), [...p.toolsets].sort(), p.tenantName]) : p.tenantId;
-  const gatedBus = (key: string): ServerEventBus => {
-    // A whole-tenant key is the tenant id: its gate only drops what a virtual server change publishes.
-    const [tenantId, server, scopes, toolsets, tenantName] = key.startsWith('[')
-      ? (JSON.parse(key) as [string, string | null, string[], string[], string])
-      : [key, null, [], [], ''];
-    const principal: Principal = { tenantId, tenantName, subject: 'listen', kind: 'api-key', toolsets, scopes, ...(server !== null && { server }) };
-    const inner = hub.forTenant(tenantId);
-    return {
-      publish: (event) => inner.publish(event),
-      subscribe(listener) {
-        const gate = gates.open(principal);
-        let chain = gate.prime().catch(() => undefined);
-        return inner.subscribe((event) => {
-          chain = chain
-            .then(async () => {
-              const { marked, params } = unmark(event.params as Record<string, unknown> | undefined);
-              const family = event.kind === 'resource_updated' ? undefined : familyOf(event.kind);
-              const admitted = await gate.admit({ marked, ...(family && { family }), ...(event.kind === 'resource_updated' && { uri: event.uri }) });
-              if (admitted) listener(marked ? ({ ...event, ...(params ? { params } : { params: undefined }) } as typeof event) : event);
-            })
-            .catch((err: unknown) => log.warn({ err }, 'mcp: gated notification failed'));
-        });
-      },
-    };
+  const busFor = (key: string) => {
+    const principal = viewPrincipal(key);
+    return gatedBus(
+      hub.forTenant(principal.tenantId),
+      () => gates.open(principal),
+      (err) => log.warn({ err }, 'mcp: gated notification failed'),
+    );
   };
   const modern = new TenantHandlers((key) =>
     createMcpHandler(sdkFactory, {
       legacy: 'reject',
-      bus: gatedBus(key),
+      bus: busFor(key),
       maxSubscriptions: config.MAX_SUBSCRIPTIONS,
       keepAliveMs: config.SSE_KEEPALIVE_MS,
       maxRequestBodySize: config.MCP_MAX_BODY_BYTES,
@@ -294,7 +269,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const listen = labels.method === 'subscriptions/listen';
     // Upstream resources a listen stream asks for are subscribed upstream while the stream is open.
     const unhold = listen ? await holdListenResources(principal, parsed) : undefined;
-    const lease = modern.acquire(handlerKey(principal));
+    const lease = modern.acquire(viewHandlerKey(principal));
     const done = () => {
       lease.release();
       unhold?.();
@@ -324,14 +299,9 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   return {
     viewsChanged(tenantId) {
       const bus = hub.forTenant(tenantId);
-      const params = { _meta: { [VIEWS_CHANGED_META]: true } };
-      for (const [kind, method] of [
-        ['tools_list_changed', 'notifications/tools/list_changed'],
-        ['prompts_list_changed', 'notifications/prompts/list_changed'],
-        ['resources_list_changed', 'notifications/resources/list_changed'],
-      ] as const) {
-        bus.publish({ kind, params });
-        legacy?.notifyTenant(tenantId, { method, params })?.catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
+      for (const [kind, method] of VIEWS_CHANGED_EVENTS) {
+        bus.publish({ kind, params: VIEWS_CHANGED_PARAMS });
+        legacy?.notifyTenant(tenantId, { method, params: VIEWS_CHANGED_PARAMS })?.catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
       }
     },
     async handle(request, principal, info) {
