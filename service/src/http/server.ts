@@ -2,7 +2,9 @@
  * The gateway's node:http server: request id, routing, the /mcp guard chain, health, metrics, OAuth
  * protected-resource metadata and the admin API. MCP itself is the endpoint's job (service/src/mcp).
  *
- * /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) -> CORS
+ * `/mcp/<server>` (a tenant's virtual server, issue 20) takes the same chain; the MCP layer binds the request to
+ * the server (404 unknown, 403 outside the credential's scopes), and its RFC 9728 metadata is served in the path
+ * form. /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) -> CORS
  * for allowed browser origins (preflight answered here) -> authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> body limit
  * (413) -> endpoint.handle(). A non-streaming response not ready within REQUEST_TIMEOUT_MS becomes 504.
  * No response ever carries a stack trace; unexpected errors are logged with the request id and answered 500.
