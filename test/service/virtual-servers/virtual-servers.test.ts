@@ -357,6 +357,33 @@ describe('virtual servers and tool-level access', function () {
         await cluster.admin('POST', '/tenants/acme/servers', { name: 'ops', include: ['diagnostics.*', 'slow_compute', 'gh+mem://**'] });
       }
     });
+
+    it("does not relay another view's resource updates to a restricted listen stream", async () => {
+      const seen = (c: Client) => {
+        const uris: string[] = [];
+        c.setNotificationHandler('notifications/resources/updated', async (n) => {
+          uris.push(n.params.uri);
+        });
+        return uris;
+      };
+      const whole = await client(key, 'auto', 0);
+      const dev = await client(key, 'auto', 1, 'dev');
+      const [wholeSeen, devSeen] = [seen(whole), seen(dev)];
+      const subs = [
+        await whole.listen({ resourceSubscriptions: ['gh+mem://readme'] }),
+        await dev.listen({ resourceSubscriptions: ['gh+mem://readme', 'test://static-text'] }),
+      ];
+      try {
+        await within(3_000, async () => {
+          upstream.touch('mem://readme');
+          return wholeSeen.includes('gh+mem://readme');
+        });
+        await sleep(500);
+        assert.deepEqual(devSeen, [], 'dev does not show gh+mem://readme: its stream gets no update of it');
+      } finally {
+        await Promise.all(subs.map((s) => s.close()));
+      }
+    });
   });
 
   describe('tasks', () => {
