@@ -66,7 +66,7 @@ const out = (line: string): void => {
 };
 const tenantLine = (t: TenantJson) => `${t.name}\t${t.id}\t${t.status}\t${t.toolsets.join(',') || '-'}`;
 const keyLine = (k: KeyJson) =>
-  `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}`;
+  `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}${k.scopes?.length ? `\tscopes ${k.scopes.join(' ')}` : ''}`;
 
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

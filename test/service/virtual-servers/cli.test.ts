@@ -82,6 +82,9 @@ describe('virtual servers: admin CLI', function () {
       await client.close();
     }
 
+    const keys = await cli('keys', 'list', 'acme');
+    assert.match(keys.stdout, /\tdev-echo\tactive\tlast used [^\t]+\tscopes server:dev tool:echo$/m);
+
     const unscoped = await cli('keys', 'create', 'acme');
     assert.equal(unscoped.code, 0);
     assert.match(unscoped.stdout, /^API_KEY=umcp_/m);
