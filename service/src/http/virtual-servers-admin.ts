@@ -99,10 +99,7 @@ export function virtualServerAdminRoute(deps: VirtualServerAdminDeps): AdminRout
 }
 
 /** What is wrong with a server's renames given the tenant's tool names (400 malformed, 409 collision), if anything. */
-export async function renameProblem(
-  input: z.output<typeof CreateServerBody>,
-  toolNames: readonly string[],
-): Promise<{ status: 400 | 409; message: string } | undefined> {
+export function renameProblem(input: z.output<typeof CreateServerBody>, toolNames: readonly string[]): { status: 400 | 409; message: string } | undefined {
   const selected = selector(input);
   const from = new Map<string, string>();
   for (const r of input.renames) {
