@@ -26,7 +26,10 @@ import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp
 import { largeResultMetrics } from './mcp/large-results.js';
 import { createPlatform } from './platform/platform.js';
 import { startBlobRetention } from './store/blob/retention-schedule.js';
-import { CachedApiKeyStore, CachedTenantStore } from './store/cache/index.js';
+import { CachedApiKeyStore, CachedTenantStore, CachedVirtualServerStore } from './store/cache/index.js';
+import { PgVirtualServerStore } from './store/pg/pg-virtual-server-store.js';
+import { virtualServerAdminRoute } from './http/virtual-servers-admin.js';
+import { tenantSurface } from './mcp/view/tenant-surface.js';
 import { shardAdminRoute, TENANT_TABLES } from './store/pg/routing/index.js';
 import type { ApiKeyStore, TenantStore } from './store/ports.js';
 import { resolveToolsets } from './tools/index.js';
@@ -110,6 +113,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
     // API key lookup and tenant config through the shared cache: changes and revocations reach every replica via pub/sub.
     const tenants = config.CACHE_ENABLED ? new CachedTenantStore(platform.tenants, cacheLayer.cache) : platform.tenants;
+    // Virtual servers (issue 20): read on every request through one, so cached; changes reach every replica via pub/sub.
+    const pgVirtualServers = new PgVirtualServerStore(pool, platform.tenantDb);
+    const virtualServers = config.CACHE_ENABLED ? new CachedVirtualServerStore(pgVirtualServers, cacheLayer.cache) : pgVirtualServers;
     const apiKeys = config.CACHE_ENABLED ? new CachedApiKeyStore(pgApiKeys, cacheLayer.cache, { negativeTtlMs: config.CACHE_NEGATIVE_TTL_MS }) : pgApiKeys;
 
     // Object storage: the retention purge runs on one replica at a time.
@@ -153,6 +159,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       registry,
       ...(opts.replicaId && { replicaId: opts.replicaId }),
       eventBus: platform.eventBus,
+      virtualServers,
       deployment: { region: config.REGION, version: config.VERSION, health: async () => ({ ...(await checkReady()), draining: http.draining }) },
     });
     platform.onClose(() => endpoint.close());
@@ -192,9 +199,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           logger,
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
+          virtualServers,
           extensions: [
             upstreamAdminRoute(federation.registry, () => federation.secrets),
             limitsAdminRoute(limits),
+            virtualServerAdminRoute({
+              store: virtualServers,
+              surface: tenantSurface(federation.catalog),
+              changed: (tenantId) => endpoint.viewsChanged?.(tenantId),
+            }),
             shardAdminRoute(data, TENANT_TABLES),
             dlqAdminRoute(tasks.service),
             taskRedriveAdminRoute(tasks.service),

@@ -16,7 +16,7 @@ export interface Reply {
 
 /** One hostile request. */
 export interface HostileCase {
-  readonly group: 'protocol' | 'auth' | 'sizes' | 'injection' | 'slow' | 'tenant' | 'edge';
+  readonly group: 'protocol' | 'auth' | 'sizes' | 'injection' | 'slow' | 'tenant' | 'scope' | 'edge';
   readonly name: string;
   /** Allowed HTTP statuses (all 4xx). */
   readonly status: number | readonly number[];
@@ -85,6 +85,197 @@ const socket =
 
 const head = (e: HostileEnv, path = '/mcp', extra = '') =>
   `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${e.gateway.port}\r\nAuthorization: Bearer ${e.acme.key}\r\n${extra}`;
+
+/** What a scoped caller must never get back: the canary it sends to hidden tools, and beta's contents. */
+export const SCOPE_CANARY = 'scope-leak-canary';
+
+/** A 2026-07-28 request by scoped's alpha-only key, to /mcp (which serves alpha) or to `url`. */
+const alpha =
+  (method: string, params: Record<string, unknown> = {}, url?: (e: HostileEnv) => string, meta: Record<string, unknown> = ENVELOPE) =>
+  (e: HostileEnv) => {
+    const name = (params['name'] ?? params['uri'] ?? params['taskId']) as string | undefined;
+    return rawRequest(url?.(e) ?? e.mcpUrl, { method: 'POST', headers: modern(method, name, e.scoped.alphaKey), body: body(method, params, meta) });
+  };
+
+/** A 2025-era request in the alpha-only key's session (bound to alpha), to /mcp or to `url`. */
+const alphaLegacy =
+  (method: string, params: Record<string, unknown> = {}, url?: (e: HostileEnv) => string) =>
+  (e: HostileEnv) =>
+    rawRequest(url?.(e) ?? e.mcpUrl, {
+      method: 'POST',
+      headers: legacyHeaders(e.scoped.alphaKey, e.scoped.alphaSession),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
+    });
+
+/** Requests of a key scoped to virtual server alpha for what only beta shows (issue 20). */
+export const SCOPE_CASES: HostileCase[] = [
+  {
+    group: 'scope',
+    name: "scoped key: tools/call of another server's tool (its tenant name)",
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: new RegExp(SCOPE_CANARY),
+    send: alpha('tools/call', { name: 'diagnostics.echo', arguments: { text: SCOPE_CANARY } }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: tools/call of another server's renamed tool",
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: new RegExp(SCOPE_CANARY),
+    send: alpha('tools/call', { name: 'beta_echo', arguments: { text: SCOPE_CANARY } }),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: tools/call of a guessed tool name',
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: /"content"/,
+    send: alpha('tools/call', { name: 'diagnostics.sleep', arguments: { ms: 1 } }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: resources/read of another server's resource",
+    status: [200, 400, 404],
+    rpc: [-32002, -32602],
+    leak: /static text resource/,
+    send: alpha('resources/read', { uri: 'test://static-text' }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: prompts/get of another server's prompt",
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: /simple prompt for testing/,
+    send: alpha('prompts/get', { name: 'test_simple_prompt' }),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: tasks/get of a task created through another server',
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: /"status"/,
+    send: (e) => alpha('tasks/get', { taskId: e.scoped.betaTaskId }, undefined, TASKS_ENVELOPE)(e),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: tasks/cancel of a task created through another server',
+    status: [200, 400, 404],
+    rpc: -32602,
+    send: (e) => alpha('tasks/cancel', { taskId: e.scoped.betaTaskId }, undefined, TASKS_ENVELOPE)(e),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: /mcp/<other server> directly (2026-07-28 tools/list)',
+    status: 403,
+    rpc: -32000,
+    leak: /diagnostics\.|beta_echo/,
+    send: alpha('tools/list', {}, (e) => e.scoped.betaUrl),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: /mcp/<other server> directly (2025-era initialize)',
+    status: 403,
+    rpc: -32000,
+    send: (e) =>
+      rawRequest(e.scoped.betaUrl, {
+        method: 'POST',
+        headers: legacyHeaders(e.scoped.alphaKey),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } },
+        }),
+      }),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: its own session at /mcp/<other server>',
+    status: 403,
+    rpc: -32000,
+    send: alphaLegacy('tools/list', {}, (e) => e.scoped.betaUrl),
+  },
+  {
+    group: 'scope',
+    name: 'scoped key: /mcp/<server that does not exist> (answered like another server: 403)',
+    status: 403,
+    rpc: -32000,
+    send: alpha('tools/list', {}, (e) => `${e.mcpUrl}/gamma`),
+  },
+  {
+    group: 'scope',
+    name: 'a session created at /mcp/beta, used at /mcp/alpha',
+    status: 404,
+    send: (e) =>
+      rawRequest(e.scoped.alphaUrl, {
+        method: 'POST',
+        headers: legacyHeaders(e.scoped.tenant.key, e.scoped.betaSession),
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'beta_echo', arguments: { text: SCOPE_CANARY } } }),
+      }),
+  },
+];
+
+/**
+ * The same probes inside the scoped key's own 2025-era session: refused alike, but every request in a
+ * session writes its event log (resumability), so hostile.test.ts runs them in its scope count, not under
+ * the per-case nothing-written check.
+ */
+export const SCOPE_SESSION_CASES: HostileCase[] = [
+  {
+    group: 'scope',
+    name: 'scoped key: tools/call of a hidden tool over its 2025-era session',
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: new RegExp(SCOPE_CANARY),
+    send: alphaLegacy('tools/call', { name: 'diagnostics.echo', arguments: { text: SCOPE_CANARY } }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: resources/read of another server's binary resource (2025-era)",
+    status: [200, 400, 404],
+    rpc: [-32002, -32602],
+    leak: /"blob"/,
+    send: alphaLegacy('resources/read', { uri: 'test://static-binary' }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: resources/subscribe to another server's resource (2025-era)",
+    status: [200, 400, 404],
+    rpc: [-32002, -32602],
+    send: alphaLegacy('resources/subscribe', { uri: 'test://static-text' }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: prompts/get of another server's prompt (2025-era)",
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: /simple prompt for testing/,
+    send: alphaLegacy('prompts/get', { name: 'test_simple_prompt' }),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: tasks/get of another server's task (2025-era)",
+    status: [200, 400, 404],
+    rpc: -32602,
+    leak: /"status"/,
+    send: (e) => alphaLegacy('tasks/get', { taskId: e.scoped.betaTaskId })(e),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: tasks/result of another server's task (2025-era)",
+    status: [200, 400, 404],
+    rpc: -32602,
+    send: (e) => alphaLegacy('tasks/result', { taskId: e.scoped.betaTaskId })(e),
+  },
+  {
+    group: 'scope',
+    name: "scoped key: tasks/cancel of another server's task (2025-era)",
+    status: [200, 400, 404],
+    rpc: -32602,
+    send: (e) => alphaLegacy('tasks/cancel', { taskId: e.scoped.betaTaskId })(e),
+  },
+];
 
 export const CASES: HostileCase[] = [
   // --- protocol ---
@@ -426,4 +617,5 @@ export const CASES: HostileCase[] = [
     send: (e) => post(e, { ...modern('tools/list', undefined, e.acme.key), origin: 'https://evil.example' }, body('tools/list')),
   },
   { group: 'edge', name: 'unknown path', status: 404, send: (e) => rawRequest(`${e.url}/../../etc/passwd`, {}) },
+  ...SCOPE_CASES,
 ];

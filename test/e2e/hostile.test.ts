@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { rawRequest } from '../support/platform-http.js';
-import { CASES, type Reply } from './hostile-cases.js';
+import { CASES, SCOPE_CANARY, SCOPE_CASES, SCOPE_SESSION_CASES, type Reply } from './hostile-cases.js';
 import { legacyHeaders, startHostileEnv, type HostileEnv } from './support/hostile-env.js';
 
 function rpcError(reply: Reply): { code?: number; isError?: boolean; text: string } {
@@ -104,6 +104,64 @@ describe('hostile input against a real gateway', function () {
       }
     });
   }
+
+  it('scopes: a key scoped to one virtual server reads nothing of another (leaks counted)', async () => {
+    // Everything only beta shows: its tools (tenant and renamed names), prompts, resources, the canary.
+    const hidden = new RegExp(`diagnostics\\.|beta_echo|test_simple_prompt|test_prompt|test://|simple prompt for testing|static text resource|${SCOPE_CANARY}`);
+    const leaked: string[] = [];
+    let probes = 0;
+    // Refusals echo the caller's own name back ("Tool x not found"); a leak is an answer, or the content asked for.
+    for (const c of [...SCOPE_CASES, ...SCOPE_SESSION_CASES]) {
+      probes++;
+      const reply = await c.send(e);
+      const r = rpcError(reply);
+      const refused = reply.status >= 400 || (r.code !== undefined && (c.rpc === undefined || c.rpc === 'tool-error' || codes(c.rpc).includes(r.code)));
+      if (!refused || (c.leak && c.leak.test(reply.body))) leaked.push(`${c.name}: ${reply.status} ${reply.body.slice(0, 200)}`);
+    }
+    const modernHeaders = (method: string) => ({
+      authorization: `Bearer ${e.scoped.alphaKey}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+    });
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'h', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+    };
+    const lists = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'];
+    const completion = { ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: '' } };
+    for (const [method, params] of [...lists.map((m) => [m, {}] as const), ['completion/complete', completion] as const]) {
+      for (const era of ['modern', 'legacy'] as const) {
+        probes++;
+        const res =
+          era === 'modern'
+            ? await fetch(e.mcpUrl, {
+                method: 'POST',
+                headers: modernHeaders(method),
+                body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }),
+              })
+            : await fetch(e.mcpUrl, {
+                method: 'POST',
+                headers: legacyHeaders(e.scoped.alphaKey, e.scoped.alphaSession),
+                body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+              });
+        const text = await res.text();
+        if (hidden.test(text) || /"values":\s*\[\s*"/.test(text)) leaked.push(`${method} (${era})`);
+        if (method === 'tools/list') assert.match(text, /platform\.whoami/, `alpha's own tools are listed (${era})`);
+      }
+    }
+    probes++;
+    const tasks = await fetch(e.mcpUrl, {
+      method: 'POST',
+      headers: legacyHeaders(e.scoped.alphaKey, e.scoped.alphaSession),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks/list', params: {} }),
+    });
+    if ((await tasks.text()).includes(e.scoped.betaTaskId)) leaked.push('tasks/list (legacy)');
+    console.log(`      scopes: ${probes} probes by a key scoped to alpha for what only beta shows, ${leaked.length} leaks`);
+    assert.deepEqual(leaked, [], 'nothing of beta reached the alpha-scoped key');
+  });
 
   it("the victim's session survived every attack on it", async () => {
     const res = await fetch(e.mcpUrl, {

@@ -10,6 +10,7 @@ import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-comman
 import { DLQ_CLI_OPTIONS, DLQ_USAGE, runDlqCommand } from './dlq-command.js';
 import { runTasksCommand, TASKS_CLI_OPTIONS, TASKS_USAGE } from './tasks-command.js';
 import { LIMITS_CLI_OPTIONS, LIMITS_USAGE, runLimitsCommand } from './limits-command.js';
+import { runServerCommand, SERVER_CLI_OPTIONS, SERVER_USAGE } from './servers-command.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -19,7 +20,8 @@ Commands:
   tenants show <tenant>                    show one tenant
   tenants disable <tenant>                 refuse the tenant's requests
   tenants enable <tenant>                  accept them again
-  keys create <tenant> [--name n]          create an API key (prints API_KEY=...)
+  keys create <tenant> [--name n] [--scope server:<name>|tool:<name>]...
+                                           create an API key (prints API_KEY=...); scopes narrow what it sees
   keys list <tenant>                       list a tenant's keys (never the secrets)
   keys revoke <tenant> <keyId>             revoke a key
   audit [--tenant t] [--limit n]           recent audit log entries
@@ -28,6 +30,7 @@ ${SHARD_USAGE}
 ${DLQ_USAGE}
 ${TASKS_USAGE}
 ${LIMITS_USAGE}
+${SERVER_USAGE}
 
 <tenant> is a tenant name or id. Options: --json (machine-readable output), --help.
 Environment: ADMIN_URL (e.g. http://127.0.0.1:8080), ADMIN_TOKEN.`;
@@ -48,6 +51,7 @@ interface KeyJson {
   createdAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  scopes?: string[];
 }
 interface AuditJson {
   at: string;
@@ -64,7 +68,7 @@ const out = (line: string): void => {
 };
 const tenantLine = (t: TenantJson) => `${t.name}\t${t.id}\t${t.status}\t${t.toolsets.join(',') || '-'}`;
 const keyLine = (k: KeyJson) =>
-  `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}`;
+  `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}${k.scopes?.length ? `\tscopes ${k.scopes.join(' ')}` : ''}`;
 
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -83,6 +87,7 @@ async function run(argv: string[]): Promise<void> {
       ...DLQ_CLI_OPTIONS,
       ...TASKS_CLI_OPTIONS,
       ...LIMITS_CLI_OPTIONS,
+      ...SERVER_CLI_OPTIONS,
     },
   });
   if (values.help || positionals.length === 0) {
@@ -99,6 +104,7 @@ async function run(argv: string[]): Promise<void> {
   if (await runDlqCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runTasksCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runLimitsCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
+  if (await runServerCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new UsageError(`expected ${what}`);
@@ -140,10 +146,15 @@ async function run(argv: string[]): Promise<void> {
       return print(r, () => out(`tenant ${r.tenant.name} is now ${r.tenant.status}`));
     }
     case 'keys create': {
-      const [t] = need(1, 'keys create <tenant> [--name n]');
-      const r = (await api.call('POST', `/tenants/${t}/keys`, values.name ? { name: values.name } : {})) as { key: KeyJson; apiKey: string };
+      const [t] = need(1, 'keys create <tenant> [--name n] [--scope server:<name>|tool:<name>]...');
+      const scopes = values.scope;
+      const r = (await api.call('POST', `/tenants/${t}/keys`, { ...(values.name && { name: values.name }), ...(scopes?.length && { scopes }) })) as {
+        key: KeyJson;
+        apiKey: string;
+      };
       return print(r, () => {
         out(`created key ${r.key.id} (${r.key.name})`);
+        if (r.key.scopes?.length) out(`scopes: ${r.key.scopes.join(' ')}`);
         out(`API_KEY=${r.apiKey}`);
       });
     }

@@ -12,8 +12,11 @@ export interface Principal {
   readonly kind: 'api-key' | 'oauth' | 'anonymous';
   /** Built-in toolsets enabled for the tenant (e.g. `platform`, `diagnostics`, `conformance`). */
   readonly toolsets: readonly string[];
-  /** OAuth scopes or key scopes; empty for full access. */
+  /**
+   * OAuth scopes or key scopes; empty for full access. `server:<name>` and `tool:<glob>` restrict what the
+   * caller sees (domain/virtual-server.ts, docs/virtual-servers.md); other scopes are ignored here.
+   */
   readonly scopes: readonly string[];
-  /** The virtual server the request came through (`/mcp/<server>` or the key's scope); absent when none. */
-  readonly virtualServer?: string;
+  /** The virtual server this request is served by (`/mcp/<server>`, or `/mcp` for a key scoped to one); absent: the whole tenant. */
+  readonly server?: string;
 }

@@ -6,7 +6,7 @@
  *   GET    /tenants/:t                  -> {tenant}               (:t = tenant id or name)
  *   PATCH  /tenants/:t                  {toolsets} -> {tenant}
  *   POST   /tenants/:t/disable|enable   -> {tenant}
- *   POST   /tenants/:t/keys             {name?} -> 201 {key, apiKey}
+ *   POST   /tenants/:t/keys             {name?, scopes?} -> 201 {key, apiKey}   (scopes: server:<name> | tool:<glob>)
  *   GET    /tenants/:t/keys             -> {keys}
  *   DELETE /tenants/:t/keys/:keyId      -> 204
  *   GET    /audit?tenant=&limit=        -> {entries}
@@ -26,7 +26,9 @@ import {
   type AuditLog,
   type Tenant,
   type TenantStore,
+  type VirtualServerStore,
 } from '../store/ports.js';
+import { parseScopes, scopeError } from '../domain/virtual-server.js';
 import { TENANT_NAME } from '../store/pg/pg-tenant-store.js';
 import type { PgTenantStore } from '../store/pg/pg-tenant-store.js';
 import type { AdminRoute } from '../gateway/admin-routes.js';
@@ -47,6 +49,8 @@ export interface AdminDeps {
   validateToolsets(names: readonly string[]): void;
   /** Throws a ConflictError (409) when the tenant's upstreams expose names the new toolsets would add. */
   checkToolsetNames?(tenant: { id: string; toolsets: readonly string[] }, names: readonly string[]): Promise<void>;
+  /** A tenant's virtual servers: a key's `server:<name>` scope must name one. @defaultValue none (server scopes refused) */
+  virtualServers?: Pick<VirtualServerStore, 'list'>;
   /** Extra routes (the federation's upstream and secrets routes); each answers or returns undefined. */
   extensions?: readonly AdminRoute[];
 }
@@ -62,7 +66,13 @@ const CreateTenantBody = z.strictObject({
   keyName: KeyName.default('default'),
 });
 const PatchTenantBody = z.strictObject({ toolsets: Toolsets });
-const CreateKeyBody = z.strictObject({ name: KeyName.default('default') });
+const CreateKeyBody = z.strictObject({
+  name: KeyName.default('default'),
+  scopes: z
+    .array(z.string().superRefine((s, ctx) => void (scopeError(s) && ctx.addIssue({ code: 'custom', message: scopeError(s)! }))))
+    .max(64)
+    .optional(),
+});
 const AuditQuery = z.object({ tenant: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 class BadRequest extends Error {
@@ -90,6 +100,7 @@ const keyJson = (k: ApiKeyRecord) => ({
   createdAt: k.createdAt.toISOString(),
   revokedAt: k.revokedAt?.toISOString() ?? null,
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  scopes: k.scopes,
 });
 
 function digest(s: string): Buffer {
@@ -204,8 +215,20 @@ export function createAdminHandler(deps: AdminDeps): (request: Request, path: st
           if (method === 'GET') return json(200, { keys: (await deps.apiKeys.list(tenant.id)).map(keyJson) });
           if (method === 'POST') {
             const input = await body(request, CreateKeyBody);
-            const created = await deps.apiKeys.create(tenant.id, input.name);
-            await audit({ tenantId: tenant.id, action: 'key.create', target: created.record.id });
+            const scopes = [...new Set(input.scopes ?? [])];
+            // A server scope names one of the tenant's virtual servers (a typo would lock the key out).
+            const servers = parseScopes(scopes).servers;
+            if (servers.length) {
+              const known = new Set((await deps.virtualServers?.list(tenant.id))?.map((s) => s.name) ?? []);
+              const unknown = servers.filter((s) => !known.has(s));
+              if (unknown.length)
+                throw new BadRequest(
+                  'invalid request body',
+                  unknown.map((s) => `scopes: tenant ${tenant.name} has no virtual server "${s}"`),
+                );
+            }
+            const created = await deps.apiKeys.create(tenant.id, input.name, scopes);
+            await audit({ tenantId: tenant.id, action: 'key.create', target: created.record.id, ...(scopes.length && { detail: { scopes } }) });
             return json(201, { key: keyJson(created.record), apiKey: created.key });
           }
           return apiError(405, 'method_not_allowed', `${method} not allowed on /tenants/:tenant/keys`);

@@ -51,8 +51,12 @@ export class Authenticator {
     if (opts.oauth) this.jwks = createRemoteJWKSet(new URL(opts.oauth.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
   }
 
-  /** Returns the principal, or why the request is not authenticated. */
-  async authenticate(authorization: string | null): Promise<Principal | AuthFailure> {
+  /**
+   * Returns the principal, or why the request is not authenticated. `server`: the virtual server the
+   * request is for (`/mcp/<server>`), whose own resource URL (`<audience>/<server>`) is an accepted
+   * audience next to the gateway's (RFC 8707: a client may ask a token for the resource it calls).
+   */
+  async authenticate(authorization: string | null, server?: string): Promise<Principal | AuthFailure> {
     if (!authorization) {
       if (this.opts.anonymousTenant) return this.anonymous(this.opts.anonymousTenant);
       return { error: 'missing', description: 'authentication required: send Authorization: Bearer <api key or access token>' };
@@ -66,7 +70,7 @@ export class Authenticator {
         return principal ?? { error: 'invalid_token', description: describeRejection(await this.opts.apiKeys.explainRejection(token)) };
       });
     }
-    if (this.opts.oauth && token.split('.').length === 3) return this.verifyJwt(token);
+    if (this.opts.oauth && token.split('.').length === 3) return this.verifyJwt(token, server);
     return { error: 'invalid_token', description: 'not a valid API key or access token' };
   }
 
@@ -82,11 +86,12 @@ export class Authenticator {
     return { tenantId: tenant.id, tenantName: tenant.name, subject: 'anonymous', kind: 'anonymous', toolsets: tenant.toolsets, scopes: [] };
   }
 
-  private async verifyJwt(token: string): Promise<Principal | AuthFailure> {
+  private async verifyJwt(token: string, server?: string): Promise<Principal | AuthFailure> {
     const oauth = this.opts.oauth!;
+    const audience = server === undefined ? oauth.audience : [oauth.audience, `${oauth.audience.replace(/\/+$/, '')}/${encodeURIComponent(server)}`];
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks!, { issuer: oauth.issuer, audience: oauth.audience, requiredClaims: ['exp', 'sub'] }));
+      ({ payload } = await jwtVerify(token, this.jwks!, { issuer: oauth.issuer, audience, requiredClaims: ['exp', 'sub'] }));
     } catch (err) {
       return { error: 'invalid_token', description: `access token rejected: ${(err as { code?: string }).code ?? 'invalid'}` };
     }

@@ -2,7 +2,9 @@
  * The gateway's node:http server: request id, routing, the /mcp guard chain, health, metrics, OAuth
  * protected-resource metadata and the admin API. MCP itself is the endpoint's job (service/src/mcp).
  *
- * /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) -> CORS
+ * `/mcp/<server>` (a tenant's virtual server, issue 20) takes the same chain; the MCP layer binds the request to
+ * the server (404 unknown, 403 outside the credential's scopes), and its RFC 9728 metadata is served in the path
+ * form. /mcp guard chain, each step answering on failure: Host/Origin allowlists (DNS rebinding, 403) -> CORS
  * for allowed browser origins (preflight answered here) -> authentication (401 + WWW-Authenticate) -> per-tenant rate limit (429 + Retry-After) -> the tenant's
  * request limits (429 + Retry-After, or 503 when a quota's counters are unavailable) -> body limit
  * (413) -> endpoint.handle(). A non-streaming response not ready within REQUEST_TIMEOUT_MS becomes 504.
@@ -77,9 +79,27 @@ const CORS_EXPOSE = 'mcp-session-id, mcp-protocol-version, www-authenticate, ret
 
 class TimeoutError extends Error {}
 
+/** `/mcp/<server>`: a virtual server's endpoint (issue 20); the name is checked by the MCP layer. */
+const VIRTUAL_SERVER_PATH = new RegExp(`^${HTTP.mcpPath}/([^/]{1,100})$`);
+
+/** The virtual server a path names (`/mcp/<server>`, or its metadata path), undefined otherwise. */
+function virtualServerOf(path: string): string | undefined {
+  const mcp = path.startsWith(HTTP.protectedResourceMetadataPath) ? path.slice(HTTP.protectedResourceMetadataPath.length) : path;
+  const m = VIRTUAL_SERVER_PATH.exec(mcp);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!;
+  }
+}
+
 /** The metrics label of a path: one of the fixed routes, or `other` (bounded cardinality). */
 function routeOf(path: string): string {
   if (path === HTTP.protectedResourceMetadataPath || path === `${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}`) return HTTP.protectedResourceMetadataPath;
+  if (path.startsWith(`${HTTP.protectedResourceMetadataPath}${HTTP.mcpPath}/`) && virtualServerOf(path) !== undefined)
+    return HTTP.protectedResourceMetadataPath;
+  if (VIRTUAL_SERVER_PATH.test(path)) return HTTP.mcpPath;
   if (path === HTTP.adminPrefix || path.startsWith(`${HTTP.adminPrefix}/`)) return HTTP.adminPrefix;
   const fixed: string[] = [HTTP.mcpPath, HTTP.livenessPath, HTTP.readinessPath, HTTP.metricsPath];
   return fixed.includes(path) ? path : 'other';
@@ -111,20 +131,23 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
 
   const baseUrl = (req: IncomingMessage) => (deps.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`).replace(/\/+$/, '');
 
-  const metadataUrl = (req: IncomingMessage) => `${baseUrl(req)}${HTTP.protectedResourceMetadataPath}`;
+  /** The protected resource a path names: `/mcp`, or `/mcp/<server>` (its own resource, RFC 9728 path form). */
+  const resourcePath = (server: string | undefined) => (server === undefined ? HTTP.mcpPath : `${HTTP.mcpPath}/${encodeURIComponent(server)}`);
+  const metadataUrl = (req: IncomingMessage, server?: string) =>
+    `${baseUrl(req)}${HTTP.protectedResourceMetadataPath}${server === undefined ? '' : resourcePath(server)}`;
 
-  const unauthorized = (req: IncomingMessage, error: 'missing' | 'invalid_token', description: string) => {
-    const params = [`resource_metadata="${metadataUrl(req)}"`];
+  const unauthorized = (req: IncomingMessage, error: 'missing' | 'invalid_token', description: string, server?: string) => {
+    const params = [`resource_metadata="${metadataUrl(req, server)}"`];
     // RFC 6750: no error code when the request carried no credentials at all.
     if (error === 'invalid_token') params.unshift('error="invalid_token"', `error_description="${description.replace(/["\\]/g, '')}"`);
     return jsonRpcError(401, EdgeErrorCode.Unavailable, `Unauthorized: ${description}`, { 'www-authenticate': `Bearer ${params.join(', ')}` });
   };
 
-  const protectedResourceMetadata = (req: IncomingMessage) =>
+  const protectedResourceMetadata = (req: IncomingMessage, server: string | undefined) =>
     json(
       200,
       {
-        resource: `${baseUrl(req)}${HTTP.mcpPath}`,
+        resource: `${baseUrl(req)}${resourcePath(server)}`,
         authorization_servers: deps.oauthIssuer ? [deps.oauthIssuer] : [],
         bearer_methods_supported: ['header'],
         resource_name: 'Unified MCP Platform',
@@ -175,7 +198,13 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     return { request: webRequest(req, abort.signal, text), body: text };
   };
 
-  const serveMcp = async (req: IncomingMessage, res: ServerResponse, requestId: string, abort: AbortController): Promise<Response | 'written'> => {
+  const serveMcp = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    abort: AbortController,
+    server: string | undefined,
+  ): Promise<Response | 'written'> => {
     const guard = hostOriginRefusal(req);
     if (guard) {
       log.warn({ host: req.headers.host, origin: req.headers.origin }, 'mcp request refused by Host/Origin validation');
@@ -198,8 +227,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         });
       }
     }
-    const auth = await deps.authenticator.authenticate(req.headers.authorization ?? null);
-    if (isAuthFailure(auth)) return unauthorized(req, auth.error, auth.description);
+    const auth = await deps.authenticator.authenticate(req.headers.authorization ?? null, server);
+    if (isAuthFailure(auth)) return unauthorized(req, auth.error, auth.description, server);
     const principal: Principal = auth;
     const ctx = currentLogContext();
     if (ctx) ctx.tenantId = principal.tenantId;
@@ -244,7 +273,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const read = req.method === 'POST' ? await readPost(req, abort) : await readBody(req, abort);
     if (read instanceof Response) return read;
     const request = read instanceof Request ? read : read.request;
-    const info = read instanceof Request ? { requestId } : { requestId, body: read.body };
+    const info = { requestId, ...(!(read instanceof Request) && { body: read.body }), ...(server !== undefined && { server }) };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimeoutError()), deps.requestTimeoutMs);
@@ -270,7 +299,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const method = req.method ?? 'GET';
     switch (routeOf(path)) {
       case HTTP.mcpPath:
-        return serveMcp(req, res, requestId, abort);
+        return serveMcp(req, res, requestId, abort, virtualServerOf(path));
       case HTTP.livenessPath:
         return json(200, { status: 'ok' });
       case HTTP.readinessPath:
@@ -279,7 +308,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         if (method !== 'GET') break;
         return new Response(await deps.metrics.registry.metrics(), { headers: { 'content-type': deps.metrics.registry.contentType } });
       case HTTP.protectedResourceMetadataPath:
-        return protectedResourceMetadata(req);
+        return protectedResourceMetadata(req, virtualServerOf(path));
       case HTTP.adminPrefix: {
         if (!deps.admin) return apiError(404, 'not_found', 'admin API disabled (ADMIN_TOKEN not set)');
         const request = await readBody(req, abort);

@@ -36,12 +36,22 @@ import { SseTracker } from './sse-tracker.js';
 import { TenantHandlers } from './tenant-handlers.js';
 import { EdgeErrorCode } from '../protocol/errors.js';
 import type { McpRequestInfo } from './request-info.js';
+import type { VirtualServerStore } from '../store/ports.js';
+import { ViewResolver } from './view/view-resolver.js';
+import { ListChangeGates } from './view/list-change-gate.js';
+import { gatedBus, viewHandlerKey, viewPrincipal, VIEWS_CHANGED_EVENTS, VIEWS_CHANGED_PARAMS } from './view/gated-bus.js';
+import { tenantSurface } from './view/tenant-surface.js';
 
 export type { McpRequestInfo } from './request-info.js';
 
 export interface McpEndpoint {
   /** Serves one HTTP request to /mcp (POST, GET, DELETE). */
   handle(request: Request, principal: Principal, info: McpRequestInfo): Promise<Response>;
+  /**
+   * A tenant's virtual servers changed (the admin API): list_changed to the callers whose view changed,
+   * on every replica, both protocol eras.
+   */
+  viewsChanged?(tenantId: string): void;
   /** Graceful shutdown step 1: refuse new sessions, close SSE streams with a retry hint. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +73,7 @@ export interface McpEndpointDeps {
   /** Registry for the MCP metrics. @defaultValue prom-client's default registry */
   registry?: Registry;
   /** Federation (service/src/gateway): puts the tenant's upstream catalog next to the built-ins. */
-  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'resolvePassThrough' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions'>;
+  federation?: Pick<Federation, 'attach' | 'resolveTool' | 'resolvePassThrough' | 'useNotifier' | 'useRequestState' | 'holdResourceSubscriptions' | 'catalog'>;
   /** Tasks (service/src/tasks): task-capable tools/call and the tasks/* methods of both generations. */
   tasks?: Pick<TaskTier, 'attach' | 'policyLookup' | 'service'>;
   /** Object storage (issue 8): tool results over the threshold go out as resource links, read back per tenant. */
@@ -75,6 +85,11 @@ export interface McpEndpointDeps {
    * @defaultValue one the endpoint creates on `stateRedis`, starts and closes
    */
   eventBus?: RedisServerEventBusHub;
+  /**
+   * The tenants' virtual servers (issue 20, cached): `/mcp/<server>` and scoped credentials are served
+   * through them. @defaultValue none: `/mcp/<server>` answers 404, scopes still narrow tools
+   */
+  virtualServers?: Pick<VirtualServerStore, 'list'>;
 }
 
 /** Most upstream resources one listen stream holds upstream subscriptions for. */
@@ -138,7 +153,10 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     };
   };
 
+  const views = new ViewResolver(deps.virtualServers ?? { list: async () => [] });
+  const gates = new ListChangeGates(views, tenantSurface(deps.federation?.catalog));
   const tenantFactory = createTenantServerFactory({
+    views,
     config,
     audit: deps.audit,
     logger: log,
@@ -175,6 +193,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
 
   const legacyLeg = createLegacyLeg({
     factory: sdkFactory,
+    notificationGate: (principal) => gates.open(principal),
     stateRedis: deps.stateRedis,
     keyPrefix: deps.keyPrefix,
     config,
@@ -184,10 +203,19 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   });
   legacy = legacyLeg;
 
-  const modern = new TenantHandlers((tenantId) =>
+  // One handler per tenant, and per view for restricted callers: their listen streams get what their view admits.
+  const busFor = (key: string) => {
+    const principal = viewPrincipal(key);
+    return gatedBus(
+      hub.forTenant(principal.tenantId),
+      () => gates.open(principal),
+      (err) => log.warn({ err }, 'mcp: gated notification failed'),
+    );
+  };
+  const modern = new TenantHandlers((key) =>
     createMcpHandler(sdkFactory, {
       legacy: 'reject',
-      bus: hub.forTenant(tenantId),
+      bus: busFor(key),
       maxSubscriptions: config.MAX_SUBSCRIPTIONS,
       keepAliveMs: config.SSE_KEEPALIVE_MS,
       maxRequestBodySize: config.MCP_MAX_BODY_BYTES,
@@ -198,12 +226,16 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
   const sse = new SseTracker(metrics.openSseStreams);
   let draining = false;
 
-  async function route(request: Request, principal: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
+  async function route(request: Request, caller: Principal, info: McpRequestInfo, labels: { method: string; era: string }): Promise<Response> {
     if (draining) {
       return jsonRpcError(503, EdgeErrorCode.Refused, 'Server is shutting down; retry on another replica', {
         'retry-after': String(Math.ceil(config.SSE_RETRY_MS / 1000)),
       });
     }
+    // The virtual server serving this request (path, or the credential's one server scope), or 403/404.
+    const bound = await views.bind(caller, info.server);
+    if (!('tenantId' in bound)) return jsonRpcError(bound.status, EdgeErrorCode.Refused, bound.message);
+    const principal: Principal = bound;
     const isPost = request.method.toUpperCase() === 'POST';
     if (isPost && !isJsonContentType(request.headers.get('content-type'))) {
       return jsonRpcError(415, EdgeErrorCode.Refused, 'Unsupported Media Type: Content-Type must be application/json');
@@ -229,7 +261,11 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
       return legacyLeg.handle(request, principal, info, text === undefined ? undefined : { text, parsed });
     }
     labels.era = 'modern';
-    const passed = isPost && passThroughDeps ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
+    // A restricted view renames and filters names: its calls take the SDK path, where the view applies.
+    const passed =
+      isPost && passThroughDeps && !ViewResolver.restricted(principal)
+        ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId)
+        : undefined;
     if (passed) {
       metrics.passedThrough.inc();
       return sse.track(passed, false, () => undefined);
@@ -237,7 +273,7 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const listen = labels.method === 'subscriptions/listen';
     // Upstream resources a listen stream asks for are subscribed upstream while the stream is open.
     const unhold = listen ? await holdListenResources(principal, parsed) : undefined;
-    const lease = modern.acquire(principal.tenantId);
+    const lease = modern.acquire(viewHandlerKey(principal));
     const done = () => {
       lease.release();
       unhold?.();
@@ -259,11 +295,19 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     const uris = (parsed as { params?: { notifications?: { resourceSubscriptions?: unknown } } } | undefined)?.params?.notifications?.resourceSubscriptions;
     if (!deps.federation || !Array.isArray(uris) || uris.length === 0) return undefined;
     // The SDK refuses a malformed filter itself; only well-formed URIs are held, at most as many as a listen may carry.
-    const wanted = uris.filter((u): u is string => typeof u === 'string' && u.length <= 2_048).slice(0, MAX_LISTEN_RESOURCES);
+    const view = await views.viewOf(principal);
+    const wanted = uris.filter((u): u is string => typeof u === 'string' && u.length <= 2_048 && (!view || view.resource(u))).slice(0, MAX_LISTEN_RESOURCES);
     return deps.federation.holdResourceSubscriptions(principal.tenantId, wanted);
   }
 
   return {
+    viewsChanged(tenantId) {
+      const bus = hub.forTenant(tenantId);
+      for (const [kind, method] of VIEWS_CHANGED_EVENTS) {
+        bus.publish({ kind, params: VIEWS_CHANGED_PARAMS });
+        legacy?.notifyTenant(tenantId, { method, params: VIEWS_CHANGED_PARAMS })?.catch((err: unknown) => log.warn({ err }, 'mcp: legacy notify failed'));
+      }
+    },
     async handle(request, principal, info) {
       const started = process.hrtime.bigint();
       const labels = { method: 'none', era: 'unknown' };

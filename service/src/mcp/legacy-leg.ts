@@ -12,10 +12,13 @@ import type { Principal } from '../domain/principal.js';
 import type { McpConfig } from './config.js';
 import type { McpRequestInfo } from './request-info.js';
 import { createLegacyHandler, type PrereadBody } from './legacy/index.js';
+import type { NotificationGateFactory } from './legacy/context.js';
 
 /** What the legacy leg gets from the endpoint. */
 export interface LegacyLegDeps {
   factory: McpServerFactory;
+  /** Which tenant-wide notifications a session's stream gets (issue 20: views). @defaultValue all */
+  notificationGate?: NotificationGateFactory;
   stateRedis: Redis;
   keyPrefix: string;
   config: McpConfig;
@@ -38,6 +41,7 @@ export interface LegacyLeg {
 export function createLegacyLeg(deps: LegacyLegDeps): LegacyLeg {
   return createLegacyHandler({
     factory: deps.factory,
+    ...(deps.notificationGate && { notificationGate: deps.notificationGate }),
     stateRedis: deps.stateRedis,
     keyPrefix: deps.keyPrefix,
     config: deps.config,

@@ -6,4 +6,6 @@ export interface McpRequestInfo {
   readonly requestId: string;
   /** A POST's body as the HTTP layer read it (the Request still carries it; it is then not read again). */
   readonly body?: string;
+  /** The virtual server named by the path (`/mcp/<server>`); absent for `/mcp`. */
+  readonly server?: string;
 }

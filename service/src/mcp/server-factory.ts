@@ -45,7 +45,9 @@ import { resolveTarget } from './pipeline/stages/resolve-target.js';
 import { taskStage } from './pipeline/stages/task-or-direct.js';
 import { validateArgumentsStage } from './pipeline/stages/validate-arguments.js';
 import type { RotatingRequestStateCodec } from './request-state.js';
-import { createToolSearch, toolSearchMode } from './tool-search.js';
+import { createToolSearch, searchableView, toolSearchMode, withSearchOnly } from './tool-search.js';
+import { applyView } from './view/apply-view.js';
+import { ViewResolver } from './view/view-resolver.js';
 
 /** Name this server reports in `serverInfo` (discover, initialize, result `_meta`). */
 export const SERVER_NAME = 'unified-mcp-platform';
@@ -72,6 +74,8 @@ export interface ServerFactoryDeps {
    * exception fails the call as a JSON-RPC error (the task fails) instead of an `isError` result.
    */
   readonly runsTasks?: boolean;
+  /** Virtual servers and scopes (issue 20): what each caller sees; absent: every caller sees its whole tenant. */
+  readonly views?: Pick<ViewResolver, 'viewOf'>;
 }
 
 /** The principal the endpoint put into the SDK `authInfo` (`extra.principal`), or undefined. */
@@ -139,9 +143,14 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
 
   const factory = async (principal: Principal, facts: Pick<McpRequestContext, 'era'> & ServerRequestFacts): Promise<McpServer> => {
     const { era } = facts;
-    const toolsets = knownToolsets(principal.toolsets, (name) =>
+    // A caller seeing less than its whole tenant (virtual server, scopes) gets a view; the worker runs
+    // tasks' calls as they were authorized at creation. A whole-tenant caller gets no view wrappers.
+    const views = deps.runsTasks || !ViewResolver.restricted(principal) ? undefined : deps.views;
+    const served = views && (await views.viewOf(principal));
+    const enabled = knownToolsets(principal.toolsets, (name) =>
       deps.logger.warn({ tenantId: principal.tenantId, toolset: name }, 'tenant names an unknown toolset; skipped'),
     );
+    const toolsets = served?.server?.toolListing === 'search' ? withSearchOnly(enabled) : enabled;
     // Stored large results are resources the tenant reads back (resources/read of a `umcp-blob:` link), so a
     // deployment that stores them declares `resources` for every tenant.
     const stored: ServerCapabilities[] = deps.largeResults ? [{ resources: {} }] : [];
@@ -164,7 +173,7 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     const search =
       searchMode === 'off'
         ? undefined
-        : createToolSearch(pipeline, { principal, era, ...(facts.requestId && { requestId: facts.requestId }) }, { searchOnly: searchMode === 'only' });
+        : createToolSearch({ principal, era, ...(facts.requestId && { requestId: facts.requestId }) }, { searchOnly: searchMode === 'only' });
     const ctx = toolsetContext(principal, deps, search?.port);
     for (const toolset of toolsets) toolset.register(surface, ctx);
     answerEmptyLists(handlers, capabilities);
@@ -172,10 +181,24 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
     await deps.federation?.attach(server, handlers, principal, { era });
     if (deps.largeResults) serveStoredResults(handlers, principal, deps.largeResults);
     const offersTasks = !deps.runsTasks && deps.tasks !== undefined && tasksOffered(era, facts.protocolVersion);
-    if (offersTasks) deps.tasks!.attach(server, principal, { era, ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }) });
+    // With search on, the two search tools are in every view: they show and call only what the view shows.
+    const viewOf =
+      views &&
+      (async () => {
+        const view = await views.viewOf(principal);
+        return view && search ? searchableView(view) : view;
+      });
+    const visibleTool = viewOf && (async (tool: string) => (await viewOf())?.toolVisible(tool) ?? true);
+    if (offersTasks)
+      deps.tasks!.attach(server, principal, {
+        era,
+        ...(facts.protocolVersion && { protocolVersion: facts.protocolVersion }),
+        ...(visibleTool && { visibleTool }),
+      });
     const builtins = builtinTools(surface, handlers, { surfaceErrors: deps.runsTasks === true });
     const scope: RequestScope = {
       builtins: search ? search.builtins(builtins) : builtins,
+      ...(viewOf && { view: viewOf }),
       ...(offersTasks && { taskPolicy: deps.tasks!.policyLookup() }),
     };
     if (offersTasks && era === 'legacy') announceTaskSupport(handlers, principal, scope);
@@ -185,8 +208,10 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
         scope,
       ),
     );
-    // After every tools/list wrapper: search sees (and call_tool allows) exactly what the caller may list.
-    search?.install(handlers, scope);
+    // What the caller sees (virtual server, scopes): wraps the lists, reads and tools/call registered above.
+    if (viewOf) applyView(handlers, viewOf);
+    // After every tools/list and tools/call wrapper: search sees (and call_tool calls) exactly what the caller may.
+    search?.install(handlers);
     // Questions of input_required handlers go out named on a 2025-era session, so a federating gateway can keep their keys.
     if (era === 'legacy') nameInputKeys(handlers);
     return server;

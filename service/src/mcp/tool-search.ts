@@ -17,6 +17,7 @@
  */
 import { ProtocolError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
+import type { View } from '../domain/virtual-server.js';
 import type { ToolCall, ToolCallParams, ToolTarget } from '../domain/tool-call.js';
 import {
   CALL_TOOL,
@@ -31,7 +32,6 @@ import {
   type ToolSearchPort,
 } from '../tools/index.js';
 import type { BuiltinTools } from './pipeline/builtin-tools.js';
-import type { RequestScope, ToolCallPipeline } from './pipeline/pipeline.js';
 import type { RequestHandler, ServerHandlers } from './pipeline/server-handlers.js';
 import { ToolIndexCache, type ListedTool } from './tool-search-index.js';
 
@@ -61,6 +61,19 @@ export function withSearchOnly(toolsets: readonly Pick<Toolset, 'name'>[]): Tool
   return resolveToolsets([...toolsets.map((t) => t.name), SEARCH_ONLY_TOOLSET]);
 }
 
+/**
+ * `view` with the two search tools visible under their own names, whatever the view selects: they show
+ * and call only what the view shows (a virtual server listing by search, or a search toolset beside scopes).
+ */
+export function searchableView(view: View): View {
+  return {
+    ...view,
+    tool: (name) => (TOOL_SEARCH_NAMES.has(name) ? { name } : view.tool(name)),
+    toolOriginal: (name) => (TOOL_SEARCH_NAMES.has(name) ? name : view.toolOriginal(name)),
+    toolVisible: (name) => TOOL_SEARCH_NAMES.has(name) || view.toolVisible(name),
+  };
+}
+
 /** Who calls, on this instance. */
 export interface ToolSearchFacts {
   readonly principal: Principal;
@@ -74,8 +87,11 @@ export interface InstanceToolSearch {
   readonly port: ToolSearchPort;
   /** The instance's built-ins with `call_tool` as a pipeline target. */
   builtins(inner: BuiltinTools): BuiltinTools;
-  /** Takes the instance's tools/list as the caller's view; with `searchOnly`, lists only the two tools. */
-  install(handlers: ServerHandlers, scope: RequestScope): void;
+  /**
+   * Takes the instance's tools/list as the caller's view and its tools/call as the way in (the caller's
+   * names mapped as for a direct call, then the pipeline); with `searchOnly`, lists only the two tools.
+   */
+  install(handlers: ServerHandlers): void;
 }
 
 type ListPage = { tools?: ListedTool[]; nextCursor?: string; [key: string]: unknown };
@@ -112,15 +128,11 @@ function resultOf(tool: ListedTool, score: number): Record<string, unknown> {
   };
 }
 
-/** Tool search for one server instance, over `pipeline` (the process's tool-call pipeline). */
-export function createToolSearch(
-  pipeline: ToolCallPipeline,
-  facts: ToolSearchFacts,
-  opts: { searchOnly: boolean; cache?: ToolIndexCache },
-): InstanceToolSearch {
+/** Tool search for one server instance. */
+export function createToolSearch(facts: ToolSearchFacts, opts: { searchOnly: boolean; cache?: ToolIndexCache }): InstanceToolSearch {
   const cache = opts.cache ?? toolIndexCache;
   let list: RequestHandler | undefined;
-  let scope: RequestScope | undefined;
+  let call: RequestHandler | undefined;
 
   const page = async (cursor: string | undefined, ctx: ServerContext): Promise<ListPage> => {
     if (!list) throw new ProtocolError(ProtocolErrorCode.InternalError, 'tool search is not installed on this instance');
@@ -161,18 +173,19 @@ export function createToolSearch(
   };
 
   /** Runs the named tool through the pipeline, as a tools/call of that name with the outer call's other params. */
-  const callThrough = async (call: ToolCall): Promise<Record<string, unknown>> => {
-    const { name, arguments: args } = (call.params.arguments ?? {}) as Partial<CallToolArgs>;
+  const callThrough = async (outer: ToolCall): Promise<Record<string, unknown>> => {
+    const { name, arguments: args } = (outer.params.arguments ?? {}) as Partial<CallToolArgs>;
     if (typeof name !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))))
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for tool ${CALL_TOOL}: expected {name: string, arguments?: object}`);
     if (TOOL_SEARCH_NAMES.has(name))
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} cannot be called through ${CALL_TOOL}; call it directly`);
-    if (!scope) throw new ProtocolError(ProtocolErrorCode.InternalError, 'tool search is not installed on this instance');
+    if (!call) throw new ProtocolError(ProtocolErrorCode.InternalError, 'tool search is not installed on this instance');
     // Worded as the resolver words an unknown name: a tool outside the caller's view does not exist for it.
-    if (!(await visible(call.ctx)).some((t) => t.name === name)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
-    const { name: _outer, arguments: _wrapped, ...rest } = call.params;
+    if (!(await visible(outer.ctx)).some((t) => t.name === name)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
+    const { name: _outer, arguments: _wrapped, ...rest } = outer.params;
     const params: ToolCallParams = { ...rest, name, ...(args !== undefined && { arguments: args }) };
-    return pipeline.run({ principal: call.principal, era: call.era, ...(call.requestId && { requestId: call.requestId }), params, ctx: call.ctx }, scope);
+    // The instance's tools/call handler: the caller's name mapped as a direct call's is (renames), then the pipeline.
+    return call({ method: 'tools/call', params }, outer.ctx);
   };
 
   const port: ToolSearchPort = {
@@ -199,9 +212,9 @@ export function createToolSearch(
         validate: (name, args) => inner.validate(name, args),
       };
     },
-    install(handlers, s) {
-      scope = s;
+    install(handlers) {
       list = handlers.current('tools/list');
+      call = handlers.current('tools/call');
       if (!opts.searchOnly || !list) return;
       handlers.set('tools/list', async (request, ctx) => {
         if (request.params?.['cursor'] !== undefined)

@@ -4,6 +4,7 @@
  * Adapters own their connections and have close(). Nothing here names a pool, a transaction or a client.
  */
 import type { Principal } from '../domain/principal.js';
+import type { ToolListing, ToolRename, VirtualServer } from '../domain/virtual-server.js';
 
 export interface Tenant {
   readonly id: string;
@@ -24,6 +25,8 @@ export interface ApiKeyRecord {
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
   readonly lastUsedAt: Date | null;
+  /** `server:<name>` / `tool:<glob>` scopes (docs/virtual-servers.md); empty = the whole tenant. */
+  readonly scopes: readonly string[];
 }
 
 export interface TenantStore {
@@ -42,7 +45,7 @@ export type KeyRejection = { readonly reason: 'unknown' } | { readonly reason: '
 
 export interface ApiKeyStore {
   /** Creates a key; the plain key is returned once and only its hash is stored. */
-  create(tenantId: string, name: string): Promise<{ key: string; record: ApiKeyRecord }>;
+  create(tenantId: string, name: string, scopes?: readonly string[]): Promise<{ key: string; record: ApiKeyRecord }>;
   /** Resolves a plain key to its tenant principal, or null (unknown, revoked, tenant disabled). */
   verify(plainKey: string): Promise<Principal | null>;
   /**
@@ -52,6 +55,26 @@ export interface ApiKeyStore {
   explainRejection(plainKey: string): Promise<KeyRejection>;
   list(tenantId: string): Promise<ApiKeyRecord[]>;
   revoke(tenantId: string, keyId: string): Promise<void>;
+}
+
+/** What creating a virtual server takes. */
+export interface VirtualServerInput {
+  readonly name: string;
+  readonly include: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly renames?: readonly ToolRename[];
+  readonly descriptions?: Readonly<Record<string, string>>;
+  readonly toolListing?: ToolListing;
+}
+
+/** A tenant's virtual servers (issue 20). */
+export interface VirtualServerStore {
+  /** A taken name is a ConflictError. */
+  create(tenantId: string, input: VirtualServerInput): Promise<VirtualServer>;
+  /** Every virtual server of the tenant, by name (few per tenant: read whole and cached). */
+  list(tenantId: string): Promise<VirtualServer[]>;
+  /** NotFoundError when the tenant has no server of that name. */
+  delete(tenantId: string, name: string): Promise<void>;
 }
 
 export interface AuditEntry {

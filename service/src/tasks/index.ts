@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Principal } from '../domain/principal.js';
 import type { TasksConfig } from './config.js';
-import { attachTasks, type TaskPolicyLookup } from './mcp-tasks.js';
+import { attachTasks, type TaskAttachFacts, type TaskPolicyLookup } from './mcp-tasks.js';
 import type { RemoteTaskPort, UpstreamLongRunning, UpstreamTaskSupport } from './ports.js';
 import { queueSnapshotReader, registerQueueGauges, type QueueSnapshot } from './metrics.js';
 import { PolicyTable, type ToolPolicy } from './policy.js';
@@ -48,7 +48,7 @@ export interface TaskTier {
    * Installs the tasks capability and tasks/* methods on a per-request server (`protocolVersion`: the
    * 2025-era revision the session asked for; revisions before 2025-11-25 have no tasks).
    */
-  attach(server: McpServer, principal: Principal, facts: { era: 'legacy' | 'modern'; protocolVersion?: string }): void;
+  attach(server: McpServer, principal: Principal, facts: TaskAttachFacts): void;
   /**
    * Whether a tool runs as a gateway task, for the tool-call pipeline's task stage. One upstream read per
    * lookup at most: take a new one per request (tools/list asks for every tool).

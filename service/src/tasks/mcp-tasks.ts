@@ -126,19 +126,45 @@ export function offersTasks(era: 'modern' | 'legacy', protocolVersion?: string):
   return era === 'modern' || protocolVersion === undefined || !PRE_TASKS_REVISIONS.has(protocolVersion);
 }
 
+/** What the tasks/* methods of one server instance are attached with. */
+export interface TaskAttachFacts {
+  readonly era: 'modern' | 'legacy';
+  /** The 2025-era revision the session asked for. */
+  readonly protocolVersion?: string;
+  /**
+   * Whether the caller may call the tool (the tenant's name) a task was created for; absent: every tool.
+   * A task of a tool the caller cannot call is unknown to it (tasks/get, result, list, cancel, update).
+   */
+  readonly visibleTool?: (tool: string) => Promise<boolean>;
+}
+
+/** The task methods one caller uses, limited to tasks of tools it may call (hidden ones answer as unknown ids). */
+function visibleTasks(service: TaskService, visible: (tool: string) => Promise<boolean>): Pick<TaskService, 'get' | 'cancel' | 'update' | 'list'> {
+  const get = async (principal: Principal, taskId: string) => {
+    const task = await service.get(principal, taskId);
+    if (!(await visible(task.tool))) throw new TaskNotFoundError(taskId);
+    return task;
+  };
+  return {
+    get,
+    cancel: async (principal, taskId) => (await get(principal, taskId), service.cancel(principal, taskId)),
+    update: async (principal, taskId, responses) => (await get(principal, taskId), service.update(principal, taskId, responses)),
+    list: async (principal, cursor, limit) => {
+      const page = await service.list(principal, cursor, limit);
+      const shown = await Promise.all(page.tasks.map((t) => visible(t.tool)));
+      return { ...page, tasks: page.tasks.filter((_, i) => shown[i]) };
+    },
+  };
+}
+
 /**
  * Installs the tasks capability and the tasks/* methods on `server`; a 2025-era session at a revision
  * without the tasks utility gets neither (see {@link offersTasks}).
  */
-export function attachTasks(
-  server: McpServer,
-  principal: Principal,
-  facts: { era: 'modern' | 'legacy'; protocolVersion?: string },
-  service: TaskService,
-  remote?: RemoteTaskPort,
-): void {
+export function attachTasks(server: McpServer, principal: Principal, facts: TaskAttachFacts, allTasks: TaskService, remote?: RemoteTaskPort): void {
   const era = facts.era;
   if (!offersTasks(era, facts.protocolVersion)) return;
+  const service = facts.visibleTool ? visibleTasks(allTasks, facts.visibleTool) : allTasks;
   if (era === 'modern') {
     server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } } as never);
   } else {
@@ -153,7 +179,12 @@ export function attachTasks(
         return guard(() => fn(p, rawCtx as Ctx));
       };
     // An upstream's task (federated id) is asked of that upstream; the gateway's own are in the store.
-    const upstreamOwned = (id: string) => remote?.owns(id) === true;
+    // A restricted view cannot tell which tool an upstream's task belongs to: such ids are unknown to it.
+    const upstreamOwned = (id: string) => {
+      const owned = remote?.owns(id) === true;
+      if (owned && facts.visibleTool) throw new TaskNotFoundError(id);
+      return owned;
+    };
     server.server.setRequestHandler(
       'tasks/get',
       { params: TaskIdParams },

@@ -44,9 +44,30 @@ export interface HostileEnv {
   readonly victimSession: string;
   /** A task of the victim tenant (created with the tasks extension; no worker runs it here). */
   readonly victimTaskId: string;
+  /** Virtual servers and scopes (issue 20): tenant `scoped` with servers alpha and beta. */
+  readonly scoped: ScopedFixture;
   /** Stable digest of every table's rows plus the non-rate-limit Redis keys. */
   fingerprint(): Promise<string>;
   stop(): Promise<void>;
+}
+
+/**
+ * Tenant `scoped` (platform, diagnostics, conformance) with two virtual servers: `alpha` (platform.*) and
+ * `beta` (diagnostics.*, the conformance prompts and resources; diagnostics.echo renamed beta_echo). The
+ * attacker holds `alphaKey`, scoped to alpha; beta's task was created through beta by the tenant's
+ * unscoped key, which also opened `betaSession` at /mcp/beta.
+ */
+export interface ScopedFixture {
+  readonly tenant: HostileTenant;
+  readonly alphaKey: string;
+  /** 2025-era session of alphaKey (at /mcp, so bound to alpha). */
+  readonly alphaSession: string;
+  /** 2025-era session of the unscoped key, created at /mcp/beta. */
+  readonly betaSession: string;
+  /** A task of diagnostics.sleep created through /mcp/beta. */
+  readonly betaTaskId: string;
+  readonly alphaUrl: string;
+  readonly betaUrl: string;
 }
 
 export const MAX_BODY_BYTES = 65_536;
@@ -67,7 +88,7 @@ async function createTenant(gw: Gateway, name: string, toolsets: string[]): Prom
   return { id: tenant.id, name, key, keyId: record.id };
 }
 
-async function initializeSession(mcpUrl: string, key: string): Promise<string> {
+export async function initializeSession(mcpUrl: string, key: string): Promise<string> {
   const res = await fetch(mcpUrl, {
     method: 'POST',
     headers: legacyHeaders(key),
@@ -112,6 +133,39 @@ async function createTask(mcpUrl: string, key: string): Promise<string> {
   const taskId = (JSON.parse(text) as { result?: { taskId?: string } }).result?.taskId;
   if (!taskId) throw new Error(`task creation failed: HTTP ${res.status} ${text.slice(0, 300)}`);
   return taskId;
+}
+
+/** Builds the {@link ScopedFixture} through the admin API (as an operator would). */
+async function scopedFixture(gw: Gateway, adminToken: string): Promise<ScopedFixture> {
+  const tenant = await createTenant(gw, 'scoped', ['platform', 'diagnostics', 'conformance']);
+  const admin = async (path: string, body: unknown) => {
+    const res = await fetch(`${gw.url}/admin/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, any>;
+    if (res.status !== 201) throw new Error(`admin ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  await admin('/tenants/scoped/servers', { name: 'alpha', include: ['platform.*'] });
+  await admin('/tenants/scoped/servers', {
+    name: 'beta',
+    include: ['diagnostics.*', 'test_*', 'test://**'],
+    renames: [{ from: 'diagnostics.echo', to: 'beta_echo' }],
+  });
+  const alphaKey = (await admin('/tenants/scoped/keys', { name: 'alpha only', scopes: ['server:alpha'] }))['apiKey'] as string;
+  const alphaUrl = `${gw.mcpUrl}/alpha`;
+  const betaUrl = `${gw.mcpUrl}/beta`;
+  return {
+    tenant,
+    alphaKey,
+    alphaSession: await initializeSession(gw.mcpUrl, alphaKey),
+    betaSession: await initializeSession(betaUrl, tenant.key),
+    betaTaskId: await createTask(betaUrl, tenant.key),
+    alphaUrl,
+    betaUrl,
+  };
 }
 
 async function tableDigest(url: string): Promise<string> {
@@ -183,6 +237,7 @@ export async function startHostileEnv(): Promise<HostileEnv> {
     await gw.tenants.setStatus(disabled.id, 'disabled');
     const victimSession = await initializeSession(gw.mcpUrl, victim.key);
     const victimTaskId = await createTask(gw.mcpUrl, victim.key);
+    const scoped = await scopedFixture(gw, adminToken);
     // Use acme's key once so its last_used_at touch (at most once a minute) happens before fingerprints.
     await initializeSession(gw.mcpUrl, acme.key);
     return {
@@ -196,6 +251,7 @@ export async function startHostileEnv(): Promise<HostileEnv> {
       disabledTenantKey: disabled.key,
       victimSession,
       victimTaskId,
+      scoped,
       fingerprint: async () => `${await tableDigest(db.url)}\n--redis--\n${await redisDigest(testServiceUrls().redisUrl, redis.prefix)}`,
       async stop() {
         await gw.close();

@@ -71,6 +71,9 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     assert.equal(r['resultType'], 'task');
     return String(r['taskId']);
   };
+  /** The tenant's virtual servers (issue 20) on a shard: tenant data, placed and moved like the rest. */
+  const virtualServersOn = async (shard: 'a' | 'b', tenantId: string) =>
+    (await direct[shard].query<{ n: number }>('SELECT count(*)::int AS n FROM virtual_servers WHERE tenant_id = $1', [tenantId])).rows[0]!.n;
   const upstreamNames = async (g: Gateway, tenant: string) =>
     ((await admin(g, 'GET', `/tenants/${tenant}/upstreams`)).body['upstreams'] as { namespace: string }[]).map((u) => u.namespace).sort();
   /**
@@ -167,6 +170,8 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     assert.deepEqual({ upstreams: onB.upstreams, tenant_data_keys: onB.tenant_data_keys, tasks: onB.tasks }, { upstreams: 1, tenant_data_keys: 1, tasks: 1 });
     assert.deepEqual(await counts('a', far.id), { audit_log: 0, upstreams: 0, tenant_data_keys: 0, tasks: 0 }, 'nothing of the far tenant on A');
     assert.deepEqual(await counts('b', near.id), { audit_log: 0, upstreams: 0, tenant_data_keys: 0, tasks: 0 }, 'nothing of the near tenant on B');
+    assert.equal((await admin(b, 'POST', `/tenants/${far.name}/servers`, { name: 'dev', include: ['docs__*'] })).body['server']?.name, 'dev');
+    assert.deepEqual([await virtualServersOn('a', far.id), await virtualServersOn('b', far.id)], [0, 1], "the far tenant's virtual server is on B only");
     const nearOnA = await counts('a', near.id);
     assert.deepEqual(
       { upstreams: nearOnA.upstreams, tenant_data_keys: nearOnA.tenant_data_keys, tasks: nearOnA.tasks },
@@ -276,7 +281,11 @@ describe('tenant data on shards (audit, upstreams, data keys, tasks) and tenants
     for (const g of gws) {
       const tools = (await modernCall(g.mcpUrl, far.key, 'tools/list'))['tools'] as { name: string }[];
       assert.ok(tools.some((t) => t.name.startsWith('docs__')));
+      // The virtual server moved along and is served from the new shard.
+      const dev = (await modernCall(`${g.mcpUrl}/dev`, far.key, 'tools/list'))['tools'] as { name: string }[];
+      assert.ok(dev.length > 0 && dev.every((t) => t.name.startsWith('docs__')));
     }
+    assert.deepEqual([await virtualServersOn('a', far.id), await virtualServersOn('b', far.id)], [1, 0], 'the virtual server moved with the tenant');
     const after = succeeded([await toolCall(b, far.key), await toolCall(a, far.key)]);
     assert.equal(await auditedOn('a', far.id, after), 2);
 

@@ -1,6 +1,6 @@
 /**
  * LimitService on real PostgreSQL and Redis, below the HTTP layer: the virtual-server dimension (the
- * principal's `virtualServer`), the per-tool split, and what happens when the counters are unavailable:
+ * principal's `server`), the per-tool split, and what happens when the counters are unavailable:
  * Redis refusing connections, and a Redis that accepts but never answers (LIMITS_COUNTER_TIMEOUT_MS).
  * Rates fail open, enforced quotas fail closed; both are counted in umcp_limit_counter_errors_total.
  */
@@ -90,8 +90,8 @@ describe('Limits: LimitService (virtual servers, counters unavailable)', functio
       const svc = service(redis);
       await put(svc, 'research-only', { server: 'research', rate: '2/60s' });
       await put(svc, 'each-server', { tool: 'lookup', per: ['server'], rate: '3/60s' });
-      const research = principal({ virtualServer: 'research' });
-      const ops = principal({ virtualServer: 'ops' });
+      const research = principal({ server: 'research' });
+      const ops = principal({ server: 'ops' });
       for (let i = 0; i < 2; i++) assert.equal(await refusedBy(svc.checkCall(research, 'lookup')), undefined);
       assert.equal((await refusedBy(svc.checkCall(research, 'lookup')))?.data.limit, 'research-only');
       // ops and plain /mcp are not counted by research-only; each-server gives each its own 3.

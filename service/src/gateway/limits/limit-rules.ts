@@ -161,7 +161,7 @@ export function limitSubject(principal: Principal, tool?: string): LimitSubject 
     tenantId: principal.tenantId,
     ...(principal.kind === 'api-key' && principal.subject.startsWith('key:') && { key: principal.subject.slice(4) }),
     user: principal.subject,
-    ...(principal.virtualServer && { server: principal.virtualServer }),
+    ...(principal.server && { server: principal.server }),
     ...(tool !== undefined && { tool }),
   };
 }

@@ -11,6 +11,7 @@ import type { RedisEventLog } from '../../store/redis/event-store.js';
 import type { RedisSessionStore, SessionRecord } from '../../store/redis/session-store.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { LegacySettings } from './config.js';
+import type { NotificationGate } from '../view/list-change-gate.js';
 import { principalFingerprint, type InstancePool, type LiveInstance } from './instance-pool.js';
 import type { ReplicaRouter } from './router.js';
 import { SessionTransport, type TransportSink } from './session-transport.js';
@@ -24,8 +25,13 @@ export interface RunningExchange {
 /** Control messages on `<prefix>legacy:ctl:<sid>`. */
 export type SessionControl = { type: 'deleted' } | { type: 'get-open'; token: string };
 
+/** A session stream's gate of tenant-wide notifications (issue 20: only what the caller's view admits). */
+export type NotificationGateFactory = (principal: Principal) => NotificationGate;
+
 /** Shared state of one legacy handler. */
 export interface LegacyContext {
+  /** @defaultValue every tenant-wide notification reaches every session */
+  readonly notificationGate?: NotificationGateFactory;
   readonly redis: Redis;
   readonly hub: ChannelHub;
   readonly sessions: RedisSessionStore;

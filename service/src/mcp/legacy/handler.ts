@@ -18,7 +18,15 @@ import { RedisSessionStore, type SessionRecord } from '../../store/redis/session
 import type { McpRequestInfo } from '../request-info.js';
 import { ChannelHub } from './channel-hub.js';
 import { legacySettings, type LegacyConfig } from './config.js';
-import { appendStandalone, publishControl, startControlListener, startTenantListener, tenantChannel, type LegacyContext } from './context.js';
+import {
+  appendStandalone,
+  publishControl,
+  startControlListener,
+  startTenantListener,
+  tenantChannel,
+  type LegacyContext,
+  type NotificationGateFactory,
+} from './context.js';
 import { InstancePool, type InstancePoolOptions } from './instance-pool.js';
 import { legacyMetrics } from './metrics.js';
 import { handlePost, type PrereadBody } from './post.js';
@@ -43,6 +51,8 @@ export interface LegacyHandlerDeps {
   registry?: Registry;
   /** Limits of the replica's pool of idle live instances (instance-pool.ts). @defaultValue InstancePool's */
   instancePool?: InstancePoolOptions;
+  /** Which tenant-wide notifications a session's GET stream gets. @defaultValue all */
+  notificationGate?: NotificationGateFactory;
 }
 
 /** The legacy leg as the endpoint uses it. */
@@ -82,6 +92,7 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     logger,
     replicaId,
     factory: deps.factory,
+    ...(deps.notificationGate && { notificationGate: deps.notificationGate }),
     keyPrefix: deps.keyPrefix,
     sse: {
       streams,
@@ -126,6 +137,11 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
       logger.warn({ sessionId: sid, tenantId: principal.tenantId, subject: principal.subject }, 'legacy: session used by a principal that does not own it');
       return sessionNotFound();
     }
+    // A session belongs to the virtual server it was created at (/mcp/a's session is unknown at /mcp/b).
+    if (session.server !== principal.server) {
+      logger.warn({ sessionId: sid, server: principal.server ?? null }, 'legacy: session used through another virtual server');
+      return sessionNotFound();
+    }
     return session;
   }
 
@@ -140,7 +156,7 @@ export function createLegacyHandler(deps: LegacyHandlerDeps): LegacyMcpHandler {
     if (session instanceof Response) return session;
     if (ctx.draining)
       return jsonRpcError(503, -32000, 'Server is shutting down; retry on another replica', { 'Retry-After': String(Math.ceil(settings.retryMs / 1000)) });
-    return openReader(ctx, session, position?.streamId ?? 'get', position?.entryId);
+    return openReader(ctx, session, position?.streamId ?? 'get', position?.entryId, principal);
   }
 
   async function handleDelete(request: Request, principal: Principal): Promise<Response> {

@@ -46,7 +46,7 @@ interface Entry {
 
 /** What the factory's instance depends on, of the principal. */
 export function principalFingerprint(p: Principal): string {
-  return JSON.stringify([p.tenantId, p.subject, p.kind, p.tenantName, [...p.toolsets], [...p.scopes]]);
+  return JSON.stringify([p.tenantId, p.subject, p.kind, p.tenantName, [...p.toolsets], [...p.scopes], p.server ?? null]);
 }
 
 /** Idle live instances by session. */

@@ -140,7 +140,13 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     ]).finally(() => clearTimeout(timer));
     if (!isJSONRPCResultResponse(response)) return Response.json(response);
     const protocolVersion = String((response.result as { protocolVersion?: unknown }).protocolVersion);
-    await ctx.sessions.create(sessionId, { tenantId: principal.tenantId, subject: principal.subject, protocolVersion, initializeParams: params.data });
+    await ctx.sessions.create(sessionId, {
+      tenantId: principal.tenantId,
+      subject: principal.subject,
+      ...(principal.server && { server: principal.server }),
+      protocolVersion,
+      initializeParams: params.data,
+    });
     ctx.logger.info({ sessionId, tenantId: principal.tenantId, protocolVersion }, 'legacy: session created');
     // The instance that ran initialize serves the session's next exchange on this replica without a restore.
     keep = true;

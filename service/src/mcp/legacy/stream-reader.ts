@@ -13,6 +13,8 @@ import type { SessionRecord } from '../../store/redis/session-store.js';
 import { appendStandalone, publishControl, tenantChannel, watchSession, type LegacyContext } from './context.js';
 import { jsonRpcError } from './responses.js';
 import { SseStream } from './sse.js';
+import type { Principal } from '../../domain/principal.js';
+import { familyOf, unmark, type NotificationGate } from '../view/list-change-gate.js';
 
 /** Code and message of the error a request gets when the replica running it died. */
 export const LOST_CALL_ERROR = {
@@ -31,7 +33,13 @@ interface TenantNotification {
  * stream. The standalone stream (`get`) is held by one connection per session: opening one tells any other
  * (on any replica) to close.
  */
-export async function openReader(ctx: LegacyContext, session: SessionRecord, streamId: string, afterEntryId: string | undefined): Promise<Response> {
+export async function openReader(
+  ctx: LegacyContext,
+  session: SessionRecord,
+  streamId: string,
+  afterEntryId: string | undefined,
+  principal?: Principal,
+): Promise<Response> {
   const sid = session.sessionId;
   const standalone = streamId === 'get';
   // The channel subscription (subscriber connection) and the log checks (state connection) go out together;
@@ -112,12 +120,15 @@ export async function openReader(ctx: LegacyContext, session: SessionRecord, str
 
   let forwarding: Promise<void> = Promise.resolve();
   if (standalone) {
+    // What the caller sees now, before the first notification can arrive (its gate compares against it).
+    const gate = principal && ctx.notificationGate?.(principal);
+    if (gate) forwarding = gate.prime().catch(() => undefined);
     await publishControl(ctx, sid, { type: 'get-open', token });
     cleanups.push(
       await ctx.hub.subscribe(tenantChannel(ctx, session.tenantId), (payload) => {
         // One at a time, so notifications reach the log in the order they were published.
         forwarding = forwarding
-          .then(() => forwardTenantNotification(ctx, sid, JSON.parse(payload) as TenantNotification))
+          .then(() => forwardTenantNotification(ctx, sid, JSON.parse(payload) as TenantNotification, gate))
           .catch((err: Error) => ctx.logger.warn({ err, sessionId: sid }, 'legacy: tenant notification not delivered'));
       }),
     );
@@ -142,10 +153,17 @@ export async function openReader(ctx: LegacyContext, session: SessionRecord, str
 }
 
 /** Appends a tenant-wide notification to the session's standalone stream when the session wants it. */
-async function forwardTenantNotification(ctx: LegacyContext, sid: string, n: TenantNotification): Promise<void> {
-  if (n.method === 'notifications/resources/updated') {
+async function forwardTenantNotification(ctx: LegacyContext, sid: string, n: TenantNotification, gate?: NotificationGate): Promise<void> {
+  const updated = n.method === 'notifications/resources/updated';
+  if (updated) {
     const uri = n.params?.uri;
     if (typeof uri !== 'string' || !(await ctx.sessions.isSubscribed(sid, uri))) return;
   }
-  await appendStandalone(ctx, sid, { jsonrpc: '2.0', method: n.method, ...(n.params ? { params: n.params } : {}) });
+  const { marked, params } = unmark(n.params);
+  if (gate) {
+    const family = updated ? undefined : familyOf(n.method);
+    const uri = updated ? (n.params?.uri as string) : undefined;
+    if (!(await gate.admit({ marked, ...(family && { family }), ...(uri !== undefined && { uri }) }))) return;
+  } else if (marked) return;
+  await appendStandalone(ctx, sid, { jsonrpc: '2.0', method: n.method, ...(params ? { params } : {}) });
 }

@@ -11,6 +11,7 @@
  * (offload). The SDK delivers the result (JSON or SSE) as for any handler.
  */
 import type { ToolCall, ToolTarget } from '../../domain/tool-call.js';
+import type { View } from '../../domain/virtual-server.js';
 import type { TaskPolicyLookup } from '../../tasks/mcp-tasks.js';
 import type { BuiltinTools } from './builtin-tools.js';
 
@@ -23,6 +24,8 @@ export interface RequestScope {
   readonly builtins: BuiltinTools;
   /** Whether a tool runs as a task; absent where tasks are not offered (the worker, 2025-era revisions before tasks). */
   readonly taskPolicy?: TaskPolicyLookup;
+  /** What the caller sees (virtual server, scopes); absent for a caller seeing its whole tenant. */
+  readonly view?: () => Promise<View | undefined>;
 }
 
 /** A call whose target is known. */

@@ -55,8 +55,8 @@ export class CachedApiKeyStore implements ApiKeyStore {
     private readonly opts: CachedStoreOptions = {},
   ) {}
 
-  create(tenantId: string, name: string): Promise<{ key: string; record: ApiKeyRecord }> {
-    return this.inner.create(tenantId, name);
+  create(tenantId: string, name: string, scopes?: readonly string[]): Promise<{ key: string; record: ApiKeyRecord }> {
+    return this.inner.create(tenantId, name, scopes);
   }
 
   async verify(plainKey: string): Promise<Principal | null> {

@@ -35,6 +35,7 @@ const KeyRow = z
     created_at: z.date(),
     revoked_at: z.date().nullable(),
     last_used_at: z.date().nullable(),
+    scopes: z.array(z.string()),
   })
   .transform((r): ApiKeyRecord => ({
     id: r.id,
@@ -44,9 +45,10 @@ const KeyRow = z
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
+    scopes: r.scopes,
   }));
 
-const COLUMNS = 'id, tenant_id, prefix, name, created_at, revoked_at, last_used_at';
+const COLUMNS = 'id, tenant_id, prefix, name, created_at, revoked_at, last_used_at, scopes';
 
 /** last_used_at is written at most this often per key, so verification is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -62,19 +64,18 @@ export class PgApiKeyStore implements ApiKeyStore {
     private readonly ownsPool = false,
   ) {}
 
-  async create(tenantId: string, name: string): Promise<{ key: string; record: ApiKeyRecord }> {
+  /** `scopes` are stored as given: the caller (the admin API) validates them. */
+  async create(tenantId: string, name: string, scopes: readonly string[] = []): Promise<{ key: string; record: ApiKeyRecord }> {
     if (!isUuid(tenantId)) throw new NotFoundError(`tenant ${tenantId} not found`);
     // A prefix collision (2^-48 per pair) is retried once rather than surfaced.
     for (let attempt = 0; ; attempt++) {
       const prefix = randomBytes(6).toString('hex');
       const secret = randomBytes(32).toString('base64url');
       try {
-        const { rows } = await this.pool.query(`INSERT INTO api_keys (tenant_id, prefix, hash, name) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
-          tenantId,
-          prefix,
-          hashSecret(secret),
-          name,
-        ]);
+        const { rows } = await this.pool.query(
+          `INSERT INTO api_keys (tenant_id, prefix, hash, name, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+          [tenantId, prefix, hashSecret(secret), name, [...scopes]],
+        );
         return { key: `umcp_${prefix}_${secret}`, record: KeyRow.parse(rows[0]) };
       } catch (err) {
         if (isPgError(err, '23503')) throw new NotFoundError(`tenant ${tenantId} not found`);
@@ -89,13 +90,13 @@ export class PgApiKeyStore implements ApiKeyStore {
     const parsed = parseApiKey(plainKey);
     if (!parsed) return null;
     const { rows } = await this.pool.query(
-      `SELECT k.id AS key_id, k.hash, k.revoked_at, k.last_used_at,
+      `SELECT k.id AS key_id, k.hash, k.revoked_at, k.last_used_at, k.scopes,
               t.id, t.name, t.status, t.toolsets, t.home_region, t.created_at
          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
         WHERE k.prefix = $1`,
       [parsed.prefix],
     );
-    const row = rows[0] as { key_id: string; hash: Buffer; revoked_at: Date | null; last_used_at: Date | null } | undefined;
+    const row = rows[0] as { key_id: string; hash: Buffer; revoked_at: Date | null; last_used_at: Date | null; scopes: string[] } | undefined;
     if (!row) return null;
     const expected = hashSecret(parsed.secret);
     if (row.hash.length !== expected.length || !timingSafeEqual(row.hash, expected)) return null;
@@ -109,7 +110,7 @@ export class PgApiKeyStore implements ApiKeyStore {
       subject: `key:${row.key_id}`,
       kind: 'api-key',
       toolsets: tenant.toolsets,
-      scopes: [],
+      scopes: row.scopes,
     };
   }
 

@@ -26,6 +26,8 @@ export const InitializeParamsSchema = z
 const SessionDataSchema = z.object({
   tenantId: z.string().min(1),
   subject: z.string().min(1),
+  /** The virtual server the session was created at (issue 20); it is usable there only. Absent: the whole tenant. */
+  server: z.string().min(1).optional(),
   /** The protocol version the server answered `initialize` with. */
   protocolVersion: z.string().min(1),
   initializeParams: InitializeParamsSchema,

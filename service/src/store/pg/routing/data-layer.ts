@@ -32,6 +32,7 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   { name: 'tenant_data_keys', tenantColumn: 'tenant_id', key: ['tenant_id'] },
   { name: 'tasks', tenantColumn: 'tenant_id', key: ['id'] },
   { name: 'limits', tenantColumn: 'tenant_id', key: ['id'] },
+  { name: 'virtual_servers', tenantColumn: 'tenant_id', key: ['id'] },
 ];
 
 /** What createPgDataLayer needs from the service config. */
