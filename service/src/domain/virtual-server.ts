@@ -15,8 +15,6 @@ import picomatch from 'picomatch';
 
 /** Virtual server names: DNS-label-like (1-63 lower-case letters, digits and inner hyphens). */
 export const SERVER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** MCP tool-name rules (2025-11-25 spec): 1-128 characters of A-Z a-z 0-9 _ - . */
-export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** One tool rename: the tenant's name of the tool, and the name callers of the virtual server see. */
 export interface ToolRename {

@@ -12,7 +12,8 @@
  * (list_changed to the callers whose view changed, on every replica).
  */
 import { z } from 'zod';
-import { globError, selector, SERVER_NAME, TOOL_NAME, type VirtualServer } from '../domain/virtual-server.js';
+import { globError, selector, SERVER_NAME, type VirtualServer } from '../domain/virtual-server.js';
+import { TOOL_NAME_PATTERN } from '../protocol/tool-names.js';
 import type { AdminRoute } from '../gateway/admin-routes.js';
 import type { SurfaceSource } from '../mcp/view/list-change-gate.js';
 import { ConflictError, type VirtualServerStore } from '../store/ports.js';
@@ -28,7 +29,7 @@ export interface VirtualServerAdminDeps {
 }
 
 const Glob = z.string().superRefine((g, ctx) => void (globError(g) && ctx.addIssue({ code: 'custom', message: globError(g)! })));
-const ToolName = z.string().regex(TOOL_NAME, 'a tool name: 1-128 characters of A-Z a-z 0-9 _ - .');
+const ToolName = z.string().regex(TOOL_NAME_PATTERN, 'a tool name: 1-128 characters of A-Z a-z 0-9 _ - .');
 
 /** The create body. */
 export const CreateServerBody = z.strictObject({
