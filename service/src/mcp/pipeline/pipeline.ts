@@ -9,10 +9,16 @@
  * {@link ToolTarget} interface); each stage then gets the call and the rest of the pipeline (`next`), and
  * may answer itself (the task stage answers a task), pass the call on changed, or work on what comes back
  * (offload). The SDK delivers the result (JSON or SSE) as for any handler.
+ *
+ * Tracing (docs/tracing.md): with tracing on, every stage (resolve target and invoke included, and any stage
+ * added later) runs in its own span named after the stage, a child of the request's span, so stages nest
+ * as they call `next`; a failed call or a tool error is recorded on the request's span. Off, each stage is
+ * called directly after one boolean check.
  */
 import type { ToolCall, ToolTarget } from '../../domain/tool-call.js';
 import type { TaskPolicyLookup } from '../../tasks/mcp-tasks.js';
 import type { BuiltinTools } from './builtin-tools.js';
+import { ATTR, activeSpan, inSpan, recordError, tracingEnabled } from '../../log/tracing.js';
 
 /** A tools/call result (complete, input_required, or a task). */
 export type ToolResult = Record<string, unknown>;
@@ -52,15 +58,35 @@ export interface ToolCallPipeline {
   runResolved(call: TargetedCall): Promise<ToolResult>;
 }
 
+/** Runs `fn` in a span named after the stage (tracing on), else as it is. */
+function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!tracingEnabled()) return fn();
+  return inSpan(name, { attributes: { [ATTR.PIPELINE_STAGE]: name } }, fn);
+}
+
+/** Runs the whole chain; with tracing on, its outcome (error, tool error) marks the request's span. */
+async function observed(run: () => Promise<ToolResult>): Promise<ToolResult> {
+  const request = activeSpan();
+  if (!request) return run();
+  try {
+    const result = await run();
+    if (result['isError'] === true) request.setAttribute(ATTR.ERROR_TYPE, 'tool_error');
+    return result;
+  } catch (err) {
+    recordError(request, err);
+    throw err;
+  }
+}
+
 /** Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. */
 export function assemblePipeline(resolve: Resolver, stages: readonly Stage[]): ToolCallPipeline {
   const chain = stages.reduceRight<Next>(
-    (next, stage) => (call) => stage.run(call, next),
-    (call) => call.target.invoke(call),
+    (next, stage) => (call) => traced(stage.name, () => stage.run(call, next)),
+    (call) => traced('invoke', () => call.target.invoke(call)),
   );
   return {
     stages: ['resolve target', ...stages.map((s) => s.name), 'invoke'],
-    run: async (call, scope) => chain({ ...call, scope, target: await resolve(call, scope) }),
-    runResolved: async (call) => chain(call),
+    run: (call, scope) => observed(async () => chain({ ...call, scope, target: await traced('resolve target', () => resolve(call, scope)) })),
+    runResolved: (call) => observed(() => chain(call)),
   };
 }
