@@ -96,12 +96,6 @@ export async function resolvePassThroughTool(deps: UpstreamToolDeps, tenantId: s
   };
 }
 
-/** `{ _meta }` with the active trace context (SEP-414) for an upstream request, or nothing with tracing off. */
-function withTraceMetaOrNothing(): { _meta?: Record<string, unknown> } {
-  const meta = withTraceMeta(undefined);
-  return meta ? { _meta: meta } : {};
-}
-
 /** A 2026-07-28 caller: upstream input requests come back as input_required rounds (modern-call.ts). */
 async function callForModern(deps: UpstreamToolDeps, codec: RequestStateCodecPort, up: ResolvedUpstream, name: string, call: ToolCall) {
   const { params, ctx } = call;
@@ -116,7 +110,7 @@ async function callForModern(deps: UpstreamToolDeps, codec: RequestStateCodecPor
     pending: deps.pending,
     requestOptions: relayOptions(ctx, up.options.timeouts.callMs),
     target: `tools/call:${name}`,
-    params: { name, ...(params.arguments && { arguments: params.arguments }), ...withTraceMetaOrNothing() },
+    params: { name, ...(params.arguments && { arguments: params.arguments }) },
     send: async (c, p, o) => {
       const legacyTask = createTask && c.getProtocolEra() === 'legacy';
       const r = (await c.callTool((legacyTask ? { ...p, task: {} } : p) as { name: string }, o)) as Record<string, unknown>;
