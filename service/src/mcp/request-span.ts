@@ -5,7 +5,7 @@
  * resource URI, JSON-RPC id, session id, protocol version, network attributes and the tenant. Never an
  * argument value. It stays active while the request is served (the pipeline's stage spans and upstream
  * client spans are its children) and ends when the response has been sent: at once for JSON, when the
- * stream closes for SSE.
+ * stream closes for SSE (a `subscriptions/listen` stream: once established).
  */
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import type { Principal } from '../domain/principal.js';
@@ -49,10 +49,13 @@ function attributesOf(request: Request, message: Message & { method: string }, p
   return { name: mcpSpanName(message.method, target), attributes };
 }
 
-/** Ends `span` once `response` has been sent (its body read to the end or cancelled). */
-function endAfter(span: Span, response: Response): Response {
+/**
+ * Ends `span` once `response` has been sent (its body read to the end or cancelled); a listen stream's
+ * span ends when the stream is established (it stays open for as long as the client listens).
+ */
+function endAfter(span: Span, response: Response, method: string): Response {
   if (response.status >= 400) span.setAttribute(ATTR.ERROR_TYPE, String(response.status));
-  if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+  if (!response.body || method === 'subscriptions/listen' || !response.headers.get('content-type')?.includes('text/event-stream')) {
     span.end();
     return response;
   }
@@ -86,6 +89,6 @@ export async function withRequestSpan(request: Request, parsed: unknown, princip
       span.end();
       throw err;
     }
-    return endAfter(span, response);
+    return endAfter(span, response, message.method);
   });
 }
