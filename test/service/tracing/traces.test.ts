@@ -248,10 +248,11 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         }
       });
 
-      it('a request without trace context starts a new trace; other methods get their own server span', async () => {
-        const { client } = await tracingClient(cluster, apiKey, 'modern');
+      it('a request without (valid) trace context starts a new trace; other methods get their own server span', async () => {
+        const { client, next } = await tracingClient(cluster, apiKey, 'modern');
         try {
           receiver.clear();
+          next.traceparent = '00-not-a-valid-traceparent-01';
           await client.listTools();
           await tracing.flush();
           const [list] = await receiver.waitFor((all) => all.some((s) => s.name === 'tools/list'));
@@ -280,6 +281,62 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
           assert.equal(server.attributes[ATTR.ERROR_TYPE], '-32602');
           assert.equal(server.attributes[ATTR.RPC_RESPONSE_STATUS_CODE], '-32602');
           assert.equal(tree.named('resolve target')!.statusCode, 2);
+          assert.ok(!JSON.stringify(tree.spans).includes(SECRET_ARG));
+        } finally {
+          await client.close();
+        }
+      });
+
+      it('a tool error (isError) marks the request span with error.type tool_error', async () => {
+        const { client, next } = await tracingClient(cluster, apiKey, 'modern');
+        try {
+          const caller = newTraceparent();
+          next.traceparent = caller.traceparent;
+          const r = await client.callTool({ name: 'diagnostics.fail', arguments: { message: 'boom' } });
+          assert.equal(r.isError, true);
+          await tracing.flush();
+          await receiver.waitFor((all) => all.some((s) => s.traceId === caller.traceId && s.name === 'tools/call diagnostics.fail'));
+          const server = traceOf(receiver.spans, caller.traceId).named('tools/call diagnostics.fail')!;
+          assert.equal(server.attributes[ATTR.ERROR_TYPE], 'tool_error');
+        } finally {
+          await client.close();
+        }
+      });
+
+      it('a gateway federating a gateway: the inner gateway’s server span is the outer one’s client span’s child', async () => {
+        // Tenant `inner` of the same gateway serves the built-ins; `acme` federates it as an upstream, so the
+        // upstream of this call is instrumented too and exports to the same receiver.
+        const inner = await cluster.tenant('inner', ['diagnostics']);
+        const r = await cluster.admin('POST', '/tenants/acme/upstreams', {
+          name: 'inner',
+          url: cluster.gateways[0]!.mcpUrl,
+          credentials: { bearer: inner.apiKey },
+        });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        const { client, next } = await tracingClient(cluster, apiKey, 'modern');
+        try {
+          const caller = newTraceparent();
+          next.traceparent = caller.traceparent;
+          await client.callTool({ name: 'inner__diagnostics.echo', arguments: { text: SECRET_ARG } });
+          await tracing.flush();
+          const spans = await receiver.waitFor(
+            (all) => all.filter((s) => s.traceId === caller.traceId && s.name === 'tools/call diagnostics.echo').length === 2,
+          );
+          const tree = traceOf(spans, caller.traceId);
+          const [client1, server2] = ['client', 'server'].map((k) =>
+            tree.spans.find((s) => s.name === 'tools/call diagnostics.echo' && s.kind === SPAN_KIND[k as 'client' | 'server'])!,
+          );
+          assert.ok(client1 && server2);
+          assert.equal(server2.parentSpanId, client1.spanId, 'the upstream’s server span continues the gateway’s client span');
+          assert.equal(server2.attributes[ATTR.TENANT_ID], inner.id);
+          assert.deepEqual(tree.ancestry(server2).slice(0, 2), ['tools/call diagnostics.echo', 'invoke']);
+          assert.ok(tree.ancestry(server2).includes('tools/call inner__diagnostics.echo'));
+          assert.ok(
+            tree.spans.some(
+              (s) => s.name === 'invoke' && tree.ancestry(s)[0] === 'large-result offload' && tree.ancestry(s).includes('tools/call diagnostics.echo'),
+            ),
+            'the inner pipeline’s stages',
+          );
           assert.ok(!JSON.stringify(tree.spans).includes(SECRET_ARG));
         } finally {
           await client.close();
