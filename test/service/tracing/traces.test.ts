@@ -287,6 +287,23 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         }
       });
 
+      it('follows the caller’s sampling decision (parent-based): an unsampled caller gets no spans, the upstream still gets the context', async () => {
+        const { client, next } = await tracingClient(cluster, apiKey, 'modern');
+        try {
+          const caller = newTraceparent();
+          next.traceparent = caller.traceparent.replace(/-01$/, '-00');
+          const before = legacyProxy.seen.length;
+          await client.callTool({ name: 'leg__echo', arguments: { text: SECRET_ARG } });
+          await tracing.flush();
+          await new Promise((r) => setTimeout(r, 300));
+          assert.equal(receiver.spans.filter((s) => s.traceId === caller.traceId).length, 0, 'nothing exported for an unsampled trace');
+          const call = legacyProxy.seen.slice(before).find((r) => r.method === 'tools/call')!;
+          assert.match(call.traceparent ?? '', new RegExp(`^00-${caller.traceId}-[0-9a-f]{16}-00$`));
+        } finally {
+          await client.close();
+        }
+      });
+
       it('a tool error (isError) marks the request span with error.type tool_error', async () => {
         const { client, next } = await tracingClient(cluster, apiKey, 'modern');
         try {
