@@ -1,18 +1,22 @@
 /**
- * Tracing in the production entries: `npm run gateway` (gateway-main.ts) and `npm run worker`
- * (worker-main.ts) as child processes configured only by OTEL_* and the usual keys, exporting to a receiver
- * the test starts. The batch delay is a minute, so what arrives was flushed by the SIGTERM shutdown; a task
+ * Tracing in the process entries: `npm run gateway` (gateway-main.ts), `npm run worker` (worker-main.ts)
+ * and `npm start` (local/main.ts, gateway and worker in one process) as child processes configured only by
+ * OTEL_* and the usual keys, exporting to a receiver the test starts. The batch delay is a minute, so what arrives was flushed by the SIGTERM shutdown; a task
  * created on the gateway runs on the worker process and its consumer span lands in the caller's trace.
  * A grpc protocol or a malformed header list stops the start with one line naming the key (value hidden).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../service/src/config.js';
 import { startOtlpReceiver, SPAN_KIND, type OtlpReceiver } from '../../support/otlp-receiver.js';
 import { createTestDatabase, createTestRedisPrefix, testServiceUrls } from '../../support/platform-db.js';
 import { testRequestStateKeys } from '../../support/platform-gateway.js';
 import { modernCall, spawnWorker, waitForTask, type WorkerChild } from '../tasks/support.js';
+import { OutputReader } from '../../support/child-output.js';
 import { newTraceparent, traceOf } from './support.js';
 
 const baseEnv = { DATABASE_URL: 'postgres://u@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:6379', REQUEST_STATE_KEYS: testRequestStateKeys() };
@@ -141,6 +145,67 @@ describe('traces: npm run gateway and npm run worker', function () {
       await worker?.kill();
       await db.drop();
       await redis.cleanup();
+    }
+  });
+});
+
+describe('traces: npm start', function () {
+  this.timeout(120_000);
+
+  it('exports from the one process (gateway and in-process worker) and flushes on Ctrl+C', async () => {
+    const receiver = await startOtlpReceiver();
+    const db = await createTestDatabase();
+    const redis = createTestRedisPrefix();
+    const dataDir = mkdtempSync(join(tmpdir(), 'umcp-traces-local-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/local/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        UMCP_DATA_DIR: dataDir,
+        PORT: '0',
+        DATABASE_URL: db.url,
+        REDIS_URL: testServiceUrls().redisUrl,
+        REDIS_KEY_PREFIX: redis.prefix,
+        TASK_QUEUE_PREFIX: `${redis.prefix}bull`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: 'traces-npm-start',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const err = new OutputReader(child.stderr!);
+    const out = new OutputReader(child.stdout!, () => `stderr so far:\n${err.output}`);
+    try {
+      await out.waitFor(/^Ready\. .*\n/m, 100_000);
+      assert.match(out.output, new RegExp(`tracing: spans go to ${receiver.url}/v1/traces \\(http/protobuf\\)`));
+      const line = (key: string) =>
+        out.output
+          .split('\n')
+          .find((l) => l.startsWith(`${key}=`))!
+          .slice(key.length + 1);
+      const caller = newTraceparent();
+      const task = await modernCall(line('MCP_URL'), line('API_KEY'), 'tools/call', {
+        name: 'diagnostics.sleep',
+        arguments: { ms: 10 },
+        _meta: { traceparent: caller.traceparent },
+      });
+      const taskId = (task['task'] as { taskId: string } | undefined)?.taskId ?? (task['taskId'] as string);
+      await waitForTask(
+        () => modernCall(line('MCP_URL'), line('API_KEY'), 'tasks/get', { taskId }),
+        (t) => t['status'] === 'completed',
+      );
+      assert.equal(receiver.spans.length, 0);
+      child.kill('SIGINT');
+      assert.equal(((await once(child, 'exit')) as [number])[0], 0);
+      const tree = traceOf(receiver.spans, caller.traceId);
+      assert.equal(tree.named('tools/call diagnostics.sleep')?.resource['service.name'], 'traces-npm-start');
+      assert.equal(tree.named('process umcp-tasks')?.parentSpanId, tree.named('send umcp-tasks')?.spanId);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await db.drop();
+      await redis.cleanup();
+      await receiver.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
