@@ -1,7 +1,7 @@
 /**
  * Starts the OpenTelemetry SDK for this process from the OTEL_* keys (tracing-config.ts): an OTLP/HTTP
  * exporter (`http/protobuf` or `http/json`) behind a batch span processor, the sampler and resource the
- * environment names, W3C trace-context and baggage propagation, and AsyncLocalStorage context. Called
+ * environment names, W3C trace-context propagation, and AsyncLocalStorage context. Called
  * once by each process entry (gateway-main.ts, worker-main.ts, `npm start`), which flushes it on shutdown.
  *
  * Off (returns undefined, loads none of the SDK's modules, the API stays the no-op one) when no OTLP
@@ -105,7 +105,8 @@ export async function startTracing(config: TracingConfig, opts: TracingOptions):
   }
   const contextManager = new hooks.AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }));
+  // W3C trace context only: baggage is neither read nor passed on (it could carry a caller's data to upstreams).
+  propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   setTracingEnabled(true);
   opts.logger?.info({ url, protocol, sampler: name }, 'tracing: exporting spans over OTLP');

@@ -13,6 +13,7 @@ import type { ReceivedSpan } from '../../support/otlp-receiver.js';
 export interface SeenUpstreamRequest {
   readonly method: string | undefined;
   readonly traceparent: string | undefined;
+  readonly baggage: string | undefined;
   readonly metaTraceparent: string | undefined;
   readonly body: string;
 }
@@ -35,6 +36,7 @@ export async function startRecordingProxy(target: string): Promise<{ url: string
       seen.push({
         method: parsed?.method,
         traceparent: req.headers['traceparent'] as string | undefined,
+        baggage: req.headers['baggage'] as string | undefined,
         metaTraceparent: parsed?.params?._meta?.traceparent,
         body,
       });

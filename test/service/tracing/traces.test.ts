@@ -40,6 +40,8 @@ async function tracingClient(cluster: Cluster, apiKey: string, era: 'modern' | '
     fetch: (url, init) => {
       const headers = new Headers(init?.headers);
       if (next.traceparent && init?.method === 'POST') headers.set('traceparent', next.traceparent);
+      // W3C baggage from a caller is not passed on to upstreams (checked on every upstream request).
+      headers.set('baggage', 'user.secret=caller-baggage');
       return fetch(url, { ...init, headers });
     },
   });
@@ -182,6 +184,10 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         assert.ok(call, 'the upstream got the call');
         assert.deepEqual(parseTraceparent(call.traceparent), { traceId: opts.traceId, spanId: clientSpan.spanId }, 'traceparent header = the client span');
         assert.deepEqual(parseTraceparent(call.metaTraceparent), { traceId: opts.traceId, spanId: clientSpan.spanId }, '_meta.traceparent = the client span');
+        assert.ok(
+          opts.proxy.seen.every((r) => r.baggage === undefined && !r.body.includes('caller-baggage')),
+          'no caller baggage upstream',
+        );
         // Never an argument value.
         assert.ok(!JSON.stringify(tree.spans).includes(SECRET_ARG), 'no argument value in any span');
         return tree;
