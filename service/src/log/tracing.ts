@@ -181,6 +181,12 @@ export function withTraceMeta<M extends Record<string, unknown> | undefined>(met
   return { ...rest, ...carrier };
 }
 
+/** `{ _meta: { traceparent, tracestate } }` of the active span, to spread into request params; `{}` with tracing off. */
+export function traceMetaParam(): { _meta?: Record<string, unknown> } {
+  const carrier = currentCarrier();
+  return carrier ? { _meta: { ...carrier } } : {};
+}
+
 /** Sets the active trace context's `traceparent` / `tracestate` on outgoing HTTP headers (in place). */
 export function injectTraceHeaders(headers: Record<string, string>): void {
   const carrier = currentCarrier();

@@ -310,6 +310,49 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         }
       });
 
+      for (const era of ['modern', 'legacy'] as const) {
+        it(`prompts/get and resources/read of an upstream (${era === 'modern' ? '2026-07-28' : '2025-era'} caller): client spans, context received upstream`, async () => {
+          const { client, next } = await tracingClient(cluster, apiKey, era);
+          try {
+            const uri = (await client.listResources()).resources.map((r) => r.uri).find((u) => u.includes('readme') && u.includes('leg'))!;
+            assert.ok(uri, 'the upstream readme is listed');
+            const caller = newTraceparent();
+            next.traceparent = caller.traceparent;
+            const before = legacyProxy.seen.length;
+            await client.getPrompt({ name: 'leg__greet', arguments: { name: SECRET_ARG } });
+            await client.readResource({ uri });
+            await tracing.flush();
+            const spans = await receiver.waitFor((all) =>
+              ['prompts/get greet', 'resources/read'].every((n) =>
+                all.some((s) => s.traceId === caller.traceId && s.name === n && s.kind === SPAN_KIND.client),
+              ),
+            );
+            const tree = traceOf(spans, caller.traceId);
+            const prompt = tree.spans.find((s) => s.name === 'prompts/get greet' && s.kind === SPAN_KIND.client)!;
+            assert.equal(prompt.attributes[ATTR.GEN_AI_PROMPT_NAME], 'greet');
+            assert.deepEqual(tree.ancestry(prompt), ['prompts/get leg__greet']);
+            assert.equal(tree.named('prompts/get leg__greet')!.attributes[ATTR.GEN_AI_PROMPT_NAME], 'leg__greet');
+            const read = tree.spans.find((s) => s.name === 'resources/read' && s.kind === SPAN_KIND.client)!;
+            assert.equal(read.attributes[ATTR.MCP_RESOURCE_URI], 'mem://readme');
+            const readServer = tree.spans.find((s) => s.name === 'resources/read' && s.kind === SPAN_KIND.server)!;
+            assert.equal(readServer.attributes[ATTR.MCP_RESOURCE_URI], uri);
+            const seen = legacyProxy.seen.slice(before);
+            for (const [method, span] of [
+              ['prompts/get', prompt],
+              ['resources/read', read],
+            ] as const) {
+              const r = seen.find((x) => x.method === method)!;
+              assert.ok(r, `${method} reached the upstream`);
+              assert.deepEqual(parseTraceparent(r.traceparent), { traceId: caller.traceId, spanId: span.spanId }, `${method}: header`);
+              assert.deepEqual(parseTraceparent(r.metaTraceparent), { traceId: caller.traceId, spanId: span.spanId }, `${method}: _meta`);
+            }
+            assert.ok(!JSON.stringify(tree.spans).includes(SECRET_ARG), 'no prompt argument in any span');
+          } finally {
+            await client.close();
+          }
+        });
+      }
+
       it('a tool error (isError) marks the request span with error.type tool_error', async () => {
         const { client, next } = await tracingClient(cluster, apiKey, 'modern');
         try {
