@@ -20,7 +20,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 
-export { SpanKind, type Span } from '@opentelemetry/api';
+export type { Span } from '@opentelemetry/api';
 
 /** The instrumentation scope of every span the service makes. */
 export const TRACER_NAME = 'unified-mcp-platform';

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../service/src/config.js';
+import { tracesUrl } from '../../../service/src/log/tracing-sdk.js';
 import { startOtlpReceiver, SPAN_KIND, type OtlpReceiver } from '../../support/otlp-receiver.js';
 import { createTestDatabase, createTestRedisPrefix, testServiceUrls } from '../../support/platform-db.js';
 import { testRequestStateKeys } from '../../support/platform-gateway.js';
@@ -42,6 +43,18 @@ describe('traces: OTEL_* configuration', () => {
     assert.throws(() => loadConfig({ ...baseEnv, OTEL_TRACES_SAMPLER: 'jaeger_remote' }), /OTEL_TRACES_SAMPLER: .*parentbased_always_on/);
     assert.throws(() => loadConfig({ ...baseEnv, OTEL_TRACES_SAMPLER_ARG: '1.5' }), /OTEL_TRACES_SAMPLER_ARG/);
     assert.throws(() => loadConfig({ ...baseEnv, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT: .*http\(s\) URL/);
+  });
+
+  it('spans go to <endpoint>/v1/traces, or to the traces endpoint as it is; nowhere when disabled', () => {
+    const url = (env: Record<string, string>) => tracesUrl(loadConfig({ ...baseEnv, ...env }));
+    assert.equal(url({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }), 'http://collector:4318/v1/traces');
+    assert.equal(url({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example/base' }), 'https://otlp.example/base/v1/traces');
+    assert.equal(
+      url({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://other:4318/custom/spans' }),
+      'http://other:4318/custom/spans',
+    );
+    assert.equal(url({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }), undefined);
+    assert.equal(url({}), undefined);
   });
 
   it('defaults: http/protobuf, parent-based always-on sampling, off (no endpoint)', () => {
