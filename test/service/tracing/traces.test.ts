@@ -7,7 +7,8 @@
  *   context the upstream receives in its `traceparent` header and `params._meta`;
  * - semantic-convention attributes on each, the tenant, and no argument value anywhere;
  * - 2026-07-28 callers (SDK path and pass-through) and 2025-era callers (the legacy leg);
- * - a task: the producer span on the caller's trace, the worker's consumer span its child (and linked);
+ * - a task on each queue backend (BullMQ, RabbitMQ, SQS): the producer span on the caller’s trace, the
+ *   worker’s consumer span its child (and linked), the worker’s pipeline under it;
  * - off when no endpoint is set (or OTEL_SDK_DISABLED): no SDK, no spans, no trace context sent upstream.
  */
 import assert from 'node:assert/strict';
@@ -24,6 +25,13 @@ import { startCluster, type Cluster } from '../federation/support/gateway.js';
 import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from '../federation/support/upstream-fixtures.js';
 import { createTaskEnv, modernCall, waitForTask, type TaskEnv } from '../tasks/support.js';
 import { newTraceparent, parseTraceparent, startRecordingProxy, traceOf } from './support.js';
+import { anyRabbit, fauxqs, type Broker, type Unavailable } from '../../support/brokers.js';
+
+const brokerOf: Record<'bullmq' | 'rabbitmq' | 'sqs', () => Promise<Broker | Unavailable | undefined>> = {
+  bullmq: async () => undefined,
+  rabbitmq: anyRabbit,
+  sqs: () => fauxqs(),
+};
 
 /** An argument value that must never reach a span. */
 const SECRET_ARG = 'argument-value-4f7c1e';
@@ -419,61 +427,84 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       });
     });
 
-    describe('tasks', () => {
-      let env: TaskEnv;
-      let worker: RunningWorker;
-      let key: string;
+    // Every queue backend carries the context in the job body (once, through the port); one encoding is enough for the other two.
+    for (const backend of protocol === 'http/protobuf' ? (['bullmq', 'rabbitmq', 'sqs'] as const) : (['bullmq'] as const))
+      describe(`tasks (${backend})`, () => {
+        let env: TaskEnv;
+        let worker: RunningWorker;
+        let key: string;
+        let broker: Broker | undefined;
+        let restore = () => undefined as void;
 
-      before(async () => {
-        env = await createTaskEnv();
-        await env.startGateway();
-        worker = await startWorker(loadConfig(env.env), { logger: createLogger({ level: 'silent' }), serveMetrics: false });
-        ({ key } = await env.tenant('acme'));
-      });
-      after(async () => {
-        await worker?.close();
-        await env?.cleanup();
-      });
-
-      it('the worker’s span for a task joins the caller’s trace (producer → consumer → the tool’s pipeline)', async () => {
-        const caller = newTraceparent();
-        const url = env.gateways[0]!.mcpUrl;
-        const created = await modernCall(url, key, 'tools/call', {
-          name: 'diagnostics.sleep',
-          arguments: { ms: 50 },
-          _meta: { traceparent: caller.traceparent },
+        before(async function () {
+          const got = await brokerOf[backend]();
+          if (got && 'skipped' in got) {
+            console.log(`      skipped: the ${backend} task trace test (${got.skipped})`);
+            this.skip();
+          }
+          broker = got;
+          // The in-process gateway's and worker's AWS SDK read credentials from the process environment.
+          const saved = Object.fromEntries(Object.keys(broker?.env ?? {}).map((k) => [k, process.env[k]]));
+          for (const [k, v] of Object.entries(broker?.env ?? {})) if (k.startsWith('AWS_')) process.env[k] = v;
+          restore = () => {
+            for (const [k, v] of Object.entries(saved))
+              if (v === undefined) delete process.env[k];
+              else process.env[k] = v;
+          };
+          env = await createTaskEnv({ ...broker?.env });
+          await env.startGateway();
+          worker = await startWorker(loadConfig(env.env), { logger: createLogger({ level: 'silent' }), serveMetrics: false });
+          ({ key } = await env.tenant('acme'));
         });
-        assert.equal(created['resultType'], 'task');
-        const taskId = (created['task'] as { taskId: string } | undefined)?.taskId ?? (created['taskId'] as string);
-        await waitForTask(
-          () => modernCall(url, key, 'tasks/get', { taskId }),
-          (t) => t['status'] === 'completed',
-        );
-        await tracing.flush();
-        await receiver.waitFor((all) => all.some((s) => s.traceId === caller.traceId && s.name === 'process umcp-tasks'));
-        // The worker's pipeline spans end after the consumer span's children; wait for its invoke too.
-        await receiver.waitFor((all) => all.filter((s) => s.traceId === caller.traceId && s.name === 'invoke').length >= 1);
-        const tree = traceOf(receiver.spans, caller.traceId);
-        const server = tree.named('tools/call diagnostics.sleep')!;
-        assert.equal(server.parentSpanId, caller.spanId);
-        const producer = tree.named('send umcp-tasks')!;
-        assert.equal(producer.kind, SPAN_KIND.producer);
-        assert.ok(tree.ancestry(producer).includes('task or direct'), 'the enqueue happens in the task stage');
-        assert.equal(producer.attributes[ATTR.MESSAGING_SYSTEM], 'bullmq');
-        assert.equal(producer.attributes[ATTR.MESSAGING_OPERATION_TYPE], 'send');
-        assert.equal(producer.attributes[ATTR.MESSAGING_DESTINATION_NAME], 'umcp-tasks');
-        assert.equal(producer.attributes[ATTR.TASK_ID], taskId);
-        const consumer = tree.named('process umcp-tasks')!;
-        assert.equal(consumer.kind, SPAN_KIND.consumer);
-        assert.equal(consumer.parentSpanId, producer.spanId, 'the consumer span is the producer’s child');
-        assert.deepEqual(consumer.links, [{ traceId: caller.traceId, spanId: producer.spanId }]);
-        assert.equal(consumer.attributes[ATTR.MESSAGING_OPERATION_TYPE], 'process');
-        assert.equal(consumer.attributes[ATTR.TASK_ATTEMPT], 1);
-        // The worker runs the tool through its own pipeline, inside the consumer span.
-        const workerInvoke = tree.spans.find((s) => s.name === 'invoke' && tree.ancestry(s).includes('process umcp-tasks'));
-        assert.ok(workerInvoke, `the worker's pipeline joins the trace (got ${tree.spans.map((s) => `${s.name}<${tree.ancestry(s)[0]}`).join(', ')})`);
+        after(async () => {
+          try {
+            await worker?.close();
+            await env?.cleanup();
+          } finally {
+            await broker?.stop();
+            restore();
+          }
+        });
+
+        it('the worker’s span for a task joins the caller’s trace (producer → consumer → the tool’s pipeline)', async () => {
+          const caller = newTraceparent();
+          const url = env.gateways[0]!.mcpUrl;
+          const created = await modernCall(url, key, 'tools/call', {
+            name: 'diagnostics.sleep',
+            arguments: { ms: 50 },
+            _meta: { traceparent: caller.traceparent },
+          });
+          assert.equal(created['resultType'], 'task');
+          const taskId = (created['task'] as { taskId: string } | undefined)?.taskId ?? (created['taskId'] as string);
+          await waitForTask(
+            () => modernCall(url, key, 'tasks/get', { taskId }),
+            (t) => t['status'] === 'completed',
+          );
+          await tracing.flush();
+          await receiver.waitFor((all) => all.some((s) => s.traceId === caller.traceId && s.name === 'process umcp-tasks'));
+          // The worker's pipeline spans end after the consumer span's children; wait for its invoke too.
+          await receiver.waitFor((all) => all.filter((s) => s.traceId === caller.traceId && s.name === 'invoke').length >= 1);
+          const tree = traceOf(receiver.spans, caller.traceId);
+          const server = tree.named('tools/call diagnostics.sleep')!;
+          assert.equal(server.parentSpanId, caller.spanId);
+          const producer = tree.named('send umcp-tasks')!;
+          assert.equal(producer.kind, SPAN_KIND.producer);
+          assert.ok(tree.ancestry(producer).includes('task or direct'), 'the enqueue happens in the task stage');
+          assert.equal(producer.attributes[ATTR.MESSAGING_SYSTEM], { bullmq: 'bullmq', rabbitmq: 'rabbitmq', sqs: 'aws_sqs' }[backend]);
+          assert.equal(producer.attributes[ATTR.MESSAGING_OPERATION_TYPE], 'send');
+          assert.equal(producer.attributes[ATTR.MESSAGING_DESTINATION_NAME], 'umcp-tasks');
+          assert.equal(producer.attributes[ATTR.TASK_ID], taskId);
+          const consumer = tree.named('process umcp-tasks')!;
+          assert.equal(consumer.kind, SPAN_KIND.consumer);
+          assert.equal(consumer.parentSpanId, producer.spanId, 'the consumer span is the producer’s child');
+          assert.deepEqual(consumer.links, [{ traceId: caller.traceId, spanId: producer.spanId }]);
+          assert.equal(consumer.attributes[ATTR.MESSAGING_OPERATION_TYPE], 'process');
+          assert.equal(consumer.attributes[ATTR.TASK_ATTEMPT], 1);
+          // The worker runs the tool through its own pipeline, inside the consumer span.
+          const workerInvoke = tree.spans.find((s) => s.name === 'invoke' && tree.ancestry(s).includes('process umcp-tasks'));
+          assert.ok(workerInvoke, `the worker's pipeline joins the trace (got ${tree.spans.map((s) => `${s.name}<${tree.ancestry(s)[0]}`).join(', ')})`);
+        });
       });
-    });
   });
 }
 
