@@ -12,8 +12,8 @@
  *
  * Tracing (docs/tracing.md): with tracing on, every stage (resolve target and invoke included, and any stage
  * added later) runs in its own span named after the stage, a child of the request's span, so stages nest
- * as they call `next`; a failed call or a tool error is recorded on the request's span. Off, each stage is
- * called directly after one boolean check.
+ * as they call `next`; a failed call or a tool error is recorded on the request's span. Off, the plain chain
+ * (no hooks at all) runs after one boolean check.
  */
 import type { ToolCall, ToolTarget } from '../../domain/tool-call.js';
 import type { TaskPolicyLookup } from '../../tasks/mcp-tasks.js';
@@ -58,13 +58,12 @@ export interface ToolCallPipeline {
   runResolved(call: TargetedCall): Promise<ToolResult>;
 }
 
-/** Runs `fn` in a span named after the stage (tracing on), else as it is. */
+/** Runs `fn` in a span named after the stage. */
 function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!tracingEnabled()) return fn();
   return inSpan(name, { attributes: { [ATTR.PIPELINE_STAGE]: name } }, fn);
 }
 
-/** Runs the whole chain; with tracing on, its outcome (error, tool error) marks the request's span. */
+/** Runs the whole chain; its outcome (error, tool error) marks the request's span. */
 async function observed(run: () => Promise<ToolResult>): Promise<ToolResult> {
   const request = activeSpan();
   if (!request) return run();
@@ -78,15 +77,26 @@ async function observed(run: () => Promise<ToolResult>): Promise<ToolResult> {
   }
 }
 
-/** Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. */
+/**
+ * Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. Two
+ * chains over the same stages: the plain one, and one with a span per stage, taken when tracing is on.
+ */
 export function assemblePipeline(resolve: Resolver, stages: readonly Stage[]): ToolCallPipeline {
-  const chain = stages.reduceRight<Next>(
+  const plain = stages.reduceRight<Next>(
+    (next, stage) => (call) => stage.run(call, next),
+    (call) => call.target.invoke(call),
+  );
+  const spanned = stages.reduceRight<Next>(
     (next, stage) => (call) => traced(stage.name, () => stage.run(call, next)),
     (call) => traced('invoke', () => call.target.invoke(call)),
   );
   return {
     stages: ['resolve target', ...stages.map((s) => s.name), 'invoke'],
-    run: (call, scope) => observed(async () => chain({ ...call, scope, target: await traced('resolve target', () => resolve(call, scope)) })),
-    runResolved: (call) => observed(() => chain(call)),
+    run: async (call, scope) =>
+      tracingEnabled()
+        ? observed(async () => spanned({ ...call, scope, target: await traced('resolve target', () => resolve(call, scope)) }))
+        : plain({ ...call, scope, target: await resolve(call, scope) }),
+    // async: a stage that throws synchronously still rejects (callers handle a rejected promise).
+    runResolved: async (call) => (tracingEnabled() ? observed(() => spanned(call)) : plain(call)),
   };
 }
