@@ -13,6 +13,7 @@ import { BlobConfigSchema } from './store/blob/create-blob-store.js';
 import { ObjectStorageWiringSchema } from './store/blob/object-storage-config.js';
 import { CacheConfigSchema } from './store/cache/cache-config.js';
 import { RoutingConfigSchema } from './store/pg/routing/routing-config.js';
+import { TracingConfigSchema } from './log/tracing-config.js';
 
 /** Thrown by loadConfig; `issues` holds one human-readable line per bad or missing key. */
 export class ConfigError extends Error {
@@ -207,7 +208,9 @@ export const ConfigSchema = CoreSchema.extend(McpConfigSchema.shape)
   // Large tool results by reference and the retention purge schedule (object storage wiring).
   .extend(ObjectStorageWiringSchema.shape)
   // Tasks (issue 7): worker tier, queue, retries; see docs/tasks.md.
-  .extend(TasksConfigSchema.shape);
+  .extend(TasksConfigSchema.shape)
+  // Traces (issue 20): the standard OTEL_* keys; see docs/tracing.md.
+  .extend(TracingConfigSchema.shape);
 
 /** Parsed configuration. */
 export type Config = z.output<typeof ConfigSchema>;
@@ -237,7 +240,7 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   const raw = env[key];
   if (raw === undefined && issue.code === 'invalid_type') return `${key}: required but not set`;
   // Secrets never reach the message; other values are shown so the operator sees the typo.
-  const shown = raw === undefined ? 'unset' : /TOKEN|KEY|SECRET|PASSWORD|_URL$/.test(key) ? '(value hidden)' : JSON.stringify(raw);
+  const shown = raw === undefined ? 'unset' : /TOKEN|KEY|SECRET|PASSWORD|_HEADERS$|_URL$/.test(key) ? '(value hidden)' : JSON.stringify(raw);
   // zod's default messages start with a category ("Too big: expected number to be <=65535"); keep the substance.
   const what = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small|Invalid string): /, '');
   return `${key}: ${/\bexpected\b/.test(what) ? what : `expected ${what}`} (got ${shown})`;

@@ -6,6 +6,7 @@
 import { loadConfigOrExit } from './config.js';
 import { startGateway } from './app.js';
 import { createLogger } from './log/logger.js';
+import { startTracing } from './log/tracing-sdk.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -17,19 +18,24 @@ async function main(): Promise<void> {
   };
   process.on('uncaughtException', fatal('uncaught exception'));
   process.on('unhandledRejection', fatal('unhandled rejection'));
+  // OpenTelemetry (docs/tracing.md): started before anything serves, flushed after everything has stopped.
+  const tracing = await startTracing(config, { defaultServiceName: 'unified-mcp-gateway', version: config.VERSION, region: config.REGION, logger });
   const gateway = await startGateway(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    gateway
+      .close()
+      .then(() => tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing: final export failed')))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -14,6 +14,7 @@ import { Registry } from 'prom-client';
 import { loadConfigOrExit, type Config } from './config.js';
 import type { Principal } from './domain/principal.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { startTracing } from './log/tracing-sdk.js';
 import { RotatingRequestStateCodec, bindToCaller } from './mcp/request-state.js';
 import { largeResultMetrics, offloadToolResult } from './mcp/large-results.js';
 import { createTenantServerFactory } from './mcp/server-factory.js';
@@ -158,6 +159,8 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'unhandled rejection');
     process.exit(1);
   });
+  // OpenTelemetry (docs/tracing.md): a task's run joins the trace of the call that created it.
+  const tracing = await startTracing(config, { defaultServiceName: 'unified-mcp-worker', version: config.VERSION, region: config.REGION, logger });
   const running = await startWorker(config, { logger });
   process.stdout.write(`WORKER_READY metrics=${running.metricsPort ?? 'none'}\n`);
   let stopping = false;
@@ -165,13 +168,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'worker shutting down');
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'worker shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      .then(() => tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing: final export failed')))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'worker shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -24,6 +24,7 @@ import { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { fetch as undiciFetch, type Dispatcher, type Response as UndiciResponse } from 'undici';
 import { UpstreamResponseTooLarge, upstreamLimits } from './upstream-limits.js';
+import { injectTraceHeaders } from '../log/tracing.js';
 
 /** Statuses whose response has no body (fetch spec). */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -51,10 +52,12 @@ function requestHeaders(url: URL, given: HeadersInit | undefined): Record<string
     'user-agent': 'undici',
     'accept-encoding': url.protocol === 'https:' ? 'br, gzip, deflate' : 'gzip, deflate',
   };
-  if (given === undefined) return headers;
-  (given instanceof Headers ? given : new Headers(given)).forEach((value, name) => {
-    headers[name] = value;
-  });
+  if (given !== undefined)
+    (given instanceof Headers ? given : new Headers(given)).forEach((value, name) => {
+      headers[name] = value;
+    });
+  // W3C trace context of the active span (the upstream call's client span), when tracing is on.
+  injectTraceHeaders(headers);
   return headers;
 }
 

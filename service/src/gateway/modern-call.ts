@@ -15,6 +15,7 @@ import type { PendingInputs, RoundOutcome } from './pending-inputs.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import type { RelayOptions } from './upstream-routing.js';
 import { CLIENT_CAPABILITIES_META, LOG_LEVEL_META } from '../protocol/meta-keys.js';
+import { withTraceMeta } from '../log/tracing.js';
 
 /** Seals and opens Multi Round-Trip `requestState` with the keys every replica shares. */
 export interface RequestStateCodecPort {
@@ -102,12 +103,13 @@ export async function callForModernCaller(call: ModernCall): Promise<Record<stri
   const callerCaps = callerCapabilities(ctx);
   const params = {
     ...call.params,
-    _meta: {
+    // With tracing on, the active span's context too (SEP-414 `traceparent`): the upstream's span joins the trace.
+    _meta: withTraceMeta({
       // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
       [LOG_LEVEL_META]: 'debug',
       // The upstream decides what input it may ask for by the caller's capabilities, not the gateway's.
       ...(callerCaps !== undefined && { [CLIENT_CAPABILITIES_META]: callerCaps }),
-    },
+    }),
     ...(ctx.mcpReq.inputResponses && { inputResponses: ctx.mcpReq.inputResponses }),
     ...(upstreamState && { requestState: upstreamState }),
   };

@@ -17,6 +17,8 @@ import type { ClientPool } from './client-pool.js';
 import type { ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 import { relayOptions, routeName } from './upstream-routing.js';
+import { inUpstreamPromptSpan, inUpstreamReadSpan } from './upstream-span.js';
+import { traceMetaParam, tracingEnabled, withTraceMeta } from '../log/tracing.js';
 
 /** What the router needs. */
 export interface RouterDeps {
@@ -167,19 +169,25 @@ export async function attachFederation(
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${request.params.name} not found`);
       }
       const { up, name } = route;
-      if (facts.era === 'modern' && deps.requestState) {
-        return (await callForModernCaller({
-          ...modern(up, ctx),
-          target: `prompts/get:${name}`,
-          params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
-          send: async (c, p, o) => (await c.getPrompt(p as { name: string }, o)) as Record<string, unknown>,
-        })) as never;
-      }
-      return asOwn(
-        await callContext.run({ ctx }, () =>
-          deps.pool.get(up).run((c) => c.getPrompt({ ...request.params, name }, relay(ctx, up.options.timeouts.callMs)), false),
-        ),
-      ) as never;
+      return inUpstreamPromptSpan(up, name, async () => {
+        if (facts.era === 'modern' && deps.requestState) {
+          return (await callForModernCaller({
+            ...modern(up, ctx),
+            target: `prompts/get:${name}`,
+            params: { name, ...(request.params.arguments && { arguments: request.params.arguments }) },
+            send: async (c, p, o) => (await c.getPrompt(p as { name: string }, o)) as Record<string, unknown>,
+          })) as never;
+        }
+        // With tracing on, the upstream gets the client span's trace context in `_meta` (SEP-414), not the caller's.
+        const params = {
+          ...request.params,
+          name,
+          ...(tracingEnabled() && { _meta: withTraceMeta((request.params as { _meta?: Record<string, unknown> })._meta) }),
+        };
+        return asOwn(
+          await callContext.run({ ctx }, () => deps.pool.get(up).run((c) => c.getPrompt(params, relay(ctx, up.options.timeouts.callMs)), false)),
+        ) as never;
+      });
     }),
   );
 
@@ -197,7 +205,8 @@ export async function attachFederation(
     return up && { up, uri };
   };
 
-  const readFrom = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
+  const readFrom = (up: ResolvedUpstream, uri: string, ctx: ServerContext) => inUpstreamReadSpan(up, uri, () => readUpstream(up, uri, ctx));
+  const readUpstream = async (up: ResolvedUpstream, uri: string, ctx: ServerContext) => {
     const ownUris = (r: Record<string, unknown>) => ({
       ...r,
       contents: (r['contents'] as { uri: string }[]).map((c) => ({ ...c, uri: exposedUri(up, c.uri) })),
@@ -212,7 +221,7 @@ export async function attachFederation(
       });
     }
     const result = await callContext.run({ ctx }, () =>
-      deps.pool.get(up).run((c) => c.readResource({ uri }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false),
+      deps.pool.get(up).run((c) => c.readResource({ uri, ...traceMetaParam() }, { ...relay(ctx, up.options.timeouts.callMs), cacheMode: 'bypass' }), false),
     );
     return asOwn({ ...result, contents: result.contents.map((c) => ({ ...c, uri: exposedUri(up, c.uri) })) });
   };

@@ -29,6 +29,8 @@ import { UPSTREAM_CLIENT_CAPABILITIES } from './connection/upstream-answers.js';
 import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import { relayOptions, routeName, type RoutingDeps } from './upstream-routing.js';
 import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask } from './upstream-tasks.js';
+import { inUpstreamCallSpan } from './upstream-span.js';
+import { withTraceMeta } from '../log/tracing.js';
 
 /** What an upstream tool target needs. */
 export interface UpstreamToolDeps extends RoutingDeps {
@@ -51,7 +53,9 @@ export async function resolveUpstreamTool(deps: UpstreamToolDeps, tenantId: stri
     upstream: up.namespace,
     authorize: () => authorize(up, route.name),
     invoke: (call) =>
-      call.era === 'modern' && deps.requestState ? callForModern(deps, deps.requestState, up, route.name, call) : callOnSession(deps, up, route.name, call),
+      inUpstreamCallSpan(up, route.name, () =>
+        call.era === 'modern' && deps.requestState ? callForModern(deps, deps.requestState, up, route.name, call) : callOnSession(deps, up, route.name, call),
+      ),
   };
 }
 
@@ -71,22 +75,24 @@ export async function resolvePassThroughTool(deps: UpstreamToolDeps, tenantId: s
   const { up } = route;
   const link = deps.pool.get(up).passThrough();
   if (!link) return undefined;
+  const upstreamName = route.name;
+  const invoke = async ({ params, ctx }: ToolCall): Promise<Record<string, unknown>> => {
+    const forwarded = {
+      id: ctx.mcpReq.id,
+      params: { ...params, name: upstreamName },
+      signal: ctx.mcpReq.signal,
+      onNotification: (n: { method: string; params?: Record<string, unknown> }) => void ctx.mcpReq.notify(n as never).catch(() => undefined),
+    };
+    const result = await exchange(link, up, forwarded, deps.version);
+    const task = upstreamTaskOf(result);
+    if (task) return { resultType: 'task', ...asCallerTask(up.namespace, task) };
+    return asCallerRound({ up, target: `tools/call:${upstreamName}`, ctx, codec }, result);
+  };
   return {
     kind: 'upstream',
     upstream: up.namespace,
-    authorize: () => authorize(up, route.name),
-    async invoke({ params, ctx }) {
-      const forwarded = {
-        id: ctx.mcpReq.id,
-        params: { ...params, name: route.name },
-        signal: ctx.mcpReq.signal,
-        onNotification: (n: { method: string; params?: Record<string, unknown> }) => void ctx.mcpReq.notify(n as never).catch(() => undefined),
-      };
-      const result = await exchange(link, up, forwarded, deps.version);
-      const task = upstreamTaskOf(result);
-      if (task) return { resultType: 'task', ...asCallerTask(up.namespace, task) };
-      return asCallerRound({ up, target: `tools/call:${route.name}`, ctx, codec }, result);
-    },
+    authorize: () => authorize(up, upstreamName),
+    invoke: (call) => inUpstreamCallSpan(up, upstreamName, () => invoke(call)),
   };
 }
 
@@ -130,11 +136,11 @@ async function callOnSession(deps: UpstreamToolDeps, up: ResolvedUpstream, name:
   const upstreamParams = {
     name,
     // 2026-07-28 upstreams log per request at the level the request names; the caller's level filters later.
-    _meta: {
+    _meta: withTraceMeta({
       [LOG_LEVEL_META]: 'debug',
       // A task's worker passes the task id, so a retried run can be recognised by the upstream.
       ...(typeof params._meta?.[IDEMPOTENCY_KEY_META] === 'string' && { [IDEMPOTENCY_KEY_META]: params._meta[IDEMPOTENCY_KEY_META] }),
-    },
+    }),
     ...(params.arguments && { arguments: params.arguments }),
   };
   // The worker running a gateway task of a 2025-era upstream's task-capable tool: the call is made a task

@@ -20,6 +20,7 @@ import { startGateway, type Gateway } from '../app.js';
 import { startWorker } from '../worker-main.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log/logger.js';
+import { startTracing } from '../log/tracing-sdk.js';
 import { resolveToolsets } from '../tools/index.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { dataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from './local-state.js';
@@ -126,6 +127,12 @@ async function main(): Promise<void> {
     throw new ConfigError([`TOOLSETS: ${(err as Error).message}`]);
   }
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'local' }, destination: process.stderr });
+  // OpenTelemetry when an OTLP endpoint is set (docs/tracing.md); stopped last, so the final spans are exported.
+  const tracing = await startTracing(config, { defaultServiceName: 'unified-mcp-gateway', version: config.VERSION, logger });
+  if (tracing) {
+    started.push({ name: 'tracing', stop: () => tracing.shutdown() });
+    progress(`tracing: spans go to ${tracing.url} (${tracing.protocol})`);
+  }
   progress('running migrations and starting the gateway');
   const gateway = await startGateway(config, { logger }).catch((err: unknown) => {
     throw isAddressInUse(err) ? new PortInUseError(config.HOST, config.PORT) : err;

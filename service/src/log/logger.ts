@@ -57,6 +57,11 @@ export const REDACT_PATHS = [
   '*.credentials',
   'REQUEST_STATE_KEYS',
   '*.REQUEST_STATE_KEYS',
+  // Collector credentials (docs/tracing.md).
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  '*.OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  '*.OTEL_EXPORTER_OTLP_TRACES_HEADERS',
 ];
 
 /** Options for createLogger. */

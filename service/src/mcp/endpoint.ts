@@ -41,6 +41,7 @@ import { ViewResolver } from './view/view-resolver.js';
 import { ListChangeGates } from './view/list-change-gate.js';
 import { gatedBus, viewHandlerKey, viewPrincipal, VIEWS_CHANGED_EVENTS, VIEWS_CHANGED_PARAMS } from './view/gated-bus.js';
 import { tenantSurface } from './view/tenant-surface.js';
+import { withRequestSpan } from './request-span.js';
 
 export type { McpRequestInfo } from './request-info.js';
 
@@ -253,6 +254,20 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     } else {
       labels.method = request.method.toUpperCase();
     }
+    // One server span per MCP request (request-span.ts), active while it is served; nothing with tracing off.
+    return withRequestSpan(request, parsed, principal, () => dispatch(request, principal, info, labels, isPost, parsed, text));
+  }
+
+  /** Serves a request whose body has been read: the legacy leg, the pass-through, or the tenant's SDK handler. */
+  async function dispatch(
+    request: Request,
+    principal: Principal,
+    info: McpRequestInfo,
+    labels: { method: string; era: string },
+    isPost: boolean,
+    parsed: unknown,
+    text: string | undefined,
+  ): Promise<Response> {
     // A POST whose body is empty or not JSON is the legacy leg's (as the SDK classifies it: 2025-era
     // transports answer it with -32700); the body has been read, so the SDK predicate gets the value.
     const isLegacy = isPost && parsed === undefined ? true : await isLegacyRequest(request, parsed, { maxRequestBodySize: config.MCP_MAX_BODY_BYTES });

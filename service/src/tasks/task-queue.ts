@@ -12,6 +12,7 @@
 import type { ToolPolicy } from './policy.js';
 import type { FollowSpec } from './ports.js';
 import type { AttemptError } from './types.js';
+import type { TraceCarrier } from '../log/tracing.js';
 
 export type { FollowSpec } from './ports.js';
 
@@ -27,6 +28,8 @@ export interface TaskJobData {
   readonly policy: ToolPolicy;
   /** Set when the job follows a task the upstream created and runs itself, instead of calling the tool. */
   readonly follow?: FollowSpec;
+  /** W3C trace context of the producer span (tracing on): the worker's span joins the caller's trace (task-spans.ts). */
+  readonly trace?: TraceCarrier;
 }
 
 /** A parked (dead-lettered) job. */

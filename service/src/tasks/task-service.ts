@@ -7,6 +7,7 @@
 import type { Principal } from '../domain/principal.js';
 import type { PolicyTable, ToolPolicy } from './policy.js';
 import type { FollowSpec, TaskQueue } from './task-queue.js';
+import { inProducerSpan } from './task-spans.js';
 import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord, type TaskStore } from './types.js';
 
 /** Defaults a created task gets. */
@@ -67,13 +68,16 @@ export class TaskService {
     // Also for an existing task (created=false): enqueue is a no-op while its job exists (jobId dedup), and
     // re-adds it if the producer died between the INSERT and the enqueue.
     if (created || !TERMINAL.has(task.status))
-      await this.queue.enqueue({
-        taskId: task.id,
-        tenantId: task.tenantId,
-        tool: task.tool,
-        policy: input.policy,
-        ...(input.follow && { follow: input.follow }),
-      });
+      await inProducerSpan(this.queue.backend, task, (trace) =>
+        this.queue.enqueue({
+          taskId: task.id,
+          tenantId: task.tenantId,
+          tool: task.tool,
+          policy: input.policy,
+          ...(input.follow && { follow: input.follow }),
+          ...(trace && { trace }),
+        }),
+      );
     return task;
   }
 

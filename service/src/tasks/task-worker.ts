@@ -25,6 +25,7 @@ import type { FollowSpec, UpstreamTaskFollower } from './ports.js';
 import { inputKeyHint, withoutInputKeyHint } from '../protocol/input-keys.js';
 import { errorOutcome, runTool, type RunHooks, type RunOutcome, type TaskServerBuilder } from './tool-runner.js';
 import { TERMINAL, type AttemptError, type TaskStore } from './types.js';
+import { inConsumerSpan } from './task-spans.js';
 
 export type { UpstreamTaskFollower } from './ports.js';
 
@@ -100,7 +101,7 @@ export class TaskWorker {
       if (!lease) return { kind: 'requeue', delayMs: Math.max(500, Math.round(this.deps.lockMs / 2)) };
     }
     try {
-      return await this.run(job);
+      return await inConsumerSpan(this.deps.queue.backend, job.data, job.attempt, () => this.run(job));
     } finally {
       await lease?.release();
     }

@@ -10,6 +10,7 @@ import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { upstreamError } from '../errors.js';
 import { liftUpstreamAnswer } from '../connection/upstream-answers.js';
 import type { ResolvedUpstream } from '../upstream-config.js';
+import { withTraceMeta } from '../../log/tracing.js';
 
 /** The connection's HTTP face (UpstreamConnection.passThrough). */
 export interface PassThroughLink {
@@ -39,7 +40,8 @@ function outcome(message: Message): Record<string, unknown> {
 /** Sends `call` to the upstream and resolves with its result; rejects with its error or a transport failure. */
 export function exchange(link: PassThroughLink, up: ResolvedUpstream, call: ForwardedCall, version: string): Promise<Record<string, unknown>> {
   const name = String(call.params['name']);
-  const meta = { ...(call.params['_meta'] as Record<string, unknown>), [CLIENT_INFO_META_KEY]: { name: 'unified-mcp-gateway', version } };
+  // The trace context is the gateway's client span's (SEP-414 keys), not the caller's: the upstream's span is its child.
+  const meta = withTraceMeta({ ...(call.params['_meta'] as Record<string, unknown>), [CLIENT_INFO_META_KEY]: { name: 'unified-mcp-gateway', version } });
   const body = JSON.stringify({ jsonrpc: '2.0', id: call.id, method: 'tools/call', params: { ...call.params, _meta: meta } });
   // The call's timeout starts again with every progress notification, as the pooled client's does.
   const timeout = new AbortController();

@@ -9,11 +9,17 @@
  * {@link ToolTarget} interface); each stage then gets the call and the rest of the pipeline (`next`), and
  * may answer itself (the task stage answers a task), pass the call on changed, or work on what comes back
  * (offload). The SDK delivers the result (JSON or SSE) as for any handler.
+ *
+ * Tracing (docs/tracing.md): with tracing on, every stage (resolve target and invoke included, and any stage
+ * added later) runs in its own span named after the stage, a child of the request's span, so stages nest
+ * as they call `next`; a failed call or a tool error is recorded on the request's span. Off, the plain chain
+ * (no hooks at all) runs after one boolean check.
  */
 import type { ToolCall, ToolTarget } from '../../domain/tool-call.js';
 import type { View } from '../../domain/virtual-server.js';
 import type { TaskPolicyLookup } from '../../tasks/mcp-tasks.js';
 import type { BuiltinTools } from './builtin-tools.js';
+import { ATTR, activeSpan, inSpan, recordError, tracingEnabled } from '../../log/tracing.js';
 
 /** A tools/call result (complete, input_required, or a task). */
 export type ToolResult = Record<string, unknown>;
@@ -55,15 +61,45 @@ export interface ToolCallPipeline {
   runResolved(call: TargetedCall): Promise<ToolResult>;
 }
 
-/** Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. */
+/** Runs `fn` in a span named after the stage. */
+function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return inSpan(name, { attributes: { [ATTR.PIPELINE_STAGE]: name } }, fn);
+}
+
+/** Runs the whole chain; its outcome (error, tool error) marks the request's span. */
+async function observed(run: () => Promise<ToolResult>): Promise<ToolResult> {
+  const request = activeSpan();
+  if (!request) return run();
+  try {
+    const result = await run();
+    if (result['isError'] === true) request.setAttribute(ATTR.ERROR_TYPE, 'tool_error');
+    return result;
+  } catch (err) {
+    recordError(request, err);
+    throw err;
+  }
+}
+
+/**
+ * Assembles the pipeline from its resolver and stages (in order); the target's `invoke` ends it. Two
+ * chains over the same stages: the plain one, and one with a span per stage, taken when tracing is on.
+ */
 export function assemblePipeline(resolve: Resolver, stages: readonly Stage[]): ToolCallPipeline {
-  const chain = stages.reduceRight<Next>(
+  const plain = stages.reduceRight<Next>(
     (next, stage) => (call) => stage.run(call, next),
     (call) => call.target.invoke(call),
   );
+  const spanned = stages.reduceRight<Next>(
+    (next, stage) => (call) => traced(stage.name, () => stage.run(call, next)),
+    (call) => traced('invoke', () => call.target.invoke(call)),
+  );
   return {
     stages: ['resolve target', ...stages.map((s) => s.name), 'invoke'],
-    run: async (call, scope) => chain({ ...call, scope, target: await resolve(call, scope) }),
-    runResolved: async (call) => chain(call),
+    run: async (call, scope) =>
+      tracingEnabled()
+        ? observed(async () => spanned({ ...call, scope, target: await traced('resolve target', () => resolve(call, scope)) }))
+        : plain({ ...call, scope, target: await resolve(call, scope) }),
+    // async: a stage that throws synchronously still rejects (callers handle a rejected promise).
+    runResolved: async (call) => (tracingEnabled() ? observed(() => spanned(call)) : plain(call)),
   };
 }
