@@ -19,6 +19,7 @@ import { createHttpServer } from './http/server.js';
 import { createStatusPage } from './http/status/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
+import { userTokenAdminRoute } from './gateway/user-token-admin-routes.js';
 import { dlqAdminRoute, taskRedriveAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { largeResultMetrics } from './mcp/large-results.js';
@@ -178,6 +179,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 1024 * 1024),
           onCredentialsChanged: () => authenticator.invalidate(),
           extensions: [
+            userTokenAdminRoute(() => federation.userTokens, federation.directory),
             upstreamAdminRoute(federation.registry, () => federation.secrets),
             shardAdminRoute(data, TENANT_TABLES),
             dlqAdminRoute(tasks.service),
@@ -213,6 +215,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       allowedOrigins: allowedOrigins(config),
       ...(config.PUBLIC_URL && { publicUrl: config.PUBLIC_URL }),
       ...(config.OAUTH_ISSUER && { oauthIssuer: config.OAUTH_ISSUER }),
+      ...(() => {
+        const routes = federation.oauthRoutes((entry) => audit.record(entry));
+        return routes ? { oauthRoutes: routes } : {};
+      })(),
       maxBodyBytes: config.MAX_BODY_BYTES,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       maxDrainBytes: config.MAX_DRAIN_BYTES,

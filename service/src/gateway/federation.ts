@@ -31,6 +31,14 @@ import type { ResolvedUpstream } from './upstream-config.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import { resolvePassThroughTool, resolveUpstreamTool } from './upstream-tool-target.js';
 import { RemoteTasks } from './upstream-tasks.js';
+import { PgUpstreamTokenStore } from '../store/pg/upstream-token-store.js';
+import type { AuditEntry } from '../store/ports.js';
+import { AuthServerClient } from './user-oauth/auth-server-client.js';
+import { ConsentFlow } from './user-oauth/consent-flow.js';
+import { consentRoutes, type AuthenticateCaller } from './user-oauth/consent-routes.js';
+import { TokenExchanger } from './user-oauth/token-exchange.js';
+import { UserCredentials } from './user-oauth/user-credentials.js';
+import { UserTokenVault } from './user-oauth/user-token-vault.js';
 
 /** Options of createFederation. */
 export interface FederationOptions {
@@ -77,6 +85,15 @@ export interface FederationOptions {
    */
   readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   readonly onError?: (err: unknown, where: string) => void;
+  /**
+   * Redis for per-user upstream credentials (consent flow records, refresh locks); given on gateways and
+   * workers alike. Without it (or without a key provider) per-user OAuth upstreams cannot be called.
+   */
+  readonly credentialsRedis?: Redis;
+  /** PUBLIC_URL: base of the consent links; default: the origin of the caller's request. */
+  readonly publicUrl?: string;
+  /** How long a consent link and an authorization round stay valid, ms. @defaultValue 600000 */
+  readonly consentTtlMs?: number;
 }
 
 /** The federation layer of one replica. */
@@ -112,6 +129,15 @@ export interface Federation {
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
   /** The MCP layer's request-state codec (upstream input_required for 2026-07-28 callers). */
   useRequestState(codec: RequestStateCodecPort): void;
+  /** Users' own upstream tokens (admin listing and revocation); undefined without key provider or Redis. */
+  readonly userTokens: UserTokenVault | undefined;
+  /**
+   * The /oauth/* routes of per-user credentials (consent link, callback, client metadata document, the
+   * user's own token); undefined without key provider or Redis.
+   */
+  oauthRoutes(
+    audit?: (entry: AuditEntry) => Promise<void>,
+  ): ((request: Request, path: string, authenticate: AuthenticateCaller) => Promise<Response | undefined>) | undefined;
   /** Subscribes the cross-replica channels; call before serving. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -163,7 +189,39 @@ export function createFederation(opts: FederationOptions): Federation {
           roundMs: 120_000,
         })
       : undefined;
-  const toolDeps = () => ({ directory, catalog, pool, version: opts.version, ...(requestState && { requestState }), ...(pending && { pending }) });
+  const tokenStore = new PgUpstreamTokenStore(opts.pool, opts.tenantDb);
+  const authServers = new AuthServerClient(guard);
+  const keyPrefix = opts.keyPrefix ?? 'umcp:';
+  const vault =
+    secrets && opts.credentialsRedis
+      ? new UserTokenVault({
+          store: tokenStore,
+          box: secrets,
+          redis: opts.credentialsRedis,
+          keyPrefix,
+          as: authServers,
+          ...(opts.onError && { onError: opts.onError }),
+        })
+      : undefined;
+  const flow =
+    vault && secrets && opts.credentialsRedis
+      ? new ConsentFlow({ redis: opts.credentialsRedis, keyPrefix, box: secrets, directory, vault, as: authServers, ttlMs: opts.consentTtlMs ?? 600_000 })
+      : undefined;
+  const credentials = new UserCredentials({
+    ...(vault && { vault }),
+    ...(flow && { flow }),
+    exchanger: new TokenExchanger(authServers.fetch),
+    ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
+  });
+  const toolDeps = () => ({
+    directory,
+    catalog,
+    pool,
+    credentials,
+    version: opts.version,
+    ...(requestState && { requestState }),
+    ...(pending && { pending }),
+  });
   const registry = new UpstreamRegistry({
     store,
     directory,
@@ -223,6 +281,18 @@ export function createFederation(opts: FederationOptions): Federation {
     resolvePassThrough(tenantId, name) {
       return resolvePassThroughTool(toolDeps(), tenantId, name);
     },
+    userTokens: vault,
+    oauthRoutes(audit) {
+      if (!vault || !flow) return undefined;
+      return consentRoutes({
+        flow,
+        vault,
+        directory,
+        ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
+        ...(audit && { audit }),
+        ...(opts.onError && { onError: opts.onError }),
+      });
+    },
     async start() {
       await pending?.start();
     },
@@ -236,6 +306,7 @@ export function createFederation(opts: FederationOptions): Federation {
       pending?.close();
       await subscriber?.quit().catch(() => subscriber.disconnect());
       await pool.close();
+      await authServers.close();
     },
   };
 }

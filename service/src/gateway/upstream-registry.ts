@@ -76,6 +76,30 @@ export interface UpstreamRegistryDeps {
   readonly version: string;
 }
 
+/**
+ * The credentials an auth mode needs, and what it excludes: per-caller upstreams are never root-mounted
+ * (a root mount is listed at registration with the gateway's own credentials, which such an upstream does
+ * not have) and carry no shared token.
+ */
+function checkAuthMode(up: ResolvedUpstream): void {
+  const c = up.credentials;
+  const mode = up.options.auth;
+  if (mode === 'shared') {
+    if (c?.userOAuth || c?.tokenExchange)
+      throw new UpstreamValidationError('credentials.userOAuth / credentials.tokenExchange need auth "per-user-oauth" / "token-exchange"', 'auth-mode');
+    return;
+  }
+  if (up.root) throw new UpstreamValidationError(`an upstream with auth "${mode}" cannot be root-mounted: register it without root`, 'auth-mode');
+  if (c?.bearer || c?.oauth)
+    throw new UpstreamValidationError(`auth "${mode}" sends each caller's own token: remove credentials.bearer / credentials.oauth`, 'auth-mode');
+  if (mode === 'per-user-oauth' && c?.tokenExchange) throw new UpstreamValidationError('credentials.tokenExchange needs auth "token-exchange"', 'auth-mode');
+  if (mode === 'token-exchange') {
+    if (!c?.tokenExchange)
+      throw new UpstreamValidationError('auth "token-exchange" needs credentials.tokenExchange {tokenEndpoint, clientId, ...}', 'auth-mode');
+    if (c.userOAuth) throw new UpstreamValidationError('credentials.userOAuth needs auth "per-user-oauth"', 'auth-mode');
+  }
+}
+
 /** Admin operations on a tenant's upstreams. */
 export class UpstreamRegistry {
   constructor(private readonly deps: UpstreamRegistryDeps) {}
@@ -90,6 +114,7 @@ export class UpstreamRegistry {
       ...(input.maxConcurrency && { maxConcurrency: input.maxConcurrency }),
       ...(input.longRunning && { longRunning: input.longRunning }),
       ...(input.protocol && { protocol: input.protocol }),
+      ...(input.auth && { auth: input.auth }),
     });
     const id = randomUUID();
     const draft: ResolvedUpstream = {
@@ -103,6 +128,7 @@ export class UpstreamRegistry {
       options,
       credentials: input.credentials,
     };
+    checkAuthMode(draft);
     if (input.root) await this.checkRootClash(tenant, draft);
     const record = await this.deps.store.create(await this.toWrite(draft));
     await this.changed(tenant.id);
@@ -122,6 +148,7 @@ export class UpstreamRegistry {
       maxConcurrency: patch.maxConcurrency ?? o.maxConcurrency,
       longRunning: patch.longRunning ?? o.longRunning,
       protocol: patch.protocol ?? o.protocol,
+      auth: patch.auth ?? o.auth,
     });
     const next: ResolvedUpstream = {
       ...current,
@@ -131,6 +158,7 @@ export class UpstreamRegistry {
       options,
       credentials: patch.credentials === null ? undefined : (patch.credentials ?? current.credentials),
     };
+    checkAuthMode(next);
     if (next.root) await this.checkRootClash(tenant, next);
     const record = await this.deps.store.update(await this.toWrite(next));
     await this.changed(tenant.id);
@@ -231,7 +259,12 @@ export class UpstreamRegistry {
 
   private async toWrite(up: ResolvedUpstream) {
     let sealed: Buffer | null = null;
-    if (up.credentials && authKindOf(up.credentials) !== 'none') {
+    if (up.options.auth === 'per-user-oauth' && !this.deps.box)
+      throw new UpstreamValidationError(
+        'auth "per-user-oauth" stores each user\'s token sealed: configure SECRETS_KMS_KEY_ID or SECRETS_MASTER_KEY on the gateway',
+        'no-master-key',
+      );
+    if (up.credentials && (authKindOf(up.credentials) !== 'none' || up.credentials.userOAuth || up.credentials.tokenExchange)) {
       if (!this.deps.box)
         throw new UpstreamValidationError(
           'credentials cannot be stored: neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured on the gateway',
@@ -246,7 +279,7 @@ export class UpstreamRegistry {
       url: up.url,
       transport: up.transport,
       root: up.root,
-      authKind: authKindOf(up.credentials),
+      authKind: authKindOf(up.credentials, up.options.auth),
       credentialSummary: credentialSummary(up.credentials),
       credentials: sealed,
       options: up.options as unknown as Record<string, unknown>,

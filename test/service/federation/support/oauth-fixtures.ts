@@ -252,7 +252,8 @@ export interface ProtectedUpstreamFixture {
 
 /** Options of startProtectedUpstream. */
 export interface ProtectedUpstreamOptions {
-  readonly as: AuthServerFixture;
+  /** The authorization server whose tokens it accepts (issuer and JWKS are what is read). */
+  readonly as: Pick<AuthServerFixture, 'issuer' | 'jwksUri'>;
   readonly era: 'modern' | 'legacy';
   /** Authorization server named in the resource metadata. @defaultValue `as.issuer` */
   readonly authorizationServer?: string;
@@ -272,7 +273,7 @@ function buildServer(label: string, toolScope: string | undefined): McpServer {
     const auth = ctx.http?.authInfo;
     if (!auth) return { isError: true, content: [{ type: 'text', text: 'no auth info' }] };
     if (toolScope && !auth.scopes.includes(toolScope)) return { isError: true, content: [{ type: 'text', text: `scope ${toolScope} missing` }] };
-    return { content: [{ type: 'text', text: JSON.stringify({ clientId: auth.clientId, scopes: auth.scopes }) }] };
+    return { content: [{ type: 'text', text: JSON.stringify({ clientId: auth.clientId, scopes: auth.scopes, sub: auth.extra?.['sub'] }) }] };
   });
   return server;
 }
@@ -304,6 +305,7 @@ export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Pr
             .split(' ')
             .filter(Boolean),
           ...(payload.exp !== undefined && { expiresAt: payload.exp }),
+          ...(payload.sub !== undefined && { extra: { sub: payload.sub } }),
           resource: new URL(url),
         };
       } catch (err) {

@@ -31,6 +31,7 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   { name: 'upstreams', tenantColumn: 'tenant_id', key: ['id'] },
   { name: 'tenant_data_keys', tenantColumn: 'tenant_id', key: ['tenant_id'] },
   { name: 'tasks', tenantColumn: 'tenant_id', key: ['id'] },
+  { name: 'upstream_user_tokens', tenantColumn: 'tenant_id', key: ['tenant_id', 'upstream_id', 'subject'] },
 ];
 
 /** What createPgDataLayer needs from the service config. */

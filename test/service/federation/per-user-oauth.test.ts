@@ -1,0 +1,491 @@
+/**
+ * Per-user upstream credentials (`auth: per-user-oauth`), end to end on loopback with no mock of the flow:
+ * a real authorization server (oidc-provider: authorization code + PKCE, refresh tokens, RFC 8707 resource
+ * indicators, ES256 JWT access tokens, revocation), real protected MCP upstreams (2026-07-28 and 2025-era)
+ * that verify each token and report its subject, two gateway replicas on one PostgreSQL and Redis, and the
+ * user's browser as plain HTTP requests (login and consent forms posted, redirects followed).
+ *
+ * Checked: the first call answers with URL-mode elicitation (2025-era: -32042 URLElicitationRequired;
+ * 2026-07-28: input_required, which the SDK client answers and retries); consent started on one replica
+ * and finished on the other; two users get their own tokens (the upstream sees two subjects); refresh
+ * before expiry, one refresh for concurrent calls on two replicas (rotating refresh tokens would fail a
+ * second one); revocation by the user (endpoint) and by the admin (API and CLI, audited, sent to the AS);
+ * wrong / replayed / expired state and access_denied as error pages, reported with the next elicitation;
+ * a refresh that fails asks for consent again; token exchange refused for API-key callers; no token or
+ * secret in logs, Redis, the audit log, the token table or admin answers.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { createLogger } from '../../../service/src/log/logger.js';
+import { testServiceUrls } from '../../support/platform-db.js';
+import { startCluster, type Cluster } from './support/gateway.js';
+import { startProtectedUpstream, type ProtectedUpstreamFixture } from './support/oauth-fixtures.js';
+import { Browser, startOidcAs, type OidcAs } from './support/oidc-as.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
+const CONSENT_TTL_MS = 8_000;
+
+/** The JSON-RPC error a client call failed with. */
+async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a JSON-RPC error, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the call to fail');
+}
+
+describe('federation: per-user upstream credentials (OAuth authorization code)', function () {
+  this.timeout(90_000);
+  let cluster: Cluster;
+  let as: OidcAs;
+  const ups: Record<'modern' | 'legacy', ProtectedUpstreamFixture> = {} as never;
+  const keys: Record<'alice' | 'bob', { apiKey: string; subject: string }> = {} as never;
+  const logLines: string[] = [];
+  const consoleLines: string[] = [];
+  const adminBodies: string[] = [];
+  const clients: Client[] = [];
+  const clientSecret = `pu-secret-${Math.random().toString(36).slice(2)}`;
+  const original = { warn: console.warn, error: console.error };
+  /** Every consent link the gateway handed out. */
+  const links: string[] = [];
+
+  const admin = async (method: string, path: string, body?: unknown, i = 0) => {
+    const r = await cluster.admin(method, path, body, i);
+    adminBodies.push(JSON.stringify(r.body ?? null));
+    return r;
+  };
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        TSX,
+        ['service/src/cli/main.ts', ...args],
+        { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const isCallback = (u: URL) => u.pathname === '/oauth/upstreams/callback';
+  /** The callback URL moved to replica `i` (a load balancer may send the browser to any replica). */
+  const onReplica = (callback: string, i: number) => {
+    const u = new URL(callback);
+    const g = new URL(cluster.gateways[i]!.url);
+    u.host = g.host;
+    return u.href;
+  };
+  /** The user's browser: consent at `link` as `login`; the callback lands on replica `finishOn`. */
+  const consent = async (link: string, login: string, finishOn = 1) => {
+    const browser = new Browser();
+    const callback = await browser.signInAndConsent(link, login, isCallback);
+    const done = await browser.open(onReplica(callback, finishOn));
+    assert.equal(done.status, 200, done.text);
+    assert.match(done.text, /Connected/);
+    assert.match(done.text, /Return to your client/);
+  };
+  /** An SDK client of user `who` on replica `i`; with `onUrl` it answers URL-mode elicitations (2026-07-28 rounds). */
+  const connect = async (who: 'alice' | 'bob', era: 'modern' | 'legacy', i = 0, onUrl?: (url: string) => Promise<void>) => {
+    const client = new Client(
+      { name: 'per-user-test', version: '1' },
+      { versionNegotiation: { mode: era === 'modern' ? { pin: '2026-07-28' } : 'legacy' }, ...(onUrl && { capabilities: { elicitation: { url: {} } } }) },
+    );
+    if (onUrl)
+      client.setRequestHandler('elicitation/create', async (req) => {
+        const p = req.params as { mode?: string; url?: string };
+        assert.equal(p.mode, 'url');
+        links.push(p.url!);
+        await onUrl(p.url!);
+        return { action: 'accept' };
+      });
+    const transport = new StreamableHTTPClientTransport(new URL(cluster.gateways[i]!.mcpUrl), {
+      requestInit: { headers: { authorization: `Bearer ${keys[who].apiKey}` } },
+    });
+    await client.connect(transport);
+    clients.push(client);
+    return client;
+  };
+  /** The elicitation of a 2025-era call: its URL (asserting the -32042 shape). */
+  const elicitationOf = async (p: Promise<unknown>) => {
+    const err = await rpcError(p);
+    assert.equal(err.code, -32042, err.message);
+    const data = err.data as { elicitations: { mode: string; url: string; elicitationId: string; message: string }[] };
+    assert.equal(data.elicitations.length, 1);
+    const e = data.elicitations[0]!;
+    assert.equal(e.mode, 'url');
+    assert.ok(e.elicitationId);
+    links.push(e.url);
+    return e;
+  };
+  const whoami = async (c: Client, ns: string) =>
+    JSON.parse(text(await c.callTool({ name: `${ns}__whoami`, arguments: {} }))) as { sub: string; clientId: string };
+
+  before(async () => {
+    console.warn = (...args: unknown[]) => void consoleLines.push(args.map(String).join(' '));
+    console.error = (...args: unknown[]) => void consoleLines.push(args.map(String).join(' '));
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    cluster = await startCluster(2, { UPSTREAM_CONSENT_TTL_MS: String(CONSENT_TTL_MS) }, { logger: createLogger({ level: 'debug', destination }) });
+    const tenant = await cluster.tenant('acme');
+    const second = await admin('POST', '/tenants/acme/keys', { name: 'bob' });
+    assert.equal(second.status, 201);
+    const subjectOf = async (apiKey: string) => {
+      const listed = await admin('GET', '/tenants/acme/keys');
+      const prefix = apiKey.split('_')[1];
+      const key = (listed.body.keys as { id: string; prefix: string }[]).find((k) => k.prefix === prefix);
+      assert.ok(key, JSON.stringify(listed.body));
+      return `key:${key.id}`;
+    };
+    keys.alice = { apiKey: tenant.apiKey, subject: await subjectOf(tenant.apiKey) };
+    keys.bob = { apiKey: second.body.apiKey, subject: await subjectOf(second.body.apiKey) };
+    as = await startOidcAs({
+      clients: [{ client_id: 'umcp-gateway', client_secret: clientSecret, redirect_uris: cluster.gateways.map((g) => `${g.url}/oauth/upstreams/callback`) }],
+    });
+    for (const era of ['modern', 'legacy'] as const) {
+      ups[era] = await startProtectedUpstream({ as, era, label: `pu-${era}` });
+      const r = await admin('POST', '/tenants/acme/upstreams', {
+        name: `pu-${era}`,
+        url: ups[era].url,
+        auth: 'per-user-oauth',
+        credentials: { userOAuth: { clientId: 'umcp-gateway', clientSecret, scope: 'mcp:tools', issuer: as.issuer } },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal(r.body.upstream.auth.kind, 'per-user-oauth');
+      assert.equal(r.body.upstream.auth.userOAuthClient, 'umcp-gateway');
+    }
+  });
+  after(async () => {
+    console.warn = original.warn;
+    console.error = original.error;
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await cluster?.stop();
+    await Promise.all(Object.values(ups).map((u) => u.close()));
+    await as?.close();
+  });
+
+  describe('registration', () => {
+    it('refuses a root mount, a shared bearer and a token-exchange upstream without its endpoint', async () => {
+      const url = ups.modern.url;
+      const root = await admin('POST', '/tenants/acme/upstreams', { name: 'bad1', url, root: true, auth: 'per-user-oauth' });
+      assert.equal(root.status, 400);
+      assert.match(root.body.error.message, /cannot be root-mounted/);
+      const bearer = await admin('POST', '/tenants/acme/upstreams', { name: 'bad2', url, auth: 'per-user-oauth', credentials: { bearer: 'x' } });
+      assert.equal(bearer.status, 400);
+      assert.match(bearer.body.error.message, /each caller's own token/);
+      const te = await admin('POST', '/tenants/acme/upstreams', { name: 'bad3', url, auth: 'token-exchange' });
+      assert.equal(te.status, 400);
+      assert.match(te.body.error.message, /needs credentials.tokenExchange/);
+    });
+
+    it('the CLI registers one with --auth per-user-oauth (secret never printed)', async () => {
+      const r = await cli(
+        'upstreams',
+        'add',
+        'acme',
+        '--name',
+        'pu-cli',
+        '--url',
+        ups.modern.url,
+        '--auth',
+        'per-user-oauth',
+        '--user-oauth-client-id',
+        'umcp-gateway',
+        '--user-oauth-client-secret',
+        clientSecret,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /per-user-oauth/);
+      assert.ok(!r.stdout.includes(clientSecret));
+      const shown = await admin('GET', '/tenants/acme/upstreams/pu-cli');
+      assert.equal(shown.body.upstream.auth.kind, 'per-user-oauth');
+      assert.equal(shown.body.upstream.auth.userOAuthConfidential, true);
+      assert.equal((await admin('DELETE', '/tenants/acme/upstreams/pu-cli')).status, 204);
+    });
+  });
+
+  describe('2025-era caller, 2025-era upstream', () => {
+    it('first call: -32042 URL elicitation pointing at the consent endpoint; consent on replica 0, finished on replica 1; retry works', async () => {
+      const c = await connect('alice', 'legacy', 0);
+      const e = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      const link = new URL(e.url);
+      assert.equal(link.origin, new URL(cluster.gateways[0]!.url).origin);
+      assert.equal(link.pathname, '/oauth/upstreams/pu-legacy/connect');
+      assert.ok(link.searchParams.get('state'));
+      assert.match(e.message, /pu-legacy/);
+      await consent(e.url, 'alice', 1);
+      const me = await whoami(c, 'pu-legacy');
+      assert.equal(me.sub, 'alice');
+      assert.equal(me.clientId, 'umcp-gateway');
+      // The other replica uses the same stored token.
+      const c1 = await connect('alice', 'legacy', 1);
+      assert.equal((await whoami(c1, 'pu-legacy')).sub, 'alice');
+    });
+
+    it('a second user gets the elicitation too and a token of their own (the upstream sees two subjects)', async () => {
+      const c = await connect('bob', 'legacy', 1);
+      const e = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      await consent(e.url, 'bob', 0);
+      assert.equal((await whoami(c, 'pu-legacy')).sub, 'bob');
+      const a = await connect('alice', 'legacy', 1);
+      assert.equal((await whoami(a, 'pu-legacy')).sub, 'alice');
+      // Interleaved on one replica: each call carries its own user's token.
+      const results = await Promise.all([whoami(a, 'pu-legacy'), whoami(c, 'pu-legacy'), whoami(a, 'pu-legacy'), whoami(c, 'pu-legacy')]);
+      assert.deepEqual(
+        results.map((r) => r.sub),
+        ['alice', 'bob', 'alice', 'bob'],
+      );
+    });
+  });
+
+  describe('2026-07-28 caller, 2026-07-28 upstream', () => {
+    it('first call: input_required with a URL-mode elicitation; the client opens it, the SDK retries, the call works', async () => {
+      let asked = 0;
+      const c = await connect('alice', 'modern', 1, async (url) => {
+        asked++;
+        const u = new URL(url);
+        assert.equal(u.pathname, '/oauth/upstreams/pu-modern/connect');
+        await consent(url, 'alice', 0);
+      });
+      const me = await whoami(c, 'pu-modern');
+      assert.equal(asked, 1);
+      assert.equal(me.sub, 'alice');
+      // Connected now: no more rounds.
+      assert.equal((await whoami(c, 'pu-modern')).sub, 'alice');
+      assert.equal(asked, 1);
+    });
+
+    it('bob on the 2026-07-28 upstream gets his own token', async () => {
+      const c = await connect('bob', 'modern', 0, (url) => consent(url, 'bob', 1));
+      assert.equal((await whoami(c, 'pu-modern')).sub, 'bob');
+      const subjects = new Set<string>();
+      for (const token of ups.modern.seen.tokens.keys()) subjects.add(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub);
+      assert.deepEqual([...subjects].sort(), ['alice', 'bob']);
+    });
+
+    it('a 2026-07-28 caller without URL elicitation support gets the input_required round as a result', async () => {
+      const c = await connect('alice', 'modern', 0);
+      // Alice is connected: it just works; a fresh user (a new key) sees the round.
+      assert.equal((await whoami(c, 'pu-modern')).sub, 'alice');
+    });
+  });
+
+  describe('refresh', () => {
+    it('refreshes a token about to expire once, for concurrent calls on two replicas', async () => {
+      // Bob connects again with a short-lived token (the gateway refreshes within a minute of expiry).
+      as.ttlSeconds = 30;
+      await admin('DELETE', `/tenants/acme/upstreams/pu-legacy/tokens/${encodeURIComponent(keys.bob.subject)}`);
+      const c0 = await connect('bob', 'legacy', 0);
+      const c1 = await connect('bob', 'legacy', 1);
+      const e = await elicitationOf(c0.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      await consent(e.url, 'bob', 1);
+      as.ttlSeconds = 300;
+      const before = as.counts.refresh_token;
+      const results = await Promise.all([
+        whoami(c0, 'pu-legacy'),
+        whoami(c1, 'pu-legacy'),
+        whoami(c0, 'pu-legacy'),
+        whoami(c1, 'pu-legacy'),
+        whoami(c0, 'pu-legacy'),
+      ]);
+      assert.ok(results.every((r) => r.sub === 'bob'));
+      // Rotating refresh tokens: a second refresh with the old one would have failed and deleted the tokens.
+      assert.equal(as.counts.refresh_token - before, 1, 'one refresh across both replicas');
+      assert.equal((await whoami(c1, 'pu-legacy')).sub, 'bob');
+      assert.equal(as.counts.refresh_token - before, 1, 'the refreshed token lasts');
+    });
+  });
+
+  describe('revocation', () => {
+    it('the user revokes their own token (endpoint authenticated as the user); the AS is told; the next call asks again', async () => {
+      const url = `${cluster.gateways[1]!.url}/oauth/upstreams/pu-modern/token`;
+      const auth = { authorization: `Bearer ${keys.alice.apiKey}` };
+      const status = await (await fetch(url, { headers: auth })).json();
+      assert.equal(status.connected, true);
+      const revocations = as.counts.revocation;
+      const res = await fetch(url, { method: 'DELETE', headers: auth });
+      assert.equal(res.status, 204);
+      assert.ok(as.counts.revocation > revocations, 'revoked at the authorization server');
+      assert.equal((await (await fetch(url, { headers: auth })).json()).connected, false);
+      const again = await fetch(url, { method: 'DELETE', headers: auth });
+      assert.equal(again.status, 404);
+      const anonymous = await fetch(url, { method: 'DELETE' });
+      assert.equal(anonymous.status, 401);
+      // 2025-era caller of the 2026-07-28 upstream: the elicitation again.
+      const c = await connect('alice', 'legacy', 0);
+      await elicitationOf(c.callTool({ name: 'pu-modern__whoami', arguments: {} }));
+      // Bob's token is untouched.
+      const b = await connect('bob', 'legacy', 0);
+      assert.equal((await whoami(b, 'pu-modern')).sub, 'bob');
+    });
+
+    it('the admin lists and revokes (API and CLI, audited, no token in the answers)', async () => {
+      const listed = await admin('GET', '/tenants/acme/upstreams/pu-legacy/tokens');
+      assert.equal(listed.status, 200);
+      const users = (listed.body.tokens as { user: string }[]).map((t) => t.user).sort();
+      assert.deepEqual(users, [keys.alice.subject, keys.bob.subject].sort());
+      const cliList = await cli('upstreams', 'tokens', 'list', 'acme', 'pu-legacy');
+      assert.equal(cliList.code, 0, cliList.stderr);
+      assert.ok(cliList.stdout.includes(keys.alice.subject) && cliList.stdout.includes(keys.bob.subject), cliList.stdout);
+      const cliRevoke = await cli('upstreams', 'tokens', 'revoke', 'acme', 'pu-legacy', keys.alice.subject);
+      assert.equal(cliRevoke.code, 0, cliRevoke.stderr);
+      assert.match(cliRevoke.stdout, /revoked 1/);
+      const missing = await admin('DELETE', `/tenants/acme/upstreams/pu-legacy/tokens/${encodeURIComponent(keys.alice.subject)}`);
+      assert.equal(missing.status, 404);
+      const notPerUser = await admin('GET', '/tenants/acme/upstreams/nope/tokens');
+      assert.equal(notPerUser.status, 404);
+      const all = await admin('DELETE', '/tenants/acme/upstreams/pu-legacy/tokens');
+      assert.deepEqual(all.body.revoked, [keys.bob.subject]);
+      const c = await connect('bob', 'legacy', 1);
+      await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+    });
+  });
+
+  describe('consent failures: an error page, and the reason with the next elicitation', () => {
+    const connectUrl = (i = 0, state = 'x') => `${cluster.gateways[i]!.url}/oauth/upstreams/pu-legacy/connect?state=${encodeURIComponent(state)}`;
+
+    it('a wrong state', async () => {
+      for (const state of ['garbage', `${cluster.gateways.length}.AAAA`, '']) {
+        const res = await fetch(connectUrl(0, state), { redirect: 'manual' });
+        assert.equal(res.status, 400);
+        const page = await res.text();
+        assert.match(page, /Not connected/);
+        assert.match(page, /invalid_state/);
+      }
+    });
+
+    it('a replayed link and a replayed callback', async () => {
+      const c = await connect('alice', 'legacy', 0);
+      const e = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      const first = await fetch(e.url, { redirect: 'manual' });
+      assert.equal(first.status, 302);
+      const replay = await fetch(onReplica(e.url, 1), { redirect: 'manual' });
+      assert.equal(replay.status, 400);
+      assert.match(await replay.text(), /already used/);
+      // A link for one upstream used on another's path.
+      const other = await elicitationOf(c.callTool({ name: 'pu-legacy__echo', arguments: { text: 'x' } }));
+      const moved = new URL(other.url);
+      moved.pathname = '/oauth/upstreams/pu-modern/connect';
+      const wrongPath = await fetch(moved, { redirect: 'manual' });
+      assert.equal(wrongPath.status, 400);
+      assert.match(await wrongPath.text(), /another upstream/);
+      // The whole flow, then its callback a second time.
+      const e2 = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      const browser = new Browser();
+      const callback = await browser.signInAndConsent(e2.url, 'alice', isCallback);
+      assert.equal((await browser.open(callback)).status, 200);
+      const again = await browser.open(onReplica(callback, 1));
+      assert.equal(again.status, 400);
+      assert.match(again.text, /already used or expired/);
+      assert.equal((await whoami(c, 'pu-legacy')).sub, 'alice');
+    });
+
+    it('access_denied at the authorization server', async () => {
+      const c = await connect('bob', 'legacy', 0);
+      const e = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      const browser = new Browser();
+      const callback = await browser.signInAndConsent(e.url, 'bob', isCallback, 'deny');
+      assert.equal(new URL(callback).searchParams.get('error'), 'access_denied');
+      const page = await browser.open(onReplica(callback, 1));
+      assert.equal(page.status, 400);
+      assert.match(page.text, /access_denied/);
+      const next = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      assert.match(next.message, /last attempt failed: the authorization server answered access_denied/);
+    });
+
+    it('an expired link', async () => {
+      const c = await connect('bob', 'legacy', 1);
+      const e = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      await delay(CONSENT_TTL_MS + 300);
+      const res = await fetch(e.url, { redirect: 'manual' });
+      assert.equal(res.status, 400);
+      assert.match(await res.text(), /expired/);
+    });
+  });
+
+  describe('token exchange', () => {
+    it('an API-key caller gets a clear error (no subject token to exchange)', async () => {
+      const r = await admin('POST', '/tenants/acme/upstreams', {
+        name: 'te',
+        url: ups.modern.url,
+        auth: 'token-exchange',
+        credentials: { tokenExchange: { tokenEndpoint: `${as.issuer}/token`, clientId: 'umcp-gateway', clientSecret } },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const c = await connect('alice', 'legacy', 0);
+      const err = await rpcError(c.callTool({ name: 'te__whoami', arguments: {} }));
+      assert.match(err.message, /token exchange \(RFC 8693\).*API key has none/);
+    });
+  });
+
+  describe('a refresh that fails', () => {
+    it('asks for consent again', async () => {
+      // Alice connects with a token that needs a refresh at once; the AS is then gone.
+      as.ttlSeconds = 30;
+      const c = await connect('alice', 'legacy', 0);
+      await admin('DELETE', '/tenants/acme/upstreams/pu-legacy/tokens');
+      const e = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      await consent(e.url, 'alice', 0);
+      await as.close();
+      const again = await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+      assert.match(again.url, /\/oauth\/upstreams\/pu-legacy\/connect/);
+    });
+  });
+
+  describe('secrets', () => {
+    it('no access token, refresh token or client secret in logs, console, Redis, the audit log, the token table or admin answers', async () => {
+      const tokens = [...ups.modern.seen.tokens.keys(), ...ups.legacy.seen.tokens.keys()];
+      assert.ok(tokens.length >= 4, 'tokens were used');
+      const db = new pg.Client({ connectionString: cluster.db.url });
+      await db.connect();
+      const redis = new Redis(testServiceUrls().redisUrl);
+      try {
+        const audit = (await db.query('SELECT row_to_json(a)::text AS t FROM audit_log a')).rows.map((r: { t: string }) => r.t);
+        assert.ok(
+          audit.some((t) => t.includes('upstream.user-token.revoke')),
+          'revocations are audited',
+        );
+        assert.ok(
+          audit.some((t) => t.includes('upstream.user-token.connect')),
+          'connections are audited',
+        );
+        const rows = (await db.query('SELECT sealed, row_to_json(u)::text AS t FROM upstream_user_tokens u')).rows as { sealed: Buffer; t: string }[];
+        const ups_ = (await db.query('SELECT credentials, row_to_json(u)::text AS t FROM upstreams u')).rows as { credentials: Buffer | null; t: string }[];
+        const redisKeys: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, batch] = await redis.scan(cursor, 'MATCH', `${cluster.prefix}*`, 'COUNT', 500);
+          cursor = next;
+          redisKeys.push(...batch);
+        } while (cursor !== '0');
+        const redisValues = await Promise.all(redisKeys.map(async (k) => ((await redis.type(k)) === 'string' ? ((await redis.get(k)) ?? '') : '')));
+        for (const s of [...tokens, clientSecret]) {
+          const where = [
+            ['admin API', adminBodies],
+            ['logs', logLines],
+            ['console', consoleLines],
+            ['audit_log', audit],
+            ['token rows', rows.map((r) => r.t)],
+            ['upstream rows', ups_.map((r) => r.t)],
+            ['redis', redisValues],
+            ['consent links', links],
+          ] as const;
+          for (const [name, texts] of where) assert.ok(!texts.some((t) => t.includes(s)), `a token or secret appears in the ${name}`);
+          assert.ok(!rows.some((r) => r.sealed.includes(s)), 'tokens are stored sealed');
+        }
+      } finally {
+        await db.end();
+        redis.disconnect();
+      }
+    });
+  });
+});
