@@ -82,7 +82,10 @@ export class UserTokenVault {
       ...(tokens.refresh_token && { refreshToken: tokens.refresh_token }),
       ...(tokens.expires_in !== undefined && { expiresAt: Date.now() + tokens.expires_in * 1000 }),
       ...(tokens.scope && { scope: tokens.scope }),
-      ...origin,
+      // Only these three: `origin` may be a whole stored set (a refresh), whose tokens are the old ones.
+      asUrl: origin.asUrl,
+      clientId: origin.clientId,
+      resource: origin.resource,
     };
     await this.deps.store.put({
       tenantId: up.tenantId,

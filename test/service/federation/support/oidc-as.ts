@@ -79,9 +79,6 @@ export async function startOidcAs(opts: OidcAsOptions): Promise<OidcAs> {
     const grant = ctx.oidc.params?.grant_type;
     if (grant === 'authorization_code' || grant === 'refresh_token') counts[grant]++;
   });
-  provider.on('authorization.error', (_ctx: unknown, err: Error & { error_description?: string }) =>
-    process.stderr.write(`AS authorization.error ${err.message} ${err.error_description}\n`),
-  );
   http.on('request', (req, res) => {
     if (req.method === 'POST' && req.url === '/token/revocation') counts.revocation++;
     callback(req, res);
