@@ -16,6 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -487,5 +488,122 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
         redis.disconnect();
       }
     });
+  });
+});
+
+describe('federation: per-caller credentials by token exchange (RFC 8693)', function () {
+  this.timeout(60_000);
+  const GATEWAY_AUDIENCE = 'https://gateway.example/mcp';
+  const CLI_REDIRECT = 'http://127.0.0.1:9/cb';
+  let cluster: Cluster;
+  let as: OidcAs;
+  let up: ProtectedUpstreamFixture;
+  let apiKey: string;
+  const clients: Client[] = [];
+  const secret = `te-secret-${Math.random().toString(36).slice(2)}`;
+
+  /** The caller's own OAuth access token for the gateway: authorization code + PKCE as a public client. */
+  const callerToken = async (login: string) => {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const auth = new URL(`${as.issuer}/auth`);
+    for (const [k, v] of Object.entries({
+      response_type: 'code',
+      client_id: 'test-cli',
+      redirect_uri: CLI_REDIRECT,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      scope: 'mcp:tools',
+      resource: GATEWAY_AUDIENCE,
+      state: 'x',
+    }))
+      auth.searchParams.set(k, v);
+    const callback = await new Browser().signInAndConsent(auth.href, login, (u) => u.href.startsWith(CLI_REDIRECT));
+    const code = new URL(callback).searchParams.get('code')!;
+    const res = await fetch(`${as.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: CLI_REDIRECT,
+        client_id: 'test-cli',
+        code_verifier: verifier,
+        resource: GATEWAY_AUDIENCE,
+      }),
+    });
+    const body = (await res.json()) as { access_token: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    return body.access_token;
+  };
+  const connectWith = async (bearer: string, era: 'modern' | 'legacy') => {
+    const client = new Client({ name: 'te-test', version: '1' }, { versionNegotiation: { mode: era === 'modern' ? { pin: '2026-07-28' } : 'legacy' } });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(cluster.gateways[0]!.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${bearer}` } } }),
+    );
+    clients.push(client);
+    return client;
+  };
+  const register = (name: string, clientSecret: string) =>
+    cluster.admin('POST', '/tenants/acme/upstreams', {
+      name,
+      url: up.url,
+      auth: 'token-exchange',
+      credentials: { tokenExchange: { tokenEndpoint: `${as.issuer}/token`, clientId: 'umcp-gateway', clientSecret } },
+    });
+
+  before(async () => {
+    as = await startOidcAs({
+      clients: [
+        { client_id: 'umcp-gateway', client_secret: secret, redirect_uris: [CLI_REDIRECT], token_exchange: true },
+        { client_id: 'test-cli', redirect_uris: [CLI_REDIRECT] },
+      ],
+      extraClaims: { tenant: 'acme' },
+      tokenExchange: { subjectAudience: GATEWAY_AUDIENCE },
+    });
+    cluster = await startCluster(1, { OAUTH_ISSUER: as.issuer, OAUTH_JWKS_URL: as.jwksUri, OAUTH_AUDIENCE: GATEWAY_AUDIENCE });
+    ({ apiKey } = await cluster.tenant('acme'));
+    up = await startProtectedUpstream({ as, era: 'modern', label: 'te' });
+    const r = await register('te', secret);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.upstream.auth.kind, 'token-exchange');
+    assert.ok(!JSON.stringify(r.body).includes(secret));
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await cluster?.stop();
+    await up?.close();
+    await as?.close();
+  });
+
+  it("exchanges each OAuth caller's own token for one whose audience is the upstream (both eras), cached until expiry", async () => {
+    const carol = await callerToken('carol');
+    const dave = await callerToken('dave');
+    const c = await connectWith(carol, 'modern');
+    const d = await connectWith(dave, 'legacy');
+    const whoami = async (client: Client) =>
+      JSON.parse(text(await client.callTool({ name: 'te__whoami', arguments: {} }))) as { sub: string; clientId: string };
+    const before = as.counts.token_exchange;
+    assert.deepEqual(await whoami(c), { sub: 'carol', clientId: 'umcp-gateway', scopes: ['mcp:tools'] });
+    assert.equal((await whoami(d)).sub, 'dave');
+    assert.equal((await whoami(c)).sub, 'carol');
+    assert.equal((await whoami(d)).sub, 'dave');
+    assert.equal(as.counts.token_exchange - before, 2, 'one exchange per caller, then the cached token');
+    // The upstream never saw the callers' own tokens.
+    assert.ok(!up.seen.authorizationHeaders.some((h) => h.includes(carol) || h.includes(dave)));
+  });
+
+  it('an API-key caller gets a clear error', async () => {
+    const c = await connectWith(apiKey, 'legacy');
+    const err = await rpcError(c.callTool({ name: 'te__whoami', arguments: {} }));
+    assert.match(err.message, /token exchange \(RFC 8693\).*API key has none/);
+  });
+
+  it('a token endpoint that refuses the exchange gives a JSON-RPC error naming the upstream and the reason', async () => {
+    const r = await register('te-bad', 'wrong-secret');
+    assert.equal(r.status, 201);
+    const c = await connectWith(await callerToken('carol'), 'modern');
+    const err = await rpcError(c.callTool({ name: 'te-bad__whoami', arguments: {} }));
+    assert.match(err.message, /upstream "te-bad".*refused to exchange the caller's token.*invalid_client/);
   });
 });

@@ -11,7 +11,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 
 /** A running authorization server. */
@@ -19,7 +19,7 @@ export interface OidcAs {
   readonly issuer: string;
   readonly jwksUri: string;
   /** Token endpoint requests by grant type, and revocation requests. */
-  readonly counts: { authorization_code: number; refresh_token: number; revocation: number };
+  readonly counts: { authorization_code: number; refresh_token: number; revocation: number; token_exchange: number };
   /** Lifetime of access tokens issued from now on, seconds. */
   ttlSeconds: number;
   close(): Promise<void>;
@@ -28,28 +28,40 @@ export interface OidcAs {
 /** Options of startOidcAs. */
 export interface OidcAsOptions {
   /** Registered clients (redirect URIs: the gateways' consent callbacks). */
-  readonly clients: { client_id: string; client_secret?: string; redirect_uris: string[] }[];
+  readonly clients: { client_id: string; client_secret?: string; redirect_uris: string[]; token_exchange?: boolean }[];
   /** @defaultValue 300 */
   readonly ttlSeconds?: number;
+  /** Claims added to every access token (e.g. the gateway's tenant claim). */
+  readonly extraClaims?: Record<string, unknown>;
+  /**
+   * RFC 8693 token exchange at the token endpoint (a grant registered with oidc-provider's public
+   * registerGrantType): a subject token this AS issued for `subjectAudience` becomes an access token for
+   * the requested `resource`, signed with the same key, `sub` kept, `act` naming the exchanging client.
+   */
+  readonly tokenExchange?: { readonly subjectAudience: string };
 }
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Starts the authorization server. */
 export async function startOidcAs(opts: OidcAsOptions): Promise<OidcAs> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-es256', alg: 'ES256', use: 'sig' };
   const http: Server = createServer();
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const state = { ttlSeconds: opts.ttlSeconds ?? 300 };
   const provider = new Provider(issuer, {
-    clients: opts.clients.map((c) => ({
-      ...c,
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: c.client_secret ? 'client_secret_basic' : 'none',
-      // The only signing key is ES256.
-      id_token_signed_response_alg: 'ES256',
-    })),
+    clients: opts.clients
+      .map((c) => ({
+        ...c,
+        grant_types: ['authorization_code', 'refresh_token', ...(c.token_exchange ? [TOKEN_EXCHANGE] : [])],
+        response_types: ['code'],
+        token_endpoint_auth_method: c.client_secret ? 'client_secret_basic' : 'none',
+        // The only signing key is ES256.
+        id_token_signed_response_alg: 'ES256',
+      }))
+      .map(({ token_exchange: _te, ...c }) => c),
     jwks: { keys: [jwk as never] },
     scopes: ['openid', 'offline_access', 'mcp:tools'],
     features: {
@@ -70,10 +82,47 @@ export async function startOidcAs(opts: OidcAsOptions): Promise<OidcAs> {
     // Every authorization-code grant of a client allowed refresh_token gets a refresh token.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
+    ...(opts.extraClaims && { extraTokenClaims: async () => opts.extraClaims }),
     pkce: { required: () => true },
   });
   provider.proxy = false;
-  const counts = { authorization_code: 0, refresh_token: 0, revocation: 0 };
+  const counts = { authorization_code: 0, refresh_token: 0, revocation: 0, token_exchange: 0 };
+  if (opts.tokenExchange) {
+    const subjectAudience = opts.tokenExchange.subjectAudience;
+    const handler = async (ctx: { oidc: { params: Record<string, string | undefined>; client: { clientId: string } }; status: number; body: unknown }) => {
+      const { subject_token: subjectToken, subject_token_type: type, resource } = ctx.oidc.params;
+      const refuse = (description: string) => {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_grant', error_description: description };
+      };
+      if (type !== 'urn:ietf:params:oauth:token-type:access_token' || !subjectToken || !resource)
+        return refuse('subject_token (access_token) and resource required');
+      let sub: string;
+      try {
+        const { payload } = await jwtVerify(subjectToken, publicKey, { issuer, audience: subjectAudience, algorithms: ['ES256'] });
+        sub = String(payload.sub);
+      } catch (err) {
+        return refuse(`subject_token refused: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      counts.token_exchange++;
+      const client = ctx.oidc.client.clientId;
+      const token = await new SignJWT({ client_id: client, scope: 'mcp:tools', act: { sub: client } })
+        .setProtectedHeader({ alg: 'ES256', kid: 'test-es256', typ: 'at+jwt' })
+        .setIssuer(issuer)
+        .setSubject(sub)
+        .setAudience(resource)
+        .setIssuedAt()
+        .setExpirationTime(`${state.ttlSeconds}s`)
+        .sign(privateKey);
+      ctx.body = {
+        access_token: token,
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'Bearer',
+        expires_in: state.ttlSeconds,
+      };
+    };
+    provider.registerGrantType(TOKEN_EXCHANGE, handler, ['subject_token', 'subject_token_type', 'requested_token_type', 'resource', 'audience', 'scope']);
+  }
   const callback = provider.callback();
   provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
     const grant = ctx.oidc.params?.grant_type;

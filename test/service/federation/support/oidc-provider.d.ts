@@ -5,5 +5,6 @@ declare module 'oidc-provider' {
     proxy: boolean;
     callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
     on(event: string, listener: (...args: any[]) => void): this;
+    registerGrantType(name: string, handler: (ctx: any) => Promise<void>, params?: string[]): void;
   }
 }
