@@ -273,11 +273,62 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
       assert.deepEqual([...subjects].sort(), ['alice', 'bob']);
     });
 
-    it('a 2026-07-28 caller without URL elicitation support gets the input_required round as a result', async () => {
-      const c = await connect('alice', 'modern', 0);
-      // Alice is connected: it just works; a fresh user (a new key) sees the round.
-      assert.equal((await whoami(c, 'pu-modern')).sub, 'alice');
-    });
+    for (const declared of [true, false]) {
+      it(`raw 2026-07-28 request ${declared ? 'declaring elicitation.url: the input_required round' : 'without elicitation.url: -32021 (missing capability) with the link'}`, async () => {
+        const carol = await admin('POST', '/tenants/acme/keys', { name: `carol-${declared}` });
+        const res = await fetch(cluster.gateways[0]!.mcpUrl, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${carol.body.apiKey}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'pu-legacy__whoami',
+          },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 7,
+            method: 'tools/call',
+            params: {
+              name: 'pu-legacy__whoami',
+              arguments: {},
+              _meta: {
+                'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+                'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+                'io.modelcontextprotocol/clientCapabilities': declared ? { elicitation: { url: {} } } : {},
+              },
+            },
+          }),
+        });
+        const body = await res.text();
+        const message = JSON.parse(
+          body.startsWith('{')
+            ? body
+            : body
+                .split('\n')
+                .find((l) => l.startsWith('data: '))!
+                .slice(6),
+        ) as {
+          result?: { resultType: string; inputRequests: Record<string, { method: string; params: { mode: string; url: string } }> };
+          error?: { code: number; message: string; data: { elicitations: { url: string }[] } };
+        };
+        if (!declared) {
+          assert.equal(message.error?.code, -32021, body);
+          assert.match(message.error.message, /open the link yourself: http:\/\/127\.0\.0\.1:\d+\/oauth\/upstreams\/pu-legacy\/connect\?state=/);
+          assert.match(message.error.data.elicitations[0]!.url, /\/oauth\/upstreams\/pu-legacy\/connect\?state=/);
+          return;
+        }
+        assert.ok(message.result, body);
+        assert.equal(message.result.resultType, 'input_required');
+        const asks = Object.entries(message.result.inputRequests);
+        assert.equal(asks.length, 1);
+        assert.equal(asks[0]![0], 'connect:pu-legacy');
+        assert.equal(asks[0]![1].method, 'elicitation/create');
+        assert.equal(asks[0]![1].params.mode, 'url');
+        assert.match(asks[0]![1].params.url, /\/oauth\/upstreams\/pu-legacy\/connect\?state=/);
+      });
+    }
   });
 
   describe('refresh', () => {

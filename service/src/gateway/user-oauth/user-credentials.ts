@@ -6,13 +6,17 @@
  * - 2025-era: JSON-RPC error -32042 (URLElicitationRequiredError, spec 2025-11-25), whose `data.elicitations`
  *   carries the URL; the client opens it and retries the call;
  * - 2026-07-28: an `input_required` result with one `elicitation/create` request in URL mode; the client's
- *   retry (with its `inputResponses`) finds the token.
+ *   retry (with its `inputResponses`) finds the token. A caller whose capabilities lack `elicitation.url`
+ *   gets -32021 (missing client capability) with the link instead: the SDK would refuse the round, and
+ *   -32042 does not exist on this revision.
+ * Error messages carry the link too, for clients that only show the message.
  * API keys are users of their own (`key:<id>`), OAuth callers are their `sub`.
  */
 import { UnauthorizedError, type AuthProvider } from '@modelcontextprotocol/client';
 import { ProtocolError, ProtocolErrorCode, UrlElicitationRequiredError } from '@modelcontextprotocol/server';
 import type { ToolCall } from '../../domain/tool-call.js';
 import { upstreamError } from '../errors.js';
+import { callerCapabilities } from '../modern-call.js';
 import type { ResolvedUpstream } from '../upstream-config.js';
 import { ConsentError } from './auth-server-client.js';
 import type { ConsentFlow } from './consent-flow.js';
@@ -111,10 +115,26 @@ export class UserCredentials {
     const last = await flow.lastError(up, call.principal.subject);
     const message = `Connect your account for "${up.namespace}": open the link, sign in and allow access, then retry.${last ? ` The last attempt failed: ${last}.` : ''}`;
     const params = { mode: 'url' as const, message, url: link.url, elicitationId: link.elicitationId };
-    if (call.era === 'modern')
+    if (call.era === 'legacy') throw new UrlElicitationRequiredError([params], `${message} Link: ${link.url}`);
+    if (declaresUrlElicitation(call))
       return { resultType: 'input_required', inputRequests: { [`connect:${up.namespace}`]: { method: 'elicitation/create', params } } };
-    throw new UrlElicitationRequiredError([params], message);
+    // A 2026-07-28 caller that cannot take a URL-mode request (the SDK would refuse the round, and -32042 is
+    // gone from this revision): the missing-capability error, with the link for a human to open.
+    throw new ProtocolError(
+      MISSING_CLIENT_CAPABILITY,
+      `${message} Your client does not declare URL-mode elicitation (capabilities.elicitation.url); open the link yourself: ${link.url}`,
+      { requiredCapabilities: { elicitation: { url: {} } }, elicitations: [params] },
+    );
   }
+}
+
+/** -32021 (2026-07-28): the request's client capabilities lack one the answer needs. */
+const MISSING_CLIENT_CAPABILITY = -32021;
+
+/** Whether a 2026-07-28 request's client capabilities declare URL-mode elicitation. */
+function declaresUrlElicitation(call: ToolCall): boolean {
+  const caps = callerCapabilities(call.ctx) as { elicitation?: { url?: unknown } } | undefined;
+  return caps?.elicitation?.url !== undefined;
 }
 
 function originOf(url: string | undefined): string | undefined {
