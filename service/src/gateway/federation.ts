@@ -39,6 +39,7 @@ import { consentRoutes, type AuthenticateCaller } from './user-oauth/consent-rou
 import { TokenExchanger } from './user-oauth/token-exchange.js';
 import { UserCredentials } from './user-oauth/user-credentials.js';
 import { UserTokenVault } from './user-oauth/user-token-vault.js';
+import { PerCallerListing } from './user-oauth/per-caller-listing.js';
 
 /** Options of createFederation. */
 export interface FederationOptions {
@@ -201,6 +202,12 @@ export function createFederation(opts: FederationOptions): Federation {
           keyPrefix,
           as: authServers,
           ...(opts.onError && { onError: opts.onError }),
+          // A user connected or lost an upstream: their tools/list changes (listings cached on this replica
+          // are dropped; other replicas' expire within 30 s).
+          onChanged: (tenantId) => {
+            perCaller.clear();
+            announce(tenantId, ['tools']);
+          },
         })
       : undefined;
   const flow =
@@ -213,6 +220,7 @@ export function createFederation(opts: FederationOptions): Federation {
     exchanger: new TokenExchanger(authServers.fetch),
     ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
   });
+  const perCaller = new PerCallerListing({ directory, pool, credentials, ...(opts.onError && { onError: opts.onError }) });
   const toolDeps = () => ({
     directory,
     catalog,
@@ -273,6 +281,7 @@ export function createFederation(opts: FederationOptions): Federation {
         ...(opts.pageSize && { pageSize: opts.pageSize }),
         ...(requestState && { requestState }),
         ...(pending && { pending }),
+        perCallerTools: (p, ctx) => perCaller.tools(p, ctx),
       });
     },
     resolveTool(tenantId, name) {

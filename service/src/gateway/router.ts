@@ -31,6 +31,8 @@ export interface RouterDeps {
   readonly requestState?: RequestStateCodecPort;
   /** Pending upstream calls waiting for a 2026-07-28 caller's answer (2025-era upstreams). */
   readonly pending?: PendingInputs;
+  /** The caller's own tools of per-caller upstreams (listed with the caller's credentials). */
+  readonly perCallerTools?: (principal: Principal, ctx: ServerContext) => Promise<{ tools: unknown[]; version: string }>;
 }
 
 /** A request handler as registered on the server (the request already validated by the SDK). */
@@ -130,8 +132,9 @@ export async function attachFederation(
     handlers.set(method, async (request, ctx) => {
       const snap = await deps.catalog.get(tenantId);
       const own = builtin ? (((await callOriginal(builtin, method, {}, ctx))[key] as unknown[]) ?? []) : [];
-      const all = [...own, ...(snap[key] as unknown[])];
-      const version = `${snap.version}.${own.length}`;
+      const mine = key === 'tools' && deps.perCallerTools ? await deps.perCallerTools(principal, ctx) : undefined;
+      const all = [...own, ...(snap[key] as unknown[]), ...(mine?.tools ?? [])];
+      const version = `${snap.version}.${own.length}${mine?.version ? `.${mine.version}` : ''}`;
       const cursor = (request.params as { cursor?: string } | undefined)?.cursor;
       const offset = cursor === undefined ? 0 : decodeCursor(cursor, version);
       const next = offset + pageSize < all.length ? encodeCursor(version, offset + pageSize) : undefined;

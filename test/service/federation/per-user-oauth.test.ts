@@ -248,6 +248,23 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     });
   });
 
+  describe('listing', () => {
+    it("tools/list shows a per-user upstream's tools to the users connected to it, listed with their own token", async () => {
+      const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name);
+      const alice = await connect('alice', 'legacy', 1);
+      const listed = await names(alice);
+      assert.ok(listed.includes('pu-legacy__whoami') && listed.includes('pu-legacy__echo'), listed.join(','));
+      assert.ok(!listed.includes('pu-modern__whoami'), 'alice has not connected the 2026-07-28 upstream yet');
+      const fresh = await admin('POST', '/tenants/acme/keys', { name: 'nobody' });
+      const c = new Client({ name: 'nobody', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      await c.connect(
+        new StreamableHTTPClientTransport(new URL(cluster.gateways[0]!.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${fresh.body.apiKey}` } } }),
+      );
+      clients.push(c);
+      assert.ok(!(await names(c)).some((n) => n.startsWith('pu-')), 'a user without tokens lists none of them');
+    });
+  });
+
   describe('2026-07-28 caller, 2026-07-28 upstream', () => {
     it('first call: input_required with a URL-mode elicitation; the client opens it, the SDK retries, the call works', async () => {
       let asked = 0;
@@ -640,6 +657,11 @@ describe('federation: per-caller credentials by token exchange (RFC 8693)', func
     assert.equal((await whoami(c)).sub, 'carol');
     assert.equal((await whoami(d)).sub, 'dave');
     assert.equal(as.counts.token_exchange - before, 2, 'one exchange per caller, then the cached token');
+    assert.ok(
+      (await c.listTools()).tools.some((t) => t.name === 'te__whoami'),
+      "an OAuth caller lists the upstream's tools (exchanged token)",
+    );
+    assert.equal(as.counts.token_exchange - before, 2, 'the listing used the cached exchanged token');
     // The upstream never saw the callers' own tokens.
     assert.ok(!up.seen.authorizationHeaders.some((h) => h.includes(carol) || h.includes(dave)));
   });

@@ -152,6 +152,7 @@ export class ConsentFlow {
       }
       await this.deps.vault.put(up, round.subject, tokens, { asUrl: round.asUrl, clientId: round.clientId, resource: round.resource });
       await this.deps.redis.del(this.lastErrorKey(up, round.subject));
+      this.deps.vault.changed(up.tenantId);
       return { namespace: up.namespace, tenantId: up.tenantId, subject: round.subject };
     } catch (err) {
       await this.remember(up, round.subject, err);

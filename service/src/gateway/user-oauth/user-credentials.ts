@@ -14,6 +14,8 @@
  */
 import { UnauthorizedError, type AuthProvider } from '@modelcontextprotocol/client';
 import { ProtocolError, ProtocolErrorCode, UrlElicitationRequiredError } from '@modelcontextprotocol/server';
+import type { ServerContext } from '@modelcontextprotocol/server';
+import type { Principal } from '../../domain/principal.js';
 import type { ToolCall } from '../../domain/tool-call.js';
 import { upstreamError } from '../errors.js';
 import { callerCapabilities } from '../modern-call.js';
@@ -57,8 +59,31 @@ export class UserCredentials {
   private async bindUser(up: ResolvedUpstream, call: ToolCall): Promise<Bound> {
     const { vault, flow } = this.deps;
     if (!vault || !flow) throw upstreamError(up.namespace, 'auth', 'per-user OAuth needs SECRETS_KMS_KEY_ID or SECRETS_MASTER_KEY on the gateway');
-    const subject = call.principal.subject;
-    if (!(await vault.usable(up, subject))) return { result: await this.elicit(up, call, flow) };
+    const bound = await this.userBinding(up, call.principal.subject);
+    if (!bound) return { result: await this.elicit(up, call, flow) };
+    return {
+      up: bound,
+      // A refresh that failed during the call deleted the tokens: ask the user to connect again.
+      recover: async () => ((await vault.get(up, call.principal.subject)) ? undefined : this.elicit(up, call, flow)),
+    };
+  }
+
+  /**
+   * `up` bound to a caller for listing its tools, or undefined when the caller has no credentials for it
+   * (no token yet, an API key on a token-exchange upstream): then it lists nothing for that caller.
+   */
+  async boundForListing(up: ResolvedUpstream, principal: Principal, ctx: ServerContext): Promise<ResolvedUpstream | undefined> {
+    if (principal.kind === 'anonymous') return undefined;
+    if (up.options.auth === 'per-user-oauth') return this.userBinding(up, principal.subject);
+    const m = principal.kind === 'oauth' ? BEARER.exec(ctx.http?.req?.headers.get('authorization') ?? '') : null;
+    if (!m) return undefined;
+    return (await this.bindExchange(up, { principal, ctx } as ToolCall).catch(() => undefined))?.up;
+  }
+
+  /** The user's binding: their own connection, their token (refreshed as needed); undefined without a token. */
+  private async userBinding(up: ResolvedUpstream, subject: string): Promise<ResolvedUpstream | undefined> {
+    const vault = this.deps.vault;
+    if (!vault || !(await vault.usable(up, subject))) return undefined;
     let given: string | undefined;
     const authProvider: AuthProvider = {
       token: async () => (given = (await vault.usable(up, subject))?.accessToken),
@@ -68,21 +93,17 @@ export class UserCredentials {
         if (!fresh) throw new UnauthorizedError(`upstream "${up.namespace}" refused the user's token and it could not be refreshed`);
       },
     };
-    return {
-      up: { ...up, binding: { key: userKey(up.tenantId, up.id, subject), authProvider } },
-      // A refresh that failed during the call deleted the tokens: ask the user to connect again.
-      recover: async () => ((await vault.get(up, subject)) ? undefined : this.elicit(up, call, flow)),
-    };
+    return { ...up, binding: { key: userKey(up.tenantId, up.id, subject), authProvider } };
   }
 
-  private async bindExchange(up: ResolvedUpstream, call: ToolCall): Promise<Bound> {
+  private async bindExchange(up: ResolvedUpstream, call: Pick<ToolCall, 'principal' | 'ctx'>): Promise<Bound & { up: ResolvedUpstream }> {
     const principal = call.principal;
     if (principal.kind !== 'oauth')
       throw new ProtocolError(
         ProtocolErrorCode.InvalidRequest,
         `upstream "${up.namespace}" uses token exchange (RFC 8693): it needs the caller's OAuth access token, and an API key has none; call with an access token from the gateway's issuer`,
       );
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(call.ctx.http?.req?.headers.get('authorization') ?? '');
+    const m = BEARER.exec(call.ctx.http?.req?.headers.get('authorization') ?? '');
     if (!m)
       throw new ProtocolError(
         ProtocolErrorCode.InvalidRequest,
@@ -127,6 +148,8 @@ export class UserCredentials {
     );
   }
 }
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** -32021 (2026-07-28): the request's client capabilities lack one the answer needs. */
 const MISSING_CLIENT_CAPABILITY = -32021;

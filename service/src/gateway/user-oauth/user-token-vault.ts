@@ -55,6 +55,8 @@ export interface UserTokenVaultDeps {
   readonly keyPrefix: string;
   readonly as: AuthServerClient;
   readonly onError?: (err: unknown, where: string) => void;
+  /** A user's set of tokens for a tenant's upstream appeared or went (their tool list changes). */
+  readonly onChanged?: (tenantId: string) => void;
 }
 
 /** Sealed storage, refresh and revocation of users' upstream tokens. */
@@ -127,7 +129,13 @@ export class UserTokenVault {
     const sets = await Promise.all(rows.map(async (r) => this.get(up, r.subject).catch(() => undefined)));
     const removed = await this.deps.store.remove(up.tenantId, up.id, subject);
     await Promise.all(sets.map((s) => (s ? this.revokeAtAs(up, s) : undefined)));
+    if (removed.length) this.changed(up.tenantId);
     return removed;
+  }
+
+  /** Announces that a user of the tenant connected or lost an upstream. */
+  changed(tenantId: string): void {
+    this.deps.onChanged?.(tenantId);
   }
 
   /** Non-secret views of the upstream's stored token sets. */
@@ -176,6 +184,7 @@ export class UserTokenVault {
         // Refused (invalid_grant: revoked, expired, reused) or unreachable: the user connects again.
         this.deps.onError?.(err, `refresh of a user token for upstream ${up.tenantId}/${up.namespace}`);
         await this.deps.store.remove(up.tenantId, up.id, subject);
+        this.changed(up.tenantId);
         return undefined;
       }
       return await this.put(up, subject, tokens, current);
