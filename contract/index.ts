@@ -39,6 +39,10 @@ export const METRICS = {
   jobDuration: 'umcp_job_duration_seconds',
   jobRetries: 'umcp_job_retries_total',
   replicationLag: 'umcp_pg_replication_lag_seconds',
+  /** Per-user upstream credentials (docs/per-user-credentials.md), by `outcome`. */
+  upstreamUserConsents: 'umcp_upstream_user_consents_total',
+  upstreamUserTokenRefreshes: 'umcp_upstream_user_token_refreshes_total',
+  upstreamTokenExchanges: 'umcp_upstream_token_exchanges_total',
 } as const;
 
 /** The BullMQ queue the worker tier consumes; KEDA's redis trigger reads the wait list `bull:<name>:wait`. */

@@ -40,6 +40,7 @@ import { TokenExchanger } from './user-oauth/token-exchange.js';
 import { UserCredentials } from './user-oauth/user-credentials.js';
 import { UserTokenVault } from './user-oauth/user-token-vault.js';
 import { PerCallerListing } from './user-oauth/per-caller-listing.js';
+import { NO_METRICS, userOAuthMetrics } from './user-oauth/user-oauth-metrics.js';
 
 /** Options of createFederation. */
 export interface FederationOptions {
@@ -193,6 +194,7 @@ export function createFederation(opts: FederationOptions): Federation {
   const tokenStore = new PgUpstreamTokenStore(opts.pool, opts.tenantDb);
   const authServers = new AuthServerClient(guard);
   const keyPrefix = opts.keyPrefix ?? 'umcp:';
+  const oauthMetrics = opts.registry ? userOAuthMetrics(opts.registry) : NO_METRICS;
   const vault =
     secrets && opts.credentialsRedis
       ? new UserTokenVault({
@@ -201,6 +203,7 @@ export function createFederation(opts: FederationOptions): Federation {
           redis: opts.credentialsRedis,
           keyPrefix,
           as: authServers,
+          metrics: oauthMetrics,
           ...(opts.onError && { onError: opts.onError }),
           // A user connected or lost an upstream: their tools/list changes (listings cached on this replica
           // are dropped; other replicas' expire within 30 s).
@@ -217,7 +220,7 @@ export function createFederation(opts: FederationOptions): Federation {
   const credentials = new UserCredentials({
     ...(vault && { vault }),
     ...(flow && { flow }),
-    exchanger: new TokenExchanger(authServers.fetch),
+    exchanger: new TokenExchanger(authServers.fetch, oauthMetrics),
     ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
   });
   const perCaller = new PerCallerListing({ directory, pool, credentials, ...(opts.onError && { onError: opts.onError }) });
@@ -297,6 +300,7 @@ export function createFederation(opts: FederationOptions): Federation {
         flow,
         vault,
         directory,
+        metrics: oauthMetrics,
         ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
         ...(audit && { audit }),
         ...(opts.onError && { onError: opts.onError }),

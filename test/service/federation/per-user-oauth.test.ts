@@ -59,6 +59,8 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
   const original = { warn: console.warn, error: console.error };
   /** Every consent link the gateway handed out. */
   const links: string[] = [];
+  /** /metrics of the replicas (the leak check reads them too). */
+  const metricsTexts: string[] = [];
 
   const admin = async (method: string, path: string, body?: unknown, i = 0) => {
     const r = await cluster.admin(method, path, body, i);
@@ -510,6 +512,23 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     });
   });
 
+  describe('metrics', () => {
+    it('count consent outcomes and refreshes (both replicas)', async () => {
+      const texts = await Promise.all(cluster.gateways.map(async (g) => (await fetch(`${g.url}/metrics`)).text()));
+      const sum = (name: string, outcome: string) =>
+        texts
+          .flatMap((t) => t.split('\n'))
+          .filter((l) => l.startsWith(`${name}{outcome="${outcome}"`))
+          .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+      for (const outcome of ['connected', 'access_denied', 'used_state', 'expired_state', 'invalid_state'])
+        assert.ok(sum('umcp_upstream_user_consents_total', outcome) >= 1, `consents ${outcome}`);
+      assert.ok(sum('umcp_upstream_user_consents_total', 'connected') >= 6);
+      assert.ok(sum('umcp_upstream_user_token_refreshes_total', 'ok') >= 1, 'refreshes ok');
+      assert.ok(sum('umcp_upstream_user_token_refreshes_total', 'failed') >= 1, 'refreshes failed');
+      metricsTexts.push(...texts);
+    });
+  });
+
   describe('secrets', () => {
     it('no access token, refresh token or client secret in logs, console, Redis, the audit log, the token table or admin answers', async () => {
       const tokens = [...ups.modern.seen.tokens.keys(), ...ups.legacy.seen.tokens.keys()];
@@ -547,6 +566,7 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
             ['upstream rows', ups_.map((r) => r.t)],
             ['redis', redisValues],
             ['consent links', links],
+            ['metrics', metricsTexts],
           ] as const;
           for (const [name, texts] of where) assert.ok(!texts.some((t) => t.includes(s)), `a token or secret appears in the ${name}`);
           assert.ok(!rows.some((r) => r.sealed.includes(s)), 'tokens are stored sealed');

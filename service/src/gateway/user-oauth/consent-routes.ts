@@ -16,6 +16,7 @@ import type { AuditEntry } from '../../store/ports.js';
 import type { UpstreamDirectory } from '../upstream-directory.js';
 import { clientMetadataDocument, ConsentError, CLIENT_METADATA_PATH, CONSENT_CALLBACK_PATH } from './auth-server-client.js';
 import type { ConsentFlow } from './consent-flow.js';
+import type { UserOAuthMetrics } from './user-oauth-metrics.js';
 import type { UserTokenVault } from './user-token-vault.js';
 
 /** The caller of a user route, as the http layer authenticated it (or why not). */
@@ -29,6 +30,7 @@ export interface ConsentRoutesDeps {
   readonly publicUrl?: string;
   readonly audit?: (entry: AuditEntry) => Promise<void>;
   readonly onError?: (err: unknown, where: string) => void;
+  readonly metrics?: UserOAuthMetrics;
 }
 
 const CONNECT = /^\/oauth\/upstreams\/([^/]+)\/connect$/;
@@ -60,6 +62,7 @@ const json = (status: number, body: unknown) =>
 export function consentRoutes(deps: ConsentRoutesDeps) {
   const baseOf = (request: Request) => (deps.publicUrl ?? new URL(request.url).origin).replace(/\/+$/, '');
   const failPage = (err: unknown, where: string): Response => {
+    deps.metrics?.consent(err instanceof ConsentError ? err.code : 'error');
     if (err instanceof ConsentError) return page(err.status, 'Not connected', `${err.message} (${err.code}).`);
     deps.onError?.(err, where);
     return page(500, 'Not connected', 'The gateway could not complete the connection (internal error). Call the tool again for a new link.');
@@ -76,6 +79,7 @@ export function consentRoutes(deps: ConsentRoutesDeps) {
       if (method !== 'GET') return page(405, 'Not connected', 'The callback takes GET.');
       try {
         const done = await deps.flow.callback(url.searchParams);
+        deps.metrics?.consent('connected');
         await deps.audit?.({ tenantId: done.tenantId, actor: done.subject, action: 'upstream.user-token.connect', target: done.namespace, outcome: 'ok' });
         return page(200, 'Connected', `Your account is connected to "${done.namespace}". Return to your client and retry the call.`);
       } catch (err) {
@@ -96,6 +100,8 @@ export function consentRoutes(deps: ConsentRoutesDeps) {
     if (token) {
       const caller = await authenticate();
       if ('error' in caller) return json(401, { error: { code: 'unauthorized', message: caller.description } });
+      if (caller.kind === 'anonymous')
+        return json(401, { error: { code: 'unauthorized', message: 'authenticate with your API key or OAuth token: per-user tokens belong to a user' } });
       const ns = decodeURIComponent(token[1]!);
       const up = (await deps.directory.list(caller.tenantId)).find((u) => u.namespace === ns && u.options.auth === 'per-user-oauth');
       if (!up) return json(404, { error: { code: 'not_found', message: `no per-user OAuth upstream "${ns}" in this tenant` } });

@@ -9,6 +9,7 @@ import type { FetchLike } from '@modelcontextprotocol/client';
 import { z } from 'zod';
 import type { ResolvedUpstream } from '../upstream-config.js';
 import { ConsentError } from './auth-server-client.js';
+import { NO_METRICS, type UserOAuthMetrics } from './user-oauth-metrics.js';
 
 const Answer = z.looseObject({ access_token: z.string().min(1), expires_in: z.number().optional(), token_type: z.string().optional() });
 
@@ -20,7 +21,10 @@ export class TokenExchanger {
   private readonly cache = new Map<string, { token: string; until: number }>();
   private readonly inflight = new Map<string, Promise<string>>();
 
-  constructor(private readonly fetchFn: FetchLike) {}
+  constructor(
+    private readonly fetchFn: FetchLike,
+    private readonly metrics: UserOAuthMetrics = NO_METRICS,
+  ) {}
 
   /**
    * An access token for `up` on behalf of the caller whose token is `subjectToken`. `refused`: the upstream
@@ -34,6 +38,13 @@ export class TokenExchanger {
     let flight = this.inflight.get(key);
     if (!flight) {
       flight = this.exchange(up, subjectToken)
+        .then(
+          (answer) => (this.metrics.exchange('ok'), answer),
+          (err: unknown) => {
+            this.metrics.exchange('failed');
+            throw err;
+          },
+        )
         .then(({ token, expiresIn }) => {
           if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
           this.cache.set(key, { token, until: Date.now() + Math.max(0, (expiresIn ?? 300) * 1000 - MARGIN_MS) });

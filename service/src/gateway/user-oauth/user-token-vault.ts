@@ -14,6 +14,7 @@ import type { PgUpstreamTokenStore } from '../../store/pg/upstream-token-store.j
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { ResolvedUpstream } from '../upstream-config.js';
 import type { AuthServerClient } from './auth-server-client.js';
+import type { UserOAuthMetrics } from './user-oauth-metrics.js';
 
 /** A user's token set as sealed. */
 const TokenSet = z.object({
@@ -57,6 +58,7 @@ export interface UserTokenVaultDeps {
   readonly onError?: (err: unknown, where: string) => void;
   /** A user's set of tokens for a tenant's upstream appeared or went (their tool list changes). */
   readonly onChanged?: (tenantId: string) => void;
+  readonly metrics?: UserOAuthMetrics;
 }
 
 /** Sealed storage, refresh and revocation of users' upstream tokens. */
@@ -182,11 +184,13 @@ export class UserTokenVault {
         });
       } catch (err) {
         // Refused (invalid_grant: revoked, expired, reused) or unreachable: the user connects again.
+        this.deps.metrics?.refresh('failed');
         this.deps.onError?.(err, `refresh of a user token for upstream ${up.tenantId}/${up.namespace}`);
         await this.deps.store.remove(up.tenantId, up.id, subject);
         this.changed(up.tenantId);
         return undefined;
       }
+      this.deps.metrics?.refresh('ok');
       return await this.put(up, subject, tokens, current);
     } finally {
       // Release only our own lock.
