@@ -242,6 +242,10 @@ export function createFederation(opts: FederationOptions): Federation {
     box: secrets,
     builtinNames: opts.builtinNames,
     announce: (t) => announce(t),
+    // Tokens of a removed per-user upstream are revoked (here and at its AS), not left behind.
+    beforeRemove: async (up) => {
+      if (up.options.auth === 'per-user-oauth') await vault?.revoke(up);
+    },
     version: opts.version,
   });
   return {

@@ -73,6 +73,8 @@ export interface UpstreamRegistryDeps {
   readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   /** Announces a catalog change to the tenant's sessions and listen streams (every replica). */
   readonly announce: (tenantId: string) => void;
+  /** Runs before an upstream is removed (per-user upstreams: every user's tokens revoked, at the AS too). */
+  readonly beforeRemove?: (up: ResolvedUpstream) => Promise<void>;
   readonly version: string;
 }
 
@@ -167,6 +169,8 @@ export class UpstreamRegistry {
 
   /** Removes an upstream. */
   async remove(tenantId: string, namespace: string): Promise<void> {
+    const up = (await this.deps.directory.list(tenantId)).find((u) => u.namespace === namespace);
+    if (up && this.deps.beforeRemove) await this.deps.beforeRemove(up);
     await this.deps.store.remove(tenantId, namespace);
     await this.changed(tenantId);
   }

@@ -421,8 +421,49 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     });
   });
 
+  describe('removal', () => {
+    it("removing a per-user upstream revokes every user's token (here and at the AS)", async () => {
+      const r = await admin('POST', '/tenants/acme/upstreams', {
+        name: 'pu-gone',
+        url: ups.modern.url,
+        auth: 'per-user-oauth',
+        credentials: { userOAuth: { clientId: 'umcp-gateway', clientSecret, scope: 'mcp:tools' } },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const c = await connect('alice', 'legacy', 0);
+      const e = await elicitationOf(c.callTool({ name: 'pu-gone__whoami', arguments: {} }));
+      await consent(e.url, 'alice', 1);
+      assert.equal((await whoami(c, 'pu-gone')).sub, 'alice');
+      const db = new pg.Client({ connectionString: cluster.db.url });
+      await db.connect();
+      try {
+        const count = async () =>
+          (await db.query("SELECT count(*)::int AS n FROM upstream_user_tokens t JOIN upstreams u ON u.id = t.upstream_id WHERE u.namespace = 'pu-gone'"))
+            .rows[0].n as number;
+        assert.equal(await count(), 1);
+        const id = (await db.query("SELECT id FROM upstreams WHERE namespace = 'pu-gone'")).rows[0].id as string;
+        const revocations = as.counts.revocation;
+        assert.equal((await admin('DELETE', '/tenants/acme/upstreams/pu-gone')).status, 204);
+        assert.equal((await db.query('SELECT count(*)::int AS n FROM upstream_user_tokens WHERE upstream_id = $1', [id])).rows[0].n, 0);
+        assert.ok(as.counts.revocation > revocations, 'revoked at the authorization server');
+      } finally {
+        await db.end();
+      }
+    });
+  });
+
   describe('consent failures: an error page, and the reason with the next elicitation', () => {
     const connectUrl = (i = 0, state = 'x') => `${cluster.gateways[i]!.url}/oauth/upstreams/pu-legacy/connect?state=${encodeURIComponent(state)}`;
+
+    it('a malformed path', async () => {
+      const connect = await fetch(`${cluster.gateways[0]!.url}/oauth/upstreams/%ZZ/connect?state=x`, { redirect: 'manual' });
+      assert.equal(connect.status, 400);
+      assert.match(await connect.text(), /no valid upstream/);
+      const token = await fetch(`${cluster.gateways[0]!.url}/oauth/upstreams/%ZZ/token`, { headers: { authorization: `Bearer ${keys.alice.apiKey}` } });
+      assert.equal(token.status, 400);
+      const unknown = await fetch(`${cluster.gateways[0]!.url}/oauth/upstreams/nope/token`, { headers: { authorization: `Bearer ${keys.alice.apiKey}` } });
+      assert.equal(unknown.status, 404);
+    });
 
     it('a wrong state', async () => {
       for (const state of ['garbage', `${cluster.gateways.length}.AAAA`, '']) {

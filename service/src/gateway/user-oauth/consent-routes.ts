@@ -36,6 +36,15 @@ export interface ConsentRoutesDeps {
 const CONNECT = /^\/oauth\/upstreams\/([^/]+)\/connect$/;
 const TOKEN = /^\/oauth\/upstreams\/([^/]+)\/token$/;
 
+/** A path segment decoded, or undefined when it is not valid percent-encoding. */
+const segment = (s: string): string | undefined => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+};
+
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A small self-contained page (no scripts, no external resources). */
@@ -90,7 +99,9 @@ export function consentRoutes(deps: ConsentRoutesDeps) {
     if (connect) {
       if (method !== 'GET') return page(405, 'Not connected', 'The connect link takes GET.');
       try {
-        const to = await deps.flow.connect(decodeURIComponent(connect[1]!), url.searchParams.get('state'));
+        const ns = segment(connect[1]!);
+        if (ns === undefined) throw new ConsentError('invalid_request', 'the link names no valid upstream');
+        const to = await deps.flow.connect(ns, url.searchParams.get('state'));
         return new Response(null, { status: 302, headers: { location: to.href, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } });
       } catch (err) {
         return failPage(err, 'consent connect');
@@ -102,7 +113,8 @@ export function consentRoutes(deps: ConsentRoutesDeps) {
       if ('error' in caller) return json(401, { error: { code: 'unauthorized', message: caller.description } });
       if (caller.kind === 'anonymous')
         return json(401, { error: { code: 'unauthorized', message: 'authenticate with your API key or OAuth token: per-user tokens belong to a user' } });
-      const ns = decodeURIComponent(token[1]!);
+      const ns = segment(token[1]!);
+      if (ns === undefined) return json(400, { error: { code: 'bad_request', message: 'invalid upstream name in the path' } });
       const up = (await deps.directory.list(caller.tenantId)).find((u) => u.namespace === ns && u.options.auth === 'per-user-oauth');
       if (!up) return json(404, { error: { code: 'not_found', message: `no per-user OAuth upstream "${ns}" in this tenant` } });
       if (method === 'GET') {
