@@ -152,7 +152,10 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     keys.alice = { apiKey: tenant.apiKey, subject: await subjectOf(tenant.apiKey) };
     keys.bob = { apiKey: second.body.apiKey, subject: await subjectOf(second.body.apiKey) };
     as = await startOidcAs({
-      clients: [{ client_id: 'umcp-gateway', client_secret: clientSecret, redirect_uris: cluster.gateways.map((g) => `${g.url}/oauth/upstreams/callback`) }],
+      clients: [
+        { client_id: 'umcp-gateway', client_secret: clientSecret, redirect_uris: cluster.gateways.map((g) => `${g.url}/oauth/upstreams/callback`) },
+        { client_id: 'umcp-public', redirect_uris: cluster.gateways.map((g) => `${g.url}/oauth/upstreams/callback`) },
+      ],
     });
     for (const era of ['modern', 'legacy'] as const) {
       ups[era] = await startProtectedUpstream({ as, era, label: `pu-${era}` });
@@ -418,6 +421,41 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
       assert.deepEqual(all.body.revoked, [keys.bob.subject]);
       const c = await connect('bob', 'legacy', 1);
       await elicitationOf(c.callTool({ name: 'pu-legacy__whoami', arguments: {} }));
+    });
+  });
+
+  describe('client identity', () => {
+    it('a public client (no secret): PKCE only', async () => {
+      const r = await admin('POST', '/tenants/acme/upstreams', {
+        name: 'pu-public',
+        url: ups.legacy.url,
+        auth: 'per-user-oauth',
+        credentials: { userOAuth: { clientId: 'umcp-public', scope: 'mcp:tools' } },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal(r.body.upstream.auth.userOAuthClient, 'umcp-public');
+      const c = await connect('bob', 'legacy', 1);
+      const e = await elicitationOf(c.callTool({ name: 'pu-public__whoami', arguments: {} }));
+      await consent(e.url, 'bob', 0);
+      const me = await whoami(c, 'pu-public');
+      assert.deepEqual([me.sub, me.clientId], ['bob', 'umcp-public']);
+    });
+
+    it('no client configured: the Client ID Metadata Document, refused with a clear page when the AS does not support it', async () => {
+      const doc = await (await fetch(`${cluster.gateways[1]!.url}/oauth/client-metadata.json`)).json();
+      assert.equal(doc.client_id, `${cluster.gateways[1]!.url}/oauth/client-metadata.json`);
+      assert.deepEqual(doc.redirect_uris, [`${cluster.gateways[1]!.url}/oauth/upstreams/callback`]);
+      assert.equal(doc.token_endpoint_auth_method, 'none');
+      const r = await admin('POST', '/tenants/acme/upstreams', { name: 'pu-cimd', url: ups.legacy.url, auth: 'per-user-oauth' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal(r.body.upstream.auth.kind, 'per-user-oauth');
+      const c = await connect('bob', 'legacy', 0);
+      const e = await elicitationOf(c.callTool({ name: 'pu-cimd__whoami', arguments: {} }));
+      const res = await fetch(e.url, { redirect: 'manual' });
+      assert.equal(res.status, 502);
+      assert.match(await res.text(), /no pre-registered OAuth client.*does not advertise Client ID Metadata Documents/);
+      const next = await elicitationOf(c.callTool({ name: 'pu-cimd__whoami', arguments: {} }));
+      assert.match(next.message, /last attempt failed: upstream "pu-cimd" has no pre-registered OAuth client/);
     });
   });
 
