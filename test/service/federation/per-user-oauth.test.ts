@@ -777,5 +777,21 @@ describe('federation: per-caller credentials by token exchange (RFC 8693)', func
     const c = await connectWith(await callerToken('carol'), 'modern');
     const err = await rpcError(c.callTool({ name: 'te-bad__whoami', arguments: {} }));
     assert.match(err.message, /upstream "te-bad".*refused to exchange the caller's token.*invalid_client/);
+    const metrics = await (await fetch(`${cluster.gateways[0]!.url}/metrics`)).text();
+    const count = (outcome: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((l) => l.startsWith(`umcp_upstream_token_exchanges_total{outcome="${outcome}"`))
+          ?.split(' ')
+          .pop() ?? 0,
+      );
+    assert.ok(
+      count('ok') >= 2 && count('failed') >= 1,
+      metrics
+        .split('\n')
+        .filter((l) => l.includes('exchanges'))
+        .join('\n'),
+    );
   });
 });

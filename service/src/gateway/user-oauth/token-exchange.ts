@@ -39,17 +39,17 @@ export class TokenExchanger {
     if (!flight) {
       flight = this.exchange(up, subjectToken)
         .then(
-          (answer) => (this.metrics.exchange('ok'), answer),
+          ({ token, expiresIn }) => {
+            this.metrics.exchange('ok');
+            if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
+            this.cache.set(key, { token, until: Date.now() + Math.max(0, (expiresIn ?? 300) * 1000 - MARGIN_MS) });
+            return token;
+          },
           (err: unknown) => {
             this.metrics.exchange('failed');
             throw err;
           },
         )
-        .then(({ token, expiresIn }) => {
-          if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-          this.cache.set(key, { token, until: Date.now() + Math.max(0, (expiresIn ?? 300) * 1000 - MARGIN_MS) });
-          return token;
-        })
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
