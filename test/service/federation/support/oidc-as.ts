@@ -20,6 +20,8 @@ export interface OidcAs {
   readonly jwksUri: string;
   /** Token endpoint requests by grant type, and revocation requests. */
   readonly counts: { authorization_code: number; refresh_token: number; revocation: number; token_exchange: number };
+  /** Every access and refresh token the token endpoint issued. */
+  readonly issued: readonly string[];
   /** Lifetime of access tokens issued from now on, seconds. */
   ttlSeconds: number;
   close(): Promise<void>;
@@ -128,14 +130,29 @@ export async function startOidcAs(opts: OidcAsOptions): Promise<OidcAs> {
     const grant = ctx.oidc.params?.grant_type;
     if (grant === 'authorization_code' || grant === 'refresh_token') counts[grant]++;
   });
+  const issued: string[] = [];
   http.on('request', (req, res) => {
     if (req.method === 'POST' && req.url === '/token/revocation') counts.revocation++;
+    if (req.method === 'POST' && req.url === '/token') {
+      // Every access and refresh token issued (the leak checks look for each).
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      res.end = ((...args: unknown[]) => {
+        try {
+          const body = JSON.parse(String(args[0] ?? '')) as { access_token?: string; refresh_token?: string };
+          for (const t of [body.access_token, body.refresh_token]) if (t) issued.push(t);
+        } catch {
+          // not JSON: nothing issued
+        }
+        return end(...args);
+      }) as typeof res.end;
+    }
     callback(req, res);
   });
   return {
     issuer,
     jwksUri: `${issuer}/jwks`,
     counts,
+    issued,
     get ttlSeconds() {
       return state.ttlSeconds;
     },
