@@ -59,6 +59,8 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
   const original = { warn: console.warn, error: console.error };
   /** Every consent link the gateway handed out. */
   const links: string[] = [];
+  /** Tokens the upstreams answer with 401 (a revocation the resource learnt of). */
+  const rejected = new Set<string>();
   /** /metrics of the replicas (the leak check reads them too). */
   const metricsTexts: string[] = [];
 
@@ -158,7 +160,7 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
       ],
     });
     for (const era of ['modern', 'legacy'] as const) {
-      ups[era] = await startProtectedUpstream({ as, era, label: `pu-${era}` });
+      ups[era] = await startProtectedUpstream({ as, era, label: `pu-${era}`, rejected });
       const r = await admin('POST', '/tenants/acme/upstreams', {
         name: `pu-${era}`,
         url: ups[era].url,
@@ -376,6 +378,27 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
       assert.equal(as.counts.refresh_token - before, 1, 'one refresh across both replicas');
       assert.equal((await whoami(c1, 'pu-legacy')).sub, 'bob');
       assert.equal(as.counts.refresh_token - before, 1, 'the refreshed token lasts');
+    });
+  });
+
+  describe('401 from the upstream', () => {
+    it('refreshes the refused token once and retries the call with the new one', async () => {
+      const subOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).sub as string;
+      const c = await connect('bob', 'legacy', 1);
+      assert.equal((await whoami(c, 'pu-legacy')).sub, 'bob');
+      const current = [...ups.legacy.seen.tokens.keys()].filter((t) => subOf(t) === 'bob').pop()!;
+      rejected.add(current);
+      const before = as.counts.refresh_token;
+      const unauthorized = ups.legacy.seen.unauthorized;
+      assert.equal((await whoami(c, 'pu-legacy')).sub, 'bob');
+      assert.ok(ups.legacy.seen.unauthorized > unauthorized, 'the upstream refused the token');
+      assert.equal(as.counts.refresh_token - before, 1, 'one refresh');
+      const next = [...ups.legacy.seen.tokens.keys()].filter((t) => subOf(t) === 'bob').pop()!;
+      assert.notEqual(next, current);
+      // The other replica picks up the refreshed token from the store.
+      const c0 = await connect('bob', 'legacy', 0);
+      assert.equal((await whoami(c0, 'pu-legacy')).sub, 'bob');
+      assert.equal(as.counts.refresh_token - before, 1, 'still one refresh');
     });
   });
 

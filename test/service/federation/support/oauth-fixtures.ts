@@ -262,6 +262,8 @@ export interface ProtectedUpstreamOptions {
   /** Scope `whoami` needs (a tool result with isError when the token lacks it). */
   readonly toolScope?: string;
   readonly label?: string;
+  /** Tokens answered with 401 although valid (as after a revocation the resource learnt of). */
+  readonly rejected?: Set<string>;
 }
 
 function buildServer(label: string, toolScope: string | undefined): McpServer {
@@ -296,6 +298,7 @@ export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Pr
   let resourceMetadataUrl = '';
   const verifier = {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
+      if (opts.rejected?.has(token)) throw new OAuthError(OAuthErrorCode.InvalidToken, 'token revoked');
       try {
         const { payload } = await jwtVerify(token, jwks, { issuer: opts.as.issuer, audience: url, algorithms: ['ES256'] });
         return {
