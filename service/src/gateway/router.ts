@@ -14,7 +14,7 @@ import { callContext } from './call-context.js';
 import { asOwn, callForModernCaller, type RequestStateCodecPort } from './modern-call.js';
 import type { PendingInputs } from './pending-inputs.js';
 import type { ClientPool } from './client-pool.js';
-import type { ResolvedUpstream } from './upstream-config.js';
+import { isPerCaller, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 import { relayOptions, routeName } from './upstream-routing.js';
 
@@ -147,7 +147,16 @@ export async function attachFederation(
     });
   }
 
-  const routeTo = (kind: 'tools' | 'prompts', name: string) => routeName(deps, tenantId, kind, name);
+  /** Per-caller upstreams serve tools only (over the caller's own connection, upstream-tool-target.ts). */
+  const onlyShared = <T extends { up: ResolvedUpstream }>(route: T | undefined): T | undefined => {
+    if (route && isPerCaller(route.up))
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `upstream "${route.up.namespace}" takes each caller's own credentials: only its tools are served (not its prompts, resources or completions)`,
+      );
+    return route;
+  };
+  const routeTo = async (kind: 'tools' | 'prompts', name: string) => onlyShared(await routeName(deps, tenantId, kind, name));
   const relay = relayOptions;
 
   /** The parts of a 2026-07-28 caller's upstream request that do not depend on the method. */
@@ -191,7 +200,7 @@ export async function attachFederation(
     const all = await upstreams();
     for (const up of all) {
       const own = up.root ? undefined : upstreamUri(up.namespace, uri);
-      if (own !== undefined) return { up, uri: own };
+      if (own !== undefined) return onlyShared({ up, uri: own });
     }
     const roots = all.filter((u) => u.root);
     if (!roots.length) return undefined;

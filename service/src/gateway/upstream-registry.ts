@@ -191,6 +191,13 @@ export class UpstreamRegistry {
   async test(tenantId: string, namespace: string): Promise<UpstreamTestResult> {
     const up = (await this.deps.directory.list(tenantId)).find((u) => u.namespace === namespace);
     if (!up) throw new NotFoundError(`upstream "${namespace}" not found`);
+    if (up.options.auth !== 'shared')
+      return {
+        namespace,
+        ok: false,
+        latencyMs: 0,
+        error: `auth "${up.options.auth}": the upstream answers only with a user's own token; test it by calling one of its tools as a user`,
+      };
     const started = performance.now();
     const conn = new UpstreamConnection(up, { guard: this.deps.guard, version: this.deps.version, onListChanged: () => undefined });
     try {

@@ -272,6 +272,20 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     });
   });
 
+  describe('what a per-user upstream does not serve', () => {
+    it('prompts and resources answer a clear error; `upstreams test` explains why it cannot connect', async () => {
+      const c = await connect('alice', 'legacy', 0);
+      const prompt = await rpcError(c.getPrompt({ name: 'pu-legacy__anything' }));
+      assert.match(prompt.message, /upstream "pu-legacy" takes each caller's own credentials: only its tools are served/);
+      const resource = await rpcError(c.readResource({ uri: 'pu-legacy+file:///x' }));
+      assert.match(resource.message, /only its tools are served/);
+      const test = await admin('POST', '/tenants/acme/upstreams/pu-legacy/test');
+      assert.equal(test.status, 200);
+      assert.equal(test.body.test.ok, false);
+      assert.match(test.body.test.error, /answers only with a user's own token/);
+    });
+  });
+
   describe('2026-07-28 caller, 2026-07-28 upstream', () => {
     it('first call: input_required with a URL-mode elicitation; the client opens it, the SDK retries, the call works', async () => {
       let asked = 0;
