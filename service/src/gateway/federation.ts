@@ -31,16 +31,10 @@ import type { ResolvedUpstream } from './upstream-config.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import { resolvePassThroughTool, resolveUpstreamTool } from './upstream-tool-target.js';
 import { RemoteTasks } from './upstream-tasks.js';
-import { PgUpstreamTokenStore } from '../store/pg/upstream-token-store.js';
 import type { AuditEntry } from '../store/ports.js';
-import { AuthServerClient } from './user-oauth/auth-server-client.js';
-import { ConsentFlow } from './user-oauth/consent-flow.js';
-import { consentRoutes, type AuthenticateCaller } from './user-oauth/consent-routes.js';
-import { TokenExchanger } from './user-oauth/token-exchange.js';
-import { UserCredentials } from './user-oauth/user-credentials.js';
-import { UserTokenVault } from './user-oauth/user-token-vault.js';
-import { PerCallerListing } from './user-oauth/per-caller-listing.js';
-import { NO_METRICS, userOAuthMetrics } from './user-oauth/user-oauth-metrics.js';
+import type { AuthenticateCaller } from './user-oauth/consent-routes.js';
+import type { UserTokenVault } from './user-oauth/user-token-vault.js';
+import { createUserOAuth } from './user-oauth/user-oauth.js';
 
 /** Options of createFederation. */
 export interface FederationOptions {
@@ -191,39 +185,22 @@ export function createFederation(opts: FederationOptions): Federation {
           roundMs: 120_000,
         })
       : undefined;
-  const tokenStore = new PgUpstreamTokenStore(opts.pool, opts.tenantDb);
-  const authServers = new AuthServerClient(guard);
-  const keyPrefix = opts.keyPrefix ?? 'umcp:';
-  const oauthMetrics = opts.registry ? userOAuthMetrics(opts.registry) : NO_METRICS;
-  const vault =
-    secrets && opts.credentialsRedis
-      ? new UserTokenVault({
-          store: tokenStore,
-          box: secrets,
-          redis: opts.credentialsRedis,
-          keyPrefix,
-          as: authServers,
-          metrics: oauthMetrics,
-          ...(opts.onError && { onError: opts.onError }),
-          // A user connected or lost an upstream: their tools/list changes (listings cached on this replica
-          // are dropped; other replicas' expire within 30 s).
-          onChanged: (tenantId) => {
-            perCaller.clear();
-            announce(tenantId, ['tools']);
-          },
-        })
-      : undefined;
-  const flow =
-    vault && secrets && opts.credentialsRedis
-      ? new ConsentFlow({ redis: opts.credentialsRedis, keyPrefix, box: secrets, directory, vault, as: authServers, ttlMs: opts.consentTtlMs ?? 600_000 })
-      : undefined;
-  const credentials = new UserCredentials({
-    ...(vault && { vault }),
-    ...(flow && { flow }),
-    exchanger: new TokenExchanger(authServers.fetch, oauthMetrics),
+  const userOAuth = createUserOAuth({
+    pool: opts.pool,
+    ...(opts.tenantDb && { tenantDb: opts.tenantDb }),
+    guard,
+    directory,
+    clientPool: pool,
+    box: secrets,
+    redis: opts.credentialsRedis,
+    keyPrefix: opts.keyPrefix ?? 'umcp:',
+    ...(opts.registry && { registry: opts.registry }),
     ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
+    ...(opts.consentTtlMs !== undefined && { consentTtlMs: opts.consentTtlMs }),
+    onChanged: (tenantId) => announce(tenantId, ['tools']),
+    ...(opts.onError && { onError: opts.onError }),
   });
-  const perCaller = new PerCallerListing({ directory, pool, credentials, ...(opts.onError && { onError: opts.onError }) });
+  const { credentials } = userOAuth;
   const toolDeps = () => ({
     directory,
     catalog,
@@ -244,7 +221,7 @@ export function createFederation(opts: FederationOptions): Federation {
     announce: (t) => announce(t),
     // Tokens of a removed per-user upstream are revoked (here and at its AS), not left behind.
     beforeRemove: async (up) => {
-      if (up.options.auth === 'per-user-oauth') await vault?.revoke(up);
+      if (up.options.auth === 'per-user-oauth') await userOAuth.vault?.revoke(up);
     },
     version: opts.version,
   });
@@ -288,7 +265,7 @@ export function createFederation(opts: FederationOptions): Federation {
         ...(opts.pageSize && { pageSize: opts.pageSize }),
         ...(requestState && { requestState }),
         ...(pending && { pending }),
-        perCallerTools: (p, ctx) => perCaller.tools(p, ctx),
+        perCallerTools: (p, ctx) => userOAuth.listing.tools(p, ctx),
       });
     },
     resolveTool(tenantId, name) {
@@ -297,19 +274,8 @@ export function createFederation(opts: FederationOptions): Federation {
     resolvePassThrough(tenantId, name) {
       return resolvePassThroughTool(toolDeps(), tenantId, name);
     },
-    userTokens: vault,
-    oauthRoutes(audit) {
-      if (!vault || !flow) return undefined;
-      return consentRoutes({
-        flow,
-        vault,
-        directory,
-        metrics: oauthMetrics,
-        ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
-        ...(audit && { audit }),
-        ...(opts.onError && { onError: opts.onError }),
-      });
-    },
+    userTokens: userOAuth.vault,
+    oauthRoutes: (audit) => userOAuth.routes(audit),
     async start() {
       await pending?.start();
     },
@@ -323,7 +289,7 @@ export function createFederation(opts: FederationOptions): Federation {
       pending?.close();
       await subscriber?.quit().catch(() => subscriber.disconnect());
       await pool.close();
-      await authServers.close();
+      await userOAuth.close();
     },
   };
 }
