@@ -46,6 +46,10 @@ export const METRICS = {
   limitRefusals: 'umcp_limit_refusals_total',
   /** Counter reads that failed (Redis down or slow; labels: outcome allowed = failed open, refused = failed closed). */
   limitCounterErrors: 'umcp_limit_counter_errors_total',
+  /** Per-user upstream credentials (docs/per-user-credentials.md), by `outcome`. */
+  upstreamUserConsents: 'umcp_upstream_user_consents_total',
+  upstreamUserTokenRefreshes: 'umcp_upstream_user_token_refreshes_total',
+  upstreamTokenExchanges: 'umcp_upstream_token_exchanges_total',
 } as const;
 
 /** The BullMQ queue the worker tier consumes; KEDA's redis trigger reads the wait list `bull:<name>:wait`. */

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { upstreamAdminRoute } from './gateway/admin-routes.js';
 import { limitsAdminRoute } from './gateway/limits/admin-routes.js';
 import { LimitService } from './gateway/limits/limit-service.js';
+import { userTokenAdminRoute } from './gateway/user-token-admin-routes.js';
 import { dlqAdminRoute, taskRedriveAdminRoute } from './tasks/index.js';
 import { createMcpEndpoint, type McpEndpoint, type McpEndpointDeps } from './mcp/endpoint.js';
 import { largeResultMetrics } from './mcp/large-results.js';
@@ -201,6 +202,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           onCredentialsChanged: () => authenticator.invalidate(),
           virtualServers,
           extensions: [
+            userTokenAdminRoute(() => federation.userTokens, federation.directory),
             upstreamAdminRoute(federation.registry, () => federation.secrets),
             limitsAdminRoute(limits),
             virtualServerAdminRoute({
@@ -243,6 +245,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       allowedOrigins: allowedOrigins(config),
       ...(config.PUBLIC_URL && { publicUrl: config.PUBLIC_URL }),
       ...(config.OAUTH_ISSUER && { oauthIssuer: config.OAUTH_ISSUER }),
+      ...(() => {
+        const routes = federation.oauthRoutes((entry) => audit.record(entry));
+        return routes ? { oauthRoutes: routes } : {};
+      })(),
       maxBodyBytes: config.MAX_BODY_BYTES,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       maxDrainBytes: config.MAX_DRAIN_BYTES,

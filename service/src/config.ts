@@ -179,6 +179,9 @@ export const CoreSchema = z.object({
     ),
   FEDERATION_PAGE_SIZE: int(1, 10_000).default(100).describe('Items per page of the merged (built-in + upstream) tools/resources/templates/prompts lists.'),
   UPSTREAM_IDLE_MS: int(1_000, 86_400_000).default(300_000).describe('Close a pooled upstream client unused this long (ms).'),
+  UPSTREAM_CONSENT_TTL_MS: int(5_000, 3_600_000)
+    .default(600_000)
+    .describe('How long a per-user upstream consent link (and its authorization round) stays valid (ms).'),
   UPSTREAM_BREAKER_THRESHOLD: int(1, 1_000).default(3).describe('Consecutive upstream failures (transport errors, timeouts) that open its circuit breaker.'),
   UPSTREAM_HALF_OPEN_MS: int(100, 3_600_000).default(5_000).describe('How long an open upstream breaker waits before a half-open probe (ms).'),
   UPSTREAM_MAX_RESPONSE_BYTES: int(64 * 1024, 1024 * 1024 * 1024)

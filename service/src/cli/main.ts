@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, printer } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
+import { runUpstreamTokensCommand, UPSTREAM_TOKENS_CLI_OPTIONS, UPSTREAM_TOKENS_USAGE } from './upstream-tokens-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
 import { DLQ_CLI_OPTIONS, DLQ_USAGE, runDlqCommand } from './dlq-command.js';
 import { runTasksCommand, TASKS_CLI_OPTIONS, TASKS_USAGE } from './tasks-command.js';
@@ -26,6 +27,7 @@ Commands:
   keys revoke <tenant> <keyId>             revoke a key
   audit [--tenant t] [--limit n]           recent audit log entries
 ${UPSTREAM_USAGE}
+${UPSTREAM_TOKENS_USAGE}
 ${SHARD_USAGE}
 ${DLQ_USAGE}
 ${TASKS_USAGE}
@@ -83,6 +85,7 @@ async function run(argv: string[]): Promise<void> {
       tenant: { type: 'string' },
       limit: { type: 'string' },
       ...UPSTREAM_CLI_OPTIONS,
+      ...UPSTREAM_TOKENS_CLI_OPTIONS,
       ...SHARD_CLI_OPTIONS,
       ...DLQ_CLI_OPTIONS,
       ...TASKS_CLI_OPTIONS,
@@ -99,6 +102,7 @@ async function run(argv: string[]): Promise<void> {
   const token = process.env.ADMIN_TOKEN;
   if (!url || !token) throw new UsageError('set ADMIN_URL and ADMIN_TOKEN (npm start prints both)');
   const api = new AdminClient(url, token);
+  if (await runUpstreamTokensCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runUpstreamCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runShardCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runDlqCommand(api, positionals, values, out, (m) => new UsageError(m))) return;

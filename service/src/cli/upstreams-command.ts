@@ -11,6 +11,7 @@
  *   keys rotate-master
  */
 import { printer, type AdminClient } from './admin-client.js';
+import { userAuthBody } from './upstream-tokens-command.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const UPSTREAM_CLI_OPTIONS = {
@@ -103,7 +104,10 @@ function bodyFrom(v: Values, usage: (m: string) => Error): Record<string, unknow
     ...(v['list-timeout-ms'] !== undefined && { listMs: int(v['list-timeout-ms'], 'list-timeout-ms', usage) }),
   };
   if (v.root && v['no-root']) throw usage('--root and --no-root contradict each other');
+  const perUser = userAuthBody(v, usage);
+  Object.assign(credentials, perUser.credentials);
   return {
+    ...(perUser.auth !== undefined && { auth: perUser.auth }),
     ...(v.url !== undefined && { url: v.url }),
     ...(v.transport !== undefined && { transport: v.transport }),
     ...(v.root && { root: true }),

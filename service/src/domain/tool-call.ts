@@ -33,4 +33,9 @@ export interface ToolTarget {
   authorize(call: ToolCall): void;
   /** Runs the call; resolves with the tools/call result (complete, input_required or a task). */
   invoke(call: ToolCall): Promise<Record<string, unknown>>;
+  /**
+   * Present on targets whose upstream takes each caller's own credentials: the target bound to the call's
+   * caller, or the answer asking the caller to connect first (the user-credentials stage runs it).
+   */
+  bindCaller?(call: ToolCall): Promise<{ target: ToolTarget } | { result: Record<string, unknown> }>;
 }

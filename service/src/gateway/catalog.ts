@@ -29,7 +29,7 @@ import { z } from 'zod';
 import type { TieredCache } from '../store/cache/tiered-cache.js';
 import type { ClientPool } from './client-pool.js';
 import { toolNameProblem } from '../protocol/tool-names.js';
-import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
+import { isPerCaller, NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 import { upstreamLimits } from './upstream-limits.js';
 
@@ -185,6 +185,17 @@ export async function listUpstream(client: Client, up: ResolvedUpstream): Promis
   };
 }
 
+/** What a per-caller upstream contributes to the shared catalog: nothing, with the reason. */
+const PER_CALLER_LISTING: UpstreamListing = {
+  tools: [],
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+  ttlMs: undefined,
+  cacheScope: 'public',
+  warnings: ["per-caller credentials: not listed in the shared catalog; its tools are called by their namespaced names with the caller's own token"],
+};
+
 /** Options of Catalog. */
 export interface CatalogOptions {
   /** Upper bound of a catalog's cache lifetime, ms. @defaultValue 60000 */
@@ -250,6 +261,8 @@ export class Catalog {
     await this.pool.retain(tenantId, new Set(upstreams.map((u) => u.id)));
     const listings = await Promise.all(
       upstreams.map(async (up) => {
+        // Per-caller upstreams answer only with a user's own token: the shared catalog has none.
+        if (isPerCaller(up)) return { up, listing: PER_CALLER_LISTING, era: undefined };
         const conn = this.pool.get(up);
         try {
           return { up, listing: await conn.run((c) => listUpstream(c, up), true), era: conn.era };

@@ -33,9 +33,13 @@ export class ClientPool {
     if (opts.registry) this.registerMetrics(opts.registry);
   }
 
-  /** The connection of `upstream` (created on first use, replaced when the registration changed). */
+  /**
+   * The connection of `upstream` (created on first use, replaced when the registration changed). A copy
+   * bound to a caller (per-user credentials) has a connection of its own: no authenticated connection or
+   * upstream session is shared between users.
+   */
   get(upstream: ResolvedUpstream): UpstreamConnection {
-    const slot = `${upstream.tenantId}/${upstream.id}`;
+    const slot = `${upstream.tenantId}/${upstream.id}${upstream.binding ? `#${upstream.binding.key}` : ''}`;
     const existing = this.conns.get(slot);
     if (existing && existing.upstream.version === upstream.version) return existing;
     if (existing) void existing.close();
@@ -51,7 +55,7 @@ export class ClientPool {
 
   /** Health of a tenant's pooled upstreams on this replica. */
   health(tenantId: string): UpstreamHealth[] {
-    return [...this.conns.values()].filter((c) => c.upstream.tenantId === tenantId).map((c) => c.health());
+    return [...this.conns.values()].filter((c) => c.upstream.tenantId === tenantId && !c.upstream.binding).map((c) => c.health());
   }
 
   /** Closes the connections of a tenant's upstreams that are not in `keep` (removed registrations). */
@@ -81,7 +85,8 @@ export class ClientPool {
 
   private registerMetrics(registry: Registry): void {
     const labelNames = ['tenant', 'upstream'] as const;
-    const conns = () => [...this.conns.values()];
+    // Per-user connections are not reported one by one (labels per user would be unbounded).
+    const conns = () => [...this.conns.values()].filter((c) => !c.upstream.binding);
     new Gauge({
       name: 'umcp_upstream_up',
       help: 'Upstream reachable from this replica (1) or not (0: circuit open or last call failed)',

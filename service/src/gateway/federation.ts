@@ -32,6 +32,10 @@ import type { ResolvedUpstream } from './upstream-config.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import { resolvePassThroughTool, resolveUpstreamTool } from './upstream-tool-target.js';
 import { RemoteTasks } from './upstream-tasks.js';
+import type { AuditEntry } from '../store/ports.js';
+import type { AuthenticateCaller } from './user-oauth/consent-routes.js';
+import type { UserTokenVault } from './user-oauth/user-token-vault.js';
+import { createUserOAuth } from './user-oauth/user-oauth.js';
 
 /** Options of createFederation. */
 export interface FederationOptions {
@@ -78,6 +82,15 @@ export interface FederationOptions {
    */
   readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   readonly onError?: (err: unknown, where: string) => void;
+  /**
+   * Redis for per-user upstream credentials (consent flow records, refresh locks); given on gateways and
+   * workers alike. Without it (or without a key provider) per-user OAuth upstreams cannot be called.
+   */
+  readonly credentialsRedis?: Redis;
+  /** PUBLIC_URL: base of the consent links; default: the origin of the caller's request. */
+  readonly publicUrl?: string;
+  /** How long a consent link and an authorization round stay valid, ms. @defaultValue 600000 */
+  readonly consentTtlMs?: number;
   /**
    * An upstream tool left out of the catalog because of its exposed name (catalog.ts); called once per
    * (tenant, upstream, name) per process, and counted in `umcp_upstream_tools_rejected_total`.
@@ -142,6 +155,15 @@ export interface Federation {
   useNotifier(notifierFor: (tenantId: string) => ServerNotifier): void;
   /** The MCP layer's request-state codec (upstream input_required for 2026-07-28 callers). */
   useRequestState(codec: RequestStateCodecPort): void;
+  /** Users' own upstream tokens (admin listing and revocation); undefined without key provider or Redis. */
+  readonly userTokens: UserTokenVault | undefined;
+  /**
+   * The /oauth/* routes of per-user credentials (consent link, callback, client metadata document, the
+   * user's own token); undefined without key provider or Redis.
+   */
+  oauthRoutes(
+    audit?: (entry: AuditEntry) => Promise<void>,
+  ): ((request: Request, path: string, authenticate: AuthenticateCaller) => Promise<Response | undefined>) | undefined;
   /** Subscribes the cross-replica channels; call before serving. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -193,7 +215,31 @@ export function createFederation(opts: FederationOptions): Federation {
           roundMs: 120_000,
         })
       : undefined;
-  const toolDeps = () => ({ directory, catalog, pool, version: opts.version, ...(requestState && { requestState }), ...(pending && { pending }) });
+  const userOAuth = createUserOAuth({
+    pool: opts.pool,
+    ...(opts.tenantDb && { tenantDb: opts.tenantDb }),
+    guard,
+    directory,
+    clientPool: pool,
+    box: secrets,
+    redis: opts.credentialsRedis,
+    keyPrefix: opts.keyPrefix ?? 'umcp:',
+    ...(opts.registry && { registry: opts.registry }),
+    ...(opts.publicUrl && { publicUrl: opts.publicUrl }),
+    ...(opts.consentTtlMs !== undefined && { consentTtlMs: opts.consentTtlMs }),
+    onChanged: (tenantId) => announce(tenantId, ['tools']),
+    ...(opts.onError && { onError: opts.onError }),
+  });
+  const { credentials } = userOAuth;
+  const toolDeps = () => ({
+    directory,
+    catalog,
+    pool,
+    credentials,
+    version: opts.version,
+    ...(requestState && { requestState }),
+    ...(pending && { pending }),
+  });
   const registry = new UpstreamRegistry({
     store,
     directory,
@@ -203,6 +249,10 @@ export function createFederation(opts: FederationOptions): Federation {
     box: secrets,
     builtinNames: opts.builtinNames,
     announce: (t) => announce(t),
+    // Tokens of a removed per-user upstream are revoked (here and at its AS), not left behind.
+    beforeRemove: async (up) => {
+      if (up.options.auth === 'per-user-oauth') await userOAuth.vault?.revoke(up);
+    },
     version: opts.version,
   });
   return {
@@ -245,6 +295,7 @@ export function createFederation(opts: FederationOptions): Federation {
         ...(opts.pageSize && { pageSize: opts.pageSize }),
         ...(requestState && { requestState }),
         ...(pending && { pending }),
+        perCallerTools: (p, ctx) => userOAuth.listing.tools(p, ctx),
       });
     },
     resolveTool(tenantId, name) {
@@ -253,6 +304,8 @@ export function createFederation(opts: FederationOptions): Federation {
     resolvePassThrough(tenantId, name) {
       return resolvePassThroughTool(toolDeps(), tenantId, name);
     },
+    userTokens: userOAuth.vault,
+    oauthRoutes: (audit) => userOAuth.routes(audit),
     async start() {
       await pending?.start();
     },
@@ -266,6 +319,7 @@ export function createFederation(opts: FederationOptions): Federation {
       pending?.close();
       await subscriber?.quit().catch(() => subscriber.disconnect());
       await pool.close();
+      await userOAuth.close();
     },
   };
 }

@@ -14,7 +14,7 @@ import { callContext } from './call-context.js';
 import { asOwn, callForModernCaller, type RequestStateCodecPort } from './modern-call.js';
 import type { PendingInputs } from './pending-inputs.js';
 import type { ClientPool } from './client-pool.js';
-import type { ResolvedUpstream } from './upstream-config.js';
+import { isPerCaller, type ResolvedUpstream } from './upstream-config.js';
 import type { UpstreamDirectory } from './upstream-directory.js';
 import { relayOptions, routeName } from './upstream-routing.js';
 import { inUpstreamPromptSpan, inUpstreamReadSpan } from './upstream-span.js';
@@ -33,6 +33,8 @@ export interface RouterDeps {
   readonly requestState?: RequestStateCodecPort;
   /** Pending upstream calls waiting for a 2026-07-28 caller's answer (2025-era upstreams). */
   readonly pending?: PendingInputs;
+  /** The caller's own tools of per-caller upstreams (listed with the caller's credentials). */
+  readonly perCallerTools?: (principal: Principal, ctx: ServerContext) => Promise<{ tools: unknown[]; version: string }>;
 }
 
 /** A request handler as registered on the server (the request already validated by the SDK). */
@@ -132,8 +134,9 @@ export async function attachFederation(
     handlers.set(method, async (request, ctx) => {
       const snap = await deps.catalog.get(tenantId);
       const own = builtin ? (((await callOriginal(builtin, method, {}, ctx))[key] as unknown[]) ?? []) : [];
-      const all = [...own, ...(snap[key] as unknown[])];
-      const version = `${snap.version}.${own.length}`;
+      const mine = key === 'tools' && deps.perCallerTools ? await deps.perCallerTools(principal, ctx) : undefined;
+      const all = [...own, ...(snap[key] as unknown[]), ...(mine?.tools ?? [])];
+      const version = `${snap.version}.${own.length}${mine?.version ? `.${mine.version}` : ''}`;
       const cursor = (request.params as { cursor?: string } | undefined)?.cursor;
       const offset = cursor === undefined ? 0 : decodeCursor(cursor, version);
       const next = offset + pageSize < all.length ? encodeCursor(version, offset + pageSize) : undefined;
@@ -146,7 +149,16 @@ export async function attachFederation(
     });
   }
 
-  const routeTo = (kind: 'tools' | 'prompts', name: string) => routeName(deps, tenantId, kind, name);
+  /** Per-caller upstreams serve tools only (over the caller's own connection, upstream-tool-target.ts). */
+  const onlyShared = <T extends { up: ResolvedUpstream }>(route: T | undefined): T | undefined => {
+    if (route && isPerCaller(route.up))
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `upstream "${route.up.namespace}" takes each caller's own credentials: only its tools are served (not its prompts, resources or completions)`,
+      );
+    return route;
+  };
+  const routeTo = async (kind: 'tools' | 'prompts', name: string) => onlyShared(await routeName(deps, tenantId, kind, name));
   const relay = relayOptions;
 
   /** The parts of a 2026-07-28 caller's upstream request that do not depend on the method. */
@@ -196,7 +208,7 @@ export async function attachFederation(
     const all = await upstreams();
     for (const up of all) {
       const own = up.root ? undefined : upstreamUri(up.namespace, uri);
-      if (own !== undefined) return { up, uri: own };
+      if (own !== undefined) return onlyShared({ up, uri: own });
     }
     const roots = all.filter((u) => u.root);
     if (!roots.length) return undefined;

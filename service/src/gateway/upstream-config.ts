@@ -3,6 +3,7 @@
  * the non-secret options stored in `upstreams.options`, the credentials stored encrypted, and the
  * resolved view the client pool connects with.
  */
+import type { AuthProvider } from '@modelcontextprotocol/client';
 import { z } from 'zod';
 
 /** `<namespace>__<name>`: namespaces never contain the separator themselves. */
@@ -46,6 +47,35 @@ export const CredentialsInput = z.strictObject({
         .optional(),
     })
     .optional(),
+  /**
+   * `auth: per-user-oauth`: the gateway's client at the upstream's authorization server. A pre-registered
+   * client (id, with a secret for a confidential client, without for a public one), or none: then the
+   * gateway's Client ID Metadata Document is its client id, when the AS advertises support for it.
+   */
+  userOAuth: z
+    .strictObject({
+      clientId: z.string().min(1).max(512).optional(),
+      clientSecret: z.string().min(1).max(8192).optional(),
+      scope: z.string().max(1024).optional(),
+      /** The only authorization server the users' consent may go to (checked against the discovered one). */
+      issuer: z
+        .url({ protocol: /^https?$/, error: "the authorization server's issuer URL (http or https)" })
+        .max(2048)
+        .optional(),
+    })
+    .refine((o) => o.clientSecret === undefined || o.clientId !== undefined, 'userOAuth.clientSecret needs userOAuth.clientId')
+    .optional(),
+  /** `auth: token-exchange` (RFC 8693): where and as which client the caller's token is exchanged. */
+  tokenExchange: z
+    .strictObject({
+      tokenEndpoint: z.url({ protocol: /^https?$/, error: 'the token endpoint URL (http or https)' }).max(2048),
+      clientId: z.string().min(1).max(512),
+      clientSecret: z.string().min(1).max(8192).optional(),
+      /** RFC 8693 `audience`; default: none (the `resource`, the upstream's URL, names the target). */
+      audience: z.string().min(1).max(2048).optional(),
+      scope: z.string().max(1024).optional(),
+    })
+    .optional(),
 });
 /** Decrypted credentials. */
 export type Credentials = z.infer<typeof CredentialsInput>;
@@ -66,6 +96,8 @@ export const UpstreamOptions = z.strictObject({
   longRunning: z.array(ToolName).max(1000).default([]),
   /** Protocol generation to speak: detected (`auto`), or forced 2026-07-28 (`modern`) / 2025-era (`legacy`). */
   protocol: z.enum(['auto', 'modern', 'legacy']).default('auto'),
+  /** Whose credentials a call carries: the registration's (`shared`), each user's own (`per-user-oauth`), or the caller's token exchanged (`token-exchange`). */
+  auth: z.enum(['shared', 'per-user-oauth', 'token-exchange']).default('shared'),
 });
 /** Parsed options. */
 export type UpstreamOptions = z.output<typeof UpstreamOptions>;
@@ -86,6 +118,8 @@ export const CreateUpstreamBody = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(10_000).optional(),
   longRunning: z.array(ToolName).max(1000).optional(),
   protocol: z.enum(['auto', 'modern', 'legacy']).optional(),
+  /** `per-user-oauth` (each user's own OAuth token) or `token-exchange` (RFC 8693); default `shared`. */
+  auth: z.enum(['shared', 'per-user-oauth', 'token-exchange']).optional(),
 });
 /** Parsed create body. */
 export type CreateUpstreamInput = z.output<typeof CreateUpstreamBody>;
@@ -102,6 +136,7 @@ export const UpdateUpstreamBody = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(10_000).optional(),
   longRunning: z.array(ToolName).max(1000).optional(),
   protocol: z.enum(['auto', 'modern', 'legacy']).optional(),
+  auth: z.enum(['shared', 'per-user-oauth', 'token-exchange']).optional(),
 });
 /** Parsed update body. */
 export type UpdateUpstreamInput = z.output<typeof UpdateUpstreamBody>;
@@ -117,6 +152,24 @@ export interface ResolvedUpstream {
   readonly version: number;
   readonly options: UpstreamOptions;
   readonly credentials: Credentials | undefined;
+  /**
+   * Set on a per-caller copy of a `per-user-oauth` / `token-exchange` upstream (user-credentials.ts): the
+   * caller it is bound to (part of the pool's connection key, so no connection or upstream session is
+   * shared between users) and the auth provider that supplies that caller's token.
+   */
+  readonly binding?: UpstreamBinding;
+}
+
+/** One caller's credentials for an upstream. */
+export interface UpstreamBinding {
+  /** Opaque, stable per (user, upstream): a hash of the subject, never the subject itself. */
+  readonly key: string;
+  readonly authProvider: AuthProvider;
+}
+
+/** Whether calls to the upstream carry each caller's own credentials. */
+export function isPerCaller(up: Pick<ResolvedUpstream, 'options'>): boolean {
+  return up.options.auth !== 'shared';
 }
 
 /** Whether a tool of an upstream is exposed by its allow/deny lists. */
@@ -126,7 +179,11 @@ export function toolAllowed(options: Pick<UpstreamOptions, 'allowTools' | 'denyT
 }
 
 /** Authentication kind implied by credentials (strongest wins). */
-export function authKindOf(c: Credentials | undefined): 'none' | 'header' | 'bearer' | 'oauth-client-credentials' {
+export function authKindOf(
+  c: Credentials | undefined,
+  auth: UpstreamOptions['auth'] = 'shared',
+): 'none' | 'header' | 'bearer' | 'oauth-client-credentials' | 'per-user-oauth' | 'token-exchange' {
+  if (auth !== 'shared') return auth;
   if (!c) return 'none';
   if (c.oauth) return 'oauth-client-credentials';
   if (c.bearer) return 'bearer';
@@ -143,6 +200,17 @@ export function credentialSummary(c: Credentials | undefined): Record<string, un
       oauthClientId: c.oauth.clientId,
       ...(c.oauth.scope && { oauthScope: c.oauth.scope }),
       ...(c.oauth.issuer && { oauthIssuer: c.oauth.issuer }),
+    }),
+    ...(c.userOAuth && {
+      userOAuthClient: c.userOAuth.clientId ?? 'client-id-metadata-document',
+      ...(c.userOAuth.clientSecret && { userOAuthConfidential: true }),
+      ...(c.userOAuth.scope && { userOAuthScope: c.userOAuth.scope }),
+      ...(c.userOAuth.issuer && { userOAuthIssuer: c.userOAuth.issuer }),
+    }),
+    ...(c.tokenExchange && {
+      tokenExchangeEndpoint: c.tokenExchange.tokenEndpoint,
+      tokenExchangeClientId: c.tokenExchange.clientId,
+      ...(c.tokenExchange.audience && { tokenExchangeAudience: c.tokenExchange.audience }),
     }),
   };
 }

@@ -75,7 +75,33 @@ export interface UpstreamRegistryDeps {
   readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   /** Announces a catalog change to the tenant's sessions and listen streams (every replica). */
   readonly announce: (tenantId: string) => void;
+  /** Runs before an upstream is removed (per-user upstreams: every user's tokens revoked, at the AS too). */
+  readonly beforeRemove?: (up: ResolvedUpstream) => Promise<void>;
   readonly version: string;
+}
+
+/**
+ * The credentials an auth mode needs, and what it excludes: per-caller upstreams are never root-mounted
+ * (a root mount is listed at registration with the gateway's own credentials, which such an upstream does
+ * not have) and carry no shared token.
+ */
+function checkAuthMode(up: ResolvedUpstream): void {
+  const c = up.credentials;
+  const mode = up.options.auth;
+  if (mode === 'shared') {
+    if (c?.userOAuth || c?.tokenExchange)
+      throw new UpstreamValidationError('credentials.userOAuth / credentials.tokenExchange need auth "per-user-oauth" / "token-exchange"', 'auth-mode');
+    return;
+  }
+  if (up.root) throw new UpstreamValidationError(`an upstream with auth "${mode}" cannot be root-mounted: register it without root`, 'auth-mode');
+  if (c?.bearer || c?.oauth)
+    throw new UpstreamValidationError(`auth "${mode}" sends each caller's own token: remove credentials.bearer / credentials.oauth`, 'auth-mode');
+  if (mode === 'per-user-oauth' && c?.tokenExchange) throw new UpstreamValidationError('credentials.tokenExchange needs auth "token-exchange"', 'auth-mode');
+  if (mode === 'token-exchange') {
+    if (!c?.tokenExchange)
+      throw new UpstreamValidationError('auth "token-exchange" needs credentials.tokenExchange {tokenEndpoint, clientId, ...}', 'auth-mode');
+    if (c.userOAuth) throw new UpstreamValidationError('credentials.userOAuth needs auth "per-user-oauth"', 'auth-mode');
+  }
 }
 
 /** Admin operations on a tenant's upstreams. */
@@ -92,6 +118,7 @@ export class UpstreamRegistry {
       ...(input.maxConcurrency && { maxConcurrency: input.maxConcurrency }),
       ...(input.longRunning && { longRunning: input.longRunning }),
       ...(input.protocol && { protocol: input.protocol }),
+      ...(input.auth && { auth: input.auth }),
     });
     const id = randomUUID();
     const draft: ResolvedUpstream = {
@@ -105,6 +132,7 @@ export class UpstreamRegistry {
       options,
       credentials: input.credentials,
     };
+    checkAuthMode(draft);
     await this.checkClashes(tenant, draft);
     const record = await this.deps.store.create(await this.toWrite(draft));
     await this.changed(tenant.id);
@@ -124,6 +152,7 @@ export class UpstreamRegistry {
       maxConcurrency: patch.maxConcurrency ?? o.maxConcurrency,
       longRunning: patch.longRunning ?? o.longRunning,
       protocol: patch.protocol ?? o.protocol,
+      auth: patch.auth ?? o.auth,
     });
     const next: ResolvedUpstream = {
       ...current,
@@ -133,6 +162,7 @@ export class UpstreamRegistry {
       options,
       credentials: patch.credentials === null ? undefined : (patch.credentials ?? current.credentials),
     };
+    checkAuthMode(next);
     await this.checkClashes(tenant, next);
     const record = await this.deps.store.update(await this.toWrite(next));
     await this.changed(tenant.id);
@@ -141,6 +171,8 @@ export class UpstreamRegistry {
 
   /** Removes an upstream. */
   async remove(tenantId: string, namespace: string): Promise<void> {
+    const up = (await this.deps.directory.list(tenantId)).find((u) => u.namespace === namespace);
+    if (up && this.deps.beforeRemove) await this.deps.beforeRemove(up);
     await this.deps.store.remove(tenantId, namespace);
     await this.changed(tenantId);
   }
@@ -161,6 +193,13 @@ export class UpstreamRegistry {
   async test(tenantId: string, namespace: string): Promise<UpstreamTestResult> {
     const up = (await this.deps.directory.list(tenantId)).find((u) => u.namespace === namespace);
     if (!up) throw new NotFoundError(`upstream "${namespace}" not found`);
+    if (up.options.auth !== 'shared')
+      return {
+        namespace,
+        ok: false,
+        latencyMs: 0,
+        error: `auth "${up.options.auth}": the upstream answers only with a user's own token; test it by calling one of its tools as a user`,
+      };
     const started = performance.now();
     const conn = new UpstreamConnection(up, { guard: this.deps.guard, version: this.deps.version, onListChanged: () => undefined });
     try {
@@ -294,7 +333,12 @@ export class UpstreamRegistry {
 
   private async toWrite(up: ResolvedUpstream) {
     let sealed: Buffer | null = null;
-    if (up.credentials && authKindOf(up.credentials) !== 'none') {
+    if (up.options.auth === 'per-user-oauth' && !this.deps.box)
+      throw new UpstreamValidationError(
+        'auth "per-user-oauth" stores each user\'s token sealed: configure SECRETS_KMS_KEY_ID or SECRETS_MASTER_KEY on the gateway',
+        'no-master-key',
+      );
+    if (up.credentials && (authKindOf(up.credentials) !== 'none' || up.credentials.userOAuth || up.credentials.tokenExchange)) {
       if (!this.deps.box)
         throw new UpstreamValidationError(
           'credentials cannot be stored: neither SECRETS_KMS_KEY_ID nor SECRETS_MASTER_KEY is configured on the gateway',
@@ -309,7 +353,7 @@ export class UpstreamRegistry {
       url: up.url,
       transport: up.transport,
       root: up.root,
-      authKind: authKindOf(up.credentials),
+      authKind: authKindOf(up.credentials, up.options.auth),
       credentialSummary: credentialSummary(up.credentials),
       credentials: sealed,
       options: up.options as unknown as Record<string, unknown>,

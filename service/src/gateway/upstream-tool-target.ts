@@ -26,7 +26,8 @@ import { asCallerRound, asOwn, callForModernCaller, type RequestStateCodecPort }
 import { exchange } from './passthrough/upstream-exchange.js';
 import type { PendingInputs } from './pending-inputs.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './connection/upstream-answers.js';
-import { NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
+import { isPerCaller, NAMESPACE_SEPARATOR, toolAllowed, type ResolvedUpstream } from './upstream-config.js';
+import type { UserCredentials } from './user-oauth/user-credentials.js';
 import { relayOptions, routeName, type RoutingDeps } from './upstream-routing.js';
 import { asCallerTask, askOnSession, callAsUpstreamTask, followUpstreamTask } from './upstream-tasks.js';
 import { inUpstreamCallSpan } from './upstream-span.js';
@@ -41,6 +42,8 @@ export interface UpstreamToolDeps extends RoutingDeps {
   readonly requestState?: RequestStateCodecPort;
   /** Pending upstream calls waiting for a 2026-07-28 caller's answer (2025-era upstreams). */
   readonly pending?: PendingInputs;
+  /** Per-caller credentials (`auth: per-user-oauth` / `token-exchange` upstreams). */
+  readonly credentials?: UserCredentials;
 }
 
 /** The target serving the tenant's tool `name`, or undefined when no upstream serves it. */
@@ -48,14 +51,44 @@ export async function resolveUpstreamTool(deps: UpstreamToolDeps, tenantId: stri
   const route = await routeName(deps, tenantId, 'tools', name);
   if (!route) return undefined;
   const { up } = route;
-  return {
+  const target = (bound: ResolvedUpstream): ToolTarget => ({
     kind: 'upstream',
     upstream: up.namespace,
     authorize: () => authorize(up, route.name),
     invoke: (call) =>
       inUpstreamCallSpan(up, route.name, () =>
-        call.era === 'modern' && deps.requestState ? callForModern(deps, deps.requestState, up, route.name, call) : callOnSession(deps, up, route.name, call),
+        call.era === 'modern' && deps.requestState
+          ? callForModern(deps, deps.requestState, bound, route.name, call)
+          : callOnSession(deps, bound, route.name, call),
       ),
+  });
+  if (!isPerCaller(up)) return target(up);
+  // Each caller's own credentials: only a target bound to the caller (its own pooled connection) calls it.
+  return {
+    kind: 'upstream',
+    upstream: up.namespace,
+    authorize: () => authorize(up, route.name),
+    invoke: () => Promise.reject(upstreamError(up.namespace, 'auth', 'a per-user upstream was called without binding the caller')),
+    async bindCaller(call) {
+      if (!deps.credentials) throw upstreamError(up.namespace, 'auth', 'per-caller credentials are not available on this gateway');
+      const bound = await deps.credentials.bind(up, call);
+      if ('result' in bound) return { result: bound.result };
+      const inner = target(bound.up);
+      return {
+        target: {
+          ...inner,
+          async invoke(c) {
+            try {
+              return await inner.invoke(c);
+            } catch (err) {
+              const again = await bound.recover(err);
+              if (again) return again;
+              throw err;
+            }
+          },
+        },
+      };
+    },
   };
 }
 
@@ -71,7 +104,8 @@ function authorize(up: ResolvedUpstream, name: string): void {
 export async function resolvePassThroughTool(deps: UpstreamToolDeps, tenantId: string, name: string): Promise<ToolTarget | undefined> {
   const codec = deps.requestState;
   const route = codec && name.includes(NAMESPACE_SEPARATOR) ? await routeName(deps, tenantId, 'tools', name) : undefined;
-  if (!codec || !route || route.up.root) return undefined;
+  // Per-caller upstreams go through the caller's own pooled connection (never this shared HTTP face).
+  if (!codec || !route || route.up.root || isPerCaller(route.up)) return undefined;
   const { up } = route;
   const link = deps.pool.get(up).passThrough();
   if (!link) return undefined;

@@ -21,7 +21,7 @@ import type { Logger } from '../log/logger.js';
 import type { LimitService } from '../gateway/limits/limit-service.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { RateLimiter } from '../store/ports.js';
-import { isAuthFailure, type Authenticator } from './auth.js';
+import { isAuthFailure, type AuthFailure, type Authenticator } from './auth.js';
 import type { HttpMetrics } from './metrics.js';
 import { ConnectionLimiter, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import { drainAfterResponse, readBodyText } from './request-body.js';
@@ -53,6 +53,11 @@ export interface HttpServerDeps {
   publicUrl?: string;
   /** OAuth issuer advertised in the protected-resource metadata. */
   oauthIssuer?: string;
+  /**
+   * The /oauth/* routes (per-user upstream credentials: consent link, callback, client metadata, the
+   * user's own token); `authenticate` checks the request's Authorization as /mcp does. Undefined = 404.
+   */
+  oauthRoutes?: (request: Request, path: string, authenticate: () => Promise<Principal | AuthFailure>) => Promise<Response | undefined>;
   maxBodyBytes: number;
   requestTimeoutMs: number;
   /** How much of a refused request's remaining body is read and discarded so its answer arrives (bytes). */
@@ -315,6 +320,12 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         if (request instanceof Response) return request;
         return deps.admin(request, path.slice(HTTP.adminPrefix.length), requestId);
       }
+    }
+    if (deps.oauthRoutes && path.startsWith('/oauth/')) {
+      const request = await readBody(req, abort);
+      if (request instanceof Response) return request;
+      const answer = await deps.oauthRoutes(request, path, () => deps.authenticator.authenticate(req.headers.authorization ?? null));
+      if (answer) return answer;
     }
     const page = deps.statusPage?.(method, path, req.headers);
     if (page) return page;

@@ -38,6 +38,7 @@ import { builtinTools } from './pipeline/builtin-tools.js';
 import { assemblePipeline, type RequestScope, type Stage, type ToolCallPipeline } from './pipeline/pipeline.js';
 import { recordHandlers, type ServerHandlers } from './pipeline/server-handlers.js';
 import { auditStage } from './pipeline/stages/audit.js';
+import { userCredentialsStage } from './pipeline/stages/user-credentials.js';
 import { authorizeStage } from './pipeline/stages/authorize.js';
 import { largeResultStage } from './pipeline/stages/large-result.js';
 import { limitsStage } from './pipeline/stages/limits.js';
@@ -113,7 +114,7 @@ function mergeCapabilities(list: readonly ServerCapabilities[]): ServerCapabilit
 
 /** The process's tool-call pipeline over the platform parts the factory was given. */
 function toolCallPipeline(deps: ServerFactoryDeps): ToolCallPipeline {
-  const stages: Stage[] = [authorizeStage];
+  const stages: Stage[] = [authorizeStage, userCredentialsStage];
   if (deps.limits && !deps.runsTasks) stages.push(limitsStage(deps.limits));
   if (deps.tasks && !deps.runsTasks) stages.push(taskStage(deps.tasks.service));
   stages.push(validateArgumentsStage({ surfaceErrors: deps.runsTasks === true }), auditStage(deps.audit, deps.logger));

@@ -165,6 +165,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions): Pro
       version: config.VERSION,
       listTtlMs: config.LIST_CACHE_TTL_MS,
       builtinNames,
+      // Per-user upstream credentials: consent records and refresh locks (gateways and workers).
+      credentialsRedis: redis.state,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      ...(config.PUBLIC_URL && { publicUrl: config.PUBLIC_URL }),
+      consentTtlMs: config.UPSTREAM_CONSENT_TTL_MS,
       ...(gateway && {
         ...(opts.registry && { registry: opts.registry }),
         pageSize: config.FEDERATION_PAGE_SIZE,

@@ -141,7 +141,7 @@ describe('federation: OAuth client credentials to upstreams', function () {
           assert.equal(text(await client.callTool({ name: `${ns}__echo`, arguments: { text: 'hi' } })), `${era}:hi`);
           const who = await client.callTool({ name: `${ns}__whoami`, arguments: {} });
           assert.ok(!who.isError, text(who));
-          assert.deepEqual(JSON.parse(text(who)), { clientId, scopes: ['mcp:tools'] });
+          assert.deepEqual(JSON.parse(text(who)), { clientId, scopes: ['mcp:tools'], sub: clientId });
         }
 
         // Exactly two token requests: the `upstreams test` connection and the pooled one; each a

@@ -82,8 +82,11 @@ export class UpstreamClientFactory {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(up.credentials?.headers ?? {})) headers[name.toLowerCase()] = value;
     if (up.credentials?.bearer) headers['authorization'] = `Bearer ${up.credentials.bearer}`;
-    const authProvider = up.credentials?.oauth ? oauthAuthProvider(new UpstreamClientCredentials(up.credentials.oauth), this.sentAuthorization) : undefined;
-    const fetchFn = this.agents.fetchFor(target.url.origin, headers, up.credentials?.oauth ? this.sentAuthorization : undefined);
+    // A per-user binding (user-oauth/user-credentials.ts) supplies that user's token; else the shared OAuth client.
+    const authProvider =
+      up.binding?.authProvider ??
+      (up.credentials?.oauth ? oauthAuthProvider(new UpstreamClientCredentials(up.credentials.oauth), this.sentAuthorization) : undefined);
+    const fetchFn = this.agents.fetchFor(target.url.origin, headers, up.credentials?.oauth && !up.binding ? this.sentAuthorization : undefined);
     const common = { fetch: fetchFn, requestInit: { headers }, ...(authProvider && { authProvider }) };
     if (!join) this.opened = authProvider ? undefined : { url: target.url, fetch: fetchFn, headers };
     const transport =

@@ -3,7 +3,7 @@
  * ordered list of named stages, assembled once per process (server-factory.ts) and run for every call of
  * both protocol eras:
  *
- *   resolve target → authorize → limits → task or direct → validate arguments → audit → large-result offload → invoke
+ *   resolve target → authorize → user credentials → limits → task or direct → validate arguments → audit → large-result offload → invoke
  *
  * `resolve` turns the call into a {@link TargetedCall} (a built-in tool or an upstream's, behind one
  * {@link ToolTarget} interface); each stage then gets the call and the rest of the pipeline (`next`), and

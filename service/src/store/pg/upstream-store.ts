@@ -16,7 +16,7 @@ import { isPgError, PG_UNIQUE_VIOLATION } from './pool.js';
 import { TenantDb } from './routing/tenant-db.js';
 
 /** How the gateway authenticates to an upstream. */
-export type UpstreamAuthKind = 'none' | 'header' | 'bearer' | 'oauth-client-credentials';
+export type UpstreamAuthKind = 'none' | 'header' | 'bearer' | 'oauth-client-credentials' | 'per-user-oauth' | 'token-exchange';
 /** Wire transport of an upstream. */
 export type UpstreamTransport = 'streamable-http' | 'sse';
 
@@ -56,7 +56,7 @@ const Row = z
     url: z.string(),
     transport: z.enum(['streamable-http', 'sse']),
     root: z.boolean(),
-    auth_kind: z.enum(['none', 'header', 'bearer', 'oauth-client-credentials']),
+    auth_kind: z.enum(['none', 'header', 'bearer', 'oauth-client-credentials', 'per-user-oauth', 'token-exchange']),
     credential_summary: z.record(z.string(), z.unknown()),
     credentials: z.instanceof(Buffer).nullable(),
     options: z.record(z.string(), z.unknown()),

@@ -252,7 +252,8 @@ export interface ProtectedUpstreamFixture {
 
 /** Options of startProtectedUpstream. */
 export interface ProtectedUpstreamOptions {
-  readonly as: AuthServerFixture;
+  /** The authorization server whose tokens it accepts (issuer and JWKS are what is read). */
+  readonly as: Pick<AuthServerFixture, 'issuer' | 'jwksUri'>;
   readonly era: 'modern' | 'legacy';
   /** Authorization server named in the resource metadata. @defaultValue `as.issuer` */
   readonly authorizationServer?: string;
@@ -261,6 +262,8 @@ export interface ProtectedUpstreamOptions {
   /** Scope `whoami` needs (a tool result with isError when the token lacks it). */
   readonly toolScope?: string;
   readonly label?: string;
+  /** Tokens answered with 401 although valid (as after a revocation the resource learnt of). */
+  readonly rejected?: Set<string>;
 }
 
 function buildServer(label: string, toolScope: string | undefined): McpServer {
@@ -272,7 +275,7 @@ function buildServer(label: string, toolScope: string | undefined): McpServer {
     const auth = ctx.http?.authInfo;
     if (!auth) return { isError: true, content: [{ type: 'text', text: 'no auth info' }] };
     if (toolScope && !auth.scopes.includes(toolScope)) return { isError: true, content: [{ type: 'text', text: `scope ${toolScope} missing` }] };
-    return { content: [{ type: 'text', text: JSON.stringify({ clientId: auth.clientId, scopes: auth.scopes }) }] };
+    return { content: [{ type: 'text', text: JSON.stringify({ clientId: auth.clientId, scopes: auth.scopes, sub: auth.extra?.['sub'] }) }] };
   });
   return server;
 }
@@ -295,6 +298,7 @@ export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Pr
   let resourceMetadataUrl = '';
   const verifier = {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
+      if (opts.rejected?.has(token)) throw new OAuthError(OAuthErrorCode.InvalidToken, 'token revoked');
       try {
         const { payload } = await jwtVerify(token, jwks, { issuer: opts.as.issuer, audience: url, algorithms: ['ES256'] });
         return {
@@ -304,6 +308,7 @@ export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Pr
             .split(' ')
             .filter(Boolean),
           ...(payload.exp !== undefined && { expiresAt: payload.exp }),
+          ...(payload.sub !== undefined && { extra: { sub: payload.sub } }),
           resource: new URL(url),
         };
       } catch (err) {

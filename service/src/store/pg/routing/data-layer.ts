@@ -33,6 +33,7 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   { name: 'tasks', tenantColumn: 'tenant_id', key: ['id'] },
   { name: 'limits', tenantColumn: 'tenant_id', key: ['id'] },
   { name: 'virtual_servers', tenantColumn: 'tenant_id', key: ['id'] },
+  { name: 'upstream_user_tokens', tenantColumn: 'tenant_id', key: ['tenant_id', 'upstream_id', 'subject'] },
 ];
 
 /** What createPgDataLayer needs from the service config. */
