@@ -83,3 +83,14 @@ export class AdminClient {
 export function printer(json: unknown, out: (line: string) => void): (data: unknown, human: () => void) => void {
   return (data, human) => (json ? out(JSON.stringify(data, null, 2)) : human());
 }
+
+/**
+ * A verb's positional arguments: `need(n, what)` returns exactly `n` of them, URL-encoded for an admin API
+ * path, or throws the usage error `expected <prefix><what>`.
+ */
+export function positionalArgs(args: readonly string[], usage: (message: string) => Error, prefix = ''): (n: number, what: string) => string[] {
+  return (n, what) => {
+    if (args.length !== n) throw usage(`expected ${prefix}${what}`);
+    return args.map(encodeURIComponent);
+  };
+}

@@ -2,7 +2,7 @@
  * `npm run admin -- limits ...`: a tenant's rate limits and daily quotas (docs/limits.md), through the
  * admin API. The API validates (400 naming the field); the CLI only shapes flags into the request body.
  */
-import { printer, type AdminClient } from './admin-client.js';
+import { type AdminClient, positionalArgs, printer } from './admin-client.js';
 
 /** Options these verbs add to the CLI's parseArgs table. */
 export const LIMITS_CLI_OPTIONS = {
@@ -63,10 +63,7 @@ export async function runLimitsCommand(
   const [group, verb, ...args] = positionals;
   if (group !== 'limits') return false;
   const print = printer(values['json'], out);
-  const need = (n: number, what: string) => {
-    if (args.length !== n) throw usage(`expected ${what}`);
-    return args.map(encodeURIComponent);
-  };
+  const need = positionalArgs(args, usage);
   switch (verb) {
     case 'set': {
       const [t, name] = need(2, 'limits set <tenant> <name> (--rate N/<window> | --quota N/day) [options]');

@@ -4,7 +4,7 @@
  * 2 usage error.
  */
 import { parseArgs } from 'node:util';
-import { AdminApiError, AdminClient, printer } from './admin-client.js';
+import { AdminApiError, AdminClient, positionalArgs, printer } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 import { runUpstreamTokensCommand, UPSTREAM_TOKENS_CLI_OPTIONS, UPSTREAM_TOKENS_USAGE } from './upstream-tokens-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
@@ -110,10 +110,7 @@ async function run(argv: string[]): Promise<void> {
   if (await runLimitsCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   if (await runServerCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
-  const need = (n: number, what: string) => {
-    if (args.length !== n) throw new UsageError(`expected ${what}`);
-    return args.map(encodeURIComponent);
-  };
+  const need = positionalArgs(args, (m) => new UsageError(m));
   const print = printer(values.json, out);
 
   switch (`${group} ${verb ?? ''}`.trim()) {

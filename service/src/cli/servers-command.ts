@@ -8,7 +8,7 @@
  *
  * `keys create <tenant> [--scope server:<name>|tool:<name>]...` (cli/main.ts) takes this module's --scope.
  */
-import { printer, type AdminClient } from './admin-client.js';
+import { type AdminClient, positionalArgs, printer } from './admin-client.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const SERVER_CLI_OPTIONS = {
@@ -72,10 +72,7 @@ export async function runServerCommand(
   const [group, verb, ...args] = positionals;
   if (group !== 'servers') return false;
   const print = printer(values.json === true, out);
-  const need = (n: number, what: string) => {
-    if (args.length !== n) throw usage(`expected ${what}`);
-    return args.map(encodeURIComponent);
-  };
+  const need = positionalArgs(args, usage);
   switch (verb) {
     case 'create': {
       const [t] = need(2, 'servers create <tenant> <name> --include <glob>[,<glob>...]');

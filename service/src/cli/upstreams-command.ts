@@ -10,7 +10,7 @@
  *   upstreams update <tenant> <name> [same options as add; --no-root, --clear-credentials]
  *   keys rotate-master
  */
-import { printer, type AdminClient } from './admin-client.js';
+import { type AdminClient, positionalArgs, printer } from './admin-client.js';
 import { userAuthBody } from './upstream-tokens-command.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
@@ -146,10 +146,7 @@ export async function runUpstreamCommand(
     return true;
   }
   if (group !== 'upstreams') return false;
-  const need = (n: number, what: string) => {
-    if (args.length !== n) throw usage(`expected upstreams ${what}`);
-    return args.map(encodeURIComponent);
-  };
+  const need = positionalArgs(args, usage, 'upstreams ');
   switch (verb) {
     case 'add': {
       const [t] = need(1, 'add <tenant> --name <namespace> --url <url>');
