@@ -249,8 +249,8 @@ export function createFederation(opts: FederationOptions): Federation {
     box: secrets,
     builtinNames: opts.builtinNames,
     announce: (t) => announce(t),
-    // Tokens of a removed per-user upstream are revoked (here and at its AS), not left behind.
-    beforeRemove: async (up) => {
+    // Tokens of a removed or re-pointed per-user upstream are revoked (here and at its AS), not left behind.
+    dropUserTokens: async (up) => {
       if (up.options.auth === 'per-user-oauth') await userOAuth.vault?.revoke(up);
     },
     version: opts.version,

@@ -75,8 +75,11 @@ export interface UpstreamRegistryDeps {
   readonly builtinNames: (toolsets: readonly string[]) => { tools: Set<string>; prompts: Set<string> };
   /** Announces a catalog change to the tenant's sessions and listen streams (every replica). */
   readonly announce: (tenantId: string) => void;
-  /** Runs before an upstream is removed (per-user upstreams: every user's tokens revoked, at the AS too). */
-  readonly beforeRemove?: (up: ResolvedUpstream) => Promise<void>;
+  /**
+   * Revokes every user's tokens of a per-user upstream (here and at its AS): before the upstream is removed,
+   * and when an update changes its URL, its auth mode or its credentials.
+   */
+  readonly dropUserTokens?: (up: ResolvedUpstream) => Promise<void>;
   readonly version: string;
 }
 
@@ -85,6 +88,12 @@ export interface UpstreamRegistryDeps {
  * (a root mount is listed at registration with the gateway's own credentials, which such an upstream does
  * not have) and carry no shared token.
  */
+/** Whether an update leaves a per-user upstream's stored tokens pointing at something else. */
+function usersTokensOutlived(current: ResolvedUpstream, next: ResolvedUpstream, patch: UpdateUpstreamInput): boolean {
+  if (current.options.auth !== 'per-user-oauth') return false;
+  return next.options.auth !== 'per-user-oauth' || next.url !== current.url || patch.credentials !== undefined;
+}
+
 function checkAuthMode(up: ResolvedUpstream): void {
   const c = up.credentials;
   const mode = up.options.auth;
@@ -165,6 +174,8 @@ export class UpstreamRegistry {
     checkAuthMode(next);
     await this.checkClashes(tenant, next);
     const record = await this.deps.store.update(await this.toWrite(next));
+    // Users' tokens were issued for this URL, auth mode and client: none of them may reach what it became.
+    if (usersTokensOutlived(current, next, patch)) await this.deps.dropUserTokens?.(current);
     await this.changed(tenant.id);
     return this.view(record);
   }
@@ -172,7 +183,7 @@ export class UpstreamRegistry {
   /** Removes an upstream. */
   async remove(tenantId: string, namespace: string): Promise<void> {
     const up = (await this.deps.directory.list(tenantId)).find((u) => u.namespace === namespace);
-    if (up && this.deps.beforeRemove) await this.deps.beforeRemove(up);
+    if (up) await this.deps.dropUserTokens?.(up);
     await this.deps.store.remove(tenantId, namespace);
     await this.changed(tenantId);
   }

@@ -527,6 +527,38 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     });
   });
 
+  describe('re-pointing', () => {
+    it("an update that changes a per-user upstream's URL drops every user's token (here and at the AS); one that changes a timeout keeps them", async () => {
+      const r = await admin('POST', '/tenants/acme/upstreams', {
+        name: 'pu-moved',
+        url: ups.modern.url,
+        auth: 'per-user-oauth',
+        credentials: { userOAuth: { clientId: 'umcp-gateway', clientSecret, scope: 'mcp:tools' } },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const c = await connect('alice', 'legacy', 0);
+      await consent((await elicitationOf(c.callTool({ name: 'pu-moved__whoami', arguments: {} }))).url, 'alice', 1);
+      assert.equal((await whoami(c, 'pu-moved')).sub, 'alice');
+      const db = new pg.Client({ connectionString: cluster.db.url });
+      await db.connect();
+      try {
+        const count = async () =>
+          (await db.query("SELECT count(*)::int AS n FROM upstream_user_tokens t JOIN upstreams u ON u.id = t.upstream_id WHERE u.namespace = 'pu-moved'"))
+            .rows[0].n as number;
+        assert.equal((await admin('PATCH', '/tenants/acme/upstreams/pu-moved', { timeouts: { callMs: 30_000 } })).status, 200);
+        assert.equal(await count(), 1, 'a timeout change keeps the tokens');
+        const revocations = as.counts.revocation;
+        assert.equal((await admin('PATCH', '/tenants/acme/upstreams/pu-moved', { url: ups.legacy.url })).status, 200);
+        assert.equal(await count(), 0, 'a new URL drops them');
+        assert.ok(as.counts.revocation > revocations, 'revoked at the authorization server');
+        const again = await elicitationOf(c.callTool({ name: 'pu-moved__whoami', arguments: {} }));
+        assert.match(again.url, /\/oauth\/upstreams\/pu-moved\/connect\?/);
+      } finally {
+        await db.end();
+      }
+    });
+  });
+
   describe('consent failures: an error page, and the reason with the next elicitation', () => {
     const connectUrl = (i = 0, state = 'x') => `${cluster.gateways[i]!.url}/oauth/upstreams/pu-legacy/connect?state=${encodeURIComponent(state)}`;
 
