@@ -103,6 +103,8 @@ const alertingSchema = z
         /** UmcpDeadLetters: jobs in the DLQ above which it alerts. @defaultValue 0 */ dlqSize: z.number().int().min(0).optional(),
         /** UmcpPgPoolSaturated: queries waiting for a connection (5 m average). @defaultValue 0 */ poolWaiting: z.number().min(0).optional(),
         /** UmcpReplicationLag: replica lag, s. @defaultValue 30 */ replicationLagSeconds: z.number().positive().optional(),
+        /** UmcpLimitCountersUnavailable: limit checks per second whose counters could not be read (5 m rate). @defaultValue 0 */
+        limitCounterErrorsPerSecond: z.number().min(0).optional(),
       })
       .strict()
       .default({}),

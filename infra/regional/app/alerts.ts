@@ -37,6 +37,8 @@ export interface AlertThresholds {
   readonly poolWaiting?: number;
   /** Replica lag in seconds. @defaultValue 30 */
   readonly replicationLagSeconds?: number;
+  /** Limit checks per second whose counters could not be read (5-minute rate). @defaultValue 0 (any) */
+  readonly limitCounterErrorsPerSecond?: number;
   /** Label of the HTTP status on the request counter. @defaultValue "status" */
   readonly statusLabel?: string;
 }
@@ -121,6 +123,14 @@ export function alertRules(t: AlertThresholds = {}, o: AlertRuleOptions = {}): A
       'page',
       'Read replicas lag behind the writer',
       `The most lagging read replica is {{ $value | humanizeDuration }} behind (threshold alerting.thresholds.replicationLagSeconds = ${t.replicationLagSeconds ?? 30} s).`,
+    ),
+    rule(
+      'UmcpLimitCountersUnavailable',
+      `sum by (namespace) (rate(${METRICS.limitCounterErrors}[5m])) > ${t.limitCounterErrorsPerSecond ?? 0}`,
+      '5m',
+      'page',
+      'Tenant limits cannot read their counters: rates are not enforced, quotas refuse calls',
+      `{{ $value | printf "%.2f" }} limit checks per second could not read their Redis counters over 5 minutes (threshold alerting.thresholds.limitCounterErrorsPerSecond = ${t.limitCounterErrorsPerSecond ?? 0}).`,
     ),
   ];
 }
