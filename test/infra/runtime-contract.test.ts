@@ -84,6 +84,8 @@ const METRIC_OWNERS: Record<string, string[]> = {
   [METRICS.pgPoolIdle]: ['gateway'],
   [METRICS.pgPoolWaiting]: ['gateway'],
   [METRICS.replicationLag]: ['gateway'],
+  // Limits are checked in the gateway's pipeline and HTTP layer; the worker's pipeline has no limits stage.
+  [METRICS.limitCounterErrors]: ['gateway'],
 };
 
 /** Keys of the service's configuration (service/src/config.ts, with every schema it merges). */

@@ -110,7 +110,7 @@ describe('regional app', () => {
         );
       });
 
-      it('alerts on error rate, latency, queue age, DLQ, pool saturation and replication lag', async () => {
+      it('alerts on error rate, latency, queue age, DLQ, pool saturation, replication lag and unreadable limit counters', async () => {
         const r = await runStack(stack);
         const rules = one(r, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs.spec.groups[0].rules;
         const exprs = rules.map((x: { expr: string }) => x.expr).join('\n');
@@ -121,10 +121,11 @@ describe('regional app', () => {
           METRICS.dlqSize,
           METRICS.pgPoolWaiting,
           METRICS.replicationLag,
+          METRICS.limitCounterErrors,
         ]) {
           assert.ok(exprs.includes(m), `an alert reads ${m}`);
         }
-        assert.equal(rules.length, 6);
+        assert.equal(rules.length, 7);
       });
 
       it('exposes the gateway through an Ingress on its hostname', async () => {
