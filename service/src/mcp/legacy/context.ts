@@ -121,6 +121,7 @@ export async function acquireInstance(
   request: Request,
   sink: TransportSink,
 ): Promise<LiveInstance> {
+  const since = ctx.pool.changeCount(principal.tenantId);
   const pooled = ctx.pool.take(session.sessionId, principalFingerprint(principal));
   if (pooled) {
     pooled.transport.bind(sink);
@@ -134,7 +135,9 @@ export async function acquireInstance(
     }
     await pooled.close();
   }
-  return openInstance(ctx, session, principal, request, sink);
+  const opened = await openInstance(ctx, session, principal, request, sink);
+  ctx.pool.lease(opened, since);
+  return opened;
 }
 
 /** Gives an instance back after its exchange: pooled when it ended cleanly, otherwise closed. */

@@ -13,7 +13,8 @@
  *   the stored level through the SDK's own handler).
  * Instances are dropped when the session is deleted (control channel) and when the tenant's tool, prompt or
  * resource lists change (tenant channel: upstreams registered, removed, or changed), so the factory's next
- * instance sees the new surface. Idle instances are closed after `idleMs`; the pool holds at most `maxIdle`
+ * instance sees the new surface; an instance that was in use (or being built) when such a change arrived is
+ * closed when given back, not pooled (each instance is leased with the tenant's change count of its start). Idle instances are closed after `idleMs`; the pool holds at most `maxIdle`
  * (oldest session evicted first) and `maxIdlePerSession` per session.
  */
 import type { Principal } from '../../domain/principal.js';
@@ -58,6 +59,10 @@ export class InstancePool {
   private readonly maxPerSession: number;
   private readonly idleMs: number;
   private readonly sweeper: NodeJS.Timeout;
+  /** Tenant -> list changes this replica has seen (dropTenant). */
+  private readonly changes = new Map<string, number>();
+  /** The tenant's change count when each instance out of the pool was taken, or when its build began. */
+  private readonly leases = new WeakMap<LiveInstance, number>();
 
   /** @param idleSink where an idle instance's late messages go (e.g. notifications to the session's GET stream). */
   constructor(
@@ -83,6 +88,16 @@ export class InstancePool {
     return this.size;
   }
 
+  /** The tenant's list changes seen so far: read before building an instance, handed to {@link lease}. */
+  changeCount(tenantId: string): number {
+    return this.changes.get(tenantId) ?? 0;
+  }
+
+  /** Records that `instance` reflects its tenant's lists as of `changeCount` (read before it was built). */
+  lease(instance: LiveInstance, changeCount: number): void {
+    this.leases.set(instance, changeCount);
+  }
+
   /** Takes an idle instance of `sid` built for the same principal; undefined when there is none. */
   take(sid: string, fingerprint: string): LiveInstance | undefined {
     const list = this.idle.get(sid);
@@ -92,12 +107,18 @@ export class InstancePool {
     const [entry] = list.splice(i, 1);
     this.size--;
     if (list.length === 0) this.idle.delete(sid);
+    // Pooled means current: a change since it was given back would have closed it.
+    this.leases.set(entry!.instance, this.changeCount(entry!.tenantId));
     return entry!.instance;
   }
 
-  /** Gives an instance back after its exchange; closes it when it is not idle or the pool is full. */
+  /**
+   * Gives an instance back after its exchange; closes it when it is not idle, the pool is full, or its
+   * tenant's lists changed since it was leased (or it never was).
+   */
   give(sid: string, principal: Principal, instance: LiveInstance): void {
-    if (!instance.transport.idle || this.maxIdle === 0 || this.maxPerSession === 0) {
+    const current = this.leases.get(instance) === this.changeCount(principal.tenantId);
+    if (!current || !instance.transport.idle || this.maxIdle === 0 || this.maxPerSession === 0) {
       void instance.close();
       return;
     }
@@ -125,6 +146,7 @@ export class InstancePool {
 
   /** Closes the idle instances of a tenant's sessions (its lists changed: the factory builds another surface). */
   dropTenant(tenantId: string): void {
+    this.changes.set(tenantId, this.changeCount(tenantId) + 1);
     for (const [sid, list] of this.idle) {
       const keep = list.filter((e) => e.tenantId !== tenantId || (this.discard(e), false));
       if (keep.length === 0) this.idle.delete(sid);

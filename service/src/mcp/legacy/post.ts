@@ -116,6 +116,7 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     return Response.json({ jsonrpc: '2.0', id: init.id, error: { code: -32602, message: 'Invalid initialize params' } }, { status: 400 });
   }
   const sessionId = randomBytes(32).toString('hex');
+  const since = ctx.pool.changeCount(principal.tenantId);
   const product = await buildServer(ctx, principal, request, params.data.protocolVersion);
   let answer!: (m: JSONRPCMessage) => void;
   const answered = new Promise<JSONRPCMessage>((resolve) => (answer = resolve));
@@ -150,7 +151,9 @@ async function initialize(ctx: LegacyContext, request: Request, principal: Princ
     ctx.logger.info({ sessionId, tenantId: principal.tenantId, protocolVersion }, 'legacy: session created');
     // The instance that ran initialize serves the session's next exchange on this replica without a restore.
     keep = true;
-    releaseInstance(ctx, sessionId, principal, { transport, close, logLevel: undefined });
+    const instance = { transport, close, logLevel: undefined };
+    ctx.pool.lease(instance, since);
+    releaseInstance(ctx, sessionId, principal, instance);
     return Response.json(response, { headers: { 'mcp-session-id': sessionId } });
   } finally {
     if (!keep) await close();

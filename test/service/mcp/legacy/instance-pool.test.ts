@@ -63,6 +63,9 @@ describe('legacy sessions: live instances pooled per replica', function () {
     const sid = await initialize(a.url);
     await Promise.all([call(a.url, sid, 1, 'sleep', { ms: 100 }), call(a.url, sid, 2, 'sleep', { ms: 100 })]);
     assert.equal(built.A, 2);
+    // An instance goes back to the pool once its exchange is logged and its lease released, just after the
+    // client has the answer: on a loaded machine the next batch could otherwise come first and build a third.
+    await new Promise((r) => setTimeout(r, 200));
     await Promise.all([call(a.url, sid, 3, 'sleep', { ms: 100 }), call(a.url, sid, 4, 'sleep', { ms: 100 })]);
     assert.equal(built.A, 2);
   });
@@ -100,6 +103,21 @@ describe('legacy sessions: live instances pooled per replica', function () {
       await call(a.url, sid, id, 'echo', { text: 'x' });
     }
     assert.equal(built.A, 2, 'A built a new instance within 1 s of the change published on B');
+  });
+
+  it('does not pool an instance that was serving an exchange when a tenant list change arrived', async () => {
+    const sid = await initialize(a.url);
+    await call(a.url, sid, 1, 'echo', { text: 'x' });
+    const before = built.A;
+    // The change reaches A while its instance is out of the pool, serving the call: dropTenant finds nothing idle.
+    const slow = new SseReader(await post(a.url, AUTH, sid, toolCall(2, 'sleep', { ms: 400 })));
+    await new Promise((r) => setTimeout(r, 50));
+    await b.handler.notifyTenant('t-acme', { method: 'notifications/tools/list_changed' });
+    await new Promise((r) => setTimeout(r, 100));
+    await slow.rest();
+    await new Promise((r) => setTimeout(r, 100));
+    await call(a.url, sid, 3, 'echo', { text: 'x' });
+    assert.equal(built.A, before + 1, 'the instance given back after the change was closed, and a new one built');
   });
 
   it('answers 404 on a replica holding a pooled instance of a session deleted elsewhere', async () => {
