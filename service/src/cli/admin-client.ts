@@ -80,6 +80,21 @@ export class AdminClient {
  * The CLI's one output rule: with `--json` the API's JSON, pretty-printed; otherwise the command's own
  * human-readable lines.
  */
+/** Parsed command-line options, as `node:util` parseArgs returns them. */
+export type CliValues = Record<string, string | boolean | string[] | undefined>;
+
+/**
+ * One command group of the admin CLI: runs the verb in `positionals` and resolves true, or resolves false
+ * when the command is not one of its own; bad usage throws `usage(message)`.
+ */
+export type CommandRunner = (
+  api: AdminClient,
+  positionals: readonly string[],
+  values: CliValues,
+  out: (line: string) => void,
+  usage: (message: string) => Error,
+) => Promise<boolean>;
+
 export function printer(json: unknown, out: (line: string) => void): (data: unknown, human: () => void) => void {
   return (data, human) => (json ? out(JSON.stringify(data, null, 2)) : human());
 }

@@ -3,7 +3,7 @@
  * (service/src/tasks/admin-routes.ts). Replay and purge take one task id, `--all`, or a filter
  * (`--tenant`, `--tool`); a replayed task keeps its id, so the client polling it sees it complete.
  */
-import { printer, type AdminClient } from './admin-client.js';
+import { printer, type CommandRunner } from './admin-client.js';
 
 /** Options these verbs add to the CLI's parseArgs table. */
 export const DLQ_CLI_OPTIONS = {
@@ -17,7 +17,6 @@ export const DLQ_USAGE = `  dlq list [--tenant t] [--tool n]        dead-lettere
   dlq replay <taskId> | --all | --tenant t [--tool n]   back onto the queue under the same task id
   dlq purge <taskId> | --all | --tenant t [--tool n]    delete dead letters`;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
 interface Letter {
   taskId: string;
   tenantId: string;
@@ -28,13 +27,7 @@ interface Letter {
 }
 
 /** Runs a `dlq` verb; returns false when the command is not one. */
-export async function runDlqCommand(
-  api: AdminClient,
-  positionals: readonly string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (message: string) => Error,
-): Promise<boolean> {
+export const runDlqCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, verb, ...args] = positionals;
   if (group !== 'dlq') return false;
   const print = printer(values.json, out);
@@ -74,4 +67,4 @@ export async function runDlqCommand(
     default:
       throw usage(`unknown dlq verb "${verb ?? ''}" (list, show, replay, purge)`);
   }
-}
+};

@@ -2,7 +2,7 @@
  * `npm run admin -- limits ...`: a tenant's rate limits and daily quotas (docs/limits.md), through the
  * admin API. The API validates (400 naming the field); the CLI only shapes flags into the request body.
  */
-import { type AdminClient, positionalArgs, printer } from './admin-client.js';
+import { positionalArgs, printer, type CommandRunner, type CliValues } from './admin-client.js';
 
 /** Options these verbs add to the CLI's parseArgs table. */
 export const LIMITS_CLI_OPTIONS = {
@@ -25,8 +25,6 @@ export const LIMITS_USAGE = `  limits set <tenant> <name> (--rate N/<window> | -
   limits delete <tenant> <id|name>         delete a limit
   limits usage <tenant>                    current counters of the tenant's limits`;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
 interface LimitJson {
   id: string;
   name: string;
@@ -44,7 +42,7 @@ interface UsageJson {
   resetsInSeconds: number;
 }
 
-const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
+const str = (v: CliValues[string]) => (typeof v === 'string' ? v : undefined);
 
 /** One line per limit: name, id, what it counts, how much, selectors, split, action. */
 export function limitLine(l: LimitJson): string {
@@ -53,13 +51,7 @@ export function limitLine(l: LimitJson): string {
 }
 
 /** Runs a `limits` verb; returns false when the command is not one. */
-export async function runLimitsCommand(
-  api: AdminClient,
-  positionals: readonly string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (message: string) => Error,
-): Promise<boolean> {
+export const runLimitsCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, verb, ...args] = positionals;
   if (group !== 'limits') return false;
   const print = printer(values['json'], out);
@@ -115,4 +107,4 @@ export async function runLimitsCommand(
     default:
       throw usage(`unknown limits verb "${verb ?? ''}" (set, list, delete, usage)`);
   }
-}
+};

@@ -4,7 +4,7 @@
  * 2 usage error.
  */
 import { parseArgs } from 'node:util';
-import { AdminApiError, AdminClient, positionalArgs, printer } from './admin-client.js';
+import { AdminApiError, AdminClient, positionalArgs, printer, type CommandRunner } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 import { runUpstreamTokensCommand, UPSTREAM_TOKENS_CLI_OPTIONS, UPSTREAM_TOKENS_USAGE } from './upstream-tokens-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
@@ -102,13 +102,17 @@ async function run(argv: string[]): Promise<void> {
   const token = process.env.ADMIN_TOKEN;
   if (!url || !token) throw new UsageError('set ADMIN_URL and ADMIN_TOKEN (npm start prints both)');
   const api = new AdminClient(url, token);
-  if (await runUpstreamTokensCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
-  if (await runUpstreamCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
-  if (await runShardCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
-  if (await runDlqCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
-  if (await runTasksCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
-  if (await runLimitsCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
-  if (await runServerCommand(api, positionals, values, out, (m) => new UsageError(m))) return;
+  // `upstreams tokens` before `upstreams`: the first group that owns the command runs it.
+  const groups: CommandRunner[] = [
+    runUpstreamTokensCommand,
+    runUpstreamCommand,
+    runShardCommand,
+    runDlqCommand,
+    runTasksCommand,
+    runLimitsCommand,
+    runServerCommand,
+  ];
+  for (const run of groups) if (await run(api, positionals, values, out, (m) => new UsageError(m))) return;
   const [group, verb, ...args] = positionals;
   const need = positionalArgs(args, (m) => new UsageError(m));
   const print = printer(values.json, out);

@@ -8,7 +8,7 @@
  *
  * `keys create <tenant> [--scope server:<name>|tool:<name>]...` (cli/main.ts) takes this module's --scope.
  */
-import { type AdminClient, positionalArgs, printer } from './admin-client.js';
+import { positionalArgs, printer, type CommandRunner } from './admin-client.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const SERVER_CLI_OPTIONS = {
@@ -27,7 +27,6 @@ export const SERVER_USAGE = `  servers create <tenant> <name> --include <glob>[,
   servers show <tenant> <name>             one virtual server
   servers delete <tenant> <name>           delete it (its sessions and scoped keys then see nothing)`;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
 interface ServerJson {
   name: string;
   include: string[];
@@ -62,13 +61,7 @@ const serverLines = (s: ServerJson, out: (line: string) => void) => {
 };
 
 /** Runs a `servers` verb; false when `positionals` is not one. */
-export async function runServerCommand(
-  api: AdminClient,
-  positionals: string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (m: string) => Error,
-): Promise<boolean> {
+export const runServerCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, verb, ...args] = positionals;
   if (group !== 'servers') return false;
   const print = printer(values.json === true, out);
@@ -114,4 +107,4 @@ export async function runServerCommand(
     default:
       throw usage(`unknown command "servers ${verb ?? ''}" (create, list, show, delete)`);
   }
-}
+};

@@ -2,7 +2,7 @@
  * `npm run admin -- tenants move <tenant> --to <shard>`, `tenants shard <tenant>` and `shards list`: the
  * data layer's CLI verbs, a thin client of /admin/v1/shards and /admin/v1/tenants/:tenant/{shard,move}.
  */
-import { printer, type AdminClient } from './admin-client.js';
+import { printer, type CommandRunner } from './admin-client.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const SHARD_CLI_OPTIONS = {
@@ -13,8 +13,6 @@ export const SHARD_CLI_OPTIONS = {
 export const SHARD_USAGE = `  tenants move <tenant> --to <shard>      move a tenant's data to another shard (copy, catch up, brief write freeze, switch, verify)
   tenants shard <tenant>                  show the tenant's shard placement
   shards list                             list shards with region and tenant count`;
-
-type Values = Record<string, string | boolean | string[] | undefined>;
 
 interface ShardJson {
   id: string;
@@ -36,13 +34,7 @@ interface MoveJson {
 }
 
 /** Runs a shard verb; false when `positionals` is not one of them. */
-export async function runShardCommand(
-  api: AdminClient,
-  positionals: readonly string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (message: string) => Error,
-): Promise<boolean> {
+export const runShardCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, verb, ...args] = positionals;
   const print = printer(values.json, out);
   if (group === 'shards' && verb === 'list') {
@@ -72,4 +64,4 @@ export async function runShardCommand(
     return true;
   }
   return false;
-}
+};

@@ -4,7 +4,7 @@
  * docs/operations.md). PostgreSQL is the system of record; the job is rebuilt from the task record.
  */
 import { parseDuration } from '../tasks/duration.js';
-import { printer, type AdminClient } from './admin-client.js';
+import { printer, type CommandRunner } from './admin-client.js';
 
 /** Options these verbs add to the CLI's parseArgs table. */
 export const TASKS_CLI_OPTIONS = {
@@ -16,16 +16,8 @@ export const TASKS_CLI_OPTIONS = {
 export const TASKS_USAGE = `  tasks redrive [--region r] [--older-than d]   re-enqueue unfinished tasks whose job is missing from the queue
                                            (--region: tasks accepted there; --older-than: unchanged for d, e.g. 5m; default 1m)`;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
 /** Runs a `tasks` verb; returns false when the command is not one. */
-export async function runTasksCommand(
-  api: AdminClient,
-  positionals: readonly string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (message: string) => Error,
-): Promise<boolean> {
+export const runTasksCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, verb, ...args] = positionals;
   if (group !== 'tasks') return false;
   if (verb !== 'redrive') throw usage(`unknown tasks verb "${verb ?? ''}" (redrive)`);
@@ -41,4 +33,4 @@ export async function runTasksCommand(
     out(`redriven ${r.redriven.length}${r.redriven.length ? `: ${r.redriven.join(' ')}` : ''} (skipped ${r.skipped}: still queued or running)`),
   );
   return true;
-}
+};

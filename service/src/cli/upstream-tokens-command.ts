@@ -9,7 +9,7 @@
  *   upstreams tokens list <tenant> <name>              the users with a token (never the tokens)
  *   upstreams tokens revoke <tenant> <name> [<user>]   one user's token, or every user's (also at the AS)
  */
-import { printer, type AdminClient } from './admin-client.js';
+import { printer, type CommandRunner, type CliValues } from './admin-client.js';
 
 /** Options parseArgs must know for these flags and verbs. */
 export const UPSTREAM_TOKENS_CLI_OPTIONS = {
@@ -33,10 +33,8 @@ export const UPSTREAM_TOKENS_USAGE = `  upstreams add|update ... --auth per-user
   upstreams tokens list <tenant> <name>            users holding a token for a per-user upstream
   upstreams tokens revoke <tenant> <name> [<user>] revoke one user's token (or every user's), also at the AS`;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
 /** The `auth` field and the per-user credentials of an add/update body, from the flags. */
-export function userAuthBody(v: Values, usage: (m: string) => Error): { auth?: string; credentials?: Record<string, unknown> } {
+export function userAuthBody(v: CliValues, usage: (m: string) => Error): { auth?: string; credentials?: Record<string, unknown> } {
   const s = (k: string) => v[k] as string | undefined;
   const userOAuth = {
     ...(s('user-oauth-client-id') !== undefined && { clientId: s('user-oauth-client-id') }),
@@ -64,13 +62,7 @@ export function userAuthBody(v: Values, usage: (m: string) => Error): { auth?: s
 }
 
 /** Runs an `upstreams tokens ...` command; returns false when `positionals` is not one. */
-export async function runUpstreamTokensCommand(
-  api: AdminClient,
-  positionals: readonly string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (message: string) => Error,
-): Promise<boolean> {
+export const runUpstreamTokensCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, sub, verb, ...args] = positionals;
   if (group !== 'upstreams' || sub !== 'tokens') return false;
   const print = printer(values.json, out);
@@ -96,4 +88,4 @@ export async function runUpstreamTokensCommand(
     return true;
   }
   throw usage('expected upstreams tokens list|revoke <tenant> <name> [<user>]');
-}
+};

@@ -10,7 +10,7 @@
  *   upstreams update <tenant> <name> [same options as add; --no-root, --clear-credentials]
  *   keys rotate-master
  */
-import { type AdminClient, positionalArgs, printer } from './admin-client.js';
+import { positionalArgs, printer, type CommandRunner, type CliValues } from './admin-client.js';
 import { userAuthBody } from './upstream-tokens-command.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
@@ -48,7 +48,6 @@ export const UPSTREAM_USAGE = `  upstreams add <tenant> --name <ns> --url <url> 
   upstreams test <tenant> <name>           connect, list, show protocol generation and counts
   keys rotate-master                       re-wrap every tenant data key under the current master key (KMS or local)`;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
 interface UpstreamJson {
   namespace: string;
   url: string;
@@ -74,7 +73,7 @@ const int = (s: unknown, name: string, usage: (m: string) => Error) => {
 };
 
 /** Builds the JSON body of add/update from the flags. */
-function bodyFrom(v: Values, usage: (m: string) => Error): Record<string, unknown> {
+function bodyFrom(v: CliValues, usage: (m: string) => Error): Record<string, unknown> {
   const headers: Record<string, string> = {};
   for (const h of (v.header as string[] | undefined) ?? []) {
     const i = h.indexOf(':');
@@ -130,13 +129,7 @@ const line = (u: UpstreamJson) =>
  * Runs an `upstreams ...` or `keys rotate-master` command; returns false when `positionals` is not one.
  * @param usage builds the CLI's usage error (exit code 2)
  */
-export async function runUpstreamCommand(
-  api: AdminClient,
-  positionals: readonly string[],
-  values: Values,
-  out: (line: string) => void,
-  usage: (message: string) => Error,
-): Promise<boolean> {
+export const runUpstreamCommand: CommandRunner = async (api, positionals, values, out, usage) => {
   const [group, verb, ...args] = positionals;
   const print = printer(values.json, out);
   if (group === 'keys' && verb === 'rotate-master') {
@@ -210,4 +203,4 @@ export async function runUpstreamCommand(
     default:
       throw usage(`unknown command "upstreams ${verb ?? ''}" (add, list, show, update, remove, test)`);
   }
-}
+};
