@@ -64,44 +64,44 @@ export class SqsTaskQueue extends pulumi.ComponentResource {
       parent,
     );
     const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-age`,
-      {
-        alarmDescription: 'The oldest waiting task job is too old (workers down or too few): docs/operations.md#umcpqueuebacklogold',
-        namespace: 'AWS/SQS',
-        metricName: 'ApproximateAgeOfOldestMessage',
-        dimensions: { QueueName: queue.name },
-        statistic: 'Maximum',
-        period: 60,
-        evaluationPeriods: 5,
-        threshold: args.maxAgeSeconds ?? 300,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
-        alarmActions: actions,
-        okActions: actions,
-        tags,
-      },
-      parent,
-    );
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-dlq-depth`,
-      {
-        alarmDescription: 'Task jobs in the dead-letter queue; inspect and replay: docs/operations.md#umcpdeadletters',
-        namespace: 'AWS/SQS',
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensions: { QueueName: dlq.name },
-        statistic: 'Maximum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: args.maxDeadLetters ?? 0,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
-        alarmActions: actions,
-        okActions: actions,
-        tags,
-      },
-      parent,
-    );
+    /** A CloudWatch alarm on one SQS metric of one queue: its maximum per minute above `threshold`. */
+    const alarm = (
+      suffix: string,
+      a: { description: string; metricName: string; queueName: pulumi.Input<string>; evaluationPeriods: number; threshold: number },
+    ) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${suffix}`,
+        {
+          alarmDescription: a.description,
+          namespace: 'AWS/SQS',
+          metricName: a.metricName,
+          dimensions: { QueueName: a.queueName },
+          statistic: 'Maximum',
+          period: 60,
+          evaluationPeriods: a.evaluationPeriods,
+          threshold: a.threshold,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+          alarmActions: actions,
+          okActions: actions,
+          tags,
+        },
+        parent,
+      );
+    alarm('age', {
+      description: 'The oldest waiting task job is too old (workers down or too few): docs/operations.md#umcpqueuebacklogold',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      queueName: queue.name,
+      evaluationPeriods: 5,
+      threshold: args.maxAgeSeconds ?? 300,
+    });
+    alarm('dlq-depth', {
+      description: 'Task jobs in the dead-letter queue; inspect and replay: docs/operations.md#umcpdeadletters',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      queueName: dlq.name,
+      evaluationPeriods: 1,
+      threshold: args.maxDeadLetters ?? 0,
+    });
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.dlqUrl = dlq.url;
