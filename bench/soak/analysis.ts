@@ -3,6 +3,10 @@
  * over the second half of the load (least-squares slope, MB/min, per gateway), and the RSS after the
  * load against the baseline before it.
  */
+import { quantile } from '../../test/e2e/load/http-load.js';
+
+/** The q-quantile of `values` (nearest rank): the load helpers' own. */
+export { quantile };
 
 /** Least-squares slope of y over x. */
 export function slope(points: readonly { x: number; y: number }[]): number {
@@ -17,13 +21,6 @@ export function slope(points: readonly { x: number; y: number }[]): number {
     den += (p.x - mx) ** 2;
   }
   return den === 0 ? NaN : num / den;
-}
-
-/** The q-quantile of `values` (nearest rank). */
-export function quantile(values: readonly number[], q: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 /** The median of `values`. */

@@ -4,9 +4,9 @@
  * covers the last second); the clients connected to Redis (INFO clients) and to PostgreSQL
  * (pg_stat_activity), both without the sampler's own connection.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { rssOf, socketsOf } from '../../test/e2e/load/http-load.js';
 
 /** One second's figures. */
 export interface Sample {
@@ -18,21 +18,10 @@ export interface Sample {
   pgConnections: number;
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function sockets(pid: number): number {
-  let n = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
+/** A /proc reading of a gateway; one that is gone fails the second's sample (a gap), as a NaN would poison the maxima. */
+function present(value: number, what: string, pid: number): number {
+  if (Number.isNaN(value)) throw new Error(`no ${what} for process ${pid}`);
+  return value;
 }
 
 async function scrape(url: string): Promise<{ heapMb: number; lagMs: number }> {
@@ -62,7 +51,12 @@ export async function startSampler(opts: {
       const gateways = await Promise.all(
         opts.gateways.map(async (g) => {
           const m = await scrape(g.url).catch(() => ({ heapMb: NaN, lagMs: NaN }));
-          return { rssMb: rssMb(g.pid), heapMb: m.heapMb, lagMs: m.lagMs, sockets: sockets(g.pid) };
+          return {
+            rssMb: present(rssOf(g.pid), 'RSS', g.pid) / 1024 / 1024,
+            heapMb: m.heapMb,
+            lagMs: m.lagMs,
+            sockets: present(socketsOf(g.pid), 'sockets', g.pid),
+          };
         }),
       );
       const info = await redis.info('clients');

@@ -10,6 +10,7 @@
  * Beside them, a set of `subscriptions/listen` streams stays open and is renewed in turn (held streams).
  */
 import { Agent, request } from 'undici';
+import { modernHeaders } from '../../test/e2e/load/http-load.js';
 
 export const MODERN = '2026-07-28';
 export const LEGACY = '2025-11-25';
@@ -22,17 +23,6 @@ const meta = (caps: Record<string, unknown> = {}) => ({
   'io.modelcontextprotocol/clientInfo': { name: 'umcp-soak', version: '1.0.0' },
   'io.modelcontextprotocol/clientCapabilities': caps,
 });
-
-function modernHeaders(key: string, method: string, name?: string): Record<string, string> {
-  return {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': MODERN,
-    'mcp-method': method,
-    ...(name !== undefined && { 'mcp-name': name }),
-    authorization: `Bearer ${key}`,
-  };
-}
 
 /** The last JSON-RPC message with an id in a JSON or SSE body. */
 function finalMessage(body: string): { result?: any; error?: { code: number; message: string } } | undefined {
