@@ -28,6 +28,7 @@ export const METRICS = {
   activeSessions: 'umcp_active_sessions',
   openSseStreams: 'umcp_open_sse_streams',
   toolCallsPassedThrough: 'umcp_tool_calls_passed_through_total',
+  toolCallsDirect: 'umcp_tool_calls_direct_total',
   upstreamToolsRejected: 'umcp_upstream_tools_rejected_total',
   pgPoolTotal: 'umcp_pg_pool_total',
   pgPoolIdle: 'umcp_pg_pool_idle',

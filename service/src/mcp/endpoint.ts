@@ -6,8 +6,9 @@
  *   (tenant-handlers.ts keeps them bounded).
  *   Validation (envelope, MCP-Protocol-Version / Mcp-Method / Mcp-Name / Mcp-Param headers, 413,
  *   -32700/-32600/-32601/-32602, unsupported versions) is the SDK's; this module adds 406, 415, draining,
- *   metrics and SSE bookkeeping. A tools/call of a connected 2026-07-28 upstream's tool may skip the SDK
- *   altogether (passthrough.ts decides, before anything is sent).
+ *   metrics and SSE bookkeeping. A tools/call of a connected 2026-07-28 upstream's tool, or of a built-in
+ *   tool of a direct toolset, may skip the SDK server altogether (passthrough.ts decides, before anything
+ *   is sent).
  * - 2025-era (sessionful): routed with the SDK's `isLegacyRequest` to the legacy leg (legacy-leg.ts,
  *   implemented in ./legacy).
  *
@@ -31,6 +32,7 @@ import { createLegacyLeg, type LegacyLeg } from './legacy-leg.js';
 import { mcpMetrics, methodLabel } from './metrics.js';
 import { RotatingRequestStateCodec, bindToCaller } from './request-state.js';
 import { passThrough, type PassThroughDeps } from './passthrough.js';
+import { createBuiltinCatalog } from './builtin-catalog.js';
 import { authInfoFor, createTenantServerFactory, principalOf, SERVER_NAME } from './server-factory.js';
 import { SseTracker } from './sse-tracker.js';
 import { TenantHandlers } from './tenant-handlers.js';
@@ -169,12 +171,15 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     ...(deps.largeResults && { largeResults: deps.largeResults }),
     ...(deps.limits && { limits: deps.limits }),
   });
-  // 2026-07-28 tools/call of a connected 2026-07-28 upstream's tool: bytes to the upstream, not the SDK (passthrough.ts).
+  // 2026-07-28 tools/call without the SDK server (passthrough.ts): a connected 2026-07-28 upstream's tool
+  // as bytes to the upstream, a direct built-in on the caller's cached instance (builtin-catalog.ts).
   const federation = deps.federation;
   const tasks = deps.tasks;
-  const passThroughDeps: PassThroughDeps | undefined = federation && {
+  const catalog = createBuiltinCatalog({ deployment: deps.deployment, notifierFor, requestState });
+  const passThroughDeps: PassThroughDeps = {
     pipeline: tenantFactory.pipeline,
-    resolve: (tenantId, name) => federation.resolvePassThrough(tenantId, name),
+    ...(federation && { resolve: (tenantId: string, name: string) => federation.resolvePassThrough(tenantId, name) }),
+    builtins: (principal) => catalog.builtinsOf(principal),
     ...(tasks && { taskPolicy: () => tasks.policyLookup() }),
     serverInfo: { name: SERVER_NAME, version: deps.deployment.version },
   };
@@ -277,13 +282,10 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     }
     labels.era = 'modern';
     // A restricted view renames and filters names: its calls take the SDK path, where the view applies.
-    const passed =
-      isPost && passThroughDeps && !ViewResolver.restricted(principal)
-        ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId)
-        : undefined;
+    const passed = isPost && !ViewResolver.restricted(principal) ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
     if (passed) {
-      metrics.passedThrough.inc();
-      return sse.track(passed, false, () => undefined);
+      (passed.kind === 'direct' ? metrics.direct : metrics.passedThrough).inc();
+      return sse.track(passed.response, false, () => undefined);
     }
     const listen = labels.method === 'subscriptions/listen';
     // Upstream resources a listen stream asks for are subscribed upstream while the stream is open.

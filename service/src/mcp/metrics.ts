@@ -50,6 +50,7 @@ export interface McpMetrics {
   readonly openSseStreams: client.Gauge;
   /** tools/call requests of 2026-07-28 callers forwarded to a 2026-07-28 upstream as bytes (pass-through). */
   readonly passedThrough: client.Counter;
+  readonly direct: client.Counter;
 }
 
 /** Registers (or reuses, when another endpoint in this process did) the MCP metrics in `registry`. */
@@ -93,6 +94,15 @@ export function mcpMetrics(registry: client.Registry = client.register): McpMetr
         new client.Counter({
           name: METRICS.toolCallsPassedThrough,
           help: 'tools/call requests forwarded to a 2026-07-28 upstream as bytes (pass-through), not through the SDK',
+          registers: [],
+        }),
+    ),
+    direct: getOrCreate(
+      METRICS.toolCallsDirect,
+      () =>
+        new client.Counter({
+          name: METRICS.toolCallsDirect,
+          help: 'tools/call requests of a built-in tool answered on the direct path (no per-request server; builtin-catalog.ts)',
           registers: [],
         }),
     ),

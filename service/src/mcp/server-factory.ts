@@ -221,7 +221,11 @@ export function createTenantServerFactory(deps: ServerFactoryDeps): TenantServer
 }
 
 /** What the toolsets of one instance may use. */
-function toolsetContext(principal: Principal, deps: ServerFactoryDeps, toolSearch?: ToolSearchPort): ToolsetContext {
+export function toolsetContext(
+  principal: Principal,
+  deps: Pick<ServerFactoryDeps, 'deployment' | 'notifierFor' | 'requestState'>,
+  toolSearch?: ToolSearchPort,
+): ToolsetContext {
   return {
     principal,
     ...(toolSearch && { toolSearch }),

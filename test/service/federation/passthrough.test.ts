@@ -127,4 +127,48 @@ describe('federation: pass-through of 2026-07-28 tool calls', function () {
     await res.text();
     assert.equal((await passedThrough()) - before, 0);
   });
+
+  it('answers -32020 (400) for a missing Mcp-Method or an Mcp-Name that disagrees with the body, as the SDK path does', async () => {
+    const cases: [string, Record<string, string | undefined>][] = [
+      ['Mcp-Name names another tool', { 'mcp-name': 'mod__progress' }],
+      ['Mcp-Name missing', { 'mcp-name': undefined }],
+      ['Mcp-Method missing', { 'mcp-method': undefined }],
+    ];
+    for (const [what, change] of cases) {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'mod__echo',
+      };
+      for (const [name, value] of Object.entries(change))
+        if (value === undefined) delete headers[name];
+        else headers[name] = value;
+      const before = await passedThrough();
+      const res = await fetch(cluster.gateways[0]!.mcpUrl, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 8,
+          method: 'tools/call',
+          params: {
+            name: 'mod__echo',
+            arguments: { text: 'x' },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      });
+      const body = (await res.json()) as { error?: { code: number } };
+      assert.equal(res.status, 400, what);
+      assert.equal(body.error?.code, -32020, `${what}: ${JSON.stringify(body)}`);
+      assert.equal((await passedThrough()) - before, 0, what);
+    }
+  });
 });
