@@ -15,7 +15,14 @@
  * The HTTP layer has already checked Host/Origin, authenticated the principal, applied the tenant
  * rate limit and assigned a request id. Not here: auth, rate limits, health, admin.
  */
-import { createMcpHandler, isJsonContentType, isLegacyRequest, type McpServerFactory, type ServerNotifier } from '@modelcontextprotocol/server';
+import {
+  classifyInboundRequest,
+  createMcpHandler,
+  isJsonContentType,
+  type InboundClassificationOutcome,
+  type McpServerFactory,
+  type ServerNotifier,
+} from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -126,6 +133,17 @@ async function readBody(request: Request, limit: number, preread?: string): Prom
   } catch {
     return { text, tooLarge: false };
   }
+}
+
+/** The SDK's classification of a request whose body has been read (what `isLegacyRequest` computes from it). */
+function classify(request: Request, parsed: unknown): InboundClassificationOutcome {
+  return classifyInboundRequest({
+    httpMethod: request.method,
+    protocolVersionHeader: request.headers.get('mcp-protocol-version') ?? undefined,
+    mcpMethodHeader: request.headers.get('mcp-method') ?? undefined,
+    mcpNameHeader: request.headers.get('mcp-name') ?? undefined,
+    ...(parsed !== undefined && { body: parsed }),
+  });
 }
 
 /** Creates the endpoint of one replica. */
@@ -274,15 +292,16 @@ export async function createMcpEndpoint(deps: McpEndpointDeps): Promise<McpEndpo
     text: string | undefined,
   ): Promise<Response> {
     // A POST whose body is empty or not JSON is the legacy leg's (as the SDK classifies it: 2025-era
-    // transports answer it with -32700); the body has been read, so the SDK predicate gets the value.
-    const isLegacy = isPost && parsed === undefined ? true : await isLegacyRequest(request, parsed, { maxRequestBodySize: config.MCP_MAX_BODY_BYTES });
-    if (isLegacy) {
+    // transports answer it with -32700); anything else is classified once, here, as `isLegacyRequest` would.
+    const route = isPost && parsed === undefined ? undefined : classify(request, parsed);
+    if (route === undefined || route.kind === 'legacy') {
       labels.era = 'legacy';
       return legacyLeg.handle(request, principal, info, text === undefined ? undefined : { text, parsed });
     }
     labels.era = 'modern';
     // A restricted view renames and filters names: its calls take the SDK path, where the view applies.
-    const passed = isPost && !ViewResolver.restricted(principal) ? await passThrough(passThroughDeps, request, parsed, principal, info.requestId) : undefined;
+    const passed =
+      isPost && !ViewResolver.restricted(principal) ? await passThrough(passThroughDeps, request, parsed, route, principal, info.requestId) : undefined;
     if (passed) {
       (passed.kind === 'direct' ? metrics.direct : metrics.passedThrough).inc();
       return sse.track(passed.response, false, () => undefined);

@@ -14,12 +14,12 @@
  * declared the tasks extension, a tool that runs as a gateway task, an upstream not connected yet.
  */
 import {
-  classifyInboundRequest,
   isCallToolResult,
   PROTOCOL_VERSION_META_KEY,
   ProtocolError,
   ProtocolErrorCode,
   SERVER_INFO_META_KEY,
+  type InboundClassificationOutcome,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../domain/principal.js';
@@ -59,22 +59,18 @@ function callOf(parsed: unknown): { id: string | number; params: ToolCallParams 
   return { id: body.id, params: params as ToolCallParams };
 }
 
-/** Whether the request, whose call has a target, may skip the SDK server (see the module comment). */
-function admissible(request: Request, parsed: unknown, params: ToolCallParams): boolean {
+/**
+ * Whether the request, whose call has a target, may skip the SDK server (see the module comment); `route` is
+ * the SDK's classification of it (the endpoint's, made once per request).
+ */
+function admissible(request: Request, route: InboundClassificationOutcome, params: ToolCallParams): boolean {
+  if (route.kind !== 'modern' || route.messageKind !== 'request') return false;
   let paramHeaders = false;
   request.headers.forEach((_value, name) => void (paramHeaders ||= name.startsWith('mcp-param-')));
   if (paramHeaders) return false;
   // The SDK's standard-header rung (not exported): Mcp-Method present, Mcp-Name mirroring params.name. A
   // missing header, a Base64 sentinel or a mismatch goes the SDK's way, which answers it (-32020).
   if (header(request, 'mcp-method') === undefined || header(request, 'mcp-name')?.trim() !== params.name) return false;
-  const route = classifyInboundRequest({
-    httpMethod: 'POST',
-    protocolVersionHeader: header(request, 'mcp-protocol-version'),
-    mcpMethodHeader: header(request, 'mcp-method'),
-    mcpNameHeader: header(request, 'mcp-name'),
-    body: parsed,
-  });
-  if (route.kind !== 'modern' || route.messageKind !== 'request') return false;
   const meta = params._meta as Record<string, unknown> | undefined;
   if (meta?.[PROTOCOL_VERSION_META_KEY] !== '2026-07-28' || header(request, 'mcp-protocol-version') !== '2026-07-28') return false;
   return !declaresExtension({ mcpReq: { envelope: meta } });
@@ -104,20 +100,21 @@ function delivered(result: Record<string, unknown>, serverInfo: PassThroughDeps[
 }
 
 /**
- * Serves `request` on the pass-through or the direct path, or resolves undefined when it must go the SDK's
- * way (nothing has been sent then). `kind` says which path answered.
+ * Serves `request` (its body `parsed`, classified as `route`) on the pass-through or the direct path, or
+ * resolves undefined when it must go the SDK's way (nothing has been sent then). `kind` says which path answered.
  */
 export async function passThrough(
   deps: PassThroughDeps,
   request: Request,
   parsed: unknown,
+  route: InboundClassificationOutcome,
   principal: Principal,
   requestId: string | undefined,
 ): Promise<{ response: Response; kind: 'passed' | 'direct' } | undefined> {
   const call = callOf(parsed);
   if (!call) return undefined;
   const found = await targetOf(deps, principal, call.params.name);
-  if (!found || !admissible(request, parsed, call.params)) return undefined;
+  if (!found || !admissible(request, route, call.params)) return undefined;
   const builtin = found.target.kind === 'builtin';
   const taskPolicy = deps.taskPolicy?.();
   // An upstream's tool that runs as a gateway task goes the SDK's way. A built-in's policy is the task
