@@ -54,12 +54,12 @@ function frameStage(n: ProfileNode, leaf: boolean): Stage | undefined {
   if (/^nm:(ioredis|@ioredis|redis-parser|redis-errors)\//.test(w) || w.startsWith('src:store/redis/')) return 'Redis';
   if (/^nm:(pg|pg-pool|pg-protocol|pg-types|postgres-[a-z]+)\//.test(w) || w.startsWith('src:store/pg/')) return 'PG';
   if (/^nm:(undici|@modelcontextprotocol\/client)\//.test(w)) return 'SDK client / undici';
-  if (/^nm:(pino|pino-std-serializers|sonic-boom|prom-client|thread-stream)\//.test(w) || w.startsWith('src:log/') || /^src:.*metrics\.ts$/.test(w))
+  if (/^nm:(pino|pino-std-serializers|sonic-boom|prom-client|thread-stream)\//.test(w) || w.startsWith('src:log/') || /^src:.*metrics\.[jt]s$/.test(w))
     return 'logging / metrics';
   if (w.startsWith('src:gateway/') || /^nm:cockatiel\//.test(w)) return 'federation router';
   if (w.startsWith('src:tasks/')) return 'tasks layer';
   if (w.startsWith('src:tools/')) return 'built-in tools';
-  if (w === 'src:http/auth.ts' || /^nm:jose\//.test(w)) return 'auth';
+  if (/^src:http\/auth\.[jt]s$/.test(w) || /^nm:jose\//.test(w)) return 'auth';
   if (w.startsWith('src:mcp/') || w.startsWith('src:protocol/')) return 'mcp endpoint / era classification';
   if (/^nm:@modelcontextprotocol\/(server|core|node)\//.test(w)) return 'SDK server';
   if (w.startsWith('src:http/') || /^node:(_http_|net$|internal\/http)/.test(w)) return 'http edge';
