@@ -2,13 +2,15 @@
  * The platform as production runs it, for the pipeline bench: the compiled gateway
  * (`node dist/service/src/gateway-main.js`, what the image's CMD runs after `npm run build`) and, on demand,
  * compiled task workers (`node dist/service/src/worker-main.js`), each a child process with only the
- * environment the manifests give it (image ENV + ConfigMap/Secret keys, docs/runtime-contract.md), where
- * the cloud endpoints are the test PostgreSQL (a fresh database) and Redis (a fresh key prefix). Not
- * covered: TLS, KMS and S3 (local blob store), nginx/ALB in front.
+ * environment the manifests give it (image ENV + ConfigMap/Secret keys + the Deployment's NODE_OPTIONS,
+ * docs/runtime-contract.md), where the cloud endpoints are the test PostgreSQL (a fresh database) and Redis
+ * (a fresh key prefix). Not covered: TLS, KMS and S3 (local blob store), nginx/ALB in front.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_REQUESTS } from '../../infra/regional/app/types.js';
+import { heapLimitMiB } from '../../infra/regional/app/workloads.js';
 import { freePort } from '../../service/src/local/free-port.js';
 import { httpOk, ManagedProcess, waitFor } from '../../service/src/local/cluster/managed-process.js';
 import { REPO_ROOT } from '../../service/src/local/cluster/local-cluster.js';
@@ -16,6 +18,9 @@ import { createTestDatabase, createTestRedisPrefix, testServiceUrls, type TestDa
 
 const GATEWAY_JS = 'dist/service/src/gateway-main.js';
 const WORKER_JS = 'dist/service/src/worker-main.js';
+
+/** The Deployments' own env: the V8 heap sized to the pod's memory limit (512Mi by default). */
+export const DEPLOYMENT_NODE_OPTIONS = `--max-old-space-size=${heapLimitMiB(DEFAULT_REQUESTS.memory)}`;
 
 /** A running compiled gateway (plus the workers started on it). */
 export interface CompiledPlatform {
@@ -44,6 +49,7 @@ export async function startCompiledPlatform(dir: string, extraEnv: Record<string
     PATH: process.env.PATH,
     // Image ENV (service/Dockerfile.gateway), then the manifests' keys with local stand-ins.
     NODE_ENV: 'production',
+    NODE_OPTIONS: DEPLOYMENT_NODE_OPTIONS,
     HOST: '127.0.0.1',
     PORT: String(port),
     DATABASE_URL: db.url,

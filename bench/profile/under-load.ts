@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ensureTool } from '../../service/src/local/cluster/system-tools.js';
 import { wrkPost } from '../cluster/wrk.js';
 import { toolCallBody, toolCallHeaders } from '../cluster/targets.js';
-import { startCompiledPlatform } from '../pipeline/compiled-platform.js';
+import { DEPLOYMENT_NODE_OPTIONS, startCompiledPlatform } from '../pipeline/compiled-platform.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const out = process.argv[3] ?? '/tmp/umcp-profile';
@@ -21,7 +21,7 @@ const log = (line: string) => process.stderr.write(`profile: ${line}\n`);
 const wrk = ensureTool('wrk', 'wrk', log);
 const profDir = join(out, `under-load-${Date.now()}`);
 mkdirSync(profDir, { recursive: true });
-const platform = await startCompiledPlatform(out, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` });
+const platform = await startCompiledPlatform(out, { NODE_OPTIONS: `${DEPLOYMENT_NODE_OPTIONS} --cpu-prof --cpu-prof-dir=${profDir}` });
 let calls = 0;
 try {
   const key = await platform.tenant('profile');

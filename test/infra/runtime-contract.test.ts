@@ -59,6 +59,8 @@ const TIERS: Record<string, string> = { gateway: 'service/Dockerfile.gateway', w
 const READ_BY_LIBRARIES: Record<string, string> = {
   // libpq's convention, honoured by node-postgres: the shard URLs carry no password (the shard map stores them).
   PGPASSWORD: 'pg (node-postgres) for URLs without a password',
+  // The V8 heap sized to the container's memory limit (infra/regional/app/workloads.ts heapLimitMiB).
+  NODE_OPTIONS: 'node itself (--max-old-space-size)',
 };
 
 /**

@@ -21,10 +21,26 @@ const probe = (tier: Tier, path: string, periodSeconds: number, failureThreshold
   timeoutSeconds: 2,
 });
 
+const QUANTITY_UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/**
+ * V8's old-space limit (MiB) for a container whose memory limit is `memory` (a binary Kubernetes quantity,
+ * as the stack config accepts it): half of it. Without a limit V8 sizes its heap from what it can see and
+ * lets garbage pile up (measured: a gateway under load at 360 MB RSS with 55 MB live); with it, major
+ * collections start long before the OOM killer would, and the other half is left to code, buffers, sockets
+ * and the young generation.
+ */
+export function heapLimitMiB(memory: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(memory);
+  if (!m) throw new Error(`memory "${memory}" is not a binary Kubernetes quantity such as "512Mi"`);
+  return Math.max(64, Math.floor((Number(m[1]) * QUANTITY_UNITS[m[2] ?? '']!) / 2 ** 20 / 2));
+}
+
 /**
  * A tier's Deployment: requests (limits = requests for memory and ephemeral storage, no CPU limit),
  * startup/readiness/liveness probes on the contract's health paths, zone then host topology spread,
- * non-root read-only root filesystem, /tmp sized to the ephemeral-storage request.
+ * non-root read-only root filesystem, /tmp sized to the ephemeral-storage request, and the V8 heap sized to
+ * the memory limit (`NODE_OPTIONS`, {@link heapLimitMiB}).
  */
 export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.Deployment {
   const labels = tierLabels(tier);
@@ -65,6 +81,7 @@ export function deployment(tier: Tier, t: ResolvedTier, ctx: WorkloadContext, se
                 image: t.image,
                 ports: [{ name: port.name, containerPort: port.containerPort, protocol: 'TCP' }],
                 envFrom: [{ configMapRef: { name: ctx.configMapName } }, { secretRef: { name: ctx.secretName } }],
+                env: [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapLimitMiB(memory)}` }],
                 resources: {
                   requests: { cpu, memory, 'ephemeral-storage': ephemeralStorage },
                   limits: { memory, 'ephemeral-storage': ephemeralStorage },

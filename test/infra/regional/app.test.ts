@@ -1,5 +1,5 @@
 /**
- * Workloads: request defaults and per-stack overrides, probes on the contract paths, zone spread, PDBs,
+ * Workloads: request defaults and per-stack overrides, the V8 heap sized to the memory limit, probes on the contract paths, zone spread, PDBs,
  * HPA (CPU + requests/s), KEDA on the BullMQ wait list, scheduled scale-down outside prod, network
  * policies, alerts on the contract's metric names, and the stack outputs the global stack reads.
  */
@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { HTTP, METRICS, QUEUE } from '../../../contract/index.js';
 import { REGIONAL_OUTPUTS } from '../../../infra/global/region-pool.js';
 import { checkAppArgs } from '../../../infra/regional/app/index.js';
+import { heapLimitMiB } from '../../../infra/regional/app/workloads.js';
 import { ofType, one, REGIONAL_STACKS, runStack, isProd } from '../support/stacks.js';
 import type { MockRunResult } from '../../../infra/tools/mock-run.js';
 
@@ -20,6 +21,15 @@ const EXPECTED_REQUESTS: Record<string, Record<'gateway' | 'worker', [string, st
 };
 
 describe('regional app', () => {
+  it('heap limit: half of a binary quantity in MiB, at least 64; anything else is refused', () => {
+    assert.equal(heapLimitMiB('512Mi'), 256);
+    assert.equal(heapLimitMiB('1Gi'), 512);
+    assert.equal(heapLimitMiB('1048576Ki'), 512);
+    assert.equal(heapLimitMiB('536870912'), 256);
+    assert.equal(heapLimitMiB('64Mi'), 64);
+    assert.throws(() => heapLimitMiB('512M'), /not a binary Kubernetes quantity/);
+  });
+
   for (const stack of REGIONAL_STACKS) {
     describe(`stack ${stack}`, () => {
       it('requests CPU, memory and ephemeral storage per the defaults and the stack overrides', async () => {
@@ -29,6 +39,15 @@ describe('regional app', () => {
           const res = container(r, tier).resources;
           assert.deepEqual(res.requests, { cpu, memory, 'ephemeral-storage': eph }, `${tier} requests`);
           assert.deepEqual(res.limits, { memory, 'ephemeral-storage': eph }, `${tier} limits`);
+        }
+      });
+
+      it("sizes each tier's V8 heap to half its memory limit (NODE_OPTIONS), so garbage is collected before the OOM killer acts", async () => {
+        const r = await runStack(stack);
+        const mib = (q: string) => Number(/^(\d+)(Mi|Gi)$/.exec(q)![1]) * (q.endsWith('Gi') ? 1024 : 1);
+        for (const tier of ['gateway', 'worker'] as const) {
+          const memory = EXPECTED_REQUESTS[stack]![tier][1];
+          assert.deepEqual(container(r, tier).env, [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${mib(memory) / 2}` }], tier);
         }
       });
 
@@ -47,7 +66,12 @@ describe('regional app', () => {
             assert.equal(c[probe].httpGet.port, ports[tier].name, `${tier} ${probe} port`);
           const annotations = one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.metadata.annotations;
           assert.equal(annotations['prometheus.io/port'], String(ports[tier].containerPort), `${tier} scrape annotation`);
-          assert.equal(c.env, undefined, `${tier}: no env beyond the ConfigMap and Secret (UMCP_ROLE and POD_NAME were never read)`);
+          const own = (c.env as { name: string }[]).map((e) => e.name);
+          assert.deepEqual(
+            own,
+            ['NODE_OPTIONS'],
+            `${tier}: no env beyond the ConfigMap, the Secret and the heap size (UMCP_ROLE and POD_NAME were never read)`,
+          );
           const spec = one(r, 'kubernetes:apps/v1:Deployment', `-${tier}`).inputs.spec.template.spec;
           assert.equal(spec.topologySpreadConstraints[0].topologyKey, 'topology.kubernetes.io/zone');
           assert.equal(spec.securityContext.runAsNonRoot, true);
