@@ -96,32 +96,30 @@ describe('federation: pass-through of 2026-07-28 tool calls', function () {
     assert.equal(modern.seen.aborted, aborted + 1);
   });
 
+  /** POSTs a 2026-07-28 tools/call of `mod__echo` as bytes: `caps` its client capabilities, `change` its headers (undefined removes one). */
+  const rawCall = (caps: Record<string, unknown>, change: Record<string, string | undefined> = {}) => {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${apiKey}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'mod__echo',
+    };
+    for (const [name, value] of Object.entries(change))
+      if (value === undefined) delete headers[name];
+      else headers[name] = value;
+    const _meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': caps,
+    };
+    const body = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'mod__echo', arguments: { text: 'x' }, _meta } };
+    return fetch(cluster.gateways[0]!.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+  };
+
   it('leaves a caller that declared the tasks extension to the SDK path', async () => {
-    const res = await fetch(cluster.gateways[0]!.mcpUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'mod__echo',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 7,
-        method: 'tools/call',
-        params: {
-          name: 'mod__echo',
-          arguments: { text: 'x' },
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
-          },
-        },
-      }),
-    });
+    const res = await rawCall({ extensions: { 'io.modelcontextprotocol/tasks': {} } });
     assert.equal(res.status, 200);
     const before = await passedThrough();
     await res.text();
@@ -135,36 +133,8 @@ describe('federation: pass-through of 2026-07-28 tool calls', function () {
       ['Mcp-Method missing', { 'mcp-method': undefined }],
     ];
     for (const [what, change] of cases) {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${apiKey}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'mod__echo',
-      };
-      for (const [name, value] of Object.entries(change))
-        if (value === undefined) delete headers[name];
-        else headers[name] = value;
       const before = await passedThrough();
-      const res = await fetch(cluster.gateways[0]!.mcpUrl, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 8,
-          method: 'tools/call',
-          params: {
-            name: 'mod__echo',
-            arguments: { text: 'x' },
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-              'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-              'io.modelcontextprotocol/clientCapabilities': {},
-            },
-          },
-        }),
-      });
+      const res = await rawCall({}, change);
       const body = (await res.json()) as { error?: { code: number } };
       assert.equal(res.status, 400, what);
       assert.equal(body.error?.code, -32020, `${what}: ${JSON.stringify(body)}`);
