@@ -11,7 +11,7 @@
  * Everything else goes the SDK's way, decided before anything is sent: a request the SDK's ladder would
  * answer itself, a round of a multi round-trip exchange (requestState, inputResponses: the gateway's sealed
  * state must be opened), `Mcp-Param-*` headers (validated at the front against the catalog), a caller that
- * declared the tasks extension, a tool that runs as a gateway task, an upstream not connected yet.
+ * declared the tasks extension, an upstream tool that runs as a gateway task, an upstream not connected yet.
  */
 import {
   isCallToolResult,
