@@ -27,6 +27,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startLocalCluster } from '../../service/src/local/cluster/local-cluster.js';
+import { DEPLOYMENT_NODE_OPTIONS } from '../pipeline/compiled-platform.js';
 import { median, quantile, slope } from './analysis.js';
 import { lineCharts } from './line-chart.js';
 import { startSampler, type Sample } from './sampler.js';
@@ -85,6 +86,8 @@ async function main(): Promise<number> {
     replicas: settings.replicas,
     workers: settings.workers,
     env: { LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' },
+    // The gateways' V8 heap as the Deployment sizes it (512Mi pod): memory is judged as production runs it.
+    gatewayNodeArgs: DEPLOYMENT_NODE_OPTIONS.split(' '),
     log: (l) => log(`cluster ${l}`),
   });
   const started = Date.now();
@@ -101,6 +104,7 @@ async function main(): Promise<number> {
     await work.openSessions(settings.sessions);
     // Warm-up (connections, caches, JIT), not measured.
     for (let i = 0; i < 50; i++) await work.run(KINDS[i % KINDS.length]!).catch(() => undefined);
+    log(`baseline: ${settings.baselineS} s quiet`);
     await new Promise((r) => setTimeout(r, settings.baselineS * 1000));
 
     phase = 'load';
@@ -132,6 +136,14 @@ async function main(): Promise<number> {
     const loadStart = performance.now();
     let sent = 0;
     const running = new Set<Promise<void>>();
+    log(`load: ${settings.durationS} s at ${settings.rate}/s`);
+    const progress = setInterval(() => {
+      const elapsed = Math.round((performance.now() - loadStart) / 1000);
+      const last = latencies.filter((l) => l.t >= (Date.now() - started) / 1000 - 30).map((l) => l.ms);
+      log(
+        `load ${elapsed}/${settings.durationS} s: ${latencies.length} answered, ${errors.length} errors, p99 of the last 30 s ${quantile(last, 0.99).toFixed(1)} ms`,
+      );
+    }, 30_000);
     await new Promise<void>((resolve) => {
       const tick = setInterval(() => {
         const elapsed = (performance.now() - loadStart) / 1000;
@@ -164,10 +176,12 @@ async function main(): Promise<number> {
       }, 10);
     });
     await Promise.all(running);
+    clearInterval(progress);
     clearInterval(churn);
     for (const a of listens) work.closeListen(a);
     loadTo = (Date.now() - started) / 1000;
     phase = 'after';
+    log(`after: ${settings.afterS} s quiet (memory back to baseline?)`);
     await new Promise((r) => setTimeout(r, settings.afterS * 1000));
   } finally {
     await sampler.stop();
