@@ -110,7 +110,11 @@ const UNREACHABLE = /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|N
 function failureKind(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown } | undefined;
   if (typeof e?.code === 'string' && UNREACHABLE.test(e.code)) return 'task store or queue unavailable';
-  if (e?.name === 'MaxRetriesPerRequestError' || (err instanceof Error && /Connection is closed|Stream isn't writeable/.test(err.message)))
+  if (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    e?.name === 'QueueUnavailableError' ||
+    (err instanceof Error && /Connection is closed|Stream isn't writeable/.test(err.message))
+  )
     return 'task store or queue unavailable';
   return `unexpected ${typeof e?.name === 'string' ? e.name : 'error'} in the gateway`;
 }
