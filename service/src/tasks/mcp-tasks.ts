@@ -28,7 +28,7 @@ import { CLIENT_CAPABILITIES_META, TASKS_EXTENSION } from '../protocol/meta-keys
 import type { ToolPolicy } from './policy.js';
 import type { RemoteTaskPort } from './ports.js';
 import type { TaskService } from './task-service.js';
-import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
+import { InvalidTaskCursorError, TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
 
 /**
  * Resolves whether a tool runs as a gateway task: `builtin` tools by the built-in table; upstream tools
@@ -99,6 +99,7 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof TaskNotFoundError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
     if (err instanceof TaskStateError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+    if (err instanceof InvalidTaskCursorError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
     if (err instanceof ProtocolError) throw err;
     throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error while handling the task request', { cause: failureKind(err) });
   }

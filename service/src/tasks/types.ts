@@ -122,6 +122,14 @@ export class TaskNotFoundError extends Error {
   }
 }
 
+/** A tasks/list cursor this server did not hand out (or one mangled on the way back). */
+export class InvalidTaskCursorError extends Error {
+  constructor() {
+    super('Invalid cursor: pass the nextCursor of a previous tasks/list answer unchanged, or no cursor for the first page');
+    this.name = 'InvalidTaskCursorError';
+  }
+}
+
 /** The operation is not allowed in the task's current status (e.g. cancel of a finished task). */
 export class TaskStateError extends Error {
   constructor(message: string) {
