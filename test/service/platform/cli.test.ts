@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort } from '../../../service/src/local/free-port.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
@@ -84,6 +86,31 @@ describe('admin CLI (npm run admin)', function () {
     assert.match(badPort.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1: bad port/);
     const notUrl = await admin(['tenants', 'list'], { ...env, ADMIN_URL: '127.0.0.1:8080' });
     assert.match(notUrl.stderr, /ADMIN_URL is not a valid URL/);
+    // Something else answers at ADMIN_URL (another service, a proxy): said so, with what it answered.
+    const other = createServer((req, res) => {
+      if (req.url?.includes('/json/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+      res
+        .writeHead(req.url?.includes('/html/') ? 502 : 404, { 'content-type': 'text/html' })
+        .end(req.url?.includes('/html/') ? '<html><body>Bad Gateway</body></html>' : '');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const empty = await admin(['tenants', 'list'], { ...env, ADMIN_URL: at });
+      assert.equal(empty.code, 1);
+      assert.match(
+        empty.stderr,
+        new RegExp(
+          `^error: ${at} does not answer as the platform's admin API \\(GET ${at}/admin/v1/tenants got HTTP 404 with an empty body\\): is ADMIN_URL the address npm start printed`,
+        ),
+      );
+      const json = await admin(['tenants', 'list'], { ...env, ADMIN_URL: `${at}/json/` });
+      assert.match(json.stderr, /does not answer as the platform's admin API \(GET .*got HTTP 404: "\{\\"message\\":\\"Not Found\\"\}"\)/);
+      const html = await admin(['tenants', 'list'], { ...env, ADMIN_URL: `${at}/html/` });
+      assert.match(html.stderr, /got HTTP 502: "<html><body>Bad Gateway<\/body><\/html>"\)/);
+    } finally {
+      other.close();
+    }
   });
 
   it('reports usage errors with exit code 2', async () => {
