@@ -154,6 +154,19 @@ describe('tasks (2025-11-25 utility)', function () {
     assert.deepEqual(decodeTaskCursor(encodeTaskCursor(t.createdAt, t.taskId)), { at: t.createdAt, id: t.taskId });
   });
 
+  it('malformed tasks/* params are -32602 naming the parameter, not -32603', async () => {
+    const s = await legacySession(a, tenant.key);
+    for (const method of ['tasks/get', 'tasks/result', 'tasks/cancel']) {
+      await assert.rejects(s.bare(a, method), (e: RpcError) => e.code === -32602 && /taskId/.test(e.message), `${method} without params`);
+      await assert.rejects(s.call(a, method, { taskId: 5 }), (e: RpcError) => e.code === -32602 && /taskId/.test(e.message), `${method} with a numeric taskId`);
+    }
+    await assert.rejects(
+      s.call(a, 'tasks/list', { cursor: 5 }),
+      (e: RpcError) => e.code === -32602 && /cursor/.test(e.message),
+      'tasks/list with a numeric cursor',
+    );
+  });
+
   it('offers no tasks to a session at 2025-06-18, which has no tasks utility', async () => {
     const s = await legacySession(a, tenant.key, '2025-06-18');
     assert.equal(s.capabilities['tasks'], undefined);
