@@ -287,6 +287,18 @@ export class PgTaskStore implements TaskStore {
       .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
       .slice(0, opts.limit);
   }
+
+  async unfinishedRegions(): Promise<string[]> {
+    const rows = await this.db.eachShard(
+      async (q) =>
+        (
+          await q.query<{ region: string }>(
+            `SELECT DISTINCT region FROM tasks WHERE status IN ('working', 'input_required') AND expires_at > now() AND region IS NOT NULL`,
+          )
+        ).rows,
+    );
+    return [...new Set(rows.flat().map((r) => r.region))].sort();
+  }
 }
 
 /** A tasks/list cursor: the last task's creation time and id (keyset pagination). */

@@ -112,6 +112,8 @@ export interface TaskStore {
   reopen(id: string): Promise<TaskRecord | null>;
   /** Unfinished (working, input_required), unexpired tasks last changed before `olderThanMs` ago, oldest first, on every shard. */
   listUnfinished(opts: { olderThanMs: number; region?: string; limit: number }): Promise<TaskRecord[]>;
+  /** The regions that accepted the unfinished, unexpired tasks (tasks without a region are left out), sorted. */
+  unfinishedRegions(): Promise<string[]>;
 }
 
 /** The task does not exist or belongs to another tenant (never says which). */
