@@ -120,6 +120,17 @@ describe('admin CLI (npm run admin)', function () {
     const unknown = await run('frobnicate');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    // A command group without its verb names the verbs (it said 'unknown command "tenants"').
+    for (const [group, verbs] of [
+      ['tenants', 'create, list, show, disable, enable, move, shard'],
+      ['dlq', 'list, show, replay, purge'],
+      ['tasks', 'redrive'],
+      ['keys', 'create, list, revoke, rotate-master'],
+    ] as const) {
+      const bare = await run(group);
+      assert.equal(bare.code, 2, group);
+      assert.match(bare.stderr, new RegExp(`^error: ${group} needs a verb: ${verbs}\n`), group);
+    }
     const badFlag = await run('tenants', 'list', '--bogus');
     assert.equal(badFlag.code, 2);
     const help = await run('--help');
