@@ -34,6 +34,8 @@ export function fetchFailure(err: unknown, timeoutMs: number): string {
     return 'connection refused: nothing listens there (is the platform running, e.g. `npm start`, and is ADMIN_URL the address it printed?)';
   if (codes.has('ENOTFOUND') || codes.has('EAI_AGAIN')) return `host not found (${causes[0]?.message ?? 'DNS lookup failed'})`;
   if (codes.has('ERR_INVALID_URL')) return 'ADMIN_URL is not a valid URL (expected e.g. http://127.0.0.1:8080)';
+  if (causes.some((c) => c.message === 'bad port'))
+    return 'bad port: fetch refuses to connect to this port (a well-known port of another protocol); the platform listens on 8080 unless PORT says otherwise';
   const detail = [...new Set(causes.map((c) => [c.code, c.message].filter(Boolean).join(': ')))].filter(Boolean).join('; ');
   return detail || (e.message ?? String(err));
 }

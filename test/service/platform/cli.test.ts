@@ -83,7 +83,7 @@ describe('admin CLI (npm run admin)', function () {
     assert.equal(down.code, 1);
     assert.match(down.stderr, new RegExp(`cannot reach the admin API at http://127\\.0\\.0\\.1:${closed}: connection refused: nothing listens there`));
     const badPort = await admin(['tenants', 'list'], { ...env, ADMIN_URL: 'http://127.0.0.1:1' });
-    assert.match(badPort.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1: bad port/);
+    assert.match(badPort.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1: bad port: fetch refuses to connect to this port/);
     const notUrl = await admin(['tenants', 'list'], { ...env, ADMIN_URL: '127.0.0.1:8080' });
     assert.match(notUrl.stderr, /ADMIN_URL is not a valid URL/);
     // Something else answers at ADMIN_URL (another service, a proxy): said so, with what it answered.
