@@ -51,7 +51,9 @@ export function oversizedPost(url: string, headers: Record<string, string>, size
   return new Promise((resolve) => {
     let settled = false;
     const received: Buffer[] = [];
-    const socket = connect(Number(u.port), u.hostname);
+    // Half-open allowed: a server may half-close after its answer (FIN) and go on reading the body; a
+    // blocking client then finishes writing and reads the answer. Only a reset (EPIPE, ECONNRESET) loses it.
+    const socket = connect({ port: Number(u.port), host: u.hostname, allowHalfOpen: true });
     const settle = (r: OversizedReply) => {
       if (settled) return;
       settled = true;
@@ -66,9 +68,11 @@ export function oversizedPost(url: string, headers: Record<string, string>, size
       const r = parseResponse(Buffer.concat(received));
       if (r) settle(r);
     });
+    let ended = false;
     socket.on('end', () => {
-      const r = written ? parseResponse(Buffer.concat(received)) : undefined;
-      settle(r ?? { status: 0, body: '', error: written ? 'closed without a complete answer' : 'closed while the body was being sent' });
+      ended = true;
+      if (!written) return; // half-closed by the server: the rest of the body still goes out, then the answer is read
+      settle(parseResponse(Buffer.concat(received)) ?? { status: 0, body: '', error: 'closed without a complete answer' });
     });
     let written = false;
     const lines = [`POST ${u.pathname} HTTP/1.1`, `host: ${u.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
@@ -88,6 +92,7 @@ export function oversizedPost(url: string, headers: Record<string, string>, size
         written = true;
         const r = parseResponse(Buffer.concat(received));
         if (r) settle(r);
+        else if (ended) settle({ status: 0, body: '', error: 'closed without a complete answer' });
       });
     };
     socket.once('connect', pump);

@@ -34,8 +34,17 @@ export function fetchFailure(err: unknown, timeoutMs: number): string {
     return 'connection refused: nothing listens there (is the platform running, e.g. `npm start`, and is ADMIN_URL the address it printed?)';
   if (codes.has('ENOTFOUND') || codes.has('EAI_AGAIN')) return `host not found (${causes[0]?.message ?? 'DNS lookup failed'})`;
   if (codes.has('ERR_INVALID_URL')) return 'ADMIN_URL is not a valid URL (expected e.g. http://127.0.0.1:8080)';
+  if (causes.some((c) => c.message === 'bad port'))
+    return 'bad port: fetch refuses to connect to this port (a well-known port of another protocol); the platform listens on 8080 unless PORT says otherwise';
   const detail = [...new Set(causes.map((c) => [c.code, c.message].filter(Boolean).join(': ')))].filter(Boolean).join('; ');
   return detail || (e.message ?? String(err));
+}
+
+/** What an answer that is not the admin API's own error means, with what came back (a short excerpt). */
+function notAdminApi(baseUrl: string, method: string, url: string, status: number, text: string): string {
+  const body = text.trim().replace(/\s+/g, ' ');
+  const excerpt = body ? `: ${JSON.stringify(body.length > 120 ? `${body.slice(0, 120)}...` : body)}` : ' with an empty body';
+  return `${baseUrl} does not answer as the platform's admin API (${method} ${url} got HTTP ${status}${excerpt}): is ADMIN_URL the address npm start printed (ADMIN_URL=...)?`;
 }
 
 /** Calls the admin API at `baseUrl` with `token`. */
@@ -66,11 +75,14 @@ export class AdminClient {
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
+      if (!res.ok) throw new AdminApiError(res.status, 'not_admin_api', notAdminApi(this.baseUrl, method, url, res.status, text));
       throw new AdminApiError(res.status, 'bad_response', `unexpected non-JSON answer (HTTP ${res.status}) from ${url}`);
     }
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string; issues?: string[] } } | undefined)?.error;
-      throw new AdminApiError(res.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, e?.issues ?? []);
+      // Not the admin API's error shape: something else answers at ADMIN_URL (another server, a proxy).
+      if (typeof e?.message !== 'string') throw new AdminApiError(res.status, 'not_admin_api', notAdminApi(this.baseUrl, method, url, res.status, text));
+      throw new AdminApiError(res.status, e.code ?? 'http_error', e.message, e.issues ?? []);
     }
     return json;
   }

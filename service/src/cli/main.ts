@@ -72,6 +72,17 @@ const tenantLine = (t: TenantJson) => `${t.name}\t${t.id}\t${t.status}\t${t.tool
 const keyLine = (k: KeyJson) =>
   `${k.id}\tumcp_${k.prefix}_…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\tlast used ${k.lastUsedAt ?? 'never'}${k.scopes?.length ? `\tscopes ${k.scopes.join(' ')}` : ''}`;
 
+/** The verbs of each command group that takes one (`tenants` -> create, list, ...), as the usage text lists them. */
+function groupVerbs(usage: string): Map<string, string[]> {
+  const verbs = new Map<string, string[]>();
+  for (const m of usage.matchAll(/^ {2}([a-z]+) ([a-z][a-z-]*)(?:\|([a-z|-]+))?\b/gm)) {
+    const list = verbs.get(m[1]!) ?? [];
+    for (const v of [m[2]!, ...(m[3]?.split('|') ?? [])]) if (!list.includes(v)) list.push(v);
+    verbs.set(m[1]!, list);
+  }
+  return verbs;
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -98,6 +109,8 @@ async function run(argv: string[]): Promise<void> {
     if (!values.help) throw new UsageError('no command given');
     return;
   }
+  const verbs = groupVerbs(USAGE).get(positionals[0]!);
+  if (verbs && positionals.length === 1) throw new UsageError(`${positionals[0]} needs a verb: ${verbs.join(', ')}`);
   const url = process.env.ADMIN_URL;
   const token = process.env.ADMIN_TOKEN;
   if (!url || !token) throw new UsageError('set ADMIN_URL and ADMIN_TOKEN (npm start prints both)');

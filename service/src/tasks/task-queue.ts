@@ -142,6 +142,14 @@ export interface TaskQueue {
   close(): Promise<void>;
 }
 
+/**
+ * The queue's broker cannot be used (unreachable, login refused, unknown vhost...): the message says which
+ * broker (never its credentials) and why, as its client last reported it.
+ */
+export class QueueUnavailableError extends Error {
+  override readonly name = 'QueueUnavailableError';
+}
+
 /** Matches a dead letter against a filter. */
 export function matchesFilter(d: DeadLetter, filter: DeadLetterFilter): boolean {
   return (!filter.tenantId || d.tenantId === filter.tenantId) && (!filter.tool || d.tool === filter.tool) && (!filter.taskId || d.taskId === filter.taskId);

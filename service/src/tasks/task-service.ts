@@ -24,6 +24,11 @@ export interface RedriveResult {
   readonly redriven: string[];
   /** Unfinished tasks left alone: their job is in the queue, or a worker runs them now. */
   readonly skipped: number;
+  /**
+   * Set when `region` selected no unfinished task at all: the regions that do have some (a mistyped
+   * region name would otherwise look like "nothing to redrive").
+   */
+  readonly regionsWithUnfinished?: string[];
 }
 
 /** Tenant-scoped task operations. */
@@ -158,6 +163,7 @@ export class TaskService {
       await this.queue.enqueue({ taskId: task.id, tenantId: task.tenantId, tool: task.tool, policy, ...(follow && { follow }) }, { replace: true });
       redriven.push(task.id);
     }
+    if (opts.region && tasks.length === 0) return { redriven, skipped, regionsWithUnfinished: await this.store.unfinishedRegions() };
     return { redriven, skipped };
   }
 }

@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import type { Queryable } from '../store/pg/routing/role-pool.js';
 import { TenantDb } from '../store/pg/routing/tenant-db.js';
-import { TERMINAL, type NewTask, type TaskRecord, type TaskStore, type TaskTransition } from './types.js';
+import { InvalidTaskCursorError, TERMINAL, type NewTask, type TaskRecord, type TaskStore, type TaskTransition } from './types.js';
 
 const Row = z.object({
   id: z.string(),
@@ -239,14 +239,14 @@ export class PgTaskStore implements TaskStore {
     const args: unknown[] = [tenantId, opts.limit + 1];
     let where = 'tenant_id = $1 AND expires_at > now()';
     if (opts.cursor) {
-      const [at, id] = Buffer.from(opts.cursor, 'base64url').toString().split('|');
+      const { at, id } = decodeTaskCursor(opts.cursor);
       args.push(at, id);
       where += ' AND (created_at, id) < ($3::timestamptz, $4)';
     }
     const { rows } = await this.db.read(tenantId, (q) => q.query(`SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`, args));
     const tasks = rows.slice(0, opts.limit).map(toRecord);
     const last = tasks.at(-1);
-    return rows.length > opts.limit && last ? { tasks, nextCursor: Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') } : { tasks };
+    return rows.length > opts.limit && last ? { tasks, nextCursor: encodeTaskCursor(last.createdAt, last.id) } : { tasks };
   }
 
   async sweep(): Promise<number> {
@@ -287,4 +287,36 @@ export class PgTaskStore implements TaskStore {
       .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
       .slice(0, opts.limit);
   }
+
+  async unfinishedRegions(): Promise<string[]> {
+    const rows = await this.db.eachShard(
+      async (q) =>
+        (
+          await q.query<{ region: string }>(
+            `SELECT DISTINCT region FROM tasks WHERE status IN ('working', 'input_required') AND expires_at > now() AND region IS NOT NULL`,
+          )
+        ).rows,
+    );
+    return [...new Set(rows.flat().map((r) => r.region))].sort();
+  }
+}
+
+/** A tasks/list cursor: the last task's creation time and id (keyset pagination). */
+export function encodeTaskCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
+}
+
+/** The position `cursor` names, or InvalidTaskCursorError when it is not one {@link encodeTaskCursor} made. */
+export function decodeTaskCursor(cursor: string): { at: string; id: string } {
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (
+    rest.length ||
+    !at ||
+    !id ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(at) ||
+    Number.isNaN(Date.parse(at)) ||
+    id.length > 200
+  )
+    throw new InvalidTaskCursorError();
+  return { at, id };
 }

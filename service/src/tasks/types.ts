@@ -112,6 +112,8 @@ export interface TaskStore {
   reopen(id: string): Promise<TaskRecord | null>;
   /** Unfinished (working, input_required), unexpired tasks last changed before `olderThanMs` ago, oldest first, on every shard. */
   listUnfinished(opts: { olderThanMs: number; region?: string; limit: number }): Promise<TaskRecord[]>;
+  /** The regions that accepted the unfinished, unexpired tasks (tasks without a region are left out), sorted. */
+  unfinishedRegions(): Promise<string[]>;
 }
 
 /** The task does not exist or belongs to another tenant (never says which). */
@@ -119,6 +121,14 @@ export class TaskNotFoundError extends Error {
   constructor(readonly taskId: string) {
     super(`Unknown task id: ${taskId}`);
     this.name = 'TaskNotFoundError';
+  }
+}
+
+/** A tasks/list cursor this server did not hand out (or one mangled on the way back). */
+export class InvalidTaskCursorError extends Error {
+  constructor() {
+    super('Invalid cursor: pass the nextCursor of a previous tasks/list answer unchanged, or no cursor for the first page');
+    this.name = 'InvalidTaskCursorError';
   }
 }
 

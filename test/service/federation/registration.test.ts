@@ -11,6 +11,7 @@ import { createLogger } from '../../../service/src/log/logger.js';
 import { startCluster, type Cluster } from './support/gateway.js';
 import { startLegacyUpstream, startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
 import { randomBytes } from 'node:crypto';
+import { freePort } from '../../../service/src/local/free-port.js';
 
 describe('federation: registration', function () {
   this.timeout(60_000);
@@ -149,6 +150,13 @@ describe('federation: registration', function () {
       assert.equal(t.ok, false);
       assert.match(t.error, /upstream "dead"/);
       assert.equal((await cluster.admin('DELETE', '/tenants/acme/upstreams/dead')).status, 204);
+      // What stopped it, not only fetch's "fetch failed": nothing listens on that port.
+      const closed = await freePort();
+      assert.equal((await cluster.admin('POST', '/tenants/acme/upstreams', { name: 'gone', url: `http://127.0.0.1:${closed}/mcp` })).status, 201);
+      const g = (await cluster.admin('POST', '/tenants/acme/upstreams/gone/test')).body.test;
+      assert.equal(g.ok, false);
+      assert.match(g.error, new RegExp(`upstream "gone": unreachable: .*fetch failed \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}\\)`));
+      assert.equal((await cluster.admin('DELETE', '/tenants/acme/upstreams/gone')).status, 204);
     });
   });
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort } from '../../../service/src/local/free-port.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
@@ -81,9 +83,34 @@ describe('admin CLI (npm run admin)', function () {
     assert.equal(down.code, 1);
     assert.match(down.stderr, new RegExp(`cannot reach the admin API at http://127\\.0\\.0\\.1:${closed}: connection refused: nothing listens there`));
     const badPort = await admin(['tenants', 'list'], { ...env, ADMIN_URL: 'http://127.0.0.1:1' });
-    assert.match(badPort.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1: bad port/);
+    assert.match(badPort.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1: bad port: fetch refuses to connect to this port/);
     const notUrl = await admin(['tenants', 'list'], { ...env, ADMIN_URL: '127.0.0.1:8080' });
     assert.match(notUrl.stderr, /ADMIN_URL is not a valid URL/);
+    // Something else answers at ADMIN_URL (another service, a proxy): said so, with what it answered.
+    const other = createServer((req, res) => {
+      if (req.url?.includes('/json/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+      res
+        .writeHead(req.url?.includes('/html/') ? 502 : 404, { 'content-type': 'text/html' })
+        .end(req.url?.includes('/html/') ? '<html><body>Bad Gateway</body></html>' : '');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const empty = await admin(['tenants', 'list'], { ...env, ADMIN_URL: at });
+      assert.equal(empty.code, 1);
+      assert.match(
+        empty.stderr,
+        new RegExp(
+          `^error: ${at} does not answer as the platform's admin API \\(GET ${at}/admin/v1/tenants got HTTP 404 with an empty body\\): is ADMIN_URL the address npm start printed`,
+        ),
+      );
+      const json = await admin(['tenants', 'list'], { ...env, ADMIN_URL: `${at}/json/` });
+      assert.match(json.stderr, /does not answer as the platform's admin API \(GET .*got HTTP 404: "\{\\"message\\":\\"Not Found\\"\}"\)/);
+      const html = await admin(['tenants', 'list'], { ...env, ADMIN_URL: `${at}/html/` });
+      assert.match(html.stderr, /got HTTP 502: "<html><body>Bad Gateway<\/body><\/html>"\)/);
+    } finally {
+      other.close();
+    }
   });
 
   it('reports usage errors with exit code 2', async () => {
@@ -93,6 +120,17 @@ describe('admin CLI (npm run admin)', function () {
     const unknown = await run('frobnicate');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    // A command group without its verb names the verbs (it said 'unknown command "tenants"').
+    for (const [group, verbs] of [
+      ['tenants', 'create, list, show, disable, enable, move, shard'],
+      ['dlq', 'list, show, replay, purge'],
+      ['tasks', 'redrive'],
+      ['keys', 'create, list, revoke, rotate-master'],
+    ] as const) {
+      const bare = await run(group);
+      assert.equal(bare.code, 2, group);
+      assert.match(bare.stderr, new RegExp(`^error: ${group} needs a verb: ${verbs}\n`), group);
+    }
     const badFlag = await run('tenants', 'list', '--bogus');
     assert.equal(badFlag.code, 2);
     const help = await run('--help');

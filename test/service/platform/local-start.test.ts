@@ -109,6 +109,54 @@ describe('npm start (local platform, end to end)', function () {
     }
   });
 
+  it('a second start on the same data directory stops at once with one line; the first keeps its PostgreSQL and Redis', async () => {
+    const first = await startLocal(dataDir, { PORT: '0' });
+    try {
+      const second = spawn(TSX, ['service/src/local/main.ts'], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, UMCP_DATA_DIR: dataDir, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      second.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const [code] = (await once(second, 'exit')) as [number];
+      assert.equal(code, 1);
+      const lines = stderr.trim().split('\n');
+      assert.equal(lines.length, 1, stderr);
+      assert.match(lines[0]!, new RegExp(`^another npm start \\(pid \\d+\\) is using the data directory .*UMCP_DATA_DIR=<dir>$`));
+      // The first one still answers with its stores (a tools/call reaches PostgreSQL for the key, Redis for limits).
+      const whoami = await rawRequest(first.lines.MCP_URL!, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${first.lines.API_KEY}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'platform.whoami',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name: 'platform.whoami',
+            arguments: {},
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      });
+      assert.equal(whoami.status, 200, whoami.body);
+      assert.match(whoami.body, /tenant\W{1,6}demo/);
+    } finally {
+      assert.equal(await stop(first), 0);
+    }
+    assert.ok(!existsSync(join(dataDir, 'npm-start.pid')), 'the lock is given back on stop');
+  });
+
   it('uses DATABASE_URL when set and exits 1 with one clear line when redis-server is missing', async () => {
     const db = await createTestDatabase();
     const bin = mkdtempSync(join(tmpdir(), 'umcp-nobin-'));

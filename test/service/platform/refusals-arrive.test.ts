@@ -42,6 +42,27 @@ describe('refusals arrive: oversized bodies get a readable 413', function () {
     assert.equal(t.calls.length, 0, 'nothing reached the endpoint');
   });
 
+  // A client that sends `Connection: close` (Python's urllib always does; HTTP/1.0 clients by default)
+  // gets an answer that closes the connection. Closing at once while the body still arrives makes the
+  // kernel reset the connection; the server half-closes and discards the rest instead (RFC 9112 §9.6).
+  it(`${tries} of ${tries} oversized POSTs sent with Connection: close answered 413 too`, async () => {
+    const failures: string[] = [];
+    for (const [i, size] of oversizeSizes(tries).entries()) {
+      const chunked = i % 2 === 1;
+      const r = await oversizedPost(t.gateway.mcpUrl, { ...MCP_HEADERS, authorization: `Bearer ${key}`, connection: 'close' }, size, chunked);
+      if (r.status !== 413 || !/"code":-32600/.test(r.body))
+        failures.push(`${size} B ${chunked ? 'chunked' : 'sized'}: ${r.status} ${r.error ?? r.body.slice(0, 100)}`);
+    }
+    assert.deepEqual(failures, [], `${failures.length} of ${tries} not answered 413`);
+    const refusedEarly = await oversizedPost(
+      t.gateway.mcpUrl,
+      { ...MCP_HEADERS, authorization: 'Bearer umcp_bad_key', connection: 'close' },
+      16 * 1024 * 1024,
+      false,
+    );
+    assert.equal(refusedEarly.status, 401, refusedEarly.error);
+  });
+
   it('a refusal before the body is read (401) arrives too, and the connection stays usable', async () => {
     const r = await oversizedPost(t.gateway.mcpUrl, { ...MCP_HEADERS, authorization: 'Bearer umcp_bad_key' }, 8 * 1024 * 1024, false);
     assert.equal(r.status, 401, r.error);

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createTaskEnv, legacySession, RpcError, type TaskEnv } from './support.js';
+import { decodeTaskCursor, encodeTaskCursor } from '../../../service/src/tasks/task-store.js';
 
 describe('tasks (2025-11-25 utility)', function () {
   this.timeout(90_000);
@@ -134,6 +135,35 @@ describe('tasks (2025-11-25 utility)', function () {
     assert.ok(
       (list['tasks'] as { taskId: string }[]).some((t) => t.taskId === taskId),
       JSON.stringify(list),
+    );
+  });
+
+  it('tasks/list with a cursor the server never handed out is -32602 naming the cursor, not an internal error', async () => {
+    const s = await legacySession(a, tenant.key);
+    for (let i = 0; i < 3; i++) await s.call(a, 'tools/call', { name: 'diagnostics.sleep', arguments: { ms: 1 }, task: {} });
+    const first = await s.call(a, 'tasks/list');
+    assert.ok((first['tasks'] as unknown[]).length >= 3, JSON.stringify(first));
+    for (const cursor of ['garbage', Buffer.from('not-a-date|x').toString('base64url'), Buffer.from('2026-01-01T00:00:00.000Z').toString('base64url')]) {
+      await assert.rejects(
+        s.call(b, 'tasks/list', { cursor }),
+        (e: RpcError) => e.code === -32602 && /Invalid cursor/.test(e.message),
+        `cursor ${JSON.stringify(cursor)}`,
+      );
+    }
+    const t = (first['tasks'] as { taskId: string; createdAt: string }[])[0]!;
+    assert.deepEqual(decodeTaskCursor(encodeTaskCursor(t.createdAt, t.taskId)), { at: t.createdAt, id: t.taskId });
+  });
+
+  it('malformed tasks/* params are -32602 naming the parameter, not -32603', async () => {
+    const s = await legacySession(a, tenant.key);
+    for (const method of ['tasks/get', 'tasks/result', 'tasks/cancel']) {
+      await assert.rejects(s.bare(a, method), (e: RpcError) => e.code === -32602 && /taskId/.test(e.message), `${method} without params`);
+      await assert.rejects(s.call(a, method, { taskId: 5 }), (e: RpcError) => e.code === -32602 && /taskId/.test(e.message), `${method} with a numeric taskId`);
+    }
+    await assert.rejects(
+      s.call(a, 'tasks/list', { cursor: 5 }),
+      (e: RpcError) => e.code === -32602 && /cursor/.test(e.message),
+      'tasks/list with a numeric cursor',
     );
   });
 

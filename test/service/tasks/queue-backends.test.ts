@@ -165,6 +165,19 @@ for (const backend of ['bullmq', 'rabbitmq', 'sqs'] as const) {
       for (const row of await rows(env, ids)) assert.deepEqual({ status: row.status, runs: row.runs }, { status: 'completed', runs: 1 }, row.id);
     });
 
+    it('tasks redrive --region that selects nothing says so and names the regions that have unfinished tasks', async () => {
+      const id = (await call('tools/call', { name: 'diagnostics.sleep', arguments: { ms: 3_000 } }))['taskId'] as string;
+      const [row] = await rows(env, [id]);
+      assert.ok(row, 'task recorded');
+      const out = await cli(gw, env.adminToken, ['tasks', 'redrive', '--region', 'no-such-region', '--older-than', '0s']);
+      assert.match(out, /^redriven 0 \(skipped 0: still queued or running\)$/m);
+      assert.match(out, /^no unfinished task was accepted in region no-such-region; unfinished tasks were accepted in: \S.* \(is the region name right\?\)$/m);
+      const json = JSON.parse(await cli(gw, env.adminToken, ['tasks', 'redrive', '--region', 'no-such-region', '--json'])) as {
+        regionsWithUnfinished?: string[];
+      };
+      assert.ok(json.regionsWithUnfinished?.length, JSON.stringify(json));
+    });
+
     it('tasks redrive refuses a bad --older-than with a usage error', async () => {
       await assert.rejects(cli(gw, env.adminToken, ['tasks', 'redrive', '--older-than', 'soon']), /--older-than: expected a duration/);
       const res = await fetch(`${gw.url}/admin/v1/tasks/redrive`, {

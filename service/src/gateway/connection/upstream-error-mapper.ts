@@ -44,6 +44,30 @@ export function isSessionLost(err: unknown, client: Client): boolean {
   return err.status === 400 && /session/i.test(body);
 }
 
+interface NetCause {
+  code?: unknown;
+  message?: unknown;
+  errors?: NetCause[];
+  cause?: NetCause;
+}
+
+/**
+ * An error's message with what really stopped it: fetch only says "fetch failed" and keeps the socket's or
+ * resolver's error in `cause` (several, one per address, as an AggregateError), e.g.
+ * "fetch failed (connect ECONNREFUSED 127.0.0.1:9000)".
+ */
+export function describeFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  let cause = (err as NetCause | undefined)?.cause;
+  if (!cause || typeof cause !== 'object') return message;
+  while (!cause.errors?.length && cause.cause && typeof cause.cause === 'object') cause = cause.cause;
+  const causes = cause.errors?.length ? cause.errors : [cause];
+  const details = [...new Set(causes.map((c) => (typeof c.message === 'string' && c.message ? c.message : typeof c.code === 'string' ? c.code : '')))].filter(
+    (d) => d && !message.includes(d),
+  );
+  return details.length ? `${message} (${details.join('; ')})` : message;
+}
+
 /** Maps the errors of one upstream's requests and keeps the last failure's message. */
 export class UpstreamErrorMapper {
   private lastError: string | undefined;
@@ -79,7 +103,7 @@ export class UpstreamErrorMapper {
       return upstreamError(ns, 'circuit-open', `circuit open after repeated failures (last: ${this.lastError ?? 'unknown'}); retrying shortly`);
     if (err instanceof BulkheadRejectedError)
       return upstreamError(ns, 'concurrency-limit', `concurrency limit of ${this.upstream.options.maxConcurrency} reached`);
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeFailure(err);
     this.lastError = message;
     this.onError(err);
     if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) return upstreamError(ns, 'timeout', `no answer within the timeout (${message})`);

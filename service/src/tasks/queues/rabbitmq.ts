@@ -28,6 +28,7 @@ import {
   type TaskConsumer,
   type TaskJobData,
   type TaskQueue,
+  QueueUnavailableError,
 } from '../task-queue.js';
 import type { CancelPublisher } from './redis.js';
 import { latestPerTask, ScannedDeadLetters } from './scanned-dead-letters.js';
@@ -69,6 +70,32 @@ function parse(body: unknown): unknown {
   return typeof body === 'string' ? JSON.parse(body) : body;
 }
 
+/** AMQP_URL without its user and password, for messages. */
+export function brokerAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(AMQP_URL)';
+  }
+}
+
+/**
+ * Why the broker at `url` cannot be used, from the connection's last error (rabbitmq-client retries in the
+ * background and an operation only times out waiting for a channel: "channel aquisition timed out").
+ */
+export function rabbitUnavailable(url: string, err: Error & { code?: unknown }): QueueUnavailableError {
+  const where = `RabbitMQ at ${brokerAddress(url)} (AMQP_URL)`;
+  const detail = err.message.replace(/^undefined: /, '');
+  if (err.code === 'ACCESS_REFUSED') return new QueueUnavailableError(`${where} refused the login: check the user and password in AMQP_URL (${detail})`);
+  if (err.code === 'NOT_ALLOWED')
+    return new QueueUnavailableError(`${where} refused the virtual host: it does not exist or the user has no access to it (${detail})`);
+  if (typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) return new QueueUnavailableError(`cannot reach ${where}: ${detail}`);
+  return new QueueUnavailableError(`${where} is not usable: ${detail}`);
+}
+
 /** RabbitMQ producer, DLQ administration and consumer factory. */
 export class RabbitTaskQueue implements TaskQueue {
   readonly backend = 'rabbitmq' as const;
@@ -76,20 +103,27 @@ export class RabbitTaskQueue implements TaskQueue {
   private readonly rabbit: Connection;
   private readonly publisher: Publisher;
   private readonly names: ReturnType<typeof rabbitNames>;
+  /** The connection's last error while it is not connected (why an operation found no channel). */
+  private connectionError: (Error & { code?: unknown }) | undefined;
   private readonly dead = new ScannedDeadLetters(
     (pick) => this.scanDead(pick),
     (data) => this.send({ data, attempt: 1 }),
   );
 
   constructor(
-    url: string,
+    private readonly url: string,
     prefix: string,
     private readonly cancels: CancelPublisher,
     private readonly onError: (err: Error) => void = () => undefined,
+    acquireTimeoutMs = 20_000,
   ) {
     this.names = rabbitNames(prefix);
-    this.rabbit = new Connection({ url, connectionName: 'umcp-task-queue', retryLow: 200, retryHigh: 5_000, acquireTimeout: 20_000 });
-    this.rabbit.on('error', (err) => onError(err));
+    this.rabbit = new Connection({ url, connectionName: 'umcp-task-queue', retryLow: 200, retryHigh: 5_000, acquireTimeout: acquireTimeoutMs });
+    this.rabbit.on('error', (err) => {
+      this.connectionError = err;
+      onError(err);
+    });
+    this.rabbit.on('connection', () => (this.connectionError = undefined));
     this.publisher = this.rabbit.createPublisher({
       confirm: true,
       maxAttempts: 3,
@@ -116,12 +150,25 @@ export class RabbitTaskQueue implements TaskQueue {
     };
   }
 
+  /** Runs `op` on the broker; a channel that never came says why (the connection's last error). */
+  private async onBroker<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      const failed = this.connectionError;
+      if ((err as { code?: unknown }).code === 'TIMEOUT' && failed) throw rabbitUnavailable(this.url, failed);
+      throw err;
+    }
+  }
+
   /** Declares the topology now (a consumer may start before anything was published). */
   private async declare(): Promise<void> {
     const t = this.topology();
-    for (const e of t.exchanges) await this.rabbit.exchangeDeclare(e);
-    for (const q of t.queues) await this.rabbit.queueDeclare(q);
-    for (const b of t.queueBindings) await this.rabbit.queueBind(b);
+    await this.onBroker(async () => {
+      for (const e of t.exchanges) await this.rabbit.exchangeDeclare(e);
+      for (const q of t.queues) await this.rabbit.queueDeclare(q);
+      for (const b of t.queueBindings) await this.rabbit.queueBind(b);
+    });
   }
 
   private mainArgs() {
@@ -129,9 +176,11 @@ export class RabbitTaskQueue implements TaskQueue {
   }
 
   private async publish(queue: string, body: unknown, messageId: string): Promise<void> {
-    await this.publisher.send(
-      { exchange: '', routingKey: queue, durable: true, contentType: 'application/json', messageId, headers: { 'x-umcp-enqueued-at': Date.now() } },
-      body,
+    await this.onBroker(() =>
+      this.publisher.send(
+        { exchange: '', routingKey: queue, durable: true, contentType: 'application/json', messageId, headers: { 'x-umcp-enqueued-at': Date.now() } },
+        body,
+      ),
     );
   }
 
@@ -158,7 +207,7 @@ export class RabbitTaskQueue implements TaskQueue {
    * acknowledges (removes) the messages of the task ids it returns; the rest go back on channel close.
    */
   private async scanDead(pick: (letters: DeadLetter[]) => Promise<string[]>): Promise<string[]> {
-    const ch: Channel = await this.rabbit.acquire();
+    const ch: Channel = await this.onBroker(() => this.rabbit.acquire());
     try {
       const messages: { msg: SyncMessage; letter: DeadLetter }[] = [];
       for (;;) {
@@ -198,7 +247,7 @@ export class RabbitTaskQueue implements TaskQueue {
 
   async snapshot(): Promise<QueueSnapshot> {
     const n = this.names;
-    const ch = await this.rabbit.acquire();
+    const ch = await this.onBroker(() => this.rabbit.acquire());
     try {
       // Passive declares: counts of ready messages (unacknowledged ones are not reported over AMQP).
       const count = async (queue: string) => (await ch.queueDeclare({ queue, passive: true })).messageCount;

@@ -32,6 +32,7 @@ import {
   type TaskConsumer,
   type TaskJobData,
   type TaskQueue,
+  QueueUnavailableError,
 } from '../task-queue.js';
 import type { CancelPublisher } from './redis.js';
 import { latestPerTask, ScannedDeadLetters } from './scanned-dead-letters.js';
@@ -82,6 +83,26 @@ export class SqsTaskQueue implements TaskQueue {
   ) {
     const region = opts.region ?? regionOfQueueUrl(opts.queueUrl);
     this.client = new SQSClient({ ...(region && { region }), ...(opts.endpoint && { endpoint: opts.endpoint }) });
+  }
+
+  /**
+   * Checks that both queues answer (a consumer's start): a queue that does not exist, an endpoint nobody
+   * answers at or missing credentials stop the start with what happened and which variable names the
+   * queue, instead of a worker that starts and then logs the same failure every second.
+   */
+  async probe(timeoutMs = 15_000): Promise<void> {
+    for (const [url, key] of [
+      [this.opts.queueUrl, 'SQS_QUEUE_URL'],
+      [this.opts.dlqUrl, 'SQS_DLQ_URL'],
+    ] as const) {
+      try {
+        await this.client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+      } catch (err) {
+        throw new QueueUnavailableError(
+          `SQS queue ${url} (${key}${this.opts.endpoint ? `, at SQS_ENDPOINT ${this.opts.endpoint}` : ''}) is not usable: ${sqsFailure(err, timeoutMs)}`,
+        );
+      }
+    }
   }
 
   /** Sends a job message after `delayMs`. */
@@ -287,8 +308,10 @@ export class SqsTaskQueue implements TaskQueue {
       }
     };
 
+    const probe = () => this.probe();
     return {
       async start() {
+        if (!loop) await probe();
         loop ??= run();
       },
       async close() {
@@ -305,6 +328,19 @@ export class SqsTaskQueue implements TaskQueue {
     this.client.destroy();
     this.cancels.close();
   }
+}
+
+/** What an SQS request failure was, in one phrase (the SDK's error name and message, or the socket's error under it). */
+function sqsFailure(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (e?.name === 'QueueDoesNotExist' || /NonExistentQueue/.test(String(e?.name ?? '')) || /does not exist/i.test(String(e?.message ?? '')))
+    return `the queue does not exist (${String(e?.message ?? e?.name)})`;
+  if (e?.name === 'CredentialsProviderError')
+    return `no AWS credentials (${String(e.message)}): set them as the AWS SDK reads them (AWS_ACCESS_KEY_ID..., a profile, Pod Identity)`;
+  const name = typeof e?.name === 'string' && e.name !== 'Error' ? `${e.name}: ` : '';
+  const code = typeof e?.code === 'string' && !String(e?.message).includes(e.code) ? ` (${e.code})` : '';
+  return `${name}${String(e?.message ?? err)}${code}`;
 }
 
 /** A DLQ message as a dead letter: a worker's letter, or a job the redrive policy moved (maxReceiveCount). */
