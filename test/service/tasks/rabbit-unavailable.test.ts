@@ -11,6 +11,7 @@ import { RabbitTaskQueue } from '../../../service/src/tasks/queues/rabbitmq.js';
 import { CancelPublisher } from '../../../service/src/tasks/queues/redis.js';
 import { guard } from '../../../service/src/tasks/mcp-tasks.js';
 import { QueueUnavailableError } from '../../../service/src/tasks/task-queue.js';
+import { consumerStartFailure } from './support.js';
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -21,18 +22,11 @@ const portOpen = (port: number) =>
 
 /** The error a consumer's start (what `npm start` and the worker do first) fails with, for AMQP_URL `url`. */
 async function startFailure(url: string): Promise<Error> {
-  // The cancel channel is never used here; its client connects lazily and is closed below.
-  const queue = new RabbitTaskQueue(url, 'umcp-unavailable-test', new CancelPublisher('redis://127.0.0.1:1', 'unused'), () => undefined, 1_500);
-  const consumer = queue.consume(async () => ({ kind: 'done' }), { concurrency: 1, lockMs: 30_000, stalledIntervalMs: 5_000 });
-  try {
-    await consumer.start();
-  } catch (err) {
-    return err as Error;
-  } finally {
-    await consumer.close().catch(() => undefined);
-    await queue.close();
-  }
-  throw new Error(`consumer started against ${url}`);
+  // The cancel channel is never used here; its client connects lazily and is closed with the queue.
+  return consumerStartFailure(
+    new RabbitTaskQueue(url, 'umcp-unavailable-test', new CancelPublisher('redis://127.0.0.1:1', 'unused'), () => undefined, 1_500),
+    url,
+  );
 }
 
 describe('RabbitMQ task queue: an unusable broker is named with its cause', function () {

@@ -10,6 +10,7 @@ import { SqsTaskQueue } from '../../../service/src/tasks/queues/sqs.js';
 import { CancelPublisher } from '../../../service/src/tasks/queues/redis.js';
 import { QueueUnavailableError } from '../../../service/src/tasks/task-queue.js';
 import { fauxqs, SQS_TEST_CREDENTIALS, type Broker } from '../../support/brokers.js';
+import { consumerStartFailure } from './support.js';
 
 /** The error a consumer's start fails with for these queue URLs and endpoint. */
 async function startFailure(queueUrl: string, dlqUrl: string, endpoint: string): Promise<Error> {
@@ -17,16 +18,7 @@ async function startFailure(queueUrl: string, dlqUrl: string, endpoint: string):
     { queueUrl, dlqUrl, endpoint, region: SQS_TEST_CREDENTIALS.AWS_REGION, waitTimeSeconds: 1 },
     new CancelPublisher('redis://127.0.0.1:1', 'unused'),
   );
-  const consumer = queue.consume(async () => ({ kind: 'done' }), { concurrency: 1, lockMs: 30_000, stalledIntervalMs: 5_000 });
-  try {
-    await consumer.start();
-  } catch (err) {
-    return err as Error;
-  } finally {
-    await consumer.close().catch(() => undefined);
-    await queue.close();
-  }
-  throw new Error(`consumer started on ${queueUrl}`);
+  return consumerStartFailure(queue, queueUrl);
 }
 
 describe('SQS task queue: a queue it cannot use stops the start, naming it and the cause', function () {

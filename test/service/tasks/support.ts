@@ -19,6 +19,7 @@ import { BullmqTaskQueue } from '../../../service/src/tasks/queues/bullmq.js';
 import { CancelPublisher } from '../../../service/src/tasks/queues/redis.js';
 import { TaskService } from '../../../service/src/tasks/task-service.js';
 import { PgTaskStore } from '../../../service/src/tasks/task-store.js';
+import type { TaskQueue } from '../../../service/src/tasks/task-queue.js';
 
 /** Task store, queue and service in process, on a fresh database and Redis prefix. */
 export interface StoreEnv {
@@ -357,4 +358,21 @@ export async function legacySession(
       return (await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) })).text();
     },
   };
+}
+
+/**
+ * The error a no-op consumer's start (what `npm start` and the worker do first) fails with on `queue`;
+ * throws when it starts. The queue is closed either way.
+ */
+export async function consumerStartFailure(queue: TaskQueue, where: string): Promise<Error> {
+  const consumer = queue.consume(async () => ({ kind: 'done' }), { concurrency: 1, lockMs: 30_000, stalledIntervalMs: 5_000 });
+  try {
+    await consumer.start();
+  } catch (err) {
+    return err as Error;
+  } finally {
+    await consumer.close().catch(() => undefined);
+    await queue.close();
+  }
+  throw new Error(`consumer started on ${where}`);
 }
