@@ -88,10 +88,6 @@ export class AdminClient {
   }
 }
 
-/**
- * The CLI's one output rule: with `--json` the API's JSON, pretty-printed; otherwise the command's own
- * human-readable lines.
- */
 /** Parsed command-line options, as `node:util` parseArgs returns them. */
 export type CliValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -107,6 +103,10 @@ export type CommandRunner = (
   usage: (message: string) => Error,
 ) => Promise<boolean>;
 
+/**
+ * The CLI's one output rule: with `--json` the API's JSON, pretty-printed; otherwise the command's own
+ * human-readable lines.
+ */
 export function printer(json: unknown, out: (line: string) => void): (data: unknown, human: () => void) => void {
   return (data, human) => (json ? out(JSON.stringify(data, null, 2)) : human());
 }
@@ -120,4 +120,14 @@ export function positionalArgs(args: readonly string[], usage: (message: string)
     if (args.length !== n) throw usage(`expected ${prefix}${what}`);
     return args.map(encodeURIComponent);
   };
+}
+
+/** A comma-separated option (`--toolsets a,b`, `--allow x,y`) as its trimmed, non-empty items; undefined when not given. */
+export function commaList(value: CliValues[string]): string[] | undefined {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : undefined;
 }

@@ -2,7 +2,7 @@
  * `npm run admin -- limits ...`: a tenant's rate limits and daily quotas (docs/limits.md), through the
  * admin API. The API validates (400 naming the field); the CLI only shapes flags into the request body.
  */
-import { positionalArgs, printer, type CommandRunner, type CliValues } from './admin-client.js';
+import { commaList, positionalArgs, printer, type CommandRunner, type CliValues } from './admin-client.js';
 
 /** Options these verbs add to the CLI's parseArgs table. */
 export const LIMITS_CLI_OPTIONS = {
@@ -59,10 +59,7 @@ export const runLimitsCommand: CommandRunner = async (api, positionals, values, 
   switch (verb) {
     case 'set': {
       const [t, name] = need(2, 'limits set <tenant> <name> (--rate N/<window> | --quota N/day) [options]');
-      const per = str(values['per'])
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const per = commaList(values['per']);
       const body = {
         ...(str(values['on']) && { appliesTo: str(values['on']) }),
         ...(str(values['tool']) && { tool: str(values['tool']) }),

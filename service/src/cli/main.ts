@@ -4,7 +4,7 @@
  * 2 usage error.
  */
 import { parseArgs } from 'node:util';
-import { AdminApiError, AdminClient, positionalArgs, printer, type CommandRunner } from './admin-client.js';
+import { AdminApiError, AdminClient, commaList, positionalArgs, printer, type CommandRunner } from './admin-client.js';
 import { runUpstreamCommand, UPSTREAM_CLI_OPTIONS, UPSTREAM_USAGE } from './upstreams-command.js';
 import { runUpstreamTokensCommand, UPSTREAM_TOKENS_CLI_OPTIONS, UPSTREAM_TOKENS_USAGE } from './upstream-tokens-command.js';
 import { runShardCommand, SHARD_CLI_OPTIONS, SHARD_USAGE } from './shards-command.js';
@@ -133,10 +133,7 @@ async function run(argv: string[]): Promise<void> {
   switch (`${group} ${verb ?? ''}`.trim()) {
     case 'tenants create': {
       const [name] = need(1, 'tenants create <name>');
-      const toolsets = values.toolsets
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const toolsets = commaList(values.toolsets);
       const r = (await api.call('POST', '/tenants', { name: decodeURIComponent(name!), ...(toolsets && { toolsets }) })) as {
         tenant: TenantJson;
         apiKey: string;

@@ -8,7 +8,7 @@
  *
  * `keys create <tenant> [--scope server:<name>|tool:<name>]...` (cli/main.ts) takes this module's --scope.
  */
-import { positionalArgs, printer, type CommandRunner } from './admin-client.js';
+import { commaList, positionalArgs, printer, type CommandRunner } from './admin-client.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
 export const SERVER_CLI_OPTIONS = {
@@ -37,14 +37,6 @@ interface ServerJson {
   createdAt: string;
 }
 
-const globs = (s: unknown) =>
-  typeof s === 'string'
-    ? s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-    : undefined;
-
 /** `a=b` pairs of a repeatable option. */
 function pairs(list: unknown, option: string, usage: (m: string) => Error): [string, string][] {
   return ((list as string[] | undefined) ?? []).map((p) => {
@@ -69,12 +61,12 @@ export const runServerCommand: CommandRunner = async (api, positionals, values, 
   switch (verb) {
     case 'create': {
       const [t] = need(2, 'servers create <tenant> <name> --include <glob>[,<glob>...]');
-      const include = globs(values.include);
+      const include = commaList(values.include);
       if (!include?.length) throw usage('servers create needs --include <glob>[,<glob>...]');
       const body = {
         name: args[1],
         include,
-        ...(values.exclude !== undefined && { exclude: globs(values.exclude) }),
+        ...(values.exclude !== undefined && { exclude: commaList(values.exclude) }),
         ...(values.rename !== undefined && { renames: pairs(values.rename, 'rename', usage).map(([from, to]) => ({ from, to })) }),
         ...(values.description !== undefined && { descriptions: Object.fromEntries(pairs(values.description, 'description', usage)) }),
         ...(values['tool-listing'] !== undefined && { toolListing: values['tool-listing'] }),

@@ -10,7 +10,7 @@
  *   upstreams update <tenant> <name> [same options as add; --no-root, --clear-credentials]
  *   keys rotate-master
  */
-import { positionalArgs, printer, type CommandRunner, type CliValues } from './admin-client.js';
+import { commaList, positionalArgs, printer, type CommandRunner, type CliValues } from './admin-client.js';
 import { userAuthBody } from './upstream-tokens-command.js';
 
 /** Options parseArgs must know for these verbs (merged into the CLI's option table). */
@@ -58,13 +58,6 @@ interface UpstreamJson {
   health?: { state: string; era?: string; lastError?: string };
 }
 
-const csv = (s: unknown) =>
-  typeof s === 'string'
-    ? s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-    : undefined;
 const int = (s: unknown, name: string, usage: (m: string) => Error) => {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -114,10 +107,10 @@ function bodyFrom(v: CliValues, usage: (m: string) => Error): Record<string, unk
     ...(Object.keys(credentials).length && { credentials }),
     ...(v['clear-credentials'] && { credentials: null }),
     ...(Object.keys(timeouts).length && { timeouts }),
-    ...(v.allow !== undefined && { allowTools: csv(v.allow) }),
-    ...(v.deny !== undefined && { denyTools: csv(v.deny) }),
+    ...(v.allow !== undefined && { allowTools: commaList(v.allow) }),
+    ...(v.deny !== undefined && { denyTools: commaList(v.deny) }),
     ...(v['max-concurrency'] !== undefined && { maxConcurrency: int(v['max-concurrency'], 'max-concurrency', usage) }),
-    ...(v['long-running'] !== undefined && { longRunning: csv(v['long-running']) }),
+    ...(v['long-running'] !== undefined && { longRunning: commaList(v['long-running']) }),
     ...(v.protocol !== undefined && { protocol: v.protocol }),
   };
 }
