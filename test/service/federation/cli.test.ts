@@ -3,27 +3,15 @@
  * the verbs, their human output, secrets never printed, and usage errors (exit 2).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from './support/gateway.js';
 import { startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+import { runAdminCli } from '../../support/admin-cli.js';
 
 describe('federation: admin CLI', function () {
   this.timeout(60_000);
   let cluster: Cluster;
   let upstream: UpstreamFixture;
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        TSX,
-        ['service/src/cli/main.ts', ...args],
-        { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (...args: string[]) => runAdminCli(args, { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken });
 
   before(async () => {
     [cluster, upstream] = await Promise.all([startCluster(1), startModernUpstream('cli')]);

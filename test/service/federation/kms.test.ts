@@ -10,10 +10,8 @@
  * through `npm run admin -- keys rotate-master` down to 0 remaining, and no secret in any log line.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startGateway, type Gateway } from '../../../service/src/app.js';
 import { loadConfig, ConfigError } from '../../../service/src/config.js';
@@ -29,12 +27,11 @@ import { createTestDatabase, createTestRedisPrefix, type TestDatabase } from '..
 import { testEnv } from '../../support/platform-gateway.js';
 import { FakeKms } from '../../support/fake-kms.js';
 import { startModernUpstream, type UpstreamFixture } from './support/upstream-fixtures.js';
+import { runAdminCli } from '../../support/admin-cli.js';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const CREDENTIALS = { accessKeyId: 'AKIAUMCPKMSTEST00001', secretAccessKey: randomBytes(30).toString('base64') };
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
 describe('federation: KMS key provider', function () {
   this.timeout(60_000);
@@ -291,15 +288,7 @@ describe('federation: KMS key provider', function () {
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     };
-    const cli = (...args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(
-          TSX,
-          ['service/src/cli/main.ts', ...args],
-          { cwd: ROOT, env: { ...process.env, ADMIN_URL: running!.url, ADMIN_TOKEN: adminToken } },
-          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    const cli = (...args: string[]) => runAdminCli(args, { ...process.env, ADMIN_URL: running!.url, ADMIN_TOKEN: adminToken });
     const storedIds = async () => {
       const c = new pg.Client({ connectionString: gdb.url });
       await c.connect();

@@ -12,10 +12,8 @@
  * the console, the audit table, the upstreams table or Redis.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ProtocolError } from '@modelcontextprotocol/client';
@@ -29,9 +27,8 @@ import {
   type ProtectedUpstreamFixture,
   type TokenRequestRecord,
 } from './support/oauth-fixtures.js';
+import { runAdminCli } from '../../support/admin-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
 
 /** The JSON-RPC error a client call failed with. */
@@ -77,15 +74,7 @@ describe('federation: OAuth client credentials to upstreams', function () {
     oauth: { clientId: string; clientSecret: string; scope?: string; issuer?: string },
     extra: Record<string, unknown> = {},
   ) => admin('POST', `/tenants/${tenant}/upstreams`, { name, url, credentials: { oauth, ...extra } });
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        TSX,
-        ['service/src/cli/main.ts', ...args],
-        { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (...args: string[]) => runAdminCli(args, { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken });
 
   before(async () => {
     // The SDK reports some conditions with console.warn, outside pino: the leak checks read those too.

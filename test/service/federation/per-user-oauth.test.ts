@@ -15,11 +15,9 @@
  * secret in logs, Redis, the audit log, the token table or admin answers.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -28,9 +26,8 @@ import { testServiceUrls } from '../../support/platform-db.js';
 import { startCluster, type Cluster } from './support/gateway.js';
 import { startProtectedUpstream, type ProtectedUpstreamFixture } from './support/oauth-fixtures.js';
 import { Browser, startOidcAs, type OidcAs } from './support/oidc-as.js';
+import { runAdminCli } from '../../support/admin-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
 const CONSENT_TTL_MS = 8_000;
 
@@ -69,15 +66,7 @@ describe('federation: per-user upstream credentials (OAuth authorization code)',
     adminBodies.push(JSON.stringify(r.body ?? null));
     return r;
   };
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        TSX,
-        ['service/src/cli/main.ts', ...args],
-        { cwd: ROOT, env: { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken } },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (...args: string[]) => runAdminCli(args, { ...process.env, ADMIN_URL: cluster.gateways[0]!.url, ADMIN_TOKEN: cluster.adminToken });
   const isCallback = (u: URL) => u.pathname === '/oauth/upstreams/callback';
   /** The callback URL moved to replica `i` (a load balancer may send the browser to any replica). */
   const onReplica = (callback: string, i: number) => {

@@ -4,23 +4,12 @@
  * `npm run admin -- limits set|list|delete|usage` prints what the API answered.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { runAdminCli } from '../../support/admin-cli.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('node_modules/.bin/tsx', ['service/src/cli/main.ts', ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** The admin CLI with only PATH and `env` in its environment. */
+const cli = (args: string[], env: Record<string, string>) => runAdminCli(args, { PATH: process.env.PATH, ...env });
 
 describe('Limits: admin API and CLI', function () {
   this.timeout(60_000);

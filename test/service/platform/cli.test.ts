@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../../../service/src/local/free-port.js';
+import { runAdminCli } from '../../support/admin-cli.js';
 import { startTestGateway, type TestGateway } from '../../support/platform-gateway.js';
 import { MCP_HEADERS, PING, rawRequest } from '../../support/platform-http.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function admin(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('node_modules/.bin/tsx', ['service/src/cli/main.ts', ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** The admin CLI with only PATH and `env` in its environment. */
+const admin = (args: string[], env: Record<string, string | undefined>) => runAdminCli(args, { PATH: process.env.PATH, ...env });
 
 describe('admin CLI (npm run admin)', function () {
   this.timeout(60_000);
