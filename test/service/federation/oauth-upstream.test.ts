@@ -16,7 +16,6 @@ import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ProtocolError } from '@modelcontextprotocol/client';
 import { createLogger } from '../../../service/src/log/logger.js';
 import { testServiceUrls } from '../../support/platform-db.js';
 import { startCluster, type Cluster } from './support/gateway.js';
@@ -26,21 +25,11 @@ import {
   type AuthServerFixture,
   type ProtectedUpstreamFixture,
   type TokenRequestRecord,
+  rpcError,
 } from './support/oauth-fixtures.js';
 import { runAdminCli } from '../../support/admin-cli.js';
 
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
-
-/** The JSON-RPC error a client call failed with. */
-async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof ProtocolError, `expected a JSON-RPC error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('federation: OAuth client credentials to upstreams', function () {
   this.timeout(60_000);

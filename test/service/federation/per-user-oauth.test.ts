@@ -20,27 +20,16 @@ import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createLogger } from '../../../service/src/log/logger.js';
 import { testServiceUrls } from '../../support/platform-db.js';
 import { startCluster, type Cluster } from './support/gateway.js';
-import { startProtectedUpstream, type ProtectedUpstreamFixture } from './support/oauth-fixtures.js';
+import { rpcError, startProtectedUpstream, type ProtectedUpstreamFixture } from './support/oauth-fixtures.js';
 import { Browser, startOidcAs, type OidcAs } from './support/oidc-as.js';
 import { runAdminCli } from '../../support/admin-cli.js';
 
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
 const CONSENT_TTL_MS = 8_000;
-
-/** The JSON-RPC error a client call failed with. */
-async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof ProtocolError, `expected a JSON-RPC error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('federation: per-user upstream credentials (OAuth authorization code)', function () {
   this.timeout(90_000);

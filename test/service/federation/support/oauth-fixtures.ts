@@ -12,10 +12,12 @@
  *   resource_metadata="..."` (SDK `verifyBearerToken` / `bearerAuthChallengeResponse`) and serves its
  *   RFC 9728 protected-resource metadata. Tools: `echo`, and `whoami` (the verified client id and scopes).
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
 import {
   bearerAuthChallengeResponse,
@@ -390,4 +392,15 @@ export async function startProtectedUpstream(opts: ProtectedUpstreamOptions): Pr
       await closeHttp(http);
     },
   };
+}
+
+/** The JSON-RPC error a client call failed with. */
+export async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a JSON-RPC error, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the call to fail');
 }
