@@ -101,7 +101,11 @@ export function socketsOf(pid: number): number {
 
 /**
  * Sends well-behaved traffic (modern echo calls, `rate` per second over `concurrency` keep-alive
- * connections) until `signal` aborts; returns every latency and the failures.
+ * connections) until `signal` aborts; returns every latency and the failures. Each lane has its own
+ * connection, opened at its first call and used every `concurrency / rate` seconds. With one shared pool
+ * every call went over the pool's first connection (60 of 60 in a probe) and a second was opened only
+ * when two calls overlapped, i.e. under load: mid-flood, where MAX_CONNECTIONS rightly refuses a new
+ * connection (CI saw the calm tenant's one 503 so).
  */
 export async function steadyTraffic(
   mcpUrl: string,
@@ -109,7 +113,7 @@ export async function steadyTraffic(
   opts: { rate: number; concurrency?: number; signal: AbortSignal; onSample?: (ms: number) => void; onFailure?: (what: string) => void },
 ): Promise<{ latencies: number[]; failures: string[] }> {
   const concurrency = opts.concurrency ?? 2;
-  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
+  const agents = Array.from({ length: concurrency }, () => new Agent({ connections: 1, keepAliveTimeout: 60_000 }));
   const latencies: number[] = [];
   const failures: string[] = [];
   const interval = (1000 * concurrency) / opts.rate;
@@ -119,7 +123,7 @@ export async function steadyTraffic(
       await new Promise((r) => setTimeout(r, (interval / concurrency) * lane));
       let next = performance.now();
       while (!opts.signal.aborted) {
-        const o = await echo(agent, mcpUrl, key, 'steady', ++id);
+        const o = await echo(agents[lane]!, mcpUrl, key, 'steady', ++id);
         if (opts.signal.aborted && o.status === 0) break;
         if (echoOk(o)) {
           latencies.push(o.ms);
@@ -136,6 +140,6 @@ export async function steadyTraffic(
       }
     }),
   );
-  await agent.close();
+  await Promise.all(agents.map((a) => a.close()));
   return { latencies, failures };
 }
